@@ -1,0 +1,308 @@
+#!/usr/bin/env bash
+# Builds CPython 3.13 for wasm32-wasi from Debian packages and writes the wasi-py assets.
+#
+# Usage: scripts/build-cpython.sh [plain|full|all]   (default: all)
+#   plain  toolchain + native build-Python + plain python.wasm, published at $WORK/plain
+#   full   (after plain) C libraries, linked interpreter, stdlib image, metering, assets/
+#   all    both
+# Environment: WASI_PY_WORK (default /work/build) holds every build product outside the
+# repository; DEBIAN_MIRROR overrides the mirror (e.g. a snapshot.debian.org URL when the
+# pinned versions below have left deb.debian.org); JOBS (default 2) make jobs.
+# Needs: Debian 12 (bookworm), root, apt reachable, Node >= 20 with the repo's npm deps installed.
+
+# ---- Pinned versions: the ONE place to change them --------------------------------------
+CLANG_MAJOR=16                                   # bookworm: clang-16, lld-16, libclang-rt-16-dev-wasm32
+PY_SRC_PKG=python3.13                            # trixie source package
+PY_SRC_VERSION=3.13.5-2+deb13u5
+PY_UPSTREAM=3.13.5
+WASI_LIBC_VERSION=0.0~git20241209.574b88d-2      # trixie binary package wasi-libc (Architecture: all)
+ZLIB_VERSION=1:1.3.dfsg+really1.3.1-1            # trixie source package zlib
+BZIP2_VERSION=1.0.8-6                            # trixie source package bzip2
+XZ_VERSION=5.8.1-1+deb13u1                       # trixie source package xz-utils
+SQLITE_VERSION=3.46.1-7+deb13u2                  # trixie source package sqlite3
+TZDATA_VERSION=2026f-0+deb13u1                   # trixie binary package tzdata (Architecture: all)
+SOURCE_DATE_EPOCH=1763942400                     # 2025-11-24T00:00:00Z: the recorded "build date"
+# ------------------------------------------------------------------------------------------
+
+set -euo pipefail
+export SOURCE_DATE_EPOCH
+export LC_ALL=C.UTF-8 TZ=UTC
+umask 022
+
+STAGE="${1:-all}"
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+WORK="${WASI_PY_WORK:-/work/build}"
+MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+JOBS="${JOBS:-2}"
+LLVM="/usr/lib/llvm-${CLANG_MAJOR}"
+SDK="$WORK/wasi-sdk"           # wasi-sdk shaped folder: clang wrappers + sysroot
+SYSROOT="$SDK/share/wasi-sysroot"
+DL="$WORK/dl"
+SRC="$WORK/src"
+PYSRC="$SRC/Python-$PY_UPSTREAM"
+NATIVE="$WORK/native"
+DEPS="$WORK/deps"              # wasm32-wasi static libraries and headers
+HOST_TRIPLE=wasm32-wasi        # clang 16 does not know wasm32-wasip1
+BUILD_START=$(date +%s)
+
+CURRENT_STEP="(start)"
+trap 'rc=$?; if [ $rc -ne 0 ]; then echo "!! build-cpython.sh FAILED in step: $CURRENT_STEP (exit $rc)" >&2; fi' EXIT
+step() {
+  CURRENT_STEP="$1"
+  echo "==> [$(( $(date +%s) - BUILD_START ))s] $1"
+}
+die() { echo "!! $*" >&2; exit 1; }
+
+# apt with a private configuration listing only trixie, so the system's sources stay bookworm.
+APT_DIR="$WORK/apt"
+apt_trixie() {
+  apt-get -q -o Dir::Etc::SourceList="$APT_DIR/trixie.list" -o Dir::Etc::SourceParts=/dev/null \
+    -o Dir::State::Lists="$APT_DIR/lists" -o Dir::Cache="$APT_DIR/cache" \
+    -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= -o APT::Sandbox::User=root \
+    -o Debug::NoLocking=1 "$@"
+}
+
+# ---- plain stage --------------------------------------------------------------------------
+
+install_host_packages() {
+  step "host packages (bookworm): clang-$CLANG_MAJOR, lld-$CLANG_MAJOR, compiler-rt wasm32, build tools"
+  [ "$(id -u)" = 0 ] || die "must run as root (apt-get install)"
+  local pkgs=(clang-$CLANG_MAJOR lld-$CLANG_MAJOR llvm-$CLANG_MAJOR libclang-rt-$CLANG_MAJOR-dev-wasm32
+              build-essential pkg-config dpkg-dev xz-utils tcl ca-certificates python3)
+  if [ "$(dpkg-query -W -f='${Status}\n' "${pkgs[@]}" 2>/dev/null | grep -c 'install ok installed')" = "${#pkgs[@]}" ]; then
+    echo "    already installed"
+  else
+    apt-get -q update
+    DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends "${pkgs[@]}"
+  fi
+  command -v node >/dev/null || die "node (>= 20) is required for compression and metering"
+}
+
+fetch_debian_packages() {
+  step "fetch pinned Debian packages (trixie, private apt config)"
+  mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial" "$DL"
+  cat > "$APT_DIR/trixie.list" <<EOF
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR trixie main
+deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR trixie main
+EOF
+  apt_trixie update >/dev/null
+  cd "$DL"
+  [ -f wasi-libc_*_all.deb ] 2>/dev/null || apt_trixie download "wasi-libc=$WASI_LIBC_VERSION"
+  ls tzdata_*_all.deb >/dev/null 2>&1 || apt_trixie download "tzdata=$TZDATA_VERSION"
+  local p
+  for p in "$PY_SRC_PKG=$PY_SRC_VERSION" "zlib=$ZLIB_VERSION" "bzip2=$BZIP2_VERSION" \
+           "xz-utils=$XZ_VERSION" "sqlite3=$SQLITE_VERSION"; do
+    local name="${p%%=*}" ver="${p#*=}"
+    ver="${ver#*:}"   # .dsc file names carry no epoch
+    [ -f "${name}_${ver}.dsc" ] || apt_trixie source --download-only "$p"
+  done
+}
+
+make_sysroot_and_wrappers() {
+  step "wasi sysroot (wasi-libc $WASI_LIBC_VERSION) and clang-$CLANG_MAJOR wrappers"
+  rm -rf "$SDK" && mkdir -p "$SDK/bin" "$SDK/share" "$WORK/wasi-libc"
+  rm -rf "$WORK/wasi-libc" && dpkg -x "$DL"/wasi-libc_*_all.deb "$WORK/wasi-libc"
+  ln -s "$WORK/wasi-libc/usr" "$SYSROOT"
+  [ -f "$LLVM/lib/clang/$CLANG_MAJOR/lib/wasi/libclang_rt.builtins-wasm32.a" ] \
+    || die "compiler-rt builtins for wasm32 missing (libclang-rt-$CLANG_MAJOR-dev-wasm32)"
+  # -ffile-prefix-map keeps build paths out of __FILE__ strings and the like.
+  local t
+  for t in clang clang++; do
+    cat > "$SDK/bin/$t" <<EOF
+#!/bin/sh
+exec $LLVM/bin/$t --target=$HOST_TRIPLE --sysroot=$SYSROOT -ffile-prefix-map=$WORK/= "\$@"
+EOF
+  done
+  cat > "$SDK/bin/clang-cpp" <<EOF
+#!/bin/sh
+exec $LLVM/bin/clang --target=$HOST_TRIPLE --sysroot=$SYSROOT -E "\$@"
+EOF
+  chmod +x "$SDK/bin/"*
+  for t in llvm-ar llvm-ranlib llvm-nm llvm-strip llvm-objcopy wasm-ld; do
+    ln -s "$LLVM/bin/$t" "$SDK/bin/$t"
+  done
+  ln -s "$LLVM/bin/llvm-ranlib" "$SDK/bin/ranlib"
+  ln -s "$LLVM/bin/llvm-ar" "$SDK/bin/ar"
+  # A runner for wasm programs under node:wasi (configure/make's HOSTRUNNER; checks only).
+  cat > "$SDK/bin/wasi-run" <<'EOF'
+#!/bin/sh
+# usage: wasi-run <module.wasm> [args...]; maps / to / read-write (build checks only, NOT a sandbox)
+exec node --no-warnings -e '
+const { WASI } = require("node:wasi");
+const fs = require("node:fs");
+const [wasmPath, ...args] = process.argv.slice(1);
+const env = {};
+for (const k of ["PYTHONPATH", "PYTHONHOME", "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE", "PYTHON_COLORS", "LANG", "HOME"])
+  if (process.env[k] !== undefined) env[k] = process.env[k];
+const wasi = new WASI({ version: "preview1", args: ["python", ...args], env, preopens: { "/": "/" }, returnOnExit: true });
+const mod = new WebAssembly.Module(fs.readFileSync(wasmPath));
+const inst = new WebAssembly.Instance(mod, wasi.getImportObject());
+process.exitCode = wasi.start(inst);
+' "$@"
+EOF
+  chmod +x "$SDK/bin/wasi-run"
+  echo 'int main(void){return 0;}' > "$WORK/t.c"
+  "$SDK/bin/clang" -o "$WORK/t.wasm" "$WORK/t.c" || die "wasm toolchain cannot link a trivial program"
+  rm -f "$WORK/t.c" "$WORK/t.wasm"
+}
+
+unpack_python() {
+  step "unpack CPython $PY_UPSTREAM (upstream tarball of Debian's $PY_SRC_PKG $PY_SRC_VERSION)"
+  # Debian's patches target Debian's own multiarch layout; the WASI build uses the
+  # pristine upstream tarball that the source package ships.
+  rm -rf "$PYSRC" && mkdir -p "$SRC"
+  tar -C "$SRC" -xf "$DL/${PY_SRC_PKG}_${PY_UPSTREAM}.orig.tar.xz"
+  [ -d "$PYSRC" ] || die "unexpected layout of ${PY_SRC_PKG}_${PY_UPSTREAM}.orig.tar.xz"
+}
+
+build_native_python() {
+  step "native build-Python $PY_UPSTREAM (needed to cross-compile; also used to make .pyc)"
+  rm -rf "$NATIVE" && mkdir -p "$NATIVE" && cd "$NATIVE"
+  "$PYSRC/configure" -q > configure.log 2>&1 || { tail -30 configure.log; die "native configure"; }
+  make -s -j"$JOBS" all > make.log 2>&1 || { tail -40 make.log; die "native make"; }
+  "$NATIVE/python" -c 'import sys; assert sys.version_info[:2] == (3, 13), sys.version'
+}
+
+# configure_wasi <builddir> [extra configure args...]: the host build, as Tools/wasm/wasi.py does it.
+configure_wasi() {
+  local dir="$1"; shift
+  rm -rf "$dir" && mkdir -p "$dir" && cd "$dir"
+  env CONFIG_SITE="$PYSRC/Tools/wasm/config.site-wasm32-wasi" \
+      HOSTRUNNER="$SDK/bin/wasi-run" \
+      CC="$SDK/bin/clang" CPP="$SDK/bin/clang-cpp" CXX="$SDK/bin/clang++" \
+      AR="$SDK/bin/llvm-ar" RANLIB="$SDK/bin/ranlib" \
+      PKG_CONFIG_PATH= PKG_CONFIG_LIBDIR="$SYSROOT/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$SYSROOT" \
+      WASI_SDK_PATH="$SDK" WASI_SYSROOT="$SYSROOT" PATH="$SDK/bin:$PATH" \
+      "$PYSRC/configure" -q --host="$HOST_TRIPLE" --build="$("$PYSRC/config.guess")" \
+      --with-build-python="$NATIVE/python" "$@" > configure.log 2>&1 \
+      || { tail -30 configure.log; die "wasi configure in $dir"; }
+}
+
+make_wasi() {
+  local dir="$1"
+  cd "$dir"
+  env PATH="$SDK/bin:$PATH" make -s -j"$JOBS" all > make.log 2>&1 || { tail -40 make.log; die "wasi make in $dir"; }
+  [ -f python.wasm ] || die "no python.wasm in $dir"
+  local sysconfig; sysconfig=$(ls build/lib.wasi-wasm32-3.13/_sysconfigdata_*.py)
+  [ -f "$sysconfig" ] || die "no _sysconfigdata in $dir"
+  PYTHONHOME=/ PYTHONPATH="$PYSRC/Lib:$dir/build/lib.wasi-wasm32-3.13" \
+    "$SDK/bin/wasi-run" python.wasm -c 'import sys; print(sys.version)'
+}
+
+build_plain_wasi() {
+  step "plain CPython for $HOST_TRIPLE (no extra libraries)"
+  configure_wasi "$WORK/wasi-plain"
+  make_wasi "$WORK/wasi-plain"
+}
+
+publish_plain() {
+  step "publish plain build at $WORK/plain"
+  local out="$WORK/plain"
+  rm -rf "$out" && mkdir -p "$out/lib"
+  cp "$WORK/wasi-plain/python.wasm" "$out/python.wasm"
+  cp -r "$PYSRC/Lib" "$out/lib/python3.13"
+  find "$out/lib" -name __pycache__ -type d -prune -exec rm -rf {} +   # left by the native build
+  cp "$WORK"/wasi-plain/build/lib.wasi-wasm32-3.13/_sysconfigdata_*.py "$out/lib/python3.13/"
+  echo "$NATIVE/python" > "$out/NATIVE_PYTHON"
+  touch "$out/READY"
+}
+
+# ---- full stage ---------------------------------------------------------------------------
+
+WASM_CFLAGS="-O2 -g0"
+
+# unpack_orig <source package> <upstream version> <ext>: the pristine upstream tarball of a
+# pinned Debian source package, into $SRC/deps/<package>.
+unpack_orig() {
+  local pkg="$1" up="$2" ext="$3" dir="$SRC/deps/$1"
+  rm -rf "$dir" && mkdir -p "$dir"
+  tar -C "$dir" --strip-components=1 -xf "$DL/${pkg}_${up}.orig.tar.${ext}"
+  echo "$dir"
+}
+
+build_zlib() {
+  step "zlib $ZLIB_VERSION for $HOST_TRIPLE"
+  local d; d=$(unpack_orig zlib 1.3.dfsg+really1.3.1 gz); cd "$d"
+  CC="$SDK/bin/clang" AR="$SDK/bin/llvm-ar" RANLIB="$SDK/bin/ranlib" CFLAGS="$WASM_CFLAGS" \
+    CHOST=wasm32 ./configure --static --prefix="$DEPS" > configure.log 2>&1 \
+    || { tail -20 configure.log; die "zlib configure"; }
+  make -s -j"$JOBS" libz.a > make.log 2>&1 || { tail -20 make.log; die "zlib make"; }
+  mkdir -p "$DEPS/include" "$DEPS/lib" "$DEPS/licenses"
+  cp zlib.h zconf.h "$DEPS/include/"; cp libz.a "$DEPS/lib/"
+  cp LICENSE "$DEPS/licenses/zlib.txt"
+}
+
+build_bzip2() {
+  step "bzip2 $BZIP2_VERSION (libbz2) for $HOST_TRIPLE"
+  local d; d=$(unpack_orig bzip2 1.0.8 gz); cd "$d"
+  local f objs=()
+  for f in blocksort huffman crctable randtable compress decompress bzlib; do
+    "$SDK/bin/clang" $WASM_CFLAGS -D_FILE_OFFSET_BITS=64 -c "$f.c" -o "$f.o" || die "bzip2 compile $f.c"
+    objs+=("$f.o")
+  done
+  rm -f libbz2.a && "$SDK/bin/llvm-ar" rcsD libbz2.a "${objs[@]}"
+  mkdir -p "$DEPS/include" "$DEPS/lib" "$DEPS/licenses"
+  cp bzlib.h "$DEPS/include/"; cp libbz2.a "$DEPS/lib/"
+  cp LICENSE "$DEPS/licenses/bzip2.txt"
+}
+
+build_xz() {
+  step "xz-utils $XZ_VERSION (liblzma) for $HOST_TRIPLE"
+  local d; d=$(unpack_orig xz-utils 5.8.1 xz); cd "$d"
+  CC="$SDK/bin/clang" AR="$SDK/bin/llvm-ar" RANLIB="$SDK/bin/ranlib" CFLAGS="$WASM_CFLAGS" \
+    ./configure -q --host="$HOST_TRIPLE" --prefix="$DEPS" --disable-shared --enable-static \
+      --disable-threads --disable-xz --disable-xzdec --disable-lzmadec --disable-lzmainfo \
+      --disable-lzma-links --disable-scripts --disable-doc --disable-nls --disable-sandbox \
+      --disable-symbol-versions > configure.log 2>&1 || { tail -20 configure.log; die "xz configure"; }
+  make -s -j"$JOBS" -C src/liblzma > make.log 2>&1 || { tail -20 make.log; die "xz make"; }
+  make -s -C src/liblzma install > install.log 2>&1 || { tail -20 install.log; die "xz install"; }
+  mkdir -p "$DEPS/licenses"; cp COPYING "$DEPS/licenses/xz-utils.txt"
+}
+
+build_sqlite() {
+  step "sqlite3 $SQLITE_VERSION for $HOST_TRIPLE"
+  local d; d=$(unpack_orig sqlite3 3.46.1 xz); cd "$d"
+  # The amalgamation is generated by native tools (lemon, tclsh); then compiled for wasm.
+  mkdir -p native && cd native
+  ../configure -q > configure.log 2>&1 || { tail -20 configure.log; die "sqlite native configure"; }
+  make -s sqlite3.c > make.log 2>&1 || { tail -20 make.log; die "sqlite amalgamation"; }
+  # No threads, no extension loading, no mmap/WAL (no shared memory in WASI).
+  "$SDK/bin/clang" $WASM_CFLAGS -D_WASI_EMULATED_GETPID \
+    -DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION -DSQLITE_OMIT_WAL -DSQLITE_MAX_MMAP_SIZE=0 \
+    -DSQLITE_ENABLE_FTS5 -DSQLITE_ENABLE_RTREE -DSQLITE_ENABLE_MATH_FUNCTIONS \
+    -DSQLITE_DEFAULT_MEMSTATUS=0 -DSQLITE_DQS=0 \
+    -c sqlite3.c -o sqlite3.o > compile.log 2>&1 || { tail -30 compile.log; die "sqlite compile"; }
+  rm -f libsqlite3.a && "$SDK/bin/llvm-ar" rcsD libsqlite3.a sqlite3.o
+  mkdir -p "$DEPS/include" "$DEPS/lib" "$DEPS/licenses"
+  cp sqlite3.h sqlite3ext.h "$DEPS/include/"; cp libsqlite3.a "$DEPS/lib/"
+  cp ../LICENSE.md "$DEPS/licenses/sqlite3.txt" 2>/dev/null \
+    || echo "SQLite is in the public domain (https://sqlite.org/copyright.html)." > "$DEPS/licenses/sqlite3.txt"
+}
+
+# ---- main ---------------------------------------------------------------------------------
+
+main() {
+  case "$STAGE" in
+    plain|full|all) ;;
+    *) die "unknown stage '$STAGE' (expected plain, full or all)";;
+  esac
+  if [ "$STAGE" != full ]; then
+    install_host_packages
+    fetch_debian_packages
+    make_sysroot_and_wrappers
+    unpack_python
+    build_native_python
+    build_plain_wasi
+    publish_plain
+  fi
+  if [ "$STAGE" != plain ]; then
+    build_zlib
+    build_bzip2
+    build_xz
+    build_sqlite
+  fi
+  step "done in $(( $(date +%s) - BUILD_START ))s"
+}
+
+# One line, so that bash has read all of it before running (safe against edits mid-run).
+main "$@"; exit $?
