@@ -1,0 +1,580 @@
+/**
+ * Build-time rewrite that adds deterministic fuel metering to a wasm module, since V8
+ * has no fuel of its own. Counting follows wasmtime: every operator costs 1 except nop,
+ * drop, block, loop, unreachable, return, else and end (0). Each basic block's cost is
+ * subtracted from an exported mutable i64 global (`wasi_py_fuel`, the REMAINING fuel) at
+ * the block's start; exhaustion (fuel < 0) traps with `unreachable` at function entry and
+ * at loop headers only. Blocks are split wherever control can enter or leave, and after
+ * every call, so a program that finishes (even through a call that never returns, like
+ * proc_exit) is charged exactly what wasmtime would count, plus the documented extras
+ * for bulk memory and memory.grow.
+ *
+ * The module's defined memory also becomes an import `env.memory` without a maximum, so
+ * the host creates it and decides how far it may grow.
+ */
+import {
+  ByteReader,
+  ByteWriter,
+  ExternKind,
+  SECTION_ORDER,
+  SectionId,
+  WASM_MAGIC_AND_VERSION,
+  WasmFormatError,
+  readImportSection,
+  readMemoryLimits,
+  readSections,
+  readTypeSection,
+  readU32Vector,
+  writeSection,
+  type FuncType,
+  type Limits,
+  type SectionSpan,
+} from "./wasm-binary.ts";
+import { InstrReader, Op, fuelCost, readLocals } from "./wasm-instr.ts";
+
+/** V8's limits on a function (exceeding them makes the module fail to compile). */
+export const V8_MAX_FUNCTION_BODY_BYTES = 7_654_321;
+export const V8_MAX_FUNCTION_LOCALS = 50_000;
+
+export interface MeterOptions {
+  /** Export name of the fuel global. Default "wasi_py_fuel". */
+  fuelExportName?: string;
+  /** Initial value of the fuel global, before the host sets it. Default 0 (fail closed). */
+  initialFuel?: bigint;
+  /** Turn the defined memory into an import without maximum. Default true. */
+  importMemory?: boolean;
+  /** Module and field name of that import. Default ["env", "memory"]. */
+  memoryImport?: readonly [string, string];
+  /**
+   * memory.copy / memory.fill / memory.init are charged 1 unit per 2^shift bytes on top
+   * of their operator cost (a byte loop would cost more; so does wasmtime's copy in time).
+   * Default 3: one unit per 8 bytes. -1 disables the extra charge.
+   */
+  bulkMemoryShift?: number;
+  /** memory.grow is charged this many units per requested page on top of its cost. Default 1. */
+  fuelPerPage?: number;
+  /** Custom sections to keep (all others, e.g. `.debug_*` and `producers`, are dropped). */
+  keepCustomSections?: readonly string[];
+}
+
+export interface MeterStats {
+  inputBytes: number;
+  outputBytes: number;
+  /** Defined functions rewritten. */
+  functions: number;
+  /** Basic blocks that got a charge (blocks of cost 0 need none). */
+  blocksCharged: number;
+  /** Exhaustion checks: one per function entry and per loop header. */
+  checks: number;
+  /** Length-proportional charges before memory.copy/fill/init and memory.grow. */
+  bulkCharges: number;
+  /** Index of the fuel global. */
+  fuelGlobalIndex: number;
+  /** Initial pages of the memory turned into an import, if any. */
+  importedMemoryPages: number | undefined;
+  /** Largest rewritten function body, in bytes. */
+  largestBodyBytes: number;
+}
+
+export interface MeterResult {
+  bytes: Uint8Array;
+  stats: MeterStats;
+}
+
+const DEFAULT_KEEP = ["name", "target_features"] as const;
+
+/** Kinds of code inserted into a function body. */
+const Ins = {
+  None: 0,
+  Charge: 1,
+  ChargeCheck: 2,
+  BulkBytes: 3,
+  GrowPages: 4,
+} as const;
+
+/** Reusable, growable scratch arrays for the per-function analysis. */
+class Scratch {
+  insPos = new Int32Array(1024);
+  insKind = new Uint8Array(1024);
+  insCost = new Int32Array(1024);
+  frames = new Uint8Array(256);
+
+  growInsertions(): void {
+    const n = this.insPos.length * 2;
+    const pos = new Int32Array(n);
+    pos.set(this.insPos);
+    const kind = new Uint8Array(n);
+    kind.set(this.insKind);
+    const cost = new Int32Array(n);
+    cost.set(this.insCost);
+    this.insPos = pos;
+    this.insKind = kind;
+    this.insCost = cost;
+  }
+
+  growFrames(): void {
+    const f = new Uint8Array(this.frames.length * 2);
+    f.set(this.frames);
+    this.frames = f;
+  }
+}
+
+const FRAME_REACHABLE = 1;
+const FRAME_LOOP = 2;
+
+/** Where code goes into one function body: the result of the analysis pass. */
+interface BodyPlan {
+  count: number;
+  needsScratchLocal: boolean;
+}
+
+/**
+ * Walks one body's operators, recording where charges and checks go. Positions are input
+ * offsets; a block's charge slot is reserved when the block opens and its cost filled in
+ * when it closes, so insertions come out sorted by position.
+ */
+function planBody(r: InstrReader, s: Scratch, stats: MeterStats, bulkShift: number, fuelPerPage: number): BodyPlan {
+  let n = 0;
+  let slot = -1; // insertion slot of the open block's charge
+  let cost = 0; // cost of the open block so far
+  let reachable = true;
+  let depth = 1; // the function body is the outermost frame
+  let needsScratchLocal = false;
+  const end = r.end;
+
+  const open = (pos: number, kind: number) => {
+    if (n === s.insPos.length) s.growInsertions();
+    s.insPos[n] = pos;
+    s.insKind[n] = kind;
+    s.insCost[n] = 0;
+    slot = n++;
+    cost = 0;
+  };
+  const close = () => {
+    s.insCost[slot] = cost;
+    if (s.insKind[slot] === Ins.ChargeCheck) stats.checks++;
+    if (cost > 0) stats.blocksCharged++;
+    else if (s.insKind[slot] === Ins.Charge) s.insKind[slot] = Ins.None;
+  };
+  const push = (flags: number) => {
+    if (depth === s.frames.length) s.growFrames();
+    s.frames[depth++] = flags;
+  };
+  s.frames[0] = FRAME_REACHABLE;
+
+  open(r.pos, Ins.ChargeCheck);
+  while (depth > 0) {
+    if (r.pos >= end) r.fail("function body ends before its final `end`");
+    const op = r.next();
+    if (!reachable) {
+      // Dead code: never executed, so nothing is charged; only follow the nesting.
+      switch (op) {
+        case Op.Block:
+        case Op.If:
+          push(0);
+          break;
+        case Op.Loop:
+          push(FRAME_LOOP);
+          break;
+        case Op.Else:
+          if (s.frames[depth - 1]! & FRAME_REACHABLE) {
+            reachable = true;
+            open(r.pos, Ins.Charge);
+          }
+          break;
+        case Op.End:
+          depth--;
+          if (depth > 0 && s.frames[depth]! & FRAME_REACHABLE) {
+            reachable = true;
+            open(r.pos, Ins.Charge);
+          }
+          break;
+      }
+      continue;
+    }
+    cost += fuelCost(op);
+    switch (op) {
+      case Op.Block:
+        push(FRAME_REACHABLE); // entered unconditionally: no new basic block
+        break;
+      case Op.Loop:
+        close();
+        push(FRAME_REACHABLE | FRAME_LOOP);
+        open(r.pos, Ins.ChargeCheck);
+        break;
+      case Op.If:
+        close();
+        push(FRAME_REACHABLE);
+        open(r.pos, Ins.Charge);
+        break;
+      case Op.Else:
+        close();
+        open(r.pos, Ins.Charge);
+        break;
+      case Op.End:
+        depth--;
+        // A loop's end is no branch target: the code after it continues the same block.
+        if (depth > 0 && s.frames[depth]! & FRAME_LOOP) break;
+        close();
+        if (depth > 0) open(r.pos, Ins.Charge);
+        break;
+      case Op.Br:
+      case Op.BrTable:
+      case Op.Return:
+      case Op.Unreachable:
+        close();
+        reachable = false;
+        break;
+      case Op.BrIf:
+      case Op.Call:
+      case Op.CallIndirect:
+        close();
+        open(r.pos, Ins.Charge);
+        break;
+      case Op.MemoryCopy:
+      case Op.MemoryFill:
+      case Op.MemoryInit:
+        if (bulkShift >= 0) {
+          if (n === s.insPos.length) s.growInsertions();
+          s.insPos[n] = r.start;
+          s.insKind[n] = Ins.BulkBytes;
+          s.insCost[n] = 0;
+          n++;
+          needsScratchLocal = true;
+          stats.bulkCharges++;
+        }
+        break;
+      case Op.MemoryGrow:
+        if (fuelPerPage > 0) {
+          if (n === s.insPos.length) s.growInsertions();
+          s.insPos[n] = r.start;
+          s.insKind[n] = Ins.GrowPages;
+          s.insCost[n] = 0;
+          n++;
+          needsScratchLocal = true;
+          stats.bulkCharges++;
+        }
+        break;
+    }
+  }
+  if (r.pos !== end) r.fail("function body has bytes after its final `end`");
+  return { count: n, needsScratchLocal };
+}
+
+/** Byte snippets of the inserted code, built once per module. */
+class Emitter {
+  private readonly getFuel: Uint8Array;
+  private readonly setFuel: Uint8Array;
+  constructor(
+    fuelGlobal: number,
+    private readonly bulkShift: number,
+    private readonly fuelPerPage: number,
+  ) {
+    const g = new ByteWriter(8);
+    g.u8(Op.GlobalGet);
+    g.u32(fuelGlobal);
+    this.getFuel = g.toBytes();
+    const sw = new ByteWriter(8);
+    sw.u8(Op.GlobalSet);
+    sw.u32(fuelGlobal);
+    this.setFuel = sw.toBytes();
+  }
+
+  /** fuel -= cost */
+  charge(w: ByteWriter, cost: number): void {
+    w.bytes(this.getFuel);
+    w.u8(Op.I64Const);
+    w.sLeb(cost);
+    w.u8(Op.I64Sub);
+    w.bytes(this.setFuel);
+  }
+
+  /** if (fuel < 0) unreachable */
+  check(w: ByteWriter): void {
+    w.bytes(this.getFuel);
+    w.u8(Op.I64Const);
+    w.u8(0);
+    w.u8(Op.I64LtS);
+    w.u8(Op.If);
+    w.u8(0x40);
+    w.u8(Op.Unreachable);
+    w.u8(Op.End);
+  }
+
+  /** With an i32 byte count or page count on top of the stack: fuel -= f(count), count kept. */
+  lengthCharge(w: ByteWriter, scratchLocal: number, pages: boolean): void {
+    w.u8(Op.LocalTee);
+    w.u32(scratchLocal);
+    w.bytes(this.getFuel);
+    w.u8(Op.LocalGet);
+    w.u32(scratchLocal);
+    w.u8(Op.I64ExtendI32U);
+    if (pages) {
+      if (this.fuelPerPage !== 1) {
+        w.u8(Op.I64Const);
+        w.sLeb(this.fuelPerPage);
+        w.u8(Op.I64Mul);
+      }
+    } else if (this.bulkShift > 0) {
+      w.u8(Op.I64Const);
+      w.sLeb(this.bulkShift);
+      w.u8(Op.I64ShrU);
+    }
+    w.u8(Op.I64Sub);
+    w.bytes(this.setFuel);
+  }
+}
+
+/** Rewrites the code section, metering every defined function. */
+function meterCode(
+  bytes: Uint8Array,
+  span: SectionSpan,
+  paramCounts: number[],
+  emitter: Emitter,
+  stats: MeterStats,
+  bulkShift: number,
+  fuelPerPage: number,
+): ByteWriter {
+  const r = new ByteReader(bytes, span.start, span.end);
+  const count = r.u32();
+  if (count !== paramCounts.length) {
+    r.fail(`code section has ${count} bodies but the function section declares ${paramCounts.length}`);
+  }
+  const out = new ByteWriter(Math.ceil((span.end - span.start) * 1.4) + 64);
+  out.u32(count);
+  const body = new ByteWriter(1 << 16);
+  const scratch = new Scratch();
+  for (let f = 0; f < count; f++) {
+    const size = r.u32();
+    const bodyStart = r.pos;
+    const bodyEnd = bodyStart + size;
+    if (bodyEnd > span.end) r.fail(`body of function ${f} runs past the code section`);
+    const ir = new InstrReader(bytes, bodyStart, bodyEnd);
+    const locals = readLocals(ir);
+    let plan: BodyPlan;
+    try {
+      plan = planBody(ir, scratch, stats, bulkShift, fuelPerPage);
+    } catch (e) {
+      if (e instanceof WasmFormatError) throw new WasmFormatError(`defined function ${f}: ${e.message}`);
+      throw e;
+    }
+
+    body.length = 0;
+    const scratchLocal = paramCounts[f]! + locals.count;
+    const declared = locals.count + (plan.needsScratchLocal ? 1 : 0);
+    if (declared > V8_MAX_FUNCTION_LOCALS) {
+      throw new WasmFormatError(`defined function ${f}: ${declared} locals exceed V8's limit of ${V8_MAX_FUNCTION_LOCALS}`);
+    }
+    body.u32(locals.groups + (plan.needsScratchLocal ? 1 : 0));
+    body.bytes(bytes, locals.groupsStart, locals.codeStart);
+    if (plan.needsScratchLocal) {
+      body.u8(1);
+      body.u8(0x7f); // one i32
+    }
+    let copied = locals.codeStart;
+    const { insPos, insKind, insCost } = scratch;
+    for (let i = 0; i < plan.count; i++) {
+      const kind = insKind[i]!;
+      if (kind === Ins.None) continue;
+      const pos = insPos[i]!;
+      body.bytes(bytes, copied, pos);
+      copied = pos;
+      switch (kind) {
+        case Ins.Charge:
+          emitter.charge(body, insCost[i]!);
+          break;
+        case Ins.ChargeCheck:
+          if (insCost[i]! > 0) emitter.charge(body, insCost[i]!);
+          emitter.check(body);
+          break;
+        case Ins.BulkBytes:
+          emitter.lengthCharge(body, scratchLocal, false);
+          break;
+        case Ins.GrowPages:
+          emitter.lengthCharge(body, scratchLocal, true);
+          break;
+      }
+    }
+    body.bytes(bytes, copied, bodyEnd);
+    if (body.length > V8_MAX_FUNCTION_BODY_BYTES) {
+      throw new WasmFormatError(
+        `defined function ${f}: metered body of ${body.length} bytes exceeds V8's limit of ${V8_MAX_FUNCTION_BODY_BYTES}`,
+      );
+    }
+    if (body.length > stats.largestBodyBytes) stats.largestBodyBytes = body.length;
+    out.sized(body);
+    r.pos = bodyEnd;
+    stats.functions++;
+  }
+  if (r.pos !== span.end) r.fail("code section has trailing bytes");
+  return out;
+}
+
+/** Copies a vector section, appending one entry written by `extra`. */
+function appendToVector(bytes: Uint8Array, span: SectionSpan, extra: (w: ByteWriter) => void): ByteWriter {
+  const r = new ByteReader(bytes, span.start, span.end);
+  const n = r.u32();
+  const w = new ByteWriter(span.end - span.start + 64);
+  w.u32(n + 1);
+  w.bytes(bytes, r.pos, span.end);
+  extra(w);
+  return w;
+}
+
+function readExportNames(bytes: Uint8Array, span: SectionSpan): string[] {
+  const r = new ByteReader(bytes, span.start, span.end);
+  const n = r.u32();
+  const names: string[] = [];
+  for (let i = 0; i < n; i++) {
+    names.push(r.name());
+    r.u8();
+    r.u32();
+  }
+  return names;
+}
+
+function countVector(bytes: Uint8Array, span: SectionSpan | undefined): number {
+  return span ? new ByteReader(bytes, span.start, span.end).u32() : 0;
+}
+
+/** Adds fuel metering to a module (see the file comment). Throws WasmFormatError on bad input. */
+export function meterModule(input: Uint8Array, options: MeterOptions = {}): MeterResult {
+  const fuelExportName = options.fuelExportName ?? "wasi_py_fuel";
+  const initialFuel = options.initialFuel ?? 0n;
+  const importMemory = options.importMemory ?? true;
+  const [memModule, memField] = options.memoryImport ?? ["env", "memory"];
+  const bulkShift = options.bulkMemoryShift ?? 3;
+  const fuelPerPage = options.fuelPerPage ?? 1;
+  const keep = new Set(options.keepCustomSections ?? DEFAULT_KEEP);
+  if (!Number.isInteger(bulkShift) || bulkShift < -1 || bulkShift > 32) {
+    throw new RangeError(`bulkMemoryShift must be an integer from -1 to 32, got ${bulkShift}`);
+  }
+  if (!Number.isSafeInteger(fuelPerPage) || fuelPerPage < 0) {
+    throw new RangeError(`fuelPerPage must be a non-negative integer, got ${fuelPerPage}`);
+  }
+
+  const sections = readSections(input);
+  const byId = new Map<number, SectionSpan>();
+  for (const s of sections) if (s.id !== SectionId.Custom) byId.set(s.id, s);
+
+  const typeSpan = byId.get(SectionId.Type);
+  const types: FuncType[] = typeSpan ? readTypeSection(input, typeSpan) : [];
+  const importSpan = byId.get(SectionId.Import);
+  const imports = importSpan ? readImportSection(input, importSpan) : [];
+  const funcSpan = byId.get(SectionId.Function);
+  const funcTypes = funcSpan ? readU32Vector(input, funcSpan) : [];
+  const paramCounts = funcTypes.map((t, i) => {
+    const type = types[t];
+    if (!type) throw new WasmFormatError(`defined function ${i} has unknown type ${t}`);
+    return type.params.length;
+  });
+  const importedGlobals = imports.filter((i) => i.kind === ExternKind.Global).length;
+  const importedMemories = imports.filter((i) => i.kind === ExternKind.Memory).length;
+  const fuelGlobal = importedGlobals + countVector(input, byId.get(SectionId.Global));
+
+  const exportSpan = byId.get(SectionId.Export);
+  if (exportSpan && readExportNames(input, exportSpan).includes(fuelExportName)) {
+    throw new WasmFormatError(`module already exports "${fuelExportName}" (metered twice?)`);
+  }
+
+  // The memory to turn into an import: the single defined memory, if there is one.
+  let memoryLimits: Limits | undefined;
+  const memorySpan = byId.get(SectionId.Memory);
+  if (importMemory && memorySpan) {
+    const r = new ByteReader(input, memorySpan.start, memorySpan.end);
+    const n = r.u32();
+    if (n > 0) {
+      if (n > 1 || importedMemories > 0) throw new WasmFormatError("modules with several memories are not supported");
+      memoryLimits = readMemoryLimits(r);
+    }
+  }
+
+  const stats: MeterStats = {
+    inputBytes: input.length,
+    outputBytes: 0,
+    functions: 0,
+    blocksCharged: 0,
+    checks: 0,
+    bulkCharges: 0,
+    fuelGlobalIndex: fuelGlobal,
+    importedMemoryPages: memoryLimits?.min,
+    largestBodyBytes: 0,
+  };
+  const emitter = new Emitter(fuelGlobal, bulkShift, fuelPerPage);
+
+  const writeMemoryImport = (w: ByteWriter) => {
+    w.name(memModule);
+    w.name(memField);
+    w.u8(ExternKind.Memory);
+    w.u8(0x00); // no maximum: the host's Memory object decides
+    w.u32(memoryLimits!.min);
+  };
+  const writeFuelGlobal = (w: ByteWriter) => {
+    w.u8(0x7e); // i64
+    w.u8(0x01); // mutable
+    w.u8(Op.I64Const);
+    w.s64(initialFuel);
+    w.u8(Op.End);
+  };
+  const writeFuelExport = (w: ByteWriter) => {
+    w.name(fuelExportName);
+    w.u8(ExternKind.Global);
+    w.u32(fuelGlobal);
+  };
+  const fresh = (write: (w: ByteWriter) => void) => {
+    const w = new ByteWriter(64);
+    w.u32(1);
+    write(w);
+    return w;
+  };
+
+  // Sections this rewrite must create when the input has none.
+  const missing: { id: number; payload: () => ByteWriter }[] = [];
+  if (memoryLimits && !importSpan) missing.push({ id: SectionId.Import, payload: () => fresh(writeMemoryImport) });
+  if (!byId.has(SectionId.Global)) missing.push({ id: SectionId.Global, payload: () => fresh(writeFuelGlobal) });
+  if (!exportSpan) missing.push({ id: SectionId.Export, payload: () => fresh(writeFuelExport) });
+
+  const out = new ByteWriter(input.length + (input.length >> 2) + 1024);
+  out.bytes(WASM_MAGIC_AND_VERSION);
+  const flushMissingBefore = (order: number) => {
+    while (missing.length > 0 && SECTION_ORDER[missing[0]!.id]! < order) {
+      const m = missing.shift()!;
+      writeSection(out, m.id, m.payload());
+    }
+  };
+
+  for (const s of sections) {
+    if (s.id === SectionId.Custom) {
+      if (keep.has(s.name)) writeSection(out, s.id, input.subarray(s.start, s.end));
+      continue;
+    }
+    flushMissingBefore(SECTION_ORDER[s.id]!);
+    switch (s.id) {
+      case SectionId.Import:
+        writeSection(out, s.id, memoryLimits ? appendToVector(input, s, writeMemoryImport) : input.subarray(s.start, s.end));
+        break;
+      case SectionId.Memory:
+        if (!memoryLimits) writeSection(out, s.id, input.subarray(s.start, s.end));
+        break; // else: its only memory is now imported; the section goes
+      case SectionId.Global:
+        writeSection(out, s.id, appendToVector(input, s, writeFuelGlobal));
+        break;
+      case SectionId.Export:
+        writeSection(out, s.id, appendToVector(input, s, writeFuelExport));
+        break;
+      case SectionId.Code:
+        writeSection(out, s.id, meterCode(input, s, paramCounts, emitter, stats, bulkShift, fuelPerPage));
+        break;
+      default:
+        writeSection(out, s.id, input.subarray(s.start, s.end));
+    }
+  }
+  flushMissingBefore(Infinity);
+  if (funcTypes.length > 0 && !byId.has(SectionId.Code)) {
+    throw new WasmFormatError("function section without a code section");
+  }
+
+  const bytes = out.toBytes();
+  stats.outputBytes = bytes.length;
+  return { bytes, stats };
+}
