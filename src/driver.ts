@@ -1,0 +1,91 @@
+/**
+ * The guest-side Python driver. The sandbox starts the interpreter as
+ * `python -c DRIVER_PY <user code>`; the driver then runs the user's code the way
+ * `python3.13 -c '<code>'` would, plus one addition, the last-expression rule:
+ *
+ *   if the program calls `print` nowhere (any call whose callee is the bare name `print`,
+ *   comprehensions and nested functions included) and its last top-level statement is an
+ *   expression, `repr()` of that expression's value is written to stdout with a newline
+ *   (also when it is None).
+ *
+ * How it stays indistinguishable from `-c`:
+ * - The user's code runs in a FRESH `__main__` module (same dunder entries as `-c` gives:
+ *   __name__, __doc__, __package__, __loader__, __spec__, __annotations__, __builtins__);
+ *   the driver's own names live in the old, now unreachable `__main__` dict.
+ * - sys.argv becomes ['-c'], sys.orig_argv [exe, '-c', code].
+ * - Parsing uses the builtin `_ast` (cheaper than importing `ast.py`); the rewrite compiles the
+ *   module body minus the last Expr in exec mode and that Expr in eval mode, from the same tree,
+ *   so line and column numbers (and therefore the `~~~^^^` markers) are the original ones.
+ * - Code objects are registered in linecache exactly as CPython 3.13 registers `-c` code
+ *   (`linecache._register_code`), so tracebacks show the user's original source.
+ * - Uncaught exceptions: the driver's frame is cut from the traceback, then `sys.excepthook`
+ *   prints it (as CPython's PyErr_Print does) and the exit status is 1 (130 for an uncaught
+ *   KeyboardInterrupt, as CPython without kill() returns). SystemExit is re-raised so
+ *   CPython itself applies its exit-code and message rules.
+ * - The recursion limit is raised by one to pay for the driver's frame, so RecursionError
+ *   happens at the same depth as under `-c` (visible only as sys.getrecursionlimit() + 1).
+ *
+ * Known differences: `sys._getframe().f_back` / `traceback.print_stack()` from top-level
+ * code see the driver's frame; `ast`-free programs still find `_ast` in sys.modules.
+ *
+ * Keep it small: it is parsed and compiled on every run (and that costs fuel). No backticks
+ * or `${` in the Python source below (it is a template literal).
+ */
+export const DRIVER_PY = String.raw`_i = dict(globals())
+import sys, _ast, linecache
+_f = sys._getframe()
+_m = type(sys)('__main__')
+_m.__dict__.update(_i)
+_m.__annotations__ = {}
+_g = _m.__dict__
+_s = sys.argv[1]
+sys.argv[:] = ['-c']
+sys.orig_argv[1:] = ['-c', _s]
+try:
+    _t = compile(_s, '<string>', 'exec', _ast.PyCF_ONLY_AST, True)
+    _x = None
+    if _t.body and type(_t.body[-1]) is _ast.Expr:
+        _w = [_t]
+        while _w:
+            _n = _w.pop()
+            if not isinstance(_n, _ast.AST):
+                continue
+            if type(_n) is _ast.Call and type(_n.func) is _ast.Name and _n.func.id == 'print':
+                break
+            for _k in _n._fields:
+                _v = getattr(_n, _k, None)
+                if type(_v) is list:
+                    _w.extend(_v)
+                elif isinstance(_v, _ast.AST):
+                    _w.append(_v)
+        else:
+            _x = _ast.Expression(_t.body.pop().value)
+    _c = compile(_t, '<string>', 'exec', 0, True)
+    _e = _x and compile(_x, '<string>', 'eval', 0, True)
+    _r = getattr(linecache, '_register_code', None)
+    if _r:
+        _r(_c, _s, '<string>')
+        if _e:
+            _r(_e, _s, '<string>')
+    else:
+        linecache.cache['<string>'] = (len(_s), None, [_l + '\n' for _l in _s.splitlines()], '<string>')
+    sys.modules['__main__'] = _m
+    sys.setrecursionlimit(sys.getrecursionlimit() + 1)
+    exec(_c, _g)
+    if _e:
+        _v = eval(_e, _g)
+        sys.stdout.write(repr(_v) + '\n')
+        del _v
+except SystemExit:
+    raise
+except BaseException as _z:
+    _b = _z.__traceback__
+    while _b is not None and _b.tb_frame is _f:
+        _b = _b.tb_next
+    _z.__traceback__ = _b
+    sys.last_exc = sys.last_value = _z
+    sys.last_type = type(_z)
+    sys.last_traceback = _b
+    sys.excepthook(type(_z), _z, _b)
+    raise SystemExit(130 if type(_z) is KeyboardInterrupt else 1)
+`;
