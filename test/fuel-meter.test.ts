@@ -1,0 +1,413 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import wabtInit from "wabt";
+import { meterModule, type MeterOptions } from "../src/fuel-meter.ts";
+import { WasmFormatError } from "../src/wasm-binary.ts";
+
+// Expected costs below are counted by hand from the wat, with wasmtime's model: every
+// operator costs 1 except nop, drop, block, loop, unreachable, return, else, end (0).
+
+/** The parts of the WebAssembly JS API used here, typed locally (tsconfig's lib has none under Deno). */
+interface WasmGlobal {
+  value: bigint;
+}
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+type Exports = Record<string, unknown>;
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: { new (bytes: Uint8Array): object; imports(m: object): { module: string; name: string; kind: string }[] };
+  Instance: new (module: object, imports: object) => { exports: Exports };
+  Memory: new (d: { initial: number; maximum?: number }) => WasmMemory;
+  Global: new (d: { value: string; mutable?: boolean }, v: number) => object;
+  RuntimeError: new () => Error;
+}
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+const FEATURES = {
+  mutable_globals: true,
+  sat_float_to_int: true,
+  sign_extension: true,
+  multi_value: true,
+  bulk_memory: true,
+  reference_types: true,
+};
+
+async function assemble(wat: string, extra: Record<string, boolean> = {}): Promise<Uint8Array> {
+  const wabt = await wabtInit();
+  const m = wabt.parseWat("test.wat", wat, { ...FEATURES, ...extra });
+  try {
+    m.resolveNames();
+    m.validate();
+    return m.toBinary({ write_debug_names: true }).buffer;
+  } finally {
+    m.destroy();
+  }
+}
+
+interface Metered {
+  exports: Exports;
+  fuel: WasmGlobal;
+  memory: WasmMemory | undefined;
+  /** Calls an export with `budget` fuel; returns its result and the fuel it used. */
+  call(name: string, args?: unknown[], budget?: bigint): { result: unknown; used: bigint };
+}
+
+const BIG = 10n ** 12n;
+
+async function meterAndInstantiate(
+  wat: string,
+  imports: Record<string, Record<string, unknown>> = {},
+  options: MeterOptions = {},
+  memoryLimits?: { initial: number; maximum?: number },
+): Promise<Metered> {
+  const { bytes } = meterModule(await assemble(wat), options);
+  assert.ok(wasm.validate(bytes), "metered module validates");
+  const module = new wasm.Module(bytes);
+  let memory: WasmMemory | undefined;
+  if (wasm.Module.imports(module).some((i) => i.kind === "memory")) {
+    memory = new wasm.Memory(memoryLimits ?? { initial: 1 });
+    imports = { ...imports, env: { ...imports.env, memory } };
+  }
+  const { exports } = new wasm.Instance(module, imports);
+  const fuel = exports.wasi_py_fuel as WasmGlobal;
+  return {
+    exports,
+    fuel,
+    memory,
+    call(name, args = [], budget = BIG) {
+      fuel.value = budget;
+      const result = (exports[name] as (...a: unknown[]) => unknown)(...args);
+      return { result, used: budget - fuel.value };
+    },
+  };
+}
+
+describe("fuel metering: exact counts", () => {
+  const LOOP = `(module
+    (func (export "sum") (param $n i32) (result i32) (local $acc i32)
+      (block $done                                             ;; 0
+        (loop $l                                               ;; 0
+          (br_if $done (i32.eqz (local.get $n)))               ;; 3
+          (local.set $acc (i32.add (local.get $acc) (local.get $n)))  ;; 4
+          (local.set $n (i32.sub (local.get $n) (i32.const 1)))       ;; 4
+          (br $l)))                                            ;; 1
+      (local.get $acc)))                                       ;; 1`;
+
+  for (const n of [0, 1, 2, 10, 1000, 60_000]) {
+    it(`a loop of ${n} iterations costs 12 per iteration + 4`, async () => {
+      const m = await meterAndInstantiate(LOOP);
+      const { result, used } = m.call("sum", [n]);
+      assert.equal(result, ((n * (n + 1)) / 2) | 0);
+      // 12 per full iteration; the last test (3) and the final local.get (1).
+      assert.equal(used, BigInt(12 * n + 4));
+    });
+  }
+
+  it("a loop with a parameter (multivalue block type) costs 5 per iteration + 1", async () => {
+    const m = await meterAndInstantiate(`(module
+      (func (export "countdown") (param $n i32) (result i32)
+        local.get $n                          ;; 1
+        loop $l (param i32) (result i32)      ;; 0
+          i32.const 1                         ;; 1
+          i32.sub                             ;; 1
+          local.tee $n                        ;; 1
+          local.get $n                        ;; 1
+          br_if $l                            ;; 1
+        end))`);
+    for (const n of [1, 7, 300]) {
+      const { result, used } = m.call("countdown", [n]);
+      assert.equal(result, 0);
+      assert.equal(used, BigInt(1 + 5 * n));
+    }
+  });
+
+  it("if/else charges only the branch taken", async () => {
+    const m = await meterAndInstantiate(`(module
+      (func (export "pick") (param $x i32) (result i32)
+        (if (result i32) (local.get $x)                       ;; 2 (local.get, if)
+          (then (i32.const 10))                               ;; 1
+          (else (i32.add (i32.const 20) (i32.const 1))))))    ;; 3`);
+    assert.deepEqual(m.call("pick", [1]), { result: 10, used: 3n });
+    assert.deepEqual(m.call("pick", [0]), { result: 21, used: 5n });
+  });
+
+  it("nested blocks and br_table charge each target's own code", async () => {
+    const m = await meterAndInstantiate(`(module
+      (func (export "switch") (param $x i32) (result i32)
+        (block $c (block $b (block $a
+          (br_table $a $b $c (local.get $x)))                          ;; 2
+          (return (i32.add (i32.const 100) (i32.const 1))))            ;; $a: 3
+          (return (i32.const 200)))                                    ;; $b: 1
+        (i32.mul (i32.const 300) (i32.const 1))))                      ;; $c: 3`);
+    assert.deepEqual(m.call("switch", [0]), { result: 101, used: 5n });
+    assert.deepEqual(m.call("switch", [1]), { result: 200, used: 3n });
+    assert.deepEqual(m.call("switch", [2]), { result: 300, used: 5n });
+    assert.deepEqual(m.call("switch", [99]), { result: 300, used: 5n });
+  });
+
+  it("an early return stops charging", async () => {
+    const m = await meterAndInstantiate(`(module
+      (func (export "early") (param $x i32) (result i32)
+        (if (i32.eqz (local.get $x)) (then (return (i32.const -1))))  ;; 3, then 1
+        (i32.mul (local.get $x) (i32.const 2))))                      ;; 3`);
+    assert.deepEqual(m.call("early", [0]), { result: -1, used: 4n });
+    assert.deepEqual(m.call("early", [5]), { result: 10, used: 6n });
+  });
+
+  it("code after br in the same block (dead code) is not charged", async () => {
+    const m = await meterAndInstantiate(`(module
+      (func (export "dead") (result i32)
+        (block (result i32) (br 0 (i32.const 1)) (i32.add) (drop) (i32.const 5))  ;; 2
+        (i32.const 2) (i32.add)))                                                   ;; 2`);
+    assert.deepEqual(m.call("dead"), { result: 3, used: 4n });
+  });
+
+  it("calls charge the call and the callee; host functions cost only the call", async () => {
+    let hostCalls = 0;
+    const m = await meterAndInstantiate(
+      `(module
+        (import "env" "host" (func $host (param i32) (result i32)))
+        (func $double (param i32) (result i32) (i32.add (local.get 0) (local.get 0)))  ;; 3
+        (func (export "calls") (param $x i32) (result i32)
+          (call $double (local.get $x))        ;; 2 + callee 3
+          (call $host)                         ;; 1
+          (i32.const 1) (i32.add)))            ;; 2`,
+      { env: { host: (v: number) => (hostCalls++, v + 1) } },
+    );
+    assert.deepEqual(m.call("calls", [4]), { result: 10, used: 8n });
+    assert.equal(hostCalls, 1);
+  });
+
+  it("call_indirect charges the call and the callee it reaches", async () => {
+    const m = await meterAndInstantiate(`(module
+      (type $t (func (param i32) (result i32)))
+      (table 2 funcref)
+      (elem (i32.const 0) $double $square)
+      (func $double (type $t) (i32.add (local.get 0) (local.get 0)))                 ;; 3
+      (func $square (type $t) (i32.mul (local.get 0) (local.get 0)) (i32.const 0) (i32.add))  ;; 5
+      (func (export "indirect") (param $x i32) (param $i i32) (result i32)
+        (call_indirect (type $t) (local.get $x) (local.get $i))))                    ;; 3`);
+    assert.deepEqual(m.call("indirect", [5, 0]), { result: 10, used: 6n });
+    assert.deepEqual(m.call("indirect", [5, 1]), { result: 25, used: 8n });
+  });
+
+  it("a call that never returns (like proc_exit) is not charged for the code after it", async () => {
+    class Exit extends Error {}
+    let exits = true;
+    const m = await meterAndInstantiate(
+      `(module
+        (import "env" "exit" (func $exit (param i32)))
+        (func (export "quit")
+          (call $exit (i32.const 3))                          ;; 2
+          (drop (i32.add (i32.const 1) (i32.const 2)))))      ;; 3`,
+      {
+        env: {
+          exit: () => {
+            if (exits) throw new Exit();
+          },
+        },
+      },
+    );
+    m.fuel.value = 100n;
+    assert.throws(() => (m.exports.quit as () => void)(), Exit);
+    assert.equal(100n - m.fuel.value, 2n);
+    exits = false;
+    assert.equal(m.call("quit").used, 5n);
+  });
+
+  it("a loop whose body falls through continues the block after its end", async () => {
+    const m = await meterAndInstantiate(`(module
+      (func (export "once") (result i32)
+        (loop (result i32) (i32.const 4))    ;; 1
+        (i32.const 2) (i32.add)))            ;; 2`);
+    assert.deepEqual(m.call("once"), { result: 6, used: 3n });
+  });
+});
+
+describe("fuel metering: exhaustion", () => {
+  it("traps inside an infinite loop and leaves the global negative", async () => {
+    const m = await meterAndInstantiate(`(module (func (export "spin") (loop $l (br $l))))`);
+    m.fuel.value = 1000n;
+    assert.throws(() => (m.exports.spin as () => void)(), wasm.RuntimeError);
+    // Each iteration charges its br (1) at the loop header, then checks: 1001st makes it -1.
+    assert.equal(m.fuel.value, -1n);
+  });
+
+  it("traps at function entry once fuel is negative", async () => {
+    const m = await meterAndInstantiate(`(module (func (export "f") (result i32) (i32.const 1)))`);
+    m.fuel.value = -5n;
+    assert.throws(() => (m.exports.f as () => number)(), wasm.RuntimeError);
+  });
+
+  it("a program that needs exactly the budget finishes with 0 left", async () => {
+    const m = await meterAndInstantiate(`(module
+      (func (export "count") (param $n i32)
+        (loop $l (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))`);
+    // 5 per iteration (get, const, sub, tee, br_if).
+    const { used } = m.call("count", [10], 50n);
+    assert.equal(used, 50n);
+    assert.equal(m.fuel.value, 0n);
+  });
+
+  it("fuel starts at 0 (fail closed) until the host sets it", async () => {
+    const { bytes } = meterModule(await assemble(`(module (func (export "f") (result i32) (i32.const 1)))`));
+    const { exports } = new wasm.Instance(new wasm.Module(bytes), {});
+    assert.equal((exports.wasi_py_fuel as WasmGlobal).value, 0n);
+    assert.throws(() => (exports.f as () => number)(), wasm.RuntimeError);
+  });
+});
+
+describe("fuel metering: bulk memory and memory growth", () => {
+  const BULK = `(module
+    (memory 1 8)
+    (func (export "fill") (param $n i32)
+      (memory.fill (i32.const 0) (i32.const 7) (local.get $n)))        ;; 4
+    (func (export "copy") (param $n i32)
+      (memory.copy (i32.const 8192) (i32.const 0) (local.get $n)))     ;; 4
+    (func (export "grow") (param $pages i32) (result i32)
+      (memory.grow (local.get $pages))))                               ;; 2`;
+
+  it("memory.fill and memory.copy cost 1 more per 8 bytes by default, and still work", async () => {
+    const m = await meterAndInstantiate(BULK);
+    assert.equal(m.call("fill", [800]).used, 4n + 100n);
+    assert.equal(m.call("fill", [7]).used, 4n);
+    assert.equal(m.call("copy", [4096]).used, 4n + 512n);
+    assert.equal(m.call("copy", [0]).used, 4n);
+    const mem = new Uint8Array(m.memory!.buffer);
+    assert.equal(mem[799], 7);
+    assert.equal(mem[800], 0);
+    assert.equal(mem[8192 + 799], 7);
+    assert.equal(mem[8192 + 800], 0);
+  });
+
+  it("the bytes-per-unit of bulk memory is an option", async () => {
+    const perByte = await meterAndInstantiate(BULK, {}, { bulkMemoryShift: 0 });
+    assert.equal(perByte.call("fill", [800]).used, 804n);
+    const off = await meterAndInstantiate(BULK, {}, { bulkMemoryShift: -1 });
+    assert.equal(off.call("fill", [800]).used, 4n);
+  });
+
+  it("memory.grow costs 1 more per page requested", async () => {
+    const m = await meterAndInstantiate(BULK, {}, {}, { initial: 1, maximum: 3 });
+    assert.deepEqual(m.call("grow", [2]), { result: 1, used: 4n });
+    const heavy = await meterAndInstantiate(BULK, {}, { fuelPerPage: 10 }, { initial: 1, maximum: 3 });
+    assert.deepEqual(heavy.call("grow", [2]), { result: 1, used: 22n });
+  });
+});
+
+describe("memory becomes an import", () => {
+  it("imports env.memory with the same initial size and no maximum, and re-exports it", async () => {
+    const { bytes, stats } = meterModule(await assemble(`(module (memory (export "memory") 3 10)
+      (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))`));
+    assert.equal(stats.importedMemoryPages, 3);
+    const module = new wasm.Module(bytes);
+    assert.deepEqual(wasm.Module.imports(module), [{ module: "env", name: "memory", kind: "memory" }]);
+    // Smaller than declared initial size: refused at instantiation.
+    assert.throws(() => new wasm.Instance(module, { env: { memory: new wasm.Memory({ initial: 2 }) } }));
+    // The host's maximum (4) applies, not the module's declared 10.
+    const memory = new wasm.Memory({ initial: 3, maximum: 4 });
+    const { exports } = new wasm.Instance(module, { env: { memory } });
+    assert.equal(exports.memory, memory);
+    const fuel = exports.wasi_py_fuel as WasmGlobal;
+    fuel.value = BIG;
+    const grow = exports.grow as (n: number) => number;
+    assert.equal(grow(1), 3);
+    assert.equal(grow(1), -1);
+    assert.equal(memory.buffer.byteLength, 4 * 65536);
+  });
+
+  it("can be switched off", async () => {
+    const { bytes, stats } = meterModule(await assemble(`(module (memory 1))`), { importMemory: false });
+    assert.equal(stats.importedMemoryPages, undefined);
+    assert.deepEqual(wasm.Module.imports(new wasm.Module(bytes)), []);
+  });
+});
+
+function fixture(name: string): string {
+  const base = (import.meta as unknown as { url: string }).url;
+  for (const rel of [`./fixtures/wat/${name}`, `../../test/fixtures/wat/${name}`]) {
+    try {
+      return readFileSync(new URL(rel, base), "utf8");
+    } catch {
+      // try the next layout (Deno runs test/*.ts, Node runs build/test/*.js)
+    }
+  }
+  throw new Error(`fixture ${name} not found`);
+}
+
+describe("whole modules", () => {
+  it("a module using every operator class validates and runs after metering", async () => {
+    const input = await assemble(fixture("all-ops.wat"));
+    const { bytes, stats } = meterModule(input);
+    assert.ok(wasm.validate(bytes));
+    // One imported global and two defined ones come first.
+    assert.equal(stats.fuelGlobalIndex, 3);
+    assert.equal(stats.functions, 3);
+    const module = new wasm.Module(bytes);
+    const used: bigint[] = [];
+    // Twice, on fresh instances (it drops its passive segments), to see the same count.
+    for (let i = 0; i < 2; i++) {
+      const memory = new wasm.Memory({ initial: 1, maximum: 4 });
+      const g = new wasm.Global({ value: "i32" }, 5);
+      const { exports } = new wasm.Instance(module, { env: { memory, g, host: (x: number) => x } });
+      const fuel = exports.wasi_py_fuel as WasmGlobal;
+      fuel.value = BIG;
+      assert.equal((exports.everything as (x: number) => number)(1), 42);
+      used.push(BIG - fuel.value);
+    }
+    assert.ok(used[0]! > 100n);
+    assert.equal(used[0], used[1]);
+  });
+
+  it("the output is the same bytes every time, on every runtime", async () => {
+    const input = await assemble(fixture("all-ops.wat"));
+    const a = meterModule(input).bytes;
+    const b = meterModule(input).bytes;
+    assert.deepEqual(a, b);
+    // Pinned, so a change of output (or a runtime difference) is noticed; update deliberately.
+    assert.equal(createHash("sha256").update(a).digest("hex"), "1566e19f1dcb039285e19bc79b188233604a51923ab6264cee7645cf1956a1d6");
+  });
+
+  it("drops debug and producers sections, keeps name and target_features", async () => {
+    const input = await assemble(`(module (func $f))`);
+    const custom = (name: string, payload: number[]) => {
+      const n = new TextEncoder().encode(name);
+      return [0, n.length + 1 + payload.length, n.length, ...n, ...payload];
+    };
+    const withCustom = new Uint8Array([
+      ...input,
+      ...custom(".debug_info", [1, 2, 3]),
+      ...custom("producers", [0]),
+      ...custom("target_features", [1, 0x2b, 4, ...new TextEncoder().encode("sign")]),
+    ]);
+    assert.ok(wasm.validate(withCustom));
+    const { bytes } = meterModule(withCustom);
+    const text = new TextDecoder("latin1").decode(bytes);
+    assert.ok(!text.includes(".debug_info"));
+    assert.ok(!text.includes("producers"));
+    assert.ok(text.includes("target_features"));
+    assert.ok(text.includes("name"));
+  });
+
+  it("refuses SIMD rather than guessing", async () => {
+    const simd = await assemble(`(module (func (drop (v128.const i32x4 0 0 0 0))))`, { simd: true });
+    assert.throws(() => meterModule(simd), (e: unknown) => e instanceof WasmFormatError && /SIMD/.test(e.message));
+  });
+
+  it("refuses to meter a module twice", async () => {
+    const once = meterModule(await assemble(`(module (func))`)).bytes;
+    assert.throws(() => meterModule(once), /already exports "wasi_py_fuel"/);
+  });
+
+  it("refuses a function that would exceed V8's 50,000 locals", async () => {
+    const wat = `(module (memory 1) (func (local ${"i32 ".repeat(50_000)})
+      (memory.fill (i32.const 0) (i32.const 0) (i32.const 0))))`;
+    const input = await assemble(wat);
+    assert.throws(() => meterModule(input), /50000/);
+  });
+});
