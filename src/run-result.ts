@@ -1,0 +1,93 @@
+/**
+ * What one evaluation returns, and the pure rule that names how it ended. Kept free of effects so
+ * the classification can be tested with a table of cases.
+ */
+
+export type Outcome =
+  | "ok"
+  | "error"
+  | "fuel_exhausted"
+  | "timeout"
+  | "memory_exhausted"
+  | "output_truncated"
+  | "crashed";
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  /** The guest's exit status; -1 when it did not exit (trap, timeout). */
+  exitCode: number;
+  outcome: Outcome;
+  /**
+   * Fuel spent: exactly initial - remaining for programs that end by themselves; for
+   * `fuel_exhausted` the budget; for `timeout` a lower bound (the count at the last host call).
+   * 0 for an unmetered module.
+   */
+  fuelUsed: number;
+  wallMs: number;
+  truncated: { stdout: boolean; stderr: boolean };
+  /** For `crashed`: the trap or host error message (not shown to users by default). */
+  detail?: string;
+}
+
+/** How the guest stopped, as the worker saw it. */
+export type Ending =
+  | {
+      kind: "exit";
+      code: number;
+      /** Linear memory was within one growth step of its maximum at exit. */
+      memoryAtMax: boolean;
+    }
+  | {
+      kind: "trap";
+      message: string;
+      /** The fuel counter was negative after the trap (metered module only). */
+      fuelSpent: boolean;
+      /** Linear memory was within one growth step of its maximum when the trap happened. */
+      memoryAtMax: boolean;
+    }
+  | { kind: "timeout" };
+
+/** The last non-empty line of stderr, without trailing whitespace. */
+export function lastLine(text: string): string {
+  const lines = text.split("\n");
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]!.trimEnd();
+    if (line !== "") return line;
+  }
+  return "";
+}
+
+/** An uncaught MemoryError ends a CPython traceback with a line "MemoryError" or "MemoryError: ...". */
+export function endsWithMemoryError(stderr: string): boolean {
+  return /^MemoryError(:|$)/.test(lastLine(stderr));
+}
+
+/**
+ * Names the outcome. Order matters: a limit that stopped the program wins over what it printed.
+ * - timeout: the wall-clock deadline passed.
+ * - fuel_exhausted: a trap with the fuel counter below zero.
+ * - memory_exhausted: an uncaught MemoryError (non-zero exit, stderr's last line); a non-zero exit
+ *   with memory at its maximum and "MemoryError" somewhere in stderr (the traceback itself could
+ *   not be printed for lack of memory); or a trap (e.g. abort() after a failed allocation inside
+ *   CPython) while memory was at its maximum.
+ * - crashed: any other trap (stack exhaustion, unreachable with fuel left, host fault).
+ * - error: non-zero exit status.
+ * - output_truncated: exit 0 but some output was dropped.
+ */
+export function classify(ending: Ending, stderr: string, truncated: { stdout: boolean; stderr: boolean }): Outcome {
+  switch (ending.kind) {
+    case "timeout":
+      return "timeout";
+    case "trap":
+      if (ending.fuelSpent) return "fuel_exhausted";
+      if (ending.memoryAtMax || endsWithMemoryError(stderr)) return "memory_exhausted";
+      return "crashed";
+    case "exit":
+      if (ending.code !== 0) {
+        const oom = endsWithMemoryError(stderr) || (ending.memoryAtMax && stderr.includes("MemoryError"));
+        return oom ? "memory_exhausted" : "error";
+      }
+      return truncated.stdout || truncated.stderr ? "output_truncated" : "ok";
+  }
+}
