@@ -1,0 +1,339 @@
+/*
+ * wasi-py's own entry point for a pre-initialised CPython (built by scripts/build-snapshot.sh).
+ *
+ * Two exports, no `main`:
+ *   wizer.initialize  run ONCE at build time by Wizer: start CPython with the sandbox's
+ *                     configuration, compile the driver, import the common stdlib modules.
+ *                     Wizer then stores the memory and globals as the module's initial state.
+ *   wasi_py_run       run once per fresh instance (renamed to `_start` by the build script):
+ *                     behaves like `python -c DRIVER_PY CODE`, then exits via proc_exit.
+ *
+ * Linked with -nostartfiles: there is no crt1, so nothing runs C constructors except our
+ * initialiser, and the run export cannot re-run them by accident.
+ */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <wasi/api.h>
+#include <wasi/libc.h>
+
+/* The guest environment the sandbox has always used; os.environ is fixed at build time to it. */
+static const char *const GUEST_ENV[][2] = {
+    {"PYTHONHOME", "/usr/local"},
+    {"PYTHONHASHSEED", "0"},          /* deterministic hashing, hence deterministic fuel */
+    {"PYTHONDONTWRITEBYTECODE", "1"},
+    {"PYTHON_COLORS", "0"},
+    {"HOME", "/tmp"},
+    {"LANG", "C.UTF-8"},
+};
+
+/* Where the build script maps the driver source during initialisation only. */
+#define DRIVER_PATH "/wasi-py-build/driver.py"
+/* Modules imported during initialisation, one per line (optional file). */
+#define PRELOAD_PATH "/wasi-py-build/preload.txt"
+
+void __wasm_call_ctors(void);
+/* In wasi-libc's libc.a (preopens.c) but not in this release's <wasi/libc.h>. */
+void __wasilibc_reset_preopens(void);
+/* CPython internal (pythonrun.c): sets the exit code of a pending SystemExit, printing a non-int code. */
+int _Py_HandleSystemExit(int *exitcode_p);
+
+static PyObject *driver_source; /* str: the driver text compiled below */
+static PyObject *driver_code;   /* code object, filename "<string>" like `python -c` */
+static int initialised;
+
+/* ---- process clock ------------------------------------------------------------------------
+ * libwasi-emulated-process-clocks records its start time in a constructor, which would run at
+ * build time. Ours is reset at the start of every run, so time.process_time() counts from there.
+ * Defining clock/__clock here keeps that library's clock.o out of the link. */
+static __wasi_timestamp_t process_clock_start;
+
+static __wasi_timestamp_t monotonic_now(void) {
+    __wasi_timestamp_t now = 0;
+    if (__wasi_clock_time_get(__WASI_CLOCKID_MONOTONIC, 1, &now) != 0) return 0;
+    return now;
+}
+
+clock_t __clock(void) { return (clock_t)(monotonic_now() - process_clock_start); }
+clock_t clock(void) { return __clock(); }
+
+/* ---- helpers ------------------------------------------------------------------------------ */
+
+static void fatal(const char *what) {
+    fprintf(stderr, "wasi-py snapshot: %s\n", what);
+    if (PyErr_Occurred()) PyErr_Print();
+    fflush(stderr);
+    __wasi_proc_exit(70);
+}
+
+/* Reads a whole file into a new bytes object, or NULL (no exception) if it does not exist. */
+static PyObject *read_file(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return NULL;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, 0);
+    char buf[16384];
+    size_t n;
+    while (out != NULL && (n = fread(buf, 1, sizeof buf, f)) > 0) {
+        PyObject *chunk = PyBytes_FromStringAndSize(buf, (Py_ssize_t)n);
+        if (chunk == NULL) { Py_CLEAR(out); break; }
+        PyBytes_ConcatAndDel(&out, chunk);
+    }
+    fclose(f);
+    if (out == NULL) fatal("out of memory reading a build input");
+    return out;
+}
+
+static PyObject *compile_driver(PyObject *source) {
+    /* `python -c` compiles with PyCF_IGNORE_COOKIE under the name "<string>". */
+    PyCompilerFlags cf = _PyCompilerFlags_INIT;
+    cf.cf_flags |= PyCF_IGNORE_COOKIE;
+    const char *utf8 = PyUnicode_AsUTF8(source);
+    if (utf8 == NULL) return NULL;
+    return Py_CompileStringExFlags(utf8, "<string>", Py_file_input, &cf, -1);
+}
+
+/* Imports every module the driver imports (at any depth), so a run finds them in sys.modules. */
+static void preload_driver_imports(PyObject *source) {
+    static const char script[] =
+        "def _wasi_py_driver_imports(src):\n"
+        "    import ast, importlib\n"
+        "    for node in ast.walk(ast.parse(src)):\n"
+        "        if isinstance(node, ast.Import):\n"
+        "            names = [a.name for a in node.names]\n"
+        "        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:\n"
+        "            names = [node.module]\n"
+        "        else:\n"
+        "            continue\n"
+        "        for name in names:\n"
+        "            try:\n"
+        "                importlib.import_module(name)\n"
+        "            except ImportError:\n"
+        "                pass\n";
+    PyObject *ns = PyDict_New();
+    if (ns == NULL) fatal("out of memory");
+    PyObject *r = PyRun_String(script, Py_file_input, ns, ns);
+    if (r == NULL) fatal("could not define the import scanner");
+    Py_DECREF(r);
+    PyObject *fn = PyDict_GetItemString(ns, "_wasi_py_driver_imports");
+    r = PyObject_CallOneArg(fn, source);
+    if (r == NULL) fatal("could not import the driver's modules");
+    Py_DECREF(r);
+    Py_DECREF(ns);
+}
+
+/* Imports the modules listed in preload.txt (blank lines and # comments ignored). */
+static void preload_listed_modules(void) {
+    PyObject *raw = read_file(PRELOAD_PATH);
+    if (raw == NULL) return;
+    PyObject *text = PyUnicode_DecodeUTF8(PyBytes_AS_STRING(raw), PyBytes_GET_SIZE(raw), "strict");
+    Py_DECREF(raw);
+    if (text == NULL) fatal("preload list is not UTF-8");
+    PyObject *lines = PyUnicode_Splitlines(text, 0);
+    Py_DECREF(text);
+    if (lines == NULL) fatal("out of memory");
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++) {
+        PyObject *line = PyObject_CallMethod(PyList_GET_ITEM(lines, i), "strip", NULL);
+        if (line == NULL) fatal("out of memory");
+        if (PyUnicode_GET_LENGTH(line) > 0 && PyUnicode_READ_CHAR(line, 0) != '#') {
+            PyObject *mod = PyImport_Import(line);
+            if (mod == NULL) {
+                fprintf(stderr, "wasi-py snapshot: cannot preload %s\n", PyUnicode_AsUTF8(line));
+                fatal("preload failed");
+            }
+            Py_DECREF(mod);
+        }
+        Py_DECREF(line);
+    }
+    Py_DECREF(lines);
+}
+
+/* ---- build time ---------------------------------------------------------------------------- */
+
+__attribute__((export_name("wizer.initialize")))
+void wasi_py_initialize(void) {
+    if (initialised) return;
+    initialised = 1;
+    __wasm_call_ctors();
+    process_clock_start = monotonic_now();
+
+    for (size_t i = 0; i < sizeof GUEST_ENV / sizeof GUEST_ENV[0]; i++) {
+        if (setenv(GUEST_ENV[i][0], GUEST_ENV[i][1], 1) != 0) fatal("setenv failed");
+    }
+
+    /* Exactly what `python -c ...` reads from that environment, plus two options: no '' on
+     * sys.path (safe_path) and no user site-packages (there is no user in the sandbox). */
+    PyStatus status;
+    PyConfig config;
+    PyConfig_InitPythonConfig(&config);
+    config.safe_path = 1;
+    config.user_site_directory = 0;
+    char *argv[] = {"python", "-c", "pass", NULL};
+    status = PyConfig_SetBytesArgv(&config, 3, argv);
+    if (PyStatus_Exception(status)) goto config_error;
+    status = Py_InitializeFromConfig(&config);
+    if (PyStatus_Exception(status)) goto config_error;
+    PyConfig_Clear(&config);
+
+    PyObject *raw = read_file(DRIVER_PATH);
+    if (raw == NULL) fatal("no driver at " DRIVER_PATH);
+    driver_source = PyUnicode_DecodeUTF8(PyBytes_AS_STRING(raw), PyBytes_GET_SIZE(raw), "strict");
+    Py_DECREF(raw);
+    if (driver_source == NULL) fatal("driver is not UTF-8");
+    driver_code = compile_driver(driver_source);
+    if (driver_code == NULL) fatal("driver does not compile");
+
+    preload_driver_imports(driver_source);
+    preload_listed_modules();
+
+    /* Everything created so far lives as long as the instance: move it out of the GC's way so
+     * user programs do not pay (in fuel) for scanning it in full collections. */
+    PyObject *r = PyRun_String("import gc\ngc.collect()\ngc.freeze()\ndel gc\n", Py_file_input,
+                               PyModule_GetDict(PyImport_AddModule("__main__")), NULL);
+    if (r == NULL) fatal("gc.freeze failed");
+    Py_DECREF(r);
+    return;
+
+config_error:
+    PyConfig_Clear(&config);
+    if (PyStatus_IsExit(status)) __wasi_proc_exit(status.exitcode);
+    fprintf(stderr, "wasi-py snapshot: Python initialisation failed: %s%s%s\n",
+            status.func ? status.func : "", status.func ? ": " : "", status.err_msg ? status.err_msg : "");
+    fflush(stderr);
+    __wasi_proc_exit(70);
+}
+
+/* ---- run time ------------------------------------------------------------------------------ */
+
+/* The WASI argv as a list of str, decoded as CPython decodes its command line. */
+static PyObject *wasi_argv(void) {
+    __wasi_size_t argc = 0, size = 0;
+    if (__wasi_args_sizes_get(&argc, &size) != 0) fatal("args_sizes_get failed");
+    char **argv = malloc((argc + 1) * sizeof *argv);
+    char *buf = malloc(size ? size : 1);
+    if (argv == NULL || buf == NULL) fatal("out of memory");
+    if (__wasi_args_get((uint8_t **)argv, (uint8_t *)buf) != 0) fatal("args_get failed");
+    PyObject *list = PyList_New(argc);
+    if (list == NULL) fatal("out of memory");
+    for (__wasi_size_t i = 0; i < argc; i++) {
+        PyObject *s = PyUnicode_DecodeFSDefault(argv[i]);
+        if (s == NULL) fatal("cannot decode argv");
+        PyList_SET_ITEM(list, i, s);
+    }
+    free(argv);
+    free(buf);
+    return list;
+}
+
+/* Flushes sys.stdout and sys.stderr as Py_FinalizeEx does; -1 if stdout could not be flushed. */
+static int flush_std_streams(void) {
+    int status = 0;
+    const char *names[] = {"stdout", "stderr"};
+    for (int i = 0; i < 2; i++) {
+        PyObject *f = PySys_GetObject(names[i]);
+        if (f == NULL || f == Py_None) continue;
+        PyObject *r = PyObject_CallMethod(f, "flush", NULL);
+        if (r == NULL) {
+            if (i == 0) { PyErr_WriteUnraisable(NULL); status = -1; }
+            else PyErr_Clear();
+        } else {
+            Py_DECREF(r);
+        }
+    }
+    return status;
+}
+
+/* How a run ends: atexit callbacks, flushed streams, proc_exit. The instance is thrown away, so
+ * the rest of interpreter finalisation (module teardown, final GC) would only cost time. */
+static void finish(int exitcode) {
+    PyObject *atexit = PyImport_ImportModule("atexit");
+    if (atexit != NULL) {
+        PyObject *r = PyObject_CallMethod(atexit, "_run_exitfuncs", NULL);
+        if (r == NULL) PyErr_Clear();
+        Py_XDECREF(r);
+        Py_DECREF(atexit);
+    } else {
+        PyErr_Clear();
+    }
+    if (flush_std_streams() < 0 && exitcode == 0) exitcode = 120;
+    fflush(stdout);
+    fflush(stderr);
+    __wasi_proc_exit((__wasi_exitcode_t)exitcode);
+}
+
+/* A pre-imported `random` was seeded at build time; give each run its own seed as a fresh
+ * interpreter would. */
+static void reseed_random(void) {
+    PyObject *name = PyUnicode_FromString("random");
+    if (name == NULL) fatal("out of memory");
+    PyObject *mod = PyImport_GetModule(name);
+    Py_DECREF(name);
+    if (mod == NULL) { PyErr_Clear(); return; }
+    PyObject *r = PyObject_CallMethod(mod, "seed", NULL);
+    if (r == NULL) fatal("random.seed() failed");
+    Py_DECREF(r);
+    Py_DECREF(mod);
+}
+
+__attribute__((export_name("wasi_py_run")))
+void wasi_py_run(void) {
+    if (!initialised || driver_code == NULL) fatal("module was not pre-initialised");
+    process_clock_start = monotonic_now();
+    /* The preopened directories of this instance's host, not those seen at build time. */
+    __wasilibc_reset_preopens();
+
+    /* argv: [prog, CODE] or [prog, "-c", DRIVER_PY, CODE] (the plain interpreter's argv). */
+    PyObject *args = wasi_argv();
+    Py_ssize_t n = PyList_GET_SIZE(args);
+    if (n != 2 && !(n == 4 && PyUnicode_CompareWithASCIIString(PyList_GET_ITEM(args, 1), "-c") == 0)) {
+        fprintf(stderr, "wasi-py snapshot: argv must be [prog, code] or [prog, '-c', driver, code]\n");
+        fflush(stderr);
+        __wasi_proc_exit(2);
+    }
+    PyObject *code_obj = Py_NewRef(driver_code);
+    if (n == 4) {
+        PyObject *given = PyList_GET_ITEM(args, 2);
+        int same = PyUnicode_Compare(given, driver_source);
+        if (same != 0) {
+            /* A driver newer than the snapshot: honour it, at the cost of compiling it now. */
+            Py_SETREF(code_obj, compile_driver(given));
+            if (code_obj == NULL) {
+                PyErr_Print();
+                finish(1);
+            }
+        }
+    }
+    PyObject *user_code = PyList_GET_ITEM(args, n - 1);
+
+    /* sys.argv and sys.orig_argv as `python -c DRIVER CODE` would have them. */
+    PyObject *sys_argv = Py_BuildValue("[sO]", "-c", user_code);
+    if (sys_argv == NULL || PySys_SetObject("argv", sys_argv) < 0) fatal("cannot set sys.argv");
+    Py_DECREF(sys_argv);
+    PyObject *orig = n == 4 ? Py_NewRef(args)
+                            : Py_BuildValue("[OsOO]", PyList_GET_ITEM(args, 0), "-c", driver_source, user_code);
+    if (orig == NULL || PySys_SetObject("orig_argv", orig) < 0) fatal("cannot set sys.orig_argv");
+    Py_DECREF(orig);
+    reseed_random();
+
+    PyObject *main_module = PyImport_AddModuleRef("__main__");
+    if (main_module == NULL) fatal("no __main__");
+    PyObject *globals = PyModule_GetDict(main_module);
+    PyObject *res = PyEval_EvalCode(code_obj, globals, globals);
+    Py_DECREF(code_obj);
+    Py_DECREF(args);
+    int exitcode = 0;
+    if (res == NULL) {
+        if (!_Py_HandleSystemExit(&exitcode)) {
+            PyErr_Print();
+            exitcode = 1;
+        }
+    } else {
+        Py_DECREF(res);
+    }
+    Py_DECREF(main_module);
+    finish(exitcode);
+}
