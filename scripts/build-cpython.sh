@@ -126,8 +126,9 @@ EOF
   # A runner for wasm programs under node:wasi (configure/make's HOSTRUNNER; checks only).
   cat > "$SDK/bin/wasi-run" <<'EOF'
 #!/bin/sh
-# usage: wasi-run <module.wasm> [args...]; maps / to / read-write (build checks only, NOT a sandbox)
-exec node --no-warnings -e '
+# usage: wasi-run <module.wasm> [args...]; maps / to / read-write (build checks only, NOT a sandbox).
+# --no-turbo-fast-api-calls: Node 20's node:wasi can abort in a GC inside a fast API call.
+exec node --no-warnings --no-turbo-fast-api-calls -e '
 const { WASI } = require("node:wasi");
 const fs = require("node:fs");
 const [wasmPath, ...args] = process.argv.slice(1);
@@ -279,6 +280,129 @@ build_sqlite() {
     || echo "SQLite is in the public domain (https://sqlite.org/copyright.html)." > "$DEPS/licenses/sqlite3.txt"
 }
 
+build_full_wasi() {
+  step "CPython for $HOST_TRIPLE linked with zlib, libbz2, liblzma, sqlite3"
+  local I="-I$DEPS/include" L="-L$DEPS/lib"
+  configure_wasi "$WORK/wasi-full" \
+    ZLIB_CFLAGS="$I" ZLIB_LIBS="$L -lz" \
+    BZIP2_CFLAGS="$I" BZIP2_LIBS="$L -lbz2" \
+    LIBLZMA_CFLAGS="$I" LIBLZMA_LIBS="$L -llzma" \
+    LIBSQLITE3_CFLAGS="$I" LIBSQLITE3_LIBS="$L -lsqlite3"
+  make_wasi "$WORK/wasi-full"
+  local m
+  for m in zlib _bz2 _lzma _sqlite3; do
+    grep -q "^$m " "$WORK/wasi-full/Modules/Setup.stdlib" \
+      || die "module $m is not built into the interpreter (see $WORK/wasi-full/config.log)"
+  done
+}
+
+OUT="$WORK/out"   # final uncompressed products: python-unmetered.wasm, python.wasm, stdlib.tar, licenses/
+
+strip_wasm() {
+  step "strip debug info (keep the name section)"
+  mkdir -p "$OUT"
+  "$LLVM/bin/llvm-objcopy" --strip-debug "$WORK/wasi-full/python.wasm" "$OUT/python-unmetered.wasm"
+  if "$LLVM/bin/llvm-objdump" -h "$OUT/python-unmetered.wasm" | grep -q '\.debug_'; then
+    die "debug sections survived stripping"
+  fi
+  "$LLVM/bin/llvm-objdump" -h "$OUT/python-unmetered.wasm" | grep -q ' name ' || die "name section lost"
+  echo "    $(stat -c %s "$WORK/wasi-full/python.wasm") -> $(stat -c %s "$OUT/python-unmetered.wasm") bytes"
+}
+
+build_stdlib_image() {
+  step "stdlib image: Lib/ minus sandbox-useless parts, .pyc (unchecked-hash), tzdata $TZDATA_VERSION"
+  rm -rf "$WORK/tzdata" && dpkg -x "$DL/tzdata_${TZDATA_VERSION}_all.deb" "$WORK/tzdata"
+  # PYTHONHASHSEED=0: marshal writes sets/frozensets in hash order.
+  env -u PYTHONPATH -u PYTHONHOME PYTHONHASHSEED=0 PYTHONDONTWRITEBYTECODE=1 \
+    "$NATIVE/python" -X utf8 "$REPO/scripts/build-stdlib-image.py" \
+    --lib "$PYSRC/Lib" --sysconfig "$(ls "$WORK"/wasi-full/build/lib.wasi-wasm32-3.13/_sysconfigdata_*.py)" \
+    --zoneinfo "$WORK/tzdata/usr/share/zoneinfo" --stage "$WORK/stdlib-stage" --out "$OUT/stdlib.tar"
+}
+
+collect_licenses() {
+  step "licences of CPython and of every library linked into python.wasm"
+  local L="$OUT/licenses"
+  rm -rf "$L" && mkdir -p "$L"
+  cp "$PYSRC/LICENSE" "$L/cpython-LICENSE.txt"
+  cp "$PYSRC/Doc/license.rst" "$L/cpython-incorporated-software.rst"  # libmpdec, HACL*, expat, ...
+  local p
+  for p in "$PY_SRC_PKG:$PY_SRC_VERSION" "zlib:$ZLIB_VERSION" "bzip2:$BZIP2_VERSION" \
+           "xz-utils:$XZ_VERSION" "sqlite3:$SQLITE_VERSION"; do
+    local name="${p%%:*}" ver="${p#*:}"; ver="${ver#*:}"
+    tar -xOf "$DL/${name}_${ver}".debian.tar.* debian/copyright > "$L/$name-debian-copyright.txt" \
+      || die "no debian/copyright in $name"
+  done
+  cp "$DEPS/licenses/zlib.txt" "$L/zlib-LICENSE.txt"
+  cp "$DEPS/licenses/bzip2.txt" "$L/bzip2-LICENSE.txt"
+  cp "$DEPS/licenses/xz-utils.txt" "$L/xz-utils-COPYING.txt"
+  cp "$DEPS/licenses/sqlite3.txt" "$L/sqlite3-LICENSE.txt"
+  cp "$WORK/wasi-libc/usr/share/doc/wasi-libc/copyright" "$L/wasi-libc-debian-copyright.txt"
+  cp "/usr/share/doc/libclang-rt-$CLANG_MAJOR-dev-wasm32/copyright" "$L/compiler-rt-debian-copyright.txt"
+  cp "$WORK/tzdata/usr/share/doc/tzdata/copyright" "$L/tzdata-debian-copyright.txt"
+}
+
+meter_wasm() {
+  step "fuel metering: node build/scripts/meter-wasm.js"
+  if [ ! -f "$REPO/scripts/meter-wasm.ts" ]; then
+    if [ "${WASI_PY_SKIP_METER:-}" = 1 ]; then
+      echo "    WASI_PY_SKIP_METER=1: no metered python.wasm this time"; rm -f "$OUT/python.wasm"; return
+    fi
+    die "scripts/meter-wasm.ts is missing (set WASI_PY_SKIP_METER=1 to write the other assets only)"
+  fi
+  (cd "$REPO" && npx tsc -p tsconfig.json) || echo "    warning: tsc reported errors; using the emitted JavaScript"
+  [ -f "$REPO/build/scripts/meter-wasm.js" ] || die "tsc did not emit build/scripts/meter-wasm.js"
+  node "$REPO/build/scripts/meter-wasm.js" "$OUT/python-unmetered.wasm" "$OUT/python.wasm"
+  [ -s "$OUT/python.wasm" ] || die "meter-wasm.js wrote no output"
+}
+
+# brotli <in> <out>: Node's brotli at quality 11, 16 MiB window (deterministic for one brotli version).
+brotli() {
+  node -e '
+const zlib = require("node:zlib"), fs = require("node:fs");
+const [src, dst] = process.argv.slice(1);
+const buf = fs.readFileSync(src);
+const C = zlib.constants;
+fs.writeFileSync(dst, zlib.brotliCompressSync(buf, { params: {
+  [C.BROTLI_PARAM_QUALITY]: 11, [C.BROTLI_PARAM_LGWIN]: 24, [C.BROTLI_PARAM_SIZE_HINT]: buf.length } }));
+' "$1" "$2"
+}
+
+write_assets() {
+  step "write assets/ (brotli) and manifest.json"
+  local A="$REPO/assets" f
+  rm -rf "$A" && mkdir -p "$A"
+  for f in python.wasm python-unmetered.wasm stdlib.tar; do
+    [ -f "$OUT/$f" ] || continue
+    brotli "$OUT/$f" "$A/$f.br"
+    echo "    $f: $(stat -c %s "$OUT/$f") -> $(stat -c %s "$A/$f.br") bytes"
+  done
+  cp -r "$OUT/licenses" "$A/licenses"
+  v() { dpkg-query -W -f='${Version}' "$1"; }
+  cat > "$WORK/versions.json" <<EOF
+{
+  "python": "$PY_UPSTREAM",
+  "hostTriple": "$HOST_TRIPLE",
+  "sourceDateEpoch": $SOURCE_DATE_EPOCH,
+  "sources": {
+    "$PY_SRC_PKG": "$PY_SRC_VERSION",
+    "wasi-libc": "$WASI_LIBC_VERSION",
+    "zlib": "$ZLIB_VERSION",
+    "bzip2": "$BZIP2_VERSION",
+    "xz-utils": "$XZ_VERSION",
+    "sqlite3": "$SQLITE_VERSION",
+    "tzdata": "$TZDATA_VERSION"
+  },
+  "toolchain": {
+    "clang-$CLANG_MAJOR": "$(v clang-$CLANG_MAJOR)",
+    "lld-$CLANG_MAJOR": "$(v lld-$CLANG_MAJOR)",
+    "libclang-rt-$CLANG_MAJOR-dev-wasm32": "$(v libclang-rt-$CLANG_MAJOR-dev-wasm32)",
+    "node (brotli)": "$(node -p 'process.version + " (brotli " + (process.versions.brotli || "?") + ")"')"
+  }
+}
+EOF
+  env -u PYTHONPATH -u PYTHONHOME "$NATIVE/python" "$REPO/scripts/build-manifest.py" "$A" "$WORK/versions.json" "$OUT"
+}
+
 # ---- main ---------------------------------------------------------------------------------
 
 main() {
@@ -300,6 +424,12 @@ main() {
     build_bzip2
     build_xz
     build_sqlite
+    build_full_wasi
+    strip_wasm
+    build_stdlib_image
+    collect_licenses
+    meter_wasm
+    write_assets
   fi
   step "done in $(( $(date +%s) - BUILD_START ))s"
 }

@@ -1,0 +1,72 @@
+/**
+ * The host filesystem and the few node: facilities around it (hashing, brotli, home/cache
+ * folders) that product code needs. Deno 2 implements these node: modules, so one
+ * implementation serves both runtimes.
+ */
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { brotliDecompressSync } from "node:zlib";
+import { homedir } from "node:os";
+import { env } from "node:process";
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+
+export { dirname, join };
+
+export function readBytes(path: string): Uint8Array {
+  return readFileSync(path);
+}
+
+export function readText(path: string): string {
+  return readFileSync(path, "utf8");
+}
+
+/** Size in bytes of a regular file, or undefined when there is none at `path`. */
+export function fileSize(path: string): number | undefined {
+  try {
+    const st = statSync(path);
+    return st.isFile() ? st.size : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function ensureDir(path: string): void {
+  mkdirSync(path, { recursive: true });
+}
+
+/** Writes via a temporary file and a rename, so concurrent readers never see a partial file. */
+export function writeFileAtomic(path: string, data: Uint8Array): void {
+  ensureDir(dirname(path));
+  const tmp = `${path}.tmp-${randomBytes(6).toString("hex")}`;
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+export function sha256Hex(data: Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+export function brotliDecompress(data: Uint8Array): Uint8Array {
+  return brotliDecompressSync(data);
+}
+
+/** The folder holding the module whose `import.meta.url` is given. */
+export function moduleDir(url: string): string {
+  return dirname(fileURLToPath(url));
+}
+
+/** A non-empty environment variable of the host, or undefined. */
+export function hostEnv(name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v === "" ? undefined : v;
+}
+
+export function homeDir(): string {
+  return homedir();
+}
