@@ -131,21 +131,19 @@ export function buildImageTree(entries: readonly TarEntry[]): DirNode {
   return root;
 }
 
-/** Walks components from the root with lexical `..`; undefined if anything is missing. */
+/** Walks components from the root, `..` applied lexically first; undefined if anything is missing. */
 function lexicalWalk(root: DirNode, parts: string[]): FsNode | undefined {
-  const chain: DirNode[] = [root];
-  let node: FsNode = root;
+  const clean: string[] = [];
   for (const part of parts) {
     if (part === "" || part === ".") continue;
-    if (part === "..") {
-      if (chain.length > 1) chain.pop();
-      node = chain[chain.length - 1]!;
-      continue;
-    }
+    if (part === "..") clean.pop();
+    else clean.push(part);
+  }
+  let node: FsNode = root;
+  for (const part of clean) {
     if (node.kind !== "dir") return undefined;
     const child: FsNode | undefined = node.entries.get(part);
     if (child === undefined) return undefined;
-    if (child.kind === "dir") chain.push(child);
     node = child;
   }
   return node;

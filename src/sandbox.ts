@@ -19,6 +19,7 @@ import { classify } from "./run-result.ts";
 import type { Ending, RunResult } from "./run-result.ts";
 import { ExternKind, readImportSection, readSections, SectionId } from "./wasm-binary.ts";
 import { readAsset } from "./assets.ts";
+import { DRIVER_PY } from "./driver.ts";
 
 export type { RunResult, Outcome } from "./run-result.ts";
 export type { RunOptions, RunLimits } from "./limits.ts";
@@ -150,17 +151,6 @@ const WORKER_URL = new URL(`./sandbox-worker${OWN_EXT}`, import.meta.url);
 /** Larger than Node's default 4 MB: CPython's C recursion runs on the worker's native stack. */
 const WORKER_STACK_MB = 16;
 
-/** The default driver, once src/driver.ts exists (loaded by computed path so its absence is not a compile error). */
-async function defaultDriver(): Promise<string> {
-  try {
-    const mod = (await import(new URL(`./driver${OWN_EXT}`, import.meta.url).href)) as { DRIVER_PY?: unknown };
-    if (typeof mod.DRIVER_PY === "string") return mod.DRIVER_PY;
-  } catch {
-    // fall through to the error below
-  }
-  throw new Error("no Python driver: src/driver.ts (DRIVER_PY) is missing; pass SandboxOptions.driver");
-}
-
 export class Sandbox {
   private readonly slots: Slot[] = [];
   private readonly queue: Job[] = [];
@@ -182,7 +172,7 @@ export class Sandbox {
     }
     const wasm = options.wasm ?? readAsset("python.wasm");
     const stdlib = options.stdlib ?? readAsset("stdlib.tar");
-    const driver = options.driver ?? (await defaultDriver());
+    const driver = options.driver ?? DRIVER_PY;
     const module = await compileOnce(wasm);
     const shape = moduleShape(wasm, module);
     const image = new SharedArrayBuffer(stdlib.length);
@@ -276,10 +266,11 @@ export class Sandbox {
     slot.worker.setKeepAlive(true);
 
     const timer = setTimeout(() => {
-      // Terminate first so nothing more is written, then read what was printed.
-      this.retire(slot);
+      // Settle before terminating: some runtimes report the worker's exit synchronously, and the
+      // run must end as a timeout, not as a lost worker. Output written after this read is dropped.
       const seen = this.metered ? Number(fuelStart - fuelCell[0]!) : 0;
       settle({ kind: "timeout" }, seen);
+      this.retire(slot);
       this.dispatch();
     }, limits.timeoutMs);
 
