@@ -1,3 +1,4 @@
+/// <reference path="./wasi-webassembly.d.ts" />
 /**
  * Worker entry: runs one evaluation at a time in a fresh instance (fresh memory, fresh /tmp, fresh
  * file table). Output goes straight into a SharedArrayBuffer owned by the parent, so whatever was

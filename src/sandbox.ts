@@ -1,3 +1,4 @@
+/// <reference path="./wasi-webassembly.d.ts" />
 /**
  * The public API: run Python code in the metered WASI CPython under limits.
  *
@@ -146,8 +147,9 @@ interface Slot {
 }
 
 /** Module extension of this build: ".ts" when Deno runs the sources, ".js" under build/. */
-const OWN_EXT = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-const WORKER_URL = new URL(`./sandbox-worker${OWN_EXT}`, import.meta.url);
+const OWN_URL = (import.meta as unknown as { url: string }).url; // typed: Deno checks with lib ES2023
+const OWN_EXT = OWN_URL.endsWith(".ts") ? ".ts" : ".js";
+const WORKER_URL = new URL(`./sandbox-worker${OWN_EXT}`, OWN_URL);
 /** Larger than Node's default 4 MB: CPython's C recursion runs on the worker's native stack. */
 const WORKER_STACK_MB = 16;
 

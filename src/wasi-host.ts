@@ -1,3 +1,4 @@
+/// <reference path="./wasi-webassembly.d.ts" />
 /**
  * Our WASI preview1 host: the syscalls CPython needs, over an in-memory filesystem, with every
  * pointer checked. We write our own instead of node:wasi (its preopens are real host folders) or
@@ -65,8 +66,12 @@ function defaultMonotonicNs(): bigint {
 function defaultRealtimeNs(): bigint {
   return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
 }
+/** Web Crypto, present on Node 20+ and Deno (typed here: tsconfig's lib has no DOM types). */
+const webCrypto = (globalThis as unknown as { crypto: { getRandomValues(a: Uint8Array): Uint8Array } }).crypto;
+
 function defaultRandomFill(buf: Uint8Array): void {
-  for (let i = 0; i < buf.length; i += 65536) crypto.getRandomValues(buf.subarray(i, Math.min(buf.length, i + 65536)) as Uint8Array<ArrayBuffer>);
+  // getRandomValues fills at most 64 KiB per call.
+  for (let i = 0; i < buf.length; i += 65536) webCrypto.getRandomValues(buf.subarray(i, Math.min(buf.length, i + 65536)));
 }
 
 /** The guest's monotonic clock reads this (1 s) when main() begins. */
@@ -83,7 +88,8 @@ export class WasiHost {
   private readonly realtimeNs: () => bigint;
   private readonly randomFill: (buf: Uint8Array) => void;
   /**
-   * When the guest made its first syscall other than a clock read, i.e. when main() began.
+   * When the guest made its first syscall other than a clock or environment read, i.e. when main()
+   * began.
    * Until then the monotonic clock reads exactly MONOTONIC_EPOCH_NS: the static constructors
    * (mimalloc seeds its allocator randomisation from this clock) see the same value on every run,
    * so the same program spends the same fuel. From then on the clock advances in real time.
@@ -133,10 +139,12 @@ export class WasiHost {
 
   /** Turns host-side errors caused by the guest into errnos; proc_exit's signal passes through. */
   private guard(name: string, fn: (...args: never[]) => number | void): (...args: never[]) => unknown {
-    const isClock = name.startsWith("clock_");
+    // Static constructors read clocks and the environment (mimalloc reads MIMALLOC_* options);
+    // any other call means main() has begun (wasi-libc calls args_sizes_get right before main).
+    const beforeMain = name.startsWith("clock_") || name.startsWith("environ_");
     return (...args: never[]) => {
       this.opts.onSyscall?.();
-      if (!isClock && this.mainStartNs === undefined) this.mainStartNs = this.monotonicNs();
+      if (!beforeMain && this.mainStartNs === undefined) this.mainStartNs = this.monotonicNs();
       try {
         return fn(...args) ?? Errno.SUCCESS;
       } catch (e) {

@@ -1,3 +1,4 @@
+/// <reference path="./wasi-webassembly.d.ts" />
 /**
  * Bounds-checked access to a guest's linear memory. Every pointer and length a guest passes goes
  * through here, so a bad pointer becomes EFAULT instead of a host exception.

@@ -1,7 +1,7 @@
 /**
  * The part of the WebAssembly JS API the sandbox uses. tsconfig's `lib` (ES2023, no DOM) has no
- * WebAssembly types; Deno has its own and never loads this file (nothing imports it), tsc picks
- * it up through `include`.
+ * WebAssembly types, and Deno type-checks with that same lib, so files that use WebAssembly pull
+ * this in with a `/// <reference path>` directive.
  */
 declare namespace WebAssembly {
   type ImportExportKind = "function" | "global" | "memory" | "table" | "tag";
