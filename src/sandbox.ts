@@ -334,7 +334,8 @@ export function trimPartialUtf8(bytes: Uint8Array): Uint8Array {
   return need > back + 1 ? bytes.subarray(0, i) : bytes;
 }
 
-const decoder = new TextDecoder("utf-8"); // invalid sequences become U+FFFD
+// Invalid sequences become U+FFFD; a leading BOM is kept (it is part of what the program wrote).
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 function buildResult(output: SharedArrayBuffer, limits: RunLimits, ending: Ending, fuelUsed: number, wallMs: number): RunResult {
   const header = new Int32Array(output, 0, LAYOUT.headerInts);
