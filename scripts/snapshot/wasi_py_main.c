@@ -42,6 +42,8 @@ void __wasm_call_ctors(void);
 void __wasilibc_reset_preopens(void);
 /* CPython internal (pythonrun.c): sets the exit code of a pending SystemExit, printing a non-int code. */
 int _Py_HandleSystemExit(int *exitcode_p);
+/* CPython internal (moduleobject.c): clears a module's dict the way interpreter shutdown does. */
+void _PyModule_Clear(PyObject *m);
 
 static PyObject *driver_source; /* str: the driver text compiled below */
 static PyObject *driver_code;   /* code object, filename "<string>" like `python -c` */
@@ -97,25 +99,29 @@ static PyObject *compile_driver(PyObject *source) {
     return Py_CompileStringExFlags(utf8, "<string>", Py_file_input, &cf, -1);
 }
 
-/* Imports every module the driver imports (at any depth), so a run finds them in sys.modules. */
+/* Imports every module the driver imports (at any depth), so a run finds them in sys.modules.
+ * Uses the builtin _ast and __import__ only, so the scan itself adds no modules. */
 static void preload_driver_imports(PyObject *source) {
     static const char script[] =
         "def _wasi_py_driver_imports(src):\n"
-        "    import ast, importlib\n"
-        "    for node in ast.walk(ast.parse(src)):\n"
-        "        if isinstance(node, ast.Import):\n"
-        "            names = [a.name for a in node.names]\n"
-        "        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:\n"
-        "            names = [node.module]\n"
-        "        else:\n"
-        "            continue\n"
-        "        for name in names:\n"
-        "            try:\n"
-        "                importlib.import_module(name)\n"
-        "            except ImportError:\n"
-        "                pass\n";
+        "    import _ast\n"
+        "    todo = [compile(src, '<string>', 'exec', _ast.PyCF_ONLY_AST, True)]\n"
+        "    while todo:\n"
+        "        node = todo.pop()\n"
+        "        if type(node) is _ast.Import:\n"
+        "            for alias in node.names:\n"
+        "                __import__(alias.name)\n"
+        "        elif type(node) is _ast.ImportFrom and node.level == 0 and node.module:\n"
+        "            __import__(node.module)\n"
+        "        for field in node._fields:\n"
+        "            value = getattr(node, field, None)\n"
+        "            if type(value) is list:\n"
+        "                todo.extend(v for v in value if isinstance(v, _ast.AST))\n"
+        "            elif isinstance(value, _ast.AST):\n"
+        "                todo.append(value)\n";
     PyObject *ns = PyDict_New();
     if (ns == NULL) fatal("out of memory");
+    if (PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) < 0) fatal("out of memory");
     PyObject *r = PyRun_String(script, Py_file_input, ns, ns);
     if (r == NULL) fatal("could not define the import scanner");
     Py_DECREF(r);
@@ -123,6 +129,7 @@ static void preload_driver_imports(PyObject *source) {
     r = PyObject_CallOneArg(fn, source);
     if (r == NULL) fatal("could not import the driver's modules");
     Py_DECREF(r);
+    PyDict_Clear(ns);
     Py_DECREF(ns);
 }
 
@@ -192,10 +199,15 @@ void wasi_py_initialize(void) {
 
     /* Everything created so far lives as long as the instance: move it out of the GC's way so
      * user programs do not pay (in fuel) for scanning it in full collections. */
-    PyObject *r = PyRun_String("import gc\ngc.collect()\ngc.freeze()\ndel gc\n", Py_file_input,
-                               PyModule_GetDict(PyImport_AddModule("__main__")), NULL);
+    PyObject *gc = PyImport_ImportModule("gc");
+    if (gc == NULL) fatal("no gc module");
+    PyObject *r = PyObject_CallMethod(gc, "collect", NULL);
+    if (r == NULL) fatal("gc.collect failed");
+    Py_DECREF(r);
+    r = PyObject_CallMethod(gc, "freeze", NULL);
     if (r == NULL) fatal("gc.freeze failed");
     Py_DECREF(r);
+    Py_DECREF(gc);
     return;
 
 config_error:
@@ -247,8 +259,10 @@ static int flush_std_streams(void) {
     return status;
 }
 
-/* How a run ends: atexit callbacks, flushed streams, proc_exit. The instance is thrown away, so
- * the rest of interpreter finalisation (module teardown, final GC) would only cost time. */
+/* How a run ends. Full interpreter finalisation (Py_FinalizeEx) costs ~10 M fuel with the
+ * preloaded modules, and the instance is thrown away anyway, so only its user-visible steps are
+ * kept, in its order: atexit callbacks, flush, then the user's __main__ namespace is cleared and
+ * cycles collected (so __del__ methods run and print as at a normal exit), flush again. */
 static void finish(int exitcode) {
     PyObject *atexit = PyImport_ImportModule("atexit");
     if (atexit != NULL) {
@@ -259,7 +273,24 @@ static void finish(int exitcode) {
     } else {
         PyErr_Clear();
     }
-    if (flush_std_streams() < 0 && exitcode == 0) exitcode = 120;
+    if (flush_std_streams() < 0) exitcode = 120;
+
+    PyObject *modules = PyImport_GetModuleDict();
+    PyObject *main_module = modules ? PyDict_GetItemString(modules, "__main__") : NULL;
+    if (main_module != NULL && PyModule_Check(main_module)) {
+        Py_INCREF(main_module);
+        /* As finalize_modules does: drop the module from sys.modules, then clear its dict. */
+        PySys_SetObject("last_exc", Py_None);
+        PySys_SetObject("last_value", Py_None);
+        PySys_SetObject("last_type", Py_None);
+        PySys_SetObject("last_traceback", Py_None);
+        PyDict_DelItemString(modules, "__main__");
+        _PyModule_Clear(main_module);
+        Py_DECREF(main_module);
+    }
+    PyErr_Clear();
+    PyGC_Collect();
+    if (flush_std_streams() < 0) exitcode = 120;
     fflush(stdout);
     fflush(stderr);
     __wasi_proc_exit((__wasi_exitcode_t)exitcode);
