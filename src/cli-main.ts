@@ -1,0 +1,126 @@
+/**
+ * The wasi-py command: parse arguments, gather the code and stdin, run in the sandbox, print,
+ * and return the exit status. Never throws: every failure becomes one line on stderr and a
+ * documented exit status. The sandbox (and with it the interpreter) is loaded only once a run is
+ * certain, so --help, --version and usage errors stay fast.
+ */
+import { createColors } from "picocolors";
+import { helpText, parseCliArgs } from "./cli-args.ts";
+import type { CliOptions } from "./cli-args.ts";
+import { EXIT, exitCodeFor } from "./cli-exit-codes.ts";
+import { NO_PAINT, renderResult } from "./cli-output.ts";
+import type { Paint } from "./cli-output.ts";
+import { BOUNDS } from "./limits.ts";
+import { VERSION } from "./version.ts";
+import {
+  envVar,
+  ignoreBrokenPipes,
+  isTerminal,
+  readStdin,
+  StdinTooLarge,
+  writeStderr,
+  writeStdout,
+} from "./platform/process.ts";
+
+/** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
+function paintFor(fd: 1 | 2): Paint {
+  if (!isTerminal(fd) || envVar("NO_COLOR") !== undefined) return NO_PAINT;
+  const c = createColors(true);
+  return { note: c.yellow, error: (s) => c.red(c.bold(s)), bold: c.bold };
+}
+
+class UsageError extends Error {}
+
+async function fail(message: string, status: number): Promise<number> {
+  const paint = paintFor(2);
+  const hint = status === EXIT.usage ? " (see wasi-py --help)" : "";
+  await writeStderr(`${paint.error("wasi-py:")} ${oneLine(message)}${hint}\n`);
+  return status;
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, " ").trim();
+}
+
+async function versionText(): Promise<string> {
+  let cpython = "CPython version unknown (assets missing)";
+  try {
+    const { readManifest } = await import("./assets.ts");
+    const m = readManifest();
+    cpython = `CPython ${m.python} (wasm32-wasi)`;
+  } catch {
+    // keep the fallback text: --version must work even without assets
+  }
+  return `wasi-py ${VERSION}\n${cpython}\n`;
+}
+
+/** The program text and the program's stdin, from the argument and/or stdin. */
+async function gatherInput(options: CliOptions): Promise<{ code: string; stdin: Uint8Array }> {
+  const stdinIsTerminal = isTerminal(0);
+  const read = async () => {
+    try {
+      return await readStdin(BOUNDS.stdinBytes);
+    } catch (e) {
+      if (e instanceof StdinTooLarge) throw new UsageError(`stdin is larger than ${BOUNDS.stdinBytes} bytes`);
+      throw e;
+    }
+  };
+  if (options.code !== undefined) {
+    return { code: options.code, stdin: stdinIsTerminal ? new Uint8Array(0) : await read() };
+  }
+  if (stdinIsTerminal) {
+    throw new UsageError("no code given: pass it as an argument or pipe it on stdin");
+  }
+  const bytes = await read();
+  let code: string;
+  try {
+    code = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new UsageError("the code on stdin is not valid UTF-8");
+  }
+  return { code, stdin: new Uint8Array(0) };
+}
+
+async function runOnce(options: CliOptions): Promise<number> {
+  const { code, stdin } = await gatherInput(options);
+  const { run } = await import("./sandbox.ts");
+  const result = await run(code, {
+    fuel: options.fuel,
+    timeoutMs: options.timeoutMs,
+    memoryMiB: options.memoryMiB,
+    maxOutputBytes: options.maxOutputBytes,
+    stdin,
+    workers: 1,
+  });
+  const out = renderResult(result, options, paintFor(2));
+  await writeStdout(out.stdout);
+  await writeStderr(out.stderr);
+  return exitCodeFor(result);
+}
+
+/** Runs the CLI with `argv` (arguments after the script) and returns the exit status. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    ignoreBrokenPipes();
+    const parsed = await parseCliArgs(argv);
+    switch (parsed.kind) {
+      case "help":
+        await writeStdout(helpText(paintFor(1).bold));
+        return 0;
+      case "version":
+        await writeStdout(await versionText());
+        return 0;
+      case "error":
+        return await fail(parsed.message, EXIT.usage);
+      case "run":
+        return await runOnce(parsed.options);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) return fail(e.message, EXIT.usage);
+    const name = e instanceof Error ? e.name : "";
+    const message = e instanceof Error ? e.message : String(e);
+    // LimitError: a limit the sandbox refused (e.g. --memory below the interpreter's minimum).
+    if (name === "LimitError") return fail(message, EXIT.usage);
+    return fail(name === "AssetError" ? message : `internal error: ${message}`, EXIT.internal);
+  }
+}
