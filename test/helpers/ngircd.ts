@@ -73,7 +73,7 @@ function canConnect(port: number): Promise<boolean> {
 }
 
 /** Generates a CA and a server certificate for 127.0.0.1/localhost signed by it. */
-function makeCerts(dir: string): { caPem: string; certFile: string; keyFile: string } {
+function makeCerts(dir: string): { caPem: string; certFile: string; keyFile: string; dhFile: string } {
   const openssl = requireOpenssl();
   const run = (args: string[]) => {
     const r = spawnSync(openssl, args, { cwd: dir, encoding: "utf8" });
@@ -82,20 +82,25 @@ function makeCerts(dir: string): { caPem: string; certFile: string; keyFile: str
   writeFileSync(join(dir, "san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
   run(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=wasi-py test CA"]);
   run(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"]);
+  // A fixed RFC 7919 group: otherwise ngIRCd generates DH parameters at start, which can take seconds.
+  run(["genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", "group:ffdhe2048", "-out", "dh.pem"]);
   run(["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "san.ext"]);
-  return { caPem: readFileSync(join(dir, "ca.pem"), "utf8"), certFile: join(dir, "server.pem"), keyFile: join(dir, "server.key") };
+  return { caPem: readFileSync(join(dir, "ca.pem"), "utf8"), certFile: join(dir, "server.pem"), keyFile: join(dir, "server.key"), dhFile: join(dir, "dh.pem") };
 }
 
 export async function startNgircd(opts: { maxPenaltyTime?: number } = {}): Promise<NgircdServer> {
   const bin = requireNgircd();
   const dir = mkdtempSync(join(tmpdir(), "wasi-py-ngircd-"));
-  const { caPem, certFile, keyFile } = makeCerts(dir);
+  const { caPem, certFile, keyFile, dhFile } = makeCerts(dir);
   const port = await freePort();
   const tlsPort = await freePort();
   const conf = [
     "[Global]",
     "Name = irc.test",
     "Info = wasi-py test server",
+    "AdminInfo1 = wasi-py tests",
+    "AdminInfo2 = loopback only",
+    "AdminEMail = nobody@invalid",
     "Listen = 127.0.0.1",
     `Ports = ${port}`,
     `MotdFile = ${join(dir, "motd")}`,
@@ -115,6 +120,7 @@ export async function startNgircd(opts: { maxPenaltyTime?: number } = {}): Promi
     "[SSL]",
     `CertFile = ${certFile}`,
     `KeyFile = ${keyFile}`,
+    `DHFile = ${dhFile}`,
     `Ports = ${tlsPort}`,
     "",
   ].join("\n");
@@ -130,14 +136,14 @@ export async function startNgircd(opts: { maxPenaltyTime?: number } = {}): Promi
     child = c;
     c.stdout?.on("data", (d) => (log += d));
     c.stderr?.on("data", (d) => (log += d));
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 15_000;
     while (Date.now() < deadline) {
       if (c.exitCode !== null) throw new Error(`ngircd exited at start (code ${c.exitCode}):\n${log}`);
       if ((await canConnect(port)) && (await canConnect(tlsPort))) return;
       await new Promise((r) => setTimeout(r, 20));
     }
     c.kill("SIGKILL");
-    throw new Error(`ngircd did not start listening within 5 s:\n${log}`);
+    throw new Error(`ngircd did not start listening within 15 s:\n${log}`);
   };
   const stop = async () => {
     const c = child;
