@@ -20,6 +20,7 @@ import { classify } from "./run-result.ts";
 import type { Ending, RunResult } from "./run-result.ts";
 import { ExternKind, readImportSection, readSections, SectionId } from "./wasm-binary.ts";
 import { readAsset } from "./assets.ts";
+import { readTar } from "./stdlib-image.ts";
 import { DRIVER_PY } from "./driver.ts";
 
 export type { RunResult, Outcome } from "./run-result.ts";
@@ -175,6 +176,7 @@ export class Sandbox {
     const wasm = options.wasm ?? readAsset("python.wasm");
     const stdlib = options.stdlib ?? readAsset("stdlib.tar");
     const driver = options.driver ?? DRIVER_PY;
+    readTar(stdlib); // a broken image fails here, with its offset, rather than inside every worker
     const module = await compileOnce(wasm);
     const shape = moduleShape(wasm, module);
     const image = new SharedArrayBuffer(stdlib.length);
@@ -192,6 +194,9 @@ export class Sandbox {
     if (this.closed) return Promise.reject(new Error("sandbox is closed"));
     let limits: RunLimits, stdin: Uint8Array;
     try {
+      // argv strings are NUL-terminated for the guest: a NUL would silently cut the program.
+      if (typeof code !== "string") throw new TypeError("code must be a string");
+      if (code.includes("\0")) throw new LimitError("code must not contain NUL characters");
       limits = resolveLimits(options);
       stdin = resolveStdin(options.stdin);
       const pages = this.init.memoryInitialPages;
