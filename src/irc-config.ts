@@ -22,8 +22,8 @@ interface NumSpec {
 
 /** Every numeric setting: default, bounds and what it means (also the README table). */
 export const NUMERIC_OPTIONS = {
-  port: { def: 6667, min: 1, max: 65535, integer: true, doc: "server port (default 6697 with --tls)" },
-  workers: { def: 0, min: 0, max: 64, integer: true, doc: "evaluations run in parallel (0 = number of CPU cores, at least 2)" },
+  port: { def: 6667, min: 1, max: 65535, integer: true, doc: "server port, if not in --server (6697 with --tls)" },
+  workers: { def: 0, min: 0, max: 64, integer: true, doc: "evaluations run in parallel, i.e. sandbox workers (0 = CPU cores, at least 2)" },
   queueSize: { def: 32, min: 1, max: 10_000, integer: true, doc: "requests waiting or running at once; more get a 'busy' notice" },
   perUserConcurrency: { def: 1, min: 1, max: 64, integer: true, doc: "evaluations one user may have running at once" },
   maxLines: { def: 3, min: 1, max: 20, integer: true, doc: "IRC lines per answer" },

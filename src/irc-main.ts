@@ -4,7 +4,8 @@
  * SIGTERM. Exports the cmd-ts option definitions so the CLI can merge them.
  */
 
-import { flag, multioption, option, optional, array, string, boolean } from "cmd-ts";
+import { array, boolean, command, flag, multioption, option, optional, parse, string } from "cmd-ts";
+import { parseByteSize, parseFuel, parseTimeout } from "./cli-args.ts";
 import { IrcBot } from "./irc-bot.ts";
 import type { Evaluator, Formatter } from "./irc-bot.ts";
 import { IrcClient } from "./irc-client.ts";
@@ -13,57 +14,146 @@ import { IrcConfigError, NUMERIC_OPTIONS, SECRET_ENV, checkConfigFile, resolveIr
 import type { IrcConfig, IrcSettingsInput, NumericKey } from "./irc-config.ts";
 import { connect } from "./platform/net.ts";
 import { readText } from "./platform/fs.ts";
-import { envVar, writeStderr } from "./platform/process.ts";
+import { envVar, writeStderr, writeStdout } from "./platform/process.ts";
 import { defaultWorkerCount } from "./platform/worker.ts";
 import { Sandbox } from "./sandbox.ts";
 import { formatIrc } from "./irc-format.ts";
 
-/** `--kebab-case` flag name of a numeric setting. */
-export function flagName(key: string): string {
-  return key.replace("MiB", "Mib").replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
+/**
+ * Command-line spelling of the numeric settings. The per-evaluation limits use the same
+ * names and units as the one-shot CLI (`--fuel`, `--timeout` in seconds, `--memory` in
+ * MiB, `--max-output` in bytes with k/M); the rest are `--kebab-case` of the config key.
+ */
+const FLAG_SPELLING: Partial<Record<NumericKey, { long: string; parse?: (text: string) => number; unit?: string }>> = {
+  fuel: { long: "fuel", parse: parseFuel },
+  timeoutMs: { long: "timeout", parse: parseTimeout, unit: "s" },
+  memoryMiB: { long: "memory" },
+  maxOutputBytes: { long: "max-output", parse: parseByteSize },
+  adminFuel: { long: "admin-fuel", parse: parseFuel },
+  adminTimeoutMs: { long: "admin-timeout", parse: parseTimeout, unit: "s" },
+  adminMemoryMiB: { long: "admin-memory" },
+  adminMaxOutputBytes: { long: "admin-max-output", parse: parseByteSize },
+  maxFuel: { long: "ceiling-fuel", parse: parseFuel },
+  maxTimeoutMs: { long: "ceiling-timeout", parse: parseTimeout, unit: "s" },
+  maxMemoryMiB: { long: "ceiling-memory" },
+  maxMaxOutputBytes: { long: "ceiling-max-output", parse: parseByteSize },
+};
+
+/** `--flag` name of a numeric setting. */
+export function flagName(key: NumericKey): string {
+  return FLAG_SPELLING[key]?.long ?? key.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
+}
+
+/**
+ * Converts a numeric flag's text to the config's unit (seconds → ms for timeouts); text
+ * of other flags is left for the config's validation. One-line errors name the flag.
+ */
+export function parseNumericFlag(key: NumericKey, text: string): number | string {
+  const spell = FLAG_SPELLING[key];
+  if (!spell?.parse) return text;
+  try {
+    return spell.parse(text);
+  } catch (e) {
+    throw new IrcConfigError((e as Error).message.replace(/^--[a-z-]+/, `--${spell.long}`));
+  }
 }
 
 function numericArgs() {
   const out = {} as Record<NumericKey, ReturnType<typeof option<ReturnType<typeof optional<typeof string>>>>>;
-  for (const [k, spec] of Object.entries(NUMERIC_OPTIONS) as [NumericKey, (typeof NUMERIC_OPTIONS)[NumericKey]][]) {
-    out[k] = option({ type: optional(string), long: flagName(k), description: `${spec.doc} (default ${spec.def})` });
+  for (const k of Object.keys(NUMERIC_OPTIONS) as NumericKey[]) {
+    out[k] = option({ type: optional(string), long: flagName(k) });
   }
   return out;
 }
 
-/** cmd-ts definitions of every IRC option (merge into the CLI's command with `--irc`). */
+/** cmd-ts definitions of every IRC option (`wasi-py --irc ...`). */
 export const ircArgs = {
-  ircConfig: option({ type: optional(string), long: "irc-config", description: "JSON file with IRC settings (flags override it)" }),
-  server: option({ type: optional(string), long: "server", description: "IRC server, HOST or HOST:PORT" }),
-  tls: flag({ type: optional(boolean), long: "tls", description: "connect with TLS (certificate checked)" }),
-  tlsCa: option({ type: optional(string), long: "tls-ca", description: "PEM file of CA certificates to trust instead of the system's" }),
-  tlsInsecure: flag({ type: optional(boolean), long: "tls-insecure", description: "do NOT verify the server certificate (testing only)" }),
-  tlsCert: option({ type: optional(string), long: "tls-cert", description: "client certificate PEM file (CertFP / SASL EXTERNAL)" }),
-  tlsKey: option({ type: optional(string), long: "tls-key", description: "client key PEM file" }),
-  nick: option({ type: optional(string), long: "nick", description: "the bot's nick" }),
-  altNicks: multioption({ type: array(string), long: "alt-nick", description: "alternate nick if the main one is taken (repeatable; default NICK_, NICK__)" }),
-  username: option({ type: optional(string), long: "username", description: "user name (ident) (default wasipy)" }),
-  realname: option({ type: optional(string), long: "realname", description: "real name / gecos" }),
-  saslMechanism: option({ type: optional(string), long: "sasl", description: `SASL mechanism: PLAIN (password from $${SECRET_ENV.saslPassword} or the config file) or EXTERNAL` }),
-  saslAccount: option({ type: optional(string), long: "sasl-account", description: "account name for SASL PLAIN" }),
-  channels: multioption({ type: array(string), long: "channel", description: "channel to join, '#chan' or '#chan key' (repeatable)" }),
-  prefix: option({ type: optional(string), long: "prefix", description: "command prefix (default !py)" }),
-  admins: multioption({ type: array(string), long: "admin", description: "admin hostmask nick!user@host or $a:account (repeatable)" }),
-  ignore: multioption({ type: array(string), long: "ignore", description: "ignored hostmask or $a:account (repeatable)" }),
+  irc: flag({ type: optional(boolean), long: "irc" }),
+  help: flag({ type: optional(boolean), long: "help", short: "h" }),
+  ircConfig: option({ type: optional(string), long: "config", short: "c" }),
+  server: option({ type: optional(string), long: "server" }),
+  tls: flag({ type: optional(boolean), long: "tls" }),
+  tlsCa: option({ type: optional(string), long: "tls-ca" }),
+  tlsInsecure: flag({ type: optional(boolean), long: "tls-insecure" }),
+  tlsCert: option({ type: optional(string), long: "tls-cert" }),
+  tlsKey: option({ type: optional(string), long: "tls-key" }),
+  nick: option({ type: optional(string), long: "nick" }),
+  altNicks: multioption({ type: array(string), long: "alt-nick" }),
+  username: option({ type: optional(string), long: "username" }),
+  realname: option({ type: optional(string), long: "realname" }),
+  saslMechanism: option({ type: optional(string), long: "sasl" }),
+  saslAccount: option({ type: optional(string), long: "sasl-account" }),
+  channels: multioption({ type: array(string), long: "channel" }),
+  prefix: option({ type: optional(string), long: "prefix" }),
+  admins: multioption({ type: array(string), long: "admin" }),
+  ignore: multioption({ type: array(string), long: "ignore" }),
   ...numericArgs(),
 };
 
 /** What cmd-ts hands over for `ircArgs` (all optional; defaults come from the config). */
 export type IrcFlags = Partial<Record<keyof typeof ircArgs, unknown>>;
 
+/** Help for `wasi-py --irc --help`: every option with its default (the README table too). */
+export function ircHelpText(): string {
+  const rows: [string, string][] = [
+    ["-c, --config FILE", "JSON file with any of the settings below (keys as in brackets); flags override it"],
+    ["--server HOST[:PORT]", "IRC server (required) [server]"],
+    ["--tls", "connect with TLS; the certificate and host name are checked [tls]"],
+    ["--tls-ca FILE", "PEM file of CA certificates to trust instead of the system store [tlsCa]"],
+    ["--tls-insecure", "do not verify the server certificate (testing only) [tlsInsecure]"],
+    ["--tls-cert FILE, --tls-key FILE", "client certificate and key (CertFP, SASL EXTERNAL) [tlsCert, tlsKey]"],
+    ["--nick NICK", "the bot's nick (required) [nick]"],
+    ["--alt-nick NICK", "alternate nick, repeatable (default NICK_, NICK__) [altNicks]"],
+    ["--username NAME", "user name / ident (default wasipy) [username]"],
+    ["--realname TEXT", "real name (default: wasi-py eval bot (!py <code>)) [realname]"],
+    ["--sasl PLAIN|EXTERNAL", `SASL mechanism [saslMechanism]; PLAIN takes the password from $${SECRET_ENV.saslPassword} or the file [saslPassword]`],
+    ["--sasl-account NAME", "account for SASL PLAIN [saslAccount]"],
+    ["(server password)", `from $${SECRET_ENV.password} or the file [password]; never a flag (ps would show it)`],
+    ["--channel '#chan[ key]'", "channel to join, repeatable [channels]"],
+    ["--prefix TEXT", "command prefix (default !py) [prefix]; nick: <code> also works [nickAddressing]"],
+    ["--admin MASK", "admin: nick!user@host glob or $a:account, repeatable [admins]"],
+    ["--ignore MASK", "ignored: nick!user@host glob or $a:account, repeatable [ignore]"],
+  ];
+  for (const [k, spec] of Object.entries(NUMERIC_OPTIONS) as [NumericKey, (typeof NUMERIC_OPTIONS)[NumericKey]][]) {
+    const spell = FLAG_SPELLING[k];
+    const def = spell?.unit === "s" ? `${spec.def / 1000}` : k === "workers" ? "CPU cores, at least 2" : String(spec.def);
+    const unit = spell?.unit === "s" ? " (seconds)" : "";
+    rows.push([`--${flagName(k)} N`, `${spec.doc.replace(/, ms$/, "")}${unit} (default ${def}) [${k}]`]);
+  }
+  const width = Math.max(...rows.map(([a]) => a.length)) + 2;
+  return (
+    "Usage: wasi-py --irc --server HOST[:PORT] --nick NICK [--channel '#chan' ...] [options]\n\n" +
+    "Answers `!py <code>` (and `NICK: <code>`, and private queries) by running the code in the sandbox.\n\n" +
+    rows.map(([a, b]) => `  ${a.padEnd(width)}${b}`).join("\n") +
+    "\n"
+  );
+}
+
 /** Turns parsed flags into settings (the secrets never come from flags). */
 export function settingsFromFlags(flags: IrcFlags): IrcSettingsInput {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(flags)) {
-    if (k === "ircConfig" || v === undefined || v === false) continue;
-    out[k] = v;
+    if (k === "ircConfig" || k === "irc" || k === "help" || v === undefined || v === false) continue;
+    if (k in NUMERIC_OPTIONS && typeof v === "string") out[k] = parseNumericFlag(k as NumericKey, v);
+    else out[k] = v;
   }
   return out as IrcSettingsInput;
+}
+
+const ircCommand = command({ name: "wasi-py --irc", args: ircArgs, handler: (v) => v });
+
+/** Parses `wasi-py --irc ...` arguments; usage errors come back as one line. */
+export async function parseIrcArgv(argv: string[]): Promise<{ kind: "run"; flags: IrcFlags } | { kind: "help" } | { kind: "error"; message: string }> {
+  const r = await parse(ircCommand, argv);
+  if (r._tag === "error") {
+    const first = (r.error as { errors: { message: string; nodes: { raw?: string }[] }[] }).errors[0];
+    const raw = first?.nodes?.[0]?.raw;
+    const msg = first?.message === "Unknown arguments" && raw ? `unknown IRC option ${raw}` : (first?.message ?? "invalid arguments");
+    return { kind: "error", message: msg.replace(/\s*\n\s*/g, " ") };
+  }
+  const v = r.value as IrcFlags;
+  if (v.help) return { kind: "help" };
+  return { kind: "run", flags: v };
 }
 
 /** Loads and validates everything; throws IrcConfigError with a one-line message. */
@@ -182,8 +272,8 @@ export function startBot(cfg: IrcConfig, evaluate: Evaluator, format: Formatter,
 }
 
 export interface RunIrcBotOptions {
-  /** Parsed `ircArgs` flags. */
-  flags: IrcFlags;
+  /** The command-line arguments (after the script), including `--irc`. */
+  argv: string[];
   /**
    * Subscribes the shutdown to SIGINT/SIGTERM; returns an unsubscribe function. The CLI
    * passes the platform's signal hook; without one the bot runs until the process dies.
@@ -200,9 +290,18 @@ export interface RunIrcBotOptions {
 export async function runIrcBot(options: RunIrcBotOptions): Promise<number> {
   const log = options.log ?? stderrLogger;
   const env = { [SECRET_ENV.password]: envVar(SECRET_ENV.password), [SECRET_ENV.saslPassword]: envVar(SECRET_ENV.saslPassword) };
+  const parsed = await parseIrcArgv(options.argv);
+  if (parsed.kind === "help") {
+    await writeStdout(ircHelpText());
+    return 0;
+  }
+  if (parsed.kind === "error") {
+    await writeStderr(`wasi-py: ${parsed.message} (see wasi-py --irc --help)\n`);
+    return 2;
+  }
   let cfg: IrcConfig;
   try {
-    cfg = loadIrcConfig(options.flags, env, defaultWorkerCount());
+    cfg = loadIrcConfig(parsed.flags, env, defaultWorkerCount());
   } catch (e) {
     if (e instanceof IrcConfigError) {
       await writeStderr(`wasi-py: ${e.message}\n`);

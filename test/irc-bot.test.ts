@@ -11,8 +11,9 @@ import { IrcBot } from "../src/irc-bot.ts";
 import type { BotClient, BotOptions, EvalLimits, Evaluator, Formatter } from "../src/irc-bot.ts";
 import { IrcSerialiseError, parseLine } from "../src/irc-message.ts";
 import { authenticateChunks, backoffDelay, cutToBytes } from "../src/irc-client.ts";
-import { IrcConfigError, checkConfigFile, resolveIrcConfig } from "../src/irc-config.ts";
-import { flagName, startBot } from "../src/irc-main.ts";
+import { IrcConfigError, NUMERIC_OPTIONS, checkConfigFile, resolveIrcConfig } from "../src/irc-config.ts";
+import { flagName, ircHelpText, parseIrcArgv, settingsFromFlags, startBot } from "../src/irc-main.ts";
+import type { IrcFlags } from "../src/irc-main.ts";
 import { Sandbox } from "../src/sandbox.ts";
 import { formatIrc } from "../src/irc-format.ts";
 import type { RunResult } from "../src/run-result.ts";
@@ -300,9 +301,22 @@ describe("IRC config", () => {
     assert.throws(() => checkConfigFile([], "bot.json"), /JSON object/);
     assert.deepEqual(checkConfigFile({ nick: "a", tls: true, channels: ["#a"] }, "f"), { nick: "a", tls: true, channels: ["#a"] });
   });
-  it("flag names are kebab-case", () => {
-    assert.equal(flagName("memoryMiB"), "memory-mib");
+  it("flags: the CLI's names and units for limits, kebab-case for the rest", async () => {
+    assert.equal(flagName("memoryMiB"), "memory");
+    assert.equal(flagName("timeoutMs"), "timeout");
     assert.equal(flagName("adminEvalsPerWindow"), "admin-evals-per-window");
+    const p = await parseIrcArgv(["--irc", "--server", "h:6697", "--tls", "--nick", "bot", "--channel", "#a", "--channel", "#b key", "--timeout", "2.5", "--fuel", "1e8", "--max-output", "4k", "--evals-per-window", "3"]);
+    assert.equal(p.kind, "run");
+    const c = resolveIrcConfig({}, settingsFromFlags((p as { flags: IrcFlags }).flags), {}, 2);
+    assert.deepEqual([c.host, c.port, c.tls, c.channels, c.timeoutMs, c.fuel, c.maxOutputBytes, c.evalsPerWindow], ["h", 6697, true, ["#a", "#b key"], 2500, 1e8, 4096, 3]);
+    assert.deepEqual(await parseIrcArgv(["--irc", "--bogus"]), { kind: "error", message: "unknown IRC option --bogus" });
+    assert.deepEqual(await parseIrcArgv(["--irc", "--help"]), { kind: "help" });
+    assert.throws(() => settingsFromFlags({ adminTimeoutMs: "soon" }), (e: Error) => e instanceof IrcConfigError && /^--admin-timeout wants seconds/.test(e.message));
+  });
+  it("help lists every option with its default", () => {
+    const h = ircHelpText();
+    for (const k of Object.keys(NUMERIC_OPTIONS)) assert.ok(h.includes(`[${k}]`), k);
+    assert.match(h, /--timeout N +wall-clock limit per evaluation \(seconds\) \(default 5\)/);
   });
 });
 
@@ -743,3 +757,64 @@ async function makeEngine(): Promise<Engine> {
   const sb = await Sandbox.create({ workers: 2 });
   return { evaluate: (code, l) => sb.run(code, l), format: formatIrc, close: () => sb.close() };
 }
+
+describe("IrcClient protocol details (scripted server)", () => {
+  const fakeEval: Evaluator = async () => result("ok\n");
+
+  it("splits incoming lines on a bare CR too, answers PING at once, and walks the alternate nicks", async () => {
+    let conn = 0;
+    const srv = await scriptedServer((line, send) => {
+      const m = parseLine(line)!;
+      if (m.command === "CAP" && m.params[0] === "LS") {
+        conn++;
+        send(":srv CAP * LS * :away-notify");
+        send(":srv CAP * LS :multi-prefix");
+      } else if (m.command === "CAP" && m.params[0] === "REQ") send(`:srv CAP * ACK :${m.params[1]}`);
+      else if (m.command === "NICK" && (m.params[0] === "pybot" || m.params[0] === "pybot_")) send(`:srv 433 * ${m.params[0]} :Nickname is already in use`);
+      else if (m.command === "NICK") send(`:srv 001 ${m.params[0]} :Welcome ${m.params[0]}!~wasipy@10.0.0.1`);
+      else if (m.command === "JOIN") {
+        // one TCP write with a bare CR between two commands, then a PING
+        send(`:pybot__!~wasipy@cloak/bot JOIN ${m.params[0]}\r:alice!~a@h PRIVMSG ${m.params[0]} :!py 1`);
+        send("PING :tok123");
+      }
+    });
+    const log: string[] = [];
+    const b = startBot(testConfig(srv.port), fakeEval, simpleFormat, (l, t) => log.push(`${l} ${t}`));
+    try {
+      await until(() => srv.received.includes("PONG tok123"), 5000, "PONG");
+      await until(() => srv.received.some((l) => l.startsWith("PRIVMSG #py :alice: ok")), 5000, "answer");
+      assert.equal(conn, 1);
+      assert.deepEqual(srv.received.filter((l) => l.startsWith("NICK")), ["NICK pybot", "NICK pybot_", "NICK pybot__"]);
+      assert.ok(srv.received.includes("CAP REQ multi-prefix"), "requested a cap from the second LS line");
+      assert.equal(b.client.nick, "pybot__");
+      assert.equal(b.client.selfPrefix, "pybot__!~wasipy@cloak/bot"); // learned from the JOIN echo, after 001
+      assert.equal(b.client.maxTextBytes("PRIVMSG", "#py"), 512 - 2 - ":pybot__!~wasipy@cloak/bot ".length - "PRIVMSG #py :".length);
+    } finally {
+      await b.stop();
+      await srv.close();
+    }
+  });
+
+  it("reconnects when the server stops answering PINGs", async () => {
+    let conns = 0;
+    const srv = await scriptedServer((line, send) => {
+      const m = parseLine(line)!;
+      if (m.command === "CAP" && m.params[0] === "LS") {
+        conns++;
+        send(":srv CAP * LS :");
+      } else if (m.command === "CAP" && m.params[0] === "END") send(":srv 001 pybot :Welcome pybot!~wasipy@h");
+      // PINGs from the client are never answered
+    });
+    const cfg = { ...testConfig(srv.port, { channels: [] }), pingIntervalMs: 1000, pingTimeoutMs: 1000 };
+    const log: string[] = [];
+    const b = startBot(cfg, fakeEval, simpleFormat, (l, t) => log.push(`${l} ${t}`));
+    try {
+      await until(() => conns >= 2, 10_000, "second connection");
+      assert.ok(srv.received.some((l) => /^PING wasi-py-\d+$/.test(l)));
+      assert.ok(log.some((l) => /no reply from the server for 1000 ms; reconnecting/.test(l)), log.join("\n"));
+    } finally {
+      await b.stop();
+      await srv.close();
+    }
+  });
+});
