@@ -14,6 +14,7 @@ import type { InitMessage, RunMessage, DoneMessage, OutputLayout } from "./sandb
 
 const channel = parentChannel();
 let module: WebAssembly.Module | undefined;
+let moduleImports: WebAssembly.ModuleImportDescriptor[] = [];
 let memoryInitialPages: number | undefined;
 let image: DirNode | undefined;
 /** A private cell to block on for sleeps; nobody ever notifies it. */
@@ -23,6 +24,7 @@ channel.onMessage((raw) => {
   const msg = raw as InitMessage | RunMessage;
   if (msg.type === "init") {
     module = msg.module;
+    moduleImports = WebAssembly.Module.imports(msg.module);
     memoryInitialPages = msg.memoryInitialPages;
     image = buildImageTree(readTar(new Uint8Array(msg.image)));
     return;
@@ -84,7 +86,7 @@ function runOnce(msg: RunMessage): DoneMessage {
       if (fuel !== undefined) fuelCell[0] = fuel.value as bigint;
     },
   });
-  const imports: WebAssembly.Imports = { [WASI_MODULE]: host.imports(WebAssembly.Module.imports(module)) };
+  const imports: WebAssembly.Imports = { [WASI_MODULE]: host.imports(moduleImports) };
   if (memory !== undefined) {
     imports["env"] = { memory };
     host.setMemory(memory);

@@ -173,8 +173,8 @@ export class Sandbox {
     if (!Number.isInteger(workers) || workers < 1 || workers > 256) {
       throw new LimitError(`workers must be an integer from 1 to 256, got ${String(workers)}`);
     }
-    const wasm = options.wasm ?? readAsset("python.wasm");
-    const stdlib = options.stdlib ?? readAsset("stdlib.tar");
+    const wasm = options.wasm ?? defaultAsset("python.wasm");
+    const stdlib = options.stdlib ?? defaultAsset("stdlib.tar");
     const driver = options.driver ?? DRIVER_PY;
     readTar(stdlib); // a broken image fails here, with its offset, rather than inside every worker
     const module = await compileOnce(wasm);
@@ -314,6 +314,18 @@ export class Sandbox {
     };
     slot.worker.post(msg);
   }
+}
+
+const assetBytes = new Map<"python.wasm" | "stdlib.tar", Uint8Array>();
+
+/** The committed assets, read once per process (so later sandboxes reuse the compiled module). */
+function defaultAsset(name: "python.wasm" | "stdlib.tar"): Uint8Array {
+  let bytes = assetBytes.get(name);
+  if (bytes === undefined) {
+    bytes = readAsset(name);
+    assetBytes.set(name, bytes);
+  }
+  return bytes;
 }
 
 const compiled = new WeakMap<Uint8Array, Promise<WebAssembly.Module>>();
