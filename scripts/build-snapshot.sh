@@ -62,7 +62,10 @@ LIBS="$(mkvar LIBRARY) $(mkvar LIBS) $(mkvar MODLIBS) $(mkvar SYSLIBS)"
 echo "build-snapshot: compile and link the entry point against $PYBUILD/libpython3.13.a"
 ( cd "$PYBUILD" && $CC $CFLAGS -g0 -c "$REPO/scripts/snapshot/wasi_py_main.c" -o "$T/wasi_py_main.o" )
 # -nostartfiles: no crt1 (no _start/_initialize); our wizer.initialize runs the constructors once.
+# --wrap: clock/random reads during initialisation are made deterministic (see wasi_py_main.c).
 ( cd "$PYBUILD" && $CC $LDFLAGS -nostartfiles -Wl,--no-entry -Wl,--strip-debug \
+    -Wl,--wrap=__wasi_clock_time_get -Wl,--wrap=__wasi_random_get -Wl,--wrap=__wasi_fd_filestat_get \
+    -Wl,--wrap=__wasi_path_filestat_get -Wl,--wrap=__wasi_fd_readdir \
     -o "$T/linked.wasm" "$T/wasi_py_main.o" $LIBS )
 
 echo "build-snapshot: stage the guest files"
@@ -73,6 +76,7 @@ else
   tar -C "$T/root" -xf "$STDLIB"   # keeps the image's mtimes (0), as the sandbox presents them
 fi
 [ -f "$T/root/usr/local/lib/python3.13/os.py" ] || die "$STDLIB has no usr/local/lib/python3.13/os.py"
+touch -d @0 "$T/root/tmp" "$T/root"   # as in the image: every mtime 0
 if [ -n "$DRIVER" ]; then
   cp "$DRIVER" "$T/buildin/driver.py"
 else
@@ -84,6 +88,7 @@ else
     process.stdout.write(m.DRIVER_PY);' "$REPO/build/src/driver.js" > "$T/buildin/driver.py"
 fi
 cp "$PRELOAD" "$T/buildin/preload.txt"
+touch -d @0 "$T/buildin/driver.py" "$T/buildin/preload.txt" "$T/buildin"
 
 echo "build-snapshot: pre-initialise with wizer"
 # stdio are pipes (never a terminal, never seekable), as in the sandbox; no host environment;

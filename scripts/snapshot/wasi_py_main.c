@@ -64,6 +64,81 @@ static __wasi_timestamp_t monotonic_now(void) {
 clock_t __clock(void) { return (clock_t)(monotonic_now() - process_clock_start); }
 clock_t clock(void) { return __clock(); }
 
+/* ---- build-time determinism -----------------------------------------------------------------
+ * While wizer.initialize runs, clock and random reads (mimalloc seeds itself from them; `random`
+ * seeds at import) get fixed answers, so two builds give the same bytes. The link wraps the libc
+ * entry points (-Wl,--wrap=...); at run time the wrappers pass straight through to the host. */
+static int in_initialize;
+static __wasi_timestamp_t fake_ns;
+static uint64_t fake_random_state = 0x9E3779B97F4A7C15ull;
+
+__wasi_errno_t __real___wasi_clock_time_get(__wasi_clockid_t id, __wasi_timestamp_t precision,
+                                            __wasi_timestamp_t *time);
+__wasi_errno_t __real___wasi_random_get(uint8_t *buf, __wasi_size_t buf_len);
+
+__wasi_errno_t __wrap___wasi_clock_time_get(__wasi_clockid_t id, __wasi_timestamp_t precision,
+                                            __wasi_timestamp_t *time) {
+    if (!in_initialize) return __real___wasi_clock_time_get(id, precision, time);
+    fake_ns += 1000; /* 1 us per reading: time moves forward, identically every build */
+    *time = (id == __WASI_CLOCKID_REALTIME ? (__wasi_timestamp_t)1763942400 * 1000000000u : 0) + fake_ns;
+    return 0;
+}
+
+__wasi_errno_t __wrap___wasi_random_get(uint8_t *buf, __wasi_size_t buf_len) {
+    if (!in_initialize) return __real___wasi_random_get(buf, buf_len);
+    for (__wasi_size_t i = 0; i < buf_len; i++) { /* xorshift64: build-time bytes, not secrets */
+        fake_random_state ^= fake_random_state << 13;
+        fake_random_state ^= fake_random_state >> 7;
+        fake_random_state ^= fake_random_state << 17;
+        buf[i] = (uint8_t)fake_random_state;
+    }
+    return 0;
+}
+
+/* File metadata read during initialisation ends up in freed heap memory, which the snapshot
+ * stores: device, inode and access/change times are the build machine's, so they are blanked. */
+__wasi_errno_t __real___wasi_fd_filestat_get(__wasi_fd_t fd, __wasi_filestat_t *st);
+__wasi_errno_t __real___wasi_path_filestat_get(__wasi_fd_t fd, __wasi_lookupflags_t flags,
+                                               const char *path, __wasi_filestat_t *st);
+__wasi_errno_t __real___wasi_fd_readdir(__wasi_fd_t fd, uint8_t *buf, __wasi_size_t buf_len,
+                                        __wasi_dircookie_t cookie, __wasi_size_t *used);
+
+static void blank_filestat(__wasi_filestat_t *st) {
+    st->dev = 0;
+    st->ino = 0;
+    st->atim = st->mtim;
+    st->ctim = st->mtim;
+}
+
+__wasi_errno_t __wrap___wasi_fd_filestat_get(__wasi_fd_t fd, __wasi_filestat_t *st) {
+    __wasi_errno_t e = __real___wasi_fd_filestat_get(fd, st);
+    if (in_initialize && e == 0) blank_filestat(st);
+    return e;
+}
+
+__wasi_errno_t __wrap___wasi_path_filestat_get(__wasi_fd_t fd, __wasi_lookupflags_t flags,
+                                               const char *path, __wasi_filestat_t *st) {
+    __wasi_errno_t e = __real___wasi_path_filestat_get(fd, flags, path, st);
+    if (in_initialize && e == 0) blank_filestat(st);
+    return e;
+}
+
+__wasi_errno_t __wrap___wasi_fd_readdir(__wasi_fd_t fd, uint8_t *buf, __wasi_size_t buf_len,
+                                        __wasi_dircookie_t cookie, __wasi_size_t *used) {
+    __wasi_errno_t e = __real___wasi_fd_readdir(fd, buf, buf_len, cookie, used);
+    if (!in_initialize || e != 0) return e;
+    /* Entries: a 24-byte __wasi_dirent_t then the name; the last one may be cut short. */
+    size_t pos = 0;
+    while (pos + sizeof(__wasi_dirent_t) <= *used) {
+        __wasi_dirent_t d;
+        memcpy(&d, buf + pos, sizeof d);
+        d.d_ino = 0;
+        memcpy(buf + pos, &d, sizeof d);
+        pos += sizeof d + d.d_namlen;
+    }
+    return e;
+}
+
 /* ---- helpers ------------------------------------------------------------------------------ */
 
 static void fatal(const char *what) {
@@ -159,12 +234,24 @@ static void preload_listed_modules(void) {
     Py_DECREF(lines);
 }
 
+/* Stack bytes below the current frame are garbage from earlier calls; some come from clock
+ * readings. Zeroed before the snapshot so they are neither stored nor different per build. */
+extern unsigned char __stack_low;
+
+__attribute__((noinline))
+static void zero_unused_stack(void) {
+    unsigned char here;
+    unsigned char *end = &here - 512; /* below this frame and memset's */
+    if (end > &__stack_low) memset(&__stack_low, 0, (size_t)(end - &__stack_low));
+}
+
 /* ---- build time ---------------------------------------------------------------------------- */
 
 __attribute__((export_name("wizer.initialize")))
 void wasi_py_initialize(void) {
     if (initialised) return;
     initialised = 1;
+    in_initialize = 1;
     __wasm_call_ctors();
     process_clock_start = monotonic_now();
 
@@ -197,6 +284,20 @@ void wasi_py_initialize(void) {
     preload_driver_imports(driver_source);
     preload_listed_modules();
 
+    /* Same bytes from every build: nothing random or clock-derived stays in memory (random is
+     * reseeded from os.urandom at the start of every run anyway). */
+    PyObject *random_name = PyUnicode_FromString("random");
+    PyObject *random = random_name ? PyImport_GetModule(random_name) : NULL;
+    Py_XDECREF(random_name);
+    if (random != NULL) {
+        PyObject *r0 = PyObject_CallMethod(random, "seed", "i", 0);
+        if (r0 == NULL) fatal("random.seed(0) failed");
+        Py_DECREF(r0);
+        Py_DECREF(random);
+    } else {
+        PyErr_Clear();
+    }
+
     /* Everything created so far lives as long as the instance: move it out of the GC's way so
      * user programs do not pay (in fuel) for scanning it in full collections. */
     PyObject *gc = PyImport_ImportModule("gc");
@@ -208,6 +309,9 @@ void wasi_py_initialize(void) {
     if (r == NULL) fatal("gc.freeze failed");
     Py_DECREF(r);
     Py_DECREF(gc);
+    process_clock_start = 0;
+    in_initialize = 0;
+    zero_unused_stack();
     return;
 
 config_error:
