@@ -1,12 +1,16 @@
 /**
  * The wasi-py command: parse arguments, gather the code and stdin, run in the sandbox, print,
  * and return the exit status. Never throws: every failure becomes one line on stderr and a
- * documented exit status. The sandbox (and with it the interpreter) is loaded only once a run is
- * certain, so --help, --version and usage errors stay fast.
+ * documented exit status.
+ *
+ * Cold start: unless --help/--version is asked for, the sandbox (reading the interpreter and
+ * compiling it, which V8 does on background threads) is started FIRST, and the argument parser
+ * (cmd-ts, tens of ms to load) is loaded while that compile runs. A usage error then simply
+ * exits; the speculative work is dropped.
  */
 import { createColors } from "picocolors";
-import { helpText, parseCliArgs } from "./cli-args.ts";
 import type { CliOptions } from "./cli-args.ts";
+import type { Sandbox } from "./sandbox.ts";
 import { EXIT, exitCodeFor } from "./cli-exit-codes.ts";
 import { NO_PAINT, renderResult } from "./cli-output.ts";
 import type { Paint } from "./cli-output.ts";
@@ -81,17 +85,36 @@ async function gatherInput(options: CliOptions): Promise<{ code: string; stdin: 
   return { code, stdin: new Uint8Array(0) };
 }
 
-async function runOnce(options: CliOptions): Promise<number> {
+/** Starts creating the one-worker sandbox; a failure is kept (not thrown) until a run needs it. */
+function startSandbox(): Promise<Sandbox | Error> {
+  return import("./sandbox.ts")
+    .then((m) => m.Sandbox.create({ workers: 1 }))
+    .catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+}
+
+/** Whether the arguments may ask for a run (not --help / --version), judged before parsing. */
+function mayRun(argv: readonly string[]): boolean {
+  const end = argv.indexOf("--");
+  const opts = end < 0 ? argv : argv.slice(0, end);
+  return !opts.some((a) => a === "--help" || a === "--version" || /^-[a-zA-Z]*h[a-zA-Z]*$/.test(a));
+}
+
+async function runOnce(options: CliOptions, sandbox: Promise<Sandbox | Error>): Promise<number> {
   const { code, stdin } = await gatherInput(options);
-  const { run } = await import("./sandbox.ts");
-  const result = await run(code, {
-    fuel: options.fuel,
-    timeoutMs: options.timeoutMs,
-    memoryMiB: options.memoryMiB,
-    maxOutputBytes: options.maxOutputBytes,
-    stdin,
-    workers: 1,
-  });
+  const sb = await sandbox;
+  if (sb instanceof Error) throw sb;
+  let result;
+  try {
+    result = await sb.run(code, {
+      fuel: options.fuel,
+      timeoutMs: options.timeoutMs,
+      memoryMiB: options.memoryMiB,
+      maxOutputBytes: options.maxOutputBytes,
+      stdin,
+    });
+  } finally {
+    await sb.close();
+  }
   const out = renderResult(result, options, paintFor(2));
   await writeStdout(out.stdout);
   await writeStderr(out.stderr);
@@ -102,6 +125,8 @@ async function runOnce(options: CliOptions): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   try {
     ignoreBrokenPipes();
+    const early = mayRun(argv) ? startSandbox() : undefined;
+    const { helpText, parseCliArgs } = await import("./cli-args.ts");
     const parsed = await parseCliArgs(argv);
     switch (parsed.kind) {
       case "help":
@@ -113,7 +138,7 @@ export async function main(argv: string[]): Promise<number> {
       case "error":
         return await fail(parsed.message, EXIT.usage);
       case "run":
-        return await runOnce(parsed.options);
+        return await runOnce(parsed.options, early ?? startSandbox());
     }
   } catch (e) {
     if (e instanceof UsageError) return fail(e.message, EXIT.usage);
