@@ -77,7 +77,7 @@ function defaultRandomFill(buf: Uint8Array): void {
 /** The guest's monotonic clock reads this (1 s) when main() begins. */
 export const MONOTONIC_EPOCH_NS = 1_000_000_000n;
 
-/** The names of the preview1 functions we implement; everything else in the namespace is ENOSYS. */
+/** The import module name of WASI preview1. */
 export const WASI_MODULE = "wasi_snapshot_preview1";
 
 export class WasiHost {
