@@ -11,6 +11,11 @@
  * time.sleep) and replaced; what the program printed so far is kept because output is written
  * into a SharedArrayBuffer as it happens. Output past maxOutputBytes is dropped while the program
  * keeps running; the run then says `truncated` and, if it otherwise succeeded, `output_truncated`.
+ * A run waits for a free worker first; its timeoutMs counts from when a worker takes it.
+ *
+ * What "printed so far" means: bytes the guest wrote to fd 1/2. CPython block-buffers stdout
+ * when it is not a terminal, so text still in its buffer when fuel runs out or the deadline
+ * passes is lost (stderr is line-buffered, and print(..., flush=True) always arrives).
  */
 import { startWorker, defaultWorkerCount } from "./platform/worker.ts";
 import type { WorkerHandle } from "./platform/worker.ts";
