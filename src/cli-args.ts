@@ -25,6 +25,8 @@ export interface CliOptions {
   /** IRC format: longest message in bytes. */
   maxBytes: number;
   verbose: boolean;
+  /** Leave stdin alone (the program reads an empty stdin), e.g. inside `while read` loops. */
+  noStdin: boolean;
 }
 
 export type ParsedArgs =
@@ -131,6 +133,7 @@ const cli = command({
       defaultValue: () => IRC_DEFAULTS.maxBytes,
     }),
     verbose: flag({ long: "verbose", short: "V" }),
+    noStdin: flag({ long: "no-stdin" }),
     help: flag({ long: "help", short: "h" }),
     version: flag({ long: "version" }),
   },
@@ -199,8 +202,11 @@ export async function parseCliArgs(argv: string[]): Promise<ParsedArgs> {
   const v = result.value as ParsedValues;
   if (v.help) return { kind: "help" };
   if (v.version) return { kind: "version" };
-  const { code, format, fuel, timeoutMs, memoryMiB, maxOutputBytes, maxLines, maxBytes, verbose } = v;
-  return { kind: "run", options: { code, format, fuel, timeoutMs, memoryMiB, maxOutputBytes, maxLines, maxBytes, verbose } };
+  const { code, format, fuel, timeoutMs, memoryMiB, maxOutputBytes, maxLines, maxBytes, verbose, noStdin } = v;
+  return {
+    kind: "run",
+    options: { code, format, fuel, timeoutMs, memoryMiB, maxOutputBytes, maxLines, maxBytes, verbose, noStdin },
+  };
 }
 
 interface FailedParse {
@@ -221,6 +227,7 @@ export function helpText(bold: (s: string) => string = (s) => s): string {
     ["    --max-lines N", `irc format: most messages (default ${IRC_DEFAULTS.maxLines})`],
     ["    --max-bytes BYTES", `irc format: longest message in UTF-8 bytes (default ${IRC_DEFAULTS.maxBytes})`],
     ["-V, --verbose", "also report fuel used and time"],
+    ["    --no-stdin", "do not read stdin; the program's input is empty"],
     ["    --version", "print wasi-py's and CPython's versions"],
     ["-h, --help", "show this help"],
   ];
@@ -233,7 +240,8 @@ ${bold("Usage")}
   wasi-py [options] [--] [code]
 
   The code comes from the argument, or from stdin when there is none. When it comes as an
-  argument and stdin is not a terminal, stdin is the program's input. If the program never calls
+  argument and stdin is not a terminal, stdin is read to its end and is the program's input
+  (--no-stdin skips that, e.g. in a \`while read\` loop). If the program never calls
   print and ends with an expression, that expression's repr() is printed.
 
 ${bold("Options")}

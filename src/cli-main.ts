@@ -60,7 +60,7 @@ async function versionText(): Promise<string> {
 
 /** The program text and the program's stdin, from the argument and/or stdin. */
 async function gatherInput(options: CliOptions): Promise<{ code: string; stdin: Uint8Array }> {
-  const stdinIsTerminal = isTerminal(0);
+  const stdinIsTerminal = options.noStdin || isTerminal(0);
   const read = async () => {
     try {
       return await readStdin(BOUNDS.stdinBytes);
@@ -73,7 +73,9 @@ async function gatherInput(options: CliOptions): Promise<{ code: string; stdin: 
     return { code: options.code, stdin: stdinIsTerminal ? new Uint8Array(0) : await read() };
   }
   if (stdinIsTerminal) {
-    throw new UsageError("no code given: pass it as an argument or pipe it on stdin");
+    throw new UsageError(
+      options.noStdin ? "no code given and --no-stdin: pass the code as an argument" : "no code given: pass it as an argument or pipe it on stdin",
+    );
   }
   const bytes = await read();
   let code: string;

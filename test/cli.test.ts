@@ -37,7 +37,7 @@ describe("argument parsing", () => {
       kind: "run",
       options: {
         code: "1+1", format: "irc", fuel: 1_000_000_000, timeoutMs: 10_000, memoryMiB: 256,
-        maxOutputBytes: 65_536, maxLines: 2, maxBytes: 400, verbose: false,
+        maxOutputBytes: 65_536, maxLines: 2, maxBytes: 400, verbose: false, noStdin: false,
       },
     });
   });
@@ -59,6 +59,7 @@ describe("argument parsing", () => {
     [["--max-output", "2M", "x"], { maxOutputBytes: 2 * 1024 * 1024 }],
     [["--max-lines", "5", "--max-bytes", "100", "x"], { maxLines: 5, maxBytes: 100 }],
     [["-V", "x"], { verbose: true }],
+    [["--no-stdin", "x"], { noStdin: true }],
     [["--", "-1"], { code: "-1" }],
     [["--", "--help"], { code: "--help" }],
     [["print('--help')"], { code: "print('--help')" }],
@@ -211,6 +212,15 @@ describe(`wasi-py end to end on ${isDeno ? "Deno" : "Node"}`, () => {
   it("gives stdin to the program when the code is an argument", () => {
     const r = wasiPy(["int(input()) * 2"], "5\n");
     assert.deepEqual([r.stdout, r.status], ["10\n", 0]);
+  });
+  it("--no-stdin leaves stdin alone", () => {
+    const r = wasiPy(["--no-stdin", "import sys; sys.stdin.read()"], "data\n");
+    assert.deepEqual([r.stdout, r.status], ["''\n", 0]);
+  });
+  it("--no-stdin without code: one line, exit 2", () => {
+    const r = wasiPy(["--no-stdin"], "1+1");
+    assert.equal(r.status, EXIT.usage);
+    assert.match(r.stderr, /^wasi-py: no code given and --no-stdin/);
   });
   it("empty stdin and no argument: an empty program", () => {
     const r = wasiPy([], "");
