@@ -42,6 +42,15 @@ async function fail(message: string, status: number): Promise<number> {
   return status;
 }
 
+/** The sandbox names limits as its API does; say them as the options the user typed. */
+function asOptionNames(message: string): string {
+  return message
+    .replace(/\bmemoryMiB\b/g, "--memory")
+    .replace(/\bmaxOutputBytes\b/g, "--max-output")
+    .replace(/\btimeoutMs\b/g, "--timeout (in ms)")
+    .replace(/^fuel\b/, "--fuel");
+}
+
 function oneLine(s: string): string {
   return s.replace(/\s*\n\s*/g, " ").trim();
 }
@@ -147,7 +156,7 @@ export async function main(argv: string[]): Promise<number> {
     const name = e instanceof Error ? e.name : "";
     const message = e instanceof Error ? e.message : String(e);
     // LimitError: a limit the sandbox refused (e.g. --memory below the interpreter's minimum).
-    if (name === "LimitError") return fail(message, EXIT.usage);
+    if (name === "LimitError") return fail(asOptionNames(message), EXIT.usage);
     return fail(name === "AssetError" ? message : `internal error: ${message}`, EXIT.internal);
   }
 }
