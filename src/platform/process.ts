@@ -81,3 +81,18 @@ export function ignoreBrokenPipes(): void {
   process.stdout.on("error", quiet);
   process.stderr.on("error", quiet);
 }
+
+/**
+ * Calls `handler` on SIGINT or SIGTERM (for a clean shutdown, e.g. the IRC bot's QUIT) instead of
+ * the default of dying at once. Returns the function that restores the default.
+ */
+export function onShutdownSignal(handler: (signal: string) => void): () => void {
+  const subscribed = (["SIGINT", "SIGTERM"] as const).map((signal) => {
+    const listener = () => handler(signal);
+    process.on(signal, listener);
+    return [signal, listener] as const;
+  });
+  return () => {
+    for (const [signal, listener] of subscribed) process.off(signal, listener);
+  };
+}
