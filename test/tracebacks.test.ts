@@ -21,7 +21,7 @@ function expected(name: string, ext: string): string {
   return readFileSync(join(dir, `${name}.${ext}`), "utf8").split(nativePrefix).join(GUEST_STDLIB);
 }
 
-describe("tracebacks match native CPython 3.13 (-c)", () => {
+describe("guest driver: -c semantics, last-expression rule, tracebacks as native CPython 3.13 prints them", () => {
   let sb: Sandbox;
   before(async () => {
     sb = await Sandbox.create({ workers: 1 });
@@ -33,6 +33,32 @@ describe("tracebacks match native CPython 3.13 (-c)", () => {
   it("has a dozen or more golden programs", () => {
     assert.ok(programs.length >= 12, `only ${programs.length} programs in ${dir}`);
   });
+
+  // The driver's own behaviour (src/driver.ts): `-c` semantics plus the last-expression rule.
+  const semantics: Array<[string, string, string]> = [
+    ["a value is printed with repr", "'a' + 'b'", "'ab'\n"],
+    ["None too", "None", "None\n"],
+    ["an assignment prints nothing", "x = 5", ""],
+    ["an empty program prints nothing", "", ""],
+    ["print anywhere disables the rule (comprehension)", "[print(x) for x in range(2)]", "0\n1\n"],
+    ["print anywhere disables the rule (nested function)", "def f():\n    print(1)\nf()", "1\n"],
+    ["a method named print does not count", "class P:\n    def print(self): return 7\nP().print()", "7\n"],
+    ["the value of an expression with side effects", "import sys; sys.stdout.write('hi\\n')", "hi\n3\n"],
+    ["repr is the object's own", "class A:\n    def __repr__(self): return 'A!'\nA()", "A!\n"],
+    ["sys.argv as under -c", "import sys; sys.argv", "['-c']\n"],
+    ["__name__ is __main__", "__name__", "'__main__'\n"],
+    ["fresh globals: none of the driver's names", "sorted(globals())",
+      "['__annotations__', '__builtins__', '__doc__', '__loader__', '__name__', '__package__', '__spec__']\n"],
+    ["__main__ is the program's module", "import __main__\nx = 1\n__main__.x", "1\n"],
+    ["classes pickle through __main__", "import pickle\nclass K: pass\ntype(pickle.loads(pickle.dumps(K()))).__name__", "'K'\n"],
+    ["stdin", "input() + input()", "'ab'\n"],
+  ];
+  for (const [name, code, stdout] of semantics) {
+    it(`driver: ${name}`, async () => {
+      const r = await sb.run(code, { stdin: "a\nb\n" });
+      assert.deepEqual([r.stdout, r.stderr, r.exitCode], [stdout, "", 0]);
+    });
+  }
 
   for (const file of programs) {
     const name = file.slice(0, -3);
