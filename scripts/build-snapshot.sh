@@ -65,6 +65,7 @@ echo "build-snapshot: compile and link the entry point against $PYBUILD/libpytho
 # --wrap: clock/random reads during initialisation are made deterministic (see wasi_py_main.c).
 ( cd "$PYBUILD" && $CC $LDFLAGS -nostartfiles -Wl,--no-entry -Wl,--strip-debug \
     -Wl,--wrap=__wasi_clock_time_get -Wl,--wrap=__wasi_random_get -Wl,--wrap=__wasi_fd_filestat_get \
+    -Wl,--wrap=__wasi_fd_fdstat_get \
     -Wl,--wrap=__wasi_path_filestat_get -Wl,--wrap=__wasi_fd_readdir \
     -o "$T/linked.wasm" "$T/wasi_py_main.o" $LIBS )
 
@@ -92,11 +93,11 @@ touch -d @0 "$T/buildin/driver.py" "$T/buildin/preload.txt" "$T/buildin"
 
 echo "build-snapshot: pre-initialise with wizer"
 # stdio are pipes (never a terminal, never seekable), as in the sandbox; no host environment;
-# / is the staged guest tree at fd 3 (as in the sandbox), /wasi-py-build exists only now.
+# / is the staged guest tree at fd 3 (as in the sandbox), /wasi-py-snapshot-inputs exists only now.
 if ! : | "$WIZER" "$T/linked.wasm" -o "$T/snapshot.wasm" \
     --init-func wizer.initialize --rename-func _start=wasi_py_run \
     --allow-wasi --inherit-env false --inherit-stdio true \
-    --mapdir "/::$T/root" --mapdir "/wasi-py-build::$T/buildin" \
+    --mapdir "/::$T/root" --mapdir "/wasi-py-snapshot-inputs::$T/buildin" \
     --wasm-bulk-memory true --wasm-reference-types true 2>&1 | cat; then
   die "wizer failed"
 fi

@@ -33,9 +33,9 @@ static const char *const GUEST_ENV[][2] = {
 };
 
 /* Where the build script maps the driver source during initialisation only. */
-#define DRIVER_PATH "/wasi-py-build/driver.py"
+#define DRIVER_PATH "/wasi-py-snapshot-inputs/driver.py"
 /* Modules imported during initialisation, one per line (optional file). */
-#define PRELOAD_PATH "/wasi-py-build/preload.txt"
+#define PRELOAD_PATH "/wasi-py-snapshot-inputs/preload.txt"
 
 void __wasm_call_ctors(void);
 /* In wasi-libc's libc.a (preopens.c) but not in this release's <wasi/libc.h>. */
@@ -96,7 +96,8 @@ __wasi_errno_t __wrap___wasi_random_get(uint8_t *buf, __wasi_size_t buf_len) {
 }
 
 /* File metadata read during initialisation ends up in freed heap memory, which the snapshot
- * stores: device, inode and access/change times are the build machine's, so they are blanked. */
+ * stores: device, inode and access/change times are the build machine's, so they are blanked,
+ * and so are padding bytes and unused buffer tails (Wizer's WASI leaves host garbage there). */
 __wasi_errno_t __real___wasi_fd_filestat_get(__wasi_fd_t fd, __wasi_filestat_t *st);
 __wasi_errno_t __real___wasi_path_filestat_get(__wasi_fd_t fd, __wasi_lookupflags_t flags,
                                                const char *path, __wasi_filestat_t *st);
@@ -104,10 +105,29 @@ __wasi_errno_t __real___wasi_fd_readdir(__wasi_fd_t fd, uint8_t *buf, __wasi_siz
                                         __wasi_dircookie_t cookie, __wasi_size_t *used);
 
 static void blank_filestat(__wasi_filestat_t *st) {
-    st->dev = 0;
-    st->ino = 0;
-    st->atim = st->mtim;
-    st->ctim = st->mtim;
+    __wasi_filestat_t clean;
+    memset(&clean, 0, sizeof clean);
+    clean.filetype = st->filetype;
+    clean.nlink = st->nlink;
+    clean.size = st->size;
+    clean.atim = clean.mtim = clean.ctim = st->mtim;
+    memcpy(st, &clean, sizeof clean);
+}
+
+__wasi_errno_t __real___wasi_fd_fdstat_get(__wasi_fd_t fd, __wasi_fdstat_t *st);
+
+__wasi_errno_t __wrap___wasi_fd_fdstat_get(__wasi_fd_t fd, __wasi_fdstat_t *st) {
+    __wasi_errno_t e = __real___wasi_fd_fdstat_get(fd, st);
+    if (in_initialize && e == 0) {
+        __wasi_fdstat_t clean;
+        memset(&clean, 0, sizeof clean);
+        clean.fs_filetype = st->fs_filetype;
+        clean.fs_flags = st->fs_flags;
+        clean.fs_rights_base = st->fs_rights_base;
+        clean.fs_rights_inheriting = st->fs_rights_inheriting;
+        memcpy(st, &clean, sizeof clean);
+    }
+    return e;
 }
 
 __wasi_errno_t __wrap___wasi_fd_filestat_get(__wasi_fd_t fd, __wasi_filestat_t *st) {
@@ -130,12 +150,16 @@ __wasi_errno_t __wrap___wasi_fd_readdir(__wasi_fd_t fd, uint8_t *buf, __wasi_siz
     /* Entries: a 24-byte __wasi_dirent_t then the name; the last one may be cut short. */
     size_t pos = 0;
     while (pos + sizeof(__wasi_dirent_t) <= *used) {
-        __wasi_dirent_t d;
+        __wasi_dirent_t d, clean;
         memcpy(&d, buf + pos, sizeof d);
-        d.d_ino = 0;
-        memcpy(buf + pos, &d, sizeof d);
+        memset(&clean, 0, sizeof clean);
+        clean.d_next = d.d_next;
+        clean.d_namlen = d.d_namlen;
+        clean.d_type = d.d_type;
+        memcpy(buf + pos, &clean, sizeof clean);
         pos += sizeof d + d.d_namlen;
     }
+    if (*used < buf_len) memset(buf + *used, 0, buf_len - *used);
     return e;
 }
 
