@@ -114,22 +114,22 @@ async function runOnce(options: CliOptions, sandbox: Promise<Sandbox | Error>): 
   const { code, stdin } = await gatherInput(options);
   const sb = await sandbox;
   if (sb instanceof Error) throw sb;
-  let result;
   try {
-    result = await sb.run(code, {
+    const result = await sb.run(code, {
       fuel: options.fuel,
       timeoutMs: options.timeoutMs,
       memoryMiB: options.memoryMiB,
       maxOutputBytes: options.maxOutputBytes,
       stdin,
     });
+    // Output first: the user should not wait for the worker to be torn down.
+    const out = renderResult(result, options, paintFor(2));
+    await writeStdout(out.stdout);
+    await writeStderr(out.stderr);
+    return exitCodeFor(result);
   } finally {
     await sb.close();
   }
-  const out = renderResult(result, options, paintFor(2));
-  await writeStdout(out.stdout);
-  await writeStderr(out.stderr);
-  return exitCodeFor(result);
 }
 
 /** Runs the CLI with `argv` (arguments after the script) and returns the exit status. */
