@@ -583,6 +583,11 @@ export class IrcClient {
     }
     const line = serialise({ command, params: [target, t] });
     this.#out.push(ircLower(target, this.casemapping), line);
+    // A new target may have tokens even while another waits: drain now, not at the timer.
+    if (this.#pumpTimer) {
+      clearTimeout(this.#pumpTimer);
+      this.#pumpTimer = undefined;
+    }
     this.#pump();
   }
 

@@ -14,7 +14,7 @@ import { IrcConfigError, NUMERIC_OPTIONS, SECRET_ENV, checkConfigFile, resolveIr
 import type { IrcConfig, IrcSettingsInput, NumericKey } from "./irc-config.ts";
 import { connect } from "./platform/net.ts";
 import { readText } from "./platform/fs.ts";
-import { envVar, writeStderr, writeStdout } from "./platform/process.ts";
+import { envVar, onShutdownSignal, writeStderr, writeStdout } from "./platform/process.ts";
 import { defaultWorkerCount } from "./platform/worker.ts";
 import { Sandbox } from "./sandbox.ts";
 import { formatIrc } from "./irc-format.ts";
@@ -274,10 +274,7 @@ export function startBot(cfg: IrcConfig, evaluate: Evaluator, format: Formatter,
 export interface RunIrcBotOptions {
   /** The command-line arguments (after the script), including `--irc`. */
   argv: string[];
-  /**
-   * Subscribes the shutdown to SIGINT/SIGTERM; returns an unsubscribe function. The CLI
-   * passes the platform's signal hook; without one the bot runs until the process dies.
-   */
+  /** Subscribes the shutdown to SIGINT/SIGTERM and returns the unsubscribe (default: the process's signals; tests inject). */
   onShutdownSignal?: (handler: (signal: string) => void) => () => void;
   log?: Logger;
 }
@@ -316,6 +313,15 @@ export async function runIrcBot(options: RunIrcBotOptions): Promise<number> {
     await writeStderr(`wasi-py: cannot start the sandbox: ${(e as Error).message.split("\n")[0]}\n`);
     return 1;
   }
+  // Start every worker now (a first run pays for worker start-up and instantiation), which
+  // also proves the interpreter works before the bot shows up on IRC.
+  const warm = await Promise.all(Array.from({ length: cfg.workers }, () => sandbox.run("pass", { timeoutMs: 120_000 }))).catch((e: Error) => e);
+  const bad = warm instanceof Error ? warm.message : warm.find((r) => r.outcome !== "ok")?.outcome;
+  if (bad !== undefined) {
+    await sandbox.close();
+    await writeStderr(`wasi-py: the sandbox does not work: ${bad.split("\n")[0]}\n`);
+    return 1;
+  }
   const evaluate: Evaluator = (code, limits) => sandbox.run(code, limits);
   let parts: BotParts;
   try {
@@ -338,9 +344,12 @@ export async function runIrcBot(options: RunIrcBotOptions): Promise<number> {
       await parts.stop(cfg.quitMessage);
       resolve(exitCode);
     };
-    const unsubscribe = options.onShutdownSignal?.((sig) => void finish(sig, 0));
+    const unsubscribe = (options.onShutdownSignal ?? onShutdownSignal)((sig) => {
+      unsubscribe();
+      void finish(sig, 0);
+    });
     parts.client.on("fatal", (e) => {
-      unsubscribe?.();
+      unsubscribe();
       void finish(e.message, 1);
     });
   });

@@ -3,7 +3,7 @@
  * helpers, SASL against a scripted server, and end-to-end runs against a real ngIRCd
  * with the real sandbox and formatter.
  */
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import type { Server, Socket } from "node:net";
@@ -12,7 +12,7 @@ import type { BotClient, BotOptions, EvalLimits, Evaluator, Formatter } from "..
 import { IrcSerialiseError, parseLine } from "../src/irc-message.ts";
 import { authenticateChunks, backoffDelay, cutToBytes } from "../src/irc-client.ts";
 import { IrcConfigError, NUMERIC_OPTIONS, checkConfigFile, resolveIrcConfig } from "../src/irc-config.ts";
-import { flagName, ircHelpText, parseIrcArgv, settingsFromFlags, startBot } from "../src/irc-main.ts";
+import { flagName, ircHelpText, parseIrcArgv, runIrcBot, settingsFromFlags, startBot } from "../src/irc-main.ts";
 import type { IrcFlags } from "../src/irc-main.ts";
 import { Sandbox } from "../src/sandbox.ts";
 import { formatIrc } from "../src/irc-format.ts";
@@ -316,7 +316,7 @@ describe("IRC config", () => {
   it("help lists every option with its default", () => {
     const h = ircHelpText();
     for (const k of Object.keys(NUMERIC_OPTIONS)) assert.ok(h.includes(`[${k}]`), k);
-    assert.match(h, /--timeout N +wall-clock limit per evaluation \(seconds\) \(default 5\)/);
+    assert.match(h, /--timeout N +wall-clock limit per evaluation \(seconds\) \(default 10\)/);
   });
 });
 
@@ -368,6 +368,7 @@ function testConfig(port: number, over: Record<string, unknown> = {}) {
       workers: 2,
       reconnectMinMs: 200,
       reconnectMaxMs: 1000,
+      timeoutMs: 60_000, // the machine may be busy; the fuel bomb test sets its own
       ...over,
     } as never,
     {},
@@ -375,11 +376,24 @@ function testConfig(port: number, over: Record<string, unknown> = {}) {
   );
 }
 
+/** Bots and users a test started, stopped after it whatever happened (so a failure does not cascade). */
+const cleanups: (() => Promise<unknown>)[] = [];
+async function cleanUp(): Promise<void> {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+}
+
 async function launch(port: number, over: Record<string, unknown> = {}) {
   const e = await engine();
   const log: BotLog = [];
   const parts = startBot(testConfig(port, over), e.evaluate, e.format, (lvl, t) => log.push(`${lvl} ${t}`));
+  cleanups.push(() => parts.stop());
   return { ...parts, log };
+}
+
+async function user(port: number, nick: string, channels: string[] = ["#py"]): Promise<TestIrcUser> {
+  const u = await TestIrcUser.connect(port, nick, channels);
+  cleanups.push(() => u.quit());
+  return u;
 }
 
 async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -402,13 +416,14 @@ describe("bot against a real ngIRCd", () => {
   before(async () => {
     server = await startNgircd();
   });
+  afterEach(cleanUp);
   after(async () => {
     await server?.close();
     if (engineP) await (await engineP).close();
   });
 
   it("round trip: !py 1+1 → 'nick: 2', multi-line output, verbose, usage", async () => {
-    const alice = await TestIrcUser.connect(server.port, "alice", ["#py"]);
+    const alice = await user(server.port, "alice");
     const b = await launch(server.port, { evalsPerWindow: 20 });
     try {
       await botJoined(alice);
@@ -453,7 +468,7 @@ describe("bot against a real ngIRCd", () => {
   });
 
   it("injection attempts arrive as one harmless PRIVMSG and the bot stays", async () => {
-    const alice = await TestIrcUser.connect(server.port, "alice", ["#py"]);
+    const alice = await user(server.port, "alice");
     const b = await launch(server.port);
     try {
       await botJoined(alice);
@@ -480,7 +495,7 @@ describe("bot against a real ngIRCd", () => {
 
   it("every reply line fits 512 bytes as relayed, even for a long nick and wide characters", async () => {
     const nick = "a_rather_long_nick_for_irc_xy";
-    const u = await TestIrcUser.connect(server.port, nick, ["#py"]);
+    const u = await user(server.port, nick);
     const b = await launch(server.port, { maxLines: 5 });
     try {
       await botJoined(u);
@@ -501,7 +516,7 @@ describe("bot against a real ngIRCd", () => {
   });
 
   it("30 requests from 3 users in 5 s: answered or refused per the limits, no disconnection", async () => {
-    const users = await Promise.all(["u1", "u2", "u3"].map((n) => TestIrcUser.connect(server.port, n, ["#py"])));
+    const users = await Promise.all(["u1", "u2", "u3"].map((n) => user(server.port, n)));
     const b = await launch(server.port, { evalsPerWindow: 5, rateWindowMs: 60_000 });
     try {
       await botJoined(users[0]);
@@ -525,7 +540,7 @@ describe("bot against a real ngIRCd", () => {
       assert.ok(b.client.registered, "still connected");
       assert.ok(!b.log.some((l) => /disconnected/.test(l)), b.log.join("\n"));
       const mark = users[0].lines.length;
-      const u4 = await TestIrcUser.connect(server.port, "u4", ["#py"]);
+      const u4 = await user(server.port, "u4");
       u4.say("#py", "!py 'still here'");
       await users[0].waitFor((l) => l.endsWith("u4: 'still here'"), 15_000, mark);
       await u4.quit();
@@ -536,7 +551,7 @@ describe("bot against a real ngIRCd", () => {
   });
 
   it("a fuel bomb from one user does not delay another user's !py 1", async () => {
-    const [eve, bob] = await Promise.all([TestIrcUser.connect(server.port, "eve", ["#py"]), TestIrcUser.connect(server.port, "bob", ["#py"])]);
+    const [eve, bob] = await Promise.all([user(server.port, "eve"), user(server.port, "bob")]);
     const b = await launch(server.port, { fuel: 1e11, timeoutMs: 4000, evalsPerWindow: 20 });
     const roundTrip = async () => {
       const mark = bob.lines.length;
@@ -564,8 +579,8 @@ describe("bot against a real ngIRCd", () => {
   });
 
   it("takes an alternate nick on collision and regains the main one later", async () => {
-    const squatter = await TestIrcUser.connect(server.port, "pybot", ["#py"]);
-    const observer = await TestIrcUser.connect(server.port, "watcher", ["#py"]);
+    const squatter = await user(server.port, "pybot");
+    const observer = await user(server.port, "watcher");
     const b = await launch(server.port);
     try {
       await botJoined(observer, "pybot_");
@@ -590,7 +605,7 @@ describe("bot against a real ngIRCd", () => {
       await server.stop();
       await until(() => !b.client.registered, 5000, "disconnect noticed");
       await server.start();
-      const alice = await TestIrcUser.connect(server.port, "alice", ["#py"]);
+      const alice = await user(server.port, "alice");
       try {
         await botJoined(alice);
         let mark = alice.lines.length;
@@ -610,7 +625,7 @@ describe("bot against a real ngIRCd", () => {
 
   it("TLS: connects with the test CA (--tls-ca), refuses an untrusted certificate by default", async () => {
     const caFile = `${server.dir}/ca.pem`;
-    const alice = await TestIrcUser.connect(server.port, "alice", ["#py"]);
+    const alice = await user(server.port, "alice");
     const good = await launch(server.tlsPort, { tls: true, tlsCa: caFile, server: `127.0.0.1:${server.tlsPort}` });
     try {
       await botJoined(alice);
@@ -629,6 +644,37 @@ describe("bot against a real ngIRCd", () => {
       await bad.stop();
       await alice.quit();
     }
+  });
+
+  it("runIrcBot: the production entry point parses argv, answers, and QUITs on a shutdown signal", async () => {
+    const alice = await user(server.port, "alice");
+    let signal: ((s: string) => void) | undefined;
+    const log: string[] = [];
+    const exit = runIrcBot({
+      argv: ["--irc", "--server", `127.0.0.1:${server.port}`, "--nick", "mainbot", "--channel", "#py", "--workers", "1", "--prefix", ">>", "--timeout", "60"],
+      onShutdownSignal: (h) => ((signal = h), () => (signal = undefined)),
+      log: (l, t) => log.push(`${l} ${t}`),
+    });
+    try {
+      await botJoined(alice, "mainbot");
+      let mark = alice.lines.length;
+      alice.say("#py", ">> 'hi ' * 2");
+      await alice.waitFor((l) => l.endsWith("PRIVMSG #py :alice: 'hi hi '"), 20_000, mark);
+      mark = alice.lines.length;
+      signal!("SIGTERM");
+      assert.equal(await exit, 0);
+      assert.match(await alice.waitFor((l) => l.startsWith(":mainbot!"), 5000, mark), / QUIT :"?wasi-py signing off"?$/);
+      assert.ok(log.some((l) => l === "info shutting down (SIGTERM)"));
+    } finally {
+      signal?.("SIGTERM");
+      await exit;
+      await alice.quit();
+    }
+  });
+
+  it("runIrcBot: a bad option or setting is one line and exit status 2", async () => {
+    assert.equal(await runIrcBot({ argv: ["--irc", "--nick", "x"], log: () => {} }), 2); // no --server
+    assert.equal(await runIrcBot({ argv: ["--irc", "--no-such-option"], log: () => {} }), 2);
   });
 
   it("ngIRCd offers no SASL: a bot configured for SASL stops instead of running unauthenticated", async () => {
@@ -755,6 +801,8 @@ describe("SASL (scripted server)", () => {
 /** The real sandbox (two workers) and the real IRC formatter. */
 async function makeEngine(): Promise<Engine> {
   const sb = await Sandbox.create({ workers: 2 });
+  // start both workers before any test measures anything
+  await Promise.all([sb.run("pass", { timeoutMs: 120_000 }), sb.run("pass", { timeoutMs: 120_000 })]);
   return { evaluate: (code, l) => sb.run(code, l), format: formatIrc, close: () => sb.close() };
 }
 
