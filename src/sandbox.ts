@@ -283,6 +283,7 @@ export class Sandbox {
       const seen = this.metered ? Number(fuelStart - fuelCell[0]!) : 0;
       settle({ kind: "timeout" }, seen);
       this.retire(slot);
+      if (!this.closed) this.spawn(); // replace it now, so the next run does not wait for a thread start
       this.dispatch();
     }, limits.timeoutMs);
 
