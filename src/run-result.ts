@@ -58,16 +58,20 @@ export function lastLine(text: string): string {
   return "";
 }
 
-/** An uncaught MemoryError ends a CPython traceback with a line "MemoryError" or "MemoryError: ...". */
+/**
+ * A failed allocation (PyErr_NoMemory) ends a CPython traceback with a bare "MemoryError" line.
+ * MemoryErrors with a message are something else, e.g. "MemoryError: Parser stack overflowed -
+ * Python source too complex to parse", or one the program raised itself.
+ */
 export function endsWithMemoryError(stderr: string): boolean {
-  return /^MemoryError(:|$)/.test(lastLine(stderr));
+  return lastLine(stderr) === "MemoryError";
 }
 
 /**
  * Names the outcome. Order matters: a limit that stopped the program wins over what it printed.
  * - timeout: the wall-clock deadline passed.
  * - fuel_exhausted: a trap with the fuel counter below zero.
- * - memory_exhausted: an uncaught MemoryError (non-zero exit, stderr's last line); a non-zero exit
+ * - memory_exhausted: an uncaught bare MemoryError (non-zero exit, stderr's last line); a non-zero exit
  *   with memory at its maximum and "MemoryError" somewhere in stderr (the traceback itself could
  *   not be printed for lack of memory); or a trap (e.g. abort() after a failed allocation inside
  *   CPython) while memory was at its maximum.

@@ -21,7 +21,8 @@ describe("classify", () => {
     ["exit 1", exit(1), "Traceback...\nValueError: x\n", none, "error"],
     ["exit 1 and cut: error wins", exit(1), "ValueError: x", { stdout: true, stderr: false }, "error"],
     ["uncaught MemoryError", exit(1), "Traceback...\nMemoryError\n", none, "memory_exhausted"],
-    ["MemoryError with message", exit(1), "MemoryError: big\n\n", none, "memory_exhausted"],
+    ["bare MemoryError, trailing blank lines", exit(1), "MemoryError\n\n", none, "memory_exhausted"],
+    ["parser's MemoryError is not about memory", exit(1), "MemoryError: Parser stack overflowed - Python source too complex to parse\n", none, "error"],
     ["traceback lost for lack of memory", exit(1, true), "object type name: MemoryError\nlost sys.stderr\n", none, "memory_exhausted"],
     ["MemoryError mentioned, memory not full", exit(1), "x MemoryError y\nValueError\n", none, "error"],
     ["not a MemoryError", exit(1), "MemoryErrorish: no\n", none, "error"],
@@ -261,6 +262,12 @@ print(open(p).read(10))`;
     const full = await sb.run("open('/tmp/big', 'wb').write(b'x' * (9 * 2**20))");
     assert.equal(full.outcome, "error");
     assert.match(lastLine(full.stderr), /No space left on device/);
+  });
+
+  it("source too deeply nested to parse is an error, not memory exhaustion", async () => {
+    const r = await sb.run('eval("(" * 10000 + ")" * 10000)');
+    assert.equal(r.outcome, "error");
+    assert.match(lastLine(r.stderr), /^MemoryError: Parser stack overflowed/);
   });
 
   it("deep recursion ends cleanly", async () => {
