@@ -1,0 +1,293 @@
+/**
+ * `npm run bench`: every figure of the benchmark, measured in one run so that ratios compare
+ * like with like (same machine, same load). Prints a compact table and writes
+ * bench/results/<timestamp>.json (+ latest.json for full runs).
+ *
+ *   npm run bench                     full run (several minutes)
+ *   npm run bench -- --quick          smoke run: few repetitions, results written as *-quick.json
+ *   npm run bench -- --only cold,warm sections: cold, warm, throughput, fuel, pyodide, memory
+ *   npm run bench -- --reps N         repetitions of the cheap programs (heavy ones scale with it)
+ *   npm run bench -- --no-save        print only
+ */
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { repoRoot } from "../src/assets.ts";
+import { describeMachine } from "./machine.ts";
+import type { Machine } from "./machine.ts";
+import { runCold } from "./cold-cli.ts";
+import type { ColdRow } from "./cold-cli.ts";
+import { runThroughput, runWarm } from "./warm.ts";
+import type { ThroughputRow, WarmRow } from "./warm.ts";
+import { runFuelOverhead } from "./fuel-overhead.ts";
+import type { FuelOverhead } from "./fuel-overhead.ts";
+import { runPyodide } from "./pyodide.ts";
+import type { PyodideWarm } from "./pyodide.ts";
+import { runMemory } from "./memory.ts";
+import type { MemoryRow } from "./memory.ts";
+import { fmtMs, fmtRatio, ratio, round, table } from "./stats.ts";
+import { PRINT1, PROGRAMS } from "./programs.ts";
+
+const SECTIONS = ["cold", "warm", "throughput", "fuel", "pyodide", "memory"] as const;
+type Section = (typeof SECTIONS)[number];
+
+interface Config {
+  quick: boolean;
+  reps: number;
+  repsHeavy: number;
+  throughputSeconds: number;
+  pyodideFreshReps: number;
+  memoryConcurrency: number[];
+  sections: Set<Section>;
+  save: boolean;
+}
+
+const TARGETS = { coldVsPython: 5, warmPrint1Ms: 5, fuelOverhead: 1.25 };
+
+function usage(msg: string): never {
+  process.stderr.write(`bench: ${msg}\nusage: npm run bench -- [--quick] [--reps N] [--only ${SECTIONS.join(",")}] [--no-save]\n`);
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]): Config {
+  let quick = false, reps: number | undefined, only: Section[] | undefined, save = true;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--quick") quick = true;
+    else if (a === "--no-save") save = false;
+    else if (a === "--reps") {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 1 || n > 10_000) usage("--reps needs an integer from 1 to 10000");
+      reps = n;
+    } else if (a === "--only") {
+      const list = (argv[++i] ?? "").split(",").filter(Boolean);
+      for (const s of list) if (!(SECTIONS as readonly string[]).includes(s)) usage(`unknown section ${JSON.stringify(s)}`);
+      if (list.length === 0) usage("--only needs a list of sections");
+      only = list as Section[];
+    } else if (a === "-h" || a === "--help") usage("help");
+    else usage(`unknown argument ${JSON.stringify(a)}`);
+  }
+  const r = reps ?? (quick ? 5 : 30);
+  return {
+    quick,
+    reps: r,
+    repsHeavy: Math.max(2, Math.round(r / 3)),
+    throughputSeconds: quick ? 3 : 10,
+    pyodideFreshReps: quick ? 1 : 3,
+    memoryConcurrency: quick ? [1, 2] : [1, 2, 4, 8],
+    sections: new Set(only ?? SECTIONS),
+    save,
+  };
+}
+
+function findDeno(root: string): string | undefined {
+  const local = join(root, "node_modules", "deno", "deno");
+  if (existsSync(local)) return local;
+  return undefined;
+}
+
+interface Results {
+  schema: 1;
+  date: string;
+  mode: "full" | "quick";
+  config: { reps: number; repsHeavy: number; throughputSeconds: number; pyodideFreshReps: number; memoryConcurrency: number[] };
+  machine: Machine;
+  programs: { name: string; code: string }[];
+  cold?: ColdRow[];
+  warm?: WarmRow[];
+  throughput?: ThroughputRow[];
+  fuelOverhead?: FuelOverhead | { error: string };
+  pyodide?: PyodideWarm | { error: string };
+  memory?: (MemoryRow | { concurrent: number; error: string })[];
+  summary: SummaryLine[];
+  errors: string[];
+}
+
+interface SummaryLine {
+  figure: string;
+  value: string;
+  ratio: number | null;
+  target: string;
+  met: boolean | null;
+}
+
+function log(s: string): void {
+  process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+}
+
+async function section<T>(name: string, errors: string[], f: () => Promise<T> | T): Promise<T | { error: string }> {
+  try {
+    return await f();
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    errors.push(`${name}: ${msg}`);
+    log(`${name} FAILED: ${msg}`);
+    return { error: msg };
+  }
+}
+
+const isError = (x: unknown): x is { error: string } => typeof x === "object" && x !== null && "error" in x;
+
+function summarise(r: Results): SummaryLine[] {
+  const lines: SummaryLine[] = [];
+  const cold = (prog: string, runner: string) => r.cold?.find((c) => c.program === prog && c.runner === runner);
+  for (const runner of ["wasi-py node", "wasi-py deno"]) {
+    const c = cold(PRINT1.name, runner);
+    if (c?.ms) {
+      lines.push({ figure: `cold ${runner} print(1) vs python3`, value: fmtMs(c.ms.median), ratio: c.vsPython, target: `<= ${TARGETS.coldVsPython}x`, met: c.vsPython === null ? null : c.vsPython <= TARGETS.coldVsPython });
+    }
+  }
+  const w = r.warm?.find((x) => x.program === PRINT1.name);
+  if (w) lines.push({ figure: "warm print(1) median", value: fmtMs(w.ms.median), ratio: null, target: `<= ${TARGETS.warmPrint1Ms} ms`, met: w.ms.median <= TARGETS.warmPrint1Ms });
+  const t2 = r.throughput?.find((t) => t.workers === 2);
+  if (t2) lines.push({ figure: "throughput print(1), 2 workers", value: `${t2.runsPerSecond} runs/s`, ratio: null, target: "-", met: null });
+  if (r.fuelOverhead && !isError(r.fuelOverhead)) {
+    const f = r.fuelOverhead;
+    lines.push({ figure: "fuel overhead, CPU-bound (whole run)", value: fmtMs(f.metered.cpu.median), ratio: f.cpuRatio, target: `<= ${TARGETS.fuelOverhead}x`, met: f.cpuRatio === null ? null : f.cpuRatio <= TARGETS.fuelOverhead });
+    lines.push({ figure: "fuel overhead, CPU-bound net of print(1)", value: "", ratio: f.cpuNetRatio, target: `<= ${TARGETS.fuelOverhead}x`, met: f.cpuNetRatio === null ? null : f.cpuNetRatio <= TARGETS.fuelOverhead });
+  }
+  if (r.pyodide && !isError(r.pyodide) && r.warm) {
+    for (const p of PROGRAMS) {
+      const ours = r.warm.find((x) => x.program === p.name)?.ms.median;
+      const theirs = r.pyodide.warm.find((x) => x.program === p.name)?.ms.median;
+      lines.push({ figure: `warm ${p.name}: wasi-py / pyodide (shared interp.)`, value: `${fmtMs(ours)} vs ${fmtMs(theirs)}`, ratio: ratio(ours, theirs), target: "< 1x to beat", met: ours === undefined || theirs === undefined ? null : ours < theirs });
+    }
+    const ours = w?.ms.median;
+    const fresh = r.pyodide.freshPrint1Ms.median;
+    lines.push({ figure: "isolated print(1): wasi-py warm / pyodide fresh load", value: `${fmtMs(ours)} vs ${fmtMs(fresh)}`, ratio: ratio(ours, fresh), target: "< 1x to beat", met: ours === undefined ? null : ours < fresh });
+  }
+  for (const p of PROGRAMS) {
+    const ours = cold(p.name, "wasi-py node")?.ms?.median;
+    const theirs = cold(p.name, "pyodide node")?.ms?.median;
+    if (ours !== undefined && theirs !== undefined) {
+      lines.push({ figure: `cold ${p.name}: wasi-py node / pyodide node`, value: `${fmtMs(ours)} vs ${fmtMs(theirs)}`, ratio: ratio(ours, theirs), target: "< 1x to beat", met: ours < theirs });
+    }
+  }
+  return lines;
+}
+
+function print(r: Results): void {
+  const out: string[] = [];
+  const m = r.machine;
+  out.push(`wasi-py bench (${r.mode}, ${r.date}) on ${m.cpus} x ${m.cpuModel}, ${m.memTotalMiB} MiB, load average at start ${m.loadAverageStart.join(" ")}, at end ${(m.loadAverageEnd ?? []).join(" ")}`);
+  out.push(`node ${m.node}, ${m.deno ?? "no deno"}, ${m.python3 ?? "no python3"}, commit ${m.gitCommit ?? "?"}${m.gitDirty ? " (dirty tree)" : ""}`);
+  if (r.cold) {
+    out.push("", "Cold: whole process, ms (median / p90), ratio = median / python3's median");
+    const rows = [["program", "runner", "median", "p90", "n", "vs python3"]];
+    for (const c of r.cold) rows.push([c.program, c.runner, fmtMs(c.ms?.median), fmtMs(c.ms?.p90), String(c.ms?.n ?? 0), c.error ? `ERROR ${c.error.slice(0, 60)}` : fmtRatio(c.vsPython)]);
+    out.push(table(rows));
+  }
+  if (r.warm) {
+    out.push("", "Warm (module loaded, 1 worker, Sandbox.run), ms");
+    const rows = [["program", "median", "p90", "n", "fuelUsed", "pyodide warm", "ours/pyodide"]];
+    const py = r.pyodide && !isError(r.pyodide) ? r.pyodide : undefined;
+    for (const w of r.warm) {
+      const theirs = py?.warm.find((x) => x.program === w.program)?.ms.median;
+      rows.push([w.program, fmtMs(w.ms.median), fmtMs(w.ms.p90), String(w.ms.n), w.fuelUsed.join("|"), fmtMs(theirs), fmtRatio(ratio(w.ms.median, theirs))]);
+    }
+    out.push(table(rows));
+  }
+  if (r.throughput) {
+    out.push("", "Throughput of print(1) (closed loop)");
+    out.push(table([["workers", "in flight", "runs", "seconds", "runs/s"], ...r.throughput.map((t) => [String(t.workers), String(t.concurrency), String(t.runs), String(t.seconds), String(t.runsPerSecond)])]));
+  }
+  if (r.fuelOverhead) {
+    out.push("", "Fuel metering overhead (metered / unmetered, interleaved runs)");
+    if (isError(r.fuelOverhead)) out.push(`  not measured: ${r.fuelOverhead.error}`);
+    else {
+      const f = r.fuelOverhead;
+      out.push(table([
+        ["program", "metered", "unmetered", "ratio"],
+        ["print(1)", fmtMs(f.metered.print1.median), fmtMs(f.unmetered.print1.median), fmtRatio(f.print1Ratio)],
+        ["cpu-primes", fmtMs(f.metered.cpu.median), fmtMs(f.unmetered.cpu.median), fmtRatio(f.cpuRatio)],
+        ["cpu-primes - print(1)", fmtMs(f.metered.cpu.median - f.metered.print1.median), fmtMs(f.unmetered.cpu.median - f.unmetered.print1.median), fmtRatio(f.cpuNetRatio)],
+      ]));
+    }
+  }
+  if (r.pyodide) {
+    if (isError(r.pyodide)) out.push("", `Pyodide: not measured: ${r.pyodide.error}`);
+    else {
+      const p = r.pyodide;
+      out.push("", `Pyodide ${p.version} (Python ${p.pythonVersion}): load in a running process ${fmtMs(p.loadMs.median)}, fresh load + print(1) ${fmtMs(p.freshPrint1Ms.median)} (n=${p.freshPrint1Ms.n}); network fetches: ${p.fetches.length === 0 ? "none" : p.fetches.join(", ")}`);
+    }
+  }
+  if (r.memory) {
+    out.push("", "Memory (node; RSS sampled while N evaluations of the import-heavy program run at once)");
+    const rows = [["N", "RSS start", "RSS idle pool", "RSS peak", "per eval", "per eval+worker", "guest memory"]];
+    for (const x of r.memory) {
+      if ("error" in x) rows.push([String(x.concurrent), `ERROR ${x.error.slice(0, 60)}`]);
+      else rows.push([String(x.concurrent), `${x.rssStartMiB} MiB`, `${x.rssIdleMiB} MiB`, `${x.rssPeakMiB} MiB`, `${x.perEvalMiB} MiB`, `${x.perEvalWithWorkerMiB} MiB`, x.instanceMemoryMiB === null ? `- (${x.probeNote ?? ""})` : `${x.instanceMemoryMiB} MiB`]);
+    }
+    out.push(table(rows));
+  }
+  out.push("", "Summary");
+  out.push(table([["figure", "value", "ratio", "target", "met"], ...r.summary.map((s) => [s.figure, s.value, fmtRatio(s.ratio), s.target, s.met === null ? "-" : s.met ? "yes" : "NO"])]));
+  if (r.errors.length > 0) out.push("", "Errors:", ...r.errors.map((e) => `  ${e}`));
+  process.stdout.write(out.join("\n") + "\n");
+}
+
+async function main(): Promise<void> {
+  const cfg = parseArgs(process.argv.slice(2));
+  const root = repoRoot();
+  const python = "python3";
+  const deno = findDeno(root);
+  const machine = describeMachine(root, python, deno);
+  log(`machine: ${machine.cpus} cpus, load ${machine.loadAverageStart.join(" ")}; mode ${cfg.quick ? "quick" : "full"}, reps ${cfg.reps}/${cfg.repsHeavy}`);
+  const errors: string[] = [];
+  const r: Results = {
+    schema: 1,
+    date: new Date().toISOString(),
+    mode: cfg.quick ? "quick" : "full",
+    config: { reps: cfg.reps, repsHeavy: cfg.repsHeavy, throughputSeconds: cfg.throughputSeconds, pyodideFreshReps: cfg.pyodideFreshReps, memoryConcurrency: cfg.memoryConcurrency },
+    machine,
+    programs: PROGRAMS.map((p) => ({ name: p.name, code: p.code })),
+    summary: [],
+    errors,
+  };
+  if (deno === undefined) errors.push("cold: deno not found in node_modules/deno (npm install), Deno rows skipped");
+  const has = (s: Section) => cfg.sections.has(s);
+  // Child-process sections first, before this process grows (Pyodide is loaded last).
+  if (has("memory")) {
+    const m = await section("memory", errors, () => runMemory(cfg.memoryConcurrency, log));
+    r.memory = isError(m) ? [{ concurrent: 0, error: m.error }] : m;
+  }
+  if (has("cold")) {
+    const c = await section("cold", errors, () => runCold({ root, reps: cfg.reps, repsHeavy: cfg.repsHeavy, python, deno, log }));
+    if (!isError(c)) {
+      r.cold = c;
+      for (const row of c) if (row.error) errors.push(`cold ${row.program} ${row.runner}: ${row.error}`);
+    }
+  }
+  if (has("warm")) {
+    const w = await section("warm", errors, () => runWarm(cfg.reps * 2, cfg.repsHeavy, log));
+    if (!isError(w)) r.warm = w;
+  }
+  if (has("throughput")) {
+    const rows: ThroughputRow[] = [];
+    for (const [workers, inFlight] of [[1, 2], [2, 4]] as const) {
+      log(`throughput: ${workers} worker(s), ${inFlight} in flight, ${cfg.throughputSeconds} s`);
+      const t = await section("throughput", errors, () => runThroughput(workers, inFlight, cfg.throughputSeconds, PRINT1));
+      if (!isError(t)) rows.push(t);
+    }
+    r.throughput = rows;
+  }
+  if (has("fuel")) r.fuelOverhead = await section("fuel overhead", errors, () => runFuelOverhead(cfg.repsHeavy, log));
+  if (has("pyodide")) r.pyodide = await section("pyodide", errors, () => runPyodide(cfg.reps * 2, cfg.repsHeavy, cfg.pyodideFreshReps, log));
+  machine.loadAverageEnd = loadavg().map((x) => round(x, 2));
+  r.summary = summarise(r);
+  print(r);
+  if (cfg.save) {
+    const dir = join(root, "bench", "results");
+    mkdirSync(dir, { recursive: true });
+    const stamp = r.date.replace(/[:]/g, "-").replace(/\.\d+Z$/, "Z");
+    const json = JSON.stringify(r, null, 2) + "\n";
+    const file = join(dir, `${stamp}${cfg.quick ? "-quick" : ""}.json`);
+    writeFileSync(file, json);
+    if (!cfg.quick && cfg.sections.size === SECTIONS.length) writeFileSync(join(dir, "latest.json"), json);
+    log(`results: ${file}`);
+  }
+  process.exit(errors.length > 0 ? 1 : 0);
+}
+
+await main();

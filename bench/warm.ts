@@ -1,0 +1,93 @@
+/**
+ * Warm evaluation: the module is already compiled and the pool's workers are running (the IRC
+ * bot's situation). Latency is measured from sb.run() to its result, as a caller sees it.
+ */
+import { Sandbox } from "../src/sandbox.ts";
+import type { RunResult } from "../src/sandbox.ts";
+import { round, roundSummary, summarize } from "./stats.ts";
+import type { Summary } from "./stats.ts";
+import { PROGRAMS } from "./programs.ts";
+import type { Program } from "./programs.ts";
+
+/** Generous limits so the CPU-bound program is measured, not stopped. */
+export const BENCH_LIMITS = { fuel: Infinity, timeoutMs: 120_000 } as const;
+
+export interface WarmRow {
+  program: string;
+  ms: Summary;
+  /** The sandbox's own wallMs (inside the pool, without the caller's promise hop). */
+  sandboxWallMs: Summary;
+  /** Distinct fuelUsed values seen (one value = deterministic). */
+  fuelUsed: number[];
+}
+
+export interface ThroughputRow {
+  workers: number;
+  /** Evaluations kept in flight. */
+  concurrency: number;
+  runs: number;
+  seconds: number;
+  runsPerSecond: number;
+}
+
+export async function checkedRun(sb: Sandbox, p: Program): Promise<RunResult> {
+  const r = await sb.run(p.code, BENCH_LIMITS);
+  if (r.outcome !== "ok" || r.stdout !== p.expected) {
+    throw new Error(`${p.name}: outcome ${r.outcome}, stdout ${JSON.stringify(r.stdout.slice(0, 80))}, stderr ${JSON.stringify(r.stderr.slice(-200))}`);
+  }
+  return r;
+}
+
+export async function runWarm(reps: number, repsHeavy: number, log: (s: string) => void): Promise<WarmRow[]> {
+  const sb = await Sandbox.create({ workers: 1 });
+  try {
+    for (const p of PROGRAMS) await checkedRun(sb, p); // warm-up: worker started, code paths hot
+    const samples = new Map<string, { ms: number[]; wall: number[]; fuel: Set<number> }>(
+      PROGRAMS.map((p) => [p.name, { ms: [], wall: [], fuel: new Set() }]),
+    );
+    log(`warm: ${reps} reps (${repsHeavy} for the CPU-bound program), 1 worker`);
+    for (let rep = 0; rep < reps; rep++) {
+      for (const p of PROGRAMS) {
+        if (p.name === "cpu-primes" && rep >= repsHeavy) continue;
+        const t0 = performance.now();
+        const r = await checkedRun(sb, p);
+        const ms = performance.now() - t0;
+        const s = samples.get(p.name)!;
+        s.ms.push(ms);
+        s.wall.push(r.wallMs);
+        s.fuel.add(r.fuelUsed);
+      }
+    }
+    return PROGRAMS.map((p) => {
+      const s = samples.get(p.name)!;
+      return { program: p.name, ms: roundSummary(summarize(s.ms)), sandboxWallMs: roundSummary(summarize(s.wall)), fuelUsed: [...s.fuel] };
+    });
+  } finally {
+    await sb.close();
+  }
+}
+
+/**
+ * Closed-loop throughput of print(1): `concurrency` callers each submit the next evaluation as
+ * soon as theirs returns, for `seconds`; the pool has `workers` threads.
+ */
+export async function runThroughput(workers: number, concurrency: number, seconds: number, p: Program): Promise<ThroughputRow> {
+  const sb = await Sandbox.create({ workers });
+  try {
+    await Promise.all(Array.from({ length: workers * 2 }, () => checkedRun(sb, p))); // start every worker
+    let runs = 0;
+    const t0 = performance.now();
+    const end = t0 + seconds * 1000;
+    const lane = async () => {
+      while (performance.now() < end) {
+        await checkedRun(sb, p);
+        runs++;
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, lane));
+    const elapsed = (performance.now() - t0) / 1000;
+    return { workers, concurrency, runs, seconds: round(elapsed, 2), runsPerSecond: round(runs / elapsed, 2) };
+  } finally {
+    await sb.close();
+  }
+}
