@@ -26,6 +26,11 @@ export interface RunResult {
   fuelUsed: number;
   wallMs: number;
   truncated: { stdout: boolean; stderr: boolean };
+  /**
+   * Peak size of the guest's linear memory in bytes (how close the run came to memoryMiB).
+   * Absent when the run did not end by itself (timeout, lost worker).
+   */
+  memoryBytes?: number;
   /** For `crashed`: the trap or host error message (not shown to users by default). */
   detail?: string;
 }

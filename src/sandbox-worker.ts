@@ -124,5 +124,9 @@ function runOnce(msg: RunMessage): DoneMessage {
   }
   const remaining = fuel === undefined ? msg.fuelStart : (fuel.value as bigint);
   const used = msg.fuelStart - remaining;
-  return { type: "done", id: msg.id, ending, fuelUsed: fuel === undefined ? 0 : Number(used) };
+  return {
+    type: "done", id: msg.id, ending,
+    fuelUsed: fuel === undefined ? 0 : Number(used),
+    memoryBytes: guestMemory.buffer.byteLength, // linear memory never shrinks: this is the peak
+  };
 }

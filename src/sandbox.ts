@@ -89,6 +89,8 @@ export interface DoneMessage {
   id: number;
   ending: Ending;
   fuelUsed: number;
+  /** Size of the guest's linear memory at the end (its peak). */
+  memoryBytes?: number;
 }
 
 // ---- module inspection --------------------------------------------------------------------------
@@ -149,7 +151,7 @@ interface Slot {
   worker: WorkerHandle;
   job: Job | undefined;
   /** Settles the running job; set while one runs. */
-  settle: ((ending: Ending | "lost" | "closed", fuelUsed: number | undefined, detail?: string) => void) | undefined;
+  settle: ((ending: Ending | "lost" | "closed", fuelUsed: number | undefined, detail?: string, memoryBytes?: number) => void) | undefined;
 }
 
 /** Module extension of this build: ".ts" when Deno runs the sources, ".js" under build/. */
@@ -243,7 +245,7 @@ export class Sandbox {
     const slot: Slot = { worker, job: undefined, settle: undefined };
     worker.onMessage((raw) => {
       const msg = raw as DoneMessage;
-      if (msg.type === "done" && slot.job?.id === msg.id) slot.settle?.(msg.ending, msg.fuelUsed);
+      if (msg.type === "done" && slot.job?.id === msg.id) slot.settle?.(msg.ending, msg.fuelUsed, undefined, msg.memoryBytes);
     });
     const lost = (why: string) => {
       this.retire(slot);
@@ -287,7 +289,7 @@ export class Sandbox {
       this.dispatch();
     }, limits.timeoutMs);
 
-    const settle = (ending: Ending | "lost" | "closed", fuelUsed: number | undefined, detail?: string): void => {
+    const settle = (ending: Ending | "lost" | "closed", fuelUsed: number | undefined, detail?: string, memoryBytes?: number): void => {
       if (slot.job !== job) return;
       clearTimeout(timer);
       slot.job = undefined;
@@ -301,7 +303,9 @@ export class Sandbox {
       const end: Ending = ending === "lost"
         ? { kind: "trap", message: detail ?? "worker lost", fuelSpent: false, memoryAtMax: false }
         : ending;
-      job.resolve(buildResult(output, limits, end, fuelUsed ?? 0, wallMs));
+      const result = buildResult(output, limits, end, fuelUsed ?? 0, wallMs);
+      if (memoryBytes !== undefined) result.memoryBytes = memoryBytes;
+      job.resolve(result);
       queueMicrotask(() => this.dispatch());
     };
     slot.settle = settle;

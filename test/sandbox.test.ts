@@ -159,6 +159,7 @@ describe("sandbox with CPython", () => {
     assert.deepEqual([r.outcome, r.exitCode], ["ok", 0]);
     assert.equal(sb.metered, true, "the product path is the metered interpreter");
     assert.ok(r.fuelUsed > 0);
+    assert.ok(r.memoryBytes !== undefined && r.memoryBytes > 0 && r.memoryBytes <= DEFAULT_LIMITS.memoryMiB * 2 ** 20);
   });
 
   it("spends exactly the same fuel on the same program", async () => {
@@ -205,6 +206,7 @@ describe("sandbox with CPython", () => {
     }
     const gradual = await sb.run("x = []\nwhile True: x.append(bytearray(10**6))", { memoryMiB: 64 });
     assert.equal(gradual.outcome, "memory_exhausted");
+    assert.ok(gradual.memoryBytes! > 60 * 2 ** 20 && gradual.memoryBytes! <= 64 * 2 ** 20, String(gradual.memoryBytes));
     const next = await sb.run("print(1)");
     assert.equal(next.outcome, "ok");
   });
