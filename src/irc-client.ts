@@ -190,7 +190,7 @@ export class IrcClient {
    * with our prefix in front: 512 minus CR LF, the prefix and the command.
    */
   maxTextBytes(command: "PRIVMSG" | "NOTICE", target: string): number {
-    const user = this.#user ?? `~${this.opts.username.slice(0, 10)}`;
+    const user = this.#user ?? `~${this.opts.username}`;
     const hostLen = this.#host !== undefined ? byteLength(this.#host) : ASSUMED_HOST_LEN;
     const prefixLen = 1 + byteLength(this.#nick) + 1 + byteLength(user) + 1 + hostLen + 1;
     return IRC_LINE_MAX - 2 - prefixLen - byteLength(`${command} ${target} :`);
@@ -394,6 +394,8 @@ export class IrcClient {
           this.#host = full.slice(at + 1);
         }
         this.#fx.log("info", `registered as ${this.#nick}`);
+        // Our host as others see it decides the reply budget: ask when 001 did not say.
+        if (this.#host === undefined) this.#sendNow({ command: "WHOIS", params: [this.#nick] });
         for (const c of this.opts.channels) {
           const [chan, key] = c.split(" ");
           this.#sendNow({ command: "JOIN", params: key ? [chan, key] : [chan] });
@@ -408,6 +410,12 @@ export class IrcClient {
           const eq = tok.indexOf("=");
           if (tok.startsWith("-")) this.#isupport.delete(tok.slice(1).toUpperCase());
           else this.#isupport.set((eq < 0 ? tok : tok.slice(0, eq)).toUpperCase(), eq < 0 ? "" : tok.slice(eq + 1));
+        }
+        return;
+      case "311": // RPL_WHOISUSER: nick user host * :realname
+        if (this.#isMe(p[1]) && p[2] && p[3]) {
+          this.#user = p[2];
+          this.#host = p[3];
         }
         return;
       case "396": // RPL_HOSTHIDDEN: our displayed host changed

@@ -837,6 +837,33 @@ describe("IrcClient protocol details (scripted server)", () => {
       assert.equal(b.client.nick, "pybot__");
       assert.equal(b.client.selfPrefix, "pybot__!~wasipy@cloak/bot"); // learned from the JOIN echo, after 001
       assert.equal(b.client.maxTextBytes("PRIVMSG", "#py"), 512 - 2 - ":pybot__!~wasipy@cloak/bot ".length - "PRIVMSG #py :".length);
+      // the last line of defence: unsafe text is refused, over-long text cut to the budget
+      for (const bad of ["a\r\nQUIT :x", "a\rb", "a\nb", "a\0b", "\x01ACTION x\x01"]) assert.throws(() => b.client.say("#py", bad), IrcSerialiseError);
+      b.client.say("#py", "é".repeat(400));
+      const longText = () => srv.received.map((l) => parseLine(l)!).find((m) => m.command === "PRIVMSG" && m.params[1].startsWith("éé"))?.params[1];
+      await until(() => longText() !== undefined, 5000, "long line");
+      const budget = b.client.maxTextBytes("PRIVMSG", "#py");
+      assert.equal(new TextEncoder().encode(longText()).length, budget - (budget % 2)); // whole characters only
+    } finally {
+      await b.stop();
+      await srv.close();
+    }
+  });
+
+  it("asks WHOIS for its own prefix when the welcome does not show it", async () => {
+    const srv = await scriptedServer((line, send) => {
+      const m = parseLine(line)!;
+      if (m.command === "CAP" && m.params[0] === "LS") send(":srv CAP * LS :");
+      else if (m.command === "CAP" && m.params[0] === "END") send(":srv 001 pybot :Welcome to the test network");
+      else if (m.command === "WHOIS") send(`:srv 311 pybot ${m.params[0]} ~wasipy some.very.long.cloaked.host.example * :real name`);
+    });
+    const b = startBot(testConfig(srv.port, { channels: [] }), fakeEval, simpleFormat, () => {});
+    try {
+      await until(() => b.client.registered, 5000, "registration");
+      // before the answer, the budget assumes a 63-byte host
+      await until(() => b.client.selfPrefix !== undefined, 5000, "WHOIS reply");
+      assert.equal(b.client.selfPrefix, "pybot!~wasipy@some.very.long.cloaked.host.example");
+      assert.ok(srv.received.includes("WHOIS pybot"));
     } finally {
       await b.stop();
       await srv.close();
