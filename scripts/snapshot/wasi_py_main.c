@@ -269,6 +269,37 @@ static void zero_unused_stack(void) {
     if (end > &__stack_low) memset(&__stack_low, 0, (size_t)(end - &__stack_low));
 }
 
+/* Formats two tracebacks (a ZeroDivisionError through a function, a NameError with its
+ * suggestion) without printing them, so the lazy imports, regex compilations and bytecode
+ * specialisation of CPython's traceback printing are paid at build time, not by every program
+ * that ends in an error (measured: 9.5 M -> 2 M fuel for `1/0`). Only caches are left behind;
+ * linecache's are emptied again. */
+static void warm_up_tracebacks(void) {
+    static const char script[] =
+        "def _wasi_py_warm_up():\n"
+        "    import linecache, traceback\n"
+        "    for src in ('def f():\\n    return 1/0\\nf()\\n', 'prnt = print\\nprin(1)\\n'):\n"
+        "        code = compile(src, '<string>', 'exec')\n"
+        "        linecache._register_code(code, src, '<string>')\n"
+        "        try:\n"
+        "            exec(code, {'__name__': '__main__'})\n"
+        "        except Exception as e:\n"
+        "            ''.join(traceback.format_exception(e))\n"
+        "    linecache.clearcache()\n"
+        "    linecache._interactive_cache.clear()\n";
+    PyObject *ns = PyDict_New();
+    if (ns == NULL) fatal("out of memory");
+    if (PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) < 0) fatal("out of memory");
+    PyObject *r = PyRun_String(script, Py_file_input, ns, ns);
+    if (r == NULL) fatal("could not define the warm-up");
+    Py_DECREF(r);
+    r = PyObject_CallNoArgs(PyDict_GetItemString(ns, "_wasi_py_warm_up"));
+    if (r == NULL) fatal("traceback warm-up failed");
+    Py_DECREF(r);
+    PyDict_Clear(ns);
+    Py_DECREF(ns);
+}
+
 /* ---- build time ---------------------------------------------------------------------------- */
 
 __attribute__((export_name("wizer.initialize")))
@@ -307,6 +338,7 @@ void wasi_py_initialize(void) {
 
     preload_driver_imports(driver_source);
     preload_listed_modules();
+    warm_up_tracebacks();
 
     /* Same bytes from every build: nothing random or clock-derived stays in memory (random is
      * reseeded from os.urandom at the start of every run anyway). */
