@@ -15,6 +15,7 @@ export interface Machine {
   node: string;
   deno: string | null;
   python3: string | null;
+  python3Path: string;
   gitCommit: string | null;
   gitDirty: boolean | null;
   /** sha256 of the expanded interpreter assets, to tell builds (e.g. with/without snapshot) apart. */
@@ -44,6 +45,7 @@ export function describeMachine(root: string, python: string, deno: string | und
     node: process.version,
     deno: deno === undefined ? null : firstLine(deno, ["--version"]),
     python3: firstLine(python, ["--version"]),
+    python3Path: python,
     gitCommit: firstLine("git", ["rev-parse", "--short", "HEAD"], root),
     gitDirty: spawnSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: root, encoding: "utf8" }).stdout.trim() !== "",
     assets,

@@ -12,6 +12,8 @@ export interface Command {
   file: string;
   args: string[];
   cwd?: string;
+  /** Output the command must print; default: the program's expected output. */
+  expected?: string;
 }
 
 export interface TimedRun {

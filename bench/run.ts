@@ -8,7 +8,9 @@
  *   npm run bench -- --only cold,warm sections: cold, warm, throughput, fuel, pyodide, memory
  *   npm run bench -- --reps N         repetitions of the cheap programs (heavy ones scale with it)
  *   npm run bench -- --no-save        print only
+ *   npm run bench -- --python PATH    the native floor (default: the executable behind python3)
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
@@ -17,6 +19,8 @@ import { repoRoot } from "../src/assets.ts";
 import { describeMachine } from "./machine.ts";
 import type { Machine } from "./machine.ts";
 import { runCold } from "./cold-cli.ts";
+import { runBreakdown } from "./cold-breakdown.ts";
+import type { BreakdownSummary } from "./cold-breakdown.ts";
 import type { ColdRow } from "./cold-cli.ts";
 import { runThroughput, runWarm } from "./warm.ts";
 import type { ThroughputRow, WarmRow } from "./warm.ts";
@@ -41,21 +45,26 @@ interface Config {
   memoryConcurrency: number[];
   sections: Set<Section>;
   save: boolean;
+  python: string | undefined;
 }
 
 const TARGETS = { coldVsPython: 5, warmPrint1Ms: 5, fuelOverhead: 1.25 };
 
 function usage(msg: string): never {
-  process.stderr.write(`bench: ${msg}\nusage: npm run bench -- [--quick] [--reps N] [--only ${SECTIONS.join(",")}] [--no-save]\n`);
+  process.stderr.write(`bench: ${msg}\nusage: npm run bench -- [--quick] [--reps N] [--only ${SECTIONS.join(",")}] [--no-save] [--python PATH]\n`);
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Config {
-  let quick = false, reps: number | undefined, only: Section[] | undefined, save = true;
+  let quick = false, reps: number | undefined, only: Section[] | undefined, save = true, python: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--quick") quick = true;
     else if (a === "--no-save") save = false;
+    else if (a === "--python") {
+      python = argv[++i];
+      if (!python) usage("--python needs the path of a python3 executable");
+    }
     else if (a === "--reps") {
       const n = Number(argv[++i]);
       if (!Number.isInteger(n) || n < 1 || n > 10_000) usage("--reps needs an integer from 1 to 10000");
@@ -78,7 +87,18 @@ function parseArgs(argv: string[]): Config {
     memoryConcurrency: quick ? [1, 2] : [1, 2, 4, 8],
     sections: new Set(only ?? SECTIONS),
     save,
+    python,
   };
+}
+
+/**
+ * The real python3 executable behind `python3` on PATH: a version-manager shim (pyenv's is a bash
+ * script costing ~0.2 s) would inflate the floor and flatter our ratio.
+ */
+function resolvePython(): string {
+  const r = spawnSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" });
+  const exe = r.status === 0 ? r.stdout.trim() : "";
+  return exe !== "" ? exe : "python3";
 }
 
 function findDeno(root: string): string | undefined {
@@ -95,6 +115,7 @@ interface Results {
   machine: Machine;
   programs: { name: string; code: string }[];
   cold?: ColdRow[];
+  coldBreakdown?: BreakdownSummary | { error: string };
   warm?: WarmRow[];
   throughput?: ThroughputRow[];
   fuelOverhead?: FuelOverhead | { error: string };
@@ -171,12 +192,20 @@ function print(r: Results): void {
   const out: string[] = [];
   const m = r.machine;
   out.push(`wasi-py bench (${r.mode}, ${r.date}) on ${m.cpus} x ${m.cpuModel}, ${m.memTotalMiB} MiB, load average at start ${m.loadAverageStart.join(" ")}, at end ${(m.loadAverageEnd ?? []).join(" ")}`);
-  out.push(`node ${m.node}, ${m.deno ?? "no deno"}, ${m.python3 ?? "no python3"}, commit ${m.gitCommit ?? "?"}${m.gitDirty ? " (dirty tree)" : ""}`);
+  out.push(`node ${m.node}, ${m.deno ?? "no deno"}, ${m.python3 ?? "no python3"} (${m.python3Path}), commit ${m.gitCommit ?? "?"}${m.gitDirty ? " (dirty tree)" : ""}`);
   if (r.cold) {
     out.push("", "Cold: whole process, ms (median / p90), ratio = median / python3's median");
     const rows = [["program", "runner", "median", "p90", "n", "vs python3"]];
     for (const c of r.cold) rows.push([c.program, c.runner, fmtMs(c.ms?.median), fmtMs(c.ms?.p90), String(c.ms?.n ?? 0), c.error ? `ERROR ${c.error.slice(0, 60)}` : fmtRatio(c.vsPython)]);
     out.push(table(rows));
+  }
+  if (r.coldBreakdown && !isError(r.coldBreakdown)) {
+    const b = r.coldBreakdown;
+    out.push("", "Cold start inside node (median ms since process start; n=" + b.created.n + ")");
+    out.push(table([
+      ["script running", "+ sandbox imported", "+ Sandbox.create", "+ 1st print(1)", "+ 2nd print(1)"],
+      [b.scriptStart, b.imported, b.created, b.firstRun, b.secondRun].map((x) => fmtMs(x.median)),
+    ]));
   }
   if (r.warm) {
     out.push("", "Warm (module loaded, 1 worker, Sandbox.run), ms");
@@ -230,7 +259,7 @@ function print(r: Results): void {
 async function main(): Promise<void> {
   const cfg = parseArgs(process.argv.slice(2));
   const root = repoRoot();
-  const python = "python3";
+  const python = cfg.python ?? resolvePython();
   const deno = findDeno(root);
   const machine = describeMachine(root, python, deno);
   log(`machine: ${machine.cpus} cpus, load ${machine.loadAverageStart.join(" ")}; mode ${cfg.quick ? "quick" : "full"}, reps ${cfg.reps}/${cfg.repsHeavy}`);
@@ -258,6 +287,10 @@ async function main(): Promise<void> {
       r.cold = c;
       for (const row of c) if (row.error) errors.push(`cold ${row.program} ${row.runner}: ${row.error}`);
     }
+  }
+  if (has("cold")) {
+    log("cold breakdown: inside a fresh node process");
+    r.coldBreakdown = await section("cold breakdown", errors, () => runBreakdown(Math.max(3, Math.round(cfg.reps / 5))));
   }
   if (has("warm")) {
     const w = await section("warm", errors, () => runWarm(cfg.reps * 2, cfg.repsHeavy, log));
