@@ -101,6 +101,12 @@ function resolvePython(): string {
   return exe !== "" ? exe : "python3";
 }
 
+function warmOnDeno(root: string, deno: string, reps: number, repsHeavy: number): WarmRow[] {
+  const r = spawnSync(deno, ["run", "-A", join(root, "bench", "warm-child.ts"), String(reps), String(repsHeavy)], { cwd: root, encoding: "utf8", timeout: 600_000 });
+  if (r.status !== 0) throw new Error(`exit ${r.status ?? r.signal}: ${String(r.stderr).trim().split("\n").slice(-2).join(" | ")}`);
+  return JSON.parse(r.stdout.trim().split("\n").pop()!) as WarmRow[];
+}
+
 function findDeno(root: string): string | undefined {
   const local = join(root, "node_modules", "deno", "deno");
   if (existsSync(local)) return local;
@@ -117,6 +123,8 @@ interface Results {
   cold?: ColdRow[];
   coldBreakdown?: BreakdownSummary | { error: string };
   warm?: WarmRow[];
+  /** The same warm section on Deno (child process running the sources). */
+  warmDeno?: WarmRow[] | { error: string };
   throughput?: ThroughputRow[];
   fuelOverhead?: FuelOverhead | { error: string };
   pyodide?: PyodideWarm | { error: string };
@@ -160,7 +168,9 @@ function summarise(r: Results): SummaryLine[] {
     }
   }
   const w = r.warm?.find((x) => x.program === PRINT1.name);
-  if (w) lines.push({ figure: "warm print(1) median", value: fmtMs(w.ms.median), ratio: null, target: `<= ${TARGETS.warmPrint1Ms} ms`, met: w.ms.median <= TARGETS.warmPrint1Ms });
+  const wd = r.warmDeno && !isError(r.warmDeno) ? r.warmDeno.find((x) => x.program === PRINT1.name) : undefined;
+  if (wd) lines.push({ figure: "warm print(1) median, deno", value: fmtMs(wd.ms.median), ratio: null, target: `<= ${TARGETS.warmPrint1Ms} ms`, met: wd.ms.median <= TARGETS.warmPrint1Ms });
+  if (w) lines.push({ figure: "warm print(1) median, node", value: fmtMs(w.ms.median), ratio: null, target: `<= ${TARGETS.warmPrint1Ms} ms`, met: w.ms.median <= TARGETS.warmPrint1Ms });
   const t2 = r.throughput?.find((t) => t.workers === 2);
   if (t2) lines.push({ figure: "throughput print(1), 2 workers", value: `${t2.runsPerSecond} runs/s`, ratio: null, target: "-", met: null });
   if (r.fuelOverhead && !isError(r.fuelOverhead)) {
@@ -209,11 +219,14 @@ function print(r: Results): void {
   }
   if (r.warm) {
     out.push("", "Warm (module loaded, 1 worker, Sandbox.run), ms");
-    const rows = [["program", "median", "p90", "n", "fuelUsed", "pyodide warm", "ours/pyodide"]];
+    const rows = [["program", "node median", "p90", "n", "deno median", "p90", "fuelUsed", "same on deno", "pyodide warm", "ours/pyodide"]];
     const py = r.pyodide && !isError(r.pyodide) ? r.pyodide : undefined;
+    const dn = r.warmDeno && !isError(r.warmDeno) ? r.warmDeno : undefined;
     for (const w of r.warm) {
       const theirs = py?.warm.find((x) => x.program === w.program)?.ms.median;
-      rows.push([w.program, fmtMs(w.ms.median), fmtMs(w.ms.p90), String(w.ms.n), w.fuelUsed.join("|"), fmtMs(theirs), fmtRatio(ratio(w.ms.median, theirs))]);
+      const d = dn?.find((x) => x.program === w.program);
+      const same = d === undefined ? "-" : d.fuelUsed.length === 1 && w.fuelUsed.length === 1 && d.fuelUsed[0] === w.fuelUsed[0] ? "yes" : "NO";
+      rows.push([w.program, fmtMs(w.ms.median), fmtMs(w.ms.p90), String(w.ms.n), fmtMs(d?.ms.median), fmtMs(d?.ms.p90), w.fuelUsed.join("|"), same, fmtMs(theirs), fmtRatio(ratio(w.ms.median, theirs))]);
     }
     out.push(table(rows));
   }
@@ -256,6 +269,19 @@ function print(r: Results): void {
   process.stdout.write(out.join("\n") + "\n");
 }
 
+/** The README's short table: the summary lines and the machine they came from. */
+function markdown(r: Results): string {
+  const m = r.machine;
+  const lines = [
+    `Measured ${r.date.slice(0, 16).replace("T", " ")} UTC on ${m.cpus} x ${m.cpuModel} (load average ${m.loadAverageStart.join(" ")} at start), node ${m.node}, ${m.deno?.split(" (")[0] ?? "no deno"}, native ${m.python3 ?? "python3"}; commit ${m.gitCommit ?? "?"}. \`npm run bench\` (results in bench/results/).`,
+    "",
+    "| figure | value | ratio | target | met |",
+    "|---|---|---|---|---|",
+    ...r.summary.map((s) => `| ${s.figure} | ${s.value} | ${fmtRatio(s.ratio)} | ${s.target} | ${s.met === null ? "-" : s.met ? "yes" : "no"} |`),
+  ];
+  return lines.join("\n") + "\n";
+}
+
 async function main(): Promise<void> {
   const cfg = parseArgs(process.argv.slice(2));
   const root = repoRoot();
@@ -295,6 +321,10 @@ async function main(): Promise<void> {
   if (has("warm")) {
     const w = await section("warm", errors, () => runWarm(cfg.reps * 2, cfg.repsHeavy, log));
     if (!isError(w)) r.warm = w;
+    if (deno !== undefined) {
+      log("warm on deno: child process");
+      r.warmDeno = await section("warm deno", errors, () => warmOnDeno(root, deno, cfg.reps * 2, cfg.repsHeavy));
+    }
   }
   if (has("throughput")) {
     const rows: ThroughputRow[] = [];
@@ -317,7 +347,10 @@ async function main(): Promise<void> {
     const json = JSON.stringify(r, null, 2) + "\n";
     const file = join(dir, `${stamp}${cfg.quick ? "-quick" : ""}.json`);
     writeFileSync(file, json);
-    if (!cfg.quick && cfg.sections.size === SECTIONS.length) writeFileSync(join(dir, "latest.json"), json);
+    if (!cfg.quick && cfg.sections.size === SECTIONS.length) {
+      writeFileSync(join(dir, "latest.json"), json);
+      writeFileSync(join(dir, "latest.md"), markdown(r));
+    }
     log(`results: ${file}`);
   }
   process.exit(errors.length > 0 ? 1 : 0);
