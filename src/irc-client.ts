@@ -5,7 +5,7 @@
  * buckets) and a clean QUIT. It learns its own `nick!user@host` from the server so the
  * bot can compute how many bytes of text fit in one line as other clients receive it.
  *
- * Effects (socket, timers, clock, randomness) are injected so tests can drive it.
+ * The socket, clock, randomness and log are injected so tests can drive it.
  */
 
 import { IRC_LINE_MAX, IrcSerialiseError, byteLength, ircLower, parseLine, serialise } from "./irc-message.ts";
@@ -85,11 +85,9 @@ export function backoffDelay(attempt: number, o: BackoffOptions, random: number)
 
 /** Encodes a SASL payload as AUTHENTICATE arguments: base64 in 400-byte chunks, "+" for empty/terminator. */
 export function authenticateChunks(payload: Uint8Array): string[] {
-  let b64 = "";
-  // btoa needs a binary string
-  let bin = "";
+  let bin = ""; // btoa takes one character per byte
   for (const b of payload) bin += String.fromCharCode(b);
-  b64 = btoa(bin);
+  const b64 = btoa(bin);
   if (b64.length === 0) return ["+"];
   const out: string[] = [];
   for (let i = 0; i < b64.length; i += 400) out.push(b64.slice(i, i + 400));
@@ -200,6 +198,8 @@ export class IrcClient {
 
   /** Connects (and keeps reconnecting) until quit(). */
   start(): void {
+    if (this.opts.password !== undefined && !this.opts.tls) this.#fx.log("warn", "the server password is sent without TLS");
+    if (this.opts.sasl?.mechanism === "PLAIN" && !this.opts.tls) this.#fx.log("warn", "the SASL password is sent without TLS");
     this.#quitting = false;
     void this.#connect();
   }
@@ -236,6 +236,7 @@ export class IrcClient {
     this.#channels.clear();
     this.#lsCaps.clear();
     this.#capDone = false;
+    this.#isupport.clear();
     this.#nickIndex = 0;
     this.#nick = o.nick;
     this.#user = undefined;

@@ -691,6 +691,27 @@ describe("bot against a real ngIRCd", () => {
   });
 });
 
+describe("server password against a real ngIRCd", () => {
+  let server: NgircdServer;
+  before(async () => {
+    server = await startNgircd({ password: "letmein" });
+  });
+  afterEach(cleanUp);
+  after(async () => {
+    await server?.close();
+  });
+
+  it("registers with the right PASS; with a wrong one it is refused and keeps retrying with backoff", async () => {
+    const good = await launch(server.port, { password: "letmein", channels: [] });
+    await until(() => good.client.registered, 10_000, "registration with the password");
+    const bad = await launch(server.port, { password: "wrong", nick: "badbot", channels: [] });
+    await until(() => bad.log.filter((l) => /reconnecting in \d+ ms/.test(l)).length >= 2, 15_000, "two refusals");
+    assert.equal(bad.client.registered, false);
+    assert.ok(bad.log.some((l) => /server closed the link: .*(password|denied)/i.test(l)), bad.log.join("\n"));
+    assert.ok(good.log.some((l) => /server password is sent without TLS/.test(l)));
+  });
+});
+
 // ---------- SASL against a scripted server (ngIRCd has no SASL) ----------
 
 /** A one-connection fake server that speaks just enough IRCv3 for SASL, scripted per test. */

@@ -88,7 +88,7 @@ function makeCerts(dir: string): { caPem: string; certFile: string; keyFile: str
   return { caPem: readFileSync(join(dir, "ca.pem"), "utf8"), certFile: join(dir, "server.pem"), keyFile: join(dir, "server.key"), dhFile: join(dir, "dh.pem") };
 }
 
-export async function startNgircd(opts: { maxPenaltyTime?: number } = {}): Promise<NgircdServer> {
+export async function startNgircd(opts: { maxPenaltyTime?: number; password?: string } = {}): Promise<NgircdServer> {
   const bin = requireNgircd();
   const dir = mkdtempSync(join(tmpdir(), "wasi-py-ngircd-"));
   const { caPem, certFile, keyFile, dhFile } = makeCerts(dir);
@@ -103,6 +103,7 @@ export async function startNgircd(opts: { maxPenaltyTime?: number } = {}): Promi
     "AdminEMail = nobody@invalid",
     "Listen = 127.0.0.1",
     `Ports = ${port}`,
+    ...(opts.password !== undefined ? [`Password = ${opts.password}`] : []),
     `MotdFile = ${join(dir, "motd")}`,
     `PidFile = ${join(dir, "ngircd.pid")}`,
     "[Limits]",
