@@ -1,16 +1,11 @@
 /**
  * Memory with N evaluations at once. Run as a child process per N (clean RSS):
- *   node --expose-gc --require <probe.cjs> build/bench/memory.js N
+ *   node --expose-gc build/bench/memory.js N
  * It prints one JSON line. Host RSS is sampled while N programs run at once on an N-worker pool;
- * the guest's linear memory per instance is reported by a probe preloaded into every worker
- * thread (node's --require reaches workers): it notes each instance's memory and records its size
- * when the worker posts its result. The probe only observes; src/ is used as shipped.
+ * the guest's linear memory per instance is the result's memoryBytes (its peak).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import process from "node:process";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { spawnSync } from "node:child_process";
 import { Sandbox } from "../src/sandbox.ts";
 import { IMPORTS, PRINT1 } from "./programs.ts";
@@ -35,44 +30,12 @@ export interface MemoryRow {
   rssPeakMiB: number;
   /** (peak - idle) / N. */
   perEvalMiB: number;
-  /** (peak - start) / N: including the worker thread and its compiled code. */
+  /** (peak - start) / N: everything the sandbox added, shared parts (compiled module, stdlib image) included. */
   perEvalWithWorkerMiB: number;
-  /** Guest linear memory at the end of an evaluation (median over those probed), or null. */
+  /** Guest linear memory (peak) of one evaluation, median over the N; null if not reported. */
   instanceMemoryMiB: number | null;
-  probeNote?: string;
+  note?: string;
 }
-
-const PROBE_CJS = String.raw`
-const wt = require("node:worker_threads");
-const fs = require("node:fs");
-const out = process.env.WASI_PY_BENCH_MEMFILE;
-if (!wt.isMainThread && out && wt.parentPort) {
-  let current;
-  const note = (imports, instance) => {
-    const m = (imports && imports.env && imports.env.memory) || (instance && instance.exports && instance.exports.memory);
-    if (m instanceof WebAssembly.Memory) current = m;
-  };
-  const Orig = WebAssembly.Instance;
-  WebAssembly.Instance = class extends Orig {
-    constructor(module, imports) { super(module, imports); note(imports, this); }
-  };
-  const origInstantiate = WebAssembly.instantiate;
-  WebAssembly.instantiate = async function (src, imports) {
-    const r = await origInstantiate.call(WebAssembly, src, imports);
-    note(imports, r.instance || r);
-    return r;
-  };
-  const port = wt.parentPort;
-  const post = port.postMessage.bind(port);
-  port.postMessage = (msg, transfer) => {
-    if (msg && msg.type === "done" && current) {
-      fs.appendFileSync(out, current.buffer.byteLength + "\n");
-      current = undefined;
-    }
-    return post(msg, transfer);
-  };
-}
-`;
 
 const MiB = 1048576;
 const rss = () => process.memoryUsage.rss();
@@ -91,22 +54,14 @@ async function child(n: number): Promise<MemoryRow> {
     await sleep(300);
     collect();
     const rssIdle = rss();
-    const memFile = process.env["WASI_PY_BENCH_MEMFILE"];
-    if (memFile) writeFileSync(memFile, "");
     let peak = rss();
     const timer = setInterval(() => { peak = Math.max(peak, rss()); }, 5);
-    await Promise.all(Array.from({ length: n }, () => checkedRun(sb, HOLD)));
+    const results = await Promise.all(Array.from({ length: n }, () => checkedRun(sb, HOLD)));
     clearInterval(timer);
     peak = Math.max(peak, rss());
-    let instance: number | null = null;
-    let probeNote: string | undefined;
-    if (memFile) {
-      const sizes = readFileSync(memFile, "utf8").split("\n").filter(Boolean).map(Number);
-      if (sizes.length > 0) instance = summarize(sizes).median;
-      else probeNote = "the probe saw no instance memory (the worker may instantiate differently)";
-    } else {
-      probeNote = "no probe file";
-    }
+    const sizes = results.map((r) => r.memoryBytes).filter((x): x is number => typeof x === "number");
+    const instance = sizes.length > 0 ? summarize(sizes).median : null;
+    const note = sizes.length > 0 ? undefined : "RunResult.memoryBytes not reported";
     const row: MemoryRow = {
       concurrent: n,
       rssStartMiB: round(rssStart / MiB, 1),
@@ -116,7 +71,7 @@ async function child(n: number): Promise<MemoryRow> {
       perEvalWithWorkerMiB: round((peak - rssStart) / n / MiB, 1),
       instanceMemoryMiB: instance === null ? null : round(instance / MiB, 1),
     };
-    if (probeNote) row.probeNote = probeNote;
+    if (note) row.note = note;
     return row;
   } finally {
     await sb.close();
@@ -125,25 +80,13 @@ async function child(n: number): Promise<MemoryRow> {
 
 /** Runs the child for each N, one fresh process each. */
 export function runMemory(concurrency: readonly number[], log: (s: string) => void): (MemoryRow | { concurrent: number; error: string })[] {
-  const dir = mkdtempSync(join(tmpdir(), "wasi-py-bench-"));
-  const probe = join(dir, "probe.cjs");
-  writeFileSync(probe, PROBE_CJS);
-  const self = new URL(import.meta.url).pathname;
-  try {
-    return concurrency.map((n) => {
-      log(`memory: ${n} concurrent evaluation(s)`);
-      const memFile = join(dir, `sizes-${n}.txt`);
-      const r = spawnSync(process.execPath, ["--expose-gc", "--require", probe, self, String(n)], {
-        encoding: "utf8",
-        env: { ...process.env, WASI_PY_BENCH_MEMFILE: memFile },
-        timeout: 300_000,
-      });
-      if (r.status !== 0) return { concurrent: n, error: `exit ${r.status ?? r.signal}: ${String(r.stderr).trim().split("\n").slice(-2).join(" | ")}` };
-      return JSON.parse(r.stdout.trim().split("\n").pop()!) as MemoryRow;
-    });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const self = fileURLToPath(import.meta.url);
+  return concurrency.map((n) => {
+    log(`memory: ${n} concurrent evaluation(s)`);
+    const r = spawnSync(process.execPath, ["--expose-gc", self, String(n)], { encoding: "utf8", timeout: 300_000 });
+    if (r.status !== 0) return { concurrent: n, error: `exit ${r.status ?? r.signal}: ${String(r.stderr).trim().split("\n").slice(-2).join(" | ")}` };
+    return JSON.parse(r.stdout.trim().split("\n").pop()!) as MemoryRow;
+  });
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -219,14 +219,14 @@ function print(r: Results): void {
   }
   if (r.warm) {
     out.push("", "Warm (module loaded, 1 worker, Sandbox.run), ms");
-    const rows = [["program", "node median", "p90", "n", "deno median", "p90", "fuelUsed", "same on deno", "pyodide warm", "ours/pyodide"]];
+    const rows = [["program", "node median", "p90", "n", "deno median", "p90", "fuelUsed", "same on deno", "guest mem", "pyodide warm", "ours/pyodide"]];
     const py = r.pyodide && !isError(r.pyodide) ? r.pyodide : undefined;
     const dn = r.warmDeno && !isError(r.warmDeno) ? r.warmDeno : undefined;
     for (const w of r.warm) {
       const theirs = py?.warm.find((x) => x.program === w.program)?.ms.median;
       const d = dn?.find((x) => x.program === w.program);
       const same = d === undefined ? "-" : d.fuelUsed.length === 1 && w.fuelUsed.length === 1 && d.fuelUsed[0] === w.fuelUsed[0] ? "yes" : "NO";
-      rows.push([w.program, fmtMs(w.ms.median), fmtMs(w.ms.p90), String(w.ms.n), fmtMs(d?.ms.median), fmtMs(d?.ms.p90), w.fuelUsed.join("|"), same, fmtMs(theirs), fmtRatio(ratio(w.ms.median, theirs))]);
+      rows.push([w.program, fmtMs(w.ms.median), fmtMs(w.ms.p90), String(w.ms.n), fmtMs(d?.ms.median), fmtMs(d?.ms.p90), w.fuelUsed.join("|"), same, w.guestMemoryMiB === null ? "-" : `${w.guestMemoryMiB} MiB`, fmtMs(theirs), fmtRatio(ratio(w.ms.median, theirs))]);
     }
     out.push(table(rows));
   }
@@ -256,10 +256,10 @@ function print(r: Results): void {
   }
   if (r.memory) {
     out.push("", "Memory (node; RSS sampled while N evaluations of the import-heavy program run at once)");
-    const rows = [["N", "RSS start", "RSS idle pool", "RSS peak", "per eval", "per eval+worker", "guest memory"]];
+    const rows = [["N", "RSS start", "RSS idle pool", "RSS peak", "per eval", "(peak-start)/N", "guest memory"]];
     for (const x of r.memory) {
       if ("error" in x) rows.push([String(x.concurrent), `ERROR ${x.error.slice(0, 60)}`]);
-      else rows.push([String(x.concurrent), `${x.rssStartMiB} MiB`, `${x.rssIdleMiB} MiB`, `${x.rssPeakMiB} MiB`, `${x.perEvalMiB} MiB`, `${x.perEvalWithWorkerMiB} MiB`, x.instanceMemoryMiB === null ? `- (${x.probeNote ?? ""})` : `${x.instanceMemoryMiB} MiB`]);
+      else rows.push([String(x.concurrent), `${x.rssStartMiB} MiB`, `${x.rssIdleMiB} MiB`, `${x.rssPeakMiB} MiB`, `${x.perEvalMiB} MiB`, `${x.perEvalWithWorkerMiB} MiB`, x.instanceMemoryMiB === null ? `- (${x.note ?? ""})` : `${x.instanceMemoryMiB} MiB`]);
     }
     out.push(table(rows));
   }

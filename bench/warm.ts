@@ -19,6 +19,8 @@ export interface WarmRow {
   sandboxWallMs: Summary;
   /** Distinct fuelUsed values seen (one value = deterministic). */
   fuelUsed: number[];
+  /** Peak guest linear memory (RunResult.memoryBytes), MiB, median; null if not reported. */
+  guestMemoryMiB: number | null;
 }
 
 export interface ThroughputRow {
@@ -42,8 +44,8 @@ export async function runWarm(reps: number, repsHeavy: number, log: (s: string) 
   const sb = await Sandbox.create({ workers: 1 });
   try {
     for (const p of PROGRAMS) await checkedRun(sb, p); // warm-up: worker started, code paths hot
-    const samples = new Map<string, { ms: number[]; wall: number[]; fuel: Set<number> }>(
-      PROGRAMS.map((p) => [p.name, { ms: [], wall: [], fuel: new Set() }]),
+    const samples = new Map<string, { ms: number[]; wall: number[]; fuel: Set<number>; mem: number[] }>(
+      PROGRAMS.map((p) => [p.name, { ms: [], wall: [], fuel: new Set(), mem: [] }]),
     );
     log(`warm: ${reps} reps (${repsHeavy} for the CPU-bound program), 1 worker`);
     for (let rep = 0; rep < reps; rep++) {
@@ -56,11 +58,12 @@ export async function runWarm(reps: number, repsHeavy: number, log: (s: string) 
         s.ms.push(ms);
         s.wall.push(r.wallMs);
         s.fuel.add(r.fuelUsed);
+        if (typeof r.memoryBytes === "number") s.mem.push(r.memoryBytes);
       }
     }
     return PROGRAMS.map((p) => {
       const s = samples.get(p.name)!;
-      return { program: p.name, ms: roundSummary(summarize(s.ms)), sandboxWallMs: roundSummary(summarize(s.wall)), fuelUsed: [...s.fuel] };
+      return { program: p.name, ms: roundSummary(summarize(s.ms)), sandboxWallMs: roundSummary(summarize(s.wall)), fuelUsed: [...s.fuel], guestMemoryMiB: s.mem.length > 0 ? round(summarize(s.mem).median / 1048576, 1) : null };
     });
   } finally {
     await sb.close();
