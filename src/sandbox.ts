@@ -136,6 +136,12 @@ export interface SandboxOptions {
   stdlib?: Uint8Array;
   /** Python source run with -c; it receives the user's code as sys.argv[1]. Default: src/driver.ts. */
   driver?: string;
+  /**
+   * Start every worker now and run `pass` in each before create() resolves, so the first real
+   * evaluation does not pay for thread start and V8's lazy compilation (a long-running bot wants
+   * this; a one-shot CLI does not). Default false.
+   */
+  warm?: boolean;
 }
 
 interface Job {
@@ -188,12 +194,17 @@ export class Sandbox {
     const shape = moduleShape(wasm, module);
     const image = new SharedArrayBuffer(stdlib.length);
     new Uint8Array(image).set(stdlib);
-    return new Sandbox(
+    const sandbox = new Sandbox(
       { type: "init", module, memoryInitialPages: shape.memoryInitialPages, image },
       driver,
       workers,
       shape.metered,
     );
+    if (options.warm) {
+      for (let i = 0; i < workers; i++) sandbox.spawn();
+      await Promise.all(sandbox.slots.map(() => sandbox.run("pass", { fuel: Infinity, timeoutMs: 60_000 })));
+    }
+    return sandbox;
   }
 
   /** Runs `code`; resolves with the result (limits hit are outcomes, not rejections). */

@@ -144,7 +144,7 @@ function interpreterOptions(): { wasm?: Uint8Array; stdlib?: Uint8Array } {
 describe("sandbox with CPython", () => {
   let sb: Sandbox;
   before(async () => {
-    sb = await Sandbox.create({ ...interpreterOptions(), workers: 2 });
+    sb = await Sandbox.create({ ...interpreterOptions(), workers: 2, warm: true });
   });
   after(async () => {
     await sb.close();
