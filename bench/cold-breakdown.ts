@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { roundSummary, summarize } from "./stats.ts";
 import type { Summary } from "./stats.ts";
+import { interpreter } from "./interpreter.ts";
 
 export interface Breakdown {
   /** Node running, this script's imports resolved. */
@@ -26,7 +27,7 @@ async function measure(): Promise<Breakdown> {
   const scriptStart = performance.now();
   const { Sandbox } = await import("../src/sandbox.ts");
   const imported = performance.now();
-  const sb = await Sandbox.create({ workers: 1 });
+  const sb = await Sandbox.create({ ...interpreter(), workers: 1 });
   const created = performance.now();
   const a = await sb.run("print(1)");
   const firstRun = performance.now();

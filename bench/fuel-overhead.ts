@@ -12,6 +12,7 @@ import { ratio, round, roundSummary, summarize } from "./stats.ts";
 import type { Summary } from "./stats.ts";
 import { CPU, PRINT1 } from "./programs.ts";
 import { checkedRun } from "./warm.ts";
+import { interpreter } from "./interpreter.ts";
 
 export interface FuelOverhead {
   unmeteredSource: string;
@@ -32,8 +33,8 @@ function unmeteredWasm(): { bytes: Uint8Array; source: string } {
 
 export async function runFuelOverhead(reps: number, log: (s: string) => void): Promise<FuelOverhead> {
   const un = unmeteredWasm();
-  const metered = await Sandbox.create({ workers: 1 });
-  const unmetered = await Sandbox.create({ workers: 1, wasm: un.bytes });
+  const metered = await Sandbox.create({ ...interpreter(), workers: 1 });
+  const unmetered = await Sandbox.create({ ...interpreter(), workers: 1, wasm: un.bytes });
   try {
     if (!metered.metered) throw new Error("the default interpreter is not metered");
     if (unmetered.metered) throw new Error(`${un.source} is metered`);

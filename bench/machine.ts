@@ -3,6 +3,7 @@ import { cpus, loadavg, totalmem, availableParallelism, release } from "node:os"
 import { spawnSync } from "node:child_process";
 import process from "node:process";
 import { readManifest } from "../src/assets.ts";
+import { interpreterOverrides } from "./interpreter.ts";
 
 export interface Machine {
   cpuModel: string;
@@ -20,6 +21,8 @@ export interface Machine {
   gitDirty: boolean | null;
   /** sha256 of the expanded interpreter assets, to tell builds (e.g. with/without snapshot) apart. */
   assets: Record<string, string>;
+  /** WASI_PY_BENCH_* overrides used by the Sandbox-API sections (empty: committed assets). */
+  interpreterOverrides: Record<string, string>;
 }
 
 function firstLine(file: string, args: string[], cwd?: string): string | null {
@@ -49,5 +52,6 @@ export function describeMachine(root: string, python: string, deno: string | und
     gitCommit: firstLine("git", ["rev-parse", "--short", "HEAD"], root),
     gitDirty: spawnSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: root, encoding: "utf8" }).stdout.trim() !== "",
     assets,
+    interpreterOverrides: interpreterOverrides(),
   };
 }

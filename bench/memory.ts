@@ -12,6 +12,7 @@ import { IMPORTS, PRINT1 } from "./programs.ts";
 import type { Program } from "./programs.ts";
 import { checkedRun } from "./warm.ts";
 import { round, summarize } from "./stats.ts";
+import { interpreter } from "./interpreter.ts";
 
 /** Holds its instance (after the import-heavy program's work) while the others start. */
 const HOLD: Program = {
@@ -47,7 +48,7 @@ function collect(): void {
 async function child(n: number): Promise<MemoryRow> {
   collect();
   const rssStart = rss();
-  const sb = await Sandbox.create({ workers: n });
+  const sb = await Sandbox.create({ ...interpreter(), workers: n });
   try {
     for (let i = 0; i < 2; i++) await Promise.all(Array.from({ length: n }, () => checkedRun(sb, PRINT1)));
     collect();

@@ -202,6 +202,8 @@ function print(r: Results): void {
   const out: string[] = [];
   const m = r.machine;
   out.push(`wasi-py bench (${r.mode}, ${r.date}) on ${m.cpus} x ${m.cpuModel}, ${m.memTotalMiB} MiB, load average at start ${m.loadAverageStart.join(" ")}, at end ${(m.loadAverageEnd ?? []).join(" ")}`);
+  const ov = Object.entries(m.interpreterOverrides);
+  if (ov.length > 0) out.push(`Sandbox-API sections use ${ov.map(([k, v]) => `${k}=${v}`).join(" ")} (the cold CLI rows use the committed assets)`);
   out.push(`node ${m.node}, ${m.deno ?? "no deno"}, ${m.python3 ?? "no python3"} (${m.python3Path}), commit ${m.gitCommit ?? "?"}${m.gitDirty ? " (dirty tree)" : ""}`);
   if (r.cold) {
     out.push("", "Cold: whole process, ms (median / p90), ratio = median / python3's median");
@@ -347,7 +349,7 @@ async function main(): Promise<void> {
     const json = JSON.stringify(r, null, 2) + "\n";
     const file = join(dir, `${stamp}${cfg.quick ? "-quick" : ""}.json`);
     writeFileSync(file, json);
-    if (!cfg.quick && cfg.sections.size === SECTIONS.length) {
+    if (!cfg.quick && cfg.sections.size === SECTIONS.length && Object.keys(machine.interpreterOverrides).length === 0) {
       writeFileSync(join(dir, "latest.json"), json);
       writeFileSync(join(dir, "latest.md"), markdown(r));
     }

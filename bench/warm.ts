@@ -8,6 +8,7 @@ import { round, roundSummary, summarize } from "./stats.ts";
 import type { Summary } from "./stats.ts";
 import { PROGRAMS } from "./programs.ts";
 import type { Program } from "./programs.ts";
+import { interpreter } from "./interpreter.ts";
 
 /** Generous limits so the CPU-bound program is measured, not stopped. */
 export const BENCH_LIMITS = { fuel: Infinity, timeoutMs: 120_000 } as const;
@@ -41,7 +42,7 @@ export async function checkedRun(sb: Sandbox, p: Program): Promise<RunResult> {
 }
 
 export async function runWarm(reps: number, repsHeavy: number, log: (s: string) => void): Promise<WarmRow[]> {
-  const sb = await Sandbox.create({ workers: 1 });
+  const sb = await Sandbox.create({ ...interpreter(), workers: 1 });
   try {
     for (const p of PROGRAMS) await checkedRun(sb, p); // warm-up: worker started, code paths hot
     const samples = new Map<string, { ms: number[]; wall: number[]; fuel: Set<number>; mem: number[] }>(
@@ -75,7 +76,7 @@ export async function runWarm(reps: number, repsHeavy: number, log: (s: string) 
  * soon as theirs returns, for `seconds`; the pool has `workers` threads.
  */
 export async function runThroughput(workers: number, concurrency: number, seconds: number, p: Program): Promise<ThroughputRow> {
-  const sb = await Sandbox.create({ workers });
+  const sb = await Sandbox.create({ ...interpreter(), workers });
   try {
     await Promise.all(Array.from({ length: workers * 2 }, () => checkedRun(sb, p))); // start every worker
     let runs = 0;
