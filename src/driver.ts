@@ -25,6 +25,9 @@
  * - The recursion limit is raised by one to pay for the driver's frame, so RecursionError
  *   happens at the same depth as under `-c` (visible only as sys.getrecursionlimit() + 1).
  *
+ * - stdout is line-buffered (as on a terminal), so what a program printed before it runs out
+ *   of fuel or time is not lost in CPython's buffer when the sandbox stops it mid-run.
+ *
  * Known differences: `sys._getframe().f_back` / `traceback.print_stack()` from top-level
  * code see the driver's frame; `ast`-free programs still find `_ast` in sys.modules.
  *
@@ -33,6 +36,7 @@
  */
 export const DRIVER_PY = String.raw`_i = dict(globals())
 import sys, _ast, linecache
+sys.stdout.reconfigure(line_buffering=True)
 _f = sys._getframe()
 _m = type(sys)('__main__')
 _m.__dict__.update(_i)
