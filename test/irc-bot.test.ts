@@ -12,7 +12,10 @@ import type { BotClient, BotOptions, EvalLimits, Evaluator, Formatter } from "..
 import { IrcSerialiseError, parseLine } from "../src/irc-message.ts";
 import { authenticateChunks, backoffDelay, cutToBytes } from "../src/irc-client.ts";
 import { IrcConfigError, NUMERIC_OPTIONS, checkConfigFile, resolveIrcConfig } from "../src/irc-config.ts";
-import { flagName, ircHelpText, parseIrcArgv, runIrcBot, settingsFromFlags, startBot } from "../src/irc-main.ts";
+import { flagName, ircHelpText, loadIrcConfig, parseIrcArgv, runIrcBot, settingsFromFlags, startBot } from "../src/irc-main.ts";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { IrcFlags } from "../src/irc-main.ts";
 import { Sandbox } from "../src/sandbox.ts";
 import { formatIrc } from "../src/irc-format.ts";
@@ -312,6 +315,20 @@ describe("IRC config", () => {
     assert.deepEqual(await parseIrcArgv(["--irc", "--bogus"]), { kind: "error", message: "unknown IRC option --bogus" });
     assert.deepEqual(await parseIrcArgv(["--irc", "--help"]), { kind: "help" });
     assert.throws(() => settingsFromFlags({ adminTimeoutMs: "soon" }), (e: Error) => e instanceof IrcConfigError && /^--admin-timeout wants seconds/.test(e.message));
+  });
+  it("loads a JSON config file; flags win; file errors are one line", () => {
+    const dir = mkdtempSync(join(tmpdir(), "wasi-py-irc-cfg-"));
+    try {
+      const file = join(dir, "bot.json");
+      writeFileSync(file, JSON.stringify({ server: "irc.example.org:6697", tls: true, nick: "filebot", channels: ["#a"], evalsPerWindow: 7, saslMechanism: "PLAIN", saslAccount: "acc", saslPassword: "pw" }));
+      const c = loadIrcConfig({ ircConfig: file, nick: "flagbot" }, {}, 2);
+      assert.deepEqual([c.host, c.port, c.tls, c.nick, c.channels, c.evalsPerWindow, c.sasl], ["irc.example.org", 6697, true, "flagbot", ["#a"], 7, { mechanism: "PLAIN", account: "acc", password: "pw" }]);
+      writeFileSync(file, "{ nick: 1 }");
+      assert.throws(() => loadIrcConfig({ ircConfig: file }, {}, 2), (e: Error) => e instanceof IrcConfigError && /bot\.json: not valid JSON/.test(e.message) && !e.message.includes("\n"));
+      assert.throws(() => loadIrcConfig({ ircConfig: join(dir, "missing.json") }, {}, 2), /cannot read .*missing\.json: ENOENT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
   it("help lists every option with its default", () => {
     const h = ircHelpText();
