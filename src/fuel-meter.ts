@@ -53,6 +53,28 @@ export interface MeterOptions {
   bulkMemoryShift?: number;
   /** memory.grow is charged this many units per requested page on top of its cost. Default 1. */
   fuelPerPage?: number;
+  /**
+   * Insert the charges and checks. Default true. With false only the module-level changes
+   * are made (memory import, fuel global and its export, custom sections): a module with
+   * the same interface for the host, for measuring the metering overhead.
+   */
+  instrument?: boolean;
+  /**
+   * Keep the fuel in a local of each function, stored to the global before calls, returns
+   * and traps and reloaded after calls, instead of updating the global at every block.
+   * Same counts either way. Default true.
+   */
+  fuelInLocal?: boolean;
+  /**
+   * Charge the code after a block/if with no call, return or branch out of it together
+   * with the code before it (it runs exactly once per run of that code). Default true.
+   */
+  hoist?: boolean;
+  /**
+   * Charge every operator on its own, right before it runs: slow, but obviously exact, so
+   * it is the reference the block-based charging is checked against. Default false.
+   */
+  perOperator?: boolean;
   /** Custom sections to keep (all others, e.g. `.debug_*` and `producers`, are dropped). */
   keepCustomSections?: readonly string[];
 }
@@ -86,10 +108,20 @@ const DEFAULT_KEEP = ["name", "target_features"] as const;
 /** Kinds of code inserted into a function body. */
 const Ins = {
   None: 0,
+  /** fuel -= cost (a block's start). */
   Charge: 1,
-  ChargeCheck: 2,
-  BulkBytes: 3,
-  GrowPages: 4,
+  /** Function entry: (load fuel), charge, trap if negative. */
+  Entry: 2,
+  /** Loop header: charge, trap if negative. */
+  LoopCheck: 3,
+  /** After a call: (reload fuel), charge. */
+  ReloadCharge: 4,
+  /** Before leaving the function or calling: store the fuel local into the global. */
+  Flush: 5,
+  /** Before memory.copy/fill/init: charge by the byte count on the stack. */
+  BulkBytes: 6,
+  /** Before memory.grow: charge by the page count on the stack. */
+  GrowPages: 7,
 } as const;
 
 /** Reusable, growable scratch arrays for the per-function analysis. */
@@ -97,7 +129,11 @@ class Scratch {
   insPos = new Int32Array(1024);
   insKind = new Uint8Array(1024);
   insCost = new Int32Array(1024);
-  frames = new Uint8Array(256);
+  /** Per open control frame: FRAME_* flags, the charge slot open where it began, and the
+   *  outermost frame index a branch inside it escapes to (its own index if none). */
+  frameFlags = new Uint8Array(256);
+  frameEntrySlot = new Int32Array(256);
+  frameEscape = new Int32Array(256);
 
   growInsertions(): void {
     const n = this.insPos.length * 2;
@@ -113,14 +149,23 @@ class Scratch {
   }
 
   growFrames(): void {
-    const f = new Uint8Array(this.frames.length * 2);
-    f.set(this.frames);
-    this.frames = f;
+    const n = this.frameFlags.length * 2;
+    const flags = new Uint8Array(n);
+    flags.set(this.frameFlags);
+    const entry = new Int32Array(n);
+    entry.set(this.frameEntrySlot);
+    const escape = new Int32Array(n);
+    escape.set(this.frameEscape);
+    this.frameFlags = flags;
+    this.frameEntrySlot = entry;
+    this.frameEscape = escape;
   }
 }
 
-const FRAME_REACHABLE = 1;
+const FRAME_REACHABLE = 1; // entered from live code
 const FRAME_LOOP = 2;
+const FRAME_TARGETED = 4; // a branch in live code goes to this label
+const FRAME_IF = 8;
 
 /** Where code goes into one function body: the result of the analysis pass. */
 interface BodyPlan {
@@ -128,12 +173,28 @@ interface BodyPlan {
   needsScratchLocal: boolean;
 }
 
+interface PlanConfig {
+  bulkShift: number;
+  fuelPerPage: number;
+  /** Whether the fuel lives in a local between calls (then flushes are needed). */
+  local: boolean;
+  /** Whether to charge the code after a clean block/if with the code before it. */
+  hoist: boolean;
+  /** Reference mode: every operator charged on its own, right before it. */
+  perOperator: boolean;
+}
+
 /**
  * Walks one body's operators, recording where charges and checks go. Positions are input
  * offsets; a block's charge slot is reserved when the block opens and its cost filled in
  * when it closes, so insertions come out sorted by position.
+ *
+ * Besides splitting basic blocks, it hoists: the code right after the `end` of a block or
+ * if whose inside has no call, return, unreachable or branch out of it runs exactly once
+ * each time the code before the block/if runs (for a program that finishes), so its cost
+ * is added to that earlier charge instead of getting a charge of its own.
  */
-function planBody(r: InstrReader, s: Scratch, stats: MeterStats, bulkShift: number, fuelPerPage: number): BodyPlan {
+function planBody(r: InstrReader, s: Scratch, cfg: PlanConfig): BodyPlan {
   let n = 0;
   let slot = -1; // insertion slot of the open block's charge
   let cost = 0; // cost of the open block so far
@@ -141,28 +202,61 @@ function planBody(r: InstrReader, s: Scratch, stats: MeterStats, bulkShift: numb
   let depth = 1; // the function body is the outermost frame
   let needsScratchLocal = false;
   const end = r.end;
+  const local = cfg.local;
 
-  const open = (pos: number, kind: number) => {
+  const add = (pos: number, kind: number) => {
     if (n === s.insPos.length) s.growInsertions();
     s.insPos[n] = pos;
     s.insKind[n] = kind;
     s.insCost[n] = 0;
-    slot = n++;
+    return n++;
+  };
+  const open = (pos: number, kind: number) => {
+    slot = add(pos, kind);
     cost = 0;
   };
   const close = () => {
     s.insCost[slot] = cost;
-    if (s.insKind[slot] === Ins.ChargeCheck) stats.checks++;
-    if (cost > 0) stats.blocksCharged++;
-    else if (s.insKind[slot] === Ins.Charge) s.insKind[slot] = Ins.None;
+  };
+  /** Continues charging into an earlier slot (hoisting). */
+  const reopen = (earlier: number) => {
+    slot = earlier;
+    cost = s.insCost[earlier]!;
+  };
+  /** Records that control may leave the frames inside frame index `to` (-1: the function). */
+  const escape = (to: number) => {
+    if (to < s.frameEscape[depth - 1]!) s.frameEscape[depth - 1] = to;
+  };
+  const target = (relative: number) => {
+    if (relative >= depth) r.fail(`branch depth ${relative} out of range`, r.start);
+    const index = depth - 1 - relative;
+    s.frameFlags[index]! |= FRAME_TARGETED;
+    escape(index);
   };
   const push = (flags: number) => {
-    if (depth === s.frames.length) s.growFrames();
-    s.frames[depth++] = flags;
+    if (depth === s.frameFlags.length) s.growFrames();
+    s.frameFlags[depth] = flags;
+    s.frameEntrySlot[depth] = slot;
+    s.frameEscape[depth] = depth;
+    depth++;
   };
-  s.frames[0] = FRAME_REACHABLE;
+  /** Pops a frame; returns its index. Escapes beyond it also escape its parent. */
+  const pop = () => {
+    const index = --depth;
+    const esc = s.frameEscape[index]!;
+    if (index > 0 && esc < s.frameEscape[index - 1]!) s.frameEscape[index - 1] = esc;
+    return index;
+  };
+  /** After the end of frame `index`, live again: a new block, or the frame's entry block. */
+  const continueAfter = (index: number) => {
+    const clean = s.frameEscape[index]! >= index;
+    if (cfg.hoist && clean) reopen(s.frameEntrySlot[index]!);
+    else open(r.pos, Ins.Charge);
+  };
+  s.frameFlags[0] = FRAME_REACHABLE;
+  s.frameEscape[0] = 0;
 
-  open(r.pos, Ins.ChargeCheck);
+  open(r.pos, Ins.Entry);
   while (depth > 0) {
     if (r.pos >= end) r.fail("function body ends before its final `end`");
     const op = r.next();
@@ -170,29 +264,46 @@ function planBody(r: InstrReader, s: Scratch, stats: MeterStats, bulkShift: numb
       // Dead code: never executed, so nothing is charged; only follow the nesting.
       switch (op) {
         case Op.Block:
-        case Op.If:
           push(0);
+          break;
+        case Op.If:
+          push(FRAME_IF);
           break;
         case Op.Loop:
           push(FRAME_LOOP);
           break;
         case Op.Else:
-          if (s.frames[depth - 1]! & FRAME_REACHABLE) {
+          if (s.frameFlags[depth - 1]! & FRAME_REACHABLE) {
             reachable = true;
             open(r.pos, Ins.Charge);
           }
           break;
-        case Op.End:
-          depth--;
-          if (depth > 0 && s.frames[depth]! & FRAME_REACHABLE) {
+        case Op.End: {
+          const index = pop();
+          if (index === 0) break;
+          // Live again after the end if a live branch went to the label (block), or the
+          // condition may have skipped to it (if: kept simple, whatever the arms did).
+          // A loop's end is only reached by falling through, which is dead here.
+          const f = s.frameFlags[index]!;
+          const live = f & FRAME_LOOP ? false : f & FRAME_IF ? f & FRAME_REACHABLE : f & FRAME_TARGETED;
+          if (live) {
             reachable = true;
-            open(r.pos, Ins.Charge);
+            continueAfter(index);
           }
           break;
+        }
       }
       continue;
     }
-    cost += fuelCost(op);
+    if (cfg.perOperator) {
+      const c = fuelCost(op);
+      if (c > 0) {
+        const i = add(r.start, Ins.Charge); // (add may replace s.insCost: index it afterwards)
+        s.insCost[i] = c;
+      }
+    } else {
+      cost += fuelCost(op);
+    }
     switch (op) {
       case Op.Block:
         push(FRAME_REACHABLE); // entered unconditionally: no new basic block
@@ -200,59 +311,86 @@ function planBody(r: InstrReader, s: Scratch, stats: MeterStats, bulkShift: numb
       case Op.Loop:
         close();
         push(FRAME_REACHABLE | FRAME_LOOP);
-        open(r.pos, Ins.ChargeCheck);
+        open(r.pos, Ins.LoopCheck);
         break;
       case Op.If:
         close();
-        push(FRAME_REACHABLE);
+        push(FRAME_REACHABLE | FRAME_IF);
         open(r.pos, Ins.Charge);
         break;
       case Op.Else:
         close();
         open(r.pos, Ins.Charge);
         break;
-      case Op.End:
-        depth--;
-        // A loop's end is no branch target: the code after it continues the same block.
-        if (depth > 0 && s.frames[depth]! & FRAME_LOOP) break;
+      case Op.End: {
+        const index = pop();
+        // No branch target (a loop's end, or a block no live branch goes to): the code
+        // after it continues the same basic block.
+        const flags = s.frameFlags[index]!;
+        if (index > 0 && flags & FRAME_LOOP) {
+          // A loop's end is no branch target. The code after it either continues this
+          // block or, for a clean loop, is hoisted to the code before the loop.
+          if (cfg.hoist && s.frameEscape[index]! >= index) {
+            close();
+            reopen(s.frameEntrySlot[index]!);
+          }
+          break;
+        }
+        if (index > 0 && !(flags & (FRAME_IF | FRAME_TARGETED))) break;
         close();
-        if (depth > 0) open(r.pos, Ins.Charge);
+        if (index > 0) continueAfter(index);
+        else if (local) add(r.start, Ins.Flush);
         break;
+      }
       case Op.Br:
-      case Op.BrTable:
+        target(r.a);
+        close();
+        if (local && r.a === depth - 1) add(r.start, Ins.Flush); // to the function's label: a return
+        reachable = false;
+        break;
+      case Op.BrTable: {
+        let toFunction = false;
+        for (let i = 0; i < r.listLength; i++) {
+          target(r.list[i]!);
+          if (r.list[i] === depth - 1) toFunction = true;
+        }
+        close();
+        if (local && toFunction) add(r.start, Ins.Flush);
+        reachable = false;
+        break;
+      }
       case Op.Return:
       case Op.Unreachable:
+        escape(-1);
         close();
+        if (local) add(r.start, Ins.Flush);
         reachable = false;
         break;
       case Op.BrIf:
+        target(r.a);
+        close();
+        if (local && r.a === depth - 1) add(r.start, Ins.Flush);
+        open(r.pos, Ins.Charge);
+        break;
       case Op.Call:
       case Op.CallIndirect:
+        escape(-1); // the callee may never return (proc_exit)
         close();
-        open(r.pos, Ins.Charge);
+        if (local) add(r.start, Ins.Flush);
+        open(r.pos, local ? Ins.ReloadCharge : Ins.Charge);
         break;
       case Op.MemoryCopy:
       case Op.MemoryFill:
       case Op.MemoryInit:
-        if (bulkShift >= 0) {
-          if (n === s.insPos.length) s.growInsertions();
-          s.insPos[n] = r.start;
-          s.insKind[n] = Ins.BulkBytes;
-          s.insCost[n] = 0;
-          n++;
+        if (cfg.bulkShift >= 0) {
+          add(r.start, Ins.BulkBytes);
           needsScratchLocal = true;
-          stats.bulkCharges++;
         }
         break;
       case Op.MemoryGrow:
-        if (fuelPerPage > 0) {
-          if (n === s.insPos.length) s.growInsertions();
-          s.insPos[n] = r.start;
-          s.insKind[n] = Ins.GrowPages;
-          s.insCost[n] = 0;
-          n++;
+        if (cfg.fuelPerPage > 0) {
+          add(r.start, Ins.GrowPages);
           needsScratchLocal = true;
-          stats.bulkCharges++;
         }
         break;
     }
@@ -261,53 +399,106 @@ function planBody(r: InstrReader, s: Scratch, stats: MeterStats, bulkShift: numb
   return { count: n, needsScratchLocal };
 }
 
-/** Byte snippets of the inserted code, built once per module. */
+/**
+ * Writes the inserted code. The fuel is either read and written in the global at every
+ * charge, or (`local` mode) kept in a local of each function: loaded at entry and after
+ * calls, stored before calls, before leaving the function and before trapping.
+ */
 class Emitter {
-  private readonly getFuel: Uint8Array;
-  private readonly setFuel: Uint8Array;
+  private readonly getGlobal: Uint8Array;
+  private readonly setGlobal: Uint8Array;
+  /** Set per function in local mode. */
+  fuelLocal = 0;
+  scratchLocal = 0;
   constructor(
     fuelGlobal: number,
+    private readonly local: boolean,
     private readonly bulkShift: number,
     private readonly fuelPerPage: number,
   ) {
     const g = new ByteWriter(8);
     g.u8(Op.GlobalGet);
     g.u32(fuelGlobal);
-    this.getFuel = g.toBytes();
+    this.getGlobal = g.toBytes();
     const sw = new ByteWriter(8);
     sw.u8(Op.GlobalSet);
     sw.u32(fuelGlobal);
-    this.setFuel = sw.toBytes();
+    this.setGlobal = sw.toBytes();
+  }
+
+  private get(w: ByteWriter): void {
+    if (this.local) {
+      w.u8(Op.LocalGet);
+      w.u32(this.fuelLocal);
+    } else {
+      w.bytes(this.getGlobal);
+    }
+  }
+
+  private set(w: ByteWriter): void {
+    if (this.local) {
+      w.u8(Op.LocalSet);
+      w.u32(this.fuelLocal);
+    } else {
+      w.bytes(this.setGlobal);
+    }
+  }
+
+  private subtract(w: ByteWriter, cost: number): void {
+    w.u8(Op.I64Const);
+    w.sLeb(cost);
+    w.u8(Op.I64Sub);
   }
 
   /** fuel -= cost */
   charge(w: ByteWriter, cost: number): void {
-    w.bytes(this.getFuel);
-    w.u8(Op.I64Const);
-    w.sLeb(cost);
-    w.u8(Op.I64Sub);
-    w.bytes(this.setFuel);
+    if (cost === 0) return;
+    this.get(w);
+    this.subtract(w, cost);
+    this.set(w);
   }
 
-  /** if (fuel < 0) unreachable */
+  /** if (fuel < 0) { flush; unreachable } */
   check(w: ByteWriter): void {
-    w.bytes(this.getFuel);
+    this.get(w);
     w.u8(Op.I64Const);
     w.u8(0);
     w.u8(Op.I64LtS);
     w.u8(Op.If);
     w.u8(0x40);
+    this.flush(w);
     w.u8(Op.Unreachable);
     w.u8(Op.End);
   }
 
-  /** With an i32 byte count or page count on top of the stack: fuel -= f(count), count kept. */
-  lengthCharge(w: ByteWriter, scratchLocal: number, pages: boolean): void {
-    w.u8(Op.LocalTee);
-    w.u32(scratchLocal);
-    w.bytes(this.getFuel);
+  /** Local mode: global = fuel local. */
+  flush(w: ByteWriter): void {
+    if (!this.local) return;
     w.u8(Op.LocalGet);
-    w.u32(scratchLocal);
+    w.u32(this.fuelLocal);
+    w.bytes(this.setGlobal);
+  }
+
+  /** Local mode: fuel local = global - cost; global mode: a plain charge. */
+  reloadCharge(w: ByteWriter, cost: number): void {
+    if (!this.local) return this.charge(w, cost);
+    w.bytes(this.getGlobal);
+    if (cost > 0) this.subtract(w, cost);
+    this.set(w);
+  }
+
+  entry(w: ByteWriter, cost: number): void {
+    this.reloadCharge(w, cost);
+    this.check(w);
+  }
+
+  /** With an i32 byte count or page count on top of the stack: fuel -= f(count), count kept. */
+  lengthCharge(w: ByteWriter, pages: boolean): void {
+    w.u8(Op.LocalTee);
+    w.u32(this.scratchLocal);
+    this.get(w);
+    w.u8(Op.LocalGet);
+    w.u32(this.scratchLocal);
     w.u8(Op.I64ExtendI32U);
     if (pages) {
       if (this.fuelPerPage !== 1) {
@@ -321,7 +512,7 @@ class Emitter {
       w.u8(Op.I64ShrU);
     }
     w.u8(Op.I64Sub);
-    w.bytes(this.setFuel);
+    this.set(w);
   }
 }
 
@@ -332,8 +523,7 @@ function meterCode(
   paramCounts: number[],
   emitter: Emitter,
   stats: MeterStats,
-  bulkShift: number,
-  fuelPerPage: number,
+  cfg: PlanConfig,
 ): ByteWriter {
   const r = new ByteReader(bytes, span.start, span.end);
   const count = r.u32();
@@ -353,20 +543,34 @@ function meterCode(
     const locals = readLocals(ir);
     let plan: BodyPlan;
     try {
-      plan = planBody(ir, scratch, stats, bulkShift, fuelPerPage);
+      plan = planBody(ir, scratch, cfg);
     } catch (e) {
       if (e instanceof WasmFormatError) throw new WasmFormatError(`defined function ${f}: ${e.message}`);
       throw e;
     }
 
-    body.length = 0;
-    const scratchLocal = paramCounts[f]! + locals.count;
-    const declared = locals.count + (plan.needsScratchLocal ? 1 : 0);
+    // New locals go after the existing ones: the fuel (i64, local mode), then the scratch i32.
+    let next = paramCounts[f]! + locals.count;
+    let groups = locals.groups;
+    if (cfg.local) {
+      emitter.fuelLocal = next++;
+      groups++;
+    }
+    if (plan.needsScratchLocal) {
+      emitter.scratchLocal = next++;
+      groups++;
+    }
+    const declared = next - paramCounts[f]!;
     if (declared > V8_MAX_FUNCTION_LOCALS) {
       throw new WasmFormatError(`defined function ${f}: ${declared} locals exceed V8's limit of ${V8_MAX_FUNCTION_LOCALS}`);
     }
-    body.u32(locals.groups + (plan.needsScratchLocal ? 1 : 0));
+    body.length = 0;
+    body.u32(groups);
     body.bytes(bytes, locals.groupsStart, locals.codeStart);
+    if (cfg.local) {
+      body.u8(1);
+      body.u8(0x7e); // one i64
+    }
     if (plan.needsScratchLocal) {
       body.u8(1);
       body.u8(0x7f); // one i32
@@ -375,23 +579,36 @@ function meterCode(
     const { insPos, insKind, insCost } = scratch;
     for (let i = 0; i < plan.count; i++) {
       const kind = insKind[i]!;
-      if (kind === Ins.None) continue;
+      if (kind === Ins.None || (kind === Ins.Charge && insCost[i] === 0)) continue;
+      if (insCost[i]! > 0) stats.blocksCharged++;
+      if (kind === Ins.Entry || kind === Ins.LoopCheck) stats.checks++;
+      if (kind === Ins.BulkBytes || kind === Ins.GrowPages) stats.bulkCharges++;
       const pos = insPos[i]!;
+      if (pos < copied) throw new Error(`internal error: insertions out of order in function ${f}`);
       body.bytes(bytes, copied, pos);
       copied = pos;
       switch (kind) {
         case Ins.Charge:
           emitter.charge(body, insCost[i]!);
           break;
-        case Ins.ChargeCheck:
-          if (insCost[i]! > 0) emitter.charge(body, insCost[i]!);
+        case Ins.Entry:
+          emitter.entry(body, insCost[i]!);
+          break;
+        case Ins.LoopCheck:
+          emitter.charge(body, insCost[i]!);
           emitter.check(body);
           break;
+        case Ins.ReloadCharge:
+          emitter.reloadCharge(body, insCost[i]!);
+          break;
+        case Ins.Flush:
+          emitter.flush(body);
+          break;
         case Ins.BulkBytes:
-          emitter.lengthCharge(body, scratchLocal, false);
+          emitter.lengthCharge(body, false);
           break;
         case Ins.GrowPages:
-          emitter.lengthCharge(body, scratchLocal, true);
+          emitter.lengthCharge(body, true);
           break;
       }
     }
@@ -446,6 +663,8 @@ export function meterModule(input: Uint8Array, options: MeterOptions = {}): Mete
   const bulkShift = options.bulkMemoryShift ?? 3;
   const fuelPerPage = options.fuelPerPage ?? 1;
   const keep = new Set(options.keepCustomSections ?? DEFAULT_KEEP);
+  const instrument = options.instrument ?? true;
+  const fuelInLocal = options.fuelInLocal ?? true;
   if (!Number.isInteger(bulkShift) || bulkShift < -1 || bulkShift > 32) {
     throw new RangeError(`bulkMemoryShift must be an integer from -1 to 32, got ${bulkShift}`);
   }
@@ -500,7 +719,14 @@ export function meterModule(input: Uint8Array, options: MeterOptions = {}): Mete
     importedMemoryPages: memoryLimits?.min,
     largestBodyBytes: 0,
   };
-  const emitter = new Emitter(fuelGlobal, bulkShift, fuelPerPage);
+  const cfg: PlanConfig = {
+    bulkShift,
+    fuelPerPage,
+    local: fuelInLocal,
+    hoist: options.hoist ?? true,
+    perOperator: options.perOperator ?? false,
+  };
+  const emitter = new Emitter(fuelGlobal, fuelInLocal, bulkShift, fuelPerPage);
 
   const writeMemoryImport = (w: ByteWriter) => {
     w.name(memModule);
@@ -563,7 +789,11 @@ export function meterModule(input: Uint8Array, options: MeterOptions = {}): Mete
         writeSection(out, s.id, appendToVector(input, s, writeFuelExport));
         break;
       case SectionId.Code:
-        writeSection(out, s.id, meterCode(input, s, paramCounts, emitter, stats, bulkShift, fuelPerPage));
+        if (!instrument) {
+          writeSection(out, s.id, input.subarray(s.start, s.end));
+          break;
+        }
+        writeSection(out, s.id, meterCode(input, s, paramCounts, emitter, stats, cfg));
         break;
       default:
         writeSection(out, s.id, input.subarray(s.start, s.end));

@@ -87,7 +87,16 @@ async function meterAndInstantiate(
   };
 }
 
-describe("fuel metering: exact counts", () => {
+/** Both ways of keeping the fuel must count the same. */
+const MODES: { name: string; options: MeterOptions }[] = [
+  { name: "fuel in a local", options: { fuelInLocal: true } },
+  { name: "fuel in the global", options: { fuelInLocal: false } },
+  { name: "no hoisting", options: { hoist: false } },
+  { name: "every operator charged alone (reference)", options: { perOperator: true } },
+];
+
+for (const mode of MODES) {
+describe(`fuel metering: exact counts (${mode.name})`, () => {
   const LOOP = `(module
     (func (export "sum") (param $n i32) (result i32) (local $acc i32)
       (block $done                                             ;; 0
@@ -100,7 +109,7 @@ describe("fuel metering: exact counts", () => {
 
   for (const n of [0, 1, 2, 10, 1000, 60_000]) {
     it(`a loop of ${n} iterations costs 12 per iteration + 4`, async () => {
-      const m = await meterAndInstantiate(LOOP);
+      const m = await meterAndInstantiate(LOOP, {}, mode.options);
       const { result, used } = m.call("sum", [n]);
       assert.equal(result, ((n * (n + 1)) / 2) | 0);
       // 12 per full iteration; the last test (3) and the final local.get (1).
@@ -118,7 +127,7 @@ describe("fuel metering: exact counts", () => {
           local.tee $n                        ;; 1
           local.get $n                        ;; 1
           br_if $l                            ;; 1
-        end))`);
+        end))`, {}, mode.options);
     for (const n of [1, 7, 300]) {
       const { result, used } = m.call("countdown", [n]);
       assert.equal(result, 0);
@@ -131,7 +140,7 @@ describe("fuel metering: exact counts", () => {
       (func (export "pick") (param $x i32) (result i32)
         (if (result i32) (local.get $x)                       ;; 2 (local.get, if)
           (then (i32.const 10))                               ;; 1
-          (else (i32.add (i32.const 20) (i32.const 1))))))    ;; 3`);
+          (else (i32.add (i32.const 20) (i32.const 1))))))    ;; 3`, {}, mode.options);
     assert.deepEqual(m.call("pick", [1]), { result: 10, used: 3n });
     assert.deepEqual(m.call("pick", [0]), { result: 21, used: 5n });
   });
@@ -143,7 +152,7 @@ describe("fuel metering: exact counts", () => {
           (br_table $a $b $c (local.get $x)))                          ;; 2
           (return (i32.add (i32.const 100) (i32.const 1))))            ;; $a: 3
           (return (i32.const 200)))                                    ;; $b: 1
-        (i32.mul (i32.const 300) (i32.const 1))))                      ;; $c: 3`);
+        (i32.mul (i32.const 300) (i32.const 1))))                      ;; $c: 3`, {}, mode.options);
     assert.deepEqual(m.call("switch", [0]), { result: 101, used: 5n });
     assert.deepEqual(m.call("switch", [1]), { result: 200, used: 3n });
     assert.deepEqual(m.call("switch", [2]), { result: 300, used: 5n });
@@ -154,7 +163,7 @@ describe("fuel metering: exact counts", () => {
     const m = await meterAndInstantiate(`(module
       (func (export "early") (param $x i32) (result i32)
         (if (i32.eqz (local.get $x)) (then (return (i32.const -1))))  ;; 3, then 1
-        (i32.mul (local.get $x) (i32.const 2))))                      ;; 3`);
+        (i32.mul (local.get $x) (i32.const 2))))                      ;; 3`, {}, mode.options);
     assert.deepEqual(m.call("early", [0]), { result: -1, used: 4n });
     assert.deepEqual(m.call("early", [5]), { result: 10, used: 6n });
   });
@@ -163,7 +172,7 @@ describe("fuel metering: exact counts", () => {
     const m = await meterAndInstantiate(`(module
       (func (export "dead") (result i32)
         (block (result i32) (br 0 (i32.const 1)) (i32.add) (drop) (i32.const 5))  ;; 2
-        (i32.const 2) (i32.add)))                                                   ;; 2`);
+        (i32.const 2) (i32.add)))                                                   ;; 2`, {}, mode.options);
     assert.deepEqual(m.call("dead"), { result: 3, used: 4n });
   });
 
@@ -178,6 +187,7 @@ describe("fuel metering: exact counts", () => {
           (call $host)                         ;; 1
           (i32.const 1) (i32.add)))            ;; 2`,
       { env: { host: (v: number) => (hostCalls++, v + 1) } },
+      mode.options,
     );
     assert.deepEqual(m.call("calls", [4]), { result: 10, used: 8n });
     assert.equal(hostCalls, 1);
@@ -191,7 +201,7 @@ describe("fuel metering: exact counts", () => {
       (func $double (type $t) (i32.add (local.get 0) (local.get 0)))                 ;; 3
       (func $square (type $t) (i32.mul (local.get 0) (local.get 0)) (i32.const 0) (i32.add))  ;; 5
       (func (export "indirect") (param $x i32) (param $i i32) (result i32)
-        (call_indirect (type $t) (local.get $x) (local.get $i))))                    ;; 3`);
+        (call_indirect (type $t) (local.get $x) (local.get $i))))                    ;; 3`, {}, mode.options);
     assert.deepEqual(m.call("indirect", [5, 0]), { result: 10, used: 6n });
     assert.deepEqual(m.call("indirect", [5, 1]), { result: 25, used: 8n });
   });
@@ -212,6 +222,7 @@ describe("fuel metering: exact counts", () => {
           },
         },
       },
+      mode.options,
     );
     m.fuel.value = 100n;
     assert.throws(() => (m.exports.quit as () => void)(), Exit);
@@ -220,14 +231,77 @@ describe("fuel metering: exact counts", () => {
     assert.equal(m.call("quit").used, 5n);
   });
 
+  it("a block no branch goes to does not split its basic block", async () => {
+    const m = await meterAndInstantiate(`(module
+      (func (export "plain") (result i32)
+        (block (nop)) (i32.const 1)                        ;; 1
+        (block (result i32) (i32.const 2)) (i32.add)))     ;; 2`, {}, mode.options);
+    assert.deepEqual(m.call("plain"), { result: 3, used: 3n });
+  });
+
+  it("code after an if without else is charged once on both paths", async () => {
+    const m = await meterAndInstantiate(`(module
+      (func (export "clamp") (param $x i32) (result i32)
+        (if (i32.gt_s (local.get $x) (i32.const 10))          ;; 4
+          (then (local.set $x (i32.const 10))))               ;; 2
+        (i32.mul (local.get $x) (i32.const 3))))              ;; 3`, {}, mode.options);
+    assert.deepEqual(m.call("clamp", [5]), { result: 15, used: 7n });
+    assert.deepEqual(m.call("clamp", [50]), { result: 30, used: 9n });
+  });
+
+  it("code after a block that a branch leaves early is charged only when reached", async () => {
+    const m = await meterAndInstantiate(`(module
+      (func (export "esc") (param $x i32) (result i32)
+        (block $out (result i32)
+          (block (drop (br_if $out (i32.const 7) (local.get $x))))   ;; 3
+          (i32.add (i32.const 1) (i32.const 2)))))                   ;; 3`, {}, mode.options);
+    assert.deepEqual(m.call("esc", [1]), { result: 7, used: 3n });
+    assert.deepEqual(m.call("esc", [0]), { result: 3, used: 6n });
+  });
+
+  it("code after an if whose arm calls a function that never returns is not charged", async () => {
+    class Exit extends Error {}
+    let exits = true;
+    const m = await meterAndInstantiate(
+      `(module
+        (import "env" "exit" (func $exit (param i32)))
+        (func (export "maybeQuit") (param $x i32)
+          (if (local.get $x) (then (call $exit (i32.const 1))))     ;; 2, then 2
+          (drop (i32.add (i32.const 1) (i32.const 2)))))            ;; 3`,
+      {
+        env: {
+          exit: () => {
+            if (exits) throw new Exit();
+          },
+        },
+      },
+      mode.options,
+    );
+    m.fuel.value = 100n;
+    assert.throws(() => (m.exports.maybeQuit as (x: number) => void)(1), Exit);
+    assert.equal(100n - m.fuel.value, 4n);
+    assert.equal(m.call("maybeQuit", [0]).used, 5n);
+    exits = false;
+    assert.equal(m.call("maybeQuit", [1]).used, 7n);
+  });
+
+  it("a long function (thousands of charges in reference mode) is counted exactly", async () => {
+    // 3 per step; the steps are split by br_if so the block modes also need many charges.
+    const steps = 3000;
+    const body = "(br_if 0 (i32.eqz (i32.const 1)))".repeat(steps);
+    const m = await meterAndInstantiate(`(module (func (export "long") (block ${body})))`, {}, mode.options);
+    assert.equal(m.call("long").used, BigInt(3 * steps));
+  });
+
   it("a loop whose body falls through continues the block after its end", async () => {
     const m = await meterAndInstantiate(`(module
       (func (export "once") (result i32)
         (loop (result i32) (i32.const 4))    ;; 1
-        (i32.const 2) (i32.add)))            ;; 2`);
+        (i32.const 2) (i32.add)))            ;; 2`, {}, mode.options);
     assert.deepEqual(m.call("once"), { result: 6, used: 3n });
   });
 });
+}
 
 describe("fuel metering: exhaustion", () => {
   it("traps inside an infinite loop and leaves the global negative", async () => {
@@ -370,7 +444,7 @@ describe("whole modules", () => {
     const b = meterModule(input).bytes;
     assert.deepEqual(a, b);
     // Pinned, so a change of output (or a runtime difference) is noticed; update deliberately.
-    assert.equal(createHash("sha256").update(a).digest("hex"), "1566e19f1dcb039285e19bc79b188233604a51923ab6264cee7645cf1956a1d6");
+    assert.equal(createHash("sha256").update(a).digest("hex"), "cfa27b1128440b743175dda1fabfabc16a897bff6750b064a3031ea615346e31");
   });
 
   it("drops debug and producers sections, keeps name and target_features", async () => {
