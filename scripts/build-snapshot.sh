@@ -22,6 +22,7 @@ export LC_ALL=C.UTF-8 TZ=UTC
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 die() { echo "build-snapshot: $*" >&2; exit 1; }
+trap 'echo "build-snapshot: failed at line $LINENO (see the messages above)" >&2' ERR
 
 PYBUILD="" STDLIB="" OUT="" DRIVER="" PRELOAD="$REPO/scripts/snapshot/preload.txt" KEEP=""
 while [ $# -gt 0 ]; do
@@ -37,10 +38,12 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -n "$PYBUILD" ] && [ -n "$STDLIB" ] && [ -n "$OUT" ] || die "need --pybuild, --stdlib and -o (see --help)"
-PYBUILD="$(cd "$PYBUILD" && pwd)" || die "no such folder: $PYBUILD"
+[ -d "$PYBUILD" ] || die "no such folder: $PYBUILD"
+PYBUILD="$(cd "$PYBUILD" && pwd)"
 [ -f "$PYBUILD/Makefile" ] && [ -f "$PYBUILD/libpython3.13.a" ] || die "$PYBUILD is not a built CPython tree"
 [ -e "$STDLIB" ] || die "no such stdlib image: $STDLIB"
 [ -f "$PRELOAD" ] || die "no such preload list: $PRELOAD"
+[ -z "$DRIVER" ] || [ -f "$DRIVER" ] || die "no such driver file: $DRIVER"
 WIZER="$REPO/node_modules/@bytecodealliance/wizer-linux-x64/wizer"
 [ -x "$WIZER" ] || die "wizer not found at $WIZER (npm install)"
 
