@@ -89,8 +89,10 @@ async function meterAndInstantiate(
 
 /** Both ways of keeping the fuel must count the same. */
 const MODES: { name: string; options: MeterOptions }[] = [
-  { name: "fuel in a local", options: { fuelInLocal: true } },
-  { name: "fuel in the global", options: { fuelInLocal: false } },
+  { name: "fuel in a local (default)", options: {} },
+  { name: "fuel in a local where there are loops", options: { fuelIn: "loops" } },
+  { name: "fuel in the global", options: { fuelIn: "global" } },
+  { name: "every call ends a block", options: { splitAllCalls: true } },
   { name: "no hoisting", options: { hoist: false } },
   { name: "every operator charged alone (reference)", options: { perOperator: true } },
 ];
@@ -303,6 +305,71 @@ describe(`fuel metering: exact counts (${mode.name})`, () => {
 });
 }
 
+describe("calls that may end the program", () => {
+  const MODULE = `(module
+    (import "env" "exit" (func $exit (param i32)))
+    (type $v (func (param i32)))
+    (table 3 funcref)
+    (elem (i32.const 0) $quiet $wrapper)
+    (func $quiet (type $v))                                          ;; returns
+    (func $wrapper (type $v) (call $exit (local.get 0)))             ;; reaches the import
+    (func $deep (param i32) (call $wrapper (local.get 0)))           ;; reaches it through $wrapper
+    (func (export "direct") (param $x i32)
+      (call $deep (local.get $x))                                    ;; 2 + (2 + (2))
+      (drop (i32.add (i32.const 1) (i32.const 2))))                  ;; 3
+    (func (export "indirect") (param $x i32) (param $i i32)
+      (call_indirect (type $v) (local.get $x) (local.get $i))        ;; 3 (+ 2 for $wrapper)
+      (drop (i32.add (i32.const 1) (i32.const 2)))))                 ;; 3`;
+
+  it("are found through direct calls and through call_indirect of the same signature", async () => {
+    const { analyseCallExits } = await import("../src/wasm-call-graph.ts");
+    const { readSections, readTypeSection, readImportSection, readU32Vector } = await import("../src/wasm-binary.ts");
+    const bytes = await assemble(MODULE);
+    const sections = readSections(bytes);
+    const span = (id: number) => sections.find((x) => x.id === id);
+    const types = readTypeSection(bytes, span(1)!);
+    const result = analyseCallExits(
+      bytes,
+      types,
+      readImportSection(bytes, span(2)!),
+      readU32Vector(bytes, span(3)!),
+      { code: span(10), element: span(9), global: span(6) },
+      false,
+    );
+    // 0 $exit (import), 1 $quiet, 2 $wrapper, 3 $deep, 4 direct, 5 indirect (calls through the table)
+    assert.deepEqual([...result.mayExit], [1, 0, 1, 1, 1, 1]);
+    const visible = analyseCallExits(
+      bytes,
+      types,
+      readImportSection(bytes, span(2)!),
+      readU32Vector(bytes, span(3)!),
+      { code: span(10), element: span(9), global: span(6) },
+      true,
+    );
+    assert.ok([...visible.indirectMayExit].every((x) => x === 1));
+  });
+
+  for (const mode of MODES) {
+    it(`end the block, so an exit deep down charges nothing after it (${mode.name})`, async () => {
+      class Exit extends Error {}
+      let exits = true;
+      const m = await meterAndInstantiate(MODULE, { env: { exit: () => { if (exits) throw new Exit(); } } }, mode.options);
+      for (const [name, args, expected] of [
+        ["direct", [1], 6n],
+        ["indirect", [1, 1], 5n],
+      ] as const) {
+        exits = true;
+        m.fuel.value = 1000n;
+        assert.throws(() => (m.exports[name] as (...a: number[]) => void)(...args), Exit);
+        assert.equal(1000n - m.fuel.value, expected, name);
+        exits = false;
+        assert.equal(m.call(name, [...args]).used, expected + 3n, name);
+      }
+      assert.equal(m.call("indirect", [1, 0]).used, 6n); // $quiet costs 0
+    });
+  }
+});
+
 describe("fuel metering: exhaustion", () => {
   it("traps inside an infinite loop and leaves the global negative", async () => {
     const m = await meterAndInstantiate(`(module (func (export "spin") (loop $l (br $l))))`);
@@ -444,7 +511,7 @@ describe("whole modules", () => {
     const b = meterModule(input).bytes;
     assert.deepEqual(a, b);
     // Pinned, so a change of output (or a runtime difference) is noticed; update deliberately.
-    assert.equal(createHash("sha256").update(a).digest("hex"), "cfa27b1128440b743175dda1fabfabc16a897bff6750b064a3031ea615346e31");
+    assert.equal(createHash("sha256").update(a).digest("hex"), "89b2ce5429703176be4e229221e8433506d8aacacb296c5e8042c48e5dd71d62");
   });
 
   it("drops debug and producers sections, keeps name and target_features", async () => {
