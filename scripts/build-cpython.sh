@@ -1,14 +1,35 @@
 #!/usr/bin/env bash
 # Builds CPython 3.13 for wasm32-wasi from Debian packages and writes the wasi-py assets.
 #
-# Usage: scripts/build-cpython.sh [plain|full|all]   (default: all)
+# Usage: scripts/build-cpython.sh [plain|full|all|meter|assets]   (default: all)
 #   plain  toolchain + native build-Python + plain python.wasm, published at $WORK/plain
 #   full   (after plain) C libraries, linked interpreter, stdlib image, metering, assets/
 #   all    both
+#   meter  (after full) re-run the fuel metering on $WORK/out and rewrite assets/ (use this when
+#          the rewriter changed: the metered asset depends on scripts/meter-wasm.ts and its sources)
+#   assets (after full) only rewrite assets/ from $WORK/out
 # Environment: WASI_PY_WORK (default /work/build) holds every build product outside the
 # repository; DEBIAN_MIRROR overrides the mirror (e.g. a snapshot.debian.org URL when the
 # pinned versions below have left deb.debian.org); JOBS (default 2) make jobs.
 # Needs: Debian 12 (bookworm), root, apt reachable, Node >= 20 with the repo's npm deps installed.
+#
+# What it makes (see also the team brief's asset contract):
+#   $WORK/plain/{python.wasm,lib/python3.13/,NATIVE_PYTHON,READY}  quick unmetered build, source Lib/
+#   $WORK/wasi-full/                 CPython tree linked with zlib, libbz2, liblzma, sqlite3
+#   $WORK/out/python-unmetered.wasm  that interpreter without DWARF (name section kept)
+#   $WORK/out/python.wasm            the same after scripts/meter-wasm.ts (fuel metering)
+#   $WORK/out/stdlib.tar             usr/local/lib/python3.13 (+ .pyc) and usr/share/zoneinfo;
+#                                    dropped parts of Lib/ are listed in build-stdlib-image.py
+#   assets/*.br, assets/licenses/, assets/manifest.json  (brotli, committed)
+# Interpreter: stack first, 8 MiB stack, 20 MiB initial memory (CPython's configure flags for
+# WASI, kept as they are); no threads, no dynamic loading; _ctypes, _ssl, _hashlib absent.
+#
+# Reproducibility: SOURCE_DATE_EPOCH (below) fixes __DATE__/__TIME__ in sys.version and the
+# manifest's buildDate; -ffile-prefix-map and a relative configure path keep the work dir out of
+# python.wasm; the sysconfig data has the work dir renamed /wasi-py-build; .pyc use
+# unchecked-hash (no mtimes) and are written with PYTHONHASHSEED=0; the tar has mtime 0,
+# uid/gid 0 and sorted entries; brotli output depends only on Node's brotli version (recorded
+# in the manifest). Two runs with the same pinned inputs give byte-identical assets.
 
 # ---- Pinned versions: the ONE place to change them --------------------------------------
 CLANG_MAJOR=16                                   # bookworm: clang-16, lld-16, libclang-rt-16-dev-wasm32
@@ -68,7 +89,7 @@ install_host_packages() {
   step "host packages (bookworm): clang-$CLANG_MAJOR, lld-$CLANG_MAJOR, compiler-rt wasm32, build tools"
   [ "$(id -u)" = 0 ] || die "must run as root (apt-get install)"
   local pkgs=(clang-$CLANG_MAJOR lld-$CLANG_MAJOR llvm-$CLANG_MAJOR libclang-rt-$CLANG_MAJOR-dev-wasm32
-              build-essential pkg-config dpkg-dev xz-utils tcl ca-certificates python3)
+              build-essential pkg-config dpkg-dev xz-utils bzip2 tcl ca-certificates)
   if [ "$(dpkg-query -W -f='${Status}\n' "${pkgs[@]}" 2>/dev/null | grep -c 'install ok installed')" = "${#pkgs[@]}" ]; then
     echo "    already installed"
   else
@@ -76,6 +97,7 @@ install_host_packages() {
     DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends "${pkgs[@]}"
   fi
   command -v node >/dev/null || die "node (>= 20) is required for compression and metering"
+  [ "$(node -p 'process.versions.node.split(".")[0]')" -ge 20 ] || die "node >= 20 is required (found $(node --version))"
 }
 
 fetch_debian_packages() {
@@ -165,6 +187,8 @@ build_native_python() {
 }
 
 # configure_wasi <builddir> [extra configure args...]: the host build, as Tools/wasm/wasi.py does it.
+# configure is called by a relative path (as wasi.py does): VPATH is compiled into getpath, and a
+# relative one keeps the work dir's location out of python.wasm.
 configure_wasi() {
   local dir="$1"; shift
   rm -rf "$dir" && mkdir -p "$dir" && cd "$dir"
@@ -174,7 +198,7 @@ configure_wasi() {
       AR="$SDK/bin/llvm-ar" RANLIB="$SDK/bin/ranlib" \
       PKG_CONFIG_PATH= PKG_CONFIG_LIBDIR="$SYSROOT/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$SYSROOT" \
       WASI_SDK_PATH="$SDK" WASI_SYSROOT="$SYSROOT" PATH="$SDK/bin:$PATH" \
-      "$PYSRC/configure" -q --host="$HOST_TRIPLE" --build="$("$PYSRC/config.guess")" \
+      "$(realpath --relative-to="$dir" "$PYSRC")/configure" -q --host="$HOST_TRIPLE" --build="$("$PYSRC/config.guess")" \
       --with-build-python="$NATIVE/python" "$@" > configure.log 2>&1 \
       || { tail -30 configure.log; die "wasi configure in $dir"; }
 }
@@ -312,10 +336,14 @@ strip_wasm() {
 build_stdlib_image() {
   step "stdlib image: Lib/ minus sandbox-useless parts, .pyc (unchecked-hash), tzdata $TZDATA_VERSION"
   rm -rf "$WORK/tzdata" && dpkg -x "$DL/tzdata_${TZDATA_VERSION}_all.deb" "$WORK/tzdata"
+  # The build's sysconfig data records build paths; name the work dir /wasi-py-build instead,
+  # so the image does not depend on where it was built.
+  local sc; sc=$(ls "$WORK"/wasi-full/build/lib.wasi-wasm32-3.13/_sysconfigdata_*.py)
+  mkdir -p "$WORK/sysconfig" && sed "s|$WORK|/wasi-py-build|g" "$sc" > "$WORK/sysconfig/$(basename "$sc")"
   # PYTHONHASHSEED=0: marshal writes sets/frozensets in hash order.
   env -u PYTHONPATH -u PYTHONHOME PYTHONHASHSEED=0 PYTHONDONTWRITEBYTECODE=1 \
     "$NATIVE/python" -X utf8 "$REPO/scripts/build-stdlib-image.py" \
-    --lib "$PYSRC/Lib" --sysconfig "$(ls "$WORK"/wasi-full/build/lib.wasi-wasm32-3.13/_sysconfigdata_*.py)" \
+    --lib "$PYSRC/Lib" --sysconfig "$WORK/sysconfig/$(basename "$sc")" \
     --zoneinfo "$WORK/tzdata/usr/share/zoneinfo" --stage "$WORK/stdlib-stage" --out "$OUT/stdlib.tar"
 }
 
@@ -408,7 +436,9 @@ EOF
 main() {
   case "$STAGE" in
     plain|full|all) ;;
-    *) die "unknown stage '$STAGE' (expected plain, full or all)";;
+    meter) meter_wasm; write_assets; step "done in $(( $(date +%s) - BUILD_START ))s"; return;;
+    assets) write_assets; step "done in $(( $(date +%s) - BUILD_START ))s"; return;;
+    *) die "unknown stage '$STAGE' (expected plain, full, all, meter or assets)";;
   esac
   if [ "$STAGE" != full ]; then
     install_host_packages

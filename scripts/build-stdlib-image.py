@@ -22,8 +22,8 @@ GUEST_LIB = "usr/local/lib/python3.13"
 GUEST_ZONEINFO = "usr/share/zoneinfo"
 
 # Parts of Lib/ that cannot work or make no sense in the sandbox (no GUI, no subprocesses,
-# no package installation, no interactive terminal), dropped to keep the image small.
-# (lib2to3, distutils and msilib are already gone from CPython 3.13.)
+# no package installation, no terminal), dropped to keep the image small. _pyrepl stays:
+# pydoc (help()) imports its pager. (lib2to3, distutils, msilib are gone from CPython 3.13.)
 EXCLUDED = [
     "test",          # CPython's own test suite (33 MB)
     "idlelib",       # IDE, needs tkinter
@@ -33,7 +33,6 @@ EXCLUDED = [
     "ensurepip",     # bundled pip wheel; no package installation in the sandbox
     "venv",          # creates environments with subprocesses
     "curses",        # needs _curses and a terminal
-    "_pyrepl",       # interactive REPL; the guest always runs with -c
     "site-packages", # nothing is installed
 ]
 
