@@ -14,6 +14,7 @@ import {
   readManifest,
   type AssetName,
 } from "../src/assets.ts";
+import { readTar } from "../src/stdlib-image.ts";
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
@@ -162,4 +163,45 @@ describe("cache behaviour", () => {
     assert.throws(() => ensureAsset("python.wasm", { assetsDir, cacheDir: join(root, "c4") }), /lists no python\.wasm\.br/);
   });
 
+});
+
+describe("stdlib image", () => {
+  let cacheDir: string;
+  before(() => {
+    cacheDir = mkdtempSync(join(tmpdir(), "wasi-py-stdlib-"));
+  });
+  after(() => rmSync(cacheDir, { recursive: true, force: true }));
+
+  it("is deterministic USTAR with precompiled unchecked-hash .pyc, tzdata, and without the dropped parts", () => {
+    const entries = readTar(readFileSync(ensureAsset("stdlib.tar", { cacheDir })));
+    const paths = entries.map((e) => e.path);
+    assert.deepEqual(paths, [...paths].sort(), "entries are sorted");
+    assert.ok(entries.every((e) => e.mtime === 0), "every mtime is 0");
+    assert.ok(entries.every((e) => e.type === "file" || e.type === "dir"), "only files and folders");
+    const files = new Map(entries.filter((e) => e.type === "file").map((e) => [e.path, e.data]));
+    const lib = "usr/local/lib/python3.13";
+    for (const f of ["os.py", "json/__init__.py", "_sysconfigdata__wasi_wasm32-wasi.py", "zoneinfo/_zoneinfo.py"]) {
+      assert.ok(files.has(`${lib}/${f}`), f);
+    }
+    assert.ok(paths.includes(`${lib}/lib-dynload`), "lib-dynload exists (getpath looks for it)");
+    // Every module has its .pyc; PEP 552 flags word = 1: hash-based, not checked against the source.
+    const sources = [...files.keys()].filter((p) => p.endsWith(".py"));
+    assert.ok(sources.length > 400);
+    for (const src of sources) {
+      const slash = src.lastIndexOf("/");
+      const pyc = `${src.slice(0, slash)}/__pycache__/${src.slice(slash + 1, -3)}.cpython-313.pyc`;
+      const data = files.get(pyc);
+      assert.ok(data, `missing ${pyc}`);
+      const flags = data[4]! | (data[5]! << 8) | (data[6]! << 16) | (data[7]! << 24);
+      assert.equal(flags, 1, `${pyc} is unchecked-hash`);
+    }
+    const berlin = files.get("usr/share/zoneinfo/Europe/Berlin");
+    assert.ok(berlin && new TextDecoder().decode(berlin.subarray(0, 4)) === "TZif", "tzdata Europe/Berlin");
+    for (const gone of ["test", "idlelib", "tkinter", "turtledemo", "ensurepip", "venv", "lib2to3"]) {
+      assert.ok(!paths.some((p) => p.startsWith(`${lib}/${gone}/`)), `${gone} is dropped`);
+    }
+    // The build's work dir is renamed in the sysconfig data, so the image does not depend on it.
+    const sysconfig = new TextDecoder().decode(files.get(`${lib}/_sysconfigdata__wasi_wasm32-wasi.py`)!);
+    assert.match(sysconfig, /'abs_builddir': '\/wasi-py-build\/wasi-full'/);
+  });
 });
