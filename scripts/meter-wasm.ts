@@ -1,20 +1,31 @@
 /**
- * Build-time CLI: adds fuel metering to a wasm module.
- *   node build/scripts/meter-wasm.js in.wasm out.wasm
+ * Build-time CLI: adds fuel metering to a wasm module (see src/fuel-meter.ts).
+ *   node build/scripts/meter-wasm.js [--interface-only] <in.wasm> <out.wasm>
+ * --interface-only makes only the module-level changes (memory import, fuel global,
+ * dropped debug sections), so an unmetered module has the same interface for the host.
  * Prints one line: sizes before/after, functions, blocks instrumented, time.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import process from "node:process";
-import { meterModule } from "../src/fuel-meter.ts";
+import { meterModule, type MeterResult } from "../src/fuel-meter.ts";
 import { WasmFormatError } from "../src/wasm-binary.ts";
 
+const USAGE = "usage: meter-wasm [--interface-only] <in.wasm> <out.wasm>\n";
+
+function percent(after: number, before: number): string {
+  const p = (after / before - 1) * 100;
+  return `${p >= 0 ? "+" : ""}${p.toFixed(1)}%`;
+}
+
 function main(argv: string[]): number {
-  if (argv.length !== 2 || argv.some((a) => a.startsWith("-"))) {
-    process.stderr.write("usage: meter-wasm <in.wasm> <out.wasm>\n");
+  const interfaceOnly = argv[0] === "--interface-only";
+  const paths = interfaceOnly ? argv.slice(1) : argv;
+  if (paths.length !== 2 || paths.some((a) => a.startsWith("-"))) {
+    process.stderr.write(USAGE);
     return 2;
   }
-  const [inPath, outPath] = argv as [string, string];
+  const [inPath, outPath] = paths as [string, string];
   let input: Uint8Array;
   try {
     input = readFileSync(inPath);
@@ -23,9 +34,9 @@ function main(argv: string[]): number {
     return 1;
   }
   const t0 = performance.now();
-  let result;
+  let result: MeterResult;
   try {
-    result = meterModule(input);
+    result = meterModule(input, { instrument: !interfaceOnly });
   } catch (e) {
     if (e instanceof WasmFormatError || e instanceof RangeError) {
       process.stderr.write(`meter-wasm: ${inPath}: ${e.message}\n`);
@@ -41,10 +52,11 @@ function main(argv: string[]): number {
     return 1;
   }
   const s = result.stats;
-  const growth = ((s.outputBytes / s.inputBytes - 1) * 100).toFixed(1);
   process.stdout.write(
-    `meter-wasm: ${s.inputBytes} -> ${s.outputBytes} bytes (${growth}%), ${s.functions} functions, ` +
-      `${s.blocksCharged} blocks charged, ${s.checks} checks, ${s.bulkCharges} bulk charges, ${ms.toFixed(0)} ms\n`,
+    `meter-wasm: ${s.inputBytes} -> ${s.outputBytes} bytes (${percent(s.outputBytes, s.inputBytes)}; ` +
+      `code ${s.inputCodeBytes} -> ${s.outputCodeBytes}, ${percent(s.outputCodeBytes, s.inputCodeBytes)}), ` +
+      `${s.functions} functions, ${s.blocksCharged} blocks charged, ${s.checks} checks, ` +
+      `${s.bulkCharges} bulk charges, ${ms.toFixed(0)} ms\n`,
   );
   return 0;
 }

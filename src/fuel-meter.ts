@@ -84,6 +84,11 @@ export interface MeterOptions {
    * or trap, so the code after them is charged with the code before. Default false.
    */
   splitAllCalls?: boolean;
+  /**
+   * Imported functions ("module.field") that may end the program rather than return.
+   * Default: WASI's proc_exit.
+   */
+  exitImports?: readonly string[];
   /** Custom sections to keep (all others, e.g. `.debug_*` and `producers`, are dropped). */
   keepCustomSections?: readonly string[];
 }
@@ -93,6 +98,9 @@ export type FuelIn = "global" | "local" | "loops";
 export interface MeterStats {
   inputBytes: number;
   outputBytes: number;
+  /** Size of the code section before and after (the part metering grows). */
+  inputCodeBytes: number;
+  outputCodeBytes: number;
   /** Defined functions rewritten. */
   functions: number;
   /** Basic blocks that got a charge (blocks of cost 0 need none). */
@@ -761,6 +769,8 @@ export function meterModule(input: Uint8Array, options: MeterOptions = {}): Mete
   const stats: MeterStats = {
     inputBytes: input.length,
     outputBytes: 0,
+    inputCodeBytes: 0,
+    outputCodeBytes: 0,
     functions: 0,
     blocksCharged: 0,
     checks: 0,
@@ -780,6 +790,7 @@ export function meterModule(input: Uint8Array, options: MeterOptions = {}): Mete
           funcTypes,
           { code: byId.get(SectionId.Code), element: byId.get(SectionId.Element), global: byId.get(SectionId.Global) },
         tablesVisible,
+        options.exitImports,
       )
     : undefined;
   const exits = options.splitAllCalls ? undefined : callInfo;
@@ -855,13 +866,13 @@ export function meterModule(input: Uint8Array, options: MeterOptions = {}): Mete
       case SectionId.Export:
         writeSection(out, s.id, appendToVector(input, s, writeFuelExport));
         break;
-      case SectionId.Code:
-        if (!instrument) {
-          writeSection(out, s.id, input.subarray(s.start, s.end));
-          break;
-        }
-        writeSection(out, s.id, meterCode(input, s, paramCounts, emitter, stats, cfg));
+      case SectionId.Code: {
+        const code = instrument ? meterCode(input, s, paramCounts, emitter, stats, cfg) : input.subarray(s.start, s.end);
+        stats.inputCodeBytes = s.end - s.start;
+        stats.outputCodeBytes = code.length;
+        writeSection(out, s.id, code);
         break;
+      }
       default:
         writeSection(out, s.id, input.subarray(s.start, s.end));
     }

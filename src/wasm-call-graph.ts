@@ -2,9 +2,8 @@
  * Which calls may never return, in the sense that matters for exact fuel: a call that
  * ends the program (WASI proc_exit, reached from exit() or os._exit()) must end its basic
  * block, or the code after it would be charged without running. A defined function may
- * end the program if it can reach an imported function (any import counts: we cannot see
- * inside the host) through direct calls or through call_indirect of the same signature
- * into a function whose address is taken. Traps and endless loops do not count: programs
+ * end the program if it can reach such an import through direct calls or through
+ * call_indirect of the same signature into a function whose address is taken. Traps and endless loops do not count: programs
  * that trap are not required to be charged exactly, and endless loops run out of fuel.
  */
 import {
@@ -17,6 +16,12 @@ import {
   type SectionSpan,
 } from "./wasm-binary.ts";
 import { InstrReader, Op, readLocals } from "./wasm-instr.ts";
+
+/**
+ * Imports that may end the program instead of returning. Other host functions return (or
+ * throw to abort a run, which is no finished program, so its count need not be exact).
+ */
+export const DEFAULT_EXIT_IMPORTS: readonly string[] = ["wasi_snapshot_preview1.proc_exit", "wasi_unstable.proc_exit"];
 
 export interface CallExits {
   /** Per function index (imports first): 1 if a call to it may end the program. */
@@ -90,6 +95,7 @@ export function analyseCallExits(
   funcTypes: number[],
   spans: { code?: SectionSpan; element?: SectionSpan; global?: SectionSpan },
   tablesVisible: boolean,
+  exitImports: readonly string[] = DEFAULT_EXIT_IMPORTS,
 ): CallExits {
   const importedFuncs = imports.filter((i) => i.kind === ExternKind.Func);
   const nImported = importedFuncs.length;
@@ -128,7 +134,10 @@ export function analyseCallExits(
 
   const sigOfType = types.map(signature);
   const mayExit = new Uint8Array(total);
-  for (let f = 0; f < nImported; f++) mayExit[f] = 1;
+  for (let f = 0; f < nImported; f++) {
+    const imp = importedFuncs[f]!;
+    mayExit[f] = exitImports.includes(`${imp.module}.${imp.field}`) ? 1 : 0;
+  }
   const exitingSignatures = new Set<string>();
   const indirectMayExit = (t: number) => tablesVisible || exitingSignatures.has(sigOfType[t]!);
   const takenList = [...taken].filter((f) => f < total);
