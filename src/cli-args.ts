@@ -228,6 +228,7 @@ export function helpText(bold: (s: string) => string = (s) => s): string {
     ["    --max-bytes BYTES", `irc format: longest message in UTF-8 bytes (default ${IRC_DEFAULTS.maxBytes})`],
     ["-V, --verbose", "also report fuel used and time"],
     ["    --no-stdin", "do not read stdin; the program's input is empty"],
+    ["    --irc ...", "run as an IRC bot answering !py <code> (see wasi-py --irc --help)"],
     ["    --version", "print wasi-py's and CPython's versions"],
     ["-h, --help", "show this help"],
   ];
@@ -265,6 +266,7 @@ ${bold("Examples")}
   wasi-py --format json --fuel 1e8 'while True: pass'
   wasi-py --timeout 0.5 --verbose 'import time; time.sleep(2)'
   wasi-py -- '-1'                             code starting with "-"
+  wasi-py --irc --server irc.example.net:6697 --tls --nick pybot --channel '#python'
 `;
 }
 

@@ -133,9 +133,19 @@ async function runOnce(options: CliOptions, sandbox: Promise<Sandbox | Error>): 
 }
 
 /** Runs the CLI with `argv` (arguments after the script) and returns the exit status. */
+/** `--irc` anywhere before a `--` switches to the bot, which parses its own options. */
+function wantsIrc(argv: string[]): boolean {
+  const end = argv.indexOf("--");
+  return (end < 0 ? argv : argv.slice(0, end)).includes("--irc");
+}
+
 export async function main(argv: string[]): Promise<number> {
   try {
     ignoreBrokenPipes();
+    if (wantsIrc(argv)) {
+      const { runIrcBot } = await import("./irc-main.ts");
+      return await runIrcBot({ argv });
+    }
     const early = mayRun(argv) ? startSandbox() : undefined;
     const { helpText, parseCliArgs } = await import("./cli-args.ts");
     const parsed = await parseCliArgs(argv);
