@@ -10,6 +10,8 @@ import type { DirNode } from "./memfs.ts";
 import { readTar } from "./stdlib-image.ts";
 import { ExitSignal, WasiHost, WASI_MODULE } from "./wasi-host.ts";
 import type { Ending } from "./run-result.ts";
+import { DEFAULT_LIMITS } from "./limits.ts";
+import type { RunLimits } from "./limits.ts";
 import type { InitMessage, RunMessage, DoneMessage, OutputLayout } from "./sandbox.ts";
 
 const channel = parentChannel();
@@ -17,6 +19,13 @@ let module: WebAssembly.Module | undefined;
 let moduleImports: WebAssembly.ModuleImportDescriptor[] = [];
 let memoryInitialPages: number | undefined;
 let image: DirNode | undefined;
+/**
+ * The next evaluation's instance, made while the worker is idle (instantiating copies the
+ * interpreter's data into a fresh memory: most of a warm run's cost with the pre-initialised
+ * interpreter). Still fresh: nothing has run in it. Used only by a run with the same limits.
+ */
+interface Prepared { key: string; memory: WebAssembly.Memory | undefined; host: WasiHost; instance: WebAssembly.Instance }
+let prepared: Prepared | undefined;
 /** A private cell to block on for sleeps; nobody ever notifies it. */
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
@@ -27,6 +36,7 @@ channel.onMessage((raw) => {
     moduleImports = WebAssembly.Module.imports(msg.module);
     memoryInitialPages = msg.memoryInitialPages;
     image = buildImageTree(readTar(new Uint8Array(msg.image)));
+    prepareSoon(DEFAULT_LIMITS);
     return;
   }
   let done: DoneMessage;
@@ -37,7 +47,40 @@ channel.onMessage((raw) => {
     done = { type: "done", id: msg.id, ending: { kind: "trap", message: `host error: ${describe(e)}`, fuelSpent: false, memoryAtMax: false }, fuelUsed: 0 };
   }
   channel.post(done);
+  prepareSoon(msg.limits);
 });
+
+function limitsKey(limits: RunLimits): string {
+  return `${limits.memoryMiB}/${limits.tmpQuotaBytes}/${limits.tmpMaxFiles}`;
+}
+
+/** After the current message: a run that arrives meanwhile simply waits for it. */
+function prepareSoon(limits: RunLimits): void {
+  setTimeout(() => {
+    if (prepared === undefined && module !== undefined) prepared = prepare(limits);
+  }, 0);
+}
+
+function prepare(limits: RunLimits): Prepared {
+  if (module === undefined || image === undefined) throw new Error("worker not initialised");
+  const memory = memoryInitialPages === undefined ? undefined
+    : new WebAssembly.Memory({ initial: memoryInitialPages, maximum: limits.memoryMiB * 16 });
+  const fs = new MemFs(image, {
+    tmpQuotaBytes: limits.tmpQuotaBytes,
+    tmpMaxFiles: limits.tmpMaxFiles,
+    now: () => BigInt(Date.now()) * 1_000_000n,
+  });
+  const nothing = () => {};
+  const host = new WasiHost({ args: [], env: [], fs, stdin: new Uint8Array(0), stdout: nothing, stderr: nothing, sleep: nothing });
+  const imports: WebAssembly.Imports = { [WASI_MODULE]: host.imports(moduleImports) };
+  if (memory !== undefined) {
+    imports["env"] = { memory };
+    host.setMemory(memory);
+  }
+  const instance = new WebAssembly.Instance(module, imports);
+  if (memory === undefined) host.setMemory(instance.exports["memory"] as WebAssembly.Memory);
+  return { key: limitsKey(limits), memory, host, instance };
+}
 
 function describe(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
@@ -60,19 +103,14 @@ function runOnce(msg: RunMessage): DoneMessage {
   if (module === undefined || image === undefined) throw new Error("worker not initialised");
   const { limits } = msg;
   const maxPages = limits.memoryMiB * 16;
-  const memory = memoryInitialPages === undefined ? undefined
-    : new WebAssembly.Memory({ initial: memoryInitialPages, maximum: maxPages });
-  const fs = new MemFs(image, {
-    tmpQuotaBytes: limits.tmpQuotaBytes,
-    tmpMaxFiles: limits.tmpMaxFiles,
-    now: () => BigInt(Date.now()) * 1_000_000n,
-  });
+  const ready = prepared !== undefined && prepared.key === limitsKey(limits) ? prepared : prepare(limits);
+  prepared = undefined;
+  const { memory, host, instance } = ready;
   const fuelCell = new BigInt64Array(msg.output, msg.layout.fuelByte, 1);
   let fuel: WebAssembly.Global | undefined;
-  const host = new WasiHost({
+  host.bindRun({
     args: msg.args,
     env: msg.env,
-    fs,
     stdin: msg.stdin,
     stdout: sink(msg.output, msg.layout, 0, limits.maxOutputBytes),
     stderr: sink(msg.output, msg.layout, 1, limits.maxOutputBytes),
@@ -86,15 +124,8 @@ function runOnce(msg: RunMessage): DoneMessage {
       if (fuel !== undefined) fuelCell[0] = fuel.value as bigint;
     },
   });
-  const imports: WebAssembly.Imports = { [WASI_MODULE]: host.imports(moduleImports) };
-  if (memory !== undefined) {
-    imports["env"] = { memory };
-    host.setMemory(memory);
-  }
-  const instance = new WebAssembly.Instance(module, imports);
   const exported = instance.exports;
   const guestMemory = memory ?? (exported["memory"] as WebAssembly.Memory);
-  if (memory === undefined) host.setMemory(guestMemory);
   if (exported["wasi_py_fuel"] instanceof WebAssembly.Global) {
     fuel = exported["wasi_py_fuel"];
     fuel.value = msg.fuelStart;

@@ -95,10 +95,10 @@ export class WasiHost {
    * so the same program spends the same fuel. From then on the clock advances in real time.
    */
   private mainStartNs: bigint | undefined;
-  private readonly argBytes: Uint8Array[];
-  private readonly envBytes: Uint8Array[];
+  private argBytes: Uint8Array[];
+  private envBytes: Uint8Array[];
 
-  constructor(private readonly opts: WasiHostOptions) {
+  constructor(private opts: WasiHostOptions) {
     this.fs = opts.fs;
     this.monotonicNs = opts.monotonicNs ?? defaultMonotonicNs;
     this.realtimeNs = opts.realtimeNs ?? defaultRealtimeNs;
@@ -109,6 +109,16 @@ export class WasiHost {
     this.fds.set(1, { kind: "stdout" });
     this.fds.set(2, { kind: "stderr" });
     this.fds.set(3, { kind: "dir", chain: [this.fs.root], rights: ALL_RIGHTS, inheriting: ALL_RIGHTS, preopen: "/" });
+  }
+
+  /**
+   * Supplies the per-run parts to a host (and instance) made before the run was known, so that a
+   * worker can instantiate the next evaluation while idle. Call before the guest starts.
+   */
+  bindRun(run: Pick<WasiHostOptions, "args" | "env" | "stdin" | "stdout" | "stderr" | "sleep" | "onSyscall">): void {
+    this.opts = { ...this.opts, ...run };
+    this.argBytes = run.args.map((a) => encoder.encode(a + "\0"));
+    this.envBytes = run.env.map((e) => encoder.encode(e + "\0"));
   }
 
   /** Attaches the guest's memory (before instantiation for an imported memory, after for an exported one). */
