@@ -535,6 +535,30 @@ describe("whole modules", () => {
     assert.ok(text.includes("name"));
   });
 
+  it("with instrument: false, changes only the interface (memory import, fuel global)", async () => {
+    const input = await assemble(`(module (memory (export "memory") 2) (func (export "f") (result i32) (i32.const 7)))`);
+    const { bytes, stats } = meterModule(input, { instrument: false });
+    assert.equal(stats.outputCodeBytes, stats.inputCodeBytes);
+    const module = new wasm.Module(bytes);
+    assert.deepEqual(wasm.Module.imports(module), [{ module: "env", name: "memory", kind: "memory" }]);
+    const { exports } = new wasm.Instance(module, { env: { memory: new wasm.Memory({ initial: 2 }) } });
+    assert.equal((exports.f as () => number)(), 7);
+    assert.equal((exports.wasi_py_fuel as WasmGlobal).value, 0n);
+  });
+
+  const badOptions: [string, MeterOptions][] = [
+    ["bulkMemoryShift 40", { bulkMemoryShift: 40 }],
+    ["bulkMemoryShift 1.5", { bulkMemoryShift: 1.5 }],
+    ["fuelPerPage -1", { fuelPerPage: -1 }],
+    ["fuelIn elsewhere", { fuelIn: "elsewhere" as "local" }],
+  ];
+  for (const [what, options] of badOptions) {
+    it(`rejects the option ${what}`, async () => {
+      const input = await assemble(`(module (func))`);
+      assert.throws(() => meterModule(input, options), RangeError);
+    });
+  }
+
   it("refuses SIMD rather than guessing", async () => {
     const simd = await assemble(`(module (func (drop (v128.const i32x4 0 0 0 0))))`, { simd: true });
     assert.throws(() => meterModule(simd), (e: unknown) => e instanceof WasmFormatError && /SIMD/.test(e.message));
