@@ -1,16 +1,23 @@
 /**
  * Build-time rewrite that adds deterministic fuel metering to a wasm module, since V8
  * has no fuel of its own. Counting follows wasmtime: every operator costs 1 except nop,
- * drop, block, loop, unreachable, return, else and end (0). Each basic block's cost is
- * subtracted from an exported mutable i64 global (`wasi_py_fuel`, the REMAINING fuel) at
- * the block's start; exhaustion (fuel < 0) traps with `unreachable` at function entry and
- * at loop headers only. Blocks are split wherever control can enter or leave, and after
- * every call, so a program that finishes (even through a call that never returns, like
- * proc_exit) is charged exactly what wasmtime would count, plus the documented extras
- * for bulk memory and memory.grow.
+ * drop, block, loop, unreachable, return, else and end (0). The REMAINING fuel lives in an
+ * exported mutable i64 global (`wasi_py_fuel`); exhaustion (fuel < 0) traps with
+ * `unreachable` at function entry and at loop headers only.
+ *
+ * Each basic block's cost is charged once, at the block's start. Blocks are split wherever
+ * control can enter or leave, and after every call that may end the program (proc_exit,
+ * see wasm-call-graph.ts), so the code after such a call is charged only if it runs: a
+ * program that finishes is charged exactly what wasmtime would count, plus the documented
+ * extras for bulk memory and memory.grow. Two refinements keep the count exact while
+ * charging less often: the code after a block, if or loop with no such call, return or
+ * branch out of it is charged together with the code before it (it runs exactly once per
+ * run of that code), and by default each function keeps the fuel in a local, stored to
+ * the global before calls, returns and traps and reloaded after calls.
  *
  * The module's defined memory also becomes an import `env.memory` without a maximum, so
- * the host creates it and decides how far it may grow.
+ * the host creates it and decides how far it may grow. `.debug_*` and other custom
+ * sections except `name` and `target_features` are dropped.
  */
 import {
   ByteReader,
@@ -80,8 +87,8 @@ export interface MeterOptions {
   perOperator?: boolean;
   /**
    * End a basic block after every call. By default only calls that may end the program
-   * (that can reach an import, see wasm-call-graph.ts) do; the others are known to return
-   * or trap, so the code after them is charged with the code before. Default false.
+   * (that can reach proc_exit, see wasm-call-graph.ts) do; the others return or trap, so
+   * the code after them is charged with the code before. Default false.
    */
   splitAllCalls?: boolean;
   /**
@@ -133,7 +140,7 @@ const Ins = {
   Entry: 2,
   /** Loop header: charge, trap if negative. */
   LoopCheck: 3,
-  /** After a call: (reload fuel), charge. */
+  /** After a call that may end the program: (reload fuel), charge the new block. */
   ReloadCharge: 4,
   /** Before leaving the function or calling: store the fuel local into the global. */
   Flush: 5,
@@ -216,10 +223,10 @@ interface PlanConfig {
  * offsets; a block's charge slot is reserved when the block opens and its cost filled in
  * when it closes, so insertions come out sorted by position.
  *
- * Besides splitting basic blocks, it hoists: the code right after the `end` of a block or
- * if whose inside has no call, return, unreachable or branch out of it runs exactly once
- * each time the code before the block/if runs (for a program that finishes), so its cost
- * is added to that earlier charge instead of getting a charge of its own.
+ * Besides splitting basic blocks, it hoists: the code right after the `end` of a block, if
+ * or loop whose inside has no call that may end the program, return, unreachable or branch
+ * out of it runs exactly once each time the code before it runs (for a program that
+ * finishes), so its cost is added to that earlier charge instead of getting its own.
  */
 function planBody(r: InstrReader, s: Scratch, cfg: PlanConfig): BodyPlan {
   let n = 0;
