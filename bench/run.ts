@@ -22,7 +22,7 @@ import { runCold } from "./cold-cli.ts";
 import { runBreakdown } from "./cold-breakdown.ts";
 import type { BreakdownSummary } from "./cold-breakdown.ts";
 import type { ColdRow } from "./cold-cli.ts";
-import { runThroughput, runWarm } from "./warm.ts";
+import { runThroughput, runWarm, WARM_GAP_MS } from "./warm.ts";
 import type { ThroughputRow, WarmRow } from "./warm.ts";
 import { runFuelOverhead } from "./fuel-overhead.ts";
 import type { FuelOverhead } from "./fuel-overhead.ts";
@@ -117,7 +117,7 @@ interface Results {
   schema: 1;
   date: string;
   mode: "full" | "quick";
-  config: { reps: number; repsHeavy: number; throughputSeconds: number; pyodideFreshReps: number; memoryConcurrency: number[] };
+  config: { warmGapMs: number; reps: number; repsHeavy: number; throughputSeconds: number; pyodideFreshReps: number; memoryConcurrency: number[] };
   machine: Machine;
   programs: { name: string; code: string }[];
   cold?: ColdRow[];
@@ -220,7 +220,7 @@ function print(r: Results): void {
     ]));
   }
   if (r.warm) {
-    out.push("", "Warm (module loaded, 1 worker, Sandbox.run), ms");
+    out.push("", `Warm (module loaded, 1 worker, Sandbox.run, runs ${WARM_GAP_MS} ms apart), ms`);
     const rows = [["program", "node median", "p90", "n", "deno median", "p90", "fuelUsed", "same on deno", "guest mem", "pyodide warm", "ours/pyodide"]];
     const py = r.pyodide && !isError(r.pyodide) ? r.pyodide : undefined;
     const dn = r.warmDeno && !isError(r.warmDeno) ? r.warmDeno : undefined;
@@ -296,7 +296,7 @@ async function main(): Promise<void> {
     schema: 1,
     date: new Date().toISOString(),
     mode: cfg.quick ? "quick" : "full",
-    config: { reps: cfg.reps, repsHeavy: cfg.repsHeavy, throughputSeconds: cfg.throughputSeconds, pyodideFreshReps: cfg.pyodideFreshReps, memoryConcurrency: cfg.memoryConcurrency },
+    config: { warmGapMs: WARM_GAP_MS, reps: cfg.reps, repsHeavy: cfg.repsHeavy, throughputSeconds: cfg.throughputSeconds, pyodideFreshReps: cfg.pyodideFreshReps, memoryConcurrency: cfg.memoryConcurrency },
     machine,
     programs: PROGRAMS.map((p) => ({ name: p.name, code: p.code })),
     summary: [],
