@@ -75,7 +75,8 @@ export function endsWithMemoryError(stderr: string): boolean {
 /**
  * Names the outcome. Order matters: a limit that stopped the program wins over what it printed.
  * - timeout: the wall-clock deadline passed.
- * - fuel_exhausted: a trap with the fuel counter below zero.
+ * - fuel_exhausted: a trap with the fuel counter below zero (unless stderr already ends with a
+ *   bare MemoryError: then the fuel ran out in the teardown after it, and memory is the cause).
  * - memory_exhausted: an uncaught bare MemoryError (non-zero exit, stderr's last line); a non-zero exit
  *   with memory at its maximum and "MemoryError" somewhere in stderr (the traceback itself could
  *   not be printed for lack of memory); or a trap (e.g. abort() after a failed allocation inside
@@ -89,7 +90,10 @@ export function classify(ending: Ending, stderr: string, truncated: { stdout: bo
     case "timeout":
       return "timeout";
     case "trap":
-      if (ending.fuelSpent) return "fuel_exhausted";
+      // An uncaught MemoryError already printed, then the fuel ran out while CPython freed the
+      // heap at exit (millions of objects cost fuel to free): the program died of memory, not fuel.
+      // (Memory need not be "at max": a failed table doubling leaves a large gap.)
+      if (ending.fuelSpent) return endsWithMemoryError(stderr) ? "memory_exhausted" : "fuel_exhausted";
       if (ending.memoryAtMax || endsWithMemoryError(stderr)) return "memory_exhausted";
       return "crashed";
     case "exit":

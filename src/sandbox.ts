@@ -394,7 +394,8 @@ function buildResult(output: SharedArrayBuffer, limits: RunLimits, ending: Endin
     stderr,
     exitCode: ending.kind === "exit" ? ending.code : -1,
     outcome,
-    fuelUsed: outcome === "fuel_exhausted" && limits.fuel !== Infinity ? limits.fuel : fuelUsed,
+    // The whole budget when the counter went below zero (the trap overshoots by a block's cost).
+    fuelUsed: ending.kind === "trap" && ending.fuelSpent && limits.fuel !== Infinity ? limits.fuel : fuelUsed,
     wallMs: Math.round(wallMs * 10) / 10,
     truncated,
   };
