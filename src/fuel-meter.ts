@@ -12,8 +12,8 @@
  * extras for bulk memory and memory.grow. Two refinements keep the count exact while
  * charging less often: the code after a block, if or loop with no such call, return or
  * branch out of it is charged together with the code before it (it runs exactly once per
- * run of that code), and by default each function keeps the fuel in a local, stored to
- * the global before calls, returns and traps and reloaded after calls.
+ * run of that code), and by default each function adds its charges up in a local and
+ * subtracts them from the global only before calls, returns and traps.
  *
  * The module's defined memory also becomes an import `env.memory` without a maximum, so
  * the host creates it and decides how far it may grow. `.debug_*` and other custom
@@ -68,10 +68,10 @@ export interface MeterOptions {
    */
   instrument?: boolean;
   /**
-   * Where a function keeps the fuel between charges: "global" updates the global at every
-   * block; "local" keeps it in a local, stored to the global before calls, returns and
-   * traps and reloaded after calls; "loops" does that only in functions with a loop (where
-   * many blocks run per call) and uses the global elsewhere. Same counts every way.
+   * Where a function keeps its charges: "global" updates the global at every block;
+   * "local" adds them up in a local and subtracts that from the global before calls,
+   * returns and traps; "loops" does that only in functions with a loop (where many blocks
+   * run per call) and uses the global elsewhere. Same counts every way.
    * Default "local", which measured fastest on CPython under V8.
    */
   fuelIn?: FuelIn;
@@ -140,12 +140,12 @@ const Ins = {
   Entry: 2,
   /** Loop header: charge, trap if negative. */
   LoopCheck: 3,
-  /** After a call that may end the program: (reload fuel), charge the new block. */
-  ReloadCharge: 4,
-  /** Before leaving the function or calling: store the fuel local into the global. */
+  /** After a call that may end the program: charge the new block (after a sync). */
+  ChargeAfterCall: 4,
+  /** Before leaving the function (local mode): bring the global up to date. */
   Flush: 5,
-  /** After a call that surely returns (local mode): reload the fuel, no new block. */
-  Reload: 8,
+  /** Before a call (local mode): bring the global up to date, restart the local at 0. */
+  Sync: 9,
   /** Before memory.copy/fill/init: charge by the byte count on the stack. */
   BulkBytes: 6,
   /** Before memory.grow: charge by the page count on the stack. */
@@ -415,12 +415,11 @@ function planBody(r: InstrReader, s: Scratch, cfg: PlanConfig): BodyPlan {
           // charged only once it runs.
           escape(-1);
           close();
-          if (local) add(r.start, Ins.Flush);
-          open(r.pos, local ? Ins.ReloadCharge : Ins.Charge);
+          if (local) add(r.start, Ins.Sync);
+          open(r.pos, local ? Ins.ChargeAfterCall : Ins.Charge);
         } else if (local) {
           // Returns (or traps): the block goes on; the callee charges the global itself.
-          add(r.start, Ins.Flush);
-          add(r.pos, Ins.Reload);
+          add(r.start, Ins.Sync);
         }
         break;
       }
@@ -445,19 +444,20 @@ function planBody(r: InstrReader, s: Scratch, cfg: PlanConfig): BodyPlan {
 }
 
 /**
- * Writes the inserted code. The fuel is either read and written in the global at every
- * charge, or (`local` mode) kept in a local of each function: loaded at entry and after
- * calls, stored before calls, before leaving the function and before trapping.
+ * Writes the inserted code. In "global" mode every charge updates the global. In "local"
+ * mode a function keeps the fuel it has spent since it last synced in a local (zero at
+ * entry, as wasm locals are): a charge only adds to that local, and the global is brought
+ * up to date (global -= spent) before calls, returns and traps.
  */
 class Emitter {
   private readonly getGlobal: Uint8Array;
   private readonly setGlobal: Uint8Array;
-  /** Set per function in local mode. */
+  /** Set per function. */
   fuelLocal = 0;
   scratchLocal = 0;
   constructor(
     fuelGlobal: number,
-    /** Set per function: whether this function keeps the fuel in a local. */
+    /** Set per function: whether this function keeps its spent fuel in a local. */
     public local: boolean,
     private readonly bulkShift: number,
     private readonly fuelPerPage: number,
@@ -472,43 +472,44 @@ class Emitter {
     this.setGlobal = sw.toBytes();
   }
 
-  private get(w: ByteWriter): void {
-    if (this.local) {
-      w.u8(Op.LocalGet);
-      w.u32(this.fuelLocal);
-    } else {
-      w.bytes(this.getGlobal);
-    }
+  private getLocal(w: ByteWriter): void {
+    w.u8(Op.LocalGet);
+    w.u32(this.fuelLocal);
   }
 
-  private set(w: ByteWriter): void {
+  private setLocal(w: ByteWriter): void {
+    w.u8(Op.LocalSet);
+    w.u32(this.fuelLocal);
+  }
+
+  /** Charges a constant. */
+  charge(w: ByteWriter, cost: number): void {
+    if (cost === 0) return;
     if (this.local) {
-      w.u8(Op.LocalSet);
-      w.u32(this.fuelLocal);
+      // spent = spent + cost (constant last: baseline compilers fold it into the add)
+      this.getLocal(w);
+      w.u8(Op.I64Const);
+      w.sLeb(cost);
+      w.u8(Op.I64Add);
+      this.setLocal(w);
     } else {
+      w.bytes(this.getGlobal);
+      w.u8(Op.I64Const);
+      w.sLeb(cost);
+      w.u8(Op.I64Sub);
       w.bytes(this.setGlobal);
     }
   }
 
-  private subtract(w: ByteWriter, cost: number): void {
-    w.u8(Op.I64Const);
-    w.sLeb(cost);
-    w.u8(Op.I64Sub);
-  }
-
-  /** fuel -= cost */
-  charge(w: ByteWriter, cost: number): void {
-    if (cost === 0) return;
-    this.get(w);
-    this.subtract(w, cost);
-    this.set(w);
-  }
-
-  /** if (fuel < 0) { flush; unreachable } */
-  check(w: ByteWriter): void {
-    this.get(w);
-    w.u8(Op.I64Const);
-    w.u8(0);
+  /** if (fuel - spent < 0) { sync; unreachable }. `spent`: its value when known here. */
+  check(w: ByteWriter, spent?: number): void {
+    w.bytes(this.getGlobal);
+    if (this.local && spent === undefined) {
+      this.getLocal(w);
+    } else {
+      w.u8(Op.I64Const);
+      w.sLeb(this.local ? spent! : 0);
+    }
     w.u8(Op.I64LtS);
     w.u8(Op.If);
     w.u8(0x40);
@@ -517,32 +518,44 @@ class Emitter {
     w.u8(Op.End);
   }
 
-  /** Local mode: global = fuel local. */
+  /** Local mode, before leaving the function: global -= spent. */
   flush(w: ByteWriter): void {
     if (!this.local) return;
-    w.u8(Op.LocalGet);
-    w.u32(this.fuelLocal);
+    w.bytes(this.getGlobal);
+    this.getLocal(w);
+    w.u8(Op.I64Sub);
     w.bytes(this.setGlobal);
   }
 
-  /** Local mode: fuel local = global - cost; global mode: a plain charge. */
-  reloadCharge(w: ByteWriter, cost: number): void {
+  /** Local mode, before a call: global -= spent; spent = 0. */
+  sync(w: ByteWriter): void {
+    if (!this.local) return;
+    this.flush(w);
+    w.u8(Op.I64Const);
+    w.u8(0);
+    this.setLocal(w);
+  }
+
+  /** Charges the block that starts after a sync (spent is 0 there, so it is set). */
+  chargeAfterSync(w: ByteWriter, cost: number): void {
     if (!this.local) return this.charge(w, cost);
-    w.bytes(this.getGlobal);
-    if (cost > 0) this.subtract(w, cost);
-    this.set(w);
+    if (cost === 0) return;
+    w.u8(Op.I64Const);
+    w.sLeb(cost);
+    this.setLocal(w);
   }
 
   entry(w: ByteWriter, cost: number): void {
-    this.reloadCharge(w, cost);
-    this.check(w);
+    this.chargeAfterSync(w, cost); // a fresh local is 0, as after a sync
+    this.check(w, cost);
   }
 
-  /** With an i32 byte count or page count on top of the stack: fuel -= f(count), count kept. */
+  /** With an i32 byte count or page count on top of the stack: charge f(count), count kept. */
   lengthCharge(w: ByteWriter, pages: boolean): void {
     w.u8(Op.LocalTee);
     w.u32(this.scratchLocal);
-    this.get(w);
+    if (this.local) this.getLocal(w);
+    else w.bytes(this.getGlobal);
     w.u8(Op.LocalGet);
     w.u32(this.scratchLocal);
     w.u8(Op.I64ExtendI32U);
@@ -557,8 +570,13 @@ class Emitter {
       w.sLeb(this.bulkShift);
       w.u8(Op.I64ShrU);
     }
-    w.u8(Op.I64Sub);
-    this.set(w);
+    if (this.local) {
+      w.u8(Op.I64Add);
+      this.setLocal(w);
+    } else {
+      w.u8(Op.I64Sub);
+      w.bytes(this.setGlobal);
+    }
   }
 }
 
@@ -647,14 +665,14 @@ function meterCode(
           emitter.charge(body, insCost[i]!);
           emitter.check(body);
           break;
-        case Ins.ReloadCharge:
-          emitter.reloadCharge(body, insCost[i]!);
-          break;
-        case Ins.Reload:
-          emitter.reloadCharge(body, 0);
+        case Ins.ChargeAfterCall:
+          emitter.chargeAfterSync(body, insCost[i]!);
           break;
         case Ins.Flush:
           emitter.flush(body);
+          break;
+        case Ins.Sync:
+          emitter.sync(body);
           break;
         case Ins.BulkBytes:
           emitter.lengthCharge(body, false);

@@ -34,6 +34,7 @@ export const Op = {
   I32Const: 0x41,
   I64Const: 0x42,
   I64LtS: 0x53,
+  I64Add: 0x7c,
   I64Sub: 0x7d,
   I64Mul: 0x7e,
   I64ShrU: 0x88,
