@@ -1,10 +1,14 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { brotliDecompressSync } from "node:zlib";
+import process from "node:process";
 import wabtInit from "wabt";
 import { meterModule, type MeterOptions } from "../src/fuel-meter.ts";
-import { WasmFormatError } from "../src/wasm-binary.ts";
+import { ByteReader, WasmFormatError, readSections } from "../src/wasm-binary.ts";
+import { InstrReader, readLocals } from "../src/wasm-instr.ts";
+import { reencodeModule } from "../src/wasm-reencode.ts";
 
 // Expected costs below are counted by hand from the wat, with wasmtime's model: every
 // operator costs 1 except nop, drop, block, loop, unreachable, return, else, end (0).
@@ -574,5 +578,70 @@ describe("whole modules", () => {
       (memory.fill (i32.const 0) (i32.const 0) (i32.const 0))))`;
     const input = await assemble(wat);
     assert.throws(() => meterModule(input), /50000/);
+  });
+});
+
+/** The interpreter the build ships, unmetered, if the assets are there ($WASI_PY_TEST_WASM: another, uncompressed). */
+function shippedInterpreter(): Uint8Array | undefined {
+  const override = process.env["WASI_PY_TEST_WASM"];
+  if (override) return new Uint8Array(readFileSync(override));
+  const base = (import.meta as unknown as { url: string }).url;
+  for (const rel of ["../assets/python-unmetered.wasm.br", "../../assets/python-unmetered.wasm.br"]) {
+    const url = new URL(rel, base);
+    if (existsSync(url)) return new Uint8Array(brotliDecompressSync(readFileSync(url)));
+  }
+  return undefined;
+}
+
+/** Every operator of every body as a string of its opcode and immediates. */
+function* operators(bytes: Uint8Array): Generator<string> {
+  const code = readSections(bytes).find((x) => x.id === 10)!;
+  const r = new ByteReader(bytes, code.start, code.end);
+  const n = r.u32();
+  for (let f = 0; f < n; f++) {
+    const size = r.u32();
+    const ir = new InstrReader(bytes, r.pos, r.pos + size);
+    readLocals(ir);
+    while (!ir.atEnd) {
+      const op = ir.next();
+      const imm = bytes.subarray(ir.immStart, ir.pos);
+      // Immediates compared by value (LEB128 padding may differ), floats by their bytes.
+      const value = op === 0x42 ? String(ir.i64Value()) : op === 0x43 || op === 0x44 ? imm.join(",") : `${ir.a},${ir.b}`;
+      const list = op === 0x0e || op === 0x1c ? ir.list.slice(0, ir.listLength).join(",") : "";
+      yield imm.length === 0 ? `${op}` : `${op}:${value}:${list}`;
+    }
+    r.pos += size;
+  }
+}
+
+describe("the shipped CPython interpreter", () => {
+  const wasmBytes = shippedInterpreter();
+  const skip = wasmBytes ? false : "assets/python-unmetered.wasm.br not found (build it with scripts/build-cpython.sh)";
+
+  it("meters into a module that validates and compiles", { skip }, () => {
+    const { bytes, stats } = meterModule(wasmBytes!);
+    assert.ok(stats.functions > 5000);
+    assert.ok(wasm.validate(bytes));
+    const module = new wasm.Module(bytes);
+    assert.deepEqual(
+      wasm.Module.imports(module).filter((i) => i.kind === "memory"),
+      [{ module: "env", name: "memory", kind: "memory" }],
+    );
+  });
+
+  it("has every operator decoded and re-encoded to the same operator and immediates", { skip }, () => {
+    const again = reencodeModule(wasmBytes!);
+    const a = operators(wasmBytes!);
+    const b = operators(again);
+    let count = 0;
+    for (;;) {
+      const x = a.next();
+      const y = b.next();
+      assert.equal(x.done, y.done);
+      if (x.done) break;
+      if (x.value !== y.value) assert.fail(`operator ${count} differs: ${x.value} vs ${y.value}`);
+      count++;
+    }
+    assert.ok(count > 1_000_000);
   });
 });
