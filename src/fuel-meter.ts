@@ -204,9 +204,9 @@ interface BodyPlan {
 interface PlanConfig {
   bulkShift: number;
   fuelPerPage: number;
-  /** Whether the fuel lives in a local between calls (then flushes are needed). */
+  /** Whether this function adds its charges up in a local (then syncs are needed). */
   local: boolean;
-  /** Whether to charge the code after a clean block/if with the code before it. */
+  /** Whether to charge the code after a clean block/if/loop with the code before it. */
   hoist: boolean;
   /** Reference mode: every operator charged on its own, right before it. */
   perOperator: boolean;
@@ -750,6 +750,9 @@ export function meterModule(input: Uint8Array, options: MeterOptions = {}): Mete
   if (!["global", "local", "loops"].includes(fuelIn)) throw new RangeError(`fuelIn must be global, local or loops, got ${fuelIn}`);
   if (!Number.isInteger(bulkShift) || bulkShift < -1 || bulkShift > 32) {
     throw new RangeError(`bulkMemoryShift must be an integer from -1 to 32, got ${bulkShift}`);
+  }
+  if (initialFuel !== BigInt.asIntN(64, initialFuel)) {
+    throw new RangeError(`initialFuel must fit in an i64, got ${initialFuel}`);
   }
   if (!Number.isSafeInteger(fuelPerPage) || fuelPerPage < 0) {
     throw new RangeError(`fuelPerPage must be a non-negative integer, got ${fuelPerPage}`);

@@ -555,6 +555,7 @@ describe("whole modules", () => {
     ["bulkMemoryShift 1.5", { bulkMemoryShift: 1.5 }],
     ["fuelPerPage -1", { fuelPerPage: -1 }],
     ["fuelIn elsewhere", { fuelIn: "elsewhere" as "local" }],
+    ["initialFuel 2^63", { initialFuel: 2n ** 63n }],
   ];
   for (const [what, options] of badOptions) {
     it(`rejects the option ${what}`, async () => {
