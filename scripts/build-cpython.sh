@@ -5,18 +5,21 @@
 #   plain  toolchain + native build-Python + plain python.wasm, published at $WORK/plain
 #   full   (after plain) C libraries, linked interpreter, stdlib image, metering, assets/
 #   all    both
-#   meter  (after full) re-run the fuel metering on $WORK/out and rewrite assets/ (use this when
-#          the rewriter changed: the metered asset depends on scripts/meter-wasm.ts and its sources)
+#   meter  (after full) redo strip, snapshot (if WASI_PY_SNAPSHOT=1), metering and assets/ with the
+#          rewriter and driver as committed (git HEAD); use it when those changed, since the
+#          metered asset depends on them
 #   assets (after full) only rewrite assets/ from $WORK/out
 # Environment: WASI_PY_WORK (default /work/build) holds every build product outside the
 # repository; DEBIAN_MIRROR overrides the mirror (e.g. a snapshot.debian.org URL when the
-# pinned versions below have left deb.debian.org); JOBS (default 2) make jobs.
+# pinned versions below have left deb.debian.org); JOBS (default 2) make jobs; WASI_PY_SNAPSHOT=1
+# ships the pre-initialised snapshot (scripts/build-snapshot.sh) instead of the plain interpreter.
 # Needs: Debian 12 (bookworm), root, apt reachable, Node >= 20 with the repo's npm deps installed.
 #
 # What it makes (see also the team brief's asset contract):
 #   $WORK/plain/{python.wasm,lib/python3.13/,NATIVE_PYTHON,READY}  quick unmetered build, source Lib/
 #   $WORK/wasi-full/                 CPython tree linked with zlib, libbz2, liblzma, sqlite3
-#   $WORK/out/python-unmetered.wasm  that interpreter without DWARF (name section kept)
+#   $WORK/out/python-unmetered.wasm  that interpreter without DWARF (name section kept), or with
+#                                    WASI_PY_SNAPSHOT=1 the Wizer snapshot of it (build-snapshot.sh)
 #   $WORK/out/python.wasm            the same after scripts/meter-wasm.ts (fuel metering)
 #   $WORK/out/stdlib.tar             usr/local/lib/python3.13 (+ .pyc) and usr/share/zoneinfo;
 #                                    dropped parts of Lib/ are listed in build-stdlib-image.py
@@ -369,17 +372,56 @@ collect_licenses() {
   cp "$WORK/tzdata/usr/share/doc/tzdata/copyright" "$L/tzdata-debian-copyright.txt"
 }
 
+# The repository's committed tree (git HEAD), compiled with tsc, in $WORK/repo-head: metering and
+# the snapshot use the committed rewriter/driver, not whatever is being edited in the checkout.
+# Outside a git checkout, the checkout itself.
+TS_TREE=""
+committed_tree() {
+  [ -z "$TS_TREE" ] || return 0
+  if git -C "$REPO" rev-parse --verify -q HEAD >/dev/null 2>&1; then
+    TS_TREE="$WORK/repo-head"
+    rm -rf "$TS_TREE" && mkdir -p "$TS_TREE"
+    git -C "$REPO" archive HEAD | tar -x -C "$TS_TREE"
+    ln -s "$REPO/node_modules" "$TS_TREE/node_modules"
+    echo "    using the committed tree $(git -C "$REPO" rev-parse --short HEAD)"
+  else
+    TS_TREE="$REPO"
+  fi
+  (cd "$TS_TREE" && npx tsc -p tsconfig.json > "$WORK/tsc.log" 2>&1) \
+    || echo "    warning: tsc reported errors (see $WORK/tsc.log); using the emitted JavaScript"
+}
+
+# Opt-in (WASI_PY_SNAPSHOT=1): the shipped interpreter becomes the Wizer-pre-initialised snapshot
+# made by scripts/build-snapshot.sh (snapshot engineer's script) from the same CPython tree and
+# stdlib image; it bakes in DRIVER_PY of src/driver.ts, so rebuild when the driver changes.
+snapshot_wasm() {
+  rm -f "$OUT/snapshot-driver.py"
+  [ "${WASI_PY_SNAPSHOT:-}" = 1 ] || return 0
+  step "pre-initialised snapshot (scripts/build-snapshot.sh)"
+  committed_tree
+  [ -f "$TS_TREE/scripts/build-snapshot.sh" ] || die "scripts/build-snapshot.sh is missing"
+  [ -f "$TS_TREE/build/src/driver.js" ] || die "tsc did not emit build/src/driver.js"
+  node --input-type=module -e '
+    const { pathToFileURL } = await import("node:url");
+    const m = await import(pathToFileURL(process.argv[1]).href);
+    if (typeof m.DRIVER_PY !== "string") throw new Error("driver.js exports no DRIVER_PY");
+    process.stdout.write(m.DRIVER_PY);' "$TS_TREE/build/src/driver.js" > "$OUT/snapshot-driver.py"
+  bash "$TS_TREE/scripts/build-snapshot.sh" --pybuild "$WORK/wasi-full" --stdlib "$OUT/stdlib.tar" \
+    --driver "$OUT/snapshot-driver.py" -o "$OUT/python-snapshot.wasm"
+  cp "$OUT/python-snapshot.wasm" "$OUT/python-unmetered.wasm"
+}
+
 meter_wasm() {
   step "fuel metering: node build/scripts/meter-wasm.js"
-  if [ ! -f "$REPO/scripts/meter-wasm.ts" ]; then
+  committed_tree
+  if [ ! -f "$TS_TREE/scripts/meter-wasm.ts" ]; then
     if [ "${WASI_PY_SKIP_METER:-}" = 1 ]; then
       echo "    WASI_PY_SKIP_METER=1: no metered python.wasm this time"; rm -f "$OUT/python.wasm"; return
     fi
     die "scripts/meter-wasm.ts is missing (set WASI_PY_SKIP_METER=1 to write the other assets only)"
   fi
-  (cd "$REPO" && npx tsc -p tsconfig.json) || echo "    warning: tsc reported errors; using the emitted JavaScript"
-  [ -f "$REPO/build/scripts/meter-wasm.js" ] || die "tsc did not emit build/scripts/meter-wasm.js"
-  node "$REPO/build/scripts/meter-wasm.js" "$OUT/python-unmetered.wasm" "$OUT/python.wasm"
+  [ -f "$TS_TREE/build/scripts/meter-wasm.js" ] || die "tsc did not emit build/scripts/meter-wasm.js"
+  node "$TS_TREE/build/scripts/meter-wasm.js" "$OUT/python-unmetered.wasm" "$OUT/python.wasm"
   [ -s "$OUT/python.wasm" ] || die "meter-wasm.js wrote no output"
 }
 
@@ -411,6 +453,9 @@ write_assets() {
   "python": "$PY_UPSTREAM",
   "hostTriple": "$HOST_TRIPLE",
   "sourceDateEpoch": $SOURCE_DATE_EPOCH,
+  "interpreter": $(if [ -f "$OUT/snapshot-driver.py" ]; then
+      printf '{ "snapshot": true, "driverSha256": "%s" }' "$(sha256sum < "$OUT/snapshot-driver.py" | cut -d' ' -f1)"
+    else printf '{ "snapshot": false }'; fi),
   "sources": {
     "$PY_SRC_PKG": "$PY_SRC_VERSION",
     "wasi-libc": "$WASI_LIBC_VERSION",
@@ -436,7 +481,7 @@ EOF
 main() {
   case "$STAGE" in
     plain|full|all) ;;
-    meter) meter_wasm; write_assets; step "done in $(( $(date +%s) - BUILD_START ))s"; return;;
+    meter) strip_wasm; snapshot_wasm; meter_wasm; write_assets; step "done in $(( $(date +%s) - BUILD_START ))s"; return;;
     assets) write_assets; step "done in $(( $(date +%s) - BUILD_START ))s"; return;;
     *) die "unknown stage '$STAGE' (expected plain, full, all, meter or assets)";;
   esac
@@ -458,6 +503,7 @@ main() {
     strip_wasm
     build_stdlib_image
     collect_licenses
+    snapshot_wasm
     meter_wasm
     write_assets
   fi

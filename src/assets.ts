@@ -35,6 +35,8 @@ export interface Manifest {
   hostTriple: string;
   sourceDateEpoch: number;
   buildDate: string;
+  /** snapshot: the interpreter is pre-initialised (Wizer) with the driver whose sha256 is given. */
+  interpreter?: { snapshot: boolean; driverSha256?: string };
   sources: Record<string, string>;
   toolchain: Record<string, string>;
   /** Paths relative to assets/ ("/"-separated) → size and sha256. */
