@@ -234,7 +234,7 @@ function print(r: Results): void {
   }
   if (r.throughput) {
     out.push("", "Throughput of print(1) (closed loop)");
-    out.push(table([["workers", "in flight", "runs", "seconds", "runs/s"], ...r.throughput.map((t) => [String(t.workers), String(t.concurrency), String(t.runs), String(t.seconds), String(t.runsPerSecond)])]));
+    out.push(table([["workers", "in flight", "runs", "seconds", "runs/s", "cores busy"], ...r.throughput.map((t) => [String(t.workers), String(t.concurrency), String(t.runs), String(t.seconds), String(t.runsPerSecond), String(t.coresBusy)])]));
   }
   if (r.fuelOverhead) {
     out.push("", "Fuel metering overhead (metered / unmetered, interleaved runs)");

@@ -4,6 +4,7 @@
  * to a bot arrive apart, so the warm loop leaves an untimed idle gap between runs (the worker may
  * use it to prepare the next instance); back-to-back load is what the throughput figure measures.
  */
+import process from "node:process";
 import { Sandbox } from "../src/sandbox.ts";
 import type { RunResult } from "../src/sandbox.ts";
 import { round, roundSummary, summarize } from "./stats.ts";
@@ -33,6 +34,8 @@ export interface ThroughputRow {
   runs: number;
   seconds: number;
   runsPerSecond: number;
+  /** CPU time of this process (all threads) over wall time: how many cores the pool kept busy. */
+  coresBusy: number;
 }
 
 export async function checkedRun(sb: Sandbox, p: Program): Promise<RunResult> {
@@ -88,6 +91,7 @@ export async function runThroughput(workers: number, concurrency: number, second
   try {
     await Promise.all(Array.from({ length: workers * 2 }, () => checkedRun(sb, p))); // start every worker
     let runs = 0;
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const end = t0 + seconds * 1000;
     const lane = async () => {
@@ -98,7 +102,9 @@ export async function runThroughput(workers: number, concurrency: number, second
     };
     await Promise.all(Array.from({ length: concurrency }, lane));
     const elapsed = (performance.now() - t0) / 1000;
-    return { workers, concurrency, runs, seconds: round(elapsed, 2), runsPerSecond: round(runs / elapsed, 2) };
+    const cpu = process.cpuUsage(cpu0);
+    const coresBusy = (cpu.user + cpu.system) / 1e6 / elapsed;
+    return { workers, concurrency, runs, seconds: round(elapsed, 2), runsPerSecond: round(runs / elapsed, 2), coresBusy: round(coresBusy, 2) };
   } finally {
     await sb.close();
   }
