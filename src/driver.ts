@@ -22,6 +22,12 @@
  *   prints it (as CPython's PyErr_Print does) and the exit status is 1 (130 for an uncaught
  *   KeyboardInterrupt, as CPython without kill() returns). SystemExit is re-raised so
  *   CPython itself applies its exit-code and message rules.
+ * - CPython 3.13's StackSummary.format() formats every frame, even the ones it then folds into
+ *   "[Previous line repeated N more times]": a RecursionError traceback (1000 frames, each with
+ *   its caret markers found by compiling the line) cost ~0.9e9 fuel, nearly the whole default
+ *   budget, so a runaway recursion often ended "Out of fuel" instead of RecursionError. The
+ *   driver memoises format_frame_summary per (file, position, name, code) for the one traceback
+ *   it prints: the same text, a fraction of the fuel.
  * - The recursion limit is raised by one to pay for the driver's frame, so RecursionError
  *   happens at the same depth as under `-c` (visible only as sys.getrecursionlimit() + 1).
  *
@@ -90,6 +96,17 @@ except BaseException as _z:
     sys.last_exc = sys.last_value = _z
     sys.last_type = type(_z)
     sys.last_traceback = _b
+    import traceback
+    _o = traceback.StackSummary.format_frame_summary
+    _d = {}
+    def _h(self, s, **k):
+        if s.locals is not None:
+            return _o(self, s, **k)
+        _y = (s.filename, s.lineno, s.end_lineno, s.colno, s.end_colno, s.name, id(s._code), tuple(k.items()))
+        if _y not in _d:
+            _d[_y] = _o(self, s, **k)
+        return _d[_y]
+    traceback.StackSummary.format_frame_summary = _h
     sys.excepthook(type(_z), _z, _b)
     raise SystemExit(130 if type(_z) is KeyboardInterrupt else 1)
 `;

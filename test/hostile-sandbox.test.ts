@@ -12,11 +12,13 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import process from "node:process";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Sandbox, GUEST_ENV } from "../src/sandbox.ts";
 import type { RunOptions, RunResult, Outcome } from "../src/sandbox.ts";
 import { DEFAULT_LIMITS } from "../src/limits.ts";
 import { classify } from "../src/run-result.ts";
+import { repoRoot } from "../src/assets.ts";
 
 /** A value the host process has in its environment; the guest must never see it. */
 const MARKER_NAME = "WASI_PY_HOSTILE_MARKER";
@@ -252,6 +254,7 @@ const CASES: Case[] = [
   { name: "segfault via faulthandler", code: "import faulthandler\nfaulthandler._sigsegv()", outcome: "crashed", err: /Segmentation fault/ },
   { name: "raise_signal(SIGTERM)", code: "import signal\nsignal.raise_signal(signal.SIGTERM)", outcome: "crashed", err: /termination signal/ },
   { name: "EOF on input()", code: "input()", outcome: "error", err: /^EOFError: EOF when reading a line$/ },
+  { name: "50 MB of source code", code: "#" + "x".repeat(50_000_000) + "\nprint(1)", outcome: "fuel_exhausted" },
 ];
 
 /** The interpreter: $WASI_PY_WASM / $WASI_PY_STDLIB if set (as sandbox.test.ts), else the committed assets. */
@@ -344,6 +347,35 @@ describe("hostile programs against the sandbox", () => {
       assert.deepEqual([next.outcome, next.stdout, next.stderr], ["ok", "42\n", ""], `after ${c.name}`);
     });
   }
+
+  it("metadata changes to the shared stdlib image are refused or do not outlive the run", async () => {
+    await Promise.all(observed.values());
+    const stat = "import os\np = '/usr/local/lib/python3.13/os.py'\nst = os.stat(p)\nprint(st.st_mtime, st.st_mode, st.st_size)";
+    const before = await sb.run(stat);
+    const attempt = await sb.run(`import os
+p = '/usr/local/lib/python3.13/os.py'
+for f in [lambda: os.utime(p, (0, 12345)), lambda: os.chmod(p, 0o777), lambda: os.utime('/usr', (1, 1)),
+          lambda: os.link(p, '/tmp/h'), lambda: os.rename(p, p + '2'), lambda: os.truncate(p, 0)]:
+    try:
+        f()
+    except OSError:
+        pass`);
+    assert.equal(attempt.outcome, "ok", attempt.stderr);
+    const after = await sb.run(stat);
+    assert.equal(after.stdout, before.stdout);
+  });
+
+  it("runaway recursion ends as RecursionError with CPython's exact traceback, not out of fuel", async () => {
+    // Golden output of a native CPython 3.13 (test/fixtures/hostile/README.md).
+    const dir = join(repoRoot(), "test", "fixtures", "hostile");
+    for (const name of ["recursion_getattr", "recursion_mutual"]) {
+      const code = readFileSync(join(dir, `${name}.py`), "utf8");
+      const r = await sb.run(code, { maxOutputBytes: 1 << 20 });
+      assert.equal(r.outcome, "error", `${name}: ${r.outcome} after ${r.fuelUsed} fuel`);
+      assert.equal(r.stderr, readFileSync(join(dir, `${name}.stderr`), "utf8"), name);
+      assert.ok(r.fuelUsed < DEFAULT_LIMITS.fuel / 2, `${name}: the traceback alone cost ${r.fuelUsed} fuel`);
+    }
+  });
 
   it("the host process stays healthy", async () => {
     await Promise.all(observed.values());
