@@ -377,6 +377,16 @@ for f in [lambda: os.utime(p, (0, 12345)), lambda: os.chmod(p, 0o777), lambda: o
     }
   });
 
+  it("misuse of the API is refused up front and leaves the sandbox serving", async () => {
+    await assert.rejects(sb.run("print(1)\0import os"), /NUL/);
+    await assert.rejects(sb.run(42 as unknown as string), TypeError);
+    await assert.rejects(sb.run("1", { stdin: new Uint8Array(64 * 2 ** 20 + 1) }), /stdin/);
+    for (const bad of [{ fuel: -1 }, { fuel: NaN }, { timeoutMs: 0 }, { memoryMiB: 1 }, { memoryMiB: 5000 }, { maxOutputBytes: 2 ** 40 }]) {
+      await assert.rejects(sb.run("1", bad as RunOptions), /must be/, JSON.stringify(bad));
+    }
+    assert.equal((await sb.run("print(6*7)")).stdout, "42\n");
+  });
+
   it("the host process stays healthy", async () => {
     await Promise.all(observed.values());
     const r = await sb.run("import os\nprint(os.listdir('/tmp'), 6*7)");
