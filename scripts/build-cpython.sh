@@ -439,7 +439,9 @@ fs.writeFileSync(dst, zlib.brotliCompressSync(buf, { params: {
 
 write_assets() {
   step "write assets/ (brotli) and manifest.json"
-  local A="$REPO/assets" f
+  # Assembled next to the work products, then swapped in by renames: the checkout's assets/ is
+  # never half-written while tests or a sandbox read it.
+  local A="$WORK/assets.new" f
   rm -rf "$A" && mkdir -p "$A"
   for f in python.wasm python-unmetered.wasm stdlib.tar; do
     [ -f "$OUT/$f" ] || continue
@@ -474,6 +476,10 @@ write_assets() {
 }
 EOF
   env -u PYTHONPATH -u PYTHONHOME "$NATIVE/python" "$REPO/scripts/build-manifest.py" "$A" "$WORK/versions.json" "$OUT"
+  rm -rf "$REPO/assets.old"
+  if [ -d "$REPO/assets" ]; then mv "$REPO/assets" "$REPO/assets.old"; fi
+  mv "$A" "$REPO/assets"
+  rm -rf "$REPO/assets.old"
 }
 
 # ---- main ---------------------------------------------------------------------------------
