@@ -5,21 +5,22 @@
 #   plain  toolchain + native build-Python + plain python.wasm, published at $WORK/plain
 #   full   (after plain) C libraries, linked interpreter, stdlib image, metering, assets/
 #   all    both
-#   meter  (after full) redo strip, snapshot (if WASI_PY_SNAPSHOT=1), metering and assets/ with the
+#   meter  (after full) redo strip, snapshot (unless WASI_PY_SNAPSHOT=0), metering and assets/ with the
 #          rewriter and driver as committed (git HEAD); use it when those changed, since the
 #          metered asset depends on them
 #   assets (after full) only rewrite assets/ from $WORK/out
 # Environment: WASI_PY_WORK (default /work/build) holds every build product outside the
 # repository; DEBIAN_MIRROR overrides the mirror (e.g. a snapshot.debian.org URL when the
-# pinned versions below have left deb.debian.org); JOBS (default 2) make jobs; WASI_PY_SNAPSHOT=1
-# ships the pre-initialised snapshot (scripts/build-snapshot.sh) instead of the plain interpreter.
+# pinned versions below have left deb.debian.org); JOBS (default 2) make jobs; the shipped
+# interpreter is the pre-initialised snapshot (scripts/build-snapshot.sh) unless WASI_PY_SNAPSHOT=0
+# asks for the plain one.
 # Needs: Debian 12 (bookworm), root, apt reachable, Node >= 20 with the repo's npm deps installed.
 #
 # What it makes (see also the team brief's asset contract):
 #   $WORK/plain/{python.wasm,lib/python3.13/,NATIVE_PYTHON,READY}  quick unmetered build, source Lib/
 #   $WORK/wasi-full/                 CPython tree linked with zlib, libbz2, liblzma, sqlite3
-#   $WORK/out/python-unmetered.wasm  that interpreter without DWARF (name section kept), or with
-#                                    WASI_PY_SNAPSHOT=1 the Wizer snapshot of it (build-snapshot.sh)
+#   $WORK/out/python-unmetered.wasm  the Wizer snapshot (build-snapshot.sh) of that interpreter
+#                                    without DWARF (name section kept); WASI_PY_SNAPSHOT=0: not snapshotted
 #   $WORK/out/python.wasm            the same after scripts/meter-wasm.ts (fuel metering)
 #   $WORK/out/stdlib.tar             usr/local/lib/python3.13 (+ .pyc) and usr/share/zoneinfo;
 #                                    dropped parts of Lib/ are listed in build-stdlib-image.py
@@ -391,12 +392,12 @@ committed_tree() {
     || echo "    warning: tsc reported errors (see $WORK/tsc.log); using the emitted JavaScript"
 }
 
-# Opt-in (WASI_PY_SNAPSHOT=1): the shipped interpreter becomes the Wizer-pre-initialised snapshot
+# By default (WASI_PY_SNAPSHOT=0 turns it off) the shipped interpreter is the Wizer-pre-initialised snapshot
 # made by scripts/build-snapshot.sh (snapshot engineer's script) from the same CPython tree and
 # stdlib image; it bakes in DRIVER_PY of src/driver.ts, so rebuild when the driver changes.
 snapshot_wasm() {
   rm -f "$OUT/snapshot-driver.py"
-  [ "${WASI_PY_SNAPSHOT:-}" = 1 ] || return 0
+  [ "${WASI_PY_SNAPSHOT:-1}" != 0 ] || return 0
   step "pre-initialised snapshot (scripts/build-snapshot.sh)"
   committed_tree
   [ -f "$TS_TREE/scripts/build-snapshot.sh" ] || die "scripts/build-snapshot.sh is missing"

@@ -462,7 +462,7 @@ describe("bot against a real ngIRCd", () => {
 
       mark = alice.lines.length;
       alice.say("#py", "!py:v 6*7");
-      assert.match(await alice.waitFor((l) => / PRIVMSG #py :alice: /.test(l), 10_000, mark), /:alice: Used [\d,]+ fuel units \([\d.]+%\) in \d+ ms ⏎ 42$/);
+      assert.match(await alice.waitFor((l) => / PRIVMSG #py :alice: /.test(l), 10_000, mark), /:alice: Used [\d,]+ fuel units \(<?[\d.]+%\) in \d+ ms ⏎ 42$/);
 
       mark = alice.lines.length;
       alice.say("#py", "!py");
