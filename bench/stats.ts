@@ -67,7 +67,9 @@ export function fmtMs(ms: number | undefined | null): string {
 
 export function fmtRatio(r: number | null | undefined): string {
   if (r === undefined || r === null || !Number.isFinite(r)) return "-";
-  return r >= 10 ? `${r.toFixed(1)}x` : `${r.toFixed(2)}x`;
+  if (r >= 10) return `${r.toFixed(1)}x`;
+  if (r >= 0.1) return `${r.toFixed(2)}x`;
+  return `${r.toPrecision(2)}x`;
 }
 
 export function fmtMiB(bytes: number | undefined | null): string {
