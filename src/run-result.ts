@@ -73,11 +73,21 @@ export function endsWithMemoryError(stderr: string): boolean {
 }
 
 /**
+ * The interpreter could not even take the program in: its argv (the code) did not fit memoryMiB.
+ * The snapshot's entry point (scripts/snapshot/wasi_py_main.c) then says "out of memory" and exits
+ * 70; the plain interpreter reports a fatal error from its argv conversion.
+ */
+export function startupOutOfMemory(stderr: string): boolean {
+  return /^wasi-py snapshot: out of memory$/m.test(stderr) || /^Fatal Python error: \w+: memory allocation failed$/m.test(stderr);
+}
+
+/**
  * Names the outcome. Order matters: a limit that stopped the program wins over what it printed.
  * - timeout: the wall-clock deadline passed.
  * - fuel_exhausted: a trap with the fuel counter below zero (unless stderr already ends with a
  *   bare MemoryError: then the fuel ran out in the teardown after it, and memory is the cause).
- * - memory_exhausted: an uncaught bare MemoryError (non-zero exit, stderr's last line); a non-zero exit
+ * - memory_exhausted: an uncaught bare MemoryError (non-zero exit, stderr's last line); the program
+ *   too large for memory to start (startupOutOfMemory); a non-zero exit
  *   with memory at its maximum and "MemoryError" somewhere in stderr (the traceback itself could
  *   not be printed for lack of memory); or a trap (e.g. abort() after a failed allocation inside
  *   CPython) while memory was at its maximum.
@@ -98,7 +108,7 @@ export function classify(ending: Ending, stderr: string, truncated: { stdout: bo
       return "crashed";
     case "exit":
       if (ending.code !== 0) {
-        const oom = endsWithMemoryError(stderr) || (ending.memoryAtMax && stderr.includes("MemoryError"));
+        const oom = endsWithMemoryError(stderr) || startupOutOfMemory(stderr) || (ending.memoryAtMax && stderr.includes("MemoryError"));
         return oom ? "memory_exhausted" : "error";
       }
       return truncated.stdout || truncated.stderr ? "output_truncated" : "ok";

@@ -255,6 +255,7 @@ const CASES: Case[] = [
   { name: "raise_signal(SIGTERM)", code: "import signal\nsignal.raise_signal(signal.SIGTERM)", outcome: "crashed", err: /termination signal/ },
   { name: "EOF on input()", code: "input()", outcome: "error", err: /^EOFError: EOF when reading a line$/ },
   { name: "50 MB of source code", code: "#" + "x".repeat(50_000_000) + "\nprint(1)", outcome: "fuel_exhausted" },
+  { name: "source code larger than memoryMiB", code: "#" + "x".repeat(20_000_000) + "\nprint(1)", opts: { memoryMiB: 32 }, outcome: "memory_exhausted" },
 ];
 
 /** The interpreter: $WASI_PY_WASM / $WASI_PY_STDLIB if set (as sandbox.test.ts), else the committed assets. */
@@ -281,6 +282,12 @@ describe("classifying how a hostile program ended", () => {
     assert.equal(classify(trap(false), "MemoryError: Parser stack overflowed - Python source too complex to parse\n", none), "fuel_exhausted");
     assert.equal(classify(trap(true), "MemoryError\nsomething else\n", none), "fuel_exhausted");
     assert.equal(classify(trap(true), "", none), "fuel_exhausted");
+  });
+  it("a program too large to start in memoryMiB is memory exhaustion", () => {
+    const exit = (code: number) => ({ kind: "exit" as const, code, memoryAtMax: false });
+    assert.equal(classify(exit(70), "wasi-py snapshot: out of memory\n", none), "memory_exhausted");
+    assert.equal(classify(exit(1), "Fatal Python error: _PyArgv_AsWstrList: memory allocation failed\nPython runtime state: preinitializing\n\n", none), "memory_exhausted");
+    assert.equal(classify(exit(70), "wasi-py snapshot: cannot set sys.argv\n", none), "error");
   });
 });
 
