@@ -121,7 +121,8 @@ export function statusLine(result: RunResult, options: IrcFormatOptions = {}): s
         ? `Crashed (interpreter error: ${firstLine(result.detail)})`
         : "Crashed (interpreter error)";
     default:
-      return result.exitCode !== 0 ? `Exited with code ${result.exitCode}` : undefined;
+      // WASI exit statuses are unsigned 32-bit: sys.exit(-1) arrives as 4294967295; show what the program passed.
+      return result.exitCode !== 0 ? `Exited with code ${result.exitCode | 0}` : undefined;
   }
 }
 

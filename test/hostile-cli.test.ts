@@ -178,7 +178,7 @@ const CASES: Case[] = [
   { name: "timeout that is not a number: usage error", args: ["--timeout", "soon", "1"], status: EXIT.usage, check: usageError(/--timeout/) },
   { name: "output cap beyond its bound: usage error", args: ["--max-output", "1T", "1"], status: EXIT.usage, check: usageError(/--max-output/) },
   { name: "code that looks like an option after --", args: ["--format", "raw", "--", "-1"], status: 0, check: (r) => assert.equal(r.text, "-1\n") },
-  { name: "sys.exit(-1) maps to 255 as in a shell", args: ["import sys\nsys.exit(-1)"], status: 255 },
+  { name: "sys.exit(-1) maps to 255 as in a shell, and says -1", args: ["import sys\nsys.exit(-1)"], status: 255, check: (r) => assert.equal(r.text, "Exited with code -1\n") },
   { name: "zero fuel", args: ["--fuel", "0", "print(1)"], status: EXIT.fuel, check: (r) => assert.equal(r.text, "Out of fuel after 0 units\n") },
   { name: "a one-millisecond timeout", args: ["--timeout", "0.001", "print(1)"], status: EXIT.timeout, check: (r) => assert.equal(r.text, "Timed out after 0.001 s\n") },
   { name: "memory below what the interpreter needs: usage error", args: ["--memory", "1", "1"], status: EXIT.usage, check: usageError(/--memory must be at least/) },
