@@ -20,6 +20,8 @@ export interface CliOptions {
   timeoutMs: number;
   memoryMiB: number;
   maxOutputBytes: number;
+  /** Bytes the program may keep in its /tmp. */
+  tmpQuotaBytes: number;
   /** IRC format: most messages. */
   maxLines: number;
   /** IRC format: longest message in bytes. */
@@ -86,15 +88,20 @@ export function parseIntegerIn(name: string, unit: string, min: number, max: num
   };
 }
 
-/** --max-output: bytes, with an optional k/K (KiB) or m/M (MiB) suffix. */
-export function parseByteSize(text: string): number {
-  const m = /^\s*(\d+(?:[_,]\d{3})*)\s*([kKmM]i?[bB]?)?\s*$/.exec(text);
-  const n = m ? Number(m[1]!.replace(/[_,]/g, "")) * (m[2] ? (/^[kK]/.test(m[2]) ? 1024 : 1024 * 1024) : 1) : NaN;
-  if (!Number.isSafeInteger(n) || n > BOUNDS.maxOutputBytes) {
-    throw new Error(`--max-output wants bytes from 0 to ${BOUNDS.maxOutputBytes} (k and M suffixes allowed), got "${text}"`);
-  }
-  return n;
+/** A byte count with an optional k/K (KiB) or m/M (MiB) suffix, for the option `flag`. */
+export function byteSizeParser(flag: string, max: number): (text: string) => number {
+  return (text) => {
+    const m = /^\s*(\d+(?:[_,]\d{3})*)\s*([kKmM]i?[bB]?)?\s*$/.exec(text);
+    const n = m ? Number(m[1]!.replace(/[_,]/g, "")) * (m[2] ? (/^[kK]/.test(m[2]) ? 1024 : 1024 * 1024) : 1) : NaN;
+    if (!Number.isSafeInteger(n) || n > max) {
+      throw new Error(`${flag} wants bytes from 0 to ${max} (k and M suffixes allowed), got "${text}"`);
+    }
+    return n;
+  };
 }
+
+/** --max-output: bytes kept per stream. */
+export const parseByteSize = byteSizeParser("--max-output", BOUNDS.maxOutputBytes);
 
 export function parseFormat(text: string): Format {
   const f = text.trim().toLowerCase();
@@ -122,6 +129,11 @@ const cli = command({
       defaultValue: () => DEFAULT_LIMITS.memoryMiB,
     }),
     maxOutputBytes: option({ long: "max-output", type: typeOf(parseByteSize, "bytes"), defaultValue: () => DEFAULT_LIMITS.maxOutputBytes }),
+    tmpQuotaBytes: option({
+      long: "tmp-quota",
+      type: typeOf(byteSizeParser("--tmp-quota", BOUNDS.tmpQuotaBytes), "bytes"),
+      defaultValue: () => DEFAULT_LIMITS.tmpQuotaBytes,
+    }),
     maxLines: option({
       long: "max-lines",
       type: typeOf(parseIntegerIn("--max-lines", "a number of messages", 1, MAX_MAX_LINES), "n"),
@@ -167,7 +179,7 @@ function describeError(message: string, nodes: ErrorNode[]): string {
 
 const VALUE_OPTIONS: ReadonlyArray<readonly [long: string, short: string | undefined]> = [
   ["format", "f"], ["fuel", undefined], ["timeout", "t"], ["memory", "m"],
-  ["max-output", undefined], ["max-lines", undefined], ["max-bytes", undefined],
+  ["max-output", undefined], ["tmp-quota", undefined], ["max-lines", undefined], ["max-bytes", undefined],
 ];
 
 /**
@@ -202,10 +214,10 @@ export async function parseCliArgs(argv: string[]): Promise<ParsedArgs> {
   const v = result.value as ParsedValues;
   if (v.help) return { kind: "help" };
   if (v.version) return { kind: "version" };
-  const { code, format, fuel, timeoutMs, memoryMiB, maxOutputBytes, maxLines, maxBytes, verbose, noStdin } = v;
+  const { code, format, fuel, timeoutMs, memoryMiB, maxOutputBytes, tmpQuotaBytes, maxLines, maxBytes, verbose, noStdin } = v;
   return {
     kind: "run",
-    options: { code, format, fuel, timeoutMs, memoryMiB, maxOutputBytes, maxLines, maxBytes, verbose, noStdin },
+    options: { code, format, fuel, timeoutMs, memoryMiB, maxOutputBytes, tmpQuotaBytes, maxLines, maxBytes, verbose, noStdin },
   };
 }
 
@@ -224,6 +236,7 @@ export function helpText(bold: (s: string) => string = (s) => s): string {
     ["-t, --timeout SECONDS", `wall-clock limit, fractions allowed (default ${d.timeoutMs / 1000})`],
     ["-m, --memory MiB", `memory limit of the interpreter (default ${d.memoryMiB})`],
     ["    --max-output BYTES", `output kept per stream, k/M suffixes ok (default ${d.maxOutputBytes / 1024}k)`],
+    ["    --tmp-quota BYTES", `bytes the program may keep in /tmp, k/M suffixes ok (default ${d.tmpQuotaBytes / 1024 / 1024}M)`],
     ["    --max-lines N", `irc format: most messages (default ${IRC_DEFAULTS.maxLines})`],
     ["    --max-bytes BYTES", `irc format: longest message in UTF-8 bytes (default ${IRC_DEFAULTS.maxBytes})`],
     ["-V, --verbose", "also report fuel used and time"],

@@ -47,6 +47,7 @@ function asOptionNames(message: string): string {
   return message
     .replace(/\bmemoryMiB\b/g, "--memory")
     .replace(/\bmaxOutputBytes\b/g, "--max-output")
+    .replace(/\btmpQuotaBytes\b/g, "--tmp-quota")
     .replace(/\btimeoutMs\b/g, "--timeout (in ms)")
     .replace(/^fuel\b/, "--fuel");
 }
@@ -120,6 +121,7 @@ async function runOnce(options: CliOptions, sandbox: Promise<Sandbox | Error>): 
       timeoutMs: options.timeoutMs,
       memoryMiB: options.memoryMiB,
       maxOutputBytes: options.maxOutputBytes,
+      tmpQuotaBytes: options.tmpQuotaBytes,
       stdin,
     });
     // Output first: the user should not wait for the worker to be torn down.

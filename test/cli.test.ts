@@ -37,7 +37,7 @@ describe("argument parsing", () => {
       kind: "run",
       options: {
         code: "1+1", format: "irc", fuel: 1_000_000_000, timeoutMs: 10_000, memoryMiB: 256,
-        maxOutputBytes: 65_536, maxLines: 2, maxBytes: 400, verbose: false, noStdin: false,
+        maxOutputBytes: 65_536, tmpQuotaBytes: 8 * 1024 * 1024, maxLines: 2, maxBytes: 400, verbose: false, noStdin: false,
       },
     });
   });
@@ -57,6 +57,7 @@ describe("argument parsing", () => {
     [["--memory", "64", "x"], { memoryMiB: 64 }],
     [["--max-output", "1k", "x"], { maxOutputBytes: 1024 }],
     [["--max-output", "2M", "x"], { maxOutputBytes: 2 * 1024 * 1024 }],
+    [["--tmp-quota", "64k", "x"], { tmpQuotaBytes: 64 * 1024 }],
     [["--max-lines", "5", "--max-bytes", "100", "x"], { maxLines: 5, maxBytes: 100 }],
     [["-V", "x"], { verbose: true }],
     [["--no-stdin", "x"], { noStdin: true }],
@@ -92,6 +93,8 @@ describe("argument parsing", () => {
     [["--memory", "0", "x"], /^--memory wants/],
     [["--memory", "5000", "x"], /^--memory wants/],
     [["--max-output", "1G", "x"], /^--max-output wants/],
+    [["--tmp-quota", "2048M", "x"], /^--tmp-quota wants/],
+    [["--tmp-quota"], /^--tmp-quota needs a value$/],
     [["--max-lines", "0", "x"], /^--max-lines wants/],
     [["--max-bytes", "10", "x"], /^--max-bytes wants/],
     [["--format", "xml", "x"], /^--format wants one of irc, raw, json/],
@@ -292,6 +295,15 @@ describe(`wasi-py end to end on ${isDeno ? "Deno" : "Node"}`, () => {
     assert.equal(j.outcome, "output_truncated");
     assert.deepEqual(j.truncated, { stdout: true, stderr: false });
     assert.equal(r.status, 0);
+  });
+  it("--tmp-quota: writing past it fails in the program with ENOSPC", () => {
+    const code = "with open('/tmp/f', 'wb') as f: f.write(b'x' * 5000)\nimport os; os.path.getsize('/tmp/f')";
+    const small = wasiPy(["--tmp-quota", "4k", "-f", "json", code]);
+    const j = JSON.parse(small.stdout);
+    assert.equal(j.exitCode, 1);
+    assert.match(j.stderr, /OSError: \[Errno \d+\] No space left on device\n$/);
+    const roomy = wasiPy(["--tmp-quota", "8k", code]);
+    assert.equal(roomy.stdout, "5000\n");
   });
   it("--verbose: fuel and time", () => {
     const r = wasiPy(["--verbose", "1+1"]);
