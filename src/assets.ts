@@ -14,6 +14,7 @@ import {
   join,
   moduleDir,
   readBytes,
+  readBytesShared,
   readText,
   sha256Hex,
   writeFileAtomic,
@@ -172,4 +173,9 @@ export function ensureAssets(options: AssetOptions = {}): AssetPaths {
 /** The bytes of an expanded asset (expanding it first if needed). */
 export function readAsset(name: AssetName, options: AssetOptions = {}): Uint8Array {
   return readBytes(ensureAsset(name, options));
+}
+
+/** Like readAsset, but the bytes live in a SharedArrayBuffer (for the stdlib image workers share). */
+export function readAssetShared(name: AssetName, options: AssetOptions = {}): Uint8Array {
+  return readBytesShared(ensureAsset(name, options));
 }

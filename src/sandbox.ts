@@ -24,7 +24,7 @@ import type { RunLimits, RunOptions } from "./limits.ts";
 import { classify } from "./run-result.ts";
 import type { Ending, RunResult } from "./run-result.ts";
 import { ExternKind, readImportSection, readSections, SectionId } from "./wasm-binary.ts";
-import { readAsset } from "./assets.ts";
+import { readAsset, readAssetShared } from "./assets.ts";
 import { readTar } from "./stdlib-image.ts";
 import { DRIVER_PY } from "./driver.ts";
 
@@ -192,8 +192,13 @@ export class Sandbox {
     readTar(stdlib); // a broken image fails here, with its offset, rather than inside every worker
     const module = await compileOnce(wasm);
     const shape = moduleShape(wasm, module);
-    const image = new SharedArrayBuffer(stdlib.length);
-    new Uint8Array(image).set(stdlib);
+    let image: SharedArrayBuffer;
+    if (stdlib.buffer instanceof SharedArrayBuffer && stdlib.byteOffset === 0 && stdlib.byteLength === stdlib.buffer.byteLength) {
+      image = stdlib.buffer; // the default asset is read straight into shared memory
+    } else {
+      image = new SharedArrayBuffer(stdlib.length);
+      new Uint8Array(image).set(stdlib);
+    }
     const sandbox = new Sandbox(
       { type: "init", module, memoryInitialPages: shape.memoryInitialPages, image },
       driver,
@@ -343,7 +348,7 @@ const assetBytes = new Map<"python.wasm" | "stdlib.tar", Uint8Array>();
 function defaultAsset(name: "python.wasm" | "stdlib.tar"): Uint8Array {
   let bytes = assetBytes.get(name);
   if (bytes === undefined) {
-    bytes = readAsset(name);
+    bytes = name === "stdlib.tar" ? readAssetShared(name) : readAsset(name);
     assetBytes.set(name, bytes);
   }
   return bytes;

@@ -26,9 +26,20 @@ export class TarError extends Error {
 
 const BLOCK = 512;
 
-/** Decodes bytes that may live in a SharedArrayBuffer (TextDecoder refuses shared views). */
+const utf8 = new TextDecoder();
+
+/**
+ * Decodes header fields. Tar headers are ASCII in practice, so that case is decoded directly;
+ * anything else goes through UTF-8 on a copy (TextDecoder refuses views of a SharedArrayBuffer).
+ */
 function text(bytes: Uint8Array): string {
-  return new TextDecoder().decode(bytes.slice());
+  let s = "";
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b >= 0x80) return utf8.decode(bytes.slice());
+    s += String.fromCharCode(b);
+  }
+  return s;
 }
 
 /** A NUL-terminated field. */
@@ -46,10 +57,19 @@ function number(block: Uint8Array, offset: number, length: number, at: number): 
     for (let i = 1; i < raw.length; i++) v = v * 256 + raw[i]!;
     return v;
   }
-  const s = text(raw).replace(/[\0 ]+$/, "").replace(/^ +/, "");
-  if (s === "") return 0;
-  if (!/^[0-7]+$/.test(s)) throw new TarError(`bad numeric field at offset ${at + offset}: ${JSON.stringify(s)}`);
-  return parseInt(s, 8);
+  // Octal digits, optionally surrounded by spaces and ended by NULs/spaces.
+  let i = 0;
+  while (i < raw.length && raw[i] === 0x20) i++;
+  let v = 0;
+  let digits = 0;
+  for (; i < raw.length && raw[i]! >= 0x30 && raw[i]! <= 0x37; i++, digits++) v = v * 8 + (raw[i]! - 0x30);
+  for (; i < raw.length; i++) {
+    if (raw[i] !== 0 && raw[i] !== 0x20) {
+      const s = text(raw).replace(/[\0 ]+$/, "").replace(/^ +/, "");
+      throw new TarError(`bad numeric field at offset ${at + offset}: ${JSON.stringify(s)}`);
+    }
+  }
+  return digits === 0 ? 0 : v;
 }
 
 function checksumOk(block: Uint8Array, at: number): boolean {

@@ -3,7 +3,7 @@
  * folders) that product code needs. Deno 2 implements these node: modules, so one
  * implementation serves both runtimes.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createHash, randomBytes } from "node:crypto";
 import { brotliDecompressSync } from "node:zlib";
 import { homedir } from "node:os";
@@ -15,6 +15,24 @@ export { dirname, join };
 
 export function readBytes(path: string): Uint8Array {
   return readFileSync(path);
+}
+
+/** Reads a whole file straight into shared memory, so workers can use it without a copy. */
+export function readBytesShared(path: string): Uint8Array {
+  const fd = openSync(path, "r");
+  try {
+    const size = fstatSync(fd).size;
+    const out = new Uint8Array(new SharedArrayBuffer(size));
+    let done = 0;
+    while (done < size) {
+      const n = readSync(fd, out, done, size - done, done);
+      if (n === 0) throw new Error(`${path}: file shrank while being read`);
+      done += n;
+    }
+    return out;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function readText(path: string): string {
