@@ -9,11 +9,12 @@
  *   npm run bench -- --reps N         repetitions of the cheap programs (heavy ones scale with it)
  *   npm run bench -- --no-save        print only
  *   npm run bench -- --python PATH    the native floor (default: the executable behind python3)
+ *   npm run bench -- --render FILE    print a saved result again (latest.json: also rewrites latest.md)
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import process from "node:process";
 import { repoRoot } from "../src/assets.ts";
 import { describeMachine } from "./machine.ts";
@@ -46,21 +47,28 @@ interface Config {
   sections: Set<Section>;
   save: boolean;
   python: string | undefined;
+  /** Re-print (and, for latest.json, re-write latest.md) a saved result without measuring. */
+  render: string | undefined;
 }
 
 const TARGETS = { coldVsPython: 5, warmPrint1Ms: 5, fuelOverhead: 1.25 };
 
 function usage(msg: string): never {
-  process.stderr.write(`bench: ${msg}\nusage: npm run bench -- [--quick] [--reps N] [--only ${SECTIONS.join(",")}] [--no-save] [--python PATH]\n`);
+  process.stderr.write(`bench: ${msg}\nusage: npm run bench -- [--quick] [--reps N] [--only ${SECTIONS.join(",")}] [--no-save] [--python PATH] [--render FILE]\n`);
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Config {
+  let render: string | undefined;
   let quick = false, reps: number | undefined, only: Section[] | undefined, save = true, python: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--quick") quick = true;
     else if (a === "--no-save") save = false;
+    else if (a === "--render") {
+      render = argv[++i];
+      if (!render) usage("--render needs a results JSON file");
+    }
     else if (a === "--python") {
       python = argv[++i];
       if (!python) usage("--python needs the path of a python3 executable");
@@ -88,6 +96,7 @@ function parseArgs(argv: string[]): Config {
     sections: new Set(only ?? SECTIONS),
     save,
     python,
+    render,
   };
 }
 
@@ -188,6 +197,17 @@ function summarise(r: Results): SummaryLine[] {
     const fresh = r.pyodide.freshPrint1Ms.median;
     lines.push({ figure: "isolated print(1): wasi-py warm / pyodide fresh load", value: `${fmtMs(ours)} vs ${fmtMs(fresh)}`, ratio: ratio(ours, fresh), target: "< 1x to beat", met: ours === undefined ? null : ours < fresh });
   }
+  const mem = (r.memory ?? []).filter((x): x is MemoryRow => !("error" in x));
+  if (mem.length >= 2) {
+    // Each pool worker keeps its next instance prepared, so "idle" already holds one instance per
+    // worker; the slope of peak RSS over N is the full cost of one more concurrent evaluation.
+    const a = mem[0]!, b = mem[mem.length - 1]!;
+    const slope = (b.rssPeakMiB - a.rssPeakMiB) / (b.concurrent - a.concurrent);
+    lines.push({ figure: `memory: host RSS per added concurrent evaluation (N ${a.concurrent}..${b.concurrent}, worker included)`, value: `${round(slope, 1)} MiB`, ratio: null, target: "-", met: null });
+  }
+  for (const x of mem) {
+    lines.push({ figure: `memory, ${x.concurrent} concurrent: host RSS peak, per evaluation`, value: `${x.rssPeakMiB} MiB, +${x.perEvalMiB} MiB each (guest ${x.instanceMemoryMiB ?? "?"} MiB)`, ratio: null, target: "-", met: null });
+  }
   for (const p of PROGRAMS) {
     const ours = cold(p.name, "wasi-py node")?.ms?.median;
     const theirs = cold(p.name, "pyodide node")?.ms?.median;
@@ -287,6 +307,16 @@ function markdown(r: Results): string {
 async function main(): Promise<void> {
   const cfg = parseArgs(process.argv.slice(2));
   const root = repoRoot();
+  if (cfg.render !== undefined) {
+    const saved = JSON.parse(readFileSync(cfg.render, "utf8")) as Results;
+    saved.summary = summarise(saved);
+    print(saved);
+    if (basename(cfg.render) === "latest.json") {
+      writeFileSync(cfg.render, JSON.stringify(saved, null, 2) + "\n");
+      writeFileSync(join(dirname(cfg.render), "latest.md"), markdown(saved));
+    }
+    return;
+  }
   const python = cfg.python ?? resolvePython();
   const deno = findDeno(root);
   const machine = describeMachine(root, python, deno);
