@@ -186,27 +186,36 @@ export class Sandbox {
     if (!Number.isInteger(workers) || workers < 1 || workers > 256) {
       throw new LimitError(`workers must be an integer from 1 to 256, got ${String(workers)}`);
     }
-    const wasm = options.wasm ?? defaultAsset("python.wasm");
-    const stdlib = options.stdlib ?? defaultAsset("stdlib.tar");
-    const driver = options.driver ?? DRIVER_PY;
-    readTar(stdlib); // a broken image fails here, with its offset, rather than inside every worker
-    const module = await compileOnce(wasm);
-    const shape = moduleShape(wasm, module);
-    let image: SharedArrayBuffer;
-    if (stdlib.buffer instanceof SharedArrayBuffer && stdlib.byteOffset === 0 && stdlib.byteLength === stdlib.buffer.byteLength) {
-      image = stdlib.buffer; // the default asset is read straight into shared memory
-    } else {
-      image = new SharedArrayBuffer(stdlib.length);
-      new Uint8Array(image).set(stdlib);
+    // The first thread boots while the assets are read and compiled (a cold CLI run waits for both).
+    const first = startWorker(WORKER_URL, { stackSizeMB: WORKER_STACK_MB });
+    let sandbox: Sandbox;
+    try {
+      const wasm = options.wasm ?? defaultAsset("python.wasm");
+      const stdlib = options.stdlib ?? defaultAsset("stdlib.tar");
+      const driver = options.driver ?? DRIVER_PY;
+      readTar(stdlib); // a broken image fails here, with its offset, rather than inside every worker
+      const module = await compileOnce(wasm);
+      const shape = moduleShape(wasm, module);
+      let image: SharedArrayBuffer;
+      if (stdlib.buffer instanceof SharedArrayBuffer && stdlib.byteOffset === 0 && stdlib.byteLength === stdlib.buffer.byteLength) {
+        image = stdlib.buffer; // the default asset is read straight into shared memory
+      } else {
+        image = new SharedArrayBuffer(stdlib.length);
+        new Uint8Array(image).set(stdlib);
+      }
+      sandbox = new Sandbox(
+        { type: "init", module, memoryInitialPages: shape.memoryInitialPages, image },
+        driver,
+        workers,
+        shape.metered,
+      );
+    } catch (e) {
+      void first.terminate().catch(() => {});
+      throw e;
     }
-    const sandbox = new Sandbox(
-      { type: "init", module, memoryInitialPages: shape.memoryInitialPages, image },
-      driver,
-      workers,
-      shape.metered,
-    );
+    sandbox.spawn(first);
     if (options.warm) {
-      for (let i = 0; i < workers; i++) sandbox.spawn();
+      for (let i = 1; i < workers; i++) sandbox.spawn();
       await Promise.all(sandbox.slots.map(() => sandbox.run("pass", { fuel: Infinity, timeoutMs: 60_000 })));
     }
     return sandbox;
@@ -256,8 +265,8 @@ export class Sandbox {
     }
   }
 
-  private spawn(): Slot {
-    const worker = startWorker(WORKER_URL, { stackSizeMB: WORKER_STACK_MB });
+  private spawn(started?: WorkerHandle): Slot {
+    const worker = started ?? startWorker(WORKER_URL, { stackSizeMB: WORKER_STACK_MB });
     const slot: Slot = { worker, job: undefined, settle: undefined };
     worker.onMessage((raw) => {
       const msg = raw as DoneMessage;
