@@ -7,7 +7,6 @@
  */
 import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import process from "node:process";
 import { Sandbox } from "../src/sandbox.ts";
 import { formatIrc } from "../src/irc-format.ts";
@@ -15,6 +14,7 @@ import { resolveIrcConfig } from "../src/irc-config.ts";
 import { startBot } from "../src/irc-main.ts";
 import { TestIrcUser, startNgircd } from "./helpers/ngircd.ts";
 import type { NgircdServer } from "./helpers/ngircd.ts";
+import { interpreterOptions } from "./helpers/interpreter.ts";
 
 /** The bot's nick: a new one per test, so a bot still quitting from the last test cannot collide. */
 let BOT = "hostbot";
@@ -22,15 +22,6 @@ let bots = 0;
 const encoder = new TextEncoder();
 /** C0 controls and DEL: nothing the bot sends may carry one (CR/LF end a line, \x01 is CTCP, \x02/\x03 format). */
 const CONTROL = /[\u0000-\u001f\u007f]/;
-
-function interpreterOptions(): { wasm?: Uint8Array; stdlib?: Uint8Array } {
-  const wasm = process.env["WASI_PY_WASM"];
-  const stdlib = process.env["WASI_PY_STDLIB"];
-  return {
-    wasm: wasm ? new Uint8Array(readFileSync(wasm)) : undefined,
-    stdlib: stdlib ? new Uint8Array(readFileSync(stdlib)) : undefined,
-  };
-}
 
 describe("hostile input to the IRC bot (real ngIRCd)", () => {
   let server: NgircdServer;

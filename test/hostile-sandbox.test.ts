@@ -19,6 +19,7 @@ import type { RunOptions, RunResult, Outcome } from "../src/sandbox.ts";
 import { DEFAULT_LIMITS } from "../src/limits.ts";
 import { classify } from "../src/run-result.ts";
 import { repoRoot } from "../src/assets.ts";
+import { interpreterOptions } from "./helpers/interpreter.ts";
 
 /** A value the host process has in its environment; the guest must never see it. */
 const MARKER_NAME = "WASI_PY_HOSTILE_MARKER";
@@ -257,16 +258,6 @@ const CASES: Case[] = [
   { name: "50 MB of source code", code: "#" + "x".repeat(50_000_000) + "\nprint(1)", outcome: "fuel_exhausted" },
   { name: "source code larger than memoryMiB", code: "#" + "x".repeat(20_000_000) + "\nprint(1)", opts: { memoryMiB: 32 }, outcome: "memory_exhausted" },
 ];
-
-/** The interpreter: $WASI_PY_WASM / $WASI_PY_STDLIB if set (as sandbox.test.ts), else the committed assets. */
-function interpreterOptions(): { wasm?: Uint8Array; stdlib?: Uint8Array } {
-  const wasm = process.env["WASI_PY_WASM"];
-  const stdlib = process.env["WASI_PY_STDLIB"];
-  return {
-    wasm: wasm ? new Uint8Array(readFileSync(wasm)) : undefined,
-    stdlib: stdlib ? new Uint8Array(readFileSync(stdlib)) : undefined,
-  };
-}
 
 interface Observed {
   result: RunResult;

@@ -1,12 +1,12 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { memoryUsage } from "node:process";
 import wabtInit from "wabt";
 import { Sandbox, trimPartialUtf8 } from "../src/sandbox.ts";
 import { classify, endsWithMemoryError } from "../src/run-result.ts";
 import type { Ending, Outcome } from "../src/run-result.ts";
 import { DEFAULT_LIMITS, LimitError, resolveLimits } from "../src/limits.ts";
+import { interpreterOptions } from "./helpers/interpreter.ts";
 
 // ---- pure parts ---------------------------------------------------------------------------------
 
@@ -126,20 +126,6 @@ describe("sandbox with small modules", () => {
 });
 
 // ---- the real interpreter ------------------------------------------------------------------------
-
-/**
- * The interpreter: $WASI_PY_WASM / $WASI_PY_STDLIB if set, else the committed assets (via
- * src/assets.ts inside Sandbox.create).
- */
-function interpreterOptions(): { wasm?: Uint8Array; stdlib?: Uint8Array } {
-  const env = (name: string) => (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env[name];
-  const wasm = env("WASI_PY_WASM");
-  const stdlib = env("WASI_PY_STDLIB");
-  return {
-    wasm: wasm ? new Uint8Array(readFileSync(wasm)) : undefined,
-    stdlib: stdlib ? new Uint8Array(readFileSync(stdlib)) : undefined,
-  };
-}
 
 describe("sandbox with CPython", () => {
   let sb: Sandbox;

@@ -11,20 +11,10 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import process from "node:process";
 import { Sandbox } from "../src/sandbox.ts";
 import type { RunResult } from "../src/sandbox.ts";
-
-function interpreterOptions(): { wasm?: Uint8Array; stdlib?: Uint8Array } {
-  const env = (name: string) => (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env[name];
-  const wasm = env("WASI_PY_WASM");
-  const stdlib = env("WASI_PY_STDLIB");
-  return {
-    wasm: wasm ? new Uint8Array(readFileSync(wasm)) : undefined,
-    stdlib: stdlib ? new Uint8Array(readFileSync(stdlib)) : undefined,
-  };
-}
+import { interpreterOptions } from "./helpers/interpreter.ts";
 
 /** Prints everything the mutations below try to leave behind. */
 const PROBE = `
