@@ -6,8 +6,8 @@
  */
 import { readFileSync } from "node:fs";
 import process from "node:process";
-import { Sandbox } from "../src/sandbox.ts";
-import { readAsset } from "../src/assets.ts";
+import { Sandbox } from "../src/sandbox/pool.ts";
+import { readAsset } from "../src/sandbox/assets.ts";
 import { ratio, round, roundSummary, summarize } from "./stats.ts";
 import type { Summary } from "./stats.ts";
 import { CPU, PRINT1 } from "./programs.ts";

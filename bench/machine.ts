@@ -2,7 +2,7 @@
 import { cpus, loadavg, totalmem, availableParallelism, release } from "node:os";
 import { spawnSync } from "node:child_process";
 import process from "node:process";
-import { readManifest } from "../src/assets.ts";
+import { readManifest } from "../src/sandbox/assets.ts";
 import { interpreterOverrides } from "./interpreter.ts";
 
 export interface Machine {

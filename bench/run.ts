@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { basename, dirname, join } from "node:path";
 import process from "node:process";
-import { repoRoot } from "../src/assets.ts";
+import { repoRoot } from "../src/sandbox/assets.ts";
 import { describeMachine } from "./machine.ts";
 import type { Machine } from "./machine.ts";
 import { runCold } from "./cold-cli.ts";

@@ -22,7 +22,7 @@ if [[ -z "$native" || ! -x "$native" ]]; then
   exit 1
 fi
 
-# The guest's environment (src/sandbox.ts GUEST_ENV), minus what only the guest needs.
+# The guest's environment (src/sandbox/pool.ts GUEST_ENV), minus what only the guest needs.
 run_env=(env -i PATH=/usr/bin:/bin HOME=/tmp LANG=C.UTF-8 PYTHONHASHSEED=0 PYTHONDONTWRITEBYTECODE=1 PYTHON_COLORS=0)
 
 version="$("${run_env[@]}" "$native" -c 'import sys; print("%d.%d" % sys.version_info[:2], sys.implementation.name)')"

@@ -8,8 +8,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import process from "node:process";
-import { meterModule, type MeterResult } from "../src/fuel-meter.ts";
-import { WasmFormatError } from "../src/wasm-binary.ts";
+import { meterModule, type MeterResult } from "../src/wasm/meter/mod.ts";
+import { WasmFormatError } from "../src/wasm/binary.ts";
 
 const USAGE = "usage: meter-wasm [--interface-only] <in.wasm> <out.wasm>\n";
 

@@ -1,0 +1,49 @@
+/**
+ * wasi-py's own exit status. A program that ends by itself passes its exit code through (taken
+ * modulo 256, as a shell sees `python3 -c 'import sys; sys.exit(263)'`); a run stopped by a limit
+ * or a fault gets a code of its own, high enough to stay clear of ordinary program exits
+ * (0, 1, small numbers, 2 for usage) and next to coreutils' `timeout` (124).
+ */
+import type { RunResult } from "../sandbox/result.ts";
+
+export const EXIT = Object.freeze({
+  /** wasi-py was used wrongly: bad option, missing code, stdin too large, invalid UTF-8 code. */
+  usage: 2,
+  /** wasi-py itself failed (assets missing or corrupt, runtime problem): not the program's doing. */
+  internal: 120,
+  /** The interpreter crashed (a wasm trap that is not fuel or memory, e.g. native stack exhausted). */
+  crashed: 121,
+  /** Out of memory: the guest hit --memory (MemoryError or allocation failure). */
+  memory: 122,
+  /** Out of fuel: the program spent its --fuel budget. */
+  fuel: 123,
+  /** Timed out: --timeout passed (same code as coreutils `timeout`). */
+  timeout: 124,
+});
+
+/** The table the README and --help show. */
+export const EXIT_CODE_TABLE: ReadonlyArray<readonly [string, string]> = [
+  ["N", "the program's own exit code (0 on success, 1 for an uncaught exception, sys.exit(N))"],
+  [String(EXIT.usage), "usage error (bad option, no code, stdin too large)"],
+  [String(EXIT.internal), "wasi-py could not run (assets missing or corrupt)"],
+  [String(EXIT.crashed), "the interpreter crashed"],
+  [String(EXIT.memory), "out of memory (--memory)"],
+  [String(EXIT.fuel), "out of fuel (--fuel)"],
+  [String(EXIT.timeout), "timed out (--timeout)"],
+];
+
+/** wasi-py's exit status for a finished run. */
+export function exitCodeFor(result: RunResult): number {
+  switch (result.outcome) {
+    case "timeout":
+      return EXIT.timeout;
+    case "fuel_exhausted":
+      return EXIT.fuel;
+    case "memory_exhausted":
+      return EXIT.memory;
+    case "crashed":
+      return EXIT.crashed;
+    default:
+      return result.exitCode < 0 ? EXIT.crashed : result.exitCode & 0xff;
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * What the CLI writes for a result, per --format. Pure: returns the text for stdout and stderr;
+ * cli-main writes it.
+ */
+import type { RunResult } from "../sandbox/result.ts";
+import type { CliOptions } from "./args.ts";
+import { formatIrc, groupDigits, statusLine, usageLine } from "../irc/format.ts";
+
+/** Colour functions (identity when colour is off). */
+export interface Paint {
+  note(s: string): string;
+  error(s: string): string;
+  bold(s: string): string;
+}
+
+export const NO_PAINT: Paint = { note: (s) => s, error: (s) => s, bold: (s) => s };
+
+export interface Rendered {
+  stdout: string;
+  stderr: string;
+}
+
+type Shown = Pick<CliOptions, "format" | "fuel" | "timeoutMs" | "memoryMiB" | "maxOutputBytes" | "maxLines" | "maxBytes" | "verbose">;
+
+/** The JSON object of --format json: exactly these keys, in this order. */
+export function jsonView(r: RunResult): Record<string, unknown> {
+  return {
+    stdout: r.stdout,
+    stderr: r.stderr,
+    exitCode: r.exitCode,
+    outcome: r.outcome,
+    fuelUsed: r.fuelUsed,
+    wallMs: r.wallMs,
+    truncated: { stdout: r.truncated.stdout, stderr: r.truncated.stderr },
+  };
+}
+
+/** Notes raw mode adds on stderr, after the program's own stderr: limits hit, truncation, --verbose. */
+export function rawNotes(r: RunResult, o: Shown): string[] {
+  const notes: string[] = [];
+  if (r.outcome !== "ok" && r.outcome !== "error" && r.outcome !== "output_truncated") {
+    notes.push(statusLine(r, { fuelLimit: o.fuel, timeoutMs: o.timeoutMs, memoryMiB: o.memoryMiB, verbose: o.verbose })!);
+  }
+  for (const stream of ["stdout", "stderr"] as const) {
+    if (r.truncated[stream]) notes.push(`${stream} truncated after ${groupDigits(o.maxOutputBytes)} bytes (--max-output)`);
+  }
+  if (o.verbose) notes.push(usageLine(r, o.fuel));
+  return notes;
+}
+
+export function renderResult(r: RunResult, o: Shown, paint: Paint = NO_PAINT): Rendered {
+  switch (o.format) {
+    case "json":
+      return { stdout: JSON.stringify(jsonView(r)) + "\n", stderr: "" };
+    case "raw": {
+      const notes = rawNotes(r, o);
+      if (notes.length === 0) return { stdout: r.stdout, stderr: r.stderr };
+      const sep = r.stderr === "" || r.stderr.endsWith("\n") ? "" : "\n";
+      return { stdout: r.stdout, stderr: r.stderr + sep + notes.map((n) => paint.note(`wasi-py: ${n}`) + "\n").join("") };
+    }
+    case "irc": {
+      const lines = formatIrc(r, {
+        maxBytes: o.maxBytes,
+        maxLines: o.maxLines,
+        verbose: o.verbose,
+        fuelLimit: o.fuel,
+        timeoutMs: o.timeoutMs,
+        memoryMiB: o.memoryMiB,
+      });
+      return { stdout: lines.join("\n") + "\n", stderr: "" };
+    }
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Who may evaluate, how often, and with which limits: a per-user sliding-window rate
+ * limit that answers with one polite notice per lock-out, an ignore list, and admins
+ * (by services account or hostmask) whose raised limits never exceed the ceilings.
+ * Pure with respect to time: callers pass `now` (ms).
+ */
+
+import { maskMatches } from "./message.ts";
+
+export interface Identity {
+  nick: string;
+  user?: string;
+  host?: string;
+  /** Services account, when the server tells us (IRCv3 account-tag). */
+  account?: string;
+}
+
+export interface RateLimitOptions {
+  /** Evaluations a user may start per window. */
+  evalsPerWindow: number;
+  /** Length of the window in ms. */
+  windowMs: number;
+  /** Evaluations per window for admins (clamped to `maxEvalsPerWindow`). */
+  adminEvalsPerWindow: number;
+  /** Ceiling on any user's evaluations per window, admins included. */
+  maxEvalsPerWindow: number;
+  /** Hostmasks (`nick!user@host` globs) and `$a:account` entries to ignore entirely. */
+  ignore: string[];
+  /** Admin hostmasks and `$a:account` entries. */
+  admins: string[];
+}
+
+export type Decision =
+  | { allowed: true; admin: boolean }
+  | { allowed: false; reason: "ignored" }
+  | { allowed: false; reason: "rate"; /** send the polite notice (first refusal only) */ notify: boolean; retryInMs: number };
+
+export function fullMask(id: Identity): string {
+  return `${id.nick}!${id.user ?? "*"}@${id.host ?? "*"}`;
+}
+
+/** Matches an identity against list entries: `$a:name` (account) or a hostmask glob. */
+export function matchesAny(id: Identity, entries: readonly string[]): boolean {
+  const mask = fullMask(id);
+  for (const e of entries) {
+    if (e.startsWith("$a:")) {
+      if (id.account && id.account.toLowerCase() === e.slice(3).toLowerCase()) return true;
+    } else if (maskMatches(e, mask)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** The key a limit is kept under: the account if known, else user@host (nick changes do not reset it). */
+export function userKey(id: Identity): string {
+  if (id.account) return `$a:${id.account.toLowerCase()}`;
+  return `${(id.user ?? "*").toLowerCase()}@${(id.host ?? id.nick).toLowerCase()}`;
+}
+
+interface Entry {
+  times: number[];
+  notified: boolean;
+}
+
+export class RateLimiter {
+  #opts: RateLimitOptions;
+  #users = new Map<string, Entry>();
+
+  constructor(opts: RateLimitOptions) {
+    this.#opts = opts;
+  }
+
+  isAdmin(id: Identity): boolean {
+    return matchesAny(id, this.#opts.admins);
+  }
+
+  isIgnored(id: Identity): boolean {
+    return !this.isAdmin(id) && matchesAny(id, this.#opts.ignore);
+  }
+
+  limitFor(admin: boolean): number {
+    const o = this.#opts;
+    return Math.min(admin ? Math.max(o.adminEvalsPerWindow, o.evalsPerWindow) : o.evalsPerWindow, o.maxEvalsPerWindow);
+  }
+
+  /** Records an attempt and says whether it may run. */
+  check(id: Identity, now: number): Decision {
+    if (this.isIgnored(id)) return { allowed: false, reason: "ignored" };
+    const admin = this.isAdmin(id);
+    const key = userKey(id);
+    let e = this.#users.get(key);
+    if (!e) {
+      e = { times: [], notified: false };
+      this.#users.set(key, e);
+    }
+    const since = now - this.#opts.windowMs;
+    e.times = e.times.filter((t) => t > since);
+    if (e.times.length < this.limitFor(admin)) {
+      e.times.push(now);
+      e.notified = false;
+      return { allowed: true, admin };
+    }
+    const notify = !e.notified;
+    e.notified = true;
+    return { allowed: false, reason: "rate", notify, retryInMs: Math.max(0, e.times[0] + this.#opts.windowMs - now) };
+  }
+
+  /** Forgets users whose window has passed (call now and then to bound memory). */
+  prune(now: number): void {
+    const since = now - this.#opts.windowMs;
+    for (const [k, e] of this.#users) if (e.times.every((t) => t <= since)) this.#users.delete(k);
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Decides whether a PRIVMSG is a request to the bot and what was asked. Pure: the
+ * caller supplies the bot's current nick and the server's channel prefixes.
+ */
+
+import { ircLower } from "./message.ts";
+
+export interface CommandContext {
+  /** Text of the PRIVMSG (trailing parameter). */
+  text: string;
+  /** Target of the PRIVMSG: a channel, or the bot's nick for a private query. */
+  target: string;
+  /** Nick of the sender. */
+  from: string;
+  /** The bot's current nick. */
+  botNick: string;
+  /** Command prefix, e.g. "!py". */
+  prefix: string;
+  /** Channel type characters from ISUPPORT CHANTYPES (default "#&"). */
+  chanTypes?: string;
+  /** Accept `nick: code` / `nick, code` (default true). */
+  allowNickAddressing?: boolean;
+  /** In a private query, treat text without the prefix as code (default true). */
+  privateBareCode?: boolean;
+  casemapping?: string;
+}
+
+export interface Reply {
+  /** Where to answer: the channel, or the sender's nick for a private query. */
+  replyTo: string;
+  /** Nick to prefix the answer with (`nick: `) in a channel; absent in private. */
+  addressee?: string;
+  private: boolean;
+}
+
+export type Command =
+  | ({ kind: "eval"; code: string; verbose: boolean } & Reply)
+  | ({ kind: "usage"; verbose: boolean } & Reply);
+
+export function isChannel(target: string, chanTypes = "#&"): boolean {
+  return target.length > 0 && chanTypes.includes(target[0]);
+}
+
+/** The one-line hint sent for an empty request. */
+export function usageHint(prefix: string, botNick: string): string {
+  return `usage: ${prefix} <python code> (e.g. ${prefix} sum(range(10))), ${prefix}:v <code> adds fuel and time; or ${botNick}: <code>`;
+}
+
+function afterWord(text: string, word: string): string | undefined {
+  if (text === word) return "";
+  if (text.startsWith(word) && /^[ \t]/.test(text.slice(word.length))) return text.slice(word.length);
+  return undefined;
+}
+
+/** Returns the request in a PRIVMSG, or undefined when it is not addressed to the bot. */
+export function parseCommand(ctx: CommandContext): Command | undefined {
+  const { text, from, botNick, prefix } = ctx;
+  // CTCP (ACTION, VERSION, ...) is never a request.
+  if (text.startsWith("\x01")) return undefined;
+  const cm = ctx.casemapping ?? "rfc1459";
+  const inChannel = isChannel(ctx.target, ctx.chanTypes ?? "#&");
+  const reply: Reply = inChannel
+    ? { replyTo: ctx.target, addressee: from, private: false }
+    : { replyTo: from, private: true };
+
+  let body: string | undefined;
+  let verbose = false;
+  if (prefix) {
+    body = afterWord(text, prefix + ":v");
+    if (body !== undefined) verbose = true;
+    else body = afterWord(text, prefix);
+  }
+  if (body === undefined && (ctx.allowNickAddressing ?? true)) {
+    const m = /^([^\s:,]+)[:,](.*)$/s.exec(text);
+    if (m && ircLower(m[1], cm) === ircLower(botNick, cm)) body = m[2];
+  }
+  if (body === undefined && !inChannel && (ctx.privateBareCode ?? true)) body = text;
+  if (body === undefined) return undefined;
+  const code = body.trim();
+  if (code === "") return { kind: "usage", verbose, ...reply };
+  return { kind: "eval", code, verbose, ...reply };
+}

@@ -1,0 +1,163 @@
+/// <reference path="../platform/webassembly.d.ts" />
+/**
+ * Worker entry: runs one evaluation at a time in a fresh instance (fresh memory, fresh /tmp, fresh
+ * file table). Output goes straight into a SharedArrayBuffer owned by the parent, so whatever was
+ * printed survives if the parent terminates this thread at the deadline.
+ */
+import { parentChannel } from "../platform/worker.ts";
+import { buildImageTree, MemFs } from "../wasi/memfs.ts";
+import type { DirNode } from "../wasi/memfs.ts";
+import { readTar } from "../wasi/tar.ts";
+import { ExitSignal, WasiHost, WASI_MODULE } from "../wasi/host.ts";
+import type { Ending } from "./result.ts";
+import { DEFAULT_LIMITS } from "./limits.ts";
+import type { RunLimits } from "./limits.ts";
+import type { InitMessage, RunMessage, DoneMessage, OutputLayout } from "./pool.ts";
+
+const channel = parentChannel();
+let module: WebAssembly.Module | undefined;
+let moduleImports: WebAssembly.ModuleImportDescriptor[] = [];
+let memoryInitialPages: number | undefined;
+let image: DirNode | undefined;
+/**
+ * The next evaluation's instance, made while the worker is idle (instantiating copies the
+ * interpreter's data into a fresh memory: most of a warm run's cost with the pre-initialised
+ * interpreter). Still fresh: nothing has run in it. Used only by a run with the same limits.
+ */
+interface Prepared { key: string; memory: WebAssembly.Memory | undefined; host: WasiHost; instance: WebAssembly.Instance }
+let prepared: Prepared | undefined;
+/** A private cell to block on for sleeps; nobody ever notifies it. */
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+channel.onMessage((raw) => {
+  const msg = raw as InitMessage | RunMessage;
+  if (msg.type === "init") {
+    module = msg.module;
+    moduleImports = WebAssembly.Module.imports(msg.module);
+    memoryInitialPages = msg.memoryInitialPages;
+    image = buildImageTree(readTar(new Uint8Array(msg.image)));
+    prepareSoon(DEFAULT_LIMITS);
+    return;
+  }
+  let done: DoneMessage;
+  try {
+    done = runOnce(msg);
+  } catch (e) {
+    // A host-side failure (a bug of ours, not the guest's): report it as a crash, keep serving.
+    done = { type: "done", id: msg.id, ending: { kind: "trap", message: `host error: ${describe(e)}`, fuelSpent: false, memoryAtMax: false }, fuelUsed: 0 };
+  }
+  channel.post(done);
+  prepareSoon(msg.limits);
+});
+
+function limitsKey(limits: RunLimits): string {
+  return `${limits.memoryMiB}/${limits.tmpQuotaBytes}/${limits.tmpMaxFiles}`;
+}
+
+/** After the current message: a run that arrives meanwhile simply waits for it. */
+function prepareSoon(limits: RunLimits): void {
+  setTimeout(() => {
+    if (prepared === undefined && module !== undefined) prepared = prepare(limits);
+  }, 0);
+}
+
+function prepare(limits: RunLimits): Prepared {
+  if (module === undefined || image === undefined) throw new Error("worker not initialised");
+  const memory = memoryInitialPages === undefined ? undefined
+    : new WebAssembly.Memory({ initial: memoryInitialPages, maximum: limits.memoryMiB * 16 });
+  const fs = new MemFs(image, {
+    tmpQuotaBytes: limits.tmpQuotaBytes,
+    tmpMaxFiles: limits.tmpMaxFiles,
+    now: () => BigInt(Date.now()) * 1_000_000n,
+  });
+  const nothing = () => {};
+  const host = new WasiHost({ args: [], env: [], fs, stdin: new Uint8Array(0), stdout: nothing, stderr: nothing, sleep: nothing });
+  const imports: WebAssembly.Imports = { [WASI_MODULE]: host.imports(moduleImports) };
+  if (memory !== undefined) {
+    imports["env"] = { memory };
+    host.setMemory(memory);
+  }
+  const instance = new WebAssembly.Instance(module, imports);
+  if (memory === undefined) host.setMemory(instance.exports["memory"] as WebAssembly.Memory);
+  return { key: limitsKey(limits), memory, host, instance };
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+/** Appends guest output into its region of the shared buffer, dropping what does not fit. */
+function sink(out: SharedArrayBuffer, layout: OutputLayout, stream: 0 | 1, cap: number): (bytes: Uint8Array) => void {
+  const header = new Int32Array(out, 0, layout.headerInts);
+  const region = new Uint8Array(out, layout.headerBytes + stream * cap, cap);
+  return (bytes) => {
+    const used = header[layout.length + stream]!;
+    const n = Math.min(bytes.length, cap - used);
+    if (n > 0) region.set(bytes.subarray(0, n), used);
+    if (n < bytes.length) Atomics.store(header, layout.truncated + stream, 1);
+    Atomics.store(header, layout.length + stream, used + n);
+  };
+}
+
+function runOnce(msg: RunMessage): DoneMessage {
+  if (module === undefined || image === undefined) throw new Error("worker not initialised");
+  const { limits } = msg;
+  const maxPages = limits.memoryMiB * 16;
+  const ready = prepared !== undefined && prepared.key === limitsKey(limits) ? prepared : prepare(limits);
+  prepared = undefined;
+  const { memory, host, instance } = ready;
+  const fuelCell = new BigInt64Array(msg.output, msg.layout.fuelByte, 1);
+  let fuel: WebAssembly.Global | undefined;
+  host.bindRun({
+    args: msg.args,
+    env: msg.env,
+    stdin: msg.stdin,
+    stdout: sink(msg.output, msg.layout, 0, limits.maxOutputBytes),
+    stderr: sink(msg.output, msg.layout, 1, limits.maxOutputBytes),
+    // Never sleep past the deadline: the parent terminates this thread then anyway.
+    sleep: (ms) => {
+      const left = msg.deadline - Date.now();
+      const wait = Math.max(0, Math.min(ms, left + 50));
+      if (wait > 0) Atomics.wait(sleepCell, 0, 0, wait);
+    },
+    onSyscall: () => {
+      if (fuel !== undefined) fuelCell[0] = fuel.value as bigint;
+    },
+  });
+  const exported = instance.exports;
+  const guestMemory = memory ?? (exported["memory"] as WebAssembly.Memory);
+  if (exported["wasi_py_fuel"] instanceof WebAssembly.Global) {
+    fuel = exported["wasi_py_fuel"];
+    fuel.value = msg.fuelStart;
+    fuelCell[0] = msg.fuelStart;
+  }
+
+  // "At its maximum": within 5% (at least 1 MiB) of the limit, i.e. a growth was likely refused.
+  const memoryAtMax = (): boolean => {
+    const maxBytes = maxPages * 65536;
+    return memory !== undefined && guestMemory.buffer.byteLength + Math.max(1 << 20, maxBytes / 20) >= maxBytes;
+  };
+  let ending: Ending;
+  try {
+    (exported["_start"] as () => void)();
+    ending = { kind: "exit", code: 0, memoryAtMax: memoryAtMax() };
+  } catch (e) {
+    if (e instanceof ExitSignal) {
+      ending = { kind: "exit", code: e.code, memoryAtMax: memoryAtMax() };
+    } else {
+      ending = {
+        kind: "trap",
+        message: describe(e),
+        fuelSpent: fuel !== undefined && (fuel.value as bigint) < 0n,
+        memoryAtMax: memoryAtMax(),
+      };
+    }
+  }
+  const remaining = fuel === undefined ? msg.fuelStart : (fuel.value as bigint);
+  const used = msg.fuelStart - remaining;
+  return {
+    type: "done", id: msg.id, ending,
+    fuelUsed: fuel === undefined ? 0 : Number(used),
+    memoryBytes: guestMemory.buffer.byteLength, // linear memory never shrinks: this is the peak
+  };
+}

@@ -1,0 +1,282 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import {
+  escapeForIrc,
+  formatIrc,
+  formatSeconds,
+  groupDigits,
+  statusLine,
+  usageLine,
+  utf8Length,
+  type IrcFormatOptions,
+} from "../../src/irc/format.ts";
+import type { RunResult } from "../../src/sandbox/result.ts";
+
+function result(over: Partial<RunResult> = {}): RunResult {
+  return {
+    stdout: "",
+    stderr: "",
+    exitCode: 0,
+    outcome: "ok",
+    fuelUsed: 12_345_678,
+    wallMs: 34,
+    truncated: { stdout: false, stderr: false },
+    ...over,
+  };
+}
+
+const bytes = (s: string) => new TextEncoder().encode(s).length;
+const CUT = /… \(output cut, ([\d,]+)(\+?) more bytes\)$/;
+
+describe("formatIrc: basic shapes", () => {
+  const cases: Array<[string, Partial<RunResult>, IrcFormatOptions, string[]]> = [
+    ["value", { stdout: "2\n" }, {}, ["2"]],
+    ["empty output", {}, {}, ["(no output)"]],
+    ["only newlines count as empty", { stdout: "\n\n" }, {}, ["(no output)"]],
+    ["stdout then stderr", { stdout: "out\n", stderr: "err\n" }, {}, ["out ⏎ err"]],
+    ["stderr only", { stderr: "warn\n" }, {}, ["warn"]],
+    ["newlines inside", { stdout: "a\nb\n\nc\n" }, {}, ["a ⏎ b ⏎  ⏎ c"]],
+    ["leading newline", { stdout: "\nx" }, {}, ["⏎ x"]],
+    ["tab becomes a space", { stdout: "a\tb\n" }, {}, ["a b"]],
+    ["exit code line first", { stderr: "boom\n", exitCode: 1, outcome: "error" }, {}, ["Exited with code 1 ⏎ boom"]],
+    ["exit code without output", { exitCode: 3, outcome: "error" }, {}, ["Exited with code 3"]],
+    ["exit 0 with output", { stdout: "hi\n" }, {}, ["hi"]],
+    ["verbose", { stdout: "2\n" }, { verbose: true, fuelLimit: 1_000_000_000 },
+      ["Used 12,345,678 fuel units (1.2%) in 34 ms ⏎ 2"]],
+    ["verbose empty", {}, { verbose: true }, ["Used 12,345,678 fuel units in 34 ms ⏎ (no output)"]],
+    ["verbose after exit line", { exitCode: 2, outcome: "error" }, { verbose: true, fuelLimit: Infinity },
+      ["Exited with code 2 ⏎ Used 12,345,678 fuel units in 34 ms"]],
+    ["timeout", { exitCode: -1, outcome: "timeout", stdout: "tick\n" }, { timeoutMs: 10_000 },
+      ["Timed out after 10 s ⏎ tick"]],
+    ["timeout fractional", { exitCode: -1, outcome: "timeout" }, { timeoutMs: 1500 }, ["Timed out after 1.5 s"]],
+    ["fuel", { exitCode: -1, outcome: "fuel_exhausted", fuelUsed: 1_000_000_000 }, { fuelLimit: 1_000_000_000 },
+      ["Out of fuel after 1,000,000,000 units"]],
+    ["fuel without limit given uses fuelUsed", { exitCode: -1, outcome: "fuel_exhausted", fuelUsed: 5000 }, {},
+      ["Out of fuel after 5,000 units"]],
+    ["memory (MemoryError exit)", { exitCode: 1, outcome: "memory_exhausted", stderr: "MemoryError\n" }, { memoryMiB: 256 },
+      ["Out of memory (limit 256 MiB) ⏎ MemoryError"]],
+    ["memory (trap)", { exitCode: -1, outcome: "memory_exhausted" }, {}, ["Out of memory"]],
+    ["crash hides detail", { exitCode: -1, outcome: "crashed", detail: "RuntimeError: unreachable\n at x" }, {},
+      ["Crashed (interpreter error)"]],
+    ["crash detail when verbose", { exitCode: -1, outcome: "crashed", detail: "RuntimeError: unreachable\n at x", fuelUsed: 10, wallMs: 1 },
+      { verbose: true }, ["Crashed (interpreter error: RuntimeError: unreachable) ⏎ Used 10 fuel units in 1 ms"]],
+    ["sandbox truncated stdout", { stdout: "aaaa", outcome: "output_truncated", truncated: { stdout: true, stderr: false } }, {},
+      ["aaaa…[stdout truncated]"]],
+    ["sandbox truncated both", { stdout: "a", stderr: "b", outcome: "output_truncated", truncated: { stdout: true, stderr: true } }, {},
+      ["a…[stdout truncated] ⏎ b…[stderr truncated]"]],
+    ["truncated with nothing kept", { outcome: "output_truncated", truncated: { stdout: true, stderr: false } }, {},
+      ["…[stdout truncated]"]],
+  ];
+  for (const [name, over, opts, expected] of cases) {
+    it(name, () => assert.deepEqual(formatIrc(result(over), opts), expected));
+  }
+});
+
+describe("formatIrc: controls are made visible and harmless", () => {
+  const cases: Array<[string, string, string]> = [
+    ["NUL", "a\0b", "a␀b"],
+    ["CTCP \\x01", "\x01ACTION hi\x01", "␁ACTION hi␁"],
+    ["CR", "x\rQUIT :bye", "x␍QUIT :bye"],
+    ["CR LF", "x\r\nQUIT :bye", "x␍ ⏎ QUIT :bye"],
+    ["bold/colour/reset/italic/underline/reverse/monospace", "\x02\x03\x0f\x1d\x1f\x16\x11\x1e", "␂␃␏␝␟␖␑␞"],
+    ["ESC", "\x1b[31mred", "␛[31mred"],
+    ["bell, backspace, VT, FF", "\x07\x08\x0b\x0c", "␇␈␋␌"],
+    ["unit separator", "\x1f", "␟"],
+    ["DEL", "a\x7fb", "a␡b"],
+    ["C1 NEL", "a\u0085b", "a<U+0085>b"],
+    ["C1 CSI", "\u009b31m", "<U+009B>31m"],
+    ["line separator", "a\u2028b\u2029c", "a<U+2028>b<U+2029>c"],
+    ["bidi override", "\u202egnp.exe", "<U+202E>gnp.exe"],
+    ["bidi isolate", "\u2066x\u2069", "<U+2066>x<U+2069>"],
+    ["BOM", "\ufeffx", "<U+FEFF>x"],
+    ["lone surrogate", "a\ud800b", "a\ufffdb"],
+    ["ordinary unicode kept", "café 😀 日本", "café 😀 日本"],
+  ];
+  for (const [name, input, expected] of cases) {
+    it(name, () => {
+      assert.deepEqual(formatIrc(result({ stdout: input })), [expected]);
+      assert.equal(escapeForIrc(input).replace(/ ⏎ /g, "\n"), expected.replace(/ ⏎ /g, "\n"));
+    });
+  }
+  it("every C0 control except \\n and \\t becomes a control picture", () => {
+    for (let c = 0; c < 0x20; c++) {
+      if (c === 10 || c === 9) continue;
+      assert.equal(escapeForIrc(String.fromCharCode(c)), String.fromCodePoint(0x2400 + c), `code ${c}`);
+    }
+  });
+  it("every C1 control becomes <U+00XX>", () => {
+    for (let c = 0x80; c <= 0x9f; c++) {
+      assert.equal(escapeForIrc(String.fromCharCode(c)), `<U+00${c.toString(16).toUpperCase()}>`);
+    }
+  });
+});
+
+describe("formatIrc: byte limits and cutting", () => {
+  it("a long ASCII line fills maxLines messages and says how much was cut", () => {
+    const msgs = formatIrc(result({ stdout: "x".repeat(1000) }));
+    assert.equal(msgs.length, 2);
+    assert.equal(msgs[0], "x".repeat(400));
+    const m = CUT.exec(msgs[1]!);
+    assert.ok(m, msgs[1]);
+    assert.ok(bytes(msgs[1]!) <= 400);
+    const shown = (msgs[0]! + msgs[1]!).split("x").length - 1;
+    assert.equal(shown + Number(m[1]!.replace(/,/g, "")), 1000);
+    assert.equal(m[2], "");
+  });
+  it("output that fits exactly is not cut", () => {
+    assert.deepEqual(formatIrc(result({ stdout: "y".repeat(800) })), ["y".repeat(400), "y".repeat(400)]);
+  });
+  it("maxLines 1", () => {
+    const msgs = formatIrc(result({ stdout: "z".repeat(500) }), { maxLines: 1, maxBytes: 100 });
+    assert.equal(msgs.length, 1);
+    assert.match(msgs[0]!, /^z+… \(output cut, [\d,]+ more bytes\)$/);
+    assert.ok(bytes(msgs[0]!) <= 100);
+  });
+  it("maxLines 3 with newline-separated lines: a newline at a message break is not repeated", () => {
+    const line = "l".repeat(95);
+    const msgs = formatIrc(result({ stdout: [line, line, line].join("\n") }), { maxBytes: 100, maxLines: 3 });
+    assert.deepEqual(msgs, [line + " ⏎", line + " ⏎", line]);
+  });
+  it("two-byte characters are never split", () => {
+    const msgs = formatIrc(result({ stdout: "é".repeat(1000) }), { maxBytes: 401 });
+    for (const m of msgs) assert.ok(bytes(m) <= 401);
+    assert.equal(msgs[0], "é".repeat(200));
+  });
+  it("emoji at the cut are never split", () => {
+    const msgs = formatIrc(result({ stdout: "a" + "😀".repeat(300) }), { maxBytes: 400 });
+    assert.equal(msgs[0], "a" + "😀".repeat(99));
+    for (const m of msgs) {
+      assert.ok(bytes(m) <= 400);
+      assert.ok(!/[\ud800-\udfff]/.test(m.replace(/[\ud800-\udbff][\udc00-\udfff]/g, "")), "no lone surrogates");
+    }
+    assert.match(msgs[1]!, CUT);
+  });
+  it("a base letter and its combining marks stay in one message", () => {
+    const cluster = "e\u0301\u0323"; // 5 bytes
+    const msgs = formatIrc(result({ stdout: cluster.repeat(100) }), { maxBytes: 52, maxLines: 20 });
+    for (const m of msgs) {
+      assert.ok(bytes(m) <= 52);
+      assert.ok(!/^[\u0300-\u036f]/.test(m), `message starts with a combining mark: ${JSON.stringify(m)}`);
+    }
+    assert.equal(msgs.join(""), cluster.repeat(100));
+  });
+  it("ZWJ emoji sequences stay whole", () => {
+    const family = "👨‍👩‍👧‍👦"; // 25 bytes
+    const msgs = formatIrc(result({ stdout: family.repeat(10) }), { maxBytes: 60, maxLines: 10 });
+    assert.deepEqual(msgs, Array(5).fill(family + family));
+  });
+  it("an absurdly long cluster is split between code points rather than dropped", () => {
+    const zalgo = "a" + "\u0301".repeat(300); // 601 bytes in one grapheme
+    const msgs = formatIrc(result({ stdout: zalgo }), { maxBytes: 100, maxLines: 10 });
+    for (const m of msgs) assert.ok(bytes(m) <= 100);
+    assert.equal(msgs.join(""), zalgo);
+  });
+  it("escapes count with their escaped size", () => {
+    const msgs = formatIrc(result({ stdout: "\x01".repeat(200) }), { maxBytes: 40, maxLines: 1 });
+    assert.equal(msgs.length, 1);
+    assert.ok(bytes(msgs[0]!) <= 40, msgs[0]);
+    assert.match(msgs[0]!, /^␁*… \(output cut, [\d,]+ more bytes\)$/);
+  });
+  it("the cut count covers the whole remaining output (stdout and stderr)", () => {
+    const msgs = formatIrc(result({ stdout: "o".repeat(50), stderr: "e".repeat(50), exitCode: 1, outcome: "error" }), {
+      maxBytes: 60,
+      maxLines: 1,
+    });
+    const m = CUT.exec(msgs[0]!);
+    assert.ok(m, msgs[0]);
+    assert.ok(msgs[0]!.startsWith("Exited with code 1 ⏎ o"));
+    const shown = msgs[0]!.slice("Exited with code 1 ⏎ ".length).split("…")[0]!.length;
+    assert.equal(shown + Number(m[1]!.replace(/,/g, "")), 100);
+  });
+  it("a sandbox-truncated stream beyond the cut is flagged with +", () => {
+    const msgs = formatIrc(
+      result({ stdout: "t".repeat(900), outcome: "output_truncated", truncated: { stdout: true, stderr: false } }),
+    );
+    assert.match(msgs[1]!, /more bytes\)$/);
+    assert.equal(CUT.exec(msgs[1]!)![2], "+");
+  });
+  it("the status line survives any cut", () => {
+    const msgs = formatIrc(result({ stdout: "x".repeat(5000), exitCode: -1, outcome: "timeout" }), { timeoutMs: 2000 });
+    assert.ok(msgs[0]!.startsWith("Timed out after 2 s ⏎ xxx"));
+  });
+  it("tiny maxBytes still yields messages within the limit", () => {
+    const msgs = formatIrc(result({ stdout: "hello world, this is long", exitCode: -1, outcome: "fuel_exhausted" }), {
+      maxBytes: 16,
+      maxLines: 2,
+      fuelLimit: 1_000_000_000,
+    });
+    for (const m of msgs) assert.ok(bytes(m) <= 16, m);
+    assert.equal(msgs.length, 2);
+    assert.match(msgs[1]!, /… \(cut\)$/);
+  });
+  it("rejects unusable limits", () => {
+    assert.throws(() => formatIrc(result(), { maxBytes: 3 }), RangeError);
+    assert.throws(() => formatIrc(result(), { maxLines: 0 }), RangeError);
+    assert.throws(() => formatIrc(result(), { maxBytes: 10.5 }), RangeError);
+  });
+});
+
+describe("formatIrc: properties", () => {
+  it("messages are non-empty, within limits, free of controls, valid UTF-8", () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: "binary", maxLength: 600 }),
+        fc.string({ unit: "grapheme-composite", maxLength: 300 }),
+        fc.integer({ min: 16, max: 500 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: -1, max: 255 }),
+        (out, err, maxBytes, maxLines, code) => {
+          const msgs = formatIrc(result({ stdout: out, stderr: err, exitCode: code, outcome: code === 0 ? "ok" : "error" }), {
+            maxBytes,
+            maxLines,
+          });
+          assert.ok(msgs.length >= 1 && msgs.length <= maxLines);
+          for (const m of msgs) {
+            assert.ok(m.length > 0);
+            assert.ok(utf8Length(m) <= maxBytes);
+            assert.equal(utf8Length(m), bytes(m));
+            assert.ok(!/[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(m), JSON.stringify(m));
+            assert.ok(!/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(m));
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+  it("output that fits is shown whole (modulo escaping)", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme", maxLength: 100 }), (out) => {
+        const text = out.replace(/\n+$/, "");
+        const msgs = formatIrc(result({ stdout: out }), { maxBytes: 400, maxLines: 2 });
+        if (text === "") assert.deepEqual(msgs, ["(no output)"]);
+        else if (utf8Length(escapeForIrc(text)) <= 400) assert.deepEqual(msgs, [escapeForIrc(text)]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("helpers", () => {
+  it("groupDigits", () => {
+    const cases: Array<[number, string]> = [[0, "0"], [999, "999"], [1000, "1,000"], [1_000_000_000, "1,000,000,000"], [-12345, "-12,345"]];
+    for (const [n, s] of cases) assert.equal(groupDigits(n), s);
+  });
+  it("formatSeconds", () => {
+    const cases: Array<[number, string]> = [[10_000, "10 s"], [1500, "1.5 s"], [250, "0.25 s"], [1, "0.001 s"]];
+    for (const [n, s] of cases) assert.equal(formatSeconds(n), s);
+  });
+  it("utf8Length agrees with TextEncoder", () => {
+    for (const s of ["", "a", "é", "日", "😀", "a\ud800", "\udc00x"]) assert.equal(utf8Length(s), bytes(s));
+  });
+  it("usageLine percentages", () => {
+    assert.equal(usageLine(result({ fuelUsed: 500_000_000, wallMs: 1234.4 }), 1_000_000_000),
+      "Used 500,000,000 fuel units (50.0%) in 1,234 ms");
+    assert.equal(usageLine(result({ fuelUsed: 10 }), 1_000_000_000), "Used 10 fuel units (<0.1%) in 34 ms");
+    assert.equal(usageLine(result({ fuelUsed: 0 }), 1_000_000_000), "Used 0 fuel units (0.0%) in 34 ms");
+  });
+  it("statusLine is undefined for a clean exit", () => {
+    assert.equal(statusLine(result()), undefined);
+    assert.equal(statusLine(result({ outcome: "output_truncated" })), undefined);
+  });
+});
