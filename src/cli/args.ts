@@ -5,7 +5,7 @@
 import { command, flag, option, optional, parse, positional, string } from "cmd-ts";
 import type { Type } from "cmd-ts";
 import { BOUNDS, DEFAULT_LIMITS, MAX_FINITE_FUEL } from "../sandbox/limits.ts";
-import { IRC_DEFAULTS, MIN_MAX_BYTES } from "../irc/format.ts";
+import { IRC_DEFAULTS, MIN_MAX_BYTES } from "../text/messages.ts";
 import { EXIT_CODE_TABLE } from "./exit-codes.ts";
 
 export type Format = "irc" | "raw" | "json";

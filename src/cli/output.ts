@@ -4,7 +4,8 @@
  */
 import type { RunResult } from "../sandbox/result.ts";
 import type { CliOptions } from "./args.ts";
-import { formatIrc, groupDigits, statusLine, usageLine } from "../irc/format.ts";
+import { formatIrc } from "../text/messages.ts";
+import { groupDigits, statusLine, usageLine } from "../text/summary.ts";
 
 /** Colour functions (identity when colour is off). */
 export interface Paint {

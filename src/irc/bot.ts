@@ -6,7 +6,8 @@
  * and one user's backlog never holds back another user's request.
  */
 
-import { IrcSerialiseError, byteLength } from "./message.ts";
+import { IrcSerialiseError } from "./message.ts";
+import { utf8Length } from "../text/utf8.ts";
 import type { IrcMessage } from "./message.ts";
 import { parseCommand, usageHint } from "./command.ts";
 import type { Command } from "./command.ts";
@@ -222,7 +223,7 @@ export class IrcBot {
   /** Bytes of text one reply line may have after `PRIVMSG target :nick: `. */
   #budget(cmd: Command): number {
     const base = this.#client.maxTextBytes("PRIVMSG", cmd.replyTo);
-    return base - (cmd.addressee ? byteLength(`${cmd.addressee}: `) : 0);
+    return base - (cmd.addressee ? utf8Length(`${cmd.addressee}: `) : 0);
   }
 
   #reply(cmd: Command, text: string): void {

@@ -8,7 +8,8 @@
  * The socket, clock, randomness and log are injected so tests can drive it.
  */
 
-import { IRC_LINE_MAX, IrcSerialiseError, byteLength, ircLower, parseLine, serialise } from "./message.ts";
+import { IRC_LINE_MAX, IrcSerialiseError, ircLower, parseLine, serialise } from "./message.ts";
+import { cutToBytes, utf8Length } from "../text/utf8.ts";
 import type { IrcMessage } from "./message.ts";
 import { OutgoingScheduler } from "./flood.ts";
 import type { BucketOptions } from "./flood.ts";
@@ -189,9 +190,9 @@ export class IrcClient {
    */
   maxTextBytes(command: "PRIVMSG" | "NOTICE", target: string): number {
     const user = this.#user ?? `~${this.opts.username}`;
-    const hostLen = this.#host !== undefined ? byteLength(this.#host) : ASSUMED_HOST_LEN;
-    const prefixLen = 1 + byteLength(this.#nick) + 1 + byteLength(user) + 1 + hostLen + 1;
-    return IRC_LINE_MAX - 2 - prefixLen - byteLength(`${command} ${target} :`);
+    const hostLen = this.#host !== undefined ? utf8Length(this.#host) : ASSUMED_HOST_LEN;
+    const prefixLen = 1 + utf8Length(this.#nick) + 1 + utf8Length(user) + 1 + hostLen + 1;
+    return IRC_LINE_MAX - 2 - prefixLen - utf8Length(`${command} ${target} :`);
   }
 
   // ---- connection lifecycle ----
@@ -586,7 +587,7 @@ export class IrcClient {
     if (/[\r\n\0\x01]/.test(text)) throw new IrcSerialiseError("message text contains CR, LF, NUL or \\x01");
     const max = this.maxTextBytes(command, target);
     let t = text;
-    if (byteLength(t) > max) {
+    if (utf8Length(t) > max) {
       this.#fx.log("warn", `cutting an over-long ${command} to ${target} to ${max} bytes`);
       t = cutToBytes(t, max);
     }
@@ -611,19 +612,6 @@ export class IrcClient {
       }, nextMs);
     }
   }
-}
-
-/** Cuts a string to at most `max` UTF-8 bytes without splitting a character. */
-export function cutToBytes(s: string, max: number): string {
-  let bytes = 0;
-  let out = "";
-  for (const ch of s) {
-    const n = byteLength(ch);
-    if (bytes + n > max) break;
-    bytes += n;
-    out += ch;
-  }
-  return out;
 }
 
 function decodeLine(bytes: Uint8Array): string {

@@ -17,7 +17,7 @@ import { readText } from "../platform/fs.ts";
 import { envVar, onShutdownSignal, writeStderr, writeStdout } from "../platform/process.ts";
 import { defaultWorkerCount } from "../platform/worker.ts";
 import { Sandbox } from "../sandbox/pool.ts";
-import { formatIrc } from "./format.ts";
+import { formatIrc } from "../text/messages.ts";
 
 /**
  * Command-line spelling of the numeric settings. The per-evaluation limits use the same

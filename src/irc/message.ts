@@ -140,11 +140,6 @@ export function serialise(msg: { command: string; params?: string[]; tags?: Reco
   return out;
 }
 
-/** UTF-8 byte length of a string. */
-export function byteLength(s: string): number {
-  return new TextEncoder().encode(s).length;
-}
-
 /** Lower-cases a nick/channel under the rfc1459 case mapping ([]\~ are upper-case of {}|^). */
 export function ircLower(s: string, casemapping = "rfc1459"): string {
   const lower = s.toLowerCase();

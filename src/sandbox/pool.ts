@@ -27,6 +27,7 @@ import { ExternKind, readImportSection, readSections, SectionId } from "../wasm/
 import { readAsset, readAssetShared } from "./assets.ts";
 import { readTar } from "../wasi/tar.ts";
 import { DRIVER_PY } from "./driver.ts";
+import { trimPartialUtf8 } from "../text/utf8.ts";
 
 export type { RunResult, Outcome } from "./result.ts";
 export type { RunOptions, RunLimits } from "./limits.ts";
@@ -373,17 +374,6 @@ function compileOnce(bytes: Uint8Array): Promise<WebAssembly.Module> {
     compiled.set(bytes, p);
   }
   return p;
-}
-
-/** Drops an incomplete UTF-8 sequence cut by truncation, so the text does not end in U+FFFD. */
-export function trimPartialUtf8(bytes: Uint8Array): Uint8Array {
-  let i = bytes.length - 1;
-  let back = 0;
-  while (i >= 0 && back < 3 && (bytes[i]! & 0xc0) === 0x80) { i--; back++; }
-  if (i < 0) return bytes;
-  const lead = bytes[i]!;
-  const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
-  return need > back + 1 ? bytes.subarray(0, i) : bytes;
 }
 
 // Invalid sequences become U+FFFD; a leading BOM is kept (it is part of what the program wrote).

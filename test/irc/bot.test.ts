@@ -10,7 +10,8 @@ import type { Server, Socket } from "node:net";
 import { IrcBot } from "../../src/irc/bot.ts";
 import type { BotClient, BotOptions, EvalLimits, Evaluator, Formatter } from "../../src/irc/bot.ts";
 import { IrcSerialiseError, parseLine } from "../../src/irc/message.ts";
-import { authenticateChunks, backoffDelay, cutToBytes } from "../../src/irc/client.ts";
+import { authenticateChunks, backoffDelay } from "../../src/irc/client.ts";
+import { cutToBytes } from "../../src/text/utf8.ts";
 import { IrcConfigError, NUMERIC_OPTIONS, checkConfigFile, resolveIrcConfig } from "../../src/irc/config.ts";
 import { flagName, ircHelpText, loadIrcConfig, parseIrcArgv, runIrcBot, settingsFromFlags, startBot } from "../../src/irc/main.ts";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -18,7 +19,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { IrcFlags } from "../../src/irc/main.ts";
 import { Sandbox } from "../../src/sandbox/pool.ts";
-import { formatIrc } from "../../src/irc/format.ts";
+import { formatIrc } from "../../src/text/messages.ts";
 import type { RunResult } from "../../src/sandbox/result.ts";
 import { TestIrcUser, startNgircd } from "../helpers/ngircd.ts";
 import type { NgircdServer } from "../helpers/ngircd.ts";
@@ -350,11 +351,6 @@ describe("IRC client helpers", () => {
     assert.deepEqual(authenticateChunks(new Uint8Array(0)), ["+"]);
     const c = authenticateChunks(new Uint8Array(300)); // 400 base64 chars exactly
     assert.deepEqual([c.length, c[0].length, c[1]], [2, 400, "+"]);
-  });
-  it("cutToBytes never splits a character", () => {
-    assert.equal(cutToBytes("héllo", 2), "h");
-    assert.equal(cutToBytes("héllo", 3), "hé");
-    assert.equal(cutToBytes("🐍🐍", 5), "🐍");
   });
 });
 

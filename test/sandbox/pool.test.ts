@@ -2,7 +2,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { memoryUsage } from "node:process";
 import wabtInit from "wabt";
-import { Sandbox, trimPartialUtf8 } from "../../src/sandbox/pool.ts";
+import { Sandbox } from "../../src/sandbox/pool.ts";
 import { classify, endsWithMemoryError } from "../../src/sandbox/result.ts";
 import type { Ending, Outcome } from "../../src/sandbox/result.ts";
 import { DEFAULT_LIMITS, LimitError, resolveLimits } from "../../src/sandbox/limits.ts";
@@ -50,13 +50,6 @@ describe("limits", () => {
   ];
   for (const [name, opts] of bad) {
     it(`rejects ${name}`, () => assert.throws(() => resolveLimits(opts), LimitError));
-  }
-});
-
-describe("trimPartialUtf8", () => {
-  const cases: [number[], number][] = [[[0x61, 0xe2, 0x82], 1], [[0x61, 0xe2, 0x82, 0xac], 4], [[0xc3], 0], [[0x61, 0xf0, 0x9f, 0x98], 1], [[0x61], 1]];
-  for (const [bytes, keep] of cases) {
-    it(`${bytes.map((b) => b.toString(16)).join(" ")} keeps ${keep}`, () => assert.equal(trimPartialUtf8(new Uint8Array(bytes)).length, keep));
   }
 });
 

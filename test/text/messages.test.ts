@@ -1,16 +1,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import {
-  escapeForIrc,
-  formatIrc,
-  formatSeconds,
-  groupDigits,
-  statusLine,
-  usageLine,
-  utf8Length,
-  type IrcFormatOptions,
-} from "../../src/irc/format.ts";
+import { escapeForIrc } from "../../src/text/escape.ts";
+import { formatIrc, type IrcFormatOptions } from "../../src/text/messages.ts";
+import { formatSeconds, groupDigits, statusLine, usageLine } from "../../src/text/summary.ts";
+import { utf8Length } from "../../src/text/utf8.ts";
 import type { RunResult } from "../../src/sandbox/result.ts";
 
 function result(over: Partial<RunResult> = {}): RunResult {

@@ -7,8 +7,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { formatIrc, utf8Length } from "../../src/irc/format.ts";
-import type { IrcFormatOptions } from "../../src/irc/format.ts";
+import { formatIrc } from "../../src/text/messages.ts";
+import type { IrcFormatOptions } from "../../src/text/messages.ts";
+import { utf8Length } from "../../src/text/utf8.ts";
 import type { RunResult, Outcome } from "../../src/sandbox/result.ts";
 
 /** As src/sandbox.ts decodes guest output. */

@@ -1,5 +1,7 @@
 /**
  * RunResult → the messages an IRC bot sends (and what `wasi-py --format irc` prints). Pure.
+ * Pieces: src/text/summary.ts (status lines), src/text/escape.ts (one code point at a time),
+ * src/text/utf8.ts (byte counting).
  *
  * Rules (the README documents them for users):
  * - First a status line when the run did not simply finish: `Timed out after 10 s`,
@@ -25,121 +27,24 @@
  */
 
 import type { RunResult } from "../sandbox/result.ts";
+import { escapeCodePoint, NEWLINE } from "./escape.ts";
+import { groupDigits, statusLine, usageLine } from "./summary.ts";
+import type { SummaryOptions } from "./summary.ts";
+import { utf8Length } from "./utf8.ts";
 
-export interface IrcFormatOptions {
+/** How to cut a result into messages; the summary options say which limits the status line names. */
+export interface IrcFormatOptions extends SummaryOptions {
   /** Largest message in bytes of UTF-8 (without the bot's own prefix). Default 400. */
   maxBytes?: number;
   /** Most messages sent for one result. Default 2. */
   maxLines?: number;
-  /** Add the fuel/time line. */
-  verbose?: boolean;
-  /** The run's fuel budget, for the verbose percentage (Infinity or absent: no percentage). */
-  fuelLimit?: number;
-  /** The run's time limit in ms, for the timeout line. */
-  timeoutMs?: number;
-  /** The run's memory limit in MiB, for the out-of-memory line. */
-  memoryMiB?: number;
 }
 
 export const IRC_DEFAULTS = Object.freeze({ maxBytes: 400, maxLines: 2 });
 /** Smallest usable maxBytes: room for a status line fragment and the cut mark. */
 export const MIN_MAX_BYTES = 16;
 
-const NEWLINE = " ⏎ ";
 const encoder = new TextEncoder();
-
-/** UTF-8 length of a string (lone surrogates count as U+FFFD, as TextEncoder writes them). */
-export function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n += 4;
-        i++;
-      } else n += 3;
-    } else n += 3;
-  }
-  return n;
-}
-
-/** 1234567 → "1,234,567". */
-export function groupDigits(n: number): string {
-  const sign = n < 0 ? "-" : "";
-  const digits = String(Math.trunc(Math.abs(n)));
-  return sign + digits.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-}
-
-/** 10000 → "10 s", 1500 → "1.5 s", 250 → "0.25 s". */
-export function formatSeconds(ms: number): string {
-  return `${Number((ms / 1000).toFixed(3))} s`;
-}
-
-/** Shows one code point harmlessly (see the module comment); `\n` and `\t` are handled by the caller. */
-export function escapeCodePoint(cp: number): string {
-  if (cp < 0x20) return String.fromCodePoint(0x2400 + cp);
-  if (cp === 0x7f) return "\u2421";
-  if (
-    (cp >= 0x80 && cp <= 0x9f) ||
-    cp === 0x2028 || cp === 0x2029 ||
-    (cp >= 0x202a && cp <= 0x202e) ||
-    (cp >= 0x2066 && cp <= 0x2069) ||
-    cp === 0xfeff
-  ) {
-    return `<U+${cp.toString(16).toUpperCase().padStart(4, "0")}>`;
-  }
-  if (cp >= 0xd800 && cp <= 0xdfff) return "\uFFFD";
-  return String.fromCodePoint(cp);
-}
-
-/** The text with newlines as ` ⏎ `, tabs as spaces and controls escaped: what one IRC line may carry. */
-export function escapeForIrc(text: string): string {
-  let out = "";
-  for (const ch of text) {
-    const cp = ch.codePointAt(0)!;
-    out += cp === 10 ? NEWLINE : cp === 9 ? " " : escapeCodePoint(cp);
-  }
-  return out;
-}
-
-/** The status line for how the run ended, or undefined when it just finished with exit code 0. */
-export function statusLine(result: RunResult, options: IrcFormatOptions = {}): string | undefined {
-  switch (result.outcome) {
-    case "timeout":
-      return options.timeoutMs === undefined ? "Timed out" : `Timed out after ${formatSeconds(options.timeoutMs)}`;
-    case "fuel_exhausted": {
-      const budget = options.fuelLimit !== undefined && Number.isFinite(options.fuelLimit) ? options.fuelLimit : result.fuelUsed;
-      return `Out of fuel after ${groupDigits(budget)} units`;
-    }
-    case "memory_exhausted":
-      return options.memoryMiB === undefined ? "Out of memory" : `Out of memory (limit ${groupDigits(options.memoryMiB)} MiB)`;
-    case "crashed":
-      return options.verbose && result.detail
-        ? `Crashed (interpreter error: ${firstLine(result.detail)})`
-        : "Crashed (interpreter error)";
-    default:
-      // WASI exit statuses are unsigned 32-bit: sys.exit(-1) arrives as 4294967295; show what the program passed.
-      return result.exitCode !== 0 ? `Exited with code ${result.exitCode | 0}` : undefined;
-  }
-}
-
-/** `Used 12,345,678 fuel units (1.2%) in 34 ms`. */
-export function usageLine(result: RunResult, fuelLimit?: number): string {
-  let pct = "";
-  if (fuelLimit !== undefined && Number.isFinite(fuelLimit) && fuelLimit > 0) {
-    const p = (result.fuelUsed / fuelLimit) * 100;
-    pct = p > 0 && p < 0.1 ? " (<0.1%)" : ` (${p.toFixed(1)}%)`;
-  }
-  return `Used ${groupDigits(result.fuelUsed)} fuel units${pct} in ${groupDigits(Math.round(result.wallMs))} ms`;
-}
-
-function firstLine(s: string): string {
-  const line = s.split("\n", 1)[0]!.trim();
-  return line.length > 120 ? line.slice(0, 120) + "…" : line;
-}
 
 /** One indivisible piece of the flattened text. */
 interface Token {
