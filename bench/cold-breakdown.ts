@@ -46,11 +46,19 @@ export function runBreakdown(reps: number): BreakdownSummary {
   const rows: Breakdown[] = [];
   for (let i = 0; i < reps + 1; i++) {
     const r = spawnSync(process.execPath, [self, "--child"], { encoding: "utf8", timeout: 120_000 });
-    if (r.status !== 0) throw new Error(`cold breakdown child: exit ${r.status ?? r.signal}: ${String(r.stderr).trim().split("\n").slice(-2).join(" | ")}`);
+    if (r.status !== 0) {
+      throw new Error(
+        `cold breakdown child: exit ${r.status ?? r.signal}: ${
+          String(r.stderr).trim().split("\n").slice(-2).join(" | ")
+        }`,
+      );
+    }
     if (i > 0) rows.push(JSON.parse(r.stdout) as Breakdown); // the first fills OS caches
   }
   const keys = ["scriptStart", "imported", "created", "firstRun", "secondRun"] as const;
-  return Object.fromEntries(keys.map((k) => [k, roundSummary(summarize(rows.map((b) => b[k])), 1)])) as BreakdownSummary;
+  return Object.fromEntries(
+    keys.map((k) => [k, roundSummary(summarize(rows.map((b) => b[k])), 1)]),
+  ) as BreakdownSummary;
 }
 
 if (process.argv[2] === "--child") {

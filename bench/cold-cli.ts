@@ -40,17 +40,37 @@ export function coldCommands(p: Program, o: ColdOptions): Command[] {
   const extra = p.name === "print(1)" ? [] : ["--fuel", "unlimited", "-f", "raw"];
   const cmds: Command[] = [
     { name: "python3", display: `${o.python} -c ${JSON.stringify(p.code)}`, file: o.python, args: ["-c", p.code] },
-    { name: "wasi-py node", display: `node build/cli.js ${extra.join(" ")} ${JSON.stringify(p.code)}`, file: process.execPath, args: [join(o.root, "build/cli.js"), ...extra, p.code], cwd: o.root },
+    {
+      name: "wasi-py node",
+      display: `node build/cli.js ${extra.join(" ")} ${JSON.stringify(p.code)}`,
+      file: process.execPath,
+      args: [join(o.root, "build/cli.js"), ...extra, p.code],
+      cwd: o.root,
+    },
   ];
   if (o.deno !== undefined) {
-    cmds.push({ name: "wasi-py deno", display: `deno run -A cli.ts ${extra.join(" ")} ${JSON.stringify(p.code)}`, file: o.deno, args: ["run", "-A", join(o.root, "cli.ts"), ...extra, p.code], cwd: o.root });
+    cmds.push({
+      name: "wasi-py deno",
+      display: `deno run -A cli.ts ${extra.join(" ")} ${JSON.stringify(p.code)}`,
+      file: o.deno,
+      args: ["run", "-A", join(o.root, "cli.ts"), ...extra, p.code],
+      cwd: o.root,
+    });
   }
   if (p.name === "print(1)") {
     // The runtimes' own start (no Python at all): the part of our cold time we cannot remove.
     cmds.push({ name: "node (empty)", display: "node -e 0", file: process.execPath, args: ["-e", "0"], expected: "" });
-    if (o.deno !== undefined) cmds.push({ name: "deno (empty)", display: "deno eval 0", file: o.deno, args: ["eval", "0"], expected: "" });
+    if (o.deno !== undefined) {
+      cmds.push({ name: "deno (empty)", display: "deno eval 0", file: o.deno, args: ["eval", "0"], expected: "" });
+    }
   }
-  cmds.push({ name: "pyodide node", display: `node build/bench/pyodide-cold.js ${JSON.stringify(p.code)}`, file: process.execPath, args: [join(o.root, "build/bench/pyodide-cold.js"), p.code], cwd: o.root });
+  cmds.push({
+    name: "pyodide node",
+    display: `node build/bench/pyodide-cold.js ${JSON.stringify(p.code)}`,
+    file: process.execPath,
+    args: [join(o.root, "build/bench/pyodide-cold.js"), p.code],
+    cwd: o.root,
+  });
   return cmds;
 }
 
@@ -70,7 +90,9 @@ export function runCold(o: ColdOptions): ColdRow[] {
         try {
           const r = timeProcess(c);
           const expected = c.expected ?? p.expected;
-          if (r.stdout !== expected) throw new Error(`printed ${JSON.stringify(r.stdout.slice(0, 80))}, expected ${JSON.stringify(expected)}`);
+          if (r.stdout !== expected) {
+            throw new Error(`printed ${JSON.stringify(r.stdout.slice(0, 80))}, expected ${JSON.stringify(expected)}`);
+          }
           if (rep >= 0) times.get(c.name)!.push(r.ms);
         } catch (e) {
           errors.set(c.name, e instanceof Error ? e.message : String(e));

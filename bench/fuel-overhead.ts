@@ -38,7 +38,10 @@ export async function runFuelOverhead(reps: number, log: (s: string) => void): P
   try {
     if (!metered.metered) throw new Error("the default interpreter is not metered");
     if (unmetered.metered) throw new Error(`${un.source} is metered`);
-    for (const sb of [metered, unmetered]) { await checkedRun(sb, PRINT1); await checkedRun(sb, CPU); }
+    for (const sb of [metered, unmetered]) {
+      await checkedRun(sb, PRINT1);
+      await checkedRun(sb, CPU);
+    }
     log(`fuel overhead: ${reps} reps, metered and unmetered interleaved`);
     const t = { mp: [] as number[], mc: [] as number[], up: [] as number[], uc: [] as number[] };
     const time = async (sb: Sandbox, p: typeof CPU, into: number[]) => {
@@ -48,8 +51,13 @@ export async function runFuelOverhead(reps: number, log: (s: string) => void): P
     };
     for (let i = 0; i < reps; i++) {
       // Alternate which goes first, so neither always runs right after the other's CPU burst.
-      if (i % 2 === 0) { await time(metered, CPU, t.mc); await time(unmetered, CPU, t.uc); }
-      else { await time(unmetered, CPU, t.uc); await time(metered, CPU, t.mc); }
+      if (i % 2 === 0) {
+        await time(metered, CPU, t.mc);
+        await time(unmetered, CPU, t.uc);
+      } else {
+        await time(unmetered, CPU, t.uc);
+        await time(metered, CPU, t.mc);
+      }
       await time(metered, PRINT1, t.mp);
       await time(unmetered, PRINT1, t.up);
     }

@@ -1,5 +1,5 @@
 /** What the figures were measured on, recorded with every result. */
-import { cpus, loadavg, totalmem, availableParallelism, release } from "node:os";
+import { availableParallelism, cpus, loadavg, release, totalmem } from "node:os";
 import { spawnSync } from "node:child_process";
 import process from "node:process";
 import { readManifest } from "../src/sandbox/assets.ts";
@@ -50,7 +50,9 @@ export function describeMachine(root: string, python: string, deno: string | und
     python3: firstLine(python, ["--version"]),
     python3Path: python,
     gitCommit: firstLine("git", ["rev-parse", "--short", "HEAD"], root),
-    gitDirty: spawnSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: root, encoding: "utf8" }).stdout.trim() !== "",
+    gitDirty:
+      spawnSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: root, encoding: "utf8" }).stdout
+        .trim() !== "",
     assets,
     interpreterOverrides: interpreterOverrides(),
   };

@@ -56,7 +56,9 @@ async function child(n: number): Promise<MemoryRow> {
     collect();
     const rssIdle = rss();
     let peak = rss();
-    const timer = setInterval(() => { peak = Math.max(peak, rss()); }, 5);
+    const timer = setInterval(() => {
+      peak = Math.max(peak, rss());
+    }, 5);
     const results = await Promise.all(Array.from({ length: n }, () => checkedRun(sb, HOLD)));
     clearInterval(timer);
     peak = Math.max(peak, rss());
@@ -80,12 +82,20 @@ async function child(n: number): Promise<MemoryRow> {
 }
 
 /** Runs the child for each N, one fresh process each. */
-export function runMemory(concurrency: readonly number[], log: (s: string) => void): (MemoryRow | { concurrent: number; error: string })[] {
+export function runMemory(
+  concurrency: readonly number[],
+  log: (s: string) => void,
+): (MemoryRow | { concurrent: number; error: string })[] {
   const self = fileURLToPath(import.meta.url);
   return concurrency.map((n) => {
     log(`memory: ${n} concurrent evaluation(s)`);
     const r = spawnSync(process.execPath, ["--expose-gc", self, String(n)], { encoding: "utf8", timeout: 300_000 });
-    if (r.status !== 0) return { concurrent: n, error: `exit ${r.status ?? r.signal}: ${String(r.stderr).trim().split("\n").slice(-2).join(" | ")}` };
+    if (r.status !== 0) {
+      return {
+        concurrent: n,
+        error: `exit ${r.status ?? r.signal}: ${String(r.stderr).trim().split("\n").slice(-2).join(" | ")}`,
+      };
+    }
     return JSON.parse(r.stdout.trim().split("\n").pop()!) as MemoryRow;
   });
 }

@@ -34,7 +34,9 @@ export function timeProcess(cmd: Command, timeoutMs = 120_000): TimedRun {
   const ms = performance.now() - t0;
   if (r.error) throw new Error(`${cmd.display}: ${r.error.message}`);
   if (r.status !== 0) {
-    throw new Error(`${cmd.display}: exit ${r.status ?? r.signal}: ${String(r.stderr).trim().split("\n").slice(-3).join(" | ")}`);
+    throw new Error(
+      `${cmd.display}: exit ${r.status ?? r.signal}: ${String(r.stderr).trim().split("\n").slice(-3).join(" | ")}`,
+    );
   }
   return { ms, stdout: r.stdout };
 }

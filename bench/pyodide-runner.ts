@@ -25,9 +25,21 @@ export async function startPyodide(): Promise<PyodideHandle> {
   let out = "";
   const decoder = new TextDecoder();
   const py = await loadPyodide({});
-  py.setStdout({ write: (buf: Uint8Array) => { out += decoder.decode(buf); return buf.length; } });
+  py.setStdout({
+    write: (buf: Uint8Array) => {
+      out += decoder.decode(buf);
+      return buf.length;
+    },
+  });
   py.setStderr({ write: (buf: Uint8Array) => buf.length });
-  return { py, take: () => { const s = out; out = ""; return s; } };
+  return {
+    py,
+    take: () => {
+      const s = out;
+      out = "";
+      return s;
+    },
+  };
 }
 
 /** Runs `code` in a fresh globals dict (the interpreter and its imported modules are shared). */

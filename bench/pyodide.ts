@@ -26,7 +26,12 @@ function checked(out: string, p: Program): void {
   if (out !== p.expected) throw new Error(`pyodide ${p.name}: printed ${JSON.stringify(out.slice(0, 80))}`);
 }
 
-export async function runPyodide(reps: number, repsHeavy: number, freshReps: number, log: (s: string) => void): Promise<PyodideWarm> {
+export async function runPyodide(
+  reps: number,
+  repsHeavy: number,
+  freshReps: number,
+  log: (s: string) => void,
+): Promise<PyodideWarm> {
   log(`pyodide: load, ${reps} warm reps (${repsHeavy} CPU-bound), ${freshReps} fresh-instance runs`);
   const loads: number[] = [];
   const fresh: number[] = [];

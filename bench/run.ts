@@ -54,7 +54,11 @@ interface Config {
 const TARGETS = { coldVsPython: 5, warmPrint1Ms: 5, fuelOverhead: 1.25 };
 
 function usage(msg: string): never {
-  process.stderr.write(`bench: ${msg}\nusage: npm run bench -- [--quick] [--reps N] [--only ${SECTIONS.join(",")}] [--no-save] [--python PATH] [--render FILE]\n`);
+  process.stderr.write(
+    `bench: ${msg}\nusage: npm run bench -- [--quick] [--reps N] [--only ${
+      SECTIONS.join(",")
+    }] [--no-save] [--python PATH] [--render FILE]\n`,
+  );
   process.exit(2);
 }
 
@@ -68,18 +72,18 @@ function parseArgs(argv: string[]): Config {
     else if (a === "--render") {
       render = argv[++i];
       if (!render) usage("--render needs a results JSON file");
-    }
-    else if (a === "--python") {
+    } else if (a === "--python") {
       python = argv[++i];
       if (!python) usage("--python needs the path of a python3 executable");
-    }
-    else if (a === "--reps") {
+    } else if (a === "--reps") {
       const n = Number(argv[++i]);
       if (!Number.isInteger(n) || n < 1 || n > 10_000) usage("--reps needs an integer from 1 to 10000");
       reps = n;
     } else if (a === "--only") {
       const list = (argv[++i] ?? "").split(",").filter(Boolean);
-      for (const s of list) if (!(SECTIONS as readonly string[]).includes(s)) usage(`unknown section ${JSON.stringify(s)}`);
+      for (const s of list) {
+        if (!(SECTIONS as readonly string[]).includes(s)) usage(`unknown section ${JSON.stringify(s)}`);
+      }
       if (list.length === 0) usage("--only needs a list of sections");
       only = list as Section[];
     } else if (a === "-h" || a === "--help") usage("help");
@@ -111,8 +115,14 @@ function resolvePython(): string {
 }
 
 function warmOnDeno(root: string, deno: string, reps: number, repsHeavy: number): WarmRow[] {
-  const r = spawnSync(deno, ["run", "-A", join(root, "bench", "warm-child.ts"), String(reps), String(repsHeavy)], { cwd: root, encoding: "utf8", timeout: 600_000 });
-  if (r.status !== 0) throw new Error(`exit ${r.status ?? r.signal}: ${String(r.stderr).trim().split("\n").slice(-2).join(" | ")}`);
+  const r = spawnSync(deno, ["run", "-A", join(root, "bench", "warm-child.ts"), String(reps), String(repsHeavy)], {
+    cwd: root,
+    encoding: "utf8",
+    timeout: 600_000,
+  });
+  if (r.status !== 0) {
+    throw new Error(`exit ${r.status ?? r.signal}: ${String(r.stderr).trim().split("\n").slice(-2).join(" | ")}`);
+  }
   return JSON.parse(r.stdout.trim().split("\n").pop()!) as WarmRow[];
 }
 
@@ -126,7 +136,14 @@ interface Results {
   schema: 1;
   date: string;
   mode: "full" | "quick";
-  config: { warmGapMs: number; reps: number; repsHeavy: number; throughputSeconds: number; pyodideFreshReps: number; memoryConcurrency: number[] };
+  config: {
+    warmGapMs: number;
+    reps: number;
+    repsHeavy: number;
+    throughputSeconds: number;
+    pyodideFreshReps: number;
+    memoryConcurrency: number[];
+  };
   machine: Machine;
   programs: { name: string; code: string }[];
   cold?: ColdRow[];
@@ -173,29 +190,83 @@ function summarise(r: Results): SummaryLine[] {
   for (const runner of ["wasi-py node", "wasi-py deno"]) {
     const c = cold(PRINT1.name, runner);
     if (c?.ms) {
-      lines.push({ figure: `cold ${runner} print(1) vs python3`, value: fmtMs(c.ms.median), ratio: c.vsPython, target: `<= ${TARGETS.coldVsPython}x`, met: c.vsPython === null ? null : c.vsPython <= TARGETS.coldVsPython });
+      lines.push({
+        figure: `cold ${runner} print(1) vs python3`,
+        value: fmtMs(c.ms.median),
+        ratio: c.vsPython,
+        target: `<= ${TARGETS.coldVsPython}x`,
+        met: c.vsPython === null ? null : c.vsPython <= TARGETS.coldVsPython,
+      });
     }
   }
   const w = r.warm?.find((x) => x.program === PRINT1.name);
   const wd = r.warmDeno && !isError(r.warmDeno) ? r.warmDeno.find((x) => x.program === PRINT1.name) : undefined;
-  if (wd) lines.push({ figure: "warm print(1) median, deno", value: fmtMs(wd.ms.median), ratio: null, target: `<= ${TARGETS.warmPrint1Ms} ms`, met: wd.ms.median <= TARGETS.warmPrint1Ms });
-  if (w) lines.push({ figure: "warm print(1) median, node", value: fmtMs(w.ms.median), ratio: null, target: `<= ${TARGETS.warmPrint1Ms} ms`, met: w.ms.median <= TARGETS.warmPrint1Ms });
+  if (wd) {
+    lines.push({
+      figure: "warm print(1) median, deno",
+      value: fmtMs(wd.ms.median),
+      ratio: null,
+      target: `<= ${TARGETS.warmPrint1Ms} ms`,
+      met: wd.ms.median <= TARGETS.warmPrint1Ms,
+    });
+  }
+  if (w) {
+    lines.push({
+      figure: "warm print(1) median, node",
+      value: fmtMs(w.ms.median),
+      ratio: null,
+      target: `<= ${TARGETS.warmPrint1Ms} ms`,
+      met: w.ms.median <= TARGETS.warmPrint1Ms,
+    });
+  }
   const t2 = r.throughput?.find((t) => t.workers === 2);
-  if (t2) lines.push({ figure: "throughput print(1), 2 workers", value: `${t2.runsPerSecond} runs/s`, ratio: null, target: "-", met: null });
+  if (t2) {
+    lines.push({
+      figure: "throughput print(1), 2 workers",
+      value: `${t2.runsPerSecond} runs/s`,
+      ratio: null,
+      target: "-",
+      met: null,
+    });
+  }
   if (r.fuelOverhead && !isError(r.fuelOverhead)) {
     const f = r.fuelOverhead;
-    lines.push({ figure: "fuel overhead, CPU-bound (whole run)", value: fmtMs(f.metered.cpu.median), ratio: f.cpuRatio, target: `<= ${TARGETS.fuelOverhead}x`, met: f.cpuRatio === null ? null : f.cpuRatio <= TARGETS.fuelOverhead });
-    lines.push({ figure: "fuel overhead, CPU-bound net of print(1)", value: "", ratio: f.cpuNetRatio, target: `<= ${TARGETS.fuelOverhead}x`, met: f.cpuNetRatio === null ? null : f.cpuNetRatio <= TARGETS.fuelOverhead });
+    lines.push({
+      figure: "fuel overhead, CPU-bound (whole run)",
+      value: fmtMs(f.metered.cpu.median),
+      ratio: f.cpuRatio,
+      target: `<= ${TARGETS.fuelOverhead}x`,
+      met: f.cpuRatio === null ? null : f.cpuRatio <= TARGETS.fuelOverhead,
+    });
+    lines.push({
+      figure: "fuel overhead, CPU-bound net of print(1)",
+      value: "",
+      ratio: f.cpuNetRatio,
+      target: `<= ${TARGETS.fuelOverhead}x`,
+      met: f.cpuNetRatio === null ? null : f.cpuNetRatio <= TARGETS.fuelOverhead,
+    });
   }
   if (r.pyodide && !isError(r.pyodide) && r.warm) {
     for (const p of PROGRAMS) {
       const ours = r.warm.find((x) => x.program === p.name)?.ms.median;
       const theirs = r.pyodide.warm.find((x) => x.program === p.name)?.ms.median;
-      lines.push({ figure: `warm ${p.name}: wasi-py / pyodide (shared interp.)`, value: `${fmtMs(ours)} vs ${fmtMs(theirs)}`, ratio: ratio(ours, theirs), target: "< 1x to beat", met: ours === undefined || theirs === undefined ? null : ours < theirs });
+      lines.push({
+        figure: `warm ${p.name}: wasi-py / pyodide (shared interp.)`,
+        value: `${fmtMs(ours)} vs ${fmtMs(theirs)}`,
+        ratio: ratio(ours, theirs),
+        target: "< 1x to beat",
+        met: ours === undefined || theirs === undefined ? null : ours < theirs,
+      });
     }
     const ours = w?.ms.median;
     const fresh = r.pyodide.freshPrint1Ms.median;
-    lines.push({ figure: "isolated print(1): wasi-py warm / pyodide fresh load", value: `${fmtMs(ours)} vs ${fmtMs(fresh)}`, ratio: ratio(ours, fresh), target: "< 1x to beat", met: ours === undefined ? null : ours < fresh });
+    lines.push({
+      figure: "isolated print(1): wasi-py warm / pyodide fresh load",
+      value: `${fmtMs(ours)} vs ${fmtMs(fresh)}`,
+      ratio: ratio(ours, fresh),
+      target: "< 1x to beat",
+      met: ours === undefined ? null : ours < fresh,
+    });
   }
   const mem = (r.memory ?? []).filter((x): x is MemoryRow => !("error" in x));
   if (mem.length >= 2) {
@@ -203,16 +274,34 @@ function summarise(r: Results): SummaryLine[] {
     // worker; the slope of peak RSS over N is the full cost of one more concurrent evaluation.
     const a = mem[0]!, b = mem[mem.length - 1]!;
     const slope = (b.rssPeakMiB - a.rssPeakMiB) / (b.concurrent - a.concurrent);
-    lines.push({ figure: `memory: host RSS per added concurrent evaluation (N ${a.concurrent}..${b.concurrent}, worker included)`, value: `${round(slope, 1)} MiB`, ratio: null, target: "-", met: null });
+    lines.push({
+      figure: `memory: host RSS per added concurrent evaluation (N ${a.concurrent}..${b.concurrent}, worker included)`,
+      value: `${round(slope, 1)} MiB`,
+      ratio: null,
+      target: "-",
+      met: null,
+    });
   }
   for (const x of mem) {
-    lines.push({ figure: `memory, ${x.concurrent} concurrent: host RSS peak, per evaluation`, value: `${x.rssPeakMiB} MiB, +${x.perEvalMiB} MiB each (guest ${x.instanceMemoryMiB ?? "?"} MiB)`, ratio: null, target: "-", met: null });
+    lines.push({
+      figure: `memory, ${x.concurrent} concurrent: host RSS peak, per evaluation`,
+      value: `${x.rssPeakMiB} MiB, +${x.perEvalMiB} MiB each (guest ${x.instanceMemoryMiB ?? "?"} MiB)`,
+      ratio: null,
+      target: "-",
+      met: null,
+    });
   }
   for (const p of PROGRAMS) {
     const ours = cold(p.name, "wasi-py node")?.ms?.median;
     const theirs = cold(p.name, "pyodide node")?.ms?.median;
     if (ours !== undefined && theirs !== undefined) {
-      lines.push({ figure: `cold ${p.name}: wasi-py node / pyodide node`, value: `${fmtMs(ours)} vs ${fmtMs(theirs)}`, ratio: ratio(ours, theirs), target: "< 1x to beat", met: ours < theirs });
+      lines.push({
+        figure: `cold ${p.name}: wasi-py node / pyodide node`,
+        value: `${fmtMs(ours)} vs ${fmtMs(theirs)}`,
+        ratio: ratio(ours, theirs),
+        target: "< 1x to beat",
+        met: ours < theirs,
+      });
     }
   }
   return lines;
@@ -221,14 +310,37 @@ function summarise(r: Results): SummaryLine[] {
 function print(r: Results): void {
   const out: string[] = [];
   const m = r.machine;
-  out.push(`wasi-py bench (${r.mode}, ${r.date}) on ${m.cpus} x ${m.cpuModel}, ${m.memTotalMiB} MiB, load average at start ${m.loadAverageStart.join(" ")}, at end ${(m.loadAverageEnd ?? []).join(" ")}`);
+  out.push(
+    `wasi-py bench (${r.mode}, ${r.date}) on ${m.cpus} x ${m.cpuModel}, ${m.memTotalMiB} MiB, load average at start ${
+      m.loadAverageStart.join(" ")
+    }, at end ${(m.loadAverageEnd ?? []).join(" ")}`,
+  );
   const ov = Object.entries(m.interpreterOverrides);
-  if (ov.length > 0) out.push(`Sandbox-API sections use ${ov.map(([k, v]) => `${k}=${v}`).join(" ")} (the cold CLI rows use the committed assets)`);
-  out.push(`node ${m.node}, ${m.deno ?? "no deno"}, ${m.python3 ?? "no python3"} (${m.python3Path}), commit ${m.gitCommit ?? "?"}${m.gitDirty ? " (dirty tree)" : ""}`);
+  if (ov.length > 0) {
+    out.push(
+      `Sandbox-API sections use ${
+        ov.map(([k, v]) => `${k}=${v}`).join(" ")
+      } (the cold CLI rows use the committed assets)`,
+    );
+  }
+  out.push(
+    `node ${m.node}, ${m.deno ?? "no deno"}, ${m.python3 ?? "no python3"} (${m.python3Path}), commit ${
+      m.gitCommit ?? "?"
+    }${m.gitDirty ? " (dirty tree)" : ""}`,
+  );
   if (r.cold) {
     out.push("", "Cold: whole process, ms (median / p90), ratio = median / python3's median");
     const rows = [["program", "runner", "median", "p90", "n", "vs python3"]];
-    for (const c of r.cold) rows.push([c.program, c.runner, fmtMs(c.ms?.median), fmtMs(c.ms?.p90), String(c.ms?.n ?? 0), c.error ? `ERROR ${c.error.slice(0, 60)}` : fmtRatio(c.vsPython)]);
+    for (const c of r.cold) {
+      rows.push([
+        c.program,
+        c.runner,
+        fmtMs(c.ms?.median),
+        fmtMs(c.ms?.p90),
+        String(c.ms?.n ?? 0),
+        c.error ? `ERROR ${c.error.slice(0, 60)}` : fmtRatio(c.vsPython),
+      ]);
+    }
     out.push(table(rows));
   }
   if (r.coldBreakdown && !isError(r.coldBreakdown)) {
@@ -241,20 +353,62 @@ function print(r: Results): void {
   }
   if (r.warm) {
     out.push("", `Warm (module loaded, 1 worker, Sandbox.run, runs ${WARM_GAP_MS} ms apart), ms`);
-    const rows = [["program", "node median", "p90", "n", "deno median", "p90", "fuelUsed", "same on deno", "guest mem", "pyodide warm", "ours/pyodide"]];
+    const rows = [[
+      "program",
+      "node median",
+      "p90",
+      "n",
+      "deno median",
+      "p90",
+      "fuelUsed",
+      "same on deno",
+      "guest mem",
+      "pyodide warm",
+      "ours/pyodide",
+    ]];
     const py = r.pyodide && !isError(r.pyodide) ? r.pyodide : undefined;
     const dn = r.warmDeno && !isError(r.warmDeno) ? r.warmDeno : undefined;
     for (const w of r.warm) {
       const theirs = py?.warm.find((x) => x.program === w.program)?.ms.median;
       const d = dn?.find((x) => x.program === w.program);
-      const same = d === undefined ? "-" : d.fuelUsed.length === 1 && w.fuelUsed.length === 1 && d.fuelUsed[0] === w.fuelUsed[0] ? "yes" : "NO";
-      rows.push([w.program, fmtMs(w.ms.median), fmtMs(w.ms.p90), String(w.ms.n), fmtMs(d?.ms.median), fmtMs(d?.ms.p90), w.fuelUsed.join("|"), same, w.guestMemoryMiB === null ? "-" : `${w.guestMemoryMiB} MiB`, fmtMs(theirs), fmtRatio(ratio(w.ms.median, theirs))]);
+      const same = d === undefined
+        ? "-"
+        : d.fuelUsed.length === 1 && w.fuelUsed.length === 1 && d.fuelUsed[0] === w.fuelUsed[0]
+        ? "yes"
+        : "NO";
+      rows.push([
+        w.program,
+        fmtMs(w.ms.median),
+        fmtMs(w.ms.p90),
+        String(w.ms.n),
+        fmtMs(d?.ms.median),
+        fmtMs(d?.ms.p90),
+        w.fuelUsed.join("|"),
+        same,
+        w.guestMemoryMiB === null ? "-" : `${w.guestMemoryMiB} MiB`,
+        fmtMs(theirs),
+        fmtRatio(ratio(w.ms.median, theirs)),
+      ]);
     }
     out.push(table(rows));
   }
   if (r.throughput) {
     out.push("", "Throughput of print(1) (closed loop)");
-    out.push(table([["workers", "in flight", "runs", "seconds", "runs/s", "cores busy"], ...r.throughput.map((t) => [String(t.workers), String(t.concurrency), String(t.runs), String(t.seconds), String(t.runsPerSecond), String(t.coresBusy)])]));
+    out.push(
+      table([
+        ["workers", "in flight", "runs", "seconds", "runs/s", "cores busy"],
+        ...r.throughput.map((
+          t,
+        ) => [
+          String(t.workers),
+          String(t.concurrency),
+          String(t.runs),
+          String(t.seconds),
+          String(t.runsPerSecond),
+          String(t.coresBusy),
+        ]),
+      ]),
+    );
   }
   if (r.fuelOverhead) {
     out.push("", "Fuel metering overhead (metered / unmetered, interleaved runs)");
@@ -265,7 +419,12 @@ function print(r: Results): void {
         ["program", "metered", "unmetered", "ratio"],
         ["print(1)", fmtMs(f.metered.print1.median), fmtMs(f.unmetered.print1.median), fmtRatio(f.print1Ratio)],
         ["cpu-primes", fmtMs(f.metered.cpu.median), fmtMs(f.unmetered.cpu.median), fmtRatio(f.cpuRatio)],
-        ["cpu-primes - print(1)", fmtMs(f.metered.cpu.median - f.metered.print1.median), fmtMs(f.unmetered.cpu.median - f.unmetered.print1.median), fmtRatio(f.cpuNetRatio)],
+        [
+          "cpu-primes - print(1)",
+          fmtMs(f.metered.cpu.median - f.metered.print1.median),
+          fmtMs(f.unmetered.cpu.median - f.unmetered.print1.median),
+          fmtRatio(f.cpuNetRatio),
+        ],
       ]));
     }
   }
@@ -273,7 +432,14 @@ function print(r: Results): void {
     if (isError(r.pyodide)) out.push("", `Pyodide: not measured: ${r.pyodide.error}`);
     else {
       const p = r.pyodide;
-      out.push("", `Pyodide ${p.version} (Python ${p.pythonVersion}): load in a running process ${fmtMs(p.loadMs.median)}, fresh load + print(1) ${fmtMs(p.freshPrint1Ms.median)} (n=${p.freshPrint1Ms.n}); network fetches: ${p.fetches.length === 0 ? "none" : p.fetches.join(", ")}`);
+      out.push(
+        "",
+        `Pyodide ${p.version} (Python ${p.pythonVersion}): load in a running process ${
+          fmtMs(p.loadMs.median)
+        }, fresh load + print(1) ${fmtMs(p.freshPrint1Ms.median)} (n=${p.freshPrint1Ms.n}); network fetches: ${
+          p.fetches.length === 0 ? "none" : p.fetches.join(", ")
+        }`,
+      );
     }
   }
   if (r.memory) {
@@ -281,12 +447,27 @@ function print(r: Results): void {
     const rows = [["N", "RSS start", "RSS idle pool", "RSS peak", "per eval", "(peak-start)/N", "guest memory"]];
     for (const x of r.memory) {
       if ("error" in x) rows.push([String(x.concurrent), `ERROR ${x.error.slice(0, 60)}`]);
-      else rows.push([String(x.concurrent), `${x.rssStartMiB} MiB`, `${x.rssIdleMiB} MiB`, `${x.rssPeakMiB} MiB`, `${x.perEvalMiB} MiB`, `${x.perEvalWithWorkerMiB} MiB`, x.instanceMemoryMiB === null ? `- (${x.note ?? ""})` : `${x.instanceMemoryMiB} MiB`]);
+      else {rows.push([
+          String(x.concurrent),
+          `${x.rssStartMiB} MiB`,
+          `${x.rssIdleMiB} MiB`,
+          `${x.rssPeakMiB} MiB`,
+          `${x.perEvalMiB} MiB`,
+          `${x.perEvalWithWorkerMiB} MiB`,
+          x.instanceMemoryMiB === null ? `- (${x.note ?? ""})` : `${x.instanceMemoryMiB} MiB`,
+        ]);}
     }
     out.push(table(rows));
   }
   out.push("", "Summary");
-  out.push(table([["figure", "value", "ratio", "target", "met"], ...r.summary.map((s) => [s.figure, s.value, fmtRatio(s.ratio), s.target, s.met === null ? "-" : s.met ? "yes" : "NO"])]));
+  out.push(
+    table([
+      ["figure", "value", "ratio", "target", "met"],
+      ...r.summary.map((
+        s,
+      ) => [s.figure, s.value, fmtRatio(s.ratio), s.target, s.met === null ? "-" : s.met ? "yes" : "NO"]),
+    ]),
+  );
   if (r.errors.length > 0) out.push("", "Errors:", ...r.errors.map((e) => `  ${e}`));
   process.stdout.write(out.join("\n") + "\n");
 }
@@ -295,11 +476,19 @@ function print(r: Results): void {
 function markdown(r: Results): string {
   const m = r.machine;
   const lines = [
-    `Measured ${r.date.slice(0, 16).replace("T", " ")} UTC on ${m.cpus} x ${m.cpuModel} (load average ${m.loadAverageStart.join(" ")} at start), node ${m.node}, ${m.deno?.split(" (")[0] ?? "no deno"}, native ${m.python3 ?? "python3"}; commit ${m.gitCommit ?? "?"}. \`npm run bench\` (results in bench/results/).`,
+    `Measured ${r.date.slice(0, 16).replace("T", " ")} UTC on ${m.cpus} x ${m.cpuModel} (load average ${
+      m.loadAverageStart.join(" ")
+    } at start), node ${m.node}, ${m.deno?.split(" (")[0] ?? "no deno"}, native ${m.python3 ?? "python3"}; commit ${
+      m.gitCommit ?? "?"
+    }. \`npm run bench\` (results in bench/results/).`,
     "",
     "| figure | value | ratio | target | met |",
     "|---|---|---|---|---|",
-    ...r.summary.map((s) => `| ${s.figure} | ${s.value} | ${fmtRatio(s.ratio)} | ${s.target} | ${s.met === null ? "-" : s.met ? "yes" : "no"} |`),
+    ...r.summary.map((s) =>
+      `| ${s.figure} | ${s.value} | ${fmtRatio(s.ratio)} | ${s.target} | ${
+        s.met === null ? "-" : s.met ? "yes" : "no"
+      } |`
+    ),
   ];
   return lines.join("\n") + "\n";
 }
@@ -320,13 +509,24 @@ async function main(): Promise<void> {
   const python = cfg.python ?? resolvePython();
   const deno = findDeno(root);
   const machine = describeMachine(root, python, deno);
-  log(`machine: ${machine.cpus} cpus, load ${machine.loadAverageStart.join(" ")}; mode ${cfg.quick ? "quick" : "full"}, reps ${cfg.reps}/${cfg.repsHeavy}`);
+  log(
+    `machine: ${machine.cpus} cpus, load ${machine.loadAverageStart.join(" ")}; mode ${
+      cfg.quick ? "quick" : "full"
+    }, reps ${cfg.reps}/${cfg.repsHeavy}`,
+  );
   const errors: string[] = [];
   const r: Results = {
     schema: 1,
     date: new Date().toISOString(),
     mode: cfg.quick ? "quick" : "full",
-    config: { warmGapMs: WARM_GAP_MS, reps: cfg.reps, repsHeavy: cfg.repsHeavy, throughputSeconds: cfg.throughputSeconds, pyodideFreshReps: cfg.pyodideFreshReps, memoryConcurrency: cfg.memoryConcurrency },
+    config: {
+      warmGapMs: WARM_GAP_MS,
+      reps: cfg.reps,
+      repsHeavy: cfg.repsHeavy,
+      throughputSeconds: cfg.throughputSeconds,
+      pyodideFreshReps: cfg.pyodideFreshReps,
+      memoryConcurrency: cfg.memoryConcurrency,
+    },
     machine,
     programs: PROGRAMS.map((p) => ({ name: p.name, code: p.code })),
     summary: [],
@@ -340,7 +540,11 @@ async function main(): Promise<void> {
     r.memory = isError(m) ? [{ concurrent: 0, error: m.error }] : m;
   }
   if (has("cold")) {
-    const c = await section("cold", errors, () => runCold({ root, reps: cfg.reps, repsHeavy: cfg.repsHeavy, python, deno, log }));
+    const c = await section(
+      "cold",
+      errors,
+      () => runCold({ root, reps: cfg.reps, repsHeavy: cfg.repsHeavy, python, deno, log }),
+    );
     if (!isError(c)) {
       r.cold = c;
       for (const row of c) if (row.error) errors.push(`cold ${row.program} ${row.runner}: ${row.error}`);
@@ -348,7 +552,11 @@ async function main(): Promise<void> {
   }
   if (has("cold")) {
     log("cold breakdown: inside a fresh node process");
-    r.coldBreakdown = await section("cold breakdown", errors, () => runBreakdown(Math.max(3, Math.round(cfg.reps / 5))));
+    r.coldBreakdown = await section(
+      "cold breakdown",
+      errors,
+      () => runBreakdown(Math.max(3, Math.round(cfg.reps / 5))),
+    );
   }
   if (has("warm")) {
     const w = await section("warm", errors, () => runWarm(cfg.reps * 2, cfg.repsHeavy, log));
@@ -362,13 +570,23 @@ async function main(): Promise<void> {
     const rows: ThroughputRow[] = [];
     for (const [workers, inFlight] of [[1, 2], [2, 4]] as const) {
       log(`throughput: ${workers} worker(s), ${inFlight} in flight, ${cfg.throughputSeconds} s`);
-      const t = await section("throughput", errors, () => runThroughput(workers, inFlight, cfg.throughputSeconds, PRINT1));
+      const t = await section(
+        "throughput",
+        errors,
+        () => runThroughput(workers, inFlight, cfg.throughputSeconds, PRINT1),
+      );
       if (!isError(t)) rows.push(t);
     }
     r.throughput = rows;
   }
   if (has("fuel")) r.fuelOverhead = await section("fuel overhead", errors, () => runFuelOverhead(cfg.repsHeavy, log));
-  if (has("pyodide")) r.pyodide = await section("pyodide", errors, () => runPyodide(cfg.reps * 2, cfg.repsHeavy, cfg.pyodideFreshReps, log));
+  if (has("pyodide")) {
+    r.pyodide = await section(
+      "pyodide",
+      errors,
+      () => runPyodide(cfg.reps * 2, cfg.repsHeavy, cfg.pyodideFreshReps, log),
+    );
+  }
   machine.loadAverageEnd = loadavg().map((x) => round(x, 2));
   r.summary = summarise(r);
   print(r);

@@ -41,7 +41,11 @@ export interface ThroughputRow {
 export async function checkedRun(sb: Sandbox, p: Program): Promise<RunResult> {
   const r = await sb.run(p.code, BENCH_LIMITS);
   if (r.outcome !== "ok" || r.stdout !== p.expected) {
-    throw new Error(`${p.name}: outcome ${r.outcome}, stdout ${JSON.stringify(r.stdout.slice(0, 80))}, stderr ${JSON.stringify(r.stderr.slice(-200))}`);
+    throw new Error(
+      `${p.name}: outcome ${r.outcome}, stdout ${JSON.stringify(r.stdout.slice(0, 80))}, stderr ${
+        JSON.stringify(r.stderr.slice(-200))
+      }`,
+    );
   }
   return r;
 }
@@ -75,7 +79,13 @@ export async function runWarm(reps: number, repsHeavy: number, log: (s: string) 
     }
     return PROGRAMS.map((p) => {
       const s = samples.get(p.name)!;
-      return { program: p.name, ms: roundSummary(summarize(s.ms)), sandboxWallMs: roundSummary(summarize(s.wall)), fuelUsed: [...s.fuel], guestMemoryMiB: s.mem.length > 0 ? round(summarize(s.mem).median / 1048576, 1) : null };
+      return {
+        program: p.name,
+        ms: roundSummary(summarize(s.ms)),
+        sandboxWallMs: roundSummary(summarize(s.wall)),
+        fuelUsed: [...s.fuel],
+        guestMemoryMiB: s.mem.length > 0 ? round(summarize(s.mem).median / 1048576, 1) : null,
+      };
     });
   } finally {
     await sb.close();
@@ -86,7 +96,12 @@ export async function runWarm(reps: number, repsHeavy: number, log: (s: string) 
  * Closed-loop throughput of print(1): `concurrency` callers each submit the next evaluation as
  * soon as theirs returns, for `seconds`; the pool has `workers` threads.
  */
-export async function runThroughput(workers: number, concurrency: number, seconds: number, p: Program): Promise<ThroughputRow> {
+export async function runThroughput(
+  workers: number,
+  concurrency: number,
+  seconds: number,
+  p: Program,
+): Promise<ThroughputRow> {
   const sb = await Sandbox.create({ ...interpreter(), workers });
   try {
     await Promise.all(Array.from({ length: workers * 2 }, () => checkedRun(sb, p))); // start every worker
@@ -104,7 +119,14 @@ export async function runThroughput(workers: number, concurrency: number, second
     const elapsed = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const coresBusy = (cpu.user + cpu.system) / 1e6 / elapsed;
-    return { workers, concurrency, runs, seconds: round(elapsed, 2), runsPerSecond: round(runs / elapsed, 2), coresBusy: round(coresBusy, 2) };
+    return {
+      workers,
+      concurrency,
+      runs,
+      seconds: round(elapsed, 2),
+      runsPerSecond: round(runs / elapsed, 2),
+      coresBusy: round(coresBusy, 2),
+    };
   } finally {
     await sb.close();
   }

@@ -60,7 +60,9 @@ export function parseFuel(text: string): number {
   if (/^(unlimited|inf|infinity|none)$/i.test(text.trim())) return Infinity;
   const n = parseCount(text);
   if (n === undefined || n > MAX_FINITE_FUEL) {
-    throw new Error(`--fuel wants a whole number of fuel units (0 to ${MAX_FINITE_FUEL}) or "unlimited", got "${text}"`);
+    throw new Error(
+      `--fuel wants a whole number of fuel units (0 to ${MAX_FINITE_FUEL}) or "unlimited", got "${text}"`,
+    );
   }
   return n;
 }
@@ -119,16 +121,30 @@ const cli = command({
   name: "wasi-py",
   args: {
     code: positional({ type: optional(string), displayName: "code" }),
-    format: option({ long: "format", short: "f", type: typeOf(parseFormat, "irc|raw|json"), defaultValue: (): Format => "irc" }),
+    format: option({
+      long: "format",
+      short: "f",
+      type: typeOf(parseFormat, "irc|raw|json"),
+      defaultValue: (): Format => "irc",
+    }),
     fuel: option({ long: "fuel", type: typeOf(parseFuel, "units"), defaultValue: () => DEFAULT_LIMITS.fuel }),
-    timeoutMs: option({ long: "timeout", short: "t", type: typeOf(parseTimeout, "seconds"), defaultValue: () => DEFAULT_LIMITS.timeoutMs }),
+    timeoutMs: option({
+      long: "timeout",
+      short: "t",
+      type: typeOf(parseTimeout, "seconds"),
+      defaultValue: () => DEFAULT_LIMITS.timeoutMs,
+    }),
     memoryMiB: option({
       long: "memory",
       short: "m",
       type: typeOf(parseIntegerIn("--memory", "MiB", 1, BOUNDS.memoryMiB), "MiB"),
       defaultValue: () => DEFAULT_LIMITS.memoryMiB,
     }),
-    maxOutputBytes: option({ long: "max-output", type: typeOf(parseByteSize, "bytes"), defaultValue: () => DEFAULT_LIMITS.maxOutputBytes }),
+    maxOutputBytes: option({
+      long: "max-output",
+      type: typeOf(parseByteSize, "bytes"),
+      defaultValue: () => DEFAULT_LIMITS.maxOutputBytes,
+    }),
     tmpQuotaBytes: option({
       long: "tmp-quota",
       type: typeOf(byteSizeParser("--tmp-quota", BOUNDS.tmpQuotaBytes), "bytes"),
@@ -165,7 +181,11 @@ function describeError(message: string, nodes: ErrorNode[]): string {
       return `unexpected extra argument "${raw}": give the code as ONE argument (quote it)`;
     }
     const key = (first as { key?: string } | undefined)?.key;
-    const name = first?.type === "shortOption" ? `-${key ?? raw}` : first?.type === "longOption" && key ? `--${key}` : raw;
+    const name = first?.type === "shortOption"
+      ? `-${key ?? raw}`
+      : first?.type === "longOption" && key
+      ? `--${key}`
+      : raw;
     return `unknown option ${name} (code starting with "-" goes after "--")`;
   }
   if (message.startsWith("Too many times provided")) {
@@ -178,8 +198,14 @@ function describeError(message: string, nodes: ErrorNode[]): string {
 }
 
 const VALUE_OPTIONS: ReadonlyArray<readonly [long: string, short: string | undefined]> = [
-  ["format", "f"], ["fuel", undefined], ["timeout", "t"], ["memory", "m"],
-  ["max-output", undefined], ["tmp-quota", undefined], ["max-lines", undefined], ["max-bytes", undefined],
+  ["format", "f"],
+  ["fuel", undefined],
+  ["timeout", "t"],
+  ["memory", "m"],
+  ["max-output", undefined],
+  ["tmp-quota", undefined],
+  ["max-lines", undefined],
+  ["max-bytes", undefined],
 ];
 
 /**
@@ -214,10 +240,34 @@ export async function parseCliArgs(argv: string[]): Promise<ParsedArgs> {
   const v = result.value as ParsedValues;
   if (v.help) return { kind: "help" };
   if (v.version) return { kind: "version" };
-  const { code, format, fuel, timeoutMs, memoryMiB, maxOutputBytes, tmpQuotaBytes, maxLines, maxBytes, verbose, noStdin } = v;
+  const {
+    code,
+    format,
+    fuel,
+    timeoutMs,
+    memoryMiB,
+    maxOutputBytes,
+    tmpQuotaBytes,
+    maxLines,
+    maxBytes,
+    verbose,
+    noStdin,
+  } = v;
   return {
     kind: "run",
-    options: { code, format, fuel, timeoutMs, memoryMiB, maxOutputBytes, tmpQuotaBytes, maxLines, maxBytes, verbose, noStdin },
+    options: {
+      code,
+      format,
+      fuel,
+      timeoutMs,
+      memoryMiB,
+      maxOutputBytes,
+      tmpQuotaBytes,
+      maxLines,
+      maxBytes,
+      verbose,
+      noStdin,
+    },
   };
 }
 
@@ -236,7 +286,10 @@ export function helpText(bold: (s: string) => string = (s) => s): string {
     ["-t, --timeout SECONDS", `wall-clock limit, fractions allowed (default ${d.timeoutMs / 1000})`],
     ["-m, --memory MiB", `memory limit of the interpreter (default ${d.memoryMiB})`],
     ["    --max-output BYTES", `output kept per stream, k/M suffixes ok (default ${d.maxOutputBytes / 1024}k)`],
-    ["    --tmp-quota BYTES", `bytes the program may keep in /tmp, k/M suffixes ok (default ${d.tmpQuotaBytes / 1024 / 1024}M)`],
+    [
+      "    --tmp-quota BYTES",
+      `bytes the program may keep in /tmp, k/M suffixes ok (default ${d.tmpQuotaBytes / 1024 / 1024}M)`,
+    ],
     ["    --max-lines N", `irc format: most messages (default ${IRC_DEFAULTS.maxLines})`],
     ["    --max-bytes BYTES", `irc format: longest message in UTF-8 bytes (default ${IRC_DEFAULTS.maxBytes})`],
     ["-V, --verbose", "also report fuel used and time"],

@@ -84,7 +84,9 @@ async function gatherInput(options: CliOptions): Promise<{ code: string; stdin: 
   }
   if (stdinIsTerminal) {
     throw new UsageError(
-      options.noStdin ? "no code given and --no-stdin: pass the code as an argument" : "no code given: pass it as an argument or pipe it on stdin",
+      options.noStdin
+        ? "no code given and --no-stdin: pass the code as an argument"
+        : "no code given: pass it as an argument or pipe it on stdin",
     );
   }
   const bytes = await read();

@@ -21,7 +21,10 @@ export interface Rendered {
   stderr: string;
 }
 
-type Shown = Pick<CliOptions, "format" | "fuel" | "timeoutMs" | "memoryMiB" | "maxOutputBytes" | "maxLines" | "maxBytes" | "verbose">;
+type Shown = Pick<
+  CliOptions,
+  "format" | "fuel" | "timeoutMs" | "memoryMiB" | "maxOutputBytes" | "maxLines" | "maxBytes" | "verbose"
+>;
 
 /** The JSON object of --format json: exactly these keys, in this order. */
 export function jsonView(r: RunResult): Record<string, unknown> {
@@ -40,10 +43,14 @@ export function jsonView(r: RunResult): Record<string, unknown> {
 export function rawNotes(r: RunResult, o: Shown): string[] {
   const notes: string[] = [];
   if (r.outcome !== "ok" && r.outcome !== "error" && r.outcome !== "output_truncated") {
-    notes.push(statusLine(r, { fuelLimit: o.fuel, timeoutMs: o.timeoutMs, memoryMiB: o.memoryMiB, verbose: o.verbose })!);
+    notes.push(
+      statusLine(r, { fuelLimit: o.fuel, timeoutMs: o.timeoutMs, memoryMiB: o.memoryMiB, verbose: o.verbose })!,
+    );
   }
   for (const stream of ["stdout", "stderr"] as const) {
-    if (r.truncated[stream]) notes.push(`${stream} truncated after ${groupDigits(o.maxOutputBytes)} bytes (--max-output)`);
+    if (r.truncated[stream]) {
+      notes.push(`${stream} truncated after ${groupDigits(o.maxOutputBytes)} bytes (--max-output)`);
+    }
   }
   if (o.verbose) notes.push(usageLine(r, o.fuel));
   return notes;
@@ -57,7 +64,10 @@ export function renderResult(r: RunResult, o: Shown, paint: Paint = NO_PAINT): R
       const notes = rawNotes(r, o);
       if (notes.length === 0) return { stdout: r.stdout, stderr: r.stderr };
       const sep = r.stderr === "" || r.stderr.endsWith("\n") ? "" : "\n";
-      return { stdout: r.stdout, stderr: r.stderr + sep + notes.map((n) => paint.note(`wasi-py: ${n}`) + "\n").join("") };
+      return {
+        stdout: r.stdout,
+        stderr: r.stderr + sep + notes.map((n) => paint.note(`wasi-py: ${n}`) + "\n").join(""),
+      };
     }
     case "irc": {
       const lines = formatIrc(r, {

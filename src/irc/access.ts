@@ -33,7 +33,12 @@ export interface RateLimitOptions {
 export type Decision =
   | { allowed: true; admin: boolean }
   | { allowed: false; reason: "ignored" }
-  | { allowed: false; reason: "rate"; /** send the polite notice (first refusal only) */ notify: boolean; retryInMs: number };
+  | {
+    allowed: false;
+    reason: "rate"; /** send the polite notice (first refusal only) */
+    notify: boolean;
+    retryInMs: number;
+  };
 
 export function fullMask(id: Identity): string {
   return `${id.nick}!${id.user ?? "*"}@${id.host ?? "*"}`;

@@ -11,7 +11,7 @@ import { utf8Length } from "../text/utf8.ts";
 import type { IrcMessage } from "./message.ts";
 import { parseCommand, usageHint } from "./command.ts";
 import type { Command } from "./command.ts";
-import { RateLimiter, fullMask, userKey } from "./access.ts";
+import { fullMask, RateLimiter, userKey } from "./access.ts";
 import type { Identity, RateLimitOptions } from "./access.ts";
 import type { RunResult } from "../sandbox/result.ts";
 
@@ -27,7 +27,14 @@ export type Evaluator = (code: string, limits: EvalLimits) => Promise<RunResult>
 /** RunResult → reply texts (formatIrc); the limits let it say which one was hit. */
 export type Formatter = (
   result: RunResult,
-  opts: { maxBytes: number; maxLines: number; verbose: boolean; fuelLimit: number; timeoutMs: number; memoryMiB: number },
+  opts: {
+    maxBytes: number;
+    maxLines: number;
+    verbose: boolean;
+    fuelLimit: number;
+    timeoutMs: number;
+    memoryMiB: number;
+  },
 ) => string[];
 
 /** What the bot needs from the connection (IrcClient implements it; tests fake it). */
@@ -132,7 +139,13 @@ export class IrcBot {
       if (d.notify) {
         const o = this.#opts.rateLimit;
         const limit = this.#limiter.limitFor(this.#limiter.isAdmin(who));
-        this.#send(who.nick, `Please slow down: at most ${limit} requests per ${Math.round(o.windowMs / 1000)} s. Try again in ${Math.ceil(d.retryInMs / 1000)} s.`, "NOTICE");
+        this.#send(
+          who.nick,
+          `Please slow down: at most ${limit} requests per ${Math.round(o.windowMs / 1000)} s. Try again in ${
+            Math.ceil(d.retryInMs / 1000)
+          } s.`,
+          "NOTICE",
+        );
       }
       return;
     }
@@ -181,7 +194,7 @@ export class IrcBot {
   }
 
   #checkIdle(): void {
-    if (this.pending === 0) for (const r of this.#idle.splice(0)) r();
+    if (this.pending === 0) { for (const r of this.#idle.splice(0)) r(); }
   }
 
   async #run(job: Job): Promise<void> {
@@ -193,14 +206,23 @@ export class IrcBot {
       result = await this.#evaluate(cmd.code, limits);
     } catch (e) {
       this.stats.failed++;
-      this.#fx.log("error", `eval ${fullMask(who)} in ${cmd.replyTo}: outcome=internal_error ms=${this.#fx.now() - started} (${(e as Error).message})`);
+      this.#fx.log(
+        "error",
+        `eval ${fullMask(who)} in ${cmd.replyTo}: outcome=internal_error ms=${this.#fx.now() - started} (${
+          (e as Error).message
+        })`,
+      );
       this.#reply(cmd, "internal error, sorry (the operator has the details in the log)");
       return;
     }
     this.stats.evaluated++;
     this.#fx.log(
       "info",
-      `eval ${fullMask(who)}${who.account ? ` [${who.account}]` : ""} in ${cmd.replyTo}: outcome=${result.outcome} fuel=${result.fuelUsed} ms=${Math.round(result.wallMs)} wait=${started - job.queuedAt}${job.admin ? " admin" : ""}`,
+      `eval ${fullMask(who)}${
+        who.account ? ` [${who.account}]` : ""
+      } in ${cmd.replyTo}: outcome=${result.outcome} fuel=${result.fuelUsed} ms=${Math.round(result.wallMs)} wait=${
+        started - job.queuedAt
+      }${job.admin ? " admin" : ""}`,
     );
     let lines: string[];
     try {
@@ -237,7 +259,11 @@ export class IrcBot {
       if (!(e instanceof IrcSerialiseError)) throw e;
       // The formatter should never let these through; if it does, show them, never send them.
       this.#fx.log("warn", `unsafe reply text neutralised: ${e.message}`);
-      this.#client.say(target, text.replace(/[\r\n\0\x01]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, "0")}`), command);
+      this.#client.say(
+        target,
+        text.replace(/[\r\n\0\x01]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, "0")}`),
+        command,
+      );
     }
   }
 }

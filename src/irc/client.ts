@@ -8,7 +8,7 @@
  * The socket, clock, randomness and log are injected so tests can drive it.
  */
 
-import { IRC_LINE_MAX, IrcSerialiseError, ircLower, parseLine, serialise } from "./message.ts";
+import { IRC_LINE_MAX, ircLower, IrcSerialiseError, parseLine, serialise } from "./message.ts";
 import { cutToBytes, utf8Length } from "../text/utf8.ts";
 import type { IrcMessage } from "./message.ts";
 import { OutgoingScheduler } from "./flood.ts";
@@ -136,7 +136,7 @@ export class IrcClient {
 
   on<K extends keyof Events>(ev: K, fn: Listener<Events[K]>): void {
     let s = this.#listeners.get(ev);
-    if (!s) this.#listeners.set(ev, (s = new Set()));
+    if (!s) this.#listeners.set(ev, s = new Set());
     s.add(fn);
   }
 
@@ -199,8 +199,12 @@ export class IrcClient {
 
   /** Connects (and keeps reconnecting) until quit(). */
   start(): void {
-    if (this.opts.password !== undefined && !this.opts.tls) this.#fx.log("warn", "the server password is sent without TLS");
-    if (this.opts.sasl?.mechanism === "PLAIN" && !this.opts.tls) this.#fx.log("warn", "the SASL password is sent without TLS");
+    if (this.opts.password !== undefined && !this.opts.tls) {
+      this.#fx.log("warn", "the server password is sent without TLS");
+    }
+    if (this.opts.sasl?.mechanism === "PLAIN" && !this.opts.tls) {
+      this.#fx.log("warn", "the SASL password is sent without TLS");
+    }
     this.#quitting = false;
     void this.#connect();
   }
@@ -250,7 +254,10 @@ export class IrcClient {
     if (o.password !== undefined) this.#sendNow({ command: "PASS", params: [o.password] });
     this.#sendNow({ command: "NICK", params: [this.#nick] });
     this.#sendNow({ command: "USER", params: [o.username, "0", "*", o.realname] });
-    this.#keepalive = setInterval(() => this.#checkAlive(), Math.max(1000, Math.min(o.pingIntervalMs, o.pingTimeoutMs) / 4));
+    this.#keepalive = setInterval(
+      () => this.#checkAlive(),
+      Math.max(1000, Math.min(o.pingIntervalMs, o.pingTimeoutMs) / 4),
+    );
   }
 
   #checkAlive(): void {
@@ -461,7 +468,9 @@ export class IrcClient {
         if (this.#isMe(p[1])) {
           this.#channels.delete(ircLower(p[0], this.casemapping));
           this.#fx.log("warn", `kicked from ${p[0]}: ${p[2] ?? ""}`);
-          const entry = this.opts.channels.find((c) => ircLower(c.split(" ")[0], this.casemapping) === ircLower(p[0], this.casemapping));
+          const entry = this.opts.channels.find((c) =>
+            ircLower(c.split(" ")[0], this.casemapping) === ircLower(p[0], this.casemapping)
+          );
           if (entry) {
             this.#later(10_000, () => {
               if (this.#registered) {
@@ -490,10 +499,9 @@ export class IrcClient {
   #nextNick(): void {
     const alts = this.opts.altNicks;
     this.#nickIndex++;
-    this.#nick =
-      this.#nickIndex <= alts.length
-        ? alts[this.#nickIndex - 1]
-        : `${this.opts.nick.slice(0, 8)}${Math.floor(this.#fx.random() * 10000)}`;
+    this.#nick = this.#nickIndex <= alts.length
+      ? alts[this.#nickIndex - 1]
+      : `${this.opts.nick.slice(0, 8)}${Math.floor(this.#fx.random() * 10000)}`;
     this.#fx.log("warn", `nick taken; trying ${this.#nick}`);
     this.#sendNow({ command: "NICK", params: [this.#nick] });
   }

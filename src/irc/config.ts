@@ -23,38 +23,146 @@ interface NumSpec {
 /** Every numeric setting: default, bounds and what it means (also the README table). */
 export const NUMERIC_OPTIONS = {
   port: { def: 6667, min: 1, max: 65535, integer: true, doc: "server port, if not in --server (6697 with --tls)" },
-  workers: { def: 0, min: 0, max: 64, integer: true, doc: "evaluations run in parallel, i.e. sandbox workers (0 = CPU cores, at least 2)" },
-  queueSize: { def: 32, min: 1, max: 10_000, integer: true, doc: "requests waiting or running at once; more get a 'busy' notice" },
+  workers: {
+    def: 0,
+    min: 0,
+    max: 64,
+    integer: true,
+    doc: "evaluations run in parallel, i.e. sandbox workers (0 = CPU cores, at least 2)",
+  },
+  queueSize: {
+    def: 32,
+    min: 1,
+    max: 10_000,
+    integer: true,
+    doc: "requests waiting or running at once; more get a 'busy' notice",
+  },
   perUserConcurrency: { def: 1, min: 1, max: 64, integer: true, doc: "evaluations one user may have running at once" },
   maxLines: { def: 3, min: 1, max: 20, integer: true, doc: "IRC lines per answer" },
   fuel: { def: DEFAULT_LIMITS.fuel, min: 1, max: MAX_FINITE_FUEL, integer: true, doc: "fuel per evaluation" },
-  timeoutMs: { def: DEFAULT_LIMITS.timeoutMs, min: 1, max: 600_000, integer: true, doc: "wall-clock limit per evaluation, ms" },
-  memoryMiB: { def: DEFAULT_LIMITS.memoryMiB, min: 1, max: 4096, integer: true, doc: "guest memory limit per evaluation, MiB" },
-  maxOutputBytes: { def: 16_384, min: 0, max: 16 * 1024 * 1024, integer: true, doc: "output kept per stream per evaluation, bytes" },
-  adminFuel: { def: 10_000_000_000, min: 1, max: MAX_FINITE_FUEL, integer: true, doc: "fuel per evaluation for admins" },
+  timeoutMs: {
+    def: DEFAULT_LIMITS.timeoutMs,
+    min: 1,
+    max: 600_000,
+    integer: true,
+    doc: "wall-clock limit per evaluation, ms",
+  },
+  memoryMiB: {
+    def: DEFAULT_LIMITS.memoryMiB,
+    min: 1,
+    max: 4096,
+    integer: true,
+    doc: "guest memory limit per evaluation, MiB",
+  },
+  maxOutputBytes: {
+    def: 16_384,
+    min: 0,
+    max: 16 * 1024 * 1024,
+    integer: true,
+    doc: "output kept per stream per evaluation, bytes",
+  },
+  adminFuel: {
+    def: 10_000_000_000,
+    min: 1,
+    max: MAX_FINITE_FUEL,
+    integer: true,
+    doc: "fuel per evaluation for admins",
+  },
   adminTimeoutMs: { def: 30_000, min: 1, max: 600_000, integer: true, doc: "wall-clock limit for admins, ms" },
   adminMemoryMiB: { def: 512, min: 1, max: 4096, integer: true, doc: "memory limit for admins, MiB" },
-  adminMaxOutputBytes: { def: 65_536, min: 0, max: 16 * 1024 * 1024, integer: true, doc: "output kept per stream for admins, bytes" },
-  maxFuel: { def: 100_000_000_000, min: 1, max: MAX_FINITE_FUEL, integer: true, doc: "ceiling on fuel, admins included" },
-  maxTimeoutMs: { def: 60_000, min: 1, max: 600_000, integer: true, doc: "ceiling on the wall-clock limit, admins included, ms" },
+  adminMaxOutputBytes: {
+    def: 65_536,
+    min: 0,
+    max: 16 * 1024 * 1024,
+    integer: true,
+    doc: "output kept per stream for admins, bytes",
+  },
+  maxFuel: {
+    def: 100_000_000_000,
+    min: 1,
+    max: MAX_FINITE_FUEL,
+    integer: true,
+    doc: "ceiling on fuel, admins included",
+  },
+  maxTimeoutMs: {
+    def: 60_000,
+    min: 1,
+    max: 600_000,
+    integer: true,
+    doc: "ceiling on the wall-clock limit, admins included, ms",
+  },
   maxMemoryMiB: { def: 1024, min: 1, max: 4096, integer: true, doc: "ceiling on memory, admins included, MiB" },
-  maxMaxOutputBytes: { def: 1_048_576, min: 0, max: 16 * 1024 * 1024, integer: true, doc: "ceiling on output kept per stream, bytes" },
+  maxMaxOutputBytes: {
+    def: 1_048_576,
+    min: 0,
+    max: 16 * 1024 * 1024,
+    integer: true,
+    doc: "ceiling on output kept per stream, bytes",
+  },
   evalsPerWindow: { def: 5, min: 1, max: 100_000, integer: true, doc: "evaluations a user may start per rate window" },
   rateWindowMs: { def: 60_000, min: 1_000, max: 86_400_000, integer: true, doc: "length of the rate window, ms" },
   adminEvalsPerWindow: { def: 60, min: 1, max: 100_000, integer: true, doc: "evaluations per window for admins" },
-  maxEvalsPerWindow: { def: 120, min: 1, max: 100_000, integer: true, doc: "ceiling on evaluations per window, admins included" },
+  maxEvalsPerWindow: {
+    def: 120,
+    min: 1,
+    max: 100_000,
+    integer: true,
+    doc: "ceiling on evaluations per window, admins included",
+  },
   floodBurst: { def: 4, min: 1, max: 100, integer: true, doc: "lines sent back to back to one target" },
   floodRatePerSec: { def: 1, min: 0.05, max: 100, integer: false, doc: "sustained lines per second to one target" },
   floodGlobalBurst: { def: 5, min: 1, max: 100, integer: true, doc: "lines sent back to back on the connection" },
-  floodGlobalRatePerSec: { def: 2, min: 0.05, max: 100, integer: false, doc: "sustained lines per second on the connection" },
-  reconnectMinMs: { def: 2_000, min: 100, max: 3_600_000, integer: true, doc: "first reconnect delay, ms (doubles each failure)" },
+  floodGlobalRatePerSec: {
+    def: 2,
+    min: 0.05,
+    max: 100,
+    integer: false,
+    doc: "sustained lines per second on the connection",
+  },
+  reconnectMinMs: {
+    def: 2_000,
+    min: 100,
+    max: 3_600_000,
+    integer: true,
+    doc: "first reconnect delay, ms (doubles each failure)",
+  },
   reconnectMaxMs: { def: 300_000, min: 100, max: 86_400_000, integer: true, doc: "largest reconnect delay, ms" },
   reconnectJitter: { def: 0.5, min: 0, max: 1, integer: false, doc: "randomised fraction of each reconnect delay" },
-  connectTimeoutMs: { def: 20_000, min: 100, max: 600_000, integer: true, doc: "give up a connection attempt after, ms" },
-  pingIntervalMs: { def: 120_000, min: 1_000, max: 3_600_000, integer: true, doc: "send a PING after this long without traffic, ms" },
-  pingTimeoutMs: { def: 60_000, min: 1_000, max: 3_600_000, integer: true, doc: "reconnect when the PING gets no answer within, ms" },
-  regainNickIntervalMs: { def: 60_000, min: 1_000, max: 86_400_000, integer: true, doc: "on an alternate nick, retry the main one every, ms" },
-  quitTimeoutMs: { def: 3_000, min: 0, max: 60_000, integer: true, doc: "wait this long for the server after QUIT, ms" },
+  connectTimeoutMs: {
+    def: 20_000,
+    min: 100,
+    max: 600_000,
+    integer: true,
+    doc: "give up a connection attempt after, ms",
+  },
+  pingIntervalMs: {
+    def: 120_000,
+    min: 1_000,
+    max: 3_600_000,
+    integer: true,
+    doc: "send a PING after this long without traffic, ms",
+  },
+  pingTimeoutMs: {
+    def: 60_000,
+    min: 1_000,
+    max: 3_600_000,
+    integer: true,
+    doc: "reconnect when the PING gets no answer within, ms",
+  },
+  regainNickIntervalMs: {
+    def: 60_000,
+    min: 1_000,
+    max: 86_400_000,
+    integer: true,
+    doc: "on an alternate nick, retry the main one every, ms",
+  },
+  quitTimeoutMs: {
+    def: 3_000,
+    min: 0,
+    max: 60_000,
+    integer: true,
+    doc: "wait this long for the server after QUIT, ms",
+  },
 } satisfies Record<string, NumSpec>;
 
 export type NumericKey = keyof typeof NUMERIC_OPTIONS;
@@ -109,7 +217,21 @@ export interface IrcConfig extends Record<NumericKey, number> {
   adminLimits: EvalLimits;
 }
 
-const STRING_KEYS = ["server", "tlsCa", "tlsCert", "tlsKey", "nick", "username", "realname", "password", "saslMechanism", "saslAccount", "saslPassword", "prefix", "quitMessage"] as const;
+const STRING_KEYS = [
+  "server",
+  "tlsCa",
+  "tlsCert",
+  "tlsKey",
+  "nick",
+  "username",
+  "realname",
+  "password",
+  "saslMechanism",
+  "saslAccount",
+  "saslPassword",
+  "prefix",
+  "quitMessage",
+] as const;
 const BOOL_KEYS = ["tls", "tlsInsecure", "nickAddressing", "privateBareCode"] as const;
 const LIST_KEYS = ["altNicks", "channels", "admins", "ignore"] as const;
 const ALL_KEYS = new Set<string>([...STRING_KEYS, ...BOOL_KEYS, ...LIST_KEYS, ...Object.keys(NUMERIC_OPTIONS)]);
@@ -121,12 +243,18 @@ const NICK_RE = /^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]{0,29}$/;
 
 /** Checks the shape of a parsed JSON config file; throws IrcConfigError naming the bad key. */
 export function checkConfigFile(json: unknown, where: string): IrcSettingsInput {
-  if (typeof json !== "object" || json === null || Array.isArray(json)) throw new IrcConfigError(`${where}: the config must be a JSON object`);
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new IrcConfigError(`${where}: the config must be a JSON object`);
+  }
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(json)) {
     if (!ALL_KEYS.has(k)) throw new IrcConfigError(`${where}: unknown setting "${k}"`);
-    if ((STRING_KEYS as readonly string[]).includes(k) && typeof v !== "string") throw new IrcConfigError(`${where}: "${k}" must be a string`);
-    if ((BOOL_KEYS as readonly string[]).includes(k) && typeof v !== "boolean") throw new IrcConfigError(`${where}: "${k}" must be true or false`);
+    if ((STRING_KEYS as readonly string[]).includes(k) && typeof v !== "string") {
+      throw new IrcConfigError(`${where}: "${k}" must be a string`);
+    }
+    if ((BOOL_KEYS as readonly string[]).includes(k) && typeof v !== "boolean") {
+      throw new IrcConfigError(`${where}: "${k}" must be true or false`);
+    }
     if ((LIST_KEYS as readonly string[]).includes(k) && !(Array.isArray(v) && v.every((x) => typeof x === "string"))) {
       throw new IrcConfigError(`${where}: "${k}" must be a list of strings`);
     }
@@ -170,7 +298,9 @@ export function resolveIrcConfig(
     (s as Record<string, unknown>)[k] = v;
   }
   if (env[SECRET_ENV.password] !== undefined && s.password === undefined) s.password = env[SECRET_ENV.password];
-  if (env[SECRET_ENV.saslPassword] !== undefined && s.saslPassword === undefined) s.saslPassword = env[SECRET_ENV.saslPassword];
+  if (env[SECRET_ENV.saslPassword] !== undefined && s.saslPassword === undefined) {
+    s.saslPassword = env[SECRET_ENV.saslPassword];
+  }
 
   if (!s.server) throw new IrcConfigError("--server is required (HOST or HOST:PORT)");
   const m = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+)(?::(\d+))?$/.exec(s.server);
@@ -186,13 +316,19 @@ export function resolveIrcConfig(
   if (!s.nick) throw new IrcConfigError("--nick is required");
   if (!NICK_RE.test(s.nick)) throw new IrcConfigError(`--nick ${JSON.stringify(s.nick)} is not a valid IRC nick`);
   const altNicks = s.altNicks && s.altNicks.length ? s.altNicks : [`${s.nick}_`, `${s.nick}__`];
-  for (const a of altNicks) if (!NICK_RE.test(a)) throw new IrcConfigError(`alternate nick ${JSON.stringify(a)} is not a valid IRC nick`);
+  for (const a of altNicks) {
+    if (!NICK_RE.test(a)) throw new IrcConfigError(`alternate nick ${JSON.stringify(a)} is not a valid IRC nick`);
+  }
   const channels = s.channels ?? [];
   for (const c of channels) {
-    if (!/^[#&+!][^\s,\x07\0-\x1f]{1,49}( \S+)?$/.test(c)) throw new IrcConfigError(`--channel ${JSON.stringify(c)} is not a channel name (e.g. '#python', or '#chan key')`);
+    if (!/^[#&+!][^\s,\x07\0-\x1f]{1,49}( \S+)?$/.test(c)) {
+      throw new IrcConfigError(`--channel ${JSON.stringify(c)} is not a channel name (e.g. '#python', or '#chan key')`);
+    }
   }
   const username = noControls("username", s.username ?? "wasipy");
-  if (!/^[^\s@!]{1,20}$/.test(username)) throw new IrcConfigError(`username ${JSON.stringify(username)} must be 1-20 characters without spaces, '@' or '!'`);
+  if (!/^[^\s@!]{1,20}$/.test(username)) {
+    throw new IrcConfigError(`username ${JSON.stringify(username)} must be 1-20 characters without spaces, '@' or '!'`);
+  }
   const prefix = noControls("prefix", s.prefix ?? "!py");
   if (/\s/.test(prefix)) throw new IrcConfigError("prefix must not contain spaces");
 
@@ -201,14 +337,26 @@ export function resolveIrcConfig(
     const mech = s.saslMechanism.toUpperCase();
     if (mech === "PLAIN") {
       if (!s.saslAccount) throw new IrcConfigError("SASL PLAIN needs saslAccount");
-      if (s.saslPassword === undefined) throw new IrcConfigError(`SASL PLAIN needs a password (saslPassword in the config file, or $${SECRET_ENV.saslPassword})`);
-      sasl = { mechanism: "PLAIN", account: noControls("saslAccount", s.saslAccount), password: noControls("saslPassword", s.saslPassword) };
+      if (s.saslPassword === undefined) {
+        throw new IrcConfigError(
+          `SASL PLAIN needs a password (saslPassword in the config file, or $${SECRET_ENV.saslPassword})`,
+        );
+      }
+      sasl = {
+        mechanism: "PLAIN",
+        account: noControls("saslAccount", s.saslAccount),
+        password: noControls("saslPassword", s.saslPassword),
+      };
     } else if (mech === "EXTERNAL") {
-      if (!s.tlsCert || !s.tlsKey) throw new IrcConfigError("SASL EXTERNAL needs a client certificate (--tls-cert and --tls-key)");
+      if (!s.tlsCert || !s.tlsKey) {
+        throw new IrcConfigError("SASL EXTERNAL needs a client certificate (--tls-cert and --tls-key)");
+      }
       sasl = { mechanism: "EXTERNAL" };
     } else throw new IrcConfigError(`--sasl must be PLAIN or EXTERNAL, got ${JSON.stringify(s.saslMechanism)}`);
   }
-  if ((s.tlsCert || s.tlsKey || s.tlsCa || s.tlsInsecure) && !tls) throw new IrcConfigError("TLS settings were given without --tls");
+  if ((s.tlsCert || s.tlsKey || s.tlsCa || s.tlsInsecure) && !tls) {
+    throw new IrcConfigError("TLS settings were given without --tls");
+  }
   if (!!s.tlsCert !== !!s.tlsKey) throw new IrcConfigError("--tls-cert and --tls-key go together");
 
   const ceil = (what: string, v: number, max: number, maxName: string) => {
@@ -224,16 +372,35 @@ export function resolveIrcConfig(
   // Admin limits are raised, never lowered below the users', and never above the ceilings.
   const adminLimits: EvalLimits = {
     fuel: ceil("adminFuel", Math.max(nums.adminFuel, userLimits.fuel), nums.maxFuel, "maxFuel"),
-    timeoutMs: ceil("adminTimeoutMs", Math.max(nums.adminTimeoutMs, userLimits.timeoutMs), nums.maxTimeoutMs, "maxTimeoutMs"),
-    memoryMiB: ceil("adminMemoryMiB", Math.max(nums.adminMemoryMiB, userLimits.memoryMiB), nums.maxMemoryMiB, "maxMemoryMiB"),
-    maxOutputBytes: ceil("adminMaxOutputBytes", Math.max(nums.adminMaxOutputBytes, userLimits.maxOutputBytes), nums.maxMaxOutputBytes, "maxMaxOutputBytes"),
+    timeoutMs: ceil(
+      "adminTimeoutMs",
+      Math.max(nums.adminTimeoutMs, userLimits.timeoutMs),
+      nums.maxTimeoutMs,
+      "maxTimeoutMs",
+    ),
+    memoryMiB: ceil(
+      "adminMemoryMiB",
+      Math.max(nums.adminMemoryMiB, userLimits.memoryMiB),
+      nums.maxMemoryMiB,
+      "maxMemoryMiB",
+    ),
+    maxOutputBytes: ceil(
+      "adminMaxOutputBytes",
+      Math.max(nums.adminMaxOutputBytes, userLimits.maxOutputBytes),
+      nums.maxMaxOutputBytes,
+      "maxMaxOutputBytes",
+    ),
   };
   ceil("evalsPerWindow", nums.evalsPerWindow, nums.maxEvalsPerWindow, "maxEvalsPerWindow");
   ceil("adminEvalsPerWindow", nums.adminEvalsPerWindow, nums.maxEvalsPerWindow, "maxEvalsPerWindow");
-  if (nums.reconnectMinMs > nums.reconnectMaxMs) throw new IrcConfigError("reconnectMinMs must not exceed reconnectMaxMs");
+  if (nums.reconnectMinMs > nums.reconnectMaxMs) {
+    throw new IrcConfigError("reconnectMinMs must not exceed reconnectMaxMs");
+  }
   for (const e of [...(s.admins ?? []), ...(s.ignore ?? [])]) {
     if (!e.startsWith("$a:") && !/^[^\s!@]+![^\s!@]+@[^\s]+$/.test(e)) {
-      throw new IrcConfigError(`${JSON.stringify(e)} is neither a hostmask (nick!user@host, * and ? allowed) nor an account ($a:name)`);
+      throw new IrcConfigError(
+        `${JSON.stringify(e)} is neither a hostmask (nick!user@host, * and ? allowed) nor an account ($a:name)`,
+      );
     }
   }
   return {

@@ -10,7 +10,7 @@ import { IrcBot } from "./bot.ts";
 import type { Evaluator, Formatter } from "./bot.ts";
 import { IrcClient } from "./client.ts";
 import type { ClientEffects } from "./client.ts";
-import { IrcConfigError, NUMERIC_OPTIONS, SECRET_ENV, checkConfigFile, resolveIrcConfig } from "./config.ts";
+import { checkConfigFile, IrcConfigError, NUMERIC_OPTIONS, resolveIrcConfig, SECRET_ENV } from "./config.ts";
 import type { IrcConfig, IrcSettingsInput, NumericKey } from "./config.ts";
 import { connect } from "../platform/net.ts";
 import { readText } from "../platform/fs.ts";
@@ -106,7 +106,10 @@ export function ircHelpText(): string {
     ["--alt-nick NICK", "alternate nick, repeatable (default NICK_, NICK__) [altNicks]"],
     ["--username NAME", "user name / ident (default wasipy) [username]"],
     ["--realname TEXT", "real name (default: wasi-py eval bot (!py <code>)) [realname]"],
-    ["--sasl PLAIN|EXTERNAL", `SASL mechanism [saslMechanism]; PLAIN takes the password from $${SECRET_ENV.saslPassword} or the file [saslPassword]`],
+    [
+      "--sasl PLAIN|EXTERNAL",
+      `SASL mechanism [saslMechanism]; PLAIN takes the password from $${SECRET_ENV.saslPassword} or the file [saslPassword]`,
+    ],
     ["--sasl-account NAME", "account for SASL PLAIN [saslAccount]"],
     ["(server password)", `from $${SECRET_ENV.password} or the file [password]; never a flag (ps would show it)`],
     ["--channel '#chan[ key]'", "channel to join, repeatable [channels]"],
@@ -116,7 +119,11 @@ export function ircHelpText(): string {
   ];
   for (const [k, spec] of Object.entries(NUMERIC_OPTIONS) as [NumericKey, (typeof NUMERIC_OPTIONS)[NumericKey]][]) {
     const spell = FLAG_SPELLING[k];
-    const def = spell?.unit === "s" ? `${spec.def / 1000}` : k === "workers" ? "CPU cores, at least 2" : String(spec.def);
+    const def = spell?.unit === "s"
+      ? `${spec.def / 1000}`
+      : k === "workers"
+      ? "CPU cores, at least 2"
+      : String(spec.def);
     const unit = spell?.unit === "s" ? " (seconds)" : "";
     rows.push([`--${flagName(k)} N`, `${spec.doc.replace(/, ms$/, "")}${unit} (default ${def}) [${k}]`]);
   }
@@ -143,12 +150,16 @@ export function settingsFromFlags(flags: IrcFlags): IrcSettingsInput {
 const ircCommand = command({ name: "wasi-py --irc", args: ircArgs, handler: (v) => v });
 
 /** Parses `wasi-py --irc ...` arguments; usage errors come back as one line. */
-export async function parseIrcArgv(argv: string[]): Promise<{ kind: "run"; flags: IrcFlags } | { kind: "help" } | { kind: "error"; message: string }> {
+export async function parseIrcArgv(
+  argv: string[],
+): Promise<{ kind: "run"; flags: IrcFlags } | { kind: "help" } | { kind: "error"; message: string }> {
   const r = await parse(ircCommand, argv);
   if (r._tag === "error") {
     const first = (r.error as { errors: { message: string; nodes: { raw?: string }[] }[] }).errors[0];
     const raw = first?.nodes?.[0]?.raw;
-    const msg = first?.message === "Unknown arguments" && raw ? `unknown IRC option ${raw}` : (first?.message ?? "invalid arguments");
+    const msg = first?.message === "Unknown arguments" && raw
+      ? `unknown IRC option ${raw}`
+      : (first?.message ?? "invalid arguments");
     return { kind: "error", message: msg.replace(/\s*\n\s*/g, " ") };
   }
   const v = r.value as IrcFlags;
@@ -164,7 +175,9 @@ export function loadIrcConfig(flags: IrcFlags, env: Record<string, string | unde
     try {
       text = readText(flags.ircConfig);
     } catch (e) {
-      throw new IrcConfigError(`cannot read ${flags.ircConfig}: ${(e as { code?: string }).code ?? (e as Error).message}`);
+      throw new IrcConfigError(
+        `cannot read ${flags.ircConfig}: ${(e as { code?: string }).code ?? (e as Error).message}`,
+      );
     }
     let json: unknown;
     try {
@@ -204,7 +217,13 @@ export interface BotParts {
  * Builds and starts the client and the bot from a resolved config. The evaluator and
  * formatter are passed in (the sandbox pool and formatIrc in production).
  */
-export function startBot(cfg: IrcConfig, evaluate: Evaluator, format: Formatter, log: Logger, fx: Partial<ClientEffects> = {}): BotParts {
+export function startBot(
+  cfg: IrcConfig,
+  evaluate: Evaluator,
+  format: Formatter,
+  log: Logger,
+  fx: Partial<ClientEffects> = {},
+): BotParts {
   const client = new IrcClient(
     {
       host: cfg.host,
@@ -286,7 +305,10 @@ export interface RunIrcBotOptions {
  */
 export async function runIrcBot(options: RunIrcBotOptions): Promise<number> {
   const log = options.log ?? stderrLogger;
-  const env = { [SECRET_ENV.password]: envVar(SECRET_ENV.password), [SECRET_ENV.saslPassword]: envVar(SECRET_ENV.saslPassword) };
+  const env = {
+    [SECRET_ENV.password]: envVar(SECRET_ENV.password),
+    [SECRET_ENV.saslPassword]: envVar(SECRET_ENV.saslPassword),
+  };
   const parsed = await parseIrcArgv(options.argv);
   if (parsed.kind === "help") {
     await writeStdout(ircHelpText());
@@ -315,7 +337,8 @@ export async function runIrcBot(options: RunIrcBotOptions): Promise<number> {
   }
   // Start every worker now (a first run pays for worker start-up and instantiation), which
   // also proves the interpreter works before the bot shows up on IRC.
-  const warm = await Promise.all(Array.from({ length: cfg.workers }, () => sandbox.run("pass", { timeoutMs: 120_000 }))).catch((e: Error) => e);
+  const warm = await Promise.all(Array.from({ length: cfg.workers }, () => sandbox.run("pass", { timeoutMs: 120_000 })))
+    .catch((e: Error) => e);
   const bad = warm instanceof Error ? warm.message : warm.find((r) => r.outcome !== "ok")?.outcome;
   if (bad !== undefined) {
     await sandbox.close();
@@ -334,7 +357,10 @@ export async function runIrcBot(options: RunIrcBotOptions): Promise<number> {
     }
     throw e;
   }
-  log("info", `wasi-py IRC bot: ${cfg.workers} workers, prefix ${cfg.prefix}, channels ${cfg.channels.join(" ") || "(none)"}`);
+  log(
+    "info",
+    `wasi-py IRC bot: ${cfg.workers} workers, prefix ${cfg.prefix}, channels ${cfg.channels.join(" ") || "(none)"}`,
+  );
   const code = await new Promise<number>((resolve) => {
     let done = false;
     const finish = async (why: string, exitCode: number) => {
@@ -355,6 +381,9 @@ export async function runIrcBot(options: RunIrcBotOptions): Promise<number> {
   });
   await sandbox.close();
   const s = parts.bot.stats;
-  log("info", `stopped: ${s.evaluated} evaluated, ${s.refusedRate} rate-limited, ${s.refusedBusy} busy, ${s.ignored} ignored, ${s.failed} failed`);
+  log(
+    "info",
+    `stopped: ${s.evaluated} evaluated, ${s.refusedRate} rate-limited, ${s.refusedBusy} busy, ${s.ignored} ignored, ${s.failed} failed`,
+  );
   return code;
 }

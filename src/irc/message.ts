@@ -52,7 +52,10 @@ function unescapeTagValue(v: string): string {
 }
 
 function escapeTagValue(v: string): string {
-  return v.replace(/[\\; \r\n]/g, (c) => (c === "\\" ? "\\\\" : c === ";" ? "\\:" : c === " " ? "\\s" : c === "\r" ? "\\r" : "\\n"));
+  return v.replace(
+    /[\\; \r\n]/g,
+    (c) => (c === "\\" ? "\\\\" : c === ";" ? "\\:" : c === " " ? "\\s" : c === "\r" ? "\\r" : "\\n"),
+  );
 }
 
 /**
@@ -112,12 +115,16 @@ const FORBIDDEN = /[\r\n\0]/;
  */
 export function serialise(msg: { command: string; params?: string[]; tags?: Record<string, string> }): string {
   const params = msg.params ?? [];
-  if (!/^([A-Za-z]+|\d{3})$/.test(msg.command)) throw new IrcSerialiseError(`invalid IRC command ${JSON.stringify(msg.command)}`);
+  if (!/^([A-Za-z]+|\d{3})$/.test(msg.command)) {
+    throw new IrcSerialiseError(`invalid IRC command ${JSON.stringify(msg.command)}`);
+  }
   let out = "";
   const tagKeys = Object.keys(msg.tags ?? {});
   if (tagKeys.length > 0) {
     const parts = tagKeys.map((k) => {
-      if (!/^\+?([A-Za-z0-9.-]+\/)?[A-Za-z0-9-]+$/.test(k)) throw new IrcSerialiseError(`invalid tag key ${JSON.stringify(k)}`);
+      if (!/^\+?([A-Za-z0-9.-]+\/)?[A-Za-z0-9-]+$/.test(k)) {
+        throw new IrcSerialiseError(`invalid tag key ${JSON.stringify(k)}`);
+      }
       const v = msg.tags![k];
       if (v.includes("\0")) throw new IrcSerialiseError("tag value contains NUL");
       return v === "" ? k : `${k}=${escapeTagValue(v)}`;
@@ -132,7 +139,9 @@ export function serialise(msg: { command: string; params?: string[]; tags?: Reco
       out += p === "" || p.includes(" ") || p.startsWith(":") ? ` :${p}` : ` ${p}`;
     } else {
       if (p === "" || p.includes(" ") || p.startsWith(":")) {
-        throw new IrcSerialiseError(`IRC middle parameter ${JSON.stringify(p)} is empty, has a space or starts with ':'`);
+        throw new IrcSerialiseError(
+          `IRC middle parameter ${JSON.stringify(p)} is empty, has a space or starts with ':'`,
+        );
       }
       out += ` ${p}`;
     }

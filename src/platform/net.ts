@@ -36,16 +36,19 @@ export function connect(opts: ConnectOptions): Promise<LineSocket> {
     let settled = false;
     const sock: net.Socket = opts.tls
       ? tls.connect({
-          host: opts.host,
-          port: opts.port,
-          servername: net.isIP(opts.host) ? undefined : opts.host,
-          ca: opts.ca,
-          cert: opts.cert,
-          key: opts.key,
-          rejectUnauthorized: opts.rejectUnauthorized ?? true,
-        })
+        host: opts.host,
+        port: opts.port,
+        servername: net.isIP(opts.host) ? undefined : opts.host,
+        ca: opts.ca,
+        cert: opts.cert,
+        key: opts.key,
+        rejectUnauthorized: opts.rejectUnauthorized ?? true,
+      })
       : net.connect({ host: opts.host, port: opts.port });
-    const timer = setTimeout(() => fail(new Error(`connection to ${opts.host}:${opts.port} timed out after ${opts.timeoutMs} ms`)), opts.timeoutMs);
+    const timer = setTimeout(
+      () => fail(new Error(`connection to ${opts.host}:${opts.port} timed out after ${opts.timeoutMs} ms`)),
+      opts.timeoutMs,
+    );
     const fail = (err: Error) => {
       if (settled) return;
       settled = true;

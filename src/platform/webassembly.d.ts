@@ -5,8 +5,15 @@
  */
 declare namespace WebAssembly {
   type ImportExportKind = "function" | "global" | "memory" | "table" | "tag";
-  interface ModuleImportDescriptor { module: string; name: string; kind: ImportExportKind }
-  interface ModuleExportDescriptor { name: string; kind: ImportExportKind }
+  interface ModuleImportDescriptor {
+    module: string;
+    name: string;
+    kind: ImportExportKind;
+  }
+  interface ModuleExportDescriptor {
+    name: string;
+    kind: ImportExportKind;
+  }
   type ExportValue = Function | Global | Memory | Table;
   type Exports = Record<string, ExportValue>;
   type ImportValue = ExportValue | number | bigint;
@@ -22,13 +29,20 @@ declare namespace WebAssembly {
     constructor(module: Module, imports?: Imports);
     readonly exports: Exports;
   }
-  interface MemoryDescriptor { initial: number; maximum?: number; shared?: boolean }
+  interface MemoryDescriptor {
+    initial: number;
+    maximum?: number;
+    shared?: boolean;
+  }
   class Memory {
     constructor(descriptor: MemoryDescriptor);
     readonly buffer: ArrayBuffer;
     grow(delta: number): number;
   }
-  interface GlobalDescriptor { value: "i32" | "i64" | "f32" | "f64"; mutable?: boolean }
+  interface GlobalDescriptor {
+    value: "i32" | "i64" | "f32" | "f64";
+    mutable?: boolean;
+  }
   class Global {
     constructor(descriptor: GlobalDescriptor, value?: number | bigint);
     value: number | bigint;

@@ -2,7 +2,7 @@
  * Worker threads for the sandbox, via node:worker_threads (Deno 2 implements it, including
  * terminate(), transfer of WebAssembly.Module and SharedArrayBuffer).
  */
-import { Worker, parentPort } from "node:worker_threads";
+import { parentPort, Worker } from "node:worker_threads";
 import { availableParallelism } from "node:os";
 
 export interface WorkerHandle {
@@ -24,10 +24,18 @@ export function startWorker(url: URL, options: { stackSizeMB?: number } = {}): W
   });
   return {
     post: (message) => worker.postMessage(message),
-    onMessage: (listener) => { worker.on("message", listener); },
-    onError: (listener) => { worker.on("error", listener); },
-    onExit: (listener) => { worker.on("exit", listener); },
-    terminate: async () => { await worker.terminate(); },
+    onMessage: (listener) => {
+      worker.on("message", listener);
+    },
+    onError: (listener) => {
+      worker.on("error", listener);
+    },
+    onExit: (listener) => {
+      worker.on("exit", listener);
+    },
+    terminate: async () => {
+      await worker.terminate();
+    },
     setKeepAlive: (keep) => {
       // Deno's emulation may lack ref/unref; keeping the process alive is then harmless.
       if (keep) worker.ref?.();
@@ -37,12 +45,17 @@ export function startWorker(url: URL, options: { stackSizeMB?: number } = {}): W
 }
 
 /** The worker side: messages from the thread that started us. */
-export function parentChannel(): { post(message: unknown): void; onMessage(listener: (message: unknown) => void): void } {
+export function parentChannel(): {
+  post(message: unknown): void;
+  onMessage(listener: (message: unknown) => void): void;
+} {
   const port = parentPort;
   if (port === null) throw new Error("not running in a worker thread");
   return {
     post: (message) => port.postMessage(message),
-    onMessage: (listener) => { port.on("message", listener); },
+    onMessage: (listener) => {
+      port.on("message", listener);
+    },
   };
 }
 

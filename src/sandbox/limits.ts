@@ -77,8 +77,10 @@ export function resolveLimits(options: Partial<RunLimits> = {}): RunLimits {
 
 /** stdin as bytes, checked against its bound. */
 export function resolveStdin(stdin: Uint8Array | string | undefined): Uint8Array {
-  const bytes = stdin === undefined ? new Uint8Array(0)
-    : typeof stdin === "string" ? new TextEncoder().encode(stdin)
+  const bytes = stdin === undefined
+    ? new Uint8Array(0)
+    : typeof stdin === "string"
+    ? new TextEncoder().encode(stdin)
     : stdin;
   if (!(bytes instanceof Uint8Array)) throw new LimitError("stdin must be a string or a Uint8Array");
   if (bytes.length > BOUNDS.stdinBytes) {

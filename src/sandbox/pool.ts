@@ -17,7 +17,7 @@
  * when it is not a terminal, so text still in its buffer when fuel runs out or the deadline
  * passes is lost (stderr is line-buffered, and print(..., flush=True) always arrives).
  */
-import { startWorker, defaultWorkerCount } from "../platform/worker.ts";
+import { defaultWorkerCount, startWorker } from "../platform/worker.ts";
 import type { WorkerHandle } from "../platform/worker.ts";
 import { fuelCounterStart, LimitError, resolveLimits, resolveStdin } from "./limits.ts";
 import type { RunLimits, RunOptions } from "./limits.ts";
@@ -29,8 +29,8 @@ import { readTar } from "../wasi/tar.ts";
 import { DRIVER_PY } from "./driver.ts";
 import { trimPartialUtf8 } from "../text/utf8.ts";
 
-export type { RunResult, Outcome } from "./result.ts";
-export type { RunOptions, RunLimits } from "./limits.ts";
+export type { Outcome, RunResult } from "./result.ts";
+export type { RunLimits, RunOptions } from "./limits.ts";
 
 /** The guest's whole environment: nothing comes from the host's. */
 export const GUEST_ENV: readonly string[] = Object.freeze([
@@ -158,7 +158,14 @@ interface Slot {
   worker: WorkerHandle;
   job: Job | undefined;
   /** Settles the running job; set while one runs. */
-  settle: ((ending: Ending | "lost" | "closed", fuelUsed: number | undefined, detail?: string, memoryBytes?: number) => void) | undefined;
+  settle:
+    | ((
+      ending: Ending | "lost" | "closed",
+      fuelUsed: number | undefined,
+      detail?: string,
+      memoryBytes?: number,
+    ) => void)
+    | undefined;
 }
 
 /** Module extension of this build: ".ts" when Deno runs the sources, ".js" under build/. */
@@ -198,7 +205,10 @@ export class Sandbox {
       const module = await compileOnce(wasm);
       const shape = moduleShape(wasm, module);
       let image: SharedArrayBuffer;
-      if (stdlib.buffer instanceof SharedArrayBuffer && stdlib.byteOffset === 0 && stdlib.byteLength === stdlib.buffer.byteLength) {
+      if (
+        stdlib.buffer instanceof SharedArrayBuffer && stdlib.byteOffset === 0 &&
+        stdlib.byteLength === stdlib.buffer.byteLength
+      ) {
         image = stdlib.buffer; // the default asset is read straight into shared memory
       } else {
         image = new SharedArrayBuffer(stdlib.length);
@@ -271,7 +281,9 @@ export class Sandbox {
     const slot: Slot = { worker, job: undefined, settle: undefined };
     worker.onMessage((raw) => {
       const msg = raw as DoneMessage;
-      if (msg.type === "done" && slot.job?.id === msg.id) slot.settle?.(msg.ending, msg.fuelUsed, undefined, msg.memoryBytes);
+      if (msg.type === "done" && slot.job?.id === msg.id) {
+        slot.settle?.(msg.ending, msg.fuelUsed, undefined, msg.memoryBytes);
+      }
     });
     const lost = (why: string) => {
       this.retire(slot);
@@ -315,7 +327,12 @@ export class Sandbox {
       this.dispatch();
     }, limits.timeoutMs);
 
-    const settle = (ending: Ending | "lost" | "closed", fuelUsed: number | undefined, detail?: string, memoryBytes?: number): void => {
+    const settle = (
+      ending: Ending | "lost" | "closed",
+      fuelUsed: number | undefined,
+      detail?: string,
+      memoryBytes?: number,
+    ): void => {
       if (slot.job !== job) return;
       clearTimeout(timer);
       slot.job = undefined;
@@ -379,7 +396,13 @@ function compileOnce(bytes: Uint8Array): Promise<WebAssembly.Module> {
 // Invalid sequences become U+FFFD; a leading BOM is kept (it is part of what the program wrote).
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
-function buildResult(output: SharedArrayBuffer, limits: RunLimits, ending: Ending, fuelUsed: number, wallMs: number): RunResult {
+function buildResult(
+  output: SharedArrayBuffer,
+  limits: RunLimits,
+  ending: Ending,
+  fuelUsed: number,
+  wallMs: number,
+): RunResult {
   const header = new Int32Array(output, 0, LAYOUT.headerInts);
   const cap = limits.maxOutputBytes;
   const text = (stream: 0 | 1): [string, boolean] => {

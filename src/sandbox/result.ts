@@ -38,19 +38,19 @@ export interface RunResult {
 /** How the guest stopped, as the worker saw it. */
 export type Ending =
   | {
-      kind: "exit";
-      code: number;
-      /** Linear memory was within one growth step of its maximum at exit. */
-      memoryAtMax: boolean;
-    }
+    kind: "exit";
+    code: number;
+    /** Linear memory was within one growth step of its maximum at exit. */
+    memoryAtMax: boolean;
+  }
   | {
-      kind: "trap";
-      message: string;
-      /** The fuel counter was negative after the trap (metered module only). */
-      fuelSpent: boolean;
-      /** Linear memory was within one growth step of its maximum when the trap happened. */
-      memoryAtMax: boolean;
-    }
+    kind: "trap";
+    message: string;
+    /** The fuel counter was negative after the trap (metered module only). */
+    fuelSpent: boolean;
+    /** Linear memory was within one growth step of its maximum when the trap happened. */
+    memoryAtMax: boolean;
+  }
   | { kind: "timeout" };
 
 /** The last non-empty line of stderr, without trailing whitespace. */
@@ -78,7 +78,8 @@ export function endsWithMemoryError(stderr: string): boolean {
  * 70; the plain interpreter reports a fatal error from its argv conversion.
  */
 export function startupOutOfMemory(stderr: string): boolean {
-  return /^wasi-py snapshot: out of memory$/m.test(stderr) || /^Fatal Python error: \w+: memory allocation failed$/m.test(stderr);
+  return /^wasi-py snapshot: out of memory$/m.test(stderr) ||
+    /^Fatal Python error: \w+: memory allocation failed$/m.test(stderr);
 }
 
 /**
@@ -108,7 +109,8 @@ export function classify(ending: Ending, stderr: string, truncated: { stdout: bo
       return "crashed";
     case "exit":
       if (ending.code !== 0) {
-        const oom = endsWithMemoryError(stderr) || startupOutOfMemory(stderr) || (ending.memoryAtMax && stderr.includes("MemoryError"));
+        const oom = endsWithMemoryError(stderr) || startupOutOfMemory(stderr) ||
+          (ending.memoryAtMax && stderr.includes("MemoryError"));
         return oom ? "memory_exhausted" : "error";
       }
       return truncated.stdout || truncated.stderr ? "output_truncated" : "ok";

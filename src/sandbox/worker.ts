@@ -8,11 +8,11 @@ import { parentChannel } from "../platform/worker.ts";
 import { buildImageTree, MemFs } from "../wasi/memfs.ts";
 import type { DirNode } from "../wasi/memfs.ts";
 import { readTar } from "../wasi/tar.ts";
-import { ExitSignal, WasiHost, WASI_MODULE } from "../wasi/host.ts";
+import { ExitSignal, WASI_MODULE, WasiHost } from "../wasi/host.ts";
 import type { Ending } from "./result.ts";
 import { DEFAULT_LIMITS } from "./limits.ts";
 import type { RunLimits } from "./limits.ts";
-import type { InitMessage, RunMessage, DoneMessage, OutputLayout } from "./pool.ts";
+import type { DoneMessage, InitMessage, OutputLayout, RunMessage } from "./pool.ts";
 
 const channel = parentChannel();
 let module: WebAssembly.Module | undefined;
@@ -24,7 +24,12 @@ let image: DirNode | undefined;
  * interpreter's data into a fresh memory: most of a warm run's cost with the pre-initialised
  * interpreter). Still fresh: nothing has run in it. Used only by a run with the same limits.
  */
-interface Prepared { key: string; memory: WebAssembly.Memory | undefined; host: WasiHost; instance: WebAssembly.Instance }
+interface Prepared {
+  key: string;
+  memory: WebAssembly.Memory | undefined;
+  host: WasiHost;
+  instance: WebAssembly.Instance;
+}
 let prepared: Prepared | undefined;
 /** A private cell to block on for sleeps; nobody ever notifies it. */
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
@@ -44,7 +49,12 @@ channel.onMessage((raw) => {
     done = runOnce(msg);
   } catch (e) {
     // A host-side failure (a bug of ours, not the guest's): report it as a crash, keep serving.
-    done = { type: "done", id: msg.id, ending: { kind: "trap", message: `host error: ${describe(e)}`, fuelSpent: false, memoryAtMax: false }, fuelUsed: 0 };
+    done = {
+      type: "done",
+      id: msg.id,
+      ending: { kind: "trap", message: `host error: ${describe(e)}`, fuelSpent: false, memoryAtMax: false },
+      fuelUsed: 0,
+    };
   }
   channel.post(done);
   prepareSoon(msg.limits);
@@ -63,7 +73,8 @@ function prepareSoon(limits: RunLimits): void {
 
 function prepare(limits: RunLimits): Prepared {
   if (module === undefined || image === undefined) throw new Error("worker not initialised");
-  const memory = memoryInitialPages === undefined ? undefined
+  const memory = memoryInitialPages === undefined
+    ? undefined
     : new WebAssembly.Memory({ initial: memoryInitialPages, maximum: limits.memoryMiB * 16 });
   const fs = new MemFs(image, {
     tmpQuotaBytes: limits.tmpQuotaBytes,
@@ -71,7 +82,15 @@ function prepare(limits: RunLimits): Prepared {
     now: () => BigInt(Date.now()) * 1_000_000n,
   });
   const nothing = () => {};
-  const host = new WasiHost({ args: [], env: [], fs, stdin: new Uint8Array(0), stdout: nothing, stderr: nothing, sleep: nothing });
+  const host = new WasiHost({
+    args: [],
+    env: [],
+    fs,
+    stdin: new Uint8Array(0),
+    stdout: nothing,
+    stderr: nothing,
+    sleep: nothing,
+  });
   const imports: WebAssembly.Imports = { [WASI_MODULE]: host.imports(moduleImports) };
   if (memory !== undefined) {
     imports["env"] = { memory };
@@ -156,7 +175,9 @@ function runOnce(msg: RunMessage): DoneMessage {
   const remaining = fuel === undefined ? msg.fuelStart : (fuel.value as bigint);
   const used = msg.fuelStart - remaining;
   return {
-    type: "done", id: msg.id, ending,
+    type: "done",
+    id: msg.id,
+    ending,
     fuelUsed: fuel === undefined ? 0 : Number(used),
     memoryBytes: guestMemory.buffer.byteLength, // linear memory never shrinks: this is the peak
   };

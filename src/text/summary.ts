@@ -36,11 +36,15 @@ export function statusLine(result: RunResult, options: SummaryOptions = {}): str
     case "timeout":
       return options.timeoutMs === undefined ? "Timed out" : `Timed out after ${formatSeconds(options.timeoutMs)}`;
     case "fuel_exhausted": {
-      const budget = options.fuelLimit !== undefined && Number.isFinite(options.fuelLimit) ? options.fuelLimit : result.fuelUsed;
+      const budget = options.fuelLimit !== undefined && Number.isFinite(options.fuelLimit)
+        ? options.fuelLimit
+        : result.fuelUsed;
       return `Out of fuel after ${groupDigits(budget)} units`;
     }
     case "memory_exhausted":
-      return options.memoryMiB === undefined ? "Out of memory" : `Out of memory (limit ${groupDigits(options.memoryMiB)} MiB)`;
+      return options.memoryMiB === undefined
+        ? "Out of memory"
+        : `Out of memory (limit ${groupDigits(options.memoryMiB)} MiB)`;
     case "crashed":
       return options.verbose && result.detail
         ? `Crashed (interpreter error: ${firstLine(result.detail)})`

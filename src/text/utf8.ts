@@ -39,7 +39,10 @@ export function cutToBytes(s: string, max: number): string {
 export function trimPartialUtf8(bytes: Uint8Array): Uint8Array {
   let i = bytes.length - 1;
   let back = 0;
-  while (i >= 0 && back < 3 && (bytes[i]! & 0xc0) === 0x80) { i--; back++; }
+  while (i >= 0 && back < 3 && (bytes[i]! & 0xc0) === 0x80) {
+    i--;
+    back++;
+  }
   if (i < 0) return bytes;
   const lead = bytes[i]!;
   const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;

@@ -5,7 +5,19 @@
  * browser_wasi_shim (its read-only flag did not stop writes): what the guest can reach is exactly
  * what this file implements, and anything else answers ENOSYS.
  */
-import { ALL_RIGHTS, Clockid, Errno, Eventtype, Fdflags, Filetype, Fstflags, Oflags, Rights, SUBCLOCKFLAGS_ABSTIME, Whence } from "./constants.ts";
+import {
+  ALL_RIGHTS,
+  Clockid,
+  Errno,
+  Eventtype,
+  Fdflags,
+  Filetype,
+  Fstflags,
+  Oflags,
+  Rights,
+  SUBCLOCKFLAGS_ABSTIME,
+  Whence,
+} from "./constants.ts";
 import { FsError, MemFs } from "./memfs.ts";
 import type { DirNode, FileNode, FsNode } from "./memfs.ts";
 import { Fault, GuestMemory } from "./memory.ts";
@@ -34,8 +46,21 @@ export interface WasiHostOptions {
 }
 
 type StreamFd = { kind: "stdin"; pos: number } | { kind: "stdout" } | { kind: "stderr" };
-interface FileFd { kind: "file"; node: FileNode; pos: number; rights: bigint; inheriting: bigint; flags: number }
-interface DirFd { kind: "dir"; chain: DirNode[]; rights: bigint; inheriting: bigint; preopen?: string }
+interface FileFd {
+  kind: "file";
+  node: FileNode;
+  pos: number;
+  rights: bigint;
+  inheriting: bigint;
+  flags: number;
+}
+interface DirFd {
+  kind: "dir";
+  chain: DirNode[];
+  rights: bigint;
+  inheriting: bigint;
+  preopen?: string;
+}
 type Fd = StreamFd | FileFd | DirFd;
 
 export const MAX_FDS = 1024;
@@ -71,7 +96,9 @@ const webCrypto = (globalThis as unknown as { crypto: { getRandomValues(a: Uint8
 
 function defaultRandomFill(buf: Uint8Array): void {
   // getRandomValues fills at most 64 KiB per call.
-  for (let i = 0; i < buf.length; i += 65536) webCrypto.getRandomValues(buf.subarray(i, Math.min(buf.length, i + 65536)));
+  for (let i = 0; i < buf.length; i += 65536) {
+    webCrypto.getRandomValues(buf.subarray(i, Math.min(buf.length, i + 65536)));
+  }
 }
 
 /** The guest's monotonic clock reads this (1 s) when main() begins. */
@@ -135,13 +162,18 @@ export class WasiHost {
    * The import namespace for a module: our syscalls, plus an ENOSYS stub for any other function the
    * module imports from wasi_snapshot_preview1.
    */
-  imports(moduleImports: readonly WebAssembly.ModuleImportDescriptor[] = []): Record<string, (...args: never[]) => unknown> {
+  imports(
+    moduleImports: readonly WebAssembly.ModuleImportDescriptor[] = [],
+  ): Record<string, (...args: never[]) => unknown> {
     const impl = this.syscalls();
     const out: Record<string, (...args: never[]) => unknown> = {};
     for (const [name, fn] of Object.entries(impl)) out[name] = this.guard(name, fn);
     for (const imp of moduleImports) {
       if (imp.module === WASI_MODULE && imp.kind === "function" && !(imp.name in out)) {
-        out[imp.name] = () => { this.opts.onSyscall?.(); return Errno.NOSYS; };
+        out[imp.name] = () => {
+          this.opts.onSyscall?.();
+          return Errno.NOSYS;
+        };
       }
     }
     return out;
@@ -249,11 +281,15 @@ export class WasiHost {
 
   private clockNow(id: number): bigint {
     switch (id) {
-      case Clockid.REALTIME: return this.realtimeNs();
-      case Clockid.MONOTONIC: return MONOTONIC_EPOCH_NS + this.sinceMain();
+      case Clockid.REALTIME:
+        return this.realtimeNs();
+      case Clockid.MONOTONIC:
+        return MONOTONIC_EPOCH_NS + this.sinceMain();
       case Clockid.PROCESS_CPUTIME_ID:
-      case Clockid.THREAD_CPUTIME_ID: return this.sinceMain();
-      default: fail(Errno.INVAL);
+      case Clockid.THREAD_CPUTIME_ID:
+        return this.sinceMain();
+      default:
+        fail(Errno.INVAL);
     }
   }
 
@@ -399,11 +435,27 @@ export class WasiHost {
         m().bytes(ptr, 24).fill(0);
         let type: number, flags = 0, base: bigint, inheriting = 0n;
         switch (fd.kind) {
-          case "stdin": type = Filetype.CHARACTER_DEVICE; base = STDIN_RIGHTS | NOT_A_TTY; break;
+          case "stdin":
+            type = Filetype.CHARACTER_DEVICE;
+            base = STDIN_RIGHTS | NOT_A_TTY;
+            break;
           case "stdout":
-          case "stderr": type = Filetype.CHARACTER_DEVICE; base = STDOUT_RIGHTS | NOT_A_TTY; flags = Fdflags.APPEND; break;
-          case "file": type = Filetype.REGULAR_FILE; base = fd.rights; inheriting = fd.inheriting; flags = fd.flags; break;
-          case "dir": type = Filetype.DIRECTORY; base = fd.rights; inheriting = fd.inheriting; break;
+          case "stderr":
+            type = Filetype.CHARACTER_DEVICE;
+            base = STDOUT_RIGHTS | NOT_A_TTY;
+            flags = Fdflags.APPEND;
+            break;
+          case "file":
+            type = Filetype.REGULAR_FILE;
+            base = fd.rights;
+            inheriting = fd.inheriting;
+            flags = fd.flags;
+            break;
+          case "dir":
+            type = Filetype.DIRECTORY;
+            base = fd.rights;
+            inheriting = fd.inheriting;
+            break;
         }
         m().setU8(ptr, type);
         m().setU16(ptr + 2, flags);
@@ -472,9 +524,12 @@ export class WasiHost {
         if (fd.kind === "dir") fail(Errno.ISDIR);
         if (fd.kind !== "file") fail(Errno.SPIPE);
         m().check(ptr, 8);
-        const base = whence === Whence.SET ? 0n
-          : whence === Whence.CUR ? BigInt(fd.pos)
-          : whence === Whence.END ? BigInt(fd.node.size)
+        const base = whence === Whence.SET
+          ? 0n
+          : whence === Whence.CUR
+          ? BigInt(fd.pos)
+          : whence === Whence.END
+          ? BigInt(fd.node.size)
           : fail(Errno.INVAL);
         fd.pos = WasiHost.offset(base + offset);
         m().setU64(ptr, BigInt(fd.pos));
@@ -487,8 +542,12 @@ export class WasiHost {
         m().setU64(ptr, BigInt(fd.pos));
       },
 
-      fd_sync: (n: number) => { this.fd(n); },
-      fd_datasync: (n: number) => { this.fd(n); },
+      fd_sync: (n: number) => {
+        this.fd(n);
+      },
+      fd_datasync: (n: number) => {
+        this.fd(n);
+      },
 
       fd_advise: (n: number, offset: bigint, len: bigint, advice: number) => {
         const fd = this.fd(n);
@@ -531,7 +590,11 @@ export class WasiHost {
         const list: [string, FsNode][] = [[".", dir], ["..", parent], ...dir.entries];
         let used = 0;
         const size = len >>> 0;
-        for (let i = cookie < 0n ? list.length : Number(cookie > BigInt(list.length) ? BigInt(list.length) : cookie); i < list.length && used < size; i++) {
+        for (
+          let i = cookie < 0n ? list.length : Number(cookie > BigInt(list.length) ? BigInt(list.length) : cookie);
+          i < list.length && used < size;
+          i++
+        ) {
           const [name, node] = list[i]!;
           const nameBytes = encoder.encode(name);
           const entry = new Uint8Array(24 + nameBytes.length);
@@ -549,8 +612,17 @@ export class WasiHost {
         m().setU32(usedPtr, used);
       },
 
-      path_open: (dirfd: number, _lookup: number, ptr: number, len: number, oflags: number,
-        base: bigint, inheriting: bigint, fdflags: number, outPtr: number) => {
+      path_open: (
+        dirfd: number,
+        _lookup: number,
+        ptr: number,
+        len: number,
+        oflags: number,
+        base: bigint,
+        inheriting: bigint,
+        fdflags: number,
+        outPtr: number,
+      ) => {
         m().check(outPtr, 4);
         const r = this.resolveAt(dirfd, ptr, len);
         const wantsWrite = (base & WRITE_RIGHTS) !== 0n || (oflags & Oflags.TRUNC) !== 0;
@@ -565,12 +637,22 @@ export class WasiHost {
         if (node.kind === "dir") {
           if (wantsWrite) fail(Errno.ISDIR);
           const chain = MemFs.chainOf({ ...r, node });
-          m().setU32(outPtr, this.allocFd({ kind: "dir", chain, rights: base & ALL_RIGHTS, inheriting: inheriting & ALL_RIGHTS }));
+          m().setU32(
+            outPtr,
+            this.allocFd({ kind: "dir", chain, rights: base & ALL_RIGHTS, inheriting: inheriting & ALL_RIGHTS }),
+          );
           return;
         }
         if (oflags & Oflags.DIRECTORY) fail(Errno.NOTDIR);
         if (wantsWrite && !node.writable) fail(Errno.ROFS);
-        const fdn = this.allocFd({ kind: "file", node, pos: 0, rights: base & ALL_RIGHTS, inheriting: inheriting & ALL_RIGHTS, flags: fdflags & 0xffff });
+        const fdn = this.allocFd({
+          kind: "file",
+          node,
+          pos: 0,
+          rights: base & ALL_RIGHTS,
+          inheriting: inheriting & ALL_RIGHTS,
+          flags: fdflags & 0xffff,
+        });
         node.opens++;
         if (oflags & Oflags.TRUNC) this.fs.setSize(node, 0);
         m().setU32(outPtr, fdn);
@@ -583,7 +665,15 @@ export class WasiHost {
         this.filestat(out, r.node);
       },
 
-      path_filestat_set_times: (dirfd: number, _flags: number, ptr: number, len: number, atim: bigint, mtim: bigint, flags: number) => {
+      path_filestat_set_times: (
+        dirfd: number,
+        _flags: number,
+        ptr: number,
+        len: number,
+        atim: bigint,
+        mtim: bigint,
+        flags: number,
+      ) => {
         const r = this.resolveAt(dirfd, ptr, len);
         if (r.node === undefined) fail(Errno.NOENT);
         this.setTimes(r.node, atim, mtim, flags);
@@ -645,7 +735,9 @@ export class WasiHost {
             const timeout = m().u64At(s + 24);
             const flags = m().u16At(s + 40);
             let now: bigint;
-            try { now = this.clockNow(clock); } catch {
+            try {
+              now = this.clockNow(clock);
+            } catch {
               ready.push({ userdata, error: Errno.INVAL, type: tag, nbytes: 0n });
               continue;
             }
@@ -654,7 +746,9 @@ export class WasiHost {
             const fd = this.fds.get(m().u32At(s + 16));
             let nbytes = 0n;
             if (fd?.kind === "stdin") nbytes = BigInt(this.opts.stdin.length - fd.pos);
-            else if (fd?.kind === "file" && tag === Eventtype.FD_READ) nbytes = BigInt(Math.max(0, fd.node.size - fd.pos));
+            else if (fd?.kind === "file" && tag === Eventtype.FD_READ) {
+              nbytes = BigInt(Math.max(0, fd.node.size - fd.pos));
+            }
             ready.push({ userdata, error: fd === undefined ? Errno.BADF : 0, type: tag, nbytes });
           } else {
             fail(Errno.INVAL);

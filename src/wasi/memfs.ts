@@ -107,8 +107,16 @@ export function buildImageTree(entries: readonly TarEntry[]): DirNode {
       d.mtimNs = d.atimNs = d.ctimNs = timeNs;
     } else if (e.type === "file") {
       ensureDir(parts).entries.set(name, {
-        kind: "file", ino: nextImageIno++, writable: false, data: e.data, size: e.data.length,
-        links: 1, opens: 0, atimNs: timeNs, mtimNs: timeNs, ctimNs: timeNs,
+        kind: "file",
+        ino: nextImageIno++,
+        writable: false,
+        data: e.data,
+        size: e.data.length,
+        links: 1,
+        opens: 0,
+        atimNs: timeNs,
+        mtimNs: timeNs,
+        ctimNs: timeNs,
       });
     } else {
       links.push(e);
@@ -231,8 +239,16 @@ export class MemFs {
     this.quota.reserveFile();
     const t = this.now();
     const file: FileNode = {
-      kind: "file", ino: this.nextIno++, writable: true, data: new Uint8Array(0), size: 0,
-      links: 1, opens: 0, atimNs: t, mtimNs: t, ctimNs: t,
+      kind: "file",
+      ino: this.nextIno++,
+      writable: true,
+      data: new Uint8Array(0),
+      size: 0,
+      links: 1,
+      opens: 0,
+      atimNs: t,
+      mtimNs: t,
+      ctimNs: t,
     };
     dir.entries.set(r.name, file);
     dir.mtimNs = t;

@@ -47,14 +47,35 @@ export class GuestMemory {
     return this.u8!.subarray(ptr >>> 0, (ptr >>> 0) + (len >>> 0));
   }
 
-  u8At(ptr: number): number { this.check(ptr, 1); return this.view!.getUint8(ptr >>> 0); }
-  u16At(ptr: number): number { this.check(ptr, 2); return this.view!.getUint16(ptr >>> 0, true); }
-  u32At(ptr: number): number { this.check(ptr, 4); return this.view!.getUint32(ptr >>> 0, true); }
-  u64At(ptr: number): bigint { this.check(ptr, 8); return this.view!.getBigUint64(ptr >>> 0, true); }
+  u8At(ptr: number): number {
+    this.check(ptr, 1);
+    return this.view!.getUint8(ptr >>> 0);
+  }
+  u16At(ptr: number): number {
+    this.check(ptr, 2);
+    return this.view!.getUint16(ptr >>> 0, true);
+  }
+  u32At(ptr: number): number {
+    this.check(ptr, 4);
+    return this.view!.getUint32(ptr >>> 0, true);
+  }
+  u64At(ptr: number): bigint {
+    this.check(ptr, 8);
+    return this.view!.getBigUint64(ptr >>> 0, true);
+  }
 
-  setU8(ptr: number, v: number): void { this.check(ptr, 1); this.view!.setUint8(ptr >>> 0, v); }
-  setU16(ptr: number, v: number): void { this.check(ptr, 2); this.view!.setUint16(ptr >>> 0, v, true); }
-  setU32(ptr: number, v: number): void { this.check(ptr, 4); this.view!.setUint32(ptr >>> 0, v >>> 0, true); }
+  setU8(ptr: number, v: number): void {
+    this.check(ptr, 1);
+    this.view!.setUint8(ptr >>> 0, v);
+  }
+  setU16(ptr: number, v: number): void {
+    this.check(ptr, 2);
+    this.view!.setUint16(ptr >>> 0, v, true);
+  }
+  setU32(ptr: number, v: number): void {
+    this.check(ptr, 4);
+    this.view!.setUint32(ptr >>> 0, v >>> 0, true);
+  }
   setU64(ptr: number, v: bigint): void {
     this.check(ptr, 8);
     this.view!.setBigUint64(ptr >>> 0, BigInt.asUintN(64, v), true);

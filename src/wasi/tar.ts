@@ -130,10 +130,25 @@ export function readTar(archive: Uint8Array): TarEntry[] {
     }
     const data = archive.subarray(dataStart, dataStart + size);
     const next = dataStart + Math.ceil(size / BLOCK) * BLOCK;
-    if (typeflag === "x") { pax = paxRecords(data); offset = next; continue; }
-    if (typeflag === "g") { offset = next; continue; }
-    if (typeflag === "L") { longName = field(data, 0, data.length); offset = next; continue; }
-    if (typeflag === "K") { longLink = field(data, 0, data.length); offset = next; continue; }
+    if (typeflag === "x") {
+      pax = paxRecords(data);
+      offset = next;
+      continue;
+    }
+    if (typeflag === "g") {
+      offset = next;
+      continue;
+    }
+    if (typeflag === "L") {
+      longName = field(data, 0, data.length);
+      offset = next;
+      continue;
+    }
+    if (typeflag === "K") {
+      longLink = field(data, 0, data.length);
+      offset = next;
+      continue;
+    }
 
     const magic = field(header, 257, 6);
     const prefix = magic.startsWith("ustar") ? field(header, 345, 155) : "";
@@ -141,13 +156,18 @@ export function readTar(archive: Uint8Array): TarEntry[] {
     if (prefix) name = `${prefix}/${name}`;
     name = pax?.get("path") ?? longName ?? name;
     const linkTarget = pax?.get("linkpath") ?? longLink ?? field(header, 157, 100);
-    pax = undefined; longName = undefined; longLink = undefined;
+    pax = undefined;
+    longName = undefined;
+    longLink = undefined;
 
-    const type: TarEntryType | undefined =
-      typeflag === "0" || typeflag === "\0" || typeflag === "7" ? (name.endsWith("/") ? "dir" : "file")
-      : typeflag === "5" ? "dir"
-      : typeflag === "2" ? "symlink"
-      : typeflag === "1" ? "hardlink"
+    const type: TarEntryType | undefined = typeflag === "0" || typeflag === "\0" || typeflag === "7"
+      ? (name.endsWith("/") ? "dir" : "file")
+      : typeflag === "5"
+      ? "dir"
+      : typeflag === "2"
+      ? "symlink"
+      : typeflag === "1"
+      ? "hardlink"
       : undefined; // devices, fifos: not part of a stdlib image
     if (type !== undefined) {
       const path = normalizeTarPath(name);

@@ -259,7 +259,19 @@ export const SectionId = {
 
 /** Position of each known section in the required order (custom sections excepted). */
 export const SECTION_ORDER: Readonly<Record<number, number>> = {
-  1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13,
+  1: 1,
+  2: 2,
+  3: 3,
+  4: 4,
+  5: 5,
+  13: 6,
+  6: 7,
+  7: 8,
+  8: 9,
+  9: 10,
+  12: 11,
+  10: 12,
+  11: 13,
 };
 
 /** One section as found in the input: its payload is `bytes[start, end)`. */

@@ -9,10 +9,10 @@
 import {
   ByteReader,
   ExternKind,
-  SectionId,
-  readValType,
   type FuncType,
   type ImportEntry,
+  readValType,
+  SectionId,
   type SectionSpan,
 } from "./binary.ts";
 import { InstrReader, Op, readLocals } from "./instr.ts";
@@ -142,7 +142,7 @@ export function analyseCallExits(
   const indirectMayExit = (t: number) => tablesVisible || exitingSignatures.has(sigOfType[t]!);
   const takenList = [...taken].filter((f) => f < total);
   // Fixpoint: repeat until no function changes (the chains are short in practice).
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const f of takenList) if (mayExit[f]) exitingSignatures.add(sigOfType[typeOf(f)]!);
     for (let g = 0; g < funcTypes.length; g++) {
@@ -150,7 +150,9 @@ export function analyseCallExits(
       if (mayExit[fi]) continue;
       let exits = false;
       for (let k = calleeStart[g]!; k < calleeStart[g + 1]! && !exits; k++) exits = mayExit[callees[k]!] === 1;
-      for (let k = indirectStart[g]!; k < indirectStart[g + 1]! && !exits; k++) exits = indirectMayExit(indirectTypes[k]!);
+      for (let k = indirectStart[g]!; k < indirectStart[g + 1]! && !exits; k++) {
+        exits = indirectMayExit(indirectTypes[k]!);
+      }
       if (exits) {
         mayExit[fi] = 1;
         changed = true;

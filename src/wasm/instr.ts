@@ -5,7 +5,7 @@
  * exceptions, tail calls, GC, multi-memory) is rejected with a clear error rather than
  * guessed at, since a wrong length would silently corrupt the rewrite.
  */
-import { ByteReader, ByteWriter, WasmFormatError, isValType } from "./binary.ts";
+import { ByteReader, ByteWriter, isValType, WasmFormatError } from "./binary.ts";
 
 /** Opcodes the metering pass cares about; 0xFC-prefixed ones are `0xFC00 | sub-opcode`. */
 export const Op = {

@@ -38,7 +38,12 @@ describe("bench statistics", () => {
   }
 
   const ms: Array<[number | undefined, string]> = [
-    [1.234, "1.23 ms"], [12.34, "12.3 ms"], [123.4, "123 ms"], [1234, "1.23 s"], [undefined, "-"], [NaN, "-"],
+    [1.234, "1.23 ms"],
+    [12.34, "12.3 ms"],
+    [123.4, "123 ms"],
+    [1234, "1.23 s"],
+    [undefined, "-"],
+    [NaN, "-"],
   ];
   for (const [v, want] of ms) it(`fmtMs(${v}) = ${want}`, () => assert.equal(fmtMs(v), want));
 

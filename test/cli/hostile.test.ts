@@ -47,7 +47,13 @@ function wasiPy(args: string[], input?: string | Uint8Array): Ran {
   });
   if (r.error) throw r.error;
   const stdout = new Uint8Array(r.stdout);
-  return { stdout, text: new TextDecoder().decode(stdout), stderr: r.stderr.toString("utf8"), status: r.status, ms: performance.now() - t };
+  return {
+    stdout,
+    text: new TextDecoder().decode(stdout),
+    stderr: r.stderr.toString("utf8"),
+    status: r.status,
+    ms: performance.now() - t,
+  };
 }
 
 const strict = new TextDecoder("utf-8", { fatal: true });
@@ -106,8 +112,18 @@ const CASES: Case[] = [
       assert.ok(r.ms >= 1000, `${r.ms} ms`);
     },
   },
-  { name: "memory bomb: exit 122", args: ["[0] * 10**9"], status: EXIT.memory, check: (r) => assert.match(r.text, /^Out of memory \(limit 256 MiB\)/) },
-  { name: "interpreter crash (os.abort): exit 121", args: ["import os\nos.abort()"], status: EXIT.crashed, check: (r) => assert.match(r.text, /^Crashed/) },
+  {
+    name: "memory bomb: exit 122",
+    args: ["[0] * 10**9"],
+    status: EXIT.memory,
+    check: (r) => assert.match(r.text, /^Out of memory \(limit 256 MiB\)/),
+  },
+  {
+    name: "interpreter crash (os.abort): exit 121",
+    args: ["import os\nos.abort()"],
+    status: EXIT.crashed,
+    check: (r) => assert.match(r.text, /^Crashed/),
+  },
   {
     name: "injection in irc output: CR/LF/NUL/CTCP/ESC/bidi stay on bounded lines",
     args: ["print('x\\r\\nQUIT :bye\\x00\\x01ACTION hi\\x01\\x1b[2J\\u202e\\u2028' * 40)"],
@@ -134,14 +150,18 @@ const CASES: Case[] = [
   },
   {
     name: "json format with hostile output: one parseable line",
-    args: ["--format", "json", "import sys\nsys.stdout.buffer.write(b'\\xff\\x00\\r\\n}\"' * 1000)\nprint('\\u2028', file=sys.stderr)"],
+    args: [
+      "--format",
+      "json",
+      "import sys\nsys.stdout.buffer.write(b'\\xff\\x00\\r\\n}\"' * 1000)\nprint('\\u2028', file=sys.stderr)",
+    ],
     status: 0,
     check: (r) => {
       const lines = strict.decode(r.stdout).trimEnd().split("\n");
       assert.equal(lines.length, 1);
       const o = JSON.parse(lines[0]!) as { stdout: string; stderr: string; outcome: string; exitCode: number };
       assert.deepEqual(Object.keys(o), ["stdout", "stderr", "exitCode", "outcome", "fuelUsed", "wallMs", "truncated"]);
-      assert.ok(o.stdout.startsWith("\ufffd\u0000\r\n}\""));
+      assert.ok(o.stdout.startsWith('\ufffd\u0000\r\n}"'));
       assert.equal(o.stderr, "\u2028\n");
     },
   },
@@ -171,24 +191,78 @@ const CASES: Case[] = [
     maxMs: 90_000,
     check: (r) => assert.equal(r.text, "1000000\n"),
   },
-  { name: "a NUL in the program: usage error", args: [], input: "print(1)\0print(2)", status: EXIT.usage, check: usageError(/NUL/) },
-  { name: "program on stdin is not UTF-8: usage error", args: [], input: new Uint8Array([0x70, 0x72, 0xff, 0x0a]), status: EXIT.usage, check: usageError(/UTF-8/) },
+  {
+    name: "a NUL in the program: usage error",
+    args: [],
+    input: "print(1)\0print(2)",
+    status: EXIT.usage,
+    check: usageError(/NUL/),
+  },
+  {
+    name: "program on stdin is not UTF-8: usage error",
+    args: [],
+    input: new Uint8Array([0x70, 0x72, 0xff, 0x0a]),
+    status: EXIT.usage,
+    check: usageError(/UTF-8/),
+  },
   { name: "negative fuel: usage error", args: ["--fuel", "-1", "1"], status: EXIT.usage, check: usageError(/--fuel/) },
-  { name: "absurd memory: usage error", args: ["--memory", "99999999", "1"], status: EXIT.usage, check: usageError(/--memory/) },
-  { name: "timeout that is not a number: usage error", args: ["--timeout", "soon", "1"], status: EXIT.usage, check: usageError(/--timeout/) },
-  { name: "output cap beyond its bound: usage error", args: ["--max-output", "1T", "1"], status: EXIT.usage, check: usageError(/--max-output/) },
-  { name: "code that looks like an option after --", args: ["--format", "raw", "--", "-1"], status: 0, check: (r) => assert.equal(r.text, "-1\n") },
-  { name: "sys.exit(-1) maps to 255 as in a shell, and says -1", args: ["import sys\nsys.exit(-1)"], status: 255, check: (r) => assert.equal(r.text, "Exited with code -1\n") },
-  { name: "zero fuel", args: ["--fuel", "0", "print(1)"], status: EXIT.fuel, check: (r) => assert.equal(r.text, "Out of fuel after 0 units\n") },
-  { name: "a one-millisecond timeout", args: ["--timeout", "0.001", "print(1)"], status: EXIT.timeout, check: (r) => assert.equal(r.text, "Timed out after 0.001 s\n") },
-  { name: "memory below what the interpreter needs: usage error", args: ["--memory", "1", "1"], status: EXIT.usage, check: usageError(/--memory must be at least/) },
+  {
+    name: "absurd memory: usage error",
+    args: ["--memory", "99999999", "1"],
+    status: EXIT.usage,
+    check: usageError(/--memory/),
+  },
+  {
+    name: "timeout that is not a number: usage error",
+    args: ["--timeout", "soon", "1"],
+    status: EXIT.usage,
+    check: usageError(/--timeout/),
+  },
+  {
+    name: "output cap beyond its bound: usage error",
+    args: ["--max-output", "1T", "1"],
+    status: EXIT.usage,
+    check: usageError(/--max-output/),
+  },
+  {
+    name: "code that looks like an option after --",
+    args: ["--format", "raw", "--", "-1"],
+    status: 0,
+    check: (r) => assert.equal(r.text, "-1\n"),
+  },
+  {
+    name: "sys.exit(-1) maps to 255 as in a shell, and says -1",
+    args: ["import sys\nsys.exit(-1)"],
+    status: 255,
+    check: (r) => assert.equal(r.text, "Exited with code -1\n"),
+  },
+  {
+    name: "zero fuel",
+    args: ["--fuel", "0", "print(1)"],
+    status: EXIT.fuel,
+    check: (r) => assert.equal(r.text, "Out of fuel after 0 units\n"),
+  },
+  {
+    name: "a one-millisecond timeout",
+    args: ["--timeout", "0.001", "print(1)"],
+    status: EXIT.timeout,
+    check: (r) => assert.equal(r.text, "Timed out after 0.001 s\n"),
+  },
+  {
+    name: "memory below what the interpreter needs: usage error",
+    args: ["--memory", "1", "1"],
+    status: EXIT.usage,
+    check: usageError(/--memory must be at least/),
+  },
 ];
 
 describe("hostile input to the wasi-py command", () => {
   for (const c of CASES) {
     it(c.name, () => {
       const r = wasiPy(c.args, c.input);
-      const info = `${c.name}: status ${r.status}, ${Math.round(r.ms)} ms, stdout ${JSON.stringify(r.text.slice(0, 300))}, stderr ${JSON.stringify(r.stderr.slice(0, 300))}`;
+      const info = `${c.name}: status ${r.status}, ${Math.round(r.ms)} ms, stdout ${
+        JSON.stringify(r.text.slice(0, 300))
+      }, stderr ${JSON.stringify(r.stderr.slice(0, 300))}`;
       assert.equal(r.status, c.status, info);
       assert.ok(r.ms < (c.maxMs ?? 60_000), info);
       assert.ok(!STACK_TRACE.test(r.stderr), info);
@@ -202,7 +276,10 @@ describe("hostile input to the wasi-py command", () => {
       const [cmd, argv] = command(["--format", "raw", "for i in range(10**5): print('x' * 100)"]);
       const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
       const errFile = join(dir, "err");
-      const r = spawnSync("sh", ["-c", `${[cmd, ...argv].map(quote).join(" ")} 2>${quote(errFile)} | head -c 10 >/dev/null`], { timeout: 60_000 });
+      const r = spawnSync("sh", [
+        "-c",
+        `${[cmd, ...argv].map(quote).join(" ")} 2>${quote(errFile)} | head -c 10 >/dev/null`,
+      ], { timeout: 60_000 });
       assert.equal(r.status, 0);
       const err = readFileSync(errFile, "utf8");
       assert.ok(!STACK_TRACE.test(err), err);

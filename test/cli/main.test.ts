@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import process from "node:process";
-import { missingValue, parseCliArgs, parseByteSize, parseFuel, parseTimeout } from "../../src/cli/args.ts";
+import { missingValue, parseByteSize, parseCliArgs, parseFuel, parseTimeout } from "../../src/cli/args.ts";
 import { EXIT, exitCodeFor } from "../../src/cli/exit-codes.ts";
 import { jsonView, rawNotes, renderResult } from "../../src/cli/output.ts";
 import { repoRoot } from "../../src/sandbox/assets.ts";
@@ -36,8 +36,17 @@ describe("argument parsing", () => {
     assert.deepEqual(p, {
       kind: "run",
       options: {
-        code: "1+1", format: "irc", fuel: 1_000_000_000, timeoutMs: 10_000, memoryMiB: 256,
-        maxOutputBytes: 65_536, tmpQuotaBytes: 8 * 1024 * 1024, maxLines: 2, maxBytes: 400, verbose: false, noStdin: false,
+        code: "1+1",
+        format: "irc",
+        fuel: 1_000_000_000,
+        timeoutMs: 10_000,
+        memoryMiB: 256,
+        maxOutputBytes: 65_536,
+        tmpQuotaBytes: 8 * 1024 * 1024,
+        maxLines: 2,
+        maxBytes: 400,
+        verbose: false,
+        noStdin: false,
       },
     });
   });
@@ -69,7 +78,9 @@ describe("argument parsing", () => {
     it(`accepts ${argv.join(" ")}`, async () => {
       const p = await parseCliArgs(argv);
       assert.equal(p.kind, "run", JSON.stringify(p));
-      if (p.kind === "run") for (const [k, v] of Object.entries(want)) assert.deepEqual(p.options[k as keyof typeof p.options], v, k);
+      if (p.kind === "run") {
+        for (const [k, v] of Object.entries(want)) assert.deepEqual(p.options[k as keyof typeof p.options], v, k);
+      }
     });
   }
   it("help and version", async () => {
@@ -135,37 +146,73 @@ describe("exit codes and rendering", () => {
     [{ exitCode: -1, outcome: "crashed" }, EXIT.crashed],
   ];
   for (const [over, code] of cases) {
-    it(`${over.outcome ?? "ok"} exit ${over.exitCode ?? 0} -> ${code}`, () => assert.equal(exitCodeFor(result(over)), code));
+    it(`${over.outcome ?? "ok"} exit ${over.exitCode ?? 0} -> ${code}`, () =>
+      assert.equal(exitCodeFor(result(over)), code));
   }
   it("codes are distinct", () => {
     const codes = Object.values(EXIT);
     assert.equal(new Set(codes).size, codes.length);
   });
   const shown = {
-    format: "raw" as const, fuel: 1_000_000, timeoutMs: 2000, memoryMiB: 64, maxOutputBytes: 100,
-    maxLines: 2, maxBytes: 400, verbose: false,
+    format: "raw" as const,
+    fuel: 1_000_000,
+    timeoutMs: 2000,
+    memoryMiB: 64,
+    maxOutputBytes: 100,
+    maxLines: 2,
+    maxBytes: 400,
+    verbose: false,
   };
   it("json has exactly the documented keys", () => {
     const text = renderResult(result({ stdout: "x" }), { ...shown, format: "json" }).stdout;
     assert.ok(text.endsWith("\n") && !text.slice(0, -1).includes("\n"));
-    assert.deepEqual(Object.keys(JSON.parse(text)), ["stdout", "stderr", "exitCode", "outcome", "fuelUsed", "wallMs", "truncated"]);
-    assert.deepEqual(Object.keys(jsonView(result())), ["stdout", "stderr", "exitCode", "outcome", "fuelUsed", "wallMs", "truncated"]);
+    assert.deepEqual(Object.keys(JSON.parse(text)), [
+      "stdout",
+      "stderr",
+      "exitCode",
+      "outcome",
+      "fuelUsed",
+      "wallMs",
+      "truncated",
+    ]);
+    assert.deepEqual(Object.keys(jsonView(result())), [
+      "stdout",
+      "stderr",
+      "exitCode",
+      "outcome",
+      "fuelUsed",
+      "wallMs",
+      "truncated",
+    ]);
   });
   it("raw passes output through and adds notes for limits only", () => {
-    assert.deepEqual(renderResult(result({ stdout: "a\r\n\0", stderr: "e" }), shown), { stdout: "a\r\n\0", stderr: "e" });
-    assert.deepEqual(renderResult(result({ stderr: "e", exitCode: 1, outcome: "error" }), shown), { stdout: "", stderr: "e" });
+    assert.deepEqual(renderResult(result({ stdout: "a\r\n\0", stderr: "e" }), shown), {
+      stdout: "a\r\n\0",
+      stderr: "e",
+    });
+    assert.deepEqual(renderResult(result({ stderr: "e", exitCode: 1, outcome: "error" }), shown), {
+      stdout: "",
+      stderr: "e",
+    });
     assert.deepEqual(renderResult(result({ stderr: "e", exitCode: -1, outcome: "timeout" }), shown), {
       stdout: "",
       stderr: "e\nwasi-py: Timed out after 2 s\n",
     });
-    assert.deepEqual(rawNotes(result({ outcome: "output_truncated", truncated: { stdout: true, stderr: false } }), shown), [
-      "stdout truncated after 100 bytes (--max-output)",
+    assert.deepEqual(
+      rawNotes(result({ outcome: "output_truncated", truncated: { stdout: true, stderr: false } }), shown),
+      [
+        "stdout truncated after 100 bytes (--max-output)",
+      ],
+    );
+    assert.deepEqual(rawNotes(result({ fuelUsed: 500_000 }), { ...shown, verbose: true }), [
+      "Used 500,000 fuel units (50.0%) in 5 ms",
     ]);
-    assert.deepEqual(rawNotes(result({ fuelUsed: 500_000 }), { ...shown, verbose: true }), ["Used 500,000 fuel units (50.0%) in 5 ms"]);
   });
   it("irc is one message per line", () => {
-    assert.equal(renderResult(result({ stdout: "y".repeat(30) }), { ...shown, format: "irc", maxBytes: 20 }).stdout,
-      "y".repeat(20) + "\n" + "y".repeat(10) + "\n");
+    assert.equal(
+      renderResult(result({ stdout: "y".repeat(30) }), { ...shown, format: "irc", maxBytes: 20 }).stdout,
+      "y".repeat(20) + "\n" + "y".repeat(10) + "\n",
+    );
   });
 });
 
@@ -317,12 +364,32 @@ describe(`wasi-py end to end on ${isDeno ? "Deno" : "Node"}`, () => {
   it("--help: usage, options, exit codes, examples", () => {
     const r = wasiPy(["--help"]);
     assert.equal(r.status, 0);
-    for (const s of ["Usage", "--format", "--fuel", "--timeout", "--memory", "--max-output", "--max-lines", "--max-bytes", "Exit status", "Examples"]) {
+    for (
+      const s of [
+        "Usage",
+        "--format",
+        "--fuel",
+        "--timeout",
+        "--memory",
+        "--max-output",
+        "--max-lines",
+        "--max-bytes",
+        "Exit status",
+        "Examples",
+      ]
+    ) {
       assert.ok(r.stdout.includes(s), s);
     }
     assert.ok(!r.stdout.includes("\x1b["), "no colour when stdout is not a terminal");
   });
-  const usage: string[][] = [["--bogus", "1"], ["--fuel", "abc", "1"], ["--fuel"], ["a", "b"], ["--format", "xml", "1"], ["--timeout", "0", "1"]];
+  const usage: string[][] = [
+    ["--bogus", "1"],
+    ["--fuel", "abc", "1"],
+    ["--fuel"],
+    ["a", "b"],
+    ["--format", "xml", "1"],
+    ["--timeout", "0", "1"],
+  ];
   for (const args of usage) {
     it(`usage error ${JSON.stringify(args)}: one line, exit 2`, () => {
       const r = wasiPy(args);
@@ -355,7 +422,9 @@ describe("terminal behaviour (through script(1), which gives wasi-py a pseudo-te
       timeout: 60_000,
     });
   };
-  it("colours errors on a terminal, not with NO_COLOR", { skip: hasScript ? false : "script(1) is not installed (util-linux)" }, () => {
+  it("colours errors on a terminal, not with NO_COLOR", {
+    skip: hasScript ? false : "script(1) is not installed (util-linux)",
+  }, () => {
     const coloured = inTerminal(["--bogus"], { NO_COLOR: "" });
     assert.equal(coloured.status, EXIT.usage);
     assert.ok(coloured.stdout.includes("\x1b["), JSON.stringify(coloured.stdout));
@@ -364,7 +433,9 @@ describe("terminal behaviour (through script(1), which gives wasi-py a pseudo-te
     assert.ok(!plain.stdout.includes("\x1b["), JSON.stringify(plain.stdout));
     assert.match(plain.stdout, /wasi-py: unknown option --bogus/);
   });
-  it("no code and stdin a terminal: a usage error, not a hang", { skip: hasScript ? false : "script(1) is not installed (util-linux)" }, () => {
+  it("no code and stdin a terminal: a usage error, not a hang", {
+    skip: hasScript ? false : "script(1) is not installed (util-linux)",
+  }, () => {
     const r = inTerminal([], { NO_COLOR: "1" });
     assert.equal(r.status, EXIT.usage);
     assert.match(r.stdout, /no code given/);

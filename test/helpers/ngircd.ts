@@ -3,8 +3,8 @@
  * Fails loudly when ngircd or openssl is missing: CI installs them (.ci/run), and a
  * silent skip would hide that the bot was never tested against a real server.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync, rmSync, existsSync, readFileSync } from "node:fs";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -80,12 +80,58 @@ function makeCerts(dir: string): { caPem: string; certFile: string; keyFile: str
     if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
   };
   writeFileSync(join(dir, "san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-  run(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=wasi-py test CA"]);
-  run(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"]);
+  run([
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=wasi-py test CA",
+  ]);
+  run([
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "server.key",
+    "-out",
+    "server.csr",
+    "-subj",
+    "/CN=localhost",
+  ]);
   // A fixed RFC 7919 group: otherwise ngIRCd generates DH parameters at start, which can take seconds.
   run(["genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", "group:ffdhe2048", "-out", "dh.pem"]);
-  run(["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "san.ext"]);
-  return { caPem: readFileSync(join(dir, "ca.pem"), "utf8"), certFile: join(dir, "server.pem"), keyFile: join(dir, "server.key"), dhFile: join(dir, "dh.pem") };
+  run([
+    "x509",
+    "-req",
+    "-in",
+    "server.csr",
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    "server.pem",
+    "-days",
+    "2",
+    "-extfile",
+    "san.ext",
+  ]);
+  return {
+    caPem: readFileSync(join(dir, "ca.pem"), "utf8"),
+    certFile: join(dir, "server.pem"),
+    keyFile: join(dir, "server.key"),
+    dhFile: join(dir, "dh.pem"),
+  };
 }
 
 export async function startNgircd(opts: { maxPenaltyTime?: number; password?: string } = {}): Promise<NgircdServer> {
@@ -233,7 +279,11 @@ export class TestIrcUser {
     for (;;) {
       for (; seen < this.lines.length; seen++) if (pred(this.lines[seen])) return this.lines[seen];
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`${this.nick}: no matching line within ${timeoutMs} ms; last lines:\n${this.lines.slice(-8).join("\n")}`);
+      if (left <= 0) {
+        throw new Error(
+          `${this.nick}: no matching line within ${timeoutMs} ms; last lines:\n${this.lines.slice(-8).join("\n")}`,
+        );
+      }
       await new Promise<void>((r) => {
         const t = setTimeout(r, left);
         this.#waiters.push(() => {

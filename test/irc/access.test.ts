@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { RateLimiter, matchesAny, userKey } from "../../src/irc/access.ts";
+import { matchesAny, RateLimiter, userKey } from "../../src/irc/access.ts";
 import type { RateLimitOptions } from "../../src/irc/access.ts";
 
 const opts: RateLimitOptions = {
@@ -47,7 +47,10 @@ describe("RateLimiter", () => {
   it("ignores by hostmask and by account, silently", () => {
     const r = new RateLimiter(opts);
     assert.deepEqual(r.check({ nick: "s", user: "u", host: "spam.example" }, 0), { allowed: false, reason: "ignored" });
-    assert.deepEqual(r.check({ nick: "t", user: "u", host: "h", account: "TROLL" }, 0), { allowed: false, reason: "ignored" });
+    assert.deepEqual(r.check({ nick: "t", user: "u", host: "h", account: "TROLL" }, 0), {
+      allowed: false,
+      reason: "ignored",
+    });
   });
   it("prune forgets idle users", () => {
     const r = new RateLimiter(opts);

@@ -12,8 +12,16 @@ import type { BotClient, BotOptions, EvalLimits, Evaluator, Formatter } from "..
 import { IrcSerialiseError, parseLine } from "../../src/irc/message.ts";
 import { authenticateChunks, backoffDelay } from "../../src/irc/client.ts";
 import { cutToBytes } from "../../src/text/utf8.ts";
-import { IrcConfigError, NUMERIC_OPTIONS, checkConfigFile, resolveIrcConfig } from "../../src/irc/config.ts";
-import { flagName, ircHelpText, loadIrcConfig, parseIrcArgv, runIrcBot, settingsFromFlags, startBot } from "../../src/irc/main.ts";
+import { checkConfigFile, IrcConfigError, NUMERIC_OPTIONS, resolveIrcConfig } from "../../src/irc/config.ts";
+import {
+  flagName,
+  ircHelpText,
+  loadIrcConfig,
+  parseIrcArgv,
+  runIrcBot,
+  settingsFromFlags,
+  startBot,
+} from "../../src/irc/main.ts";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,7 +29,7 @@ import type { IrcFlags } from "../../src/irc/main.ts";
 import { Sandbox } from "../../src/sandbox/pool.ts";
 import { formatIrc } from "../../src/text/messages.ts";
 import type { RunResult } from "../../src/sandbox/result.ts";
-import { TestIrcUser, startNgircd } from "../helpers/ngircd.ts";
+import { startNgircd, TestIrcUser } from "../helpers/ngircd.ts";
 import type { NgircdServer } from "../helpers/ngircd.ts";
 
 // ---------- fakes ----------
@@ -41,7 +49,16 @@ class FakeClient implements BotClient {
 }
 
 function result(stdout: string, extra: Partial<RunResult> = {}): RunResult {
-  return { stdout, stderr: "", exitCode: 0, outcome: "ok", fuelUsed: 1234, wallMs: 5, truncated: { stdout: false, stderr: false }, ...extra };
+  return {
+    stdout,
+    stderr: "",
+    exitCode: 0,
+    outcome: "ok",
+    fuelUsed: 1234,
+    wallMs: 5,
+    truncated: { stdout: false, stderr: false },
+    ...extra,
+  };
 }
 
 const simpleFormat: Formatter = (r, o) => {
@@ -65,13 +82,24 @@ function botOptions(over: Partial<BotOptions> = {}): BotOptions {
     perUserConcurrency: 1,
     userLimits: limits,
     adminLimits,
-    rateLimit: { evalsPerWindow: 5, windowMs: 60_000, adminEvalsPerWindow: 20, maxEvalsPerWindow: 50, admins: ["boss!*@*"], ignore: ["*!*@spam.example"] },
+    rateLimit: {
+      evalsPerWindow: 5,
+      windowMs: 60_000,
+      adminEvalsPerWindow: 20,
+      maxEvalsPerWindow: 50,
+      admins: ["boss!*@*"],
+      ignore: ["*!*@spam.example"],
+    },
     ...over,
   };
 }
 
 function privmsg(from: string, target: string, text: string, tags = ""): ReturnType<typeof parseLine> & object {
-  return parseLine(`${tags}:${from}!~${from.toLowerCase()}@${from === "spammer" ? "spam.example" : "home.example"} PRIVMSG ${target} :${text}`)!;
+  return parseLine(
+    `${tags}:${from}!~${from.toLowerCase()}@${
+      from === "spammer" ? "spam.example" : "home.example"
+    } PRIVMSG ${target} :${text}`,
+  )!;
 }
 
 interface Harness {
@@ -94,7 +122,10 @@ function harness(over: Partial<BotOptions> = {}, auto = true, format: Formatter 
     if (auto) return Promise.resolve(result(code === "1+1" ? "2\n" : `ran ${code}\n`));
     return new Promise((r) => pending.set(code, r));
   };
-  const bot = new IrcBot(client, evaluate, format, botOptions(over), { now: () => Date.now(), log: (lvl, t) => logs.push(`${lvl} ${t}`) });
+  const bot = new IrcBot(client, evaluate, format, botOptions(over), {
+    now: () => Date.now(),
+    log: (lvl, t) => logs.push(`${lvl} ${t}`),
+  });
   return { client, bot, logs, calls, release: (code, r = result(`done ${code}\n`)) => pending.get(code)!(r) };
 }
 
@@ -142,7 +173,14 @@ describe("IrcBot (fake connection)", () => {
     h.bot.handle(privmsg("alice", "#py", "!py:v 1"));
     await h.bot.whenIdle();
     const expected = 512 - 2 - ":PyBot!~wasipy@host.example ".length - "PRIVMSG #py :".length - "alice: ".length;
-    assert.deepEqual(seen, { maxBytes: expected, maxLines: 4, verbose: true, fuelLimit: 1000, timeoutMs: 1000, memoryMiB: 64 });
+    assert.deepEqual(seen, {
+      maxBytes: expected,
+      maxLines: 4,
+      verbose: true,
+      fuelLimit: 1000,
+      timeoutMs: 1000,
+      memoryMiB: 64,
+    });
   });
 
   it("neutralises CR/LF/NUL/CTCP that a formatter let through instead of sending them", async () => {
@@ -218,7 +256,11 @@ describe("IrcBot (fake connection)", () => {
     for (const u of ["u1", "u2", "u3", "u4"]) h.bot.handle(privmsg(u, "#py", `!py ${u}`));
     await tick();
     assert.equal(h.bot.pending, 3);
-    assert.deepEqual(h.client.sent, [{ target: "u4", text: "Busy right now, please try again in a little while.", command: "NOTICE" }]);
+    assert.deepEqual(h.client.sent, [{
+      target: "u4",
+      text: "Busy right now, please try again in a little while.",
+      command: "NOTICE",
+    }]);
     for (const u of ["u1", "u2", "u3"]) {
       h.release(u);
       await tick();
@@ -242,7 +284,10 @@ describe("IrcBot (fake connection)", () => {
     h.bot.handle(privmsg("alice", "#py", "!py boom"));
     h.bot.handle(privmsg("bob", "#py", "!py 1+1"));
     await h.bot.whenIdle();
-    assert.deepEqual(h.client.sent.map((s) => s.text).sort(), ["alice: internal error, sorry (the operator has the details in the log)", "bob: 2"]);
+    assert.deepEqual(h.client.sent.map((s) => s.text).sort(), [
+      "alice: internal error, sorry (the operator has the details in the log)",
+      "bob: 2",
+    ]);
   });
 });
 
@@ -266,7 +311,12 @@ describe("IRC config", () => {
     assert.deepEqual([v6.host, v6.port], ["::1", 6668]);
   });
   it("flags override the file; secrets come from the environment", () => {
-    const c = resolveIrcConfig({ nick: "filenick", fuel: 5000, saslMechanism: "PLAIN", saslAccount: "acc" }, { ...base, fuel: "7000" }, { WASI_PY_IRC_SASL_PASSWORD: "s3cret" }, 2);
+    const c = resolveIrcConfig(
+      { nick: "filenick", fuel: 5000, saslMechanism: "PLAIN", saslAccount: "acc" },
+      { ...base, fuel: "7000" },
+      { WASI_PY_IRC_SASL_PASSWORD: "s3cret" },
+      2,
+    );
     assert.equal(c.nick, "pybot");
     assert.equal(c.fuel, 7000);
     assert.deepEqual(c.sasl, { mechanism: "PLAIN", account: "acc", password: "s3cret" });
@@ -284,7 +334,11 @@ describe("IRC config", () => {
     ["bad number", { ...base, fuel: "lots" }, /fuel must be an integer/],
     ["negative", { ...base, evalsPerWindow: "-1" }, /evalsPerWindow must be an integer from 1/],
     ["bad channel", { ...base, channels: ["nochan"] }, /is not a channel name/],
-    ["admin above ceiling", { ...base, adminFuel: "10", maxFuel: "5", fuel: "1" }, /adminFuel \(10\) exceeds its ceiling maxFuel \(5\)/],
+    [
+      "admin above ceiling",
+      { ...base, adminFuel: "10", maxFuel: "5", fuel: "1" },
+      /adminFuel \(10\) exceeds its ceiling maxFuel \(5\)/,
+    ],
     ["user above ceiling", { ...base, timeoutMs: "70000", maxTimeoutMs: "60000" }, /timeoutMs \(70000\) exceeds/],
     ["sasl without password", { ...base, saslMechanism: "PLAIN", saslAccount: "a" }, /needs a password/],
     ["external without cert", { ...base, saslMechanism: "EXTERNAL" }, /needs a client certificate/],
@@ -295,7 +349,10 @@ describe("IRC config", () => {
   ];
   for (const [name, flags, re] of errors) {
     it(`one-line error: ${name}`, () => {
-      assert.throws(() => resolveIrcConfig({}, flags as never, {}, 2), (e: Error) => e instanceof IrcConfigError && re.test(e.message) && !e.message.includes("\n"));
+      assert.throws(
+        () => resolveIrcConfig({}, flags as never, {}, 2),
+        (e: Error) => e instanceof IrcConfigError && re.test(e.message) && !e.message.includes("\n"),
+      );
     });
   }
   it("checks the file's keys and types", () => {
@@ -303,30 +360,95 @@ describe("IRC config", () => {
     assert.throws(() => checkConfigFile({ fuel: "1" }, "bot.json"), /"fuel" must be a number/);
     assert.throws(() => checkConfigFile({ channels: "#a" }, "bot.json"), /list of strings/);
     assert.throws(() => checkConfigFile([], "bot.json"), /JSON object/);
-    assert.deepEqual(checkConfigFile({ nick: "a", tls: true, channels: ["#a"] }, "f"), { nick: "a", tls: true, channels: ["#a"] });
+    assert.deepEqual(checkConfigFile({ nick: "a", tls: true, channels: ["#a"] }, "f"), {
+      nick: "a",
+      tls: true,
+      channels: ["#a"],
+    });
   });
   it("flags: the CLI's names and units for limits, kebab-case for the rest", async () => {
     assert.equal(flagName("memoryMiB"), "memory");
     assert.equal(flagName("timeoutMs"), "timeout");
     assert.equal(flagName("adminEvalsPerWindow"), "admin-evals-per-window");
-    const p = await parseIrcArgv(["--irc", "--server", "h:6697", "--tls", "--nick", "bot", "--channel", "#a", "--channel", "#b key", "--timeout", "2.5", "--fuel", "1e8", "--max-output", "4k", "--evals-per-window", "3"]);
+    const p = await parseIrcArgv([
+      "--irc",
+      "--server",
+      "h:6697",
+      "--tls",
+      "--nick",
+      "bot",
+      "--channel",
+      "#a",
+      "--channel",
+      "#b key",
+      "--timeout",
+      "2.5",
+      "--fuel",
+      "1e8",
+      "--max-output",
+      "4k",
+      "--evals-per-window",
+      "3",
+    ]);
     assert.equal(p.kind, "run");
     const c = resolveIrcConfig({}, settingsFromFlags((p as { flags: IrcFlags }).flags), {}, 2);
-    assert.deepEqual([c.host, c.port, c.tls, c.channels, c.timeoutMs, c.fuel, c.maxOutputBytes, c.evalsPerWindow], ["h", 6697, true, ["#a", "#b key"], 2500, 1e8, 4096, 3]);
-    assert.deepEqual(await parseIrcArgv(["--irc", "--bogus"]), { kind: "error", message: "unknown IRC option --bogus" });
+    assert.deepEqual([c.host, c.port, c.tls, c.channels, c.timeoutMs, c.fuel, c.maxOutputBytes, c.evalsPerWindow], [
+      "h",
+      6697,
+      true,
+      ["#a", "#b key"],
+      2500,
+      1e8,
+      4096,
+      3,
+    ]);
+    assert.deepEqual(await parseIrcArgv(["--irc", "--bogus"]), {
+      kind: "error",
+      message: "unknown IRC option --bogus",
+    });
     assert.deepEqual(await parseIrcArgv(["--irc", "--help"]), { kind: "help" });
-    assert.throws(() => settingsFromFlags({ adminTimeoutMs: "soon" }), (e: Error) => e instanceof IrcConfigError && /^--admin-timeout wants seconds/.test(e.message));
+    assert.throws(
+      () => settingsFromFlags({ adminTimeoutMs: "soon" }),
+      (e: Error) => e instanceof IrcConfigError && /^--admin-timeout wants seconds/.test(e.message),
+    );
   });
   it("loads a JSON config file; flags win; file errors are one line", () => {
     const dir = mkdtempSync(join(tmpdir(), "wasi-py-irc-cfg-"));
     try {
       const file = join(dir, "bot.json");
-      writeFileSync(file, JSON.stringify({ server: "irc.example.org:6697", tls: true, nick: "filebot", channels: ["#a"], evalsPerWindow: 7, saslMechanism: "PLAIN", saslAccount: "acc", saslPassword: "pw" }));
+      writeFileSync(
+        file,
+        JSON.stringify({
+          server: "irc.example.org:6697",
+          tls: true,
+          nick: "filebot",
+          channels: ["#a"],
+          evalsPerWindow: 7,
+          saslMechanism: "PLAIN",
+          saslAccount: "acc",
+          saslPassword: "pw",
+        }),
+      );
       const c = loadIrcConfig({ ircConfig: file, nick: "flagbot" }, {}, 2);
-      assert.deepEqual([c.host, c.port, c.tls, c.nick, c.channels, c.evalsPerWindow, c.sasl], ["irc.example.org", 6697, true, "flagbot", ["#a"], 7, { mechanism: "PLAIN", account: "acc", password: "pw" }]);
+      assert.deepEqual([c.host, c.port, c.tls, c.nick, c.channels, c.evalsPerWindow, c.sasl], [
+        "irc.example.org",
+        6697,
+        true,
+        "flagbot",
+        ["#a"],
+        7,
+        { mechanism: "PLAIN", account: "acc", password: "pw" },
+      ]);
       writeFileSync(file, "{ nick: 1 }");
-      assert.throws(() => loadIrcConfig({ ircConfig: file }, {}, 2), (e: Error) => e instanceof IrcConfigError && /bot\.json: not valid JSON/.test(e.message) && !e.message.includes("\n"));
-      assert.throws(() => loadIrcConfig({ ircConfig: join(dir, "missing.json") }, {}, 2), /cannot read .*missing\.json: ENOENT/);
+      assert.throws(
+        () => loadIrcConfig({ ircConfig: file }, {}, 2),
+        (e: Error) =>
+          e instanceof IrcConfigError && /bot\.json: not valid JSON/.test(e.message) && !e.message.includes("\n"),
+      );
+      assert.throws(
+        () => loadIrcConfig({ ircConfig: join(dir, "missing.json") }, {}, 2),
+        /cannot read .*missing\.json: ENOENT/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -442,11 +564,17 @@ describe("bot against a real ngIRCd", () => {
       await botJoined(alice);
       let mark = alice.lines.length;
       alice.say("#py", "!py 1+1");
-      assert.equal(await alice.waitFor((l) => / PRIVMSG #py :alice: /.test(l), 20_000, mark), `:pybot!~wasipy@127.0.0.1 PRIVMSG #py :alice: 2`);
+      assert.equal(
+        await alice.waitFor((l) => / PRIVMSG #py :alice: /.test(l), 20_000, mark),
+        `:pybot!~wasipy@127.0.0.1 PRIVMSG #py :alice: 2`,
+      );
 
       mark = alice.lines.length;
       alice.say("#py", "!py for i in range(3): print('line', i)");
-      assert.match(await alice.waitFor((l) => / PRIVMSG #py :alice: /.test(l), 10_000, mark), / PRIVMSG #py :alice: line 0 ⏎ line 1 ⏎ line 2$/);
+      assert.match(
+        await alice.waitFor((l) => / PRIVMSG #py :alice: /.test(l), 10_000, mark),
+        / PRIVMSG #py :alice: line 0 ⏎ line 1 ⏎ line 2$/,
+      );
 
       mark = alice.lines.length;
       alice.say("#py", String.raw`!py print("\n".join(str(i) * 60 for i in range(40)))`);
@@ -458,11 +586,17 @@ describe("bot against a real ngIRCd", () => {
 
       mark = alice.lines.length;
       alice.say("#py", "!py:v 6*7");
-      assert.match(await alice.waitFor((l) => / PRIVMSG #py :alice: /.test(l), 10_000, mark), /:alice: Used [\d,]+ fuel units \(<?[\d.]+%\) in \d+ ms ⏎ 42$/);
+      assert.match(
+        await alice.waitFor((l) => / PRIVMSG #py :alice: /.test(l), 10_000, mark),
+        /:alice: Used [\d,]+ fuel units \(<?[\d.]+%\) in \d+ ms ⏎ 42$/,
+      );
 
       mark = alice.lines.length;
       alice.say("#py", "!py");
-      assert.match(await alice.waitFor((l) => / PRIVMSG #py :/.test(l), 10_000, mark), /alice: usage: !py <python code>/);
+      assert.match(
+        await alice.waitFor((l) => / PRIVMSG #py :/.test(l), 10_000, mark),
+        /alice: usage: !py <python code>/,
+      );
 
       mark = alice.lines.length;
       alice.say("pybot", "2**10"); // private query, answered in private
@@ -485,7 +619,13 @@ describe("bot against a real ngIRCd", () => {
     const b = await launch(server.port);
     try {
       await botJoined(alice);
-      for (const code of [String.raw`print("x\r\nQUIT :bye")`, String.raw`print("\x01ACTION hi\x01")`, String.raw`print("a\rPRIVMSG #py :pwned\n\0b")`]) {
+      for (
+        const code of [
+          String.raw`print("x\r\nQUIT :bye")`,
+          String.raw`print("\x01ACTION hi\x01")`,
+          String.raw`print("a\rPRIVMSG #py :pwned\n\0b")`,
+        ]
+      ) {
         const mark = alice.lines.length;
         alice.say("#py", `!py ${code}`);
         await alice.waitFor((l) => /^:pybot!/.test(l), 20_000, mark);
@@ -494,7 +634,9 @@ describe("bot against a real ngIRCd", () => {
         assert.equal(fromBot.length, 1, fromBot.join("\n"));
         assert.match(fromBot[0], /^:pybot!\S+ PRIVMSG #py :alice: /);
         assert.ok(!fromBot[0].includes("\x01"), "no CTCP");
-        assert.ok(!alice.lines.slice(mark).some((l) => /^:pybot!\S+ (QUIT|PART)/.test(l) || / PRIVMSG #py :pwned/.test(l)));
+        assert.ok(
+          !alice.lines.slice(mark).some((l) => /^:pybot!\S+ (QUIT|PART)/.test(l) || / PRIVMSG #py :pwned/.test(l)),
+        );
       }
       const mark = alice.lines.length;
       alice.say("#py", "!py 1+1");
@@ -518,7 +660,9 @@ describe("bot against a real ngIRCd", () => {
       await new Promise((r) => setTimeout(r, 3000));
       const fromBot = u.lines.slice(mark).filter((l) => l.startsWith(":pybot!"));
       assert.ok(fromBot.length >= 1);
-      for (const l of fromBot) assert.ok(new TextEncoder().encode(l + "\r\n").length <= 512, `${new TextEncoder().encode(l).length}: ${l}`);
+      for (const l of fromBot) {
+        assert.ok(new TextEncoder().encode(l + "\r\n").length <= 512, `${new TextEncoder().encode(l).length}: ${l}`);
+      }
       // used most of the budget (the budget is not wastefully small)
       assert.ok(new TextEncoder().encode(fromBot[0] + "\r\n").length > 450);
       assert.ok(b.client.registered);
@@ -539,7 +683,11 @@ describe("bot against a real ngIRCd", () => {
         await new Promise((r) => setTimeout(r, 500));
       }
       // 5 answers each (15 lines) + one notice each, paced by the flood control
-      await until(() => users[0].messagesFrom("pybot", marks[0]).filter((m) => m.command === "PRIVMSG").length >= 15, 40_000, "15 answers");
+      await until(
+        () => users[0].messagesFrom("pybot", marks[0]).filter((m) => m.command === "PRIVMSG").length >= 15,
+        40_000,
+        "15 answers",
+      );
       await new Promise((r) => setTimeout(r, 1500));
       const seen = users[0].messagesFrom("pybot", marks[0]).filter((m) => m.command === "PRIVMSG").map((m) => m.text);
       assert.equal(seen.length, 15, seen.join("\n"));
@@ -626,7 +774,10 @@ describe("bot against a real ngIRCd", () => {
         await alice.waitFor((l) => l.endsWith("PRIVMSG #py :alice: 2"), 15_000, mark);
         mark = alice.lines.length;
         await b.stop();
-        assert.match(await alice.waitFor((l) => l.startsWith(":pybot!"), 5000, mark), /^:pybot!\S+ QUIT :"?wasi-py signing off"?$/);
+        assert.match(
+          await alice.waitFor((l) => l.startsWith(":pybot!"), 5000, mark),
+          /^:pybot!\S+ QUIT :"?wasi-py signing off"?$/,
+        );
       } finally {
         await alice.quit();
       }
@@ -664,7 +815,21 @@ describe("bot against a real ngIRCd", () => {
     let signal: ((s: string) => void) | undefined;
     const log: string[] = [];
     const exit = runIrcBot({
-      argv: ["--irc", "--server", `127.0.0.1:${server.port}`, "--nick", "mainbot", "--channel", "#py", "--workers", "1", "--prefix", ">>", "--timeout", "60"],
+      argv: [
+        "--irc",
+        "--server",
+        `127.0.0.1:${server.port}`,
+        "--nick",
+        "mainbot",
+        "--channel",
+        "#py",
+        "--workers",
+        "1",
+        "--prefix",
+        ">>",
+        "--timeout",
+        "60",
+      ],
       onShutdownSignal: (h) => ((signal = h), () => (signal = undefined)),
       log: (l, t) => log.push(`${l} ${t}`),
     });
@@ -676,7 +841,10 @@ describe("bot against a real ngIRCd", () => {
       mark = alice.lines.length;
       signal!("SIGTERM");
       assert.equal(await exit, 0);
-      assert.match(await alice.waitFor((l) => l.startsWith(":mainbot!"), 5000, mark), / QUIT :"?wasi-py signing off"?$/);
+      assert.match(
+        await alice.waitFor((l) => l.startsWith(":mainbot!"), 5000, mark),
+        / QUIT :"?wasi-py signing off"?$/,
+      );
       assert.ok(log.some((l) => l === "info shutting down (SIGTERM)"));
     } finally {
       signal?.("SIGTERM");
@@ -691,9 +859,18 @@ describe("bot against a real ngIRCd", () => {
   });
 
   it("ngIRCd offers no SASL: a bot configured for SASL stops instead of running unauthenticated", async () => {
-    const b = await launch(server.port, { saslMechanism: "PLAIN", saslAccount: "acc", saslPassword: "pw", nick: "saslbot" });
+    const b = await launch(server.port, {
+      saslMechanism: "PLAIN",
+      saslAccount: "acc",
+      saslPassword: "pw",
+      nick: "saslbot",
+    });
     try {
-      await until(() => b.log.some((l) => /SASL was configured but the server does not offer it/.test(l)), 10_000, "SASL refusal");
+      await until(
+        () => b.log.some((l) => /SASL was configured but the server does not offer it/.test(l)),
+        10_000,
+        "SASL refusal",
+      );
       await until(() => !b.client.connected, 5000, "disconnect");
       await new Promise((r) => setTimeout(r, 600));
       assert.equal(b.client.connected, false, "no reconnect loop");
@@ -728,7 +905,9 @@ describe("server password against a real ngIRCd", () => {
 // ---------- SASL against a scripted server (ngIRCd has no SASL) ----------
 
 /** A one-connection fake server that speaks just enough IRCv3 for SASL, scripted per test. */
-async function scriptedServer(onLine: (line: string, send: (l: string) => void, sock: Socket) => void): Promise<{ port: number; received: string[]; close(): Promise<void> }> {
+async function scriptedServer(
+  onLine: (line: string, send: (l: string) => void, sock: Socket) => void,
+): Promise<{ port: number; received: string[]; close(): Promise<void> }> {
   const received: string[] = [];
   const sockets = new Set<Socket>();
   const srv: Server = createServer((sock) => {
@@ -764,8 +943,9 @@ async function scriptedServer(onLine: (line: string, send: (l: string) => void, 
 function saslScript(mechanism: string, accept: (payload: string) => boolean) {
   return (line: string, send: (l: string) => void, sock: Socket) => {
     const m = parseLine(line)!;
-    if (m.command === "CAP" && m.params[0] === "LS") send(":srv CAP * LS :multi-prefix sasl=PLAIN,EXTERNAL account-tag");
-    else if (m.command === "CAP" && m.params[0] === "REQ") send(`:srv CAP * ACK :${m.params[1]}`);
+    if (m.command === "CAP" && m.params[0] === "LS") {
+      send(":srv CAP * LS :multi-prefix sasl=PLAIN,EXTERNAL account-tag");
+    } else if (m.command === "CAP" && m.params[0] === "REQ") send(`:srv CAP * ACK :${m.params[1]}`);
     else if (m.command === "AUTHENTICATE" && m.params[0] === mechanism) send("AUTHENTICATE +");
     else if (m.command === "AUTHENTICATE") {
       if (accept(m.params[0])) {
@@ -782,7 +962,12 @@ describe("SASL (scripted server)", () => {
   const fakeEval: Evaluator = async () => result("");
   const launchAt = (port: number, over: Record<string, unknown>) => {
     const log: string[] = [];
-    const parts = startBot(testConfig(port, { nick: "saslbot", channels: [], ...over }), fakeEval, simpleFormat, (l, t) => log.push(`${l} ${t}`));
+    const parts = startBot(
+      testConfig(port, { nick: "saslbot", channels: [], ...over }),
+      fakeEval,
+      simpleFormat,
+      (l, t) => log.push(`${l} ${t}`),
+    );
     return { ...parts, log };
   };
 
@@ -791,7 +976,12 @@ describe("SASL (scripted server)", () => {
     const b = launchAt(srv.port, { saslMechanism: "PLAIN", saslAccount: "acc", saslPassword: "pw" });
     try {
       await until(() => b.client.registered, 5000, "registration");
-      assert.deepEqual(srv.received.slice(0, 4), ["CAP LS 302", "NICK saslbot", "USER wasipy 0 * :wasi-py eval bot (!py <code>)", "CAP REQ :sasl account-tag multi-prefix"]);
+      assert.deepEqual(srv.received.slice(0, 4), [
+        "CAP LS 302",
+        "NICK saslbot",
+        "USER wasipy 0 * :wasi-py eval bot (!py <code>)",
+        "CAP REQ :sasl account-tag multi-prefix",
+      ]);
       assert.ok(srv.received.includes("AUTHENTICATE PLAIN"));
       assert.ok(srv.received.indexOf("CAP END") > srv.received.indexOf("AUTHENTICATE PLAIN"));
       assert.equal(b.client.selfPrefix, "saslbot!~wasipy@sasl.example");
@@ -806,7 +996,10 @@ describe("SASL (scripted server)", () => {
     const srv = await scriptedServer(saslScript("EXTERNAL", (p) => p === "+"));
     // EXTERNAL needs a client certificate over TLS in real use (the config insists); the exchange is what is tested here
     const log: string[] = [];
-    const cfg = { ...testConfig(srv.port, { nick: "saslbot", channels: [] }), sasl: { mechanism: "EXTERNAL" as const } };
+    const cfg = {
+      ...testConfig(srv.port, { nick: "saslbot", channels: [] }),
+      sasl: { mechanism: "EXTERNAL" as const },
+    };
     const b = { ...startBot(cfg, fakeEval, simpleFormat, (l, t) => log.push(`${l} ${t}`)), log };
     try {
       await until(() => b.client.registered, 5000, "registration");
@@ -821,7 +1014,11 @@ describe("SASL (scripted server)", () => {
     const srv = await scriptedServer(saslScript("PLAIN", () => false));
     const b = launchAt(srv.port, { saslMechanism: "PLAIN", saslAccount: "acc", saslPassword: "wrong" });
     try {
-      await until(() => b.log.some((l) => /^error SASL PLAIN failed: SASL authentication failed$/.test(l)), 5000, "failure");
+      await until(
+        () => b.log.some((l) => /^error SASL PLAIN failed: SASL authentication failed$/.test(l)),
+        5000,
+        "failure",
+      );
       await new Promise((r) => setTimeout(r, 600));
       assert.equal(b.client.registered, false);
       assert.equal(srv.received.filter((l) => l === "CAP LS 302").length, 1, "no reconnect");
@@ -852,8 +1049,9 @@ describe("IrcClient protocol details (scripted server)", () => {
         send(":srv CAP * LS * :away-notify");
         send(":srv CAP * LS :multi-prefix");
       } else if (m.command === "CAP" && m.params[0] === "REQ") send(`:srv CAP * ACK :${m.params[1]}`);
-      else if (m.command === "NICK" && (m.params[0] === "pybot" || m.params[0] === "pybot_")) send(`:srv 433 * ${m.params[0]} :Nickname is already in use`);
-      else if (m.command === "NICK") send(`:srv 001 ${m.params[0]} :Welcome ${m.params[0]}!~wasipy@10.0.0.1`);
+      else if (m.command === "NICK" && (m.params[0] === "pybot" || m.params[0] === "pybot_")) {
+        send(`:srv 433 * ${m.params[0]} :Nickname is already in use`);
+      } else if (m.command === "NICK") send(`:srv 001 ${m.params[0]} :Welcome ${m.params[0]}!~wasipy@10.0.0.1`);
       else if (m.command === "JOIN") {
         // one TCP write with a bare CR between two commands, then a PING
         send(`:pybot__!~wasipy@cloak/bot JOIN ${m.params[0]}\r:alice!~a@h PRIVMSG ${m.params[0]} :!py 1`);
@@ -870,11 +1068,18 @@ describe("IrcClient protocol details (scripted server)", () => {
       assert.ok(srv.received.includes("CAP REQ multi-prefix"), "requested a cap from the second LS line");
       assert.equal(b.client.nick, "pybot__");
       assert.equal(b.client.selfPrefix, "pybot__!~wasipy@cloak/bot"); // learned from the JOIN echo, after 001
-      assert.equal(b.client.maxTextBytes("PRIVMSG", "#py"), 512 - 2 - ":pybot__!~wasipy@cloak/bot ".length - "PRIVMSG #py :".length);
+      assert.equal(
+        b.client.maxTextBytes("PRIVMSG", "#py"),
+        512 - 2 - ":pybot__!~wasipy@cloak/bot ".length - "PRIVMSG #py :".length,
+      );
       // the last line of defence: unsafe text is refused, over-long text cut to the budget
-      for (const bad of ["a\r\nQUIT :x", "a\rb", "a\nb", "a\0b", "\x01ACTION x\x01"]) assert.throws(() => b.client.say("#py", bad), IrcSerialiseError);
+      for (const bad of ["a\r\nQUIT :x", "a\rb", "a\nb", "a\0b", "\x01ACTION x\x01"]) {
+        assert.throws(() => b.client.say("#py", bad), IrcSerialiseError);
+      }
       b.client.say("#py", "é".repeat(400));
-      const longText = () => srv.received.map((l) => parseLine(l)!).find((m) => m.command === "PRIVMSG" && m.params[1].startsWith("éé"))?.params[1];
+      const longText = () =>
+        srv.received.map((l) => parseLine(l)!).find((m) => m.command === "PRIVMSG" && m.params[1].startsWith("éé"))
+          ?.params[1];
       await until(() => longText() !== undefined, 5000, "long line");
       const budget = b.client.maxTextBytes("PRIVMSG", "#py");
       assert.equal(new TextEncoder().encode(longText()).length, budget - (budget % 2)); // whole characters only
@@ -889,7 +1094,9 @@ describe("IrcClient protocol details (scripted server)", () => {
       const m = parseLine(line)!;
       if (m.command === "CAP" && m.params[0] === "LS") send(":srv CAP * LS :");
       else if (m.command === "CAP" && m.params[0] === "END") send(":srv 001 pybot :Welcome to the test network");
-      else if (m.command === "WHOIS") send(`:srv 311 pybot ${m.params[0]} ~wasipy some.very.long.cloaked.host.example * :real name`);
+      else if (m.command === "WHOIS") {
+        send(`:srv 311 pybot ${m.params[0]} ~wasipy some.very.long.cloaked.host.example * :real name`);
+      }
     });
     const b = startBot(testConfig(srv.port, { channels: [] }), fakeEval, simpleFormat, () => {});
     try {

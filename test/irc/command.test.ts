@@ -33,12 +33,20 @@ describe("parseCommand", () => {
     ["1+1", { target: "PyBot" }, { kind: "eval", code: "1+1", verbose: false, ...pm }],
     ["1+1", { target: "PyBot", privateBareCode: false }, undefined],
     ["PyBot: 1", { target: "PyBot" }, { kind: "eval", code: "1", verbose: false, ...pm }],
-    ["!py 1", { target: "+chan", chanTypes: "#+" }, { kind: "eval", code: "1", verbose: false, replyTo: "+chan", addressee: "alice", private: false }],
+    ["!py 1", { target: "+chan", chanTypes: "#+" }, {
+      kind: "eval",
+      code: "1",
+      verbose: false,
+      replyTo: "+chan",
+      addressee: "alice",
+      private: false,
+    }],
     ["Py[Bot]: 1", { botNick: "py{bot}" }, { kind: "eval", code: "1", verbose: false, ...ch }],
     ["!py a\nb", {}, { kind: "eval", code: "a\nb", verbose: false, ...ch }],
   ];
   for (const [text, ctx, want] of cases) {
-    it(`${JSON.stringify(text)} ${JSON.stringify(ctx)}`, () => assert.deepEqual(parseCommand({ ...base, ...ctx, text }), want));
+    it(`${JSON.stringify(text)} ${JSON.stringify(ctx)}`, () =>
+      assert.deepEqual(parseCommand({ ...base, ...ctx, text }), want));
   }
   it("usage hint is one line naming the prefix", () => {
     const h = usageHint("!py", "PyBot");

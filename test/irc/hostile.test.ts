@@ -12,7 +12,7 @@ import { Sandbox } from "../../src/sandbox/pool.ts";
 import { formatIrc } from "../../src/text/messages.ts";
 import { resolveIrcConfig } from "../../src/irc/config.ts";
 import { startBot } from "../../src/irc/main.ts";
-import { TestIrcUser, startNgircd } from "../helpers/ngircd.ts";
+import { startNgircd, TestIrcUser } from "../helpers/ngircd.ts";
 import type { NgircdServer } from "../helpers/ngircd.ts";
 import { interpreterOptions } from "../helpers/interpreter.ts";
 
@@ -74,7 +74,12 @@ describe("hostile input to the IRC bot (real ngIRCd)", () => {
   }
 
   async function botJoined(observer: TestIrcUser): Promise<void> {
-    await observer.waitFor((l) => new RegExp(`^:${BOT}!\\S+ JOIN :?#py$`, "i").test(l) || new RegExp(` 353 \\S+ [=*@] #py :(.* )?[~&@%+]?${BOT}( |$)`, "i").test(l), 15_000);
+    await observer.waitFor(
+      (l) =>
+        new RegExp(`^:${BOT}!\\S+ JOIN :?#py$`, "i").test(l) ||
+        new RegExp(` 353 \\S+ [=*@] #py :(.* )?[~&@%+]?${BOT}( |$)`, "i").test(l),
+      15_000,
+    );
   }
 
   /** Every line the bot sent after `from`, as `u` received it: one PRIVMSG/NOTICE each, harmless, within 512 bytes. */
@@ -122,7 +127,11 @@ describe("hostile input to the IRC bot (real ngIRCd)", () => {
       const lines = await ask(alice, `PRIVMSG #py :!py ${code}`, 1500, code.includes("\\xfe"));
       assert.equal(lines.length, 1, lines.join("\n"));
       assert.match(lines[0]!, new RegExp(`^:${BOT}!\\S+ PRIVMSG #py :alice: `));
-      assert.ok(!alice.lines.slice(mark).some((l) => /^:\S+ PRIVMSG #py :pwned/.test(l) || new RegExp(`^:${BOT}!\\S+ (QUIT|PART)`).test(l)));
+      assert.ok(
+        !alice.lines.slice(mark).some((l) =>
+          /^:\S+ PRIVMSG #py :pwned/.test(l) || new RegExp(`^:${BOT}!\\S+ (QUIT|PART)`).test(l)
+        ),
+      );
     }
     assert.ok(b.client.registered);
     await stillAnswers(alice);
@@ -195,7 +204,10 @@ describe("hostile input to the IRC bot (real ngIRCd)", () => {
       const lines = await ask(dave, `PRIVMSG #py :!py ${code}`, 2500);
       assert.ok(lines.length >= 1 && lines.length <= 4, lines.join("\n"));
       for (const l of lines) {
-        assert.ok(!/[\u202a-\u202e\u2066-\u2069\u2028\u2029\u0085]/.test(l), `raw bidi/line separator in ${JSON.stringify(l)}`);
+        assert.ok(
+          !/[\u202a-\u202e\u2066-\u2069\u2028\u2029\u0085]/.test(l),
+          `raw bidi/line separator in ${JSON.stringify(l)}`,
+        );
         assert.ok(!/(^|[ :])\u0301/.test(l.slice(l.indexOf(" :") + 2)), "a combining mark without its base");
       }
     }
@@ -205,7 +217,13 @@ describe("hostile input to the IRC bot (real ngIRCd)", () => {
 
   it("a storm of hostile requests from four users: bounded answers, no disconnection, then business as usual", async () => {
     const users = await Promise.all(["s1", "s2", "s3", "s4"].map((n) => user(n)));
-    const b = await launch({ evalsPerWindow: 4, rateWindowMs: 60_000, fuel: 200_000_000, timeoutMs: 3000, queueSize: 8 });
+    const b = await launch({
+      evalsPerWindow: 4,
+      rateWindowMs: 60_000,
+      fuel: 200_000_000,
+      timeoutMs: 3000,
+      queueSize: 8,
+    });
     await botJoined(users[0]!);
     const bombs = [
       "while True: pass",
@@ -228,11 +246,16 @@ describe("hostile input to the IRC bot (real ngIRCd)", () => {
     assert.ok(!b.log.some((l) => /disconnected/.test(l)), b.log.join("\n"));
     assertHarmless(users[0]!, mark, true);
     for (const u of users) {
-      const replies = u.messagesFrom(BOT, mark).filter((m) => m.command === "PRIVMSG" && m.text.startsWith(`${u.nick}: `));
+      const replies = u.messagesFrom(BOT, mark).filter((m) =>
+        m.command === "PRIVMSG" && m.text.startsWith(`${u.nick}: `)
+      );
       assert.ok(replies.length <= 4 * 3, `${u.nick}: ${replies.length} reply lines for at most 4 evaluations`);
       // Refusals are notices: at most one "slow down" per user (rate limit), "busy" when the queue is full.
       const notices = u.messagesFrom(BOT, mark).filter((m) => m.command === "NOTICE");
-      assert.ok(notices.filter((n) => /slow down/i.test(n.text)).length <= 1, `${u.nick}: ${notices.map((n) => n.text).join(" | ")}`);
+      assert.ok(
+        notices.filter((n) => /slow down/i.test(n.text)).length <= 1,
+        `${u.nick}: ${notices.map((n) => n.text).join(" | ")}`,
+      );
       assert.ok(notices.length <= 10, `${u.nick}: ${notices.length} notices for 10 requests`);
     }
     // A newcomer is served promptly once the storm is over.

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { IrcSerialiseError, ircLower, maskMatches, parseLine, serialise } from "../../src/irc/message.ts";
+import { ircLower, IrcSerialiseError, maskMatches, parseLine, serialise } from "../../src/irc/message.ts";
 
 describe("parseLine", () => {
   const cases: [string, unknown][] = [
@@ -8,18 +8,60 @@ describe("parseLine", () => {
     ["ping abc", { tags: {}, command: "PING", params: ["abc"] }],
     [
       ":nick!~user@host.example PRIVMSG #chan :hello world",
-      { tags: {}, prefix: "nick!~user@host.example", source: { nick: "nick", user: "~user", host: "host.example" }, command: "PRIVMSG", params: ["#chan", "hello world"] },
+      {
+        tags: {},
+        prefix: "nick!~user@host.example",
+        source: { nick: "nick", user: "~user", host: "host.example" },
+        command: "PRIVMSG",
+        params: ["#chan", "hello world"],
+      },
     ],
-    [":irc.test 001 bot :Welcome", { tags: {}, prefix: "irc.test", source: { nick: "irc.test" }, command: "001", params: ["bot", "Welcome"] }],
+    [":irc.test 001 bot :Welcome", {
+      tags: {},
+      prefix: "irc.test",
+      source: { nick: "irc.test" },
+      command: "001",
+      params: ["bot", "Welcome"],
+    }],
     [
       "@account=alice;time=2024-01-01T00:00:00Z;+x=a\\sb\\:c\\\\d :a!b@c PRIVMSG bot :hi",
-      { tags: { account: "alice", time: "2024-01-01T00:00:00Z", "+x": "a b;c\\d" }, prefix: "a!b@c", source: { nick: "a", user: "b", host: "c" }, command: "PRIVMSG", params: ["bot", "hi"] },
+      {
+        tags: { account: "alice", time: "2024-01-01T00:00:00Z", "+x": "a b;c\\d" },
+        prefix: "a!b@c",
+        source: { nick: "a", user: "b", host: "c" },
+        command: "PRIVMSG",
+        params: ["bot", "hi"],
+      },
     ],
-    ["@flag :a PRIVMSG b :", { tags: { flag: "" }, prefix: "a", source: { nick: "a" }, command: "PRIVMSG", params: ["b", ""] }],
-    [":a   PRIVMSG   b   :x  y ", { tags: {}, prefix: "a", source: { nick: "a" }, command: "PRIVMSG", params: ["b", "x  y "] }],
-    [":srv CAP * LS * :sasl multi-prefix", { tags: {}, prefix: "srv", source: { nick: "srv" }, command: "CAP", params: ["*", "LS", "*", "sasl multi-prefix"] }],
+    ["@flag :a PRIVMSG b :", {
+      tags: { flag: "" },
+      prefix: "a",
+      source: { nick: "a" },
+      command: "PRIVMSG",
+      params: ["b", ""],
+    }],
+    [":a   PRIVMSG   b   :x  y ", {
+      tags: {},
+      prefix: "a",
+      source: { nick: "a" },
+      command: "PRIVMSG",
+      params: ["b", "x  y "],
+    }],
+    [":srv CAP * LS * :sasl multi-prefix", {
+      tags: {},
+      prefix: "srv",
+      source: { nick: "srv" },
+      command: "CAP",
+      params: ["*", "LS", "*", "sasl multi-prefix"],
+    }],
     ["NICK new\r\n", { tags: {}, command: "NICK", params: ["new"] }],
-    [":trailing-colon-inside PRIVMSG #c :a :b", { tags: {}, prefix: "trailing-colon-inside", source: { nick: "trailing-colon-inside" }, command: "PRIVMSG", params: ["#c", "a :b"] }],
+    [":trailing-colon-inside PRIVMSG #c :a :b", {
+      tags: {},
+      prefix: "trailing-colon-inside",
+      source: { nick: "trailing-colon-inside" },
+      command: "PRIVMSG",
+      params: ["#c", "a :b"],
+    }],
   ];
   for (const [line, want] of cases) it(JSON.stringify(line), () => assert.deepEqual(parseLine(line), want));
 
@@ -36,7 +78,10 @@ describe("serialise", () => {
     [{ command: "PRIVMSG", params: ["#c", ":smile"] }, "PRIVMSG #c ::smile"],
     [{ command: "CAP", params: ["LS", "302"] }, "CAP LS 302"],
     [{ command: "QUIT" }, "QUIT"],
-    [{ command: "TAGMSG", params: ["#c"], tags: { "+typing": "active", a: "x y;z" } }, "@+typing=active;a=x\\sy\\:z TAGMSG #c"],
+    [
+      { command: "TAGMSG", params: ["#c"], tags: { "+typing": "active", a: "x y;z" } },
+      "@+typing=active;a=x\\sy\\:z TAGMSG #c",
+    ],
   ];
   for (const [msg, want] of cases) it(want, () => assert.equal(serialise(msg), want));
 
@@ -54,7 +99,9 @@ describe("serialise", () => {
     ["NUL in a tag", { command: "TAGMSG", params: ["#c"], tags: { a: "\0" } }],
     ["bad tag key", { command: "TAGMSG", params: ["#c"], tags: { "a b": "x" } }],
   ];
-  for (const [name, msg] of refused) it(`refuses ${name}`, () => assert.throws(() => serialise(msg), IrcSerialiseError));
+  for (const [name, msg] of refused) {
+    it(`refuses ${name}`, () => assert.throws(() => serialise(msg), IrcSerialiseError));
+  }
 
   it("round-trips through parseLine", () => {
     const msg = { command: "PRIVMSG", params: ["#chan", " :spaced: text "] };

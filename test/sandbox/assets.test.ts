@@ -1,18 +1,18 @@
-import { describe, it, before, after } from "node:test";
+import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import { brotliCompressSync } from "node:zlib";
 import {
   AssetError,
+  type AssetName,
   cachedPath,
   defaultAssetsDir,
   ensureAsset,
   ensureAssets,
   readManifest,
-  type AssetName,
 } from "../../src/sandbox/assets.ts";
 import { readTar } from "../../src/wasi/tar.ts";
 
@@ -64,7 +64,15 @@ describe("committed assets", () => {
 
   it("has the interpreters, the stdlib image and the licences", () => {
     for (const name of REQUIRED) assert.ok(manifest.files[`${name}.br`]?.expanded, name);
-    for (const lic of ["cpython-LICENSE.txt", "zlib-LICENSE.txt", "bzip2-LICENSE.txt", "xz-utils-COPYING.txt", "sqlite3-LICENSE.txt"]) {
+    for (
+      const lic of [
+        "cpython-LICENSE.txt",
+        "zlib-LICENSE.txt",
+        "bzip2-LICENSE.txt",
+        "xz-utils-COPYING.txt",
+        "sqlite3-LICENSE.txt",
+      ]
+    ) {
       assert.ok(manifest.files[`licenses/${lic}`], lic);
     }
   });
@@ -112,10 +120,19 @@ describe("cache behaviour", () => {
     mkdirSync(assetsDir, { recursive: true });
     writeFileSync(join(assetsDir, "stdlib.tar.br"), compressed);
     const manifest = {
-      python: "3.13.0", hostTriple: "wasm32-wasi", sourceDateEpoch: 0, buildDate: "1970-01-01T00:00:00Z",
-      sources: {}, toolchain: {},
-      files: { "stdlib.tar.br": { size: compressed.length, sha256: sha256(compressed),
-        expanded: { name: "stdlib.tar", size: expanded.length, sha256: sha256(expanded) } } },
+      python: "3.13.0",
+      hostTriple: "wasm32-wasi",
+      sourceDateEpoch: 0,
+      buildDate: "1970-01-01T00:00:00Z",
+      sources: {},
+      toolchain: {},
+      files: {
+        "stdlib.tar.br": {
+          size: compressed.length,
+          sha256: sha256(compressed),
+          expanded: { name: "stdlib.tar", size: expanded.length, sha256: sha256(expanded) },
+        },
+      },
     };
     writeFileSync(join(assetsDir, "manifest.json"), JSON.stringify(manifest));
   }
@@ -160,9 +177,11 @@ describe("cache behaviour", () => {
   it("names the missing manifest entry", () => {
     assetsDir = join(root, "a4");
     writeAssets(brotliCompressSync(payload), payload);
-    assert.throws(() => ensureAsset("python.wasm", { assetsDir, cacheDir: join(root, "c4") }), /lists no python\.wasm\.br/);
+    assert.throws(
+      () => ensureAsset("python.wasm", { assetsDir, cacheDir: join(root, "c4") }),
+      /lists no python\.wasm\.br/,
+    );
   });
-
 });
 
 describe("stdlib image", () => {

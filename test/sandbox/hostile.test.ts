@@ -14,8 +14,8 @@ import { readFileSync } from "node:fs";
 import process from "node:process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Sandbox, GUEST_ENV } from "../../src/sandbox/pool.ts";
-import type { RunOptions, RunResult, Outcome } from "../../src/sandbox/pool.ts";
+import { GUEST_ENV, Sandbox } from "../../src/sandbox/pool.ts";
+import type { Outcome, RunOptions, RunResult } from "../../src/sandbox/pool.ts";
 import { DEFAULT_LIMITS } from "../../src/sandbox/limits.ts";
 import { classify } from "../../src/sandbox/result.ts";
 import { repoRoot } from "../../src/sandbox/assets.ts";
@@ -64,14 +64,27 @@ const CASES: Case[] = [
   { name: "while True: pass", code: "while True: pass", outcome: "fuel_exhausted" },
   { name: "for over an endless iterator", code: "for _ in iter(int, 1): pass", outcome: "fuel_exhausted" },
   { name: "itertools.count", code: "import itertools\nfor _ in itertools.count(): pass", outcome: "fuel_exhausted" },
-  { name: "endless generator", code: "def g():\n    while True:\n        yield 1\nfor x in g(): pass", outcome: "fuel_exhausted" },
   {
-    name: "recursion caught in a loop",
-    code: "def f():\n    while True:\n        try:\n            f()\n        except RecursionError:\n            pass\nf()",
+    name: "endless generator",
+    code: "def g():\n    while True:\n        yield 1\nfor x in g(): pass",
     outcome: "fuel_exhausted",
   },
-  { name: "exceptions raised and caught forever", code: "while True:\n    try:\n        1/0\n    except ZeroDivisionError:\n        pass", outcome: "fuel_exhausted" },
-  { name: "regex catastrophic backtracking", code: "import re\nre.match(r'(a+)+$', 'a' * 40 + 'b')", outcome: "fuel_exhausted" },
+  {
+    name: "recursion caught in a loop",
+    code:
+      "def f():\n    while True:\n        try:\n            f()\n        except RecursionError:\n            pass\nf()",
+    outcome: "fuel_exhausted",
+  },
+  {
+    name: "exceptions raised and caught forever",
+    code: "while True:\n    try:\n        1/0\n    except ZeroDivisionError:\n        pass",
+    outcome: "fuel_exhausted",
+  },
+  {
+    name: "regex catastrophic backtracking",
+    code: "import re\nre.match(r'(a+)+$', 'a' * 40 + 'b')",
+    outcome: "fuel_exhausted",
+  },
   { name: "sum(range(10**12))", code: "sum(range(10**12))", outcome: "fuel_exhausted" },
   { name: "power tower 9**9**9", code: "9**9**9", outcome: "fuel_exhausted" },
   { name: "2**(2**33)", code: "x = 2**(2**33)", outcome: "fuel_exhausted" },
@@ -84,8 +97,17 @@ const CASES: Case[] = [
     err: /^ValueError: Exceeds the limit \(4300 digits\) for integer string conversion/,
     maxWallMs: 90_000,
   },
-  { name: "int() of a 5000-digit string", code: "int('9' * 5000)", outcome: "error", err: /^ValueError: Exceeds the limit \(4300 digits\)/ },
-  { name: "threading.Event().wait() with no other thread spins on fuel", code: "import threading\nthreading.Event().wait()", outcome: "fuel_exhausted" },
+  {
+    name: "int() of a 5000-digit string",
+    code: "int('9' * 5000)",
+    outcome: "error",
+    err: /^ValueError: Exceeds the limit \(4300 digits\)/,
+  },
+  {
+    name: "threading.Event().wait() with no other thread spins on fuel",
+    code: "import threading\nthreading.Event().wait()",
+    outcome: "fuel_exhausted",
+  },
   { name: "time.sleep(0) in a loop", code: "import time\nwhile True: time.sleep(0)", outcome: "fuel_exhausted" },
   {
     name: "sys.setrecursionlimit(10**6) then recursion: fuel runs out first",
@@ -103,8 +125,22 @@ const CASES: Case[] = [
     minWallMs: 1400,
     maxWallMs: 20_000,
   },
-  { name: "time.sleep(10**6)", code: "import time\ntime.sleep(10**6)", opts: { timeoutMs: 1500 }, outcome: "timeout", minWallMs: 1400, maxWallMs: 20_000 },
-  { name: "select() with a huge timeout", code: "import select\nselect.select([], [], [], 10**6)", opts: { timeoutMs: 1500 }, outcome: "timeout", minWallMs: 1400, maxWallMs: 20_000 },
+  {
+    name: "time.sleep(10**6)",
+    code: "import time\ntime.sleep(10**6)",
+    opts: { timeoutMs: 1500 },
+    outcome: "timeout",
+    minWallMs: 1400,
+    maxWallMs: 20_000,
+  },
+  {
+    name: "select() with a huge timeout",
+    code: "import select\nselect.select([], [], [], 10**6)",
+    opts: { timeoutMs: 1500 },
+    outcome: "timeout",
+    minWallMs: 1400,
+    maxWallMs: 20_000,
+  },
   {
     name: "fuel-free host work (os.urandom) in a loop",
     code: "import os\nwhile True: os.urandom(10**7)",
@@ -120,11 +156,38 @@ const CASES: Case[] = [
   { name: "'x'*2**30", code: "'x' * 2**30", outcome: "memory_exhausted", err: /^MemoryError$/ },
   { name: "bytearray(2**31-1)", code: "bytearray(2**31 - 1)", outcome: "memory_exhausted", err: /^MemoryError$/ },
   { name: "bytearray(10**10) does not fit wasm32", code: "bytearray(10**10)", outcome: "error", err: /^OverflowError/ },
-  { name: "list of megabyte strings", code: "l = []\nwhile True: l.append('x' * 10**6)", opts: { memoryMiB: 64 }, outcome: "memory_exhausted" },
-  { name: "growing bytearray", code: "x = bytearray()\nwhile True: x += b'x' * 10**6", opts: { memoryMiB: 64 }, outcome: "memory_exhausted", err: /^MemoryError$/ },
-  { name: "dict growth", code: "d = {}\ni = 0\nwhile True:\n    d[i] = i\n    i += 1", opts: { memoryMiB: 32 }, outcome: "memory_exhausted" },
-  { name: "set growth", code: "s = set()\ni = 0\nwhile True:\n    s.add(i)\n    i += 1", opts: { memoryMiB: 32 }, outcome: "memory_exhausted" },
-  { name: "deep nesting x = [x] forever", code: "x = None\nwhile True: x = [x]", opts: { memoryMiB: 32, fuel: 20_000_000_000 }, outcome: "memory_exhausted", maxWallMs: 60_000 },
+  {
+    name: "list of megabyte strings",
+    code: "l = []\nwhile True: l.append('x' * 10**6)",
+    opts: { memoryMiB: 64 },
+    outcome: "memory_exhausted",
+  },
+  {
+    name: "growing bytearray",
+    code: "x = bytearray()\nwhile True: x += b'x' * 10**6",
+    opts: { memoryMiB: 64 },
+    outcome: "memory_exhausted",
+    err: /^MemoryError$/,
+  },
+  {
+    name: "dict growth",
+    code: "d = {}\ni = 0\nwhile True:\n    d[i] = i\n    i += 1",
+    opts: { memoryMiB: 32 },
+    outcome: "memory_exhausted",
+  },
+  {
+    name: "set growth",
+    code: "s = set()\ni = 0\nwhile True:\n    s.add(i)\n    i += 1",
+    opts: { memoryMiB: 32 },
+    outcome: "memory_exhausted",
+  },
+  {
+    name: "deep nesting x = [x] forever",
+    code: "x = None\nwhile True: x = [x]",
+    opts: { memoryMiB: 32, fuel: 20_000_000_000 },
+    outcome: "memory_exhausted",
+    maxWallMs: 60_000,
+  },
 
   // ---- output floods ----
   {
@@ -184,40 +247,167 @@ const CASES: Case[] = [
   { name: "maxOutputBytes 0", code: "print(1)", opts: { maxOutputBytes: 0 }, outcome: "output_truncated", stdout: "" },
 
   // ---- escapes ----
-  { name: "read /etc/passwd", code: "open('/etc/passwd').read()", outcome: "error", err: /^FileNotFoundError: .*'\/etc\/passwd'$/ },
-  { name: "read this test file by its host path", code: `open(${JSON.stringify(HOST_FILE)}).read()`, outcome: "error", err: /^FileNotFoundError/ },
-  { name: "read /proc/self/environ", code: "open('/proc/self/environ').read()", outcome: "error", err: /^FileNotFoundError/ },
-  { name: "traverse out of /tmp", code: "open('/tmp/../../etc/passwd').read()", outcome: "error", err: /^FileNotFoundError/ },
-  { name: "os.listdir('/')", code: "import os\nprint(sorted(os.listdir('/')), sorted(os.listdir('/tmp/../..')))", outcome: "ok", stdout: "['tmp', 'usr'] ['tmp', 'usr']\n" },
+  {
+    name: "read /etc/passwd",
+    code: "open('/etc/passwd').read()",
+    outcome: "error",
+    err: /^FileNotFoundError: .*'\/etc\/passwd'$/,
+  },
+  {
+    name: "read this test file by its host path",
+    code: `open(${JSON.stringify(HOST_FILE)}).read()`,
+    outcome: "error",
+    err: /^FileNotFoundError/,
+  },
+  {
+    name: "read /proc/self/environ",
+    code: "open('/proc/self/environ').read()",
+    outcome: "error",
+    err: /^FileNotFoundError/,
+  },
+  {
+    name: "traverse out of /tmp",
+    code: "open('/tmp/../../etc/passwd').read()",
+    outcome: "error",
+    err: /^FileNotFoundError/,
+  },
+  {
+    name: "os.listdir('/')",
+    code: "import os\nprint(sorted(os.listdir('/')), sorted(os.listdir('/tmp/../..')))",
+    outcome: "ok",
+    stdout: "['tmp', 'usr'] ['tmp', 'usr']\n",
+  },
   {
     name: "host environment variables",
     code: "import os\nfor k, v in sorted(os.environ.items()): print(k + '=' + v)",
     outcome: "ok",
     check: (r) => {
-      assert.ok(!r.stdout.includes(MARKER_NAME) && !r.stdout.includes(MARKER_VALUE), "the host's marker variable leaked");
+      assert.ok(
+        !r.stdout.includes(MARKER_NAME) && !r.stdout.includes(MARKER_VALUE),
+        "the host's marker variable leaked",
+      );
       assert.deepEqual(r.stdout.trimEnd().split("\n"), [...GUEST_ENV].sort());
     },
   },
-  { name: "write outside /tmp", code: "open('/x', 'w')", outcome: "error", err: /^OSError: \[Errno \d+\] Read-only file system: '\/x'$/ },
-  { name: "write into the stdlib via /tmp/..", code: "open('/tmp/../usr/evil.py', 'w')", outcome: "error", err: /Read-only file system/ },
-  { name: "symlink to a host path", code: "import os\nos.symlink('/etc/passwd', '/tmp/l')", outcome: "error", err: /^PermissionError: .*Operation not permitted/ },
-  { name: "fill /tmp with one file", code: "f = open('/tmp/x', 'wb')\nwhile True: f.write(b'x' * 2**20)", outcome: "error", err: /^OSError: \[Errno \d+\] No space left on device$/ },
-  { name: "fill /tmp with files", code: "for i in range(10**6): open(f'/tmp/f{i}', 'w')", outcome: "error", err: /^OSError: .*No space left on device/ },
-  { name: "sparse file far past the quota", code: "f = open('/tmp/x', 'wb')\nf.seek(10**12)\nf.write(b'x')\nf.close()", outcome: "error", err: /No space left on device/ },
-  { name: "truncate to a terabyte", code: "import os\nopen('/tmp/x', 'w').close()\nos.truncate('/tmp/x', 2**40)", outcome: "error", err: /No space left on device/ },
-  { name: "file descriptor exhaustion", code: "import os\nfor i in range(10**5): os.open('/usr/local/lib/python3.13/os.py', os.O_RDONLY)", outcome: "error", err: /^OSError: .*No file descriptors available/ },
-  { name: "deep directory tree", code: "import os\nos.makedirs('/tmp' + '/a' * 3000)", outcome: "error", err: /^(RecursionError|OSError)/ },
-  { name: "import ctypes", code: "import ctypes", outcome: "error", err: /^ModuleNotFoundError: No module named '_ctypes'$/ },
-  { name: "import _socket is harmless, socket() is not supported", code: "import _socket, socket\nsocket.socket()", outcome: "error", err: /^OSError: \[Errno \d+\] Not supported$/ },
-  { name: "connect to the host's loopback", code: "import socket\nsocket.create_connection(('127.0.0.1', 22))", outcome: "error", err: /^AttributeError: module '_socket' has no attribute 'getaddrinfo'$/ },
-  { name: "subprocess", code: "import subprocess\nsubprocess.run(['ls'])", outcome: "error", err: /^OSError: .*wasi does not support processes/ },
-  { name: "os.system", code: "import os\nos.system('ls')", outcome: "error", err: /^AttributeError: module 'os' has no attribute 'system'$/ },
-  { name: "threads", code: "import threading\nt = threading.Thread(target=print)\nt.start()", outcome: "error", err: /^RuntimeError: can't start new thread$/ },
-  { name: "os.fork", code: "import os\nos.fork()", outcome: "error", err: /^AttributeError: module 'os' has no attribute 'fork'$/ },
-  { name: "os.kill", code: "import os\nos.kill(os.getpid(), 9)", outcome: "error", err: /^AttributeError: module 'os' has no attribute 'kill'$/ },
-  { name: "signal.alarm", code: "import signal\nsignal.signal(signal.SIGALRM, lambda *a: None)\nsignal.alarm(1)", outcome: "error", err: /^AttributeError: module 'signal' has no attribute 'alarm'$/ },
-  { name: "multiprocessing", code: "import multiprocessing\nmultiprocessing.Pool(2)", outcome: "error", err: /^AttributeError/ },
-  { name: "poisoning builtins and sys.modules stays in this run", code: "import builtins, sys\nbuiltins.print = None\nsys.modules['os'] = None", outcome: "ok" },
+  {
+    name: "write outside /tmp",
+    code: "open('/x', 'w')",
+    outcome: "error",
+    err: /^OSError: \[Errno \d+\] Read-only file system: '\/x'$/,
+  },
+  {
+    name: "write into the stdlib via /tmp/..",
+    code: "open('/tmp/../usr/evil.py', 'w')",
+    outcome: "error",
+    err: /Read-only file system/,
+  },
+  {
+    name: "symlink to a host path",
+    code: "import os\nos.symlink('/etc/passwd', '/tmp/l')",
+    outcome: "error",
+    err: /^PermissionError: .*Operation not permitted/,
+  },
+  {
+    name: "fill /tmp with one file",
+    code: "f = open('/tmp/x', 'wb')\nwhile True: f.write(b'x' * 2**20)",
+    outcome: "error",
+    err: /^OSError: \[Errno \d+\] No space left on device$/,
+  },
+  {
+    name: "fill /tmp with files",
+    code: "for i in range(10**6): open(f'/tmp/f{i}', 'w')",
+    outcome: "error",
+    err: /^OSError: .*No space left on device/,
+  },
+  {
+    name: "sparse file far past the quota",
+    code: "f = open('/tmp/x', 'wb')\nf.seek(10**12)\nf.write(b'x')\nf.close()",
+    outcome: "error",
+    err: /No space left on device/,
+  },
+  {
+    name: "truncate to a terabyte",
+    code: "import os\nopen('/tmp/x', 'w').close()\nos.truncate('/tmp/x', 2**40)",
+    outcome: "error",
+    err: /No space left on device/,
+  },
+  {
+    name: "file descriptor exhaustion",
+    code: "import os\nfor i in range(10**5): os.open('/usr/local/lib/python3.13/os.py', os.O_RDONLY)",
+    outcome: "error",
+    err: /^OSError: .*No file descriptors available/,
+  },
+  {
+    name: "deep directory tree",
+    code: "import os\nos.makedirs('/tmp' + '/a' * 3000)",
+    outcome: "error",
+    err: /^(RecursionError|OSError)/,
+  },
+  {
+    name: "import ctypes",
+    code: "import ctypes",
+    outcome: "error",
+    err: /^ModuleNotFoundError: No module named '_ctypes'$/,
+  },
+  {
+    name: "import _socket is harmless, socket() is not supported",
+    code: "import _socket, socket\nsocket.socket()",
+    outcome: "error",
+    err: /^OSError: \[Errno \d+\] Not supported$/,
+  },
+  {
+    name: "connect to the host's loopback",
+    code: "import socket\nsocket.create_connection(('127.0.0.1', 22))",
+    outcome: "error",
+    err: /^AttributeError: module '_socket' has no attribute 'getaddrinfo'$/,
+  },
+  {
+    name: "subprocess",
+    code: "import subprocess\nsubprocess.run(['ls'])",
+    outcome: "error",
+    err: /^OSError: .*wasi does not support processes/,
+  },
+  {
+    name: "os.system",
+    code: "import os\nos.system('ls')",
+    outcome: "error",
+    err: /^AttributeError: module 'os' has no attribute 'system'$/,
+  },
+  {
+    name: "threads",
+    code: "import threading\nt = threading.Thread(target=print)\nt.start()",
+    outcome: "error",
+    err: /^RuntimeError: can't start new thread$/,
+  },
+  {
+    name: "os.fork",
+    code: "import os\nos.fork()",
+    outcome: "error",
+    err: /^AttributeError: module 'os' has no attribute 'fork'$/,
+  },
+  {
+    name: "os.kill",
+    code: "import os\nos.kill(os.getpid(), 9)",
+    outcome: "error",
+    err: /^AttributeError: module 'os' has no attribute 'kill'$/,
+  },
+  {
+    name: "signal.alarm",
+    code: "import signal\nsignal.signal(signal.SIGALRM, lambda *a: None)\nsignal.alarm(1)",
+    outcome: "error",
+    err: /^AttributeError: module 'signal' has no attribute 'alarm'$/,
+  },
+  {
+    name: "multiprocessing",
+    code: "import multiprocessing\nmultiprocessing.Pool(2)",
+    outcome: "error",
+    err: /^AttributeError/,
+  },
+  {
+    name: "poisoning builtins and sys.modules stays in this run",
+    code: "import builtins, sys\nbuiltins.print = None\nsys.modules['os'] = None",
+    outcome: "ok",
+  },
 
   // ---- interpreter crashes ----
   {
@@ -234,7 +424,12 @@ const CASES: Case[] = [
     outcome: "crashed",
     maxWallMs: 90_000,
   },
-  { name: "repr of 100k nested lists", code: "x = []\nfor i in range(10**5): x = [x]\nprint(x)", outcome: "error", err: /^RecursionError/ },
+  {
+    name: "repr of 100k nested lists",
+    code: "x = []\nfor i in range(10**5): x = [x]\nprint(x)",
+    outcome: "error",
+    err: /^RecursionError/,
+  },
   {
     name: "repr of nested lists after sys.setrecursionlimit(10**6)",
     code: "import sys\nsys.setrecursionlimit(10**6)\nx = []\nfor i in range(10**5): x = [x]\nprint(x)",
@@ -248,15 +443,47 @@ const CASES: Case[] = [
     err: /^RecursionError/,
     onDeno: { outcome: "crashed" },
   },
-  { name: "eval of deeply nested brackets", code: "eval('[' * 100000 + ']' * 100000)", outcome: "error", err: /^MemoryError: Parser stack overflowed - Python source too complex to parse$/ },
-  { name: "eval of a very long sum", code: "eval('1' + '+1' * 100000)", opts: BIG_FUEL, outcome: "error", err: /^RecursionError: maximum recursion depth exceeded during compilation$/, maxWallMs: 90_000 },
-  { name: "corrupt bytecode", code: "f = lambda: 0\nf.__code__ = f.__code__.replace(co_code=b'\\xff\\x00' * 8)\nf()", outcome: "error", err: /^SystemError: .*unknown opcode/ },
+  {
+    name: "eval of deeply nested brackets",
+    code: "eval('[' * 100000 + ']' * 100000)",
+    outcome: "error",
+    err: /^MemoryError: Parser stack overflowed - Python source too complex to parse$/,
+  },
+  {
+    name: "eval of a very long sum",
+    code: "eval('1' + '+1' * 100000)",
+    opts: BIG_FUEL,
+    outcome: "error",
+    err: /^RecursionError: maximum recursion depth exceeded during compilation$/,
+    maxWallMs: 90_000,
+  },
+  {
+    name: "corrupt bytecode",
+    code: "f = lambda: 0\nf.__code__ = f.__code__.replace(co_code=b'\\xff\\x00' * 8)\nf()",
+    outcome: "error",
+    err: /^SystemError: .*unknown opcode/,
+  },
   { name: "os.abort()", code: "import os\nos.abort()", outcome: "crashed" },
-  { name: "segfault via faulthandler", code: "import faulthandler\nfaulthandler._sigsegv()", outcome: "crashed", err: /Segmentation fault/ },
-  { name: "raise_signal(SIGTERM)", code: "import signal\nsignal.raise_signal(signal.SIGTERM)", outcome: "crashed", err: /termination signal/ },
+  {
+    name: "segfault via faulthandler",
+    code: "import faulthandler\nfaulthandler._sigsegv()",
+    outcome: "crashed",
+    err: /Segmentation fault/,
+  },
+  {
+    name: "raise_signal(SIGTERM)",
+    code: "import signal\nsignal.raise_signal(signal.SIGTERM)",
+    outcome: "crashed",
+    err: /termination signal/,
+  },
   { name: "EOF on input()", code: "input()", outcome: "error", err: /^EOFError: EOF when reading a line$/ },
   { name: "50 MB of source code", code: "#" + "x".repeat(50_000_000) + "\nprint(1)", outcome: "fuel_exhausted" },
-  { name: "source code larger than memoryMiB", code: "#" + "x".repeat(20_000_000) + "\nprint(1)", opts: { memoryMiB: 32 }, outcome: "memory_exhausted" },
+  {
+    name: "source code larger than memoryMiB",
+    code: "#" + "x".repeat(20_000_000) + "\nprint(1)",
+    opts: { memoryMiB: 32 },
+    outcome: "memory_exhausted",
+  },
 ];
 
 interface Observed {
@@ -267,17 +494,39 @@ interface Observed {
 describe("classifying how a hostile program ended", () => {
   const none = { stdout: false, stderr: false };
   it("fuel running out while CPython frees a full heap after a MemoryError is memory exhaustion", () => {
-    const trap = (memoryAtMax: boolean) => ({ kind: "trap" as const, message: "unreachable", fuelSpent: true, memoryAtMax });
-    assert.equal(classify(trap(true), "Traceback (most recent call last):\n  ...\nMemoryError\n", none), "memory_exhausted");
-    assert.equal(classify(trap(false), "Traceback (most recent call last):\n  ...\nMemoryError\n", none), "memory_exhausted", "a failed table doubling leaves memory below its maximum");
-    assert.equal(classify(trap(false), "MemoryError: Parser stack overflowed - Python source too complex to parse\n", none), "fuel_exhausted");
+    const trap = (memoryAtMax: boolean) => ({
+      kind: "trap" as const,
+      message: "unreachable",
+      fuelSpent: true,
+      memoryAtMax,
+    });
+    assert.equal(
+      classify(trap(true), "Traceback (most recent call last):\n  ...\nMemoryError\n", none),
+      "memory_exhausted",
+    );
+    assert.equal(
+      classify(trap(false), "Traceback (most recent call last):\n  ...\nMemoryError\n", none),
+      "memory_exhausted",
+      "a failed table doubling leaves memory below its maximum",
+    );
+    assert.equal(
+      classify(trap(false), "MemoryError: Parser stack overflowed - Python source too complex to parse\n", none),
+      "fuel_exhausted",
+    );
     assert.equal(classify(trap(true), "MemoryError\nsomething else\n", none), "fuel_exhausted");
     assert.equal(classify(trap(true), "", none), "fuel_exhausted");
   });
   it("a program too large to start in memoryMiB is memory exhaustion", () => {
     const exit = (code: number) => ({ kind: "exit" as const, code, memoryAtMax: false });
     assert.equal(classify(exit(70), "wasi-py snapshot: out of memory\n", none), "memory_exhausted");
-    assert.equal(classify(exit(1), "Fatal Python error: _PyArgv_AsWstrList: memory allocation failed\nPython runtime state: preinitializing\n\n", none), "memory_exhausted");
+    assert.equal(
+      classify(
+        exit(1),
+        "Fatal Python error: _PyArgv_AsWstrList: memory allocation failed\nPython runtime state: preinitializing\n\n",
+        none,
+      ),
+      "memory_exhausted",
+    );
     assert.equal(classify(exit(70), "wasi-py snapshot: cannot set sys.argv\n", none), "error");
   });
 });
@@ -296,10 +545,13 @@ describe("hostile programs against the sandbox", () => {
     const resolvers = new Map<string, (o: Observed) => void>();
     const rejecters = new Map<string, (e: unknown) => void>();
     for (const c of CASES) {
-      observed.set(c.name, new Promise<Observed>((res, rej) => {
-        resolvers.set(c.name, res);
-        rejecters.set(c.name, rej);
-      }));
+      observed.set(
+        c.name,
+        new Promise<Observed>((res, rej) => {
+          resolvers.set(c.name, res);
+          rejecters.set(c.name, rej);
+        }),
+      );
       observed.get(c.name)!.catch(() => {}); // reported by its own test
     }
     const lane = async () => {
@@ -329,7 +581,9 @@ describe("hostile programs against the sandbox", () => {
       const { result: r, next } = await observed.get(c.name)!;
       const expected = IS_DENO && c.onDeno ? c.onDeno : c;
       table.push(`| ${c.name} | ${r.outcome} | ${Math.round(r.wallMs)} |`);
-      const info = `${c.name}: outcome ${r.outcome}, exit ${r.exitCode}, ${r.wallMs} ms, stderr ends ${JSON.stringify(errLine(r.stderr).slice(0, 200))}${r.detail ? `, detail ${r.detail}` : ""}`;
+      const info = `${c.name}: outcome ${r.outcome}, exit ${r.exitCode}, ${r.wallMs} ms, stderr ends ${
+        JSON.stringify(errLine(r.stderr).slice(0, 200))
+      }${r.detail ? `, detail ${r.detail}` : ""}`;
       assert.equal(r.outcome, expected.outcome, info);
       if (expected.err) assert.match(errLine(r.stderr), expected.err, info);
       if (typeof c.stdout === "string") assert.equal(r.stdout, c.stdout, info);
@@ -339,7 +593,9 @@ describe("hostile programs against the sandbox", () => {
       const budget = c.opts?.fuel ?? DEFAULT_LIMITS.fuel;
       if (r.outcome === "fuel_exhausted") assert.equal(r.fuelUsed, budget);
       if (budget !== Infinity) assert.ok(r.fuelUsed <= budget, `fuelUsed ${r.fuelUsed} over the budget`);
-      assert.ok(!r.stdout.includes("\uD800") && r.stdout.length <= (c.opts?.maxOutputBytes ?? DEFAULT_LIMITS.maxOutputBytes));
+      assert.ok(
+        !r.stdout.includes("\uD800") && r.stdout.length <= (c.opts?.maxOutputBytes ?? DEFAULT_LIMITS.maxOutputBytes),
+      );
       c.check?.(r);
       // The sandbox still serves, with nothing left over from the attempt.
       assert.deepEqual([next.outcome, next.stdout, next.stderr], ["ok", "42\n", ""], `after ${c.name}`);
@@ -348,7 +604,8 @@ describe("hostile programs against the sandbox", () => {
 
   it("metadata changes to the shared stdlib image are refused or do not outlive the run", async () => {
     await Promise.all(observed.values());
-    const stat = "import os\np = '/usr/local/lib/python3.13/os.py'\nst = os.stat(p)\nprint(st.st_mtime, st.st_mode, st.st_size)";
+    const stat =
+      "import os\np = '/usr/local/lib/python3.13/os.py'\nst = os.stat(p)\nprint(st.st_mtime, st.st_mode, st.st_size)";
     const before = await sb.run(stat);
     const attempt = await sb.run(`import os
 p = '/usr/local/lib/python3.13/os.py'
@@ -379,7 +636,11 @@ for f in [lambda: os.utime(p, (0, 12345)), lambda: os.chmod(p, 0o777), lambda: o
     await assert.rejects(sb.run("print(1)\0import os"), /NUL/);
     await assert.rejects(sb.run(42 as unknown as string), TypeError);
     await assert.rejects(sb.run("1", { stdin: new Uint8Array(64 * 2 ** 20 + 1) }), /stdin/);
-    for (const bad of [{ fuel: -1 }, { fuel: NaN }, { timeoutMs: 0 }, { memoryMiB: 1 }, { memoryMiB: 5000 }, { maxOutputBytes: 2 ** 40 }]) {
+    for (
+      const bad of [{ fuel: -1 }, { fuel: NaN }, { timeoutMs: 0 }, { memoryMiB: 1 }, { memoryMiB: 5000 }, {
+        maxOutputBytes: 2 ** 40,
+      }]
+    ) {
       await assert.rejects(sb.run("1", bad as RunOptions), /must be/, JSON.stringify(bad));
     }
     assert.equal((await sb.run("print(6*7)")).stdout, "42\n");

@@ -13,7 +13,12 @@ import { interpreterOptions } from "../helpers/interpreter.ts";
 describe("classify", () => {
   const none = { stdout: false, stderr: false };
   const exit = (code: number, memoryAtMax = false): Ending => ({ kind: "exit", code, memoryAtMax });
-  const trap = (fuelSpent: boolean, memoryAtMax: boolean): Ending => ({ kind: "trap", message: "unreachable", fuelSpent, memoryAtMax });
+  const trap = (fuelSpent: boolean, memoryAtMax: boolean): Ending => ({
+    kind: "trap",
+    message: "unreachable",
+    fuelSpent,
+    memoryAtMax,
+  });
   const cases: [string, Ending, string, { stdout: boolean; stderr: boolean }, Outcome][] = [
     ["clean exit", exit(0), "", none, "ok"],
     ["exit 0 with stderr noise", exit(0), "warning\n", none, "ok"],
@@ -22,8 +27,20 @@ describe("classify", () => {
     ["exit 1 and cut: error wins", exit(1), "ValueError: x", { stdout: true, stderr: false }, "error"],
     ["uncaught MemoryError", exit(1), "Traceback...\nMemoryError\n", none, "memory_exhausted"],
     ["bare MemoryError, trailing blank lines", exit(1), "MemoryError\n\n", none, "memory_exhausted"],
-    ["parser's MemoryError is not about memory", exit(1), "MemoryError: Parser stack overflowed - Python source too complex to parse\n", none, "error"],
-    ["traceback lost for lack of memory", exit(1, true), "object type name: MemoryError\nlost sys.stderr\n", none, "memory_exhausted"],
+    [
+      "parser's MemoryError is not about memory",
+      exit(1),
+      "MemoryError: Parser stack overflowed - Python source too complex to parse\n",
+      none,
+      "error",
+    ],
+    [
+      "traceback lost for lack of memory",
+      exit(1, true),
+      "object type name: MemoryError\nlost sys.stderr\n",
+      none,
+      "memory_exhausted",
+    ],
     ["MemoryError mentioned, memory not full", exit(1), "x MemoryError y\nValueError\n", none, "error"],
     ["not a MemoryError", exit(1), "MemoryErrorish: no\n", none, "error"],
     ["trap with fuel spent", trap(true, true), "", none, "fuel_exhausted"],
@@ -44,8 +61,11 @@ describe("limits", () => {
   it("fills defaults", () => assert.deepEqual(resolveLimits({}), { ...DEFAULT_LIMITS }));
   it("accepts Infinity fuel", () => assert.equal(resolveLimits({ fuel: Infinity }).fuel, Infinity));
   const bad: [string, object][] = [
-    ["negative fuel", { fuel: -1 }], ["fractional fuel", { fuel: 1.5 }], ["zero timeout", { timeoutMs: 0 }],
-    ["memory over 4 GiB", { memoryMiB: 4097 }], ["string output cap", { maxOutputBytes: "1" }],
+    ["negative fuel", { fuel: -1 }],
+    ["fractional fuel", { fuel: 1.5 }],
+    ["zero timeout", { timeoutMs: 0 }],
+    ["memory over 4 GiB", { memoryMiB: 4097 }],
+    ["string output cap", { maxOutputBytes: "1" }],
     ["NaN quota", { tmpQuotaBytes: NaN }],
   ];
   for (const [name, opts] of bad) {
@@ -236,7 +256,9 @@ print(open(p).read(10))`;
   });
 
   it("/tmp works within a run, is empty in the next, and has a quota", async () => {
-    const first = await sb.run("import os\nos.mkdir('/tmp/d')\nopen('/tmp/d/f', 'w').write('abc')\nprint(open('/tmp/d/f').read(), os.listdir('/tmp'))");
+    const first = await sb.run(
+      "import os\nos.mkdir('/tmp/d')\nopen('/tmp/d/f', 'w').write('abc')\nprint(open('/tmp/d/f').read(), os.listdir('/tmp'))",
+    );
     assert.equal(first.stdout, "abc ['d']\n");
     const next = await sb.run("import os\nprint(os.listdir('/tmp'))");
     assert.equal(next.stdout, "[]\n");
@@ -261,7 +283,10 @@ print(open(p).read(10))`;
   });
 
   it("gives stdin to input() and tracebacks without colour", async () => {
-    const r = await sb.run("print(input() + '!')\nimport sys\nprint(sys.stdout.isatty(), sys.stderr.isatty())\ninput()", { stdin: "hello\n" });
+    const r = await sb.run(
+      "print(input() + '!')\nimport sys\nprint(sys.stdout.isatty(), sys.stderr.isatty())\ninput()",
+      { stdin: "hello\n" },
+    );
     assert.equal(r.stdout, "hello!\nFalse False\n");
     assert.match(lastLine(r.stderr), /^EOFError/);
     assert.ok(!r.stderr.includes("\x1b"), "no ANSI escapes");

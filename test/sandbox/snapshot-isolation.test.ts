@@ -35,8 +35,14 @@ const MUTATIONS: [string, string][] = [
   ["builtins", "import builtins\nbuiltins.len = lambda x: -1\nbuiltins.leaked = 1\nbuiltins.print = None"],
   ["sys.modules", "import sys, json\nsys.modules['json'] = None\nsys.modules['evil'] = sys\njson.dumps = None"],
   ["preloaded modules", "import re, collections\nre.compile = None\ncollections.Counter.most_common = None"],
-  ["interpreter settings", "import sys, gc, warnings\nsys.setrecursionlimit(60)\nsys.path.insert(0, '/tmp')\ngc.disable()\ngc.set_threshold(1)\nwarnings.simplefilter('error')"],
-  ["files and environment", "import os\nopen('/tmp/left-behind', 'w').write('x')\nos.mkdir('/tmp/dir')\nos.environ['LEAK'] = '1'\nos.chdir('/tmp')"],
+  [
+    "interpreter settings",
+    "import sys, gc, warnings\nsys.setrecursionlimit(60)\nsys.path.insert(0, '/tmp')\ngc.disable()\ngc.set_threshold(1)\nwarnings.simplefilter('error')",
+  ],
+  [
+    "files and environment",
+    "import os\nopen('/tmp/left-behind', 'w').write('x')\nos.mkdir('/tmp/dir')\nos.environ['LEAK'] = '1'\nos.chdir('/tmp')",
+  ],
   ["standard streams", "import sys, io\nsys.stdout = io.StringIO()\nsys.stderr = None"],
   ["a crash at the recursion limit", "import sys\nsys.setrecursionlimit(10**6)\ndef f(): f()\nf()"],
 ];

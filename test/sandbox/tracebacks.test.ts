@@ -47,10 +47,17 @@ describe("guest driver: -c semantics, last-expression rule, tracebacks as native
     ["repr is the object's own", "class A:\n    def __repr__(self): return 'A!'\nA()", "A!\n"],
     ["sys.argv as under -c", "import sys; sys.argv", "['-c']\n"],
     ["__name__ is __main__", "__name__", "'__main__'\n"],
-    ["fresh globals: none of the driver's names", "sorted(globals())",
-      "['__annotations__', '__builtins__', '__doc__', '__loader__', '__name__', '__package__', '__spec__']\n"],
+    [
+      "fresh globals: none of the driver's names",
+      "sorted(globals())",
+      "['__annotations__', '__builtins__', '__doc__', '__loader__', '__name__', '__package__', '__spec__']\n",
+    ],
     ["__main__ is the program's module", "import __main__\nx = 1\n__main__.x", "1\n"],
-    ["classes pickle through __main__", "import pickle\nclass K: pass\ntype(pickle.loads(pickle.dumps(K()))).__name__", "'K'\n"],
+    [
+      "classes pickle through __main__",
+      "import pickle\nclass K: pass\ntype(pickle.loads(pickle.dumps(K()))).__name__",
+      "'K'\n",
+    ],
     ["stdin", "input() + input()", "'ab'\n"],
   ];
   for (const [name, code, stdout] of semantics) {

@@ -10,21 +10,64 @@ import fc from "fast-check";
 import { formatIrc } from "../../src/text/messages.ts";
 import type { IrcFormatOptions } from "../../src/text/messages.ts";
 import { utf8Length } from "../../src/text/utf8.ts";
-import type { RunResult, Outcome } from "../../src/sandbox/result.ts";
+import type { Outcome, RunResult } from "../../src/sandbox/result.ts";
 
 /** As src/sandbox.ts decodes guest output. */
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
 
-const OUTCOMES: Outcome[] = ["ok", "error", "fuel_exhausted", "timeout", "memory_exhausted", "output_truncated", "crashed"];
+const OUTCOMES: Outcome[] = [
+  "ok",
+  "error",
+  "fuel_exhausted",
+  "timeout",
+  "memory_exhausted",
+  "output_truncated",
+  "crashed",
+];
 
 /** Pieces that stress the cut: multi-byte, combining marks, ZWJ emoji, RTL and bidi controls, controls. */
 const TRICKY = [
-  "a", " ", "\n", "\r\n", "\r", "\t", "\0", "\x01", "\x02", "\x03", "\x0f", "\x1b[31m", "\x7f", "\x85", "\x9b",
-  "é", "e\u0301", "e\u0301\u0302\u0303", "Z\u0351\u0352\u0353\u0354\u0355\u0356\u0357", "€", "😀", "👩‍👩‍👧‍👦", "🏳️‍🌈", "🇫🇷",
-  "\u05e9\u05dc\u05d5\u05dd", "\u202e", "\u2066", "\u200f", "\u2028", "\u2029", "\ufeff", "\ufffd", "\u0000", "ｘ", "𝕏",
-  "\u0e01\u0e34\u0e4a", "\u1100\u1161\u11a8", "…", "⏎",
+  "a",
+  " ",
+  "\n",
+  "\r\n",
+  "\r",
+  "\t",
+  "\0",
+  "\x01",
+  "\x02",
+  "\x03",
+  "\x0f",
+  "\x1b[31m",
+  "\x7f",
+  "\x85",
+  "\x9b",
+  "é",
+  "e\u0301",
+  "e\u0301\u0302\u0303",
+  "Z\u0351\u0352\u0353\u0354\u0355\u0356\u0357",
+  "€",
+  "😀",
+  "👩‍👩‍👧‍👦",
+  "🏳️‍🌈",
+  "🇫🇷",
+  "\u05e9\u05dc\u05d5\u05dd",
+  "\u202e",
+  "\u2066",
+  "\u200f",
+  "\u2028",
+  "\u2029",
+  "\ufeff",
+  "\ufffd",
+  "\u0000",
+  "ｘ",
+  "𝕏",
+  "\u0e01\u0e34\u0e4a",
+  "\u1100\u1161\u11a8",
+  "…",
+  "⏎",
 ];
 
 const trickyText = fc.array(fc.constantFrom(...TRICKY), { maxLength: 300 }).map((a) => a.join(""));
@@ -63,7 +106,10 @@ const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u
 
 function checkMessages(result: RunResult, options: IrcFormatOptions & { maxBytes: number; maxLines: number }): void {
   const lines = formatIrc(result, options);
-  assert.ok(lines.length >= 1 && lines.length <= options.maxLines, `${lines.length} lines for maxLines ${options.maxLines}`);
+  assert.ok(
+    lines.length >= 1 && lines.length <= options.maxLines,
+    `${lines.length} lines for maxLines ${options.maxLines}`,
+  );
   const inputHasReplacement = (result.stdout + result.stderr + (result.detail ?? "")).includes("\ufffd");
   for (const line of lines) {
     const bytes = encoder.encode(line);
@@ -82,10 +128,20 @@ describe("formatIrc properties", () => {
   });
 
   it("JS strings with lone surrogates become U+FFFD, never invalid UTF-8", () => {
-    const surrogates = fc.array(fc.constantFrom("\ud800", "\udfff", "\ud83d", "a", "😀", "\n"), { maxLength: 200 }).map((a) => a.join(""));
+    const surrogates = fc.array(fc.constantFrom("\ud800", "\udfff", "\ud83d", "a", "😀", "\n"), { maxLength: 200 }).map(
+      (a) => a.join(""),
+    );
     fc.assert(
       fc.property(surrogates, optionsArb, (s, o) => {
-        const r: RunResult = { stdout: s, stderr: "", exitCode: 0, outcome: "ok", fuelUsed: 0, wallMs: 0, truncated: { stdout: false, stderr: false } };
+        const r: RunResult = {
+          stdout: s,
+          stderr: "",
+          exitCode: 0,
+          outcome: "ok",
+          fuelUsed: 0,
+          wallMs: 0,
+          truncated: { stdout: false, stderr: false },
+        };
         for (const line of formatIrc(r, o)) {
           const bytes = encoder.encode(line);
           assert.ok(bytes.length <= o.maxBytes);
@@ -98,17 +154,30 @@ describe("formatIrc properties", () => {
 
   it("an emoji at the cut point is kept whole or left out, never halved", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 450 }), fc.constantFrom("😀", "👩‍👩‍👧‍👦", "e\u0301", "€", "🇫🇷"), fc.integer({ min: 16, max: 420 }), (pad, ch, maxBytes) => {
-        const r: RunResult = { stdout: "x".repeat(pad) + ch.repeat(40), stderr: "", exitCode: 0, outcome: "ok", fuelUsed: 0, wallMs: 0, truncated: { stdout: false, stderr: false } };
-        for (const line of formatIrc(r, { maxBytes, maxLines: 2 })) {
-          const bytes = encoder.encode(line);
-          assert.ok(bytes.length <= maxBytes);
-          assert.equal(strict.decode(bytes), line);
-          assert.ok(!line.includes("\ufffd"));
-          // a combining accent never ends up without its base letter
-          assert.ok(!/(^|[^e])\u0301/u.test(line), JSON.stringify(line));
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 450 }),
+        fc.constantFrom("😀", "👩‍👩‍👧‍👦", "e\u0301", "€", "🇫🇷"),
+        fc.integer({ min: 16, max: 420 }),
+        (pad, ch, maxBytes) => {
+          const r: RunResult = {
+            stdout: "x".repeat(pad) + ch.repeat(40),
+            stderr: "",
+            exitCode: 0,
+            outcome: "ok",
+            fuelUsed: 0,
+            wallMs: 0,
+            truncated: { stdout: false, stderr: false },
+          };
+          for (const line of formatIrc(r, { maxBytes, maxLines: 2 })) {
+            const bytes = encoder.encode(line);
+            assert.ok(bytes.length <= maxBytes);
+            assert.equal(strict.decode(bytes), line);
+            assert.ok(!line.includes("\ufffd"));
+            // a combining accent never ends up without its base letter
+            assert.ok(!/(^|[^e])\u0301/u.test(line), JSON.stringify(line));
+          }
+        },
+      ),
       { numRuns: 800 },
     );
   });

@@ -36,31 +36,51 @@ describe("formatIrc: basic shapes", () => {
     ["exit code line first", { stderr: "boom\n", exitCode: 1, outcome: "error" }, {}, ["Exited with code 1 ⏎ boom"]],
     ["exit code without output", { exitCode: 3, outcome: "error" }, {}, ["Exited with code 3"]],
     ["exit 0 with output", { stdout: "hi\n" }, {}, ["hi"]],
-    ["verbose", { stdout: "2\n" }, { verbose: true, fuelLimit: 1_000_000_000 },
-      ["Used 12,345,678 fuel units (1.2%) in 34 ms ⏎ 2"]],
+    ["verbose", { stdout: "2\n" }, { verbose: true, fuelLimit: 1_000_000_000 }, [
+      "Used 12,345,678 fuel units (1.2%) in 34 ms ⏎ 2",
+    ]],
     ["verbose empty", {}, { verbose: true }, ["Used 12,345,678 fuel units in 34 ms ⏎ (no output)"]],
-    ["verbose after exit line", { exitCode: 2, outcome: "error" }, { verbose: true, fuelLimit: Infinity },
-      ["Exited with code 2 ⏎ Used 12,345,678 fuel units in 34 ms"]],
-    ["timeout", { exitCode: -1, outcome: "timeout", stdout: "tick\n" }, { timeoutMs: 10_000 },
-      ["Timed out after 10 s ⏎ tick"]],
+    ["verbose after exit line", { exitCode: 2, outcome: "error" }, { verbose: true, fuelLimit: Infinity }, [
+      "Exited with code 2 ⏎ Used 12,345,678 fuel units in 34 ms",
+    ]],
+    ["timeout", { exitCode: -1, outcome: "timeout", stdout: "tick\n" }, { timeoutMs: 10_000 }, [
+      "Timed out after 10 s ⏎ tick",
+    ]],
     ["timeout fractional", { exitCode: -1, outcome: "timeout" }, { timeoutMs: 1500 }, ["Timed out after 1.5 s"]],
-    ["fuel", { exitCode: -1, outcome: "fuel_exhausted", fuelUsed: 1_000_000_000 }, { fuelLimit: 1_000_000_000 },
-      ["Out of fuel after 1,000,000,000 units"]],
-    ["fuel without limit given uses fuelUsed", { exitCode: -1, outcome: "fuel_exhausted", fuelUsed: 5000 }, {},
-      ["Out of fuel after 5,000 units"]],
-    ["memory (MemoryError exit)", { exitCode: 1, outcome: "memory_exhausted", stderr: "MemoryError\n" }, { memoryMiB: 256 },
-      ["Out of memory (limit 256 MiB) ⏎ MemoryError"]],
+    ["fuel", { exitCode: -1, outcome: "fuel_exhausted", fuelUsed: 1_000_000_000 }, { fuelLimit: 1_000_000_000 }, [
+      "Out of fuel after 1,000,000,000 units",
+    ]],
+    ["fuel without limit given uses fuelUsed", { exitCode: -1, outcome: "fuel_exhausted", fuelUsed: 5000 }, {}, [
+      "Out of fuel after 5,000 units",
+    ]],
+    ["memory (MemoryError exit)", { exitCode: 1, outcome: "memory_exhausted", stderr: "MemoryError\n" }, {
+      memoryMiB: 256,
+    }, ["Out of memory (limit 256 MiB) ⏎ MemoryError"]],
     ["memory (trap)", { exitCode: -1, outcome: "memory_exhausted" }, {}, ["Out of memory"]],
-    ["crash hides detail", { exitCode: -1, outcome: "crashed", detail: "RuntimeError: unreachable\n at x" }, {},
-      ["Crashed (interpreter error)"]],
-    ["crash detail when verbose", { exitCode: -1, outcome: "crashed", detail: "RuntimeError: unreachable\n at x", fuelUsed: 10, wallMs: 1 },
-      { verbose: true }, ["Crashed (interpreter error: RuntimeError: unreachable) ⏎ Used 10 fuel units in 1 ms"]],
-    ["sandbox truncated stdout", { stdout: "aaaa", outcome: "output_truncated", truncated: { stdout: true, stderr: false } }, {},
-      ["aaaa…[stdout truncated]"]],
-    ["sandbox truncated both", { stdout: "a", stderr: "b", outcome: "output_truncated", truncated: { stdout: true, stderr: true } }, {},
-      ["a…[stdout truncated] ⏎ b…[stderr truncated]"]],
-    ["truncated with nothing kept", { outcome: "output_truncated", truncated: { stdout: true, stderr: false } }, {},
-      ["…[stdout truncated]"]],
+    ["crash hides detail", { exitCode: -1, outcome: "crashed", detail: "RuntimeError: unreachable\n at x" }, {}, [
+      "Crashed (interpreter error)",
+    ]],
+    [
+      "crash detail when verbose",
+      { exitCode: -1, outcome: "crashed", detail: "RuntimeError: unreachable\n at x", fuelUsed: 10, wallMs: 1 },
+      { verbose: true },
+      ["Crashed (interpreter error: RuntimeError: unreachable) ⏎ Used 10 fuel units in 1 ms"],
+    ],
+    [
+      "sandbox truncated stdout",
+      { stdout: "aaaa", outcome: "output_truncated", truncated: { stdout: true, stderr: false } },
+      {},
+      ["aaaa…[stdout truncated]"],
+    ],
+    [
+      "sandbox truncated both",
+      { stdout: "a", stderr: "b", outcome: "output_truncated", truncated: { stdout: true, stderr: true } },
+      {},
+      ["a…[stdout truncated] ⏎ b…[stderr truncated]"],
+    ],
+    ["truncated with nothing kept", { outcome: "output_truncated", truncated: { stdout: true, stderr: false } }, {}, [
+      "…[stdout truncated]",
+    ]],
   ];
   for (const [name, over, opts, expected] of cases) {
     it(name, () => assert.deepEqual(formatIrc(result(over), opts), expected));
@@ -221,10 +241,13 @@ describe("formatIrc: properties", () => {
         fc.integer({ min: 1, max: 5 }),
         fc.integer({ min: -1, max: 255 }),
         (out, err, maxBytes, maxLines, code) => {
-          const msgs = formatIrc(result({ stdout: out, stderr: err, exitCode: code, outcome: code === 0 ? "ok" : "error" }), {
-            maxBytes,
-            maxLines,
-          });
+          const msgs = formatIrc(
+            result({ stdout: out, stderr: err, exitCode: code, outcome: code === 0 ? "ok" : "error" }),
+            {
+              maxBytes,
+              maxLines,
+            },
+          );
           assert.ok(msgs.length >= 1 && msgs.length <= maxLines);
           for (const m of msgs) {
             assert.ok(m.length > 0);
@@ -253,7 +276,10 @@ describe("formatIrc: properties", () => {
 
 describe("helpers", () => {
   it("groupDigits", () => {
-    const cases: Array<[number, string]> = [[0, "0"], [999, "999"], [1000, "1,000"], [1_000_000_000, "1,000,000,000"], [-12345, "-12,345"]];
+    const cases: Array<[number, string]> = [[0, "0"], [999, "999"], [1000, "1,000"], [1_000_000_000, "1,000,000,000"], [
+      -12345,
+      "-12,345",
+    ]];
     for (const [n, s] of cases) assert.equal(groupDigits(n), s);
   });
   it("formatSeconds", () => {
@@ -264,8 +290,10 @@ describe("helpers", () => {
     for (const s of ["", "a", "é", "日", "😀", "a\ud800", "\udc00x"]) assert.equal(utf8Length(s), bytes(s));
   });
   it("usageLine percentages", () => {
-    assert.equal(usageLine(result({ fuelUsed: 500_000_000, wallMs: 1234.4 }), 1_000_000_000),
-      "Used 500,000,000 fuel units (50.0%) in 1,234 ms");
+    assert.equal(
+      usageLine(result({ fuelUsed: 500_000_000, wallMs: 1234.4 }), 1_000_000_000),
+      "Used 500,000,000 fuel units (50.0%) in 1,234 ms",
+    );
     assert.equal(usageLine(result({ fuelUsed: 10 }), 1_000_000_000), "Used 10 fuel units (<0.1%) in 34 ms");
     assert.equal(usageLine(result({ fuelUsed: 0 }), 1_000_000_000), "Used 0 fuel units (0.0%) in 34 ms");
   });

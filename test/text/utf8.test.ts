@@ -14,15 +14,26 @@ describe("utf8Length", () => {
 });
 
 describe("cutToBytes", () => {
-  const cases: [string, number, string][] = [["héllo", 2, "h"], ["héllo", 3, "hé"], ["🐍🐍", 5, "🐍"], ["abc", 0, ""], ["abc", 9, "abc"]];
+  const cases: [string, number, string][] = [["héllo", 2, "h"], ["héllo", 3, "hé"], ["🐍🐍", 5, "🐍"], ["abc", 0, ""], [
+    "abc",
+    9,
+    "abc",
+  ]];
   for (const [s, max, want] of cases) {
-    it(`${JSON.stringify(s)} cut to ${max} bytes is ${JSON.stringify(want)}`, () => assert.equal(cutToBytes(s, max), want));
+    it(`${JSON.stringify(s)} cut to ${max} bytes is ${JSON.stringify(want)}`, () =>
+      assert.equal(cutToBytes(s, max), want));
   }
 });
 
 describe("trimPartialUtf8", () => {
-  const cases: [number[], number][] = [[[0x61, 0xe2, 0x82], 1], [[0x61, 0xe2, 0x82, 0xac], 4], [[0xc3], 0], [[0x61, 0xf0, 0x9f, 0x98], 1], [[0x61], 1]];
+  const cases: [number[], number][] = [[[0x61, 0xe2, 0x82], 1], [[0x61, 0xe2, 0x82, 0xac], 4], [[0xc3], 0], [[
+    0x61,
+    0xf0,
+    0x9f,
+    0x98,
+  ], 1], [[0x61], 1]];
   for (const [bytes, keep] of cases) {
-    it(`${bytes.map((b) => b.toString(16)).join(" ")} keeps ${keep}`, () => assert.equal(trimPartialUtf8(new Uint8Array(bytes)).length, keep));
+    it(`${bytes.map((b) => b.toString(16)).join(" ")} keeps ${keep}`, () =>
+      assert.equal(trimPartialUtf8(new Uint8Array(bytes)).length, keep));
   }
 });

@@ -9,7 +9,14 @@ import { Errno, Filetype, Oflags, Rights } from "../../src/wasi/constants.ts";
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const IMAGE = buildImageTree([
-  { path: "usr/local/lib/python3.13/os.py", type: "file", data: enc.encode("import sys\n"), linkTarget: "", mode: 0o644, mtime: 0 } satisfies TarEntry,
+  {
+    path: "usr/local/lib/python3.13/os.py",
+    type: "file",
+    data: enc.encode("import sys\n"),
+    linkTarget: "",
+    mode: 0o644,
+    mtime: 0,
+  } satisfies TarEntry,
 ]);
 
 type Fn = (...args: (number | bigint)[]) => number;
@@ -31,12 +38,25 @@ function setup(opts: { stdin?: string; quota?: number; sleep?: (ms: number) => v
     monotonicNs: opts.monotonic,
   });
   host.setMemory(memory);
-  const w = host.imports([{ module: "wasi_snapshot_preview1", name: "fd_fdstat_set_rights", kind: "function" }]) as unknown as Record<string, Fn>;
+  const w = host.imports([{
+    module: "wasi_snapshot_preview1",
+    name: "fd_fdstat_set_rights",
+    kind: "function",
+  }]) as unknown as Record<string, Fn>;
   const dv = () => new DataView(memory.buffer);
   const u8 = () => new Uint8Array(memory.buffer);
   let heap = 1024;
-  const alloc = (n: number) => { const p = heap; heap += (n + 7) & ~7; return p; };
-  const str = (s: string): [number, number] => { const b = enc.encode(s); const p = alloc(b.length); u8().set(b, p); return [p, b.length]; };
+  const alloc = (n: number) => {
+    const p = heap;
+    heap += (n + 7) & ~7;
+    return p;
+  };
+  const str = (s: string): [number, number] => {
+    const b = enc.encode(s);
+    const p = alloc(b.length);
+    u8().set(b, p);
+    return [p, b.length];
+  };
   /** One iovec over `data` (or an empty buffer of `len` bytes to read into). */
   const iov = (data: string | number): [number, number] => {
     const [p, n] = typeof data === "string" ? str(data) : [alloc(data), data];
@@ -278,8 +298,17 @@ describe("WasiHost: hostile arguments", () => {
 
 /** Positions of i64 parameters in the preview1 signatures. */
 const I64_PARAMS: Record<string, number[]> = {
-  clock_res_get: [], clock_time_get: [1], fd_advise: [1, 2], fd_allocate: [1, 2],
-  fd_fdstat_set_rights: [1, 2], fd_filestat_set_size: [1], fd_filestat_set_times: [1, 2],
-  fd_pread: [3], fd_pwrite: [3], fd_readdir: [3], fd_seek: [1], path_filestat_set_times: [4, 5],
+  clock_res_get: [],
+  clock_time_get: [1],
+  fd_advise: [1, 2],
+  fd_allocate: [1, 2],
+  fd_fdstat_set_rights: [1, 2],
+  fd_filestat_set_size: [1],
+  fd_filestat_set_times: [1, 2],
+  fd_pread: [3],
+  fd_pwrite: [3],
+  fd_readdir: [3],
+  fd_seek: [1],
+  path_filestat_set_times: [4, 5],
   path_open: [5, 6],
 };

@@ -6,8 +6,14 @@ import type { TarEntry } from "../../src/wasi/tar.ts";
 import { Errno } from "../../src/wasi/constants.ts";
 
 const enc = new TextEncoder();
-const e = (path: string, type: TarEntry["type"], content = "", linkTarget = ""): TarEntry =>
-  ({ path, type, data: enc.encode(content), linkTarget, mode: 0o644, mtime: 0 });
+const e = (path: string, type: TarEntry["type"], content = "", linkTarget = ""): TarEntry => ({
+  path,
+  type,
+  data: enc.encode(content),
+  linkTarget,
+  mode: 0o644,
+  mtime: 0,
+});
 
 const IMAGE = buildImageTree([
   e("usr", "dir"),

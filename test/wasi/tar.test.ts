@@ -3,7 +3,10 @@ import assert from "node:assert/strict";
 import { normalizeTarPath, readTar, TarError } from "../../src/wasi/tar.ts";
 
 /** A tiny USTAR writer for building archives inside tests. */
-function header(name: string, opts: { type?: string; size?: number; prefix?: string; link?: string; mtime?: number } = {}): Uint8Array {
+function header(
+  name: string,
+  opts: { type?: string; size?: number; prefix?: string; link?: string; mtime?: number } = {},
+): Uint8Array {
   const b = new Uint8Array(512);
   const put = (off: number, s: string) => b.set(new TextEncoder().encode(s), off);
   const oct = (off: number, len: number, v: number) => put(off, v.toString(8).padStart(len - 1, "0") + "\0");
@@ -36,7 +39,10 @@ function archive(...parts: Uint8Array[][]): Uint8Array {
   const all = [...parts.flat(), new Uint8Array(1024)];
   const out = new Uint8Array(all.reduce((a, p) => a + p.length, 0));
   let at = 0;
-  for (const p of all) { out.set(p, at); at += p.length; }
+  for (const p of all) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
 
@@ -65,10 +71,16 @@ describe("readTar", () => {
     const long = "usr/local/lib/python3.13/" + "x".repeat(120) + ".py";
     const tar = archive(
       entry("name.py", "a", { prefix: "usr/local/lib/python3.13/pkg" }),
-      pax({ path: long }), entry("ignored", "b"),
-      entry("././@LongLink", long.replace(".py", "2.py") + "\0", { type: "L" }), entry("ignored2", "c"),
+      pax({ path: long }),
+      entry("ignored", "b"),
+      entry("././@LongLink", long.replace(".py", "2.py") + "\0", { type: "L" }),
+      entry("ignored2", "c"),
     );
-    assert.deepEqual(readTar(tar).map((e) => e.path), ["usr/local/lib/python3.13/pkg/name.py", long, long.replace(".py", "2.py")]);
+    assert.deepEqual(readTar(tar).map((e) => e.path), [
+      "usr/local/lib/python3.13/pkg/name.py",
+      long,
+      long.replace(".py", "2.py"),
+    ]);
   });
 
   it("works on an archive held in a SharedArrayBuffer", () => {
@@ -81,8 +93,16 @@ describe("readTar", () => {
   });
 
   it("keeps symlinks and hard links with their targets", () => {
-    const tar = archive(entry("zone/UTC", "TZif"), entry("zone/Zulu", "", { type: "2", link: "UTC" }), entry("zone/UCT", "", { type: "1", link: "zone/UTC" }));
-    assert.deepEqual(readTar(tar).map((e) => [e.path, e.type, e.linkTarget]), [["zone/UTC", "file", ""], ["zone/Zulu", "symlink", "UTC"], ["zone/UCT", "hardlink", "zone/UTC"]]);
+    const tar = archive(
+      entry("zone/UTC", "TZif"),
+      entry("zone/Zulu", "", { type: "2", link: "UTC" }),
+      entry("zone/UCT", "", { type: "1", link: "zone/UTC" }),
+    );
+    assert.deepEqual(readTar(tar).map((e) => [e.path, e.type, e.linkTarget]), [["zone/UTC", "file", ""], [
+      "zone/Zulu",
+      "symlink",
+      "UTC",
+    ], ["zone/UCT", "hardlink", "zone/UTC"]]);
   });
 
   it("rejects a bad checksum, a truncated entry and paths with ..", () => {
@@ -103,8 +123,8 @@ describe("readTar", () => {
 describe("normalizeTarPath", () => {
   const cases: [string, string][] = [["./usr/a", "usr/a"], ["/usr//a/", "usr/a"], ["usr/./a", "usr/a"], [".", ""]];
   for (const [input, expected] of cases) {
-    it(`${JSON.stringify(input)} -> ${JSON.stringify(expected)}`, () => assert.equal(normalizeTarPath(input), expected));
+    it(`${JSON.stringify(input)} -> ${JSON.stringify(expected)}`, () =>
+      assert.equal(normalizeTarPath(input), expected));
   }
   it("refuses ..", () => assert.throws(() => normalizeTarPath("a/../b"), TarError));
 });
-

@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import wabtInit from "wabt";
-import { ByteReader, ByteWriter, WasmFormatError, encodeS64, encodeU32, readSections } from "../../src/wasm/binary.ts";
+import { ByteReader, ByteWriter, encodeS64, encodeU32, readSections, WasmFormatError } from "../../src/wasm/binary.ts";
 import { InstrReader, Op, writeInstr } from "../../src/wasm/instr.ts";
 import { reencodeModule } from "../../src/wasm/reencode.ts";
 import { readFixtureText } from "../helpers/fixtures.ts";
@@ -44,7 +44,10 @@ describe("LEB128", () => {
   ];
   for (const [bytes, message] of badU32) {
     it(`u32 rejects [${bytes}]`, () => {
-      assert.throws(() => new ByteReader(hex(bytes)).u32(), (e: unknown) => e instanceof WasmFormatError && message.test(e.message));
+      assert.throws(
+        () => new ByteReader(hex(bytes)).u32(),
+        (e: unknown) => e instanceof WasmFormatError && message.test(e.message),
+      );
     });
   }
 
@@ -140,7 +143,10 @@ describe("readSections", () => {
   ];
   for (const [what, bytes, message] of bad) {
     it(`rejects ${what}`, () => {
-      assert.throws(() => readSections(hex(bytes)), (e: unknown) => e instanceof WasmFormatError && message.test(e.message));
+      assert.throws(
+        () => readSections(hex(bytes)),
+        (e: unknown) => e instanceof WasmFormatError && message.test(e.message),
+      );
     });
   }
 });
@@ -214,7 +220,10 @@ describe("InstrReader", () => {
   ];
   for (const [what, bytes, message] of rejected) {
     it(`rejects ${what}`, () => {
-      assert.throws(() => new InstrReader(hex(bytes)).next(), (e: unknown) => e instanceof WasmFormatError && message.test(e.message));
+      assert.throws(
+        () => new InstrReader(hex(bytes)).next(),
+        (e: unknown) => e instanceof WasmFormatError && message.test(e.message),
+      );
     });
   }
 });

@@ -6,7 +6,7 @@ import { brotliDecompressSync } from "node:zlib";
 import process from "node:process";
 import wabtInit from "wabt";
 import { meterModule, type MeterOptions } from "../../src/wasm/meter/mod.ts";
-import { ByteReader, WasmFormatError, readSections } from "../../src/wasm/binary.ts";
+import { ByteReader, readSections, WasmFormatError } from "../../src/wasm/binary.ts";
 import { InstrReader, readLocals } from "../../src/wasm/instr.ts";
 import { reencodeModule } from "../../src/wasm/reencode.ts";
 import { readFixtureText } from "../helpers/fixtures.ts";
@@ -105,8 +105,8 @@ const MODES: { name: string; options: MeterOptions }[] = [
 ];
 
 for (const mode of MODES) {
-describe(`fuel metering: exact counts (${mode.name})`, () => {
-  const LOOP = `(module
+  describe(`fuel metering: exact counts (${mode.name})`, () => {
+    const LOOP = `(module
     (func (export "sum") (param $n i32) (result i32) (local $acc i32)
       (block $done                                             ;; 0
         (loop $l                                               ;; 0
@@ -116,18 +116,19 @@ describe(`fuel metering: exact counts (${mode.name})`, () => {
           (br $l)))                                            ;; 1
       (local.get $acc)))                                       ;; 1`;
 
-  for (const n of [0, 1, 2, 10, 1000, 60_000]) {
-    it(`a loop of ${n} iterations costs 12 per iteration + 4`, async () => {
-      const m = await meterAndInstantiate(LOOP, {}, mode.options);
-      const { result, used } = m.call("sum", [n]);
-      assert.equal(result, ((n * (n + 1)) / 2) | 0);
-      // 12 per full iteration; the last test (3) and the final local.get (1).
-      assert.equal(used, BigInt(12 * n + 4));
-    });
-  }
+    for (const n of [0, 1, 2, 10, 1000, 60_000]) {
+      it(`a loop of ${n} iterations costs 12 per iteration + 4`, async () => {
+        const m = await meterAndInstantiate(LOOP, {}, mode.options);
+        const { result, used } = m.call("sum", [n]);
+        assert.equal(result, ((n * (n + 1)) / 2) | 0);
+        // 12 per full iteration; the last test (3) and the final local.get (1).
+        assert.equal(used, BigInt(12 * n + 4));
+      });
+    }
 
-  it("a loop with a parameter (multivalue block type) costs 5 per iteration + 1", async () => {
-    const m = await meterAndInstantiate(`(module
+    it("a loop with a parameter (multivalue block type) costs 5 per iteration + 1", async () => {
+      const m = await meterAndInstantiate(
+        `(module
       (func (export "countdown") (param $n i32) (result i32)
         local.get $n                          ;; 1
         loop $l (param i32) (result i32)      ;; 0
@@ -136,180 +137,219 @@ describe(`fuel metering: exact counts (${mode.name})`, () => {
           local.tee $n                        ;; 1
           local.get $n                        ;; 1
           br_if $l                            ;; 1
-        end))`, {}, mode.options);
-    for (const n of [1, 7, 300]) {
-      const { result, used } = m.call("countdown", [n]);
-      assert.equal(result, 0);
-      assert.equal(used, BigInt(1 + 5 * n));
-    }
-  });
+        end))`,
+        {},
+        mode.options,
+      );
+      for (const n of [1, 7, 300]) {
+        const { result, used } = m.call("countdown", [n]);
+        assert.equal(result, 0);
+        assert.equal(used, BigInt(1 + 5 * n));
+      }
+    });
 
-  it("if/else charges only the branch taken", async () => {
-    const m = await meterAndInstantiate(`(module
+    it("if/else charges only the branch taken", async () => {
+      const m = await meterAndInstantiate(
+        `(module
       (func (export "pick") (param $x i32) (result i32)
         (if (result i32) (local.get $x)                       ;; 2 (local.get, if)
           (then (i32.const 10))                               ;; 1
-          (else (i32.add (i32.const 20) (i32.const 1))))))    ;; 3`, {}, mode.options);
-    assert.deepEqual(m.call("pick", [1]), { result: 10, used: 3n });
-    assert.deepEqual(m.call("pick", [0]), { result: 21, used: 5n });
-  });
+          (else (i32.add (i32.const 20) (i32.const 1))))))    ;; 3`,
+        {},
+        mode.options,
+      );
+      assert.deepEqual(m.call("pick", [1]), { result: 10, used: 3n });
+      assert.deepEqual(m.call("pick", [0]), { result: 21, used: 5n });
+    });
 
-  it("nested blocks and br_table charge each target's own code", async () => {
-    const m = await meterAndInstantiate(`(module
+    it("nested blocks and br_table charge each target's own code", async () => {
+      const m = await meterAndInstantiate(
+        `(module
       (func (export "switch") (param $x i32) (result i32)
         (block $c (block $b (block $a
           (br_table $a $b $c (local.get $x)))                          ;; 2
           (return (i32.add (i32.const 100) (i32.const 1))))            ;; $a: 3
           (return (i32.const 200)))                                    ;; $b: 1
-        (i32.mul (i32.const 300) (i32.const 1))))                      ;; $c: 3`, {}, mode.options);
-    assert.deepEqual(m.call("switch", [0]), { result: 101, used: 5n });
-    assert.deepEqual(m.call("switch", [1]), { result: 200, used: 3n });
-    assert.deepEqual(m.call("switch", [2]), { result: 300, used: 5n });
-    assert.deepEqual(m.call("switch", [99]), { result: 300, used: 5n });
-  });
+        (i32.mul (i32.const 300) (i32.const 1))))                      ;; $c: 3`,
+        {},
+        mode.options,
+      );
+      assert.deepEqual(m.call("switch", [0]), { result: 101, used: 5n });
+      assert.deepEqual(m.call("switch", [1]), { result: 200, used: 3n });
+      assert.deepEqual(m.call("switch", [2]), { result: 300, used: 5n });
+      assert.deepEqual(m.call("switch", [99]), { result: 300, used: 5n });
+    });
 
-  it("an early return stops charging", async () => {
-    const m = await meterAndInstantiate(`(module
+    it("an early return stops charging", async () => {
+      const m = await meterAndInstantiate(
+        `(module
       (func (export "early") (param $x i32) (result i32)
         (if (i32.eqz (local.get $x)) (then (return (i32.const -1))))  ;; 3, then 1
-        (i32.mul (local.get $x) (i32.const 2))))                      ;; 3`, {}, mode.options);
-    assert.deepEqual(m.call("early", [0]), { result: -1, used: 4n });
-    assert.deepEqual(m.call("early", [5]), { result: 10, used: 6n });
-  });
+        (i32.mul (local.get $x) (i32.const 2))))                      ;; 3`,
+        {},
+        mode.options,
+      );
+      assert.deepEqual(m.call("early", [0]), { result: -1, used: 4n });
+      assert.deepEqual(m.call("early", [5]), { result: 10, used: 6n });
+    });
 
-  it("code after br in the same block (dead code) is not charged", async () => {
-    const m = await meterAndInstantiate(`(module
+    it("code after br in the same block (dead code) is not charged", async () => {
+      const m = await meterAndInstantiate(
+        `(module
       (func (export "dead") (result i32)
         (block (result i32) (br 0 (i32.const 1)) (i32.add) (drop) (i32.const 5))  ;; 2
-        (i32.const 2) (i32.add)))                                                   ;; 2`, {}, mode.options);
-    assert.deepEqual(m.call("dead"), { result: 3, used: 4n });
-  });
+        (i32.const 2) (i32.add)))                                                   ;; 2`,
+        {},
+        mode.options,
+      );
+      assert.deepEqual(m.call("dead"), { result: 3, used: 4n });
+    });
 
-  it("calls charge the call and the callee; host functions cost only the call", async () => {
-    let hostCalls = 0;
-    const m = await meterAndInstantiate(
-      `(module
+    it("calls charge the call and the callee; host functions cost only the call", async () => {
+      let hostCalls = 0;
+      const m = await meterAndInstantiate(
+        `(module
         (import "env" "host" (func $host (param i32) (result i32)))
         (func $double (param i32) (result i32) (i32.add (local.get 0) (local.get 0)))  ;; 3
         (func (export "calls") (param $x i32) (result i32)
           (call $double (local.get $x))        ;; 2 + callee 3
           (call $host)                         ;; 1
           (i32.const 1) (i32.add)))            ;; 2`,
-      { env: { host: (v: number) => (hostCalls++, v + 1) } },
-      mode.options,
-    );
-    assert.deepEqual(m.call("calls", [4]), { result: 10, used: 8n });
-    assert.equal(hostCalls, 1);
-  });
+        { env: { host: (v: number) => (hostCalls++, v + 1) } },
+        mode.options,
+      );
+      assert.deepEqual(m.call("calls", [4]), { result: 10, used: 8n });
+      assert.equal(hostCalls, 1);
+    });
 
-  it("call_indirect charges the call and the callee it reaches", async () => {
-    const m = await meterAndInstantiate(`(module
+    it("call_indirect charges the call and the callee it reaches", async () => {
+      const m = await meterAndInstantiate(
+        `(module
       (type $t (func (param i32) (result i32)))
       (table 2 funcref)
       (elem (i32.const 0) $double $square)
       (func $double (type $t) (i32.add (local.get 0) (local.get 0)))                 ;; 3
       (func $square (type $t) (i32.mul (local.get 0) (local.get 0)) (i32.const 0) (i32.add))  ;; 5
       (func (export "indirect") (param $x i32) (param $i i32) (result i32)
-        (call_indirect (type $t) (local.get $x) (local.get $i))))                    ;; 3`, {}, mode.options);
-    assert.deepEqual(m.call("indirect", [5, 0]), { result: 10, used: 6n });
-    assert.deepEqual(m.call("indirect", [5, 1]), { result: 25, used: 8n });
-  });
+        (call_indirect (type $t) (local.get $x) (local.get $i))))                    ;; 3`,
+        {},
+        mode.options,
+      );
+      assert.deepEqual(m.call("indirect", [5, 0]), { result: 10, used: 6n });
+      assert.deepEqual(m.call("indirect", [5, 1]), { result: 25, used: 8n });
+    });
 
-  it("a call that never returns (like proc_exit) is not charged for the code after it", async () => {
-    class Exit extends Error {}
-    let exits = true;
-    const m = await meterAndInstantiate(
-      `(module
+    it("a call that never returns (like proc_exit) is not charged for the code after it", async () => {
+      class Exit extends Error {}
+      let exits = true;
+      const m = await meterAndInstantiate(
+        `(module
         (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
         (func (export "quit")
           (call $exit (i32.const 3))                          ;; 2
           (drop (i32.add (i32.const 1) (i32.const 2)))))      ;; 3`,
-      {
-        wasi_snapshot_preview1: {
-          proc_exit: () => {
-            if (exits) throw new Exit();
+        {
+          wasi_snapshot_preview1: {
+            proc_exit: () => {
+              if (exits) throw new Exit();
+            },
           },
         },
-      },
-      mode.options,
-    );
-    m.fuel.value = 100n;
-    assert.throws(() => (m.exports.quit as () => void)(), Exit);
-    assert.equal(100n - m.fuel.value, 2n);
-    exits = false;
-    assert.equal(m.call("quit").used, 5n);
-  });
+        mode.options,
+      );
+      m.fuel.value = 100n;
+      assert.throws(() => (m.exports.quit as () => void)(), Exit);
+      assert.equal(100n - m.fuel.value, 2n);
+      exits = false;
+      assert.equal(m.call("quit").used, 5n);
+    });
 
-  it("a block no branch goes to does not split its basic block", async () => {
-    const m = await meterAndInstantiate(`(module
+    it("a block no branch goes to does not split its basic block", async () => {
+      const m = await meterAndInstantiate(
+        `(module
       (func (export "plain") (result i32)
         (block (nop)) (i32.const 1)                        ;; 1
-        (block (result i32) (i32.const 2)) (i32.add)))     ;; 2`, {}, mode.options);
-    assert.deepEqual(m.call("plain"), { result: 3, used: 3n });
-  });
+        (block (result i32) (i32.const 2)) (i32.add)))     ;; 2`,
+        {},
+        mode.options,
+      );
+      assert.deepEqual(m.call("plain"), { result: 3, used: 3n });
+    });
 
-  it("code after an if without else is charged once on both paths", async () => {
-    const m = await meterAndInstantiate(`(module
+    it("code after an if without else is charged once on both paths", async () => {
+      const m = await meterAndInstantiate(
+        `(module
       (func (export "clamp") (param $x i32) (result i32)
         (if (i32.gt_s (local.get $x) (i32.const 10))          ;; 4
           (then (local.set $x (i32.const 10))))               ;; 2
-        (i32.mul (local.get $x) (i32.const 3))))              ;; 3`, {}, mode.options);
-    assert.deepEqual(m.call("clamp", [5]), { result: 15, used: 7n });
-    assert.deepEqual(m.call("clamp", [50]), { result: 30, used: 9n });
-  });
+        (i32.mul (local.get $x) (i32.const 3))))              ;; 3`,
+        {},
+        mode.options,
+      );
+      assert.deepEqual(m.call("clamp", [5]), { result: 15, used: 7n });
+      assert.deepEqual(m.call("clamp", [50]), { result: 30, used: 9n });
+    });
 
-  it("code after a block that a branch leaves early is charged only when reached", async () => {
-    const m = await meterAndInstantiate(`(module
+    it("code after a block that a branch leaves early is charged only when reached", async () => {
+      const m = await meterAndInstantiate(
+        `(module
       (func (export "esc") (param $x i32) (result i32)
         (block $out (result i32)
           (block (drop (br_if $out (i32.const 7) (local.get $x))))   ;; 3
-          (i32.add (i32.const 1) (i32.const 2)))))                   ;; 3`, {}, mode.options);
-    assert.deepEqual(m.call("esc", [1]), { result: 7, used: 3n });
-    assert.deepEqual(m.call("esc", [0]), { result: 3, used: 6n });
-  });
+          (i32.add (i32.const 1) (i32.const 2)))))                   ;; 3`,
+        {},
+        mode.options,
+      );
+      assert.deepEqual(m.call("esc", [1]), { result: 7, used: 3n });
+      assert.deepEqual(m.call("esc", [0]), { result: 3, used: 6n });
+    });
 
-  it("code after an if whose arm calls a function that never returns is not charged", async () => {
-    class Exit extends Error {}
-    let exits = true;
-    const m = await meterAndInstantiate(
-      `(module
+    it("code after an if whose arm calls a function that never returns is not charged", async () => {
+      class Exit extends Error {}
+      let exits = true;
+      const m = await meterAndInstantiate(
+        `(module
         (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
         (func (export "maybeQuit") (param $x i32)
           (if (local.get $x) (then (call $exit (i32.const 1))))     ;; 2, then 2
           (drop (i32.add (i32.const 1) (i32.const 2)))))            ;; 3`,
-      {
-        wasi_snapshot_preview1: {
-          proc_exit: () => {
-            if (exits) throw new Exit();
+        {
+          wasi_snapshot_preview1: {
+            proc_exit: () => {
+              if (exits) throw new Exit();
+            },
           },
         },
-      },
-      mode.options,
-    );
-    m.fuel.value = 100n;
-    assert.throws(() => (m.exports.maybeQuit as (x: number) => void)(1), Exit);
-    assert.equal(100n - m.fuel.value, 4n);
-    assert.equal(m.call("maybeQuit", [0]).used, 5n);
-    exits = false;
-    assert.equal(m.call("maybeQuit", [1]).used, 7n);
-  });
+        mode.options,
+      );
+      m.fuel.value = 100n;
+      assert.throws(() => (m.exports.maybeQuit as (x: number) => void)(1), Exit);
+      assert.equal(100n - m.fuel.value, 4n);
+      assert.equal(m.call("maybeQuit", [0]).used, 5n);
+      exits = false;
+      assert.equal(m.call("maybeQuit", [1]).used, 7n);
+    });
 
-  it("a long function (thousands of charges in reference mode) is counted exactly", async () => {
-    // 3 per step; the steps are split by br_if so the block modes also need many charges.
-    const steps = 3000;
-    const body = "(br_if 0 (i32.eqz (i32.const 1)))".repeat(steps);
-    const m = await meterAndInstantiate(`(module (func (export "long") (block ${body})))`, {}, mode.options);
-    assert.equal(m.call("long").used, BigInt(3 * steps));
-  });
+    it("a long function (thousands of charges in reference mode) is counted exactly", async () => {
+      // 3 per step; the steps are split by br_if so the block modes also need many charges.
+      const steps = 3000;
+      const body = "(br_if 0 (i32.eqz (i32.const 1)))".repeat(steps);
+      const m = await meterAndInstantiate(`(module (func (export "long") (block ${body})))`, {}, mode.options);
+      assert.equal(m.call("long").used, BigInt(3 * steps));
+    });
 
-  it("a loop whose body falls through continues the block after its end", async () => {
-    const m = await meterAndInstantiate(`(module
+    it("a loop whose body falls through continues the block after its end", async () => {
+      const m = await meterAndInstantiate(
+        `(module
       (func (export "once") (result i32)
         (loop (result i32) (i32.const 4))    ;; 1
-        (i32.const 2) (i32.add)))            ;; 2`, {}, mode.options);
-    assert.deepEqual(m.call("once"), { result: 6, used: 3n });
+        (i32.const 2) (i32.add)))            ;; 2`,
+        {},
+        mode.options,
+      );
+      assert.deepEqual(m.call("once"), { result: 6, used: 3n });
+    });
   });
-});
 }
 
 describe("calls that may end the program", () => {
@@ -330,7 +370,9 @@ describe("calls that may end the program", () => {
 
   it("are found through direct calls and through call_indirect of the same signature", async () => {
     const { analyseCallExits } = await import("../../src/wasm/call-graph.ts");
-    const { readSections, readTypeSection, readImportSection, readU32Vector } = await import("../../src/wasm/binary.ts");
+    const { readSections, readTypeSection, readImportSection, readU32Vector } = await import(
+      "../../src/wasm/binary.ts"
+    );
     const bytes = await assemble(MODULE);
     const sections = readSections(bytes);
     const span = (id: number) => sections.find((x) => x.id === id);
@@ -360,11 +402,19 @@ describe("calls that may end the program", () => {
     it(`end the block, so an exit deep down charges nothing after it (${mode.name})`, async () => {
       class Exit extends Error {}
       let exits = true;
-      const m = await meterAndInstantiate(MODULE, { wasi_snapshot_preview1: { proc_exit: () => { if (exits) throw new Exit(); } } }, mode.options);
-      for (const [name, args, expected] of [
-        ["direct", [1], 6n],
-        ["indirect", [1, 1], 5n],
-      ] as const) {
+      const m = await meterAndInstantiate(MODULE, {
+        wasi_snapshot_preview1: {
+          proc_exit: () => {
+            if (exits) throw new Exit();
+          },
+        },
+      }, mode.options);
+      for (
+        const [name, args, expected] of [
+          ["direct", [1], 6n],
+          ["indirect", [1, 1], 5n],
+        ] as const
+      ) {
         exits = true;
         m.fuel.value = 1000n;
         assert.throws(() => (m.exports[name] as (...a: number[]) => void)(...args), Exit);
@@ -450,8 +500,10 @@ describe("fuel metering: bulk memory and memory growth", () => {
 
 describe("memory becomes an import", () => {
   it("imports env.memory with the same initial size and no maximum, and re-exports it", async () => {
-    const { bytes, stats } = meterModule(await assemble(`(module (memory (export "memory") 3 10)
-      (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))`));
+    const { bytes, stats } = meterModule(
+      await assemble(`(module (memory (export "memory") 3 10)
+      (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))`),
+    );
     assert.equal(stats.importedMemoryPages, 3);
     const module = new wasm.Module(bytes);
     assert.deepEqual(wasm.Module.imports(module), [{ module: "env", name: "memory", kind: "memory" }]);
@@ -510,7 +562,10 @@ describe("whole modules", () => {
     const b = meterModule(input).bytes;
     assert.deepEqual(a, b);
     // Pinned, so a change of output (or a runtime difference) is noticed; update deliberately.
-    assert.equal(createHash("sha256").update(a).digest("hex"), "368d91f08d0564c0c7fce95f479de3c16b4d075104293cba881454587c7aeb7e");
+    assert.equal(
+      createHash("sha256").update(a).digest("hex"),
+      "368d91f08d0564c0c7fce95f479de3c16b4d075104293cba881454587c7aeb7e",
+    );
   });
 
   it("drops debug and producers sections, keeps name and target_features", async () => {
@@ -535,7 +590,9 @@ describe("whole modules", () => {
   });
 
   it("with instrument: false, changes only the interface (memory import, fuel global)", async () => {
-    const input = await assemble(`(module (memory (export "memory") 2) (func (export "f") (result i32) (i32.const 7)))`);
+    const input = await assemble(
+      `(module (memory (export "memory") 2) (func (export "f") (result i32) (i32.const 7)))`,
+    );
     const { bytes, stats } = meterModule(input, { instrument: false });
     assert.equal(stats.outputCodeBytes, stats.inputCodeBytes);
     const module = new wasm.Module(bytes);
@@ -599,7 +656,11 @@ function* operators(bytes: Uint8Array): Generator<string> {
       const op = ir.next();
       const imm = bytes.subarray(ir.immStart, ir.pos);
       // Immediates compared by value (LEB128 padding may differ), floats by their bytes.
-      const value = op === 0x42 ? String(ir.i64Value()) : op === 0x43 || op === 0x44 ? imm.join(",") : `${ir.a},${ir.b}`;
+      const value = op === 0x42
+        ? String(ir.i64Value())
+        : op === 0x43 || op === 0x44
+        ? imm.join(",")
+        : `${ir.a},${ir.b}`;
       const list = op === 0x0e || op === 0x1c ? ir.list.slice(0, ir.listLength).join(",") : "";
       yield imm.length === 0 ? `${op}` : `${op}:${value}:${list}`;
     }

@@ -23,21 +23,21 @@ import {
   ByteReader,
   ByteWriter,
   ExternKind,
-  SECTION_ORDER,
-  SectionId,
-  WASM_MAGIC_AND_VERSION,
-  WasmFormatError,
+  type FuncType,
+  type Limits,
   readImportSection,
   readMemoryLimits,
   readSections,
   readTypeSection,
   readU32Vector,
-  writeSection,
-  type FuncType,
-  type Limits,
+  SECTION_ORDER,
+  SectionId,
   type SectionSpan,
+  WASM_MAGIC_AND_VERSION,
+  WasmFormatError,
+  writeSection,
 } from "../binary.ts";
-import { InstrReader, Op, fuelCost, readLocals } from "../instr.ts";
+import { fuelCost, InstrReader, Op, readLocals } from "../instr.ts";
 import { analyseCallExits, type CallExits } from "../call-graph.ts";
 
 /** V8's limits on a function (exceeding them makes the module fail to compile). */
@@ -629,7 +629,9 @@ function meterCode(
     }
     const declared = next - paramCounts[f]!;
     if (declared > V8_MAX_FUNCTION_LOCALS) {
-      throw new WasmFormatError(`defined function ${f}: ${declared} locals exceed V8's limit of ${V8_MAX_FUNCTION_LOCALS}`);
+      throw new WasmFormatError(
+        `defined function ${f}: ${declared} locals exceed V8's limit of ${V8_MAX_FUNCTION_LOCALS}`,
+      );
     }
     body.length = 0;
     body.u32(groups);
@@ -747,7 +749,9 @@ export function meterModule(input: Uint8Array, options: MeterOptions = {}): Mete
   const keep = new Set(options.keepCustomSections ?? DEFAULT_KEEP);
   const instrument = options.instrument ?? true;
   const fuelIn = options.fuelIn ?? "local";
-  if (!["global", "local", "loops"].includes(fuelIn)) throw new RangeError(`fuelIn must be global, local or loops, got ${fuelIn}`);
+  if (!["global", "local", "loops"].includes(fuelIn)) {
+    throw new RangeError(`fuelIn must be global, local or loops, got ${fuelIn}`);
+  }
   if (!Number.isInteger(bulkShift) || bulkShift < -1 || bulkShift > 32) {
     throw new RangeError(`bulkMemoryShift must be an integer from -1 to 32, got ${bulkShift}`);
   }
@@ -807,19 +811,18 @@ export function meterModule(input: Uint8Array, options: MeterOptions = {}): Mete
     importedMemoryPages: memoryLimits?.min,
     largestBodyBytes: 0,
   };
-  const tablesVisible =
-    imports.some((i) => i.kind === ExternKind.Table) ||
+  const tablesVisible = imports.some((i) => i.kind === ExternKind.Table) ||
     (exportSpan !== undefined && readExportKinds(input, exportSpan).includes(ExternKind.Table));
   const callInfo = instrument
     ? analyseCallExits(
-          input,
-          types,
-          imports,
-          funcTypes,
-          { code: byId.get(SectionId.Code), element: byId.get(SectionId.Element), global: byId.get(SectionId.Global) },
-        tablesVisible,
-        options.exitImports,
-      )
+      input,
+      types,
+      imports,
+      funcTypes,
+      { code: byId.get(SectionId.Code), element: byId.get(SectionId.Element), global: byId.get(SectionId.Global) },
+      tablesVisible,
+      options.exitImports,
+    )
     : undefined;
   const exits = options.splitAllCalls ? undefined : callInfo;
   const cfg: PlanConfig = {
@@ -883,7 +886,11 @@ export function meterModule(input: Uint8Array, options: MeterOptions = {}): Mete
     flushMissingBefore(SECTION_ORDER[s.id]!);
     switch (s.id) {
       case SectionId.Import:
-        writeSection(out, s.id, memoryLimits ? appendToVector(input, s, writeMemoryImport) : input.subarray(s.start, s.end));
+        writeSection(
+          out,
+          s.id,
+          memoryLimits ? appendToVector(input, s, writeMemoryImport) : input.subarray(s.start, s.end),
+        );
         break;
       case SectionId.Memory:
         if (!memoryLimits) writeSection(out, s.id, input.subarray(s.start, s.end));
@@ -895,7 +902,9 @@ export function meterModule(input: Uint8Array, options: MeterOptions = {}): Mete
         writeSection(out, s.id, appendToVector(input, s, writeFuelExport));
         break;
       case SectionId.Code: {
-        const code = instrument ? meterCode(input, s, paramCounts, emitter, stats, cfg) : input.subarray(s.start, s.end);
+        const code = instrument
+          ? meterCode(input, s, paramCounts, emitter, stats, cfg)
+          : input.subarray(s.start, s.end);
         stats.inputCodeBytes = s.end - s.start;
         stats.outputCodeBytes = code.length;
         writeSection(out, s.id, code);
