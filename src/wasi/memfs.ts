@@ -7,7 +7,9 @@
 import { Errno } from "./constants.ts";
 import type { TarEntry } from "./tar.ts";
 
+/** A filesystem operation the guest asked for failed; `errno` is what the syscall returns. */
 export class FsError extends Error {
+  override name = "FsError";
   constructor(readonly errno: number, message = `errno ${errno}`) {
     super(message);
   }

@@ -6,6 +6,7 @@
 
 /** A guest pointer/length outside its memory; turned into EFAULT at the syscall boundary. */
 export class Fault extends Error {
+  override name = "Fault";
   constructor(ptr: number, len: number) {
     super(`guest range ${ptr}+${len} is outside memory`);
   }

@@ -1,0 +1,99 @@
+/**
+ * poll_oneoff (clock and fd-readiness subscriptions; clocks sleep through the host's `sleep`) and
+ * the socket calls, which answer NOTSUP: the guest has no sockets.
+ */
+import { Errno, Eventtype, SUBCLOCKFLAGS_ABSTIME } from "../constants.ts";
+import { fail } from "./context.ts";
+import type { HostContext, SyscallTable } from "./context.ts";
+
+/** Most subscriptions one poll_oneoff may pass (EINVAL beyond). */
+const MAX_SUBSCRIPTIONS = 1024;
+/** Size of a WASI subscription record. */
+const SUBSCRIPTION_BYTES = 48;
+/** Size of a WASI event record. */
+const EVENT_BYTES = 32;
+
+interface PollEvent {
+  userdata: bigint;
+  error: number;
+  type: number;
+  nbytes: bigint;
+}
+interface ClockWait {
+  userdata: bigint;
+  deadline: bigint;
+  clock: number;
+}
+
+/** Reads one subscription: an fd event is ready at once, a clock joins `clocks`. */
+function subscribe(h: HostContext, s: number, ready: PollEvent[], clocks: ClockWait[]): void {
+  const m = h.m;
+  const userdata = m.u64At(s);
+  const tag = m.u8At(s + 8);
+  if (tag === Eventtype.CLOCK) {
+    const clock = m.u32At(s + 16);
+    const timeout = m.u64At(s + 24);
+    const flags = m.u16At(s + 40);
+    let now: bigint;
+    try {
+      now = h.clockNow(clock);
+    } catch {
+      ready.push({ userdata, error: Errno.INVAL, type: tag, nbytes: 0n });
+      return;
+    }
+    clocks.push({ userdata, clock, deadline: flags & SUBCLOCKFLAGS_ABSTIME ? timeout : now + timeout });
+  } else if (tag === Eventtype.FD_READ || tag === Eventtype.FD_WRITE) {
+    const fd = h.fds.get(m.u32At(s + 16));
+    let nbytes = 0n;
+    if (fd?.kind === "stdin") nbytes = BigInt(h.opts.stdin.length - fd.pos);
+    else if (fd?.kind === "file" && tag === Eventtype.FD_READ) {
+      nbytes = BigInt(Math.max(0, fd.node.size - fd.pos));
+    }
+    ready.push({ userdata, error: fd === undefined ? Errno.BADF : 0, type: tag, nbytes });
+  } else {
+    fail(Errno.INVAL);
+  }
+}
+
+/** Sleeps until the earliest clock fires, then adds every clock that has fired (at least that one). */
+function waitForClocks(h: HostContext, clocks: ClockWait[], ready: PollEvent[]): void {
+  // The worker's deadline bounds the whole run anyway.
+  const waits = clocks.map((c) => c.deadline - h.clockNow(c.clock));
+  const shortest = waits.reduce((a, b) => (b < a ? b : a));
+  if (shortest > 0n) h.opts.sleep(Number(shortest) / 1e6);
+  for (const c of clocks) {
+    if (h.clockNow(c.clock) >= c.deadline || c === clocks[waits.indexOf(shortest)]) {
+      ready.push({ userdata: c.userdata, error: 0, type: Eventtype.CLOCK, nbytes: 0n });
+    }
+  }
+}
+
+function pollOneoff(h: HostContext, inPtr: number, outPtr: number, nsubs: number, neventsPtr: number): void {
+  const m = h.m;
+  const count = nsubs >>> 0;
+  if (count === 0 || count > MAX_SUBSCRIPTIONS) fail(Errno.INVAL);
+  m.check(inPtr, count * SUBSCRIPTION_BYTES);
+  m.check(outPtr, count * EVENT_BYTES);
+  m.check(neventsPtr, 4);
+  const ready: PollEvent[] = [];
+  const clocks: ClockWait[] = [];
+  for (let i = 0; i < count; i++) subscribe(h, inPtr + i * SUBSCRIPTION_BYTES, ready, clocks);
+  if (ready.length === 0 && clocks.length > 0) waitForClocks(h, clocks, ready);
+  ready.forEach((ev, i) => {
+    const e = outPtr + i * EVENT_BYTES;
+    m.bytes(e, EVENT_BYTES).fill(0);
+    m.setU64(e, ev.userdata);
+    m.setU16(e + 8, ev.error);
+    m.setU8(e + 10, ev.type);
+    m.setU64(e + 16, ev.nbytes);
+  });
+  m.setU32(neventsPtr, ready.length);
+}
+
+export const pollSyscalls: SyscallTable = {
+  poll_oneoff: pollOneoff,
+  sock_accept: () => Errno.NOTSUP,
+  sock_recv: () => Errno.NOTSUP,
+  sock_send: () => Errno.NOTSUP,
+  sock_shutdown: () => Errno.NOTSUP,
+};
