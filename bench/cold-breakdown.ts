@@ -25,7 +25,7 @@ export interface Breakdown {
 
 async function measure(): Promise<Breakdown> {
   const scriptStart = performance.now();
-  const { Sandbox } = await import("../src/sandbox/pool.ts");
+  const { Sandbox } = await import("../src/sandbox/mod.ts");
   const imported = performance.now();
   const sb = await Sandbox.create({ ...interpreter(), workers: 1 });
   const created = performance.now();

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import process from "node:process";
-import { Sandbox } from "../src/sandbox/pool.ts";
+import { Sandbox } from "../src/sandbox/mod.ts";
 import { readAsset } from "../src/sandbox/assets.ts";
 import { ratio, round, roundSummary, summarize } from "./stats.ts";
 import type { Summary } from "./stats.ts";

@@ -7,7 +7,7 @@
 import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { spawnSync } from "node:child_process";
-import { Sandbox } from "../src/sandbox/pool.ts";
+import { Sandbox } from "../src/sandbox/mod.ts";
 import { IMPORTS, PRINT1 } from "./programs.ts";
 import type { Program } from "./programs.ts";
 import { checkedRun } from "./warm.ts";

@@ -5,8 +5,8 @@
  * use it to prepare the next instance); back-to-back load is what the throughput figure measures.
  */
 import process from "node:process";
-import { Sandbox } from "../src/sandbox/pool.ts";
-import type { RunResult } from "../src/sandbox/pool.ts";
+import { Sandbox } from "../src/sandbox/mod.ts";
+import type { RunResult } from "../src/sandbox/mod.ts";
 import { round, roundSummary, summarize } from "./stats.ts";
 import type { Summary } from "./stats.ts";
 import { PROGRAMS } from "./programs.ts";

@@ -61,7 +61,22 @@ export interface AssetOptions {
   cacheDir?: string;
 }
 
-/** Missing, corrupt or unlisted assets; the message says what to do. */
+/**
+ * Missing, corrupt or unlisted assets (the interpreter or its stdlib image); the message is one
+ * line that says what to do, e.g. run `npm install` or rebuild the assets.
+ *
+ * @example
+ * ```ts
+ * import { AssetError, Sandbox } from "./mod.ts";
+ *
+ * try {
+ *   await (await Sandbox.create({ workers: 1 })).close();
+ * } catch (e) {
+ *   if (e instanceof AssetError) console.error(`wasi-py: ${e.message}`);
+ *   else throw e;
+ * }
+ * ```
+ */
 export class AssetError extends Error {
   override name = "AssetError";
 }

@@ -1,8 +1,28 @@
 /**
- * What one evaluation returns, and the pure rule that names how it ended. Kept free of effects so
- * the classification can be tested with a table of cases.
+ * What one evaluation returns, the pure rule that names how it ended, and the assembly of the
+ * result from what the worker reported. Kept free of effects so the classification can be tested
+ * with a table of cases.
  */
+import type { RunLimits } from "./limits.ts";
 
+/**
+ * How an evaluation ended, most specific cause first: a limit that stopped the program wins over
+ * what it printed (see `classify` for the exact rules).
+ *
+ * - `ok`: exit status 0, all output kept.
+ * - `error`: a non-zero exit status (an uncaught exception exits 1).
+ * - `fuel_exhausted`, `timeout`, `memory_exhausted`: the named limit stopped it.
+ * - `output_truncated`: exit 0, but output beyond maxOutputBytes was dropped.
+ * - `crashed`: the interpreter trapped for another reason (`RunResult.detail` says why).
+ *
+ * @example Telling a limit from a program error
+ * ```ts
+ * import { run } from "./mod.ts";
+ *
+ * const r = await run("while True: pass", { fuel: 1_000_000 });
+ * if (r.outcome === "fuel_exhausted") console.log("stopped: out of fuel");
+ * ```
+ */
 export type Outcome =
   | "ok"
   | "error"
@@ -12,8 +32,24 @@ export type Outcome =
   | "output_truncated"
   | "crashed";
 
+/**
+ * What one evaluation produced: its output as text, its exit status, how it ended and what it
+ * spent. Limits that were hit are outcomes here, never rejections, so a caller handles every
+ * program the same way.
+ *
+ * @example
+ * ```ts
+ * import { run } from "./mod.ts";
+ *
+ * const r = await run("print(6 * 7)");
+ * console.log(r.outcome, r.exitCode, r.stdout); // ok 0 42
+ * console.log(`${r.fuelUsed} fuel in ${r.wallMs} ms`);
+ * ```
+ */
 export interface RunResult {
+  /** What the program wrote to fd 1, decoded as UTF-8 (invalid sequences become U+FFFD). */
   stdout: string;
+  /** What the program (or CPython, for an uncaught exception) wrote to fd 2. */
   stderr: string;
   /** The guest's exit status; -1 when it did not exit (trap, timeout). */
   exitCode: number;
@@ -24,7 +60,9 @@ export interface RunResult {
    * 0 for an unmetered module.
    */
   fuelUsed: number;
+  /** Wall-clock time from when a worker took the run, in milliseconds (0.1 ms steps). */
   wallMs: number;
+  /** Which streams lost output beyond maxOutputBytes. */
   truncated: { stdout: boolean; stderr: boolean };
   /**
    * Peak size of the guest's linear memory in bytes (how close the run came to memoryMiB).
@@ -115,4 +153,35 @@ export function classify(ending: Ending, stderr: string, truncated: { stdout: bo
       }
       return truncated.stdout || truncated.stderr ? "output_truncated" : "ok";
   }
+}
+
+/** One output stream as read back from the shared buffer. */
+export interface StreamText {
+  text: string;
+  truncated: boolean;
+}
+
+/** Assembles the RunResult from what the worker reported and what the output buffer holds. */
+export function buildResult(
+  streams: { stdout: StreamText; stderr: StreamText },
+  limits: Pick<RunLimits, "fuel">,
+  ending: Ending,
+  fuelUsed: number,
+  wallMs: number,
+): RunResult {
+  const { stdout, stderr } = streams;
+  const truncated = { stdout: stdout.truncated, stderr: stderr.truncated };
+  const outcome = classify(ending, stderr.text, truncated);
+  const result: RunResult = {
+    stdout: stdout.text,
+    stderr: stderr.text,
+    exitCode: ending.kind === "exit" ? ending.code : -1,
+    outcome,
+    // The whole budget when the counter went below zero (the trap overshoots by a block's cost).
+    fuelUsed: ending.kind === "trap" && ending.fuelSpent && limits.fuel !== Infinity ? limits.fuel : fuelUsed,
+    wallMs: Math.round(wallMs * 10) / 10,
+    truncated,
+  };
+  if (ending.kind === "trap" && outcome === "crashed") result.detail = ending.message;
+  return result;
 }

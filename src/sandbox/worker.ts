@@ -12,7 +12,9 @@ import { ExitSignal, WASI_MODULE, WasiHost } from "../wasi/host.ts";
 import type { Ending } from "./result.ts";
 import { DEFAULT_LIMITS } from "./limits.ts";
 import type { RunLimits } from "./limits.ts";
-import type { DoneMessage, InitMessage, OutputLayout, RunMessage } from "./pool.ts";
+import { fuelCell, outputWriter, STDERR, STDOUT } from "./protocol.ts";
+import type { DoneMessage, InitMessage, RunMessage } from "./protocol.ts";
+import { ENV_MODULE, FUEL_EXPORT, MEMORY_NAME, START_EXPORT } from "./module-shape.ts";
 
 const channel = parentChannel();
 let module: WebAssembly.Module | undefined;
@@ -93,29 +95,16 @@ function prepare(limits: RunLimits): Prepared {
   });
   const imports: WebAssembly.Imports = { [WASI_MODULE]: host.imports(moduleImports) };
   if (memory !== undefined) {
-    imports["env"] = { memory };
+    imports[ENV_MODULE] = { [MEMORY_NAME]: memory };
     host.setMemory(memory);
   }
   const instance = new WebAssembly.Instance(module, imports);
-  if (memory === undefined) host.setMemory(instance.exports["memory"] as WebAssembly.Memory);
+  if (memory === undefined) host.setMemory(instance.exports[MEMORY_NAME] as WebAssembly.Memory);
   return { key: limitsKey(limits), memory, host, instance };
 }
 
 function describe(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-}
-
-/** Appends guest output into its region of the shared buffer, dropping what does not fit. */
-function sink(out: SharedArrayBuffer, layout: OutputLayout, stream: 0 | 1, cap: number): (bytes: Uint8Array) => void {
-  const header = new Int32Array(out, 0, layout.headerInts);
-  const region = new Uint8Array(out, layout.headerBytes + stream * cap, cap);
-  return (bytes) => {
-    const used = header[layout.length + stream]!;
-    const n = Math.min(bytes.length, cap - used);
-    if (n > 0) region.set(bytes.subarray(0, n), used);
-    if (n < bytes.length) Atomics.store(header, layout.truncated + stream, 1);
-    Atomics.store(header, layout.length + stream, used + n);
-  };
 }
 
 function runOnce(msg: RunMessage): DoneMessage {
@@ -125,14 +114,14 @@ function runOnce(msg: RunMessage): DoneMessage {
   const ready = prepared !== undefined && prepared.key === limitsKey(limits) ? prepared : prepare(limits);
   prepared = undefined;
   const { memory, host, instance } = ready;
-  const fuelCell = new BigInt64Array(msg.output, msg.layout.fuelByte, 1);
+  const fuelSeen = fuelCell(msg.output);
   let fuel: WebAssembly.Global | undefined;
   host.bindRun({
     args: msg.args,
     env: msg.env,
     stdin: msg.stdin,
-    stdout: sink(msg.output, msg.layout, 0, limits.maxOutputBytes),
-    stderr: sink(msg.output, msg.layout, 1, limits.maxOutputBytes),
+    stdout: outputWriter(msg.output, STDOUT, limits.maxOutputBytes),
+    stderr: outputWriter(msg.output, STDERR, limits.maxOutputBytes),
     // Never sleep past the deadline: the parent terminates this thread then anyway.
     sleep: (ms) => {
       const left = msg.deadline - Date.now();
@@ -140,15 +129,16 @@ function runOnce(msg: RunMessage): DoneMessage {
       if (wait > 0) Atomics.wait(sleepCell, 0, 0, wait);
     },
     onSyscall: () => {
-      if (fuel !== undefined) fuelCell[0] = fuel.value as bigint;
+      if (fuel !== undefined) fuelSeen[0] = fuel.value as bigint;
     },
   });
   const exported = instance.exports;
-  const guestMemory = memory ?? (exported["memory"] as WebAssembly.Memory);
-  if (exported["wasi_py_fuel"] instanceof WebAssembly.Global) {
-    fuel = exported["wasi_py_fuel"];
+  const guestMemory = memory ?? (exported[MEMORY_NAME] as WebAssembly.Memory);
+  const fuelGlobal = exported[FUEL_EXPORT];
+  if (fuelGlobal instanceof WebAssembly.Global) {
+    fuel = fuelGlobal;
     fuel.value = msg.fuelStart;
-    fuelCell[0] = msg.fuelStart;
+    fuelSeen[0] = msg.fuelStart;
   }
 
   // "At its maximum": within 5% (at least 1 MiB) of the limit, i.e. a growth was likely refused.
@@ -158,7 +148,7 @@ function runOnce(msg: RunMessage): DoneMessage {
   };
   let ending: Ending;
   try {
-    (exported["_start"] as () => void)();
+    (exported[START_EXPORT] as () => void)();
     ending = { kind: "exit", code: 0, memoryAtMax: memoryAtMax() };
   } catch (e) {
     if (e instanceof ExitSignal) {

@@ -2,10 +2,11 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { memoryUsage } from "node:process";
 import wabtInit from "wabt";
-import { Sandbox } from "../../src/sandbox/pool.ts";
+import { LimitError, ModuleShapeError, Sandbox, SandboxClosedError } from "../../src/sandbox/mod.ts";
+import type { Outcome } from "../../src/sandbox/mod.ts";
 import { classify, endsWithMemoryError } from "../../src/sandbox/result.ts";
-import type { Ending, Outcome } from "../../src/sandbox/result.ts";
-import { DEFAULT_LIMITS, LimitError, resolveLimits } from "../../src/sandbox/limits.ts";
+import type { Ending } from "../../src/sandbox/result.ts";
+import { DEFAULT_LIMITS, resolveLimits } from "../../src/sandbox/limits.ts";
 import { interpreterOptions } from "../helpers/interpreter.ts";
 
 // ---- pure parts ---------------------------------------------------------------------------------
@@ -93,6 +94,19 @@ describe("sandbox with small modules", () => {
     await assert.rejects(Sandbox.create({ wasm, stdlib: bad, driver: "", workers: 1 }), /checksum/);
   });
 
+  it("refuses a module the sandbox cannot run, with ModuleShapeError", async () => {
+    const cases: [string, RegExp][] = [
+      [`(module (import "env" "clock" (func)) (memory (export "memory") 1) (func (export "_start")))`, /env\.clock/],
+      [`(module (memory (export "memory") 1))`, /no _start/],
+      [`(module (func (export "_start")))`, /neither imports env\.memory nor exports its memory/],
+    ];
+    for (const [text, message] of cases) {
+      const wasm = await wat(text);
+      const refused = Sandbox.create({ wasm, stdlib: EMPTY_TAR, driver: "", workers: 1 });
+      await assert.rejects(refused, (e) => e instanceof ModuleShapeError && message.test(e.message), text);
+    }
+  });
+
   it("reports a trap as crashed, stack exhaustion too, and keeps serving", async () => {
     const wasm = await wat(`(module (memory (export "memory") 1)
       (func $f (export "_start") (call $f)))`);
@@ -134,7 +148,7 @@ describe("sandbox with small modules", () => {
     } finally {
       await sb.close();
     }
-    await assert.rejects(sb.run(""), /closed/);
+    await assert.rejects(sb.run(""), SandboxClosedError);
   });
 });
 

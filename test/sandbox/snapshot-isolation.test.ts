@@ -12,8 +12,8 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { Sandbox } from "../../src/sandbox/pool.ts";
-import type { RunResult } from "../../src/sandbox/pool.ts";
+import { Sandbox } from "../../src/sandbox/mod.ts";
+import type { RunResult } from "../../src/sandbox/mod.ts";
 import { interpreterOptions } from "../helpers/interpreter.ts";
 
 /** Prints everything the mutations below try to leave behind. */

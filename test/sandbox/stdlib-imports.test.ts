@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { run } from "../../src/sandbox/pool.ts";
+import { run } from "../../src/sandbox/mod.ts";
 import { readFixtureText } from "../helpers/fixtures.ts";
 
 function readFixture(): string {

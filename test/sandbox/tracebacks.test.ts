@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Sandbox } from "../../src/sandbox/pool.ts";
+import { Sandbox } from "../../src/sandbox/mod.ts";
 import { repoRoot } from "../../src/sandbox/assets.ts";
 
 const dir = join(repoRoot(), "test", "fixtures", "tracebacks");

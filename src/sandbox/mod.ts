@@ -1,0 +1,28 @@
+/**
+ * The sandbox's public API: run Python code in the metered WASI CPython under limits (fuel,
+ * wall-clock time, memory, output, /tmp). This is the one module other code imports (the CLI,
+ * the IRC bot, benchmarks, embedders); the files beside it are its implementation.
+ *
+ * Every run gets a fresh interpreter instance, a fresh /tmp and the fixed GUEST_ENV; limits that
+ * stop a program are reported as its `outcome`, never thrown. What callers can get wrong (an
+ * option out of range, a closed sandbox, missing assets) is a rejection with a named error class.
+ *
+ * @example
+ * ```ts
+ * import { Sandbox } from "./mod.ts";
+ *
+ * const sb = await Sandbox.create({ workers: 1 });
+ * const r = await sb.run("print(1)", { fuel: 100_000_000, timeoutMs: 2000 });
+ * console.log(r.outcome, r.stdout); // ok 1
+ * await sb.close();
+ * ```
+ *
+ * @module
+ */
+export { GUEST_ENV, run, Sandbox, SandboxClosedError } from "./pool.ts";
+export type { SandboxOptions } from "./pool.ts";
+export type { Outcome, RunResult } from "./result.ts";
+export { LimitError } from "./limits.ts";
+export type { RunLimits, RunOptions } from "./limits.ts";
+export { AssetError } from "./assets.ts";
+export { ModuleShapeError } from "./module-shape.ts";

@@ -1,0 +1,71 @@
+/// <reference path="../platform/webassembly.d.ts" />
+/**
+ * Checks that an interpreter module fits the sandbox before any worker instantiates it: it may
+ * import only WASI preview1 and (when metered) env.memory, must export _start and a memory, and
+ * tells us whether it counts fuel and how large its imported memory starts.
+ */
+import { ExternKind, readImportSection, readSections, SectionId } from "../wasm/binary.ts";
+import { WASI_MODULE } from "../wasi/host.ts";
+
+/** Import module of the memory a metered interpreter imports (so the host can bound its maximum). */
+export const ENV_MODULE = "env";
+/** Name of the imported memory (env.memory) and of an unmetered module's exported memory. */
+export const MEMORY_NAME = "memory";
+/** Exported i64 global of a metered module: the remaining fuel (the rewriter's default name). */
+export const FUEL_EXPORT = "wasi_py_fuel";
+/** The WASI command entry point. */
+export const START_EXPORT = "_start";
+
+/**
+ * An interpreter module the sandbox cannot run (passed as `SandboxOptions.wasm`); the message
+ * says what is missing or extra. Sandbox.create rejects with it before any worker instantiates.
+ *
+ * @example
+ * ```ts
+ * import { ModuleShapeError, Sandbox } from "./mod.ts";
+ * import { WASM_MAGIC_AND_VERSION } from "../wasm/binary.ts";
+ *
+ * // A valid module with nothing in it: no _start, no memory.
+ * await Sandbox.create({ wasm: WASM_MAGIC_AND_VERSION }).catch((e) => console.log(e instanceof ModuleShapeError)); // true
+ * ```
+ */
+export class ModuleShapeError extends Error {
+  override name = "ModuleShapeError";
+}
+
+/** How the interpreter module is shaped: metered (imports env.memory, exports the fuel global) or plain. */
+export interface ModuleShape {
+  metered: boolean;
+  /** Initial pages of the imported env.memory; undefined for a module that exports its own memory. */
+  memoryInitialPages: number | undefined;
+}
+
+/** Checks a compiled interpreter module (and reads its bytes for the memory limits); throws ModuleShapeError. */
+export function moduleShape(bytes: Uint8Array, module: WebAssembly.Module): ModuleShape {
+  const imports = WebAssembly.Module.imports(module);
+  const exports = WebAssembly.Module.exports(module);
+  const isEnvMemory = (i: WebAssembly.ModuleImportDescriptor) => i.module === ENV_MODULE && i.name === MEMORY_NAME;
+  const importsMemory = imports.some((i) => isEnvMemory(i) && i.kind === "memory");
+  const metered = exports.some((e) => e.name === FUEL_EXPORT && e.kind === "global");
+  for (const i of imports) {
+    if (i.module !== WASI_MODULE && !isEnvMemory(i)) {
+      throw new ModuleShapeError(
+        `interpreter module imports ${i.module}.${i.name}, which the sandbox does not provide`,
+      );
+    }
+  }
+  if (!exports.some((e) => e.name === START_EXPORT && e.kind === "function")) {
+    throw new ModuleShapeError(`interpreter module has no ${START_EXPORT} export`);
+  }
+  let memoryInitialPages: number | undefined;
+  if (importsMemory) {
+    const section = readSections(bytes).find((s) => s.id === SectionId.Import)!;
+    const entry = readImportSection(bytes, section).find((e) => e.kind === ExternKind.Memory);
+    memoryInitialPages = entry?.limits?.min ?? 1;
+  } else if (!exports.some((e) => e.name === MEMORY_NAME && e.kind === "memory")) {
+    throw new ModuleShapeError(
+      `interpreter module neither imports ${ENV_MODULE}.${MEMORY_NAME} nor exports its memory`,
+    );
+  }
+  return { metered, memoryInitialPages };
+}

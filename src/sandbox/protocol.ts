@@ -1,0 +1,112 @@
+/// <reference path="../platform/webassembly.d.ts" />
+/**
+ * What the pool and its worker threads share: the messages they exchange and the shared output
+ * buffer (its layout, the writer the worker appends guest output with, the reader the pool turns
+ * it back into text with). Both sides import this file, so the layout is defined once.
+ *
+ * The output buffer is a SharedArrayBuffer so that what a program printed survives when the pool
+ * terminates its worker at the deadline.
+ */
+import type { RunLimits } from "./limits.ts";
+import type { Ending } from "./result.ts";
+import { trimPartialUtf8 } from "../text/utf8.ts";
+
+/** Pool → worker, once per thread: what every run instantiates. */
+export interface InitMessage {
+  type: "init";
+  module: WebAssembly.Module;
+  /** Pages of the imported env.memory, or undefined for a module with its own memory. */
+  memoryInitialPages: number | undefined;
+  /** The stdlib image (USTAR), shared by all workers. */
+  image: SharedArrayBuffer;
+}
+
+/** Pool → worker: one evaluation. */
+export interface RunMessage {
+  type: "run";
+  id: number;
+  args: string[];
+  env: string[];
+  stdin: Uint8Array;
+  limits: RunLimits;
+  fuelStart: bigint;
+  /** Date.now() value at which the parent terminates the worker. */
+  deadline: number;
+  /** The shared output buffer (see OUTPUT_LAYOUT), made by createOutput. */
+  output: SharedArrayBuffer;
+}
+
+/** Worker → pool: how the evaluation `id` ended. */
+export interface DoneMessage {
+  type: "done";
+  id: number;
+  ending: Ending;
+  fuelUsed: number;
+  /** Size of the guest's linear memory at the end (its peak). */
+  memoryBytes?: number;
+}
+
+/** An output stream's index in the shared buffer. */
+export type Stream = 0 | 1;
+export const STDOUT: Stream = 0;
+export const STDERR: Stream = 1;
+
+/**
+ * The shared output buffer: a header of Int32 cells (the lengths of stdout and stderr, then
+ * their truncation flags), a BigInt64 cell with the fuel counter as last seen by a host call,
+ * then stdout's region and stderr's region, each maxOutputBytes long.
+ */
+export const OUTPUT_LAYOUT = Object.freeze({
+  /** Int32 cells in the header. */
+  headerInts: 4,
+  /** Bytes before stdout's region. */
+  headerBytes: 32,
+  /** Index of stdout's length cell; stderr's follows. */
+  length: 0,
+  /** Index of stdout's truncation flag; stderr's follows. */
+  truncated: 2,
+  /** Byte offset of a BigInt64 cell: the remaining fuel at the last host call. */
+  fuelByte: 16,
+});
+
+/** A fresh output buffer for one run, its fuel cell holding `fuelStart`. */
+export function createOutput(maxOutputBytes: number, fuelStart: bigint): SharedArrayBuffer {
+  const output = new SharedArrayBuffer(OUTPUT_LAYOUT.headerBytes + 2 * maxOutputBytes);
+  fuelCell(output)[0] = fuelStart;
+  return output;
+}
+
+/** The buffer's fuel cell: written by the worker at every host call, read by the pool at a timeout. */
+export function fuelCell(output: SharedArrayBuffer): BigInt64Array {
+  return new BigInt64Array(output, OUTPUT_LAYOUT.fuelByte, 1);
+}
+
+/** The writer: appends guest output to its stream's region, dropping (and flagging) what does not fit. */
+export function outputWriter(output: SharedArrayBuffer, stream: Stream, cap: number): (bytes: Uint8Array) => void {
+  const header = new Int32Array(output, 0, OUTPUT_LAYOUT.headerInts);
+  const region = new Uint8Array(output, OUTPUT_LAYOUT.headerBytes + stream * cap, cap);
+  return (bytes) => {
+    const used = header[OUTPUT_LAYOUT.length + stream]!;
+    const n = Math.min(bytes.length, cap - used);
+    if (n > 0) region.set(bytes.subarray(0, n), used);
+    if (n < bytes.length) Atomics.store(header, OUTPUT_LAYOUT.truncated + stream, 1);
+    Atomics.store(header, OUTPUT_LAYOUT.length + stream, used + n);
+  };
+}
+
+// Invalid sequences become U+FFFD; a leading BOM is kept (it is part of what the program wrote).
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+
+/** The reader: a stream's text so far, and whether some of it was dropped (a cut character is trimmed). */
+export function readOutput(
+  output: SharedArrayBuffer,
+  stream: Stream,
+  cap: number,
+): { text: string; truncated: boolean } {
+  const header = new Int32Array(output, 0, OUTPUT_LAYOUT.headerInts);
+  const len = Atomics.load(header, OUTPUT_LAYOUT.length + stream);
+  const truncated = Atomics.load(header, OUTPUT_LAYOUT.truncated + stream) === 1;
+  const copy: Uint8Array = new Uint8Array(output, OUTPUT_LAYOUT.headerBytes + stream * cap, len).slice();
+  const bytes = truncated ? trimPartialUtf8(copy) : copy;
+  return { text: decoder.decode(bytes as Uint8Array<ArrayBuffer>), truncated };
+}
