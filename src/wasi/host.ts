@@ -31,6 +31,30 @@ const SYSCALLS: SyscallTable = { ...argsClockSyscalls, ...fdSyscalls, ...pathSys
 /** An import the guest calls: its arguments come from wasm, its result is an errno. */
 type GuestFunction = (...args: never[]) => unknown;
 
+/**
+ * A WASI preview1 host for one guest instance: give `imports()` to the instance as
+ * `wasi_snapshot_preview1`, attach its memory, run `_start`; proc_exit arrives as an ExitSignal.
+ * The sandbox's worker makes one per evaluation (fresh descriptors, fresh /tmp).
+ *
+ * @example
+ * ```ts
+ * import { ExitSignal, WASI_MODULE, WasiHost } from "./host.ts";
+ * import { buildImageTree, MemFs } from "./memfs.ts";
+ *
+ * const fs = new MemFs(buildImageTree([]), { tmpQuotaBytes: 1 << 20, tmpMaxFiles: 100, now: () => 0n });
+ * const host = new WasiHost({
+ *   args: ["python", "-c", "print(1)"], env: [], fs, stdin: new Uint8Array(0),
+ *   stdout: (b) => console.log(new TextDecoder().decode(b)), stderr: () => {}, sleep: () => {},
+ * });
+ * const instance = new WebAssembly.Instance(module, { [WASI_MODULE]: host.imports(WebAssembly.Module.imports(module)) });
+ * host.setMemory(instance.exports.memory as WebAssembly.Memory);
+ * try {
+ *   (instance.exports._start as () => void)();
+ * } catch (e) {
+ *   if (!(e instanceof ExitSignal)) throw e;
+ * }
+ * ```
+ */
 export class WasiHost {
   private readonly ctx: HostContext;
 
