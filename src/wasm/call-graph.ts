@@ -6,15 +6,8 @@
  * call_indirect of the same signature into a function whose address is taken. Traps and endless loops do not count: programs
  * that trap are not required to be charged exactly, and endless loops run out of fuel.
  */
-import {
-  ByteReader,
-  ExternKind,
-  type FuncType,
-  type ImportEntry,
-  readValType,
-  SectionId,
-  type SectionSpan,
-} from "./binary.ts";
+import { ByteReader } from "./bytes.ts";
+import { ExternKind, type FuncType, type ImportEntry, readValType, SectionId, type SectionSpan } from "./binary.ts";
 import { InstrReader, Op, readLocals } from "./instr.ts";
 
 /**
@@ -41,7 +34,7 @@ function readConstExpr(bytes: Uint8Array, r: ByteReader, taken: Set<number>): vo
   const ir = new InstrReader(bytes, r.pos, r.end);
   for (;;) {
     const op = ir.next();
-    if (op === 0xd2) taken.add(ir.a);
+    if (op === Op.RefFunc) taken.add(ir.a);
     if (op === Op.End) break;
   }
   r.pos = ir.pos;
@@ -122,7 +115,7 @@ export function analyseCallExits(
         const op = ir.next();
         if (op === Op.Call) callees.push(ir.a);
         else if (op === Op.CallIndirect) indirectTypes.push(ir.a);
-        else if (op === 0xd2) taken.add(ir.a);
+        else if (op === Op.RefFunc) taken.add(ir.a);
         else if (op === Op.Loop) hasLoop[f] = 1;
       }
       r.pos += size;
