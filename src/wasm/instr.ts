@@ -140,17 +140,28 @@ const PREFIXED_FC = new Uint8Array((Op.TableFill & 0xff) + 1); // immediate layo
   fc(Imm.U32, Op.TableGrow, Op.TableSize, Op.TableFill);
 }
 
-/** Names of rejected opcode families, for the error message. */
+/** Rejected opcode families, for the error message: first and last byte, and the name. */
+const UNSUPPORTED_FAMILIES: readonly (readonly [number, number, string])[] = [
+  [0xfd, 0xfd, "SIMD (0xFD prefix)"],
+  [0xfe, 0xfe, "threads/atomics (0xFE prefix)"],
+  [0xfb, 0xfb, "GC (0xFB prefix)"],
+  [0x06, 0x0a, "exception handling"],
+  [0x12, 0x13, "tail calls"],
+  [0x15, 0x15, "tail calls"],
+  [0x14, 0x14, "typed function references"],
+  [0xd3, 0xd6, "typed function references"],
+  [0x18, 0x19, "exception handling"],
+  [0x1f, 0x1f, "exception handling"],
+];
+
+/** Name of a rejected opcode's family, for the error message. */
 function unsupportedName(byte: number): string {
-  if (byte === 0xfd) return "SIMD (0xFD prefix)";
-  if (byte === 0xfe) return "threads/atomics (0xFE prefix)";
-  if (byte === 0xfb) return "GC (0xFB prefix)";
-  if (byte >= 0x06 && byte <= 0x0a) return "exception handling";
-  if (byte === 0x12 || byte === 0x13 || byte === 0x15) return "tail calls";
-  if (byte === 0x14 || (byte >= 0xd3 && byte <= 0xd6)) return "typed function references";
-  if (byte === 0x18 || byte === 0x19 || byte === 0x1f) return "exception handling";
-  return "unknown";
+  const family = UNSUPPORTED_FAMILIES.find(([from, to]) => byte >= from && byte <= to);
+  return family ? family[2] : "unknown";
 }
+
+/** The memarg alignment bit that says a memory index follows (multi-memory). */
+const MEMARG_HAS_MEMORY_INDEX = 0x40;
 
 /**
  * Reads one operator at a time from a function body, leaving its immediates in fields:
@@ -229,7 +240,7 @@ function readBlockType(r: InstrReader): void {
 function readMemArg(r: InstrReader): void {
   const at = r.pos;
   r.a = r.u32();
-  if (r.a >= 0x40) r.fail(`unsupported memarg alignment ${r.a} (multi-memory)`, at);
+  if (r.a >= MEMARG_HAS_MEMORY_INDEX) r.fail(`unsupported memarg alignment ${r.a} (multi-memory)`, at);
   r.b = r.u32();
 }
 

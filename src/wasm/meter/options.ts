@@ -87,7 +87,15 @@ export interface MeterOptions {
 /** Custom sections kept by default. */
 const DEFAULT_KEEP = ["name", "target_features"] as const;
 
-/** MeterOptions with every default filled in (exitImports stays optional: call-graph.ts owns its default). */
+/**
+ * MeterOptions with every default filled in (exitImports stays optional: call-graph.ts owns its default).
+ *
+ * @example
+ * ```ts
+ * const opts: ResolvedMeterOptions = resolveMeterOptions({});
+ * opts.fuelIn; // "local"
+ * ```
+ */
 export interface ResolvedMeterOptions {
   fuelExportName: string;
   initialFuel: bigint;
@@ -105,7 +113,14 @@ export interface ResolvedMeterOptions {
   exitImports: readonly string[] | undefined;
 }
 
-/** Fills in the defaults and checks the ranges; throws RangeError on a bad option. */
+/**
+ * Fills in the defaults and checks the ranges; throws RangeError on a bad option.
+ *
+ * @example
+ * ```ts
+ * resolveMeterOptions({ bulkMemoryShift: 40 }); // RangeError: bulkMemoryShift must be an integer from -1 to 32, got 40
+ * ```
+ */
 export function resolveMeterOptions(options: MeterOptions): ResolvedMeterOptions {
   const [memModule, memField] = options.memoryImport ?? ["env", "memory"];
   const resolved: ResolvedMeterOptions = {
