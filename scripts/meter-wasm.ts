@@ -1,5 +1,5 @@
 /**
- * Build-time CLI: adds fuel metering to a wasm module (see src/fuel-meter.ts).
+ * Build-time CLI: adds fuel metering to a wasm module (see src/wasm/meter/mod.ts).
  *   node build/scripts/meter-wasm.js [--interface-only] <in.wasm> <out.wasm>
  * --interface-only makes only the module-level changes (memory import, fuel global,
  * dropped debug sections), so an unmetered module has the same interface for the host.
@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import process from "node:process";
 import { meterModule, type MeterResult } from "../src/wasm/meter/mod.ts";
-import { WasmFormatError } from "../src/wasm/binary.ts";
+import { WasmFormatError } from "../src/wasm/bytes.ts";
 
 const USAGE = "usage: meter-wasm [--interface-only] <in.wasm> <out.wasm>\n";
 

@@ -1,245 +1,20 @@
 /**
- * Low-level reading and writing of the WebAssembly binary format: LEB128 numbers,
- * a growable output buffer and the module's section layout. Pure and allocation-light,
- * because the metering rewrite walks every byte of a ~10 MB interpreter at build time.
+ * The module layout of the WebAssembly binary format: section ids and their required
+ * order, value types, limits, and the few sections the rewriter and the sandbox read
+ * (types, imports, u32 vectors). Every byte with a meaning in the format is named here
+ * once, so the rewriter writes `ValType.I64`, never `0x7e`. The byte layer (LEB128,
+ * buffers) is in bytes.ts.
  */
+import { ByteReader, ByteWriter, WasmFormatError } from "./bytes.ts";
 
-/** Thrown for malformed or unsupported input; the message is meant for a human. */
-export class WasmFormatError extends Error {
-  override name = "WasmFormatError";
-}
-
-/** A cursor over a byte array. Methods throw WasmFormatError past the end. */
-export class ByteReader {
-  pos: number;
-  constructor(
-    readonly bytes: Uint8Array,
-    pos = 0,
-    readonly end = bytes.length,
-  ) {
-    this.pos = pos;
-  }
-
-  get atEnd(): boolean {
-    return this.pos >= this.end;
-  }
-
-  fail(message: string, at = this.pos): never {
-    throw new WasmFormatError(`${message} (at byte offset ${at})`);
-  }
-
-  u8(): number {
-    if (this.pos >= this.end) this.fail("unexpected end of data");
-    return this.bytes[this.pos++]!;
-  }
-
-  /** Unsigned LEB128 of at most 32 bits. */
-  u32(): number {
-    const bytes = this.bytes;
-    let result = 0;
-    let shift = 0;
-    for (let i = 0; i < 5; i++) {
-      if (this.pos >= this.end) this.fail("unexpected end of data in LEB128");
-      const b = bytes[this.pos++]!;
-      if (i === 4 && (b & 0xf0) !== 0) this.fail("u32 LEB128 out of range", this.pos - 1);
-      result += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) return result;
-      shift += 7;
-    }
-    return this.fail("u32 LEB128 too long");
-  }
-
-  /** Signed LEB128 of at most 32 bits (also used for i32.const). */
-  s32(): number {
-    return this.signed(32);
-  }
-
-  /** Signed LEB128 of at most 33 bits (block types). */
-  s33(): number {
-    return this.signed(33);
-  }
-
-  /** Signed LEB128 of up to 64 bits, as a bigint (rare: only where the value is needed). */
-  s64(): bigint {
-    let result = 0n;
-    let shift = 0n;
-    for (let i = 0; i < 10; i++) {
-      const b = this.u8();
-      if (i === 9) {
-        // The 10th byte holds bit 63 only; the rest must be its sign extension.
-        if (b !== 0x00 && b !== 0x7f) this.fail("s64 LEB128 out of range", this.pos - 1);
-      }
-      result |= BigInt(b & 0x7f) << shift;
-      shift += 7n;
-      if ((b & 0x80) === 0) {
-        if (b & 0x40) result -= 1n << shift;
-        return BigInt.asIntN(64, result);
-      }
-    }
-    return this.fail("s64 LEB128 too long");
-  }
-
-  /** Advances over a signed or unsigned LEB128 of at most `maxBytes` bytes without decoding it. */
-  skipLeb(maxBytes: number): void {
-    const bytes = this.bytes;
-    for (let i = 0; i < maxBytes; i++) {
-      if (this.pos >= this.end) this.fail("unexpected end of data in LEB128");
-      if ((bytes[this.pos++]! & 0x80) === 0) return;
-    }
-    this.fail("LEB128 too long");
-  }
-
-  /** Signed LEB128 of at most `bits` (<= 33) bits, as a number. */
-  private signed(bits: number): number {
-    const bytes = this.bytes;
-    const maxBytes = Math.ceil(bits / 7);
-    let result = 0;
-    let shift = 0;
-    for (let i = 0; i < maxBytes; i++) {
-      if (this.pos >= this.end) this.fail("unexpected end of data in LEB128");
-      const b = bytes[this.pos++]!;
-      if (i === maxBytes - 1) {
-        // Unused high bits of the last byte must equal the sign bit.
-        const used = bits - 7 * i; // bits carried by this byte
-        const rest = (b & 0x7f) >> (used - 1); // sign bit and everything above it
-        const allowed = rest === 0 || rest === 0x7f >> (used - 1);
-        if (!allowed || (b & 0x80) !== 0) this.fail(`s${bits} LEB128 out of range`, this.pos - 1);
-      }
-      result += (b & 0x7f) * 2 ** shift;
-      shift += 7;
-      if ((b & 0x80) === 0) {
-        if (b & 0x40) result -= 2 ** shift;
-        return result;
-      }
-    }
-    return this.fail(`s${bits} LEB128 too long`);
-  }
-
-  /** A length-prefixed UTF-8 name. */
-  name(): string {
-    const len = this.u32();
-    if (this.pos + len > this.end) this.fail("name runs past the end");
-    const s = utf8Decoder.decode(this.bytes.subarray(this.pos, this.pos + len));
-    this.pos += len;
-    return s;
-  }
-}
-
-const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
-const utf8Encoder = new TextEncoder();
-
-/** An append-only byte buffer that doubles its capacity as needed. */
-export class ByteWriter {
-  buf: Uint8Array;
-  length = 0;
-  constructor(initialCapacity = 1024) {
-    this.buf = new Uint8Array(Math.max(16, initialCapacity));
-  }
-
-  /** Makes room for `n` more bytes. */
-  reserve(n: number): void {
-    const need = this.length + n;
-    if (need <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < need) cap *= 2;
-    const next = new Uint8Array(cap);
-    next.set(this.buf.subarray(0, this.length));
-    this.buf = next;
-  }
-
-  u8(b: number): void {
-    if (this.length >= this.buf.length) this.reserve(1);
-    this.buf[this.length++] = b;
-  }
-
-  bytes(src: Uint8Array, start = 0, end = src.length): void {
-    const n = end - start;
-    this.reserve(n);
-    this.buf.set(src.subarray(start, end), this.length);
-    this.length += n;
-  }
-
-  u32(value: number): void {
-    if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
-      throw new RangeError(`u32 out of range: ${value}`);
-    }
-    this.reserve(5);
-    const buf = this.buf;
-    let v = value;
-    for (;;) {
-      const b = v % 128;
-      v = Math.floor(v / 128);
-      if (v === 0) {
-        buf[this.length++] = b;
-        return;
-      }
-      buf[this.length++] = b | 0x80;
-    }
-  }
-
-  /** Signed LEB128 of a safe integer (covers s32 and s33). */
-  sLeb(value: number): void {
-    if (!Number.isSafeInteger(value)) throw new RangeError(`not a safe integer: ${value}`);
-    this.reserve(10);
-    const buf = this.buf;
-    let v = value;
-    for (;;) {
-      const b = ((v % 128) + 128) % 128;
-      v = Math.floor(v / 128);
-      const done = (v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0);
-      if (done) {
-        buf[this.length++] = b;
-        return;
-      }
-      buf[this.length++] = b | 0x80;
-    }
-  }
-
-  s64(value: bigint): void {
-    let v = BigInt.asIntN(64, value);
-    for (;;) {
-      const b = Number(v & 0x7fn);
-      v >>= 7n;
-      const done = (v === 0n && (b & 0x40) === 0) || (v === -1n && (b & 0x40) !== 0);
-      if (done) {
-        this.u8(b);
-        return;
-      }
-      this.u8(b | 0x80);
-    }
-  }
-
-  name(s: string): void {
-    const encoded = utf8Encoder.encode(s);
-    this.u32(encoded.length);
-    this.bytes(encoded);
-  }
-
-  /** Appends `u32 length` then the contents of another writer. */
-  sized(other: ByteWriter): void {
-    this.u32(other.length);
-    this.bytes(other.buf, 0, other.length);
-  }
-
-  toBytes(): Uint8Array {
-    return this.buf.slice(0, this.length);
-  }
-}
-
-/** Encodes a u32 as LEB128 bytes (for tests and small constants). */
-export function encodeU32(value: number): Uint8Array {
-  const w = new ByteWriter(8);
-  w.u32(value);
-  return w.toBytes();
-}
-
-/** Encodes a signed integer as LEB128 bytes. */
-export function encodeS64(value: bigint): Uint8Array {
-  const w = new ByteWriter(16);
-  w.s64(value);
-  return w.toBytes();
-}
-
+/**
+ * Section ids, in the numbering of the binary format.
+ *
+ * @example
+ * ```ts
+ * const code = readSections(bytes).find((s) => s.id === SectionId.Code);
+ * ```
+ */
 export const SectionId = {
   Custom: 0,
   Type: 1,
@@ -257,24 +32,39 @@ export const SectionId = {
   Tag: 13,
 } as const;
 
-/** Position of each known section in the required order (custom sections excepted). */
+/**
+ * Position of each known section in the required order (custom sections excepted).
+ *
+ * @example
+ * ```ts
+ * SECTION_ORDER[SectionId.DataCount]! < SECTION_ORDER[SectionId.Code]!; // true
+ * ```
+ */
 export const SECTION_ORDER: Readonly<Record<number, number>> = {
-  1: 1,
-  2: 2,
-  3: 3,
-  4: 4,
-  5: 5,
-  13: 6,
-  6: 7,
-  7: 8,
-  8: 9,
-  9: 10,
-  12: 11,
-  10: 12,
-  11: 13,
+  [SectionId.Type]: 1,
+  [SectionId.Import]: 2,
+  [SectionId.Function]: 3,
+  [SectionId.Table]: 4,
+  [SectionId.Memory]: 5,
+  [SectionId.Tag]: 6,
+  [SectionId.Global]: 7,
+  [SectionId.Export]: 8,
+  [SectionId.Start]: 9,
+  [SectionId.Element]: 10,
+  [SectionId.DataCount]: 11,
+  [SectionId.Code]: 12,
+  [SectionId.Data]: 13,
 };
 
-/** One section as found in the input: its payload is `bytes[start, end)`. */
+/**
+ * One section as found in the input: its payload is `bytes[start, end)`.
+ *
+ * @example
+ * ```ts
+ * const [first]: SectionSpan[] = readSections(bytes);
+ * const payload = bytes.subarray(first!.start, first!.end);
+ * ```
+ */
 export interface SectionSpan {
   id: number;
   /** For custom sections, the name; "" otherwise. */
@@ -285,9 +75,24 @@ export interface SectionSpan {
   contentStart: number;
 }
 
+/**
+ * The 8-byte header of a WebAssembly 1.0 binary module: `\0asm` and version 1.
+ *
+ * @example
+ * ```ts
+ * out.bytes(WASM_MAGIC_AND_VERSION); // start of every module written
+ * ```
+ */
 export const WASM_MAGIC_AND_VERSION = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
 
-/** Splits a module into its sections, checking the header and section order. */
+/**
+ * Splits a module into its sections, checking the header and section order.
+ *
+ * @example
+ * ```ts
+ * for (const s of readSections(bytes)) console.log(s.id, s.name, s.end - s.start);
+ * ```
+ */
 export function readSections(bytes: Uint8Array): SectionSpan[] {
   if (bytes.length < 8 || !WASM_MAGIC_AND_VERSION.every((b, i) => bytes[i] === b)) {
     throw new WasmFormatError("not a WebAssembly 1.0 binary module (bad magic or version)");
@@ -320,7 +125,14 @@ export function readSections(bytes: Uint8Array): SectionSpan[] {
   return sections;
 }
 
-/** Value type bytes (MVP, SIMD v128 for recognition only, and reference types). */
+/**
+ * Value type bytes (MVP, SIMD v128 for recognition only, and reference types).
+ *
+ * @example
+ * ```ts
+ * w.u8(ValType.I64); // declare an i64 local or global
+ * ```
+ */
 export const ValType = {
   I32: 0x7f,
   I64: 0x7e,
@@ -331,11 +143,77 @@ export const ValType = {
   ExternRef: 0x6f,
 } as const;
 
+/**
+ * The block type of a block, loop or if without params or results (a single byte; read
+ * as the signed LEB128 a block type is, it is -64).
+ *
+ * @example
+ * ```ts
+ * w.u8(Op.If);
+ * w.u8(EMPTY_BLOCK_TYPE);
+ * ```
+ */
+export const EMPTY_BLOCK_TYPE = 0x40;
+
+/**
+ * The byte that opens a function type in the type section.
+ *
+ * @example
+ * ```ts
+ * if (r.u8() !== FUNC_TYPE_FORM) r.fail("only func types");
+ * ```
+ */
+export const FUNC_TYPE_FORM = 0x60;
+
+/**
+ * The flags byte of memory and table limits: a minimum only, or a minimum and a maximum.
+ *
+ * @example
+ * ```ts
+ * w.u8(LimitsFlags.MinOnly); // no maximum: the host decides how far memory grows
+ * w.u32(pages);
+ * ```
+ */
+export const LimitsFlags = {
+  MinOnly: 0x00,
+  MinMax: 0x01,
+} as const;
+
+/**
+ * The mutability byte of a global type.
+ *
+ * @example
+ * ```ts
+ * w.u8(ValType.I64);
+ * w.u8(Mutability.Var);
+ * ```
+ */
+export const Mutability = {
+  Const: 0x00,
+  Var: 0x01,
+} as const;
+
+/**
+ * Whether a byte is a value type this code knows.
+ *
+ * @example
+ * ```ts
+ * isValType(ValType.F64); // true
+ * isValType(FUNC_TYPE_FORM); // false
+ * ```
+ */
 export function isValType(b: number): boolean {
-  return (b >= 0x7b && b <= 0x7f) || b === 0x70 || b === 0x6f;
+  return (b >= ValType.V128 && b <= ValType.I32) || b === ValType.FuncRef || b === ValType.ExternRef;
 }
 
-/** Reads a value type byte, rejecting anything else (e.g. GC types). */
+/**
+ * Reads a value type byte, rejecting anything else (e.g. GC types).
+ *
+ * @example
+ * ```ts
+ * readValType(new ByteReader(new Uint8Array([ValType.I32]))); // 0x7f
+ * ```
+ */
 export function readValType(r: ByteReader): number {
   const at = r.pos;
   const b = r.u8();
@@ -343,12 +221,28 @@ export function readValType(r: ByteReader): number {
   return b;
 }
 
-/** A function type, reduced to what the rewriter needs. */
+/**
+ * A function type, reduced to what the rewriter needs.
+ *
+ * @example
+ * ```ts
+ * const add: FuncType = { params: [ValType.I32, ValType.I32], results: [ValType.I32] };
+ * ```
+ */
 export interface FuncType {
   params: number[];
   results: number[];
 }
 
+/**
+ * Reads the type section (function types only).
+ *
+ * @example
+ * ```ts
+ * const span = readSections(bytes).find((s) => s.id === SectionId.Type)!;
+ * const types = readTypeSection(bytes, span);
+ * ```
+ */
 export function readTypeSection(bytes: Uint8Array, span: SectionSpan): FuncType[] {
   const r = new ByteReader(bytes, span.start, span.end);
   const n = r.u32();
@@ -356,7 +250,7 @@ export function readTypeSection(bytes: Uint8Array, span: SectionSpan): FuncType[
   for (let i = 0; i < n; i++) {
     const at = r.pos;
     const form = r.u8();
-    if (form !== 0x60) r.fail(`unsupported type form 0x${form.toString(16)} (only func types)`, at);
+    if (form !== FUNC_TYPE_FORM) r.fail(`unsupported type form 0x${form.toString(16)} (only func types)`, at);
     const params: number[] = [];
     const np = r.u32();
     for (let j = 0; j < np; j++) params.push(readValType(r));
@@ -369,41 +263,80 @@ export function readTypeSection(bytes: Uint8Array, span: SectionSpan): FuncType[
   return types;
 }
 
-/** Resizable limits of a memory or table. */
+/**
+ * Resizable limits of a memory or table.
+ *
+ * @example
+ * ```ts
+ * const limits: Limits = { min: 16, max: undefined }; // 1 MiB, no maximum
+ * ```
+ */
 export interface Limits {
   min: number;
   max: number | undefined;
 }
 
-/** Reads memory limits; shared and 64-bit memories are rejected. */
+/**
+ * Reads memory limits; shared and 64-bit memories are rejected.
+ *
+ * @example
+ * ```ts
+ * readMemoryLimits(new ByteReader(new Uint8Array([LimitsFlags.MinMax, 1, 2]))); // { min: 1, max: 2 }
+ * ```
+ */
 export function readMemoryLimits(r: ByteReader): Limits {
   const at = r.pos;
   const flags = r.u8();
-  if (flags !== 0x00 && flags !== 0x01) {
+  if (flags !== LimitsFlags.MinOnly && flags !== LimitsFlags.MinMax) {
     r.fail(`unsupported memory limits flags 0x${flags.toString(16)} (shared or 64-bit memory)`, at);
   }
   const min = r.u32();
-  const max = flags === 0x01 ? r.u32() : undefined;
+  const max = flags === LimitsFlags.MinMax ? r.u32() : undefined;
   return { min, max };
 }
 
+/**
+ * Reads (and skips) a table type: reference type and limits.
+ *
+ * @example
+ * ```ts
+ * readTableType(new ByteReader(new Uint8Array([ValType.FuncRef, LimitsFlags.MinOnly, 1])));
+ * ```
+ */
 export function readTableType(r: ByteReader): void {
   readValType(r);
   const at = r.pos;
   const flags = r.u8();
-  if (flags !== 0x00 && flags !== 0x01) r.fail(`unsupported table limits flags 0x${flags.toString(16)}`, at);
+  if (flags !== LimitsFlags.MinOnly && flags !== LimitsFlags.MinMax) {
+    r.fail(`unsupported table limits flags 0x${flags.toString(16)}`, at);
+  }
   r.u32();
-  if (flags === 0x01) r.u32();
+  if (flags === LimitsFlags.MinMax) r.u32();
 }
 
-/** Reads a global type (value type and mutability). */
+/**
+ * Reads (and skips) a global type: value type and mutability.
+ *
+ * @example
+ * ```ts
+ * readGlobalType(new ByteReader(new Uint8Array([ValType.I64, Mutability.Var])));
+ * ```
+ */
 export function readGlobalType(r: ByteReader): void {
   readValType(r);
   const at = r.pos;
   const mut = r.u8();
-  if (mut > 1) r.fail(`bad global mutability ${mut}`, at);
+  if (mut > Mutability.Var) r.fail(`bad global mutability ${mut}`, at);
 }
 
+/**
+ * The kind byte of an import or export.
+ *
+ * @example
+ * ```ts
+ * const memories = imports.filter((i) => i.kind === ExternKind.Memory).length;
+ * ```
+ */
 export const ExternKind = {
   Func: 0,
   Table: 1,
@@ -412,7 +345,14 @@ export const ExternKind = {
   Tag: 4,
 } as const;
 
-/** An import entry with the byte range it occupies, so entries can be copied verbatim. */
+/**
+ * An import entry with the byte range it occupies, so entries can be copied verbatim.
+ *
+ * @example
+ * ```ts
+ * const names = imports.map((i: ImportEntry) => `${i.module}.${i.field}`);
+ * ```
+ */
 export interface ImportEntry {
   module: string;
   field: string;
@@ -425,6 +365,15 @@ export interface ImportEntry {
   end: number;
 }
 
+/**
+ * Reads the import section.
+ *
+ * @example
+ * ```ts
+ * const span = readSections(bytes).find((s) => s.id === SectionId.Import)!;
+ * const wasi = readImportSection(bytes, span).filter((i) => i.module === "wasi_snapshot_preview1");
+ * ```
+ */
 export function readImportSection(bytes: Uint8Array, span: SectionSpan): ImportEntry[] {
   const r = new ByteReader(bytes, span.start, span.end);
   const n = r.u32();
@@ -459,7 +408,14 @@ export function readImportSection(bytes: Uint8Array, span: SectionSpan): ImportE
   return out;
 }
 
-/** Reads a vector of u32 (e.g. the function section's type indices). */
+/**
+ * Reads a vector of u32 (e.g. the function section's type indices).
+ *
+ * @example
+ * ```ts
+ * const funcTypes = readU32Vector(bytes, readSections(bytes).find((s) => s.id === SectionId.Function)!);
+ * ```
+ */
 export function readU32Vector(bytes: Uint8Array, span: SectionSpan): number[] {
   const r = new ByteReader(bytes, span.start, span.end);
   const n = r.u32();
@@ -469,7 +425,14 @@ export function readU32Vector(bytes: Uint8Array, span: SectionSpan): number[] {
   return out;
 }
 
-/** Writes one section (id, size, payload) to `out`. */
+/**
+ * Writes one section (id, size, payload) to `out`.
+ *
+ * @example
+ * ```ts
+ * writeSection(out, SectionId.Code, codeWriter);
+ * ```
+ */
 export function writeSection(out: ByteWriter, id: number, payload: ByteWriter | Uint8Array): void {
   out.u8(id);
   if (payload instanceof ByteWriter) {

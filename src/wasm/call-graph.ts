@@ -6,23 +6,30 @@
  * call_indirect of the same signature into a function whose address is taken. Traps and endless loops do not count: programs
  * that trap are not required to be charged exactly, and endless loops run out of fuel.
  */
-import {
-  ByteReader,
-  ExternKind,
-  type FuncType,
-  type ImportEntry,
-  readValType,
-  SectionId,
-  type SectionSpan,
-} from "./binary.ts";
+import { ByteReader } from "./bytes.ts";
+import { ExternKind, type FuncType, type ImportEntry, readValType, SectionId, type SectionSpan } from "./binary.ts";
 import { InstrReader, Op, readLocals } from "./instr.ts";
 
 /**
  * Imports that may end the program instead of returning. Other host functions return (or
  * throw to abort a run, which is no finished program, so its count need not be exact).
+ *
+ * @example
+ * ```ts
+ * meterModule(wasm, { exitImports: [...DEFAULT_EXIT_IMPORTS, "env.abort"] });
+ * ```
  */
 export const DEFAULT_EXIT_IMPORTS: readonly string[] = ["wasi_snapshot_preview1.proc_exit", "wasi_unstable.proc_exit"];
 
+/**
+ * Which calls may end the program, and which functions loop.
+ *
+ * @example
+ * ```ts
+ * const exits: CallExits = analyseCallExits(bytes, types, imports, funcTypes, spans, false);
+ * if (exits.mayExit[callee]) console.log("the code after this call is charged only if it runs");
+ * ```
+ */
 export interface CallExits {
   /** Per function index (imports first): 1 if a call to it may end the program. */
   mayExit: Uint8Array;
@@ -41,7 +48,7 @@ function readConstExpr(bytes: Uint8Array, r: ByteReader, taken: Set<number>): vo
   const ir = new InstrReader(bytes, r.pos, r.end);
   for (;;) {
     const op = ir.next();
-    if (op === 0xd2) taken.add(ir.a);
+    if (op === Op.RefFunc) taken.add(ir.a);
     if (op === Op.End) break;
   }
   r.pos = ir.pos;
@@ -87,6 +94,19 @@ function addressTaken(
 /**
  * Analyses the call graph. `tablesVisible`: a table is imported or exported, so the
  * host may put anything (its own functions included) into it.
+ *
+ * @example
+ * ```ts
+ * const byId = new Map(readSections(bytes).map((s) => [s.id, s]));
+ * const exits = analyseCallExits(
+ *   bytes,
+ *   readTypeSection(bytes, byId.get(SectionId.Type)!),
+ *   readImportSection(bytes, byId.get(SectionId.Import)!),
+ *   readU32Vector(bytes, byId.get(SectionId.Function)!),
+ *   { code: byId.get(SectionId.Code), element: byId.get(SectionId.Element) },
+ *   false,
+ * );
+ * ```
  */
 export function analyseCallExits(
   bytes: Uint8Array,
@@ -122,7 +142,7 @@ export function analyseCallExits(
         const op = ir.next();
         if (op === Op.Call) callees.push(ir.a);
         else if (op === Op.CallIndirect) indirectTypes.push(ir.a);
-        else if (op === 0xd2) taken.add(ir.a);
+        else if (op === Op.RefFunc) taken.add(ir.a);
         else if (op === Op.Loop) hasLoop[f] = 1;
       }
       r.pos += size;

@@ -3,10 +3,18 @@
  * fields. The metering rewrite copies operators verbatim, so this is how tests prove the
  * decoder understands (and measures the length of) every operator a module uses.
  */
-import { ByteReader, ByteWriter, readSections, SectionId, WASM_MAGIC_AND_VERSION, writeSection } from "./binary.ts";
+import { ByteReader, ByteWriter } from "./bytes.ts";
+import { readSections, SectionId, WASM_MAGIC_AND_VERSION, writeSection } from "./binary.ts";
 import { InstrReader, readLocals, writeInstr } from "./instr.ts";
 
-/** Returns the module with its code section re-encoded; equal to the input when LEB128s are canonical. */
+/**
+ * Returns the module with its code section re-encoded; equal to the input when LEB128s are canonical.
+ *
+ * @example
+ * ```ts
+ * assert.deepEqual(reencodeModule(wasm), wasm); // every operator decoded to its full length
+ * ```
+ */
 export function reencodeModule(input: Uint8Array): Uint8Array {
   const out = new ByteWriter(input.length + 64);
   out.bytes(WASM_MAGIC_AND_VERSION);

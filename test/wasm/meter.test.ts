@@ -5,9 +5,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { brotliDecompressSync } from "node:zlib";
 import process from "node:process";
 import wabtInit from "wabt";
-import { meterModule, type MeterOptions } from "../../src/wasm/meter/mod.ts";
-import { ByteReader, readSections, WasmFormatError } from "../../src/wasm/binary.ts";
-import { InstrReader, readLocals } from "../../src/wasm/instr.ts";
+import { fuelCost, meterModule, type MeterOptions, ZERO_COST_OPS } from "../../src/wasm/meter/mod.ts";
+import { ByteReader, WasmFormatError } from "../../src/wasm/bytes.ts";
+import { readSections } from "../../src/wasm/binary.ts";
+import { InstrReader, Op, readLocals } from "../../src/wasm/instr.ts";
 import { reencodeModule } from "../../src/wasm/reencode.ts";
 import { readFixtureText } from "../helpers/fixtures.ts";
 import { join } from "node:path";
@@ -697,5 +698,35 @@ describe("the shipped CPython interpreter", () => {
       count++;
     }
     assert.ok(count > 1_000_000);
+  });
+});
+
+describe("cost model table (wasmtime's counting)", () => {
+  const cases: [string, number, number][] = [
+    ["nop", Op.Nop, 0],
+    ["drop", Op.Drop, 0],
+    ["block", Op.Block, 0],
+    ["loop", Op.Loop, 0],
+    ["unreachable", Op.Unreachable, 0],
+    ["return", Op.Return, 0],
+    ["else", Op.Else, 0],
+    ["end", Op.End, 0],
+    ["if", Op.If, 1],
+    ["br", Op.Br, 1],
+    ["call", Op.Call, 1],
+    ["i64.add", Op.I64Add, 1],
+    ["select", Op.Select, 1],
+    ["memory.grow", Op.MemoryGrow, 1],
+    ["memory.copy (0xFC prefix)", Op.MemoryCopy, 1],
+    ["i32.trunc_sat_f32_s (0xFC prefix)", Op.I32TruncSatF32S, 1],
+  ];
+  for (const [name, op, cost] of cases) {
+    it(`${name} costs ${cost}`, () => assert.equal(fuelCost(op), cost));
+  }
+  it("exactly the eight zero-cost operators cost 0 among single-byte opcodes", () => {
+    const zero = [];
+    for (let op = 0; op < 256; op++) if (fuelCost(op) === 0) zero.push(op);
+    assert.deepEqual(zero, [...ZERO_COST_OPS].sort((a, b) => a - b));
+    assert.equal(ZERO_COST_OPS.length, 8);
   });
 });
