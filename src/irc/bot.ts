@@ -56,7 +56,7 @@ export interface BotOptions {
   /** Requests waiting or running at once; beyond it users get a "busy" notice. */
   queueSize: number;
   /** Evaluations running at once (the sandbox's worker count). */
-  concurrency: number;
+  workers: number;
   /** Evaluations one user may have running at once. */
   perUserConcurrency: number;
   userLimits: EvalLimits;
@@ -176,7 +176,7 @@ export class IrcBot {
   }
 
   #schedule(): void {
-    while (this.#running < this.#opts.concurrency) {
+    while (this.#running < this.#opts.workers) {
       const i = this.#queue.findIndex((j) => (this.#runningPerUser.get(j.key) ?? 0) < this.#opts.perUserConcurrency);
       if (i < 0) break;
       const [job] = this.#queue.splice(i, 1);
