@@ -180,12 +180,15 @@ export class IrcClient {
     }
   }
 
+  /** Our current nick. */
   get nick(): string {
     return this.#s.nick;
   }
+  /** Whether the server has welcomed us on the current connection. */
   get registered(): boolean {
     return this.#s.registered;
   }
+  /** Whether a socket is up. */
   get connected(): boolean {
     return this.#conn.connected;
   }
@@ -198,15 +201,19 @@ export class IrcClient {
   get channels(): ReadonlySet<string> {
     return this.#s.channels;
   }
+  /** Capabilities the server acknowledged. */
   get caps(): ReadonlySet<string> {
     return this.#s.caps;
   }
+  /** An ISUPPORT token's value ("" for a flag), case-insensitively by key. */
   isupport(key: string): string | undefined {
     return this.#s.isupport.get(key.toUpperCase());
   }
+  /** Channel prefix characters (ISUPPORT CHANTYPES, default "#&"). */
   get chanTypes(): string {
     return this.#s.isupport.get("CHANTYPES") ?? "#&";
   }
+  /** The server's case mapping (ISUPPORT CASEMAPPING, default rfc1459). */
   get casemapping(): string {
     return this.#s.isupport.get("CASEMAPPING") ?? "rfc1459";
   }
