@@ -7,6 +7,14 @@
 
 import { maskMatches } from "./message.ts";
 
+/**
+ * Who sent a request: their mask and, when the server tells us, their services account.
+ *
+ * @example
+ * ```ts
+ * const who: Identity = { nick: "alice", user: "~alice", host: "home.example", account: "alice" };
+ * ```
+ */
 export interface Identity {
   nick: string;
   user?: string;
@@ -15,6 +23,17 @@ export interface Identity {
   account?: string;
 }
 
+/**
+ * The rate limit and the ignore and admin lists.
+ *
+ * @example
+ * ```ts
+ * const o: RateLimitOptions = {
+ *   evalsPerWindow: 5, windowMs: 60_000, adminEvalsPerWindow: 20, maxEvalsPerWindow: 50,
+ *   ignore: ["*!*@spam.example"], admins: ["$a:boss"],
+ * };
+ * ```
+ */
 export interface RateLimitOptions {
   /** Evaluations a user may start per window. */
   evalsPerWindow: number;
@@ -30,6 +49,14 @@ export interface RateLimitOptions {
   admins: string[];
 }
 
+/**
+ * The answer to one request: run it (as admin or not), ignore it, or refuse it for the rate.
+ *
+ * @example
+ * ```ts
+ * const d: Decision = { allowed: false, reason: "rate", notify: true, retryInMs: 12_000 };
+ * ```
+ */
 export type Decision =
   | { allowed: true; admin: boolean }
   | { allowed: false; reason: "ignored" }
@@ -40,11 +67,26 @@ export type Decision =
     retryInMs: number;
   };
 
+/**
+ * The identity as `nick!user@host`, `*` for unknown parts.
+ *
+ * @example
+ * ```ts
+ * fullMask({ nick: "alice", host: "home.example" }); // "alice!*@home.example"
+ * ```
+ */
 export function fullMask(id: Identity): string {
   return `${id.nick}!${id.user ?? "*"}@${id.host ?? "*"}`;
 }
 
-/** Matches an identity against list entries: `$a:name` (account) or a hostmask glob. */
+/**
+ * Matches an identity against list entries: `$a:name` (account) or a hostmask glob.
+ *
+ * @example
+ * ```ts
+ * matchesAny({ nick: "bob", account: "Boss" }, ["$a:boss"]); // true
+ * ```
+ */
 export function matchesAny(id: Identity, entries: readonly string[]): boolean {
   const mask = fullMask(id);
   for (const e of entries) {
@@ -57,7 +99,14 @@ export function matchesAny(id: Identity, entries: readonly string[]): boolean {
   return false;
 }
 
-/** The key a limit is kept under: the account if known, else user@host (nick changes do not reset it). */
+/**
+ * The key a limit is kept under: the account if known, else user@host (nick changes do not reset it).
+ *
+ * @example
+ * ```ts
+ * userKey({ nick: "alice", user: "~Alice", host: "Home.example" }); // "~alice@home.example"
+ * ```
+ */
 export function userKey(id: Identity): string {
   if (id.account) return `$a:${id.account.toLowerCase()}`;
   return `${(id.user ?? "*").toLowerCase()}@${(id.host ?? id.nick).toLowerCase()}`;
@@ -68,6 +117,16 @@ interface Entry {
   notified: boolean;
 }
 
+/**
+ * Per-user sliding-window rate limit with ignore and admin lists.
+ *
+ * @example
+ * ```ts
+ * const limiter = new RateLimiter(options);
+ * const d = limiter.check({ nick: "alice", user: "~a", host: "h" }, Date.now());
+ * if (d.allowed) run();
+ * ```
+ */
 export class RateLimiter {
   #opts: RateLimitOptions;
   #users = new Map<string, Entry>();
@@ -76,14 +135,17 @@ export class RateLimiter {
     this.#opts = opts;
   }
 
+  /** Whether the identity is on the admin list. */
   isAdmin(id: Identity): boolean {
     return matchesAny(id, this.#opts.admins);
   }
 
+  /** Whether the identity is ignored (admins never are). */
   isIgnored(id: Identity): boolean {
     return !this.isAdmin(id) && matchesAny(id, this.#opts.ignore);
   }
 
+  /** Evaluations per window for an admin or a plain user, within the ceiling. */
   limitFor(admin: boolean): number {
     const o = this.#opts;
     return Math.min(admin ? Math.max(o.adminEvalsPerWindow, o.evalsPerWindow) : o.evalsPerWindow, o.maxEvalsPerWindow);

@@ -1,6 +1,6 @@
 /**
  * The eval bot: turns PRIVMSGs into evaluations and evaluations into replies.
- * irc-message (parsed by the client) → irc-command → rate limit → bounded queue →
+ * message.ts (parsed by the client) → command.ts → rate limit (access.ts) → bounded queue →
  * evaluator (the sandbox's worker pool, several at once) → formatter → client.say
  * (flood-controlled). A slow program holds one slot only: others keep being served,
  * and one user's backlog never holds back another user's request.
@@ -15,7 +15,14 @@ import { fullMask, RateLimiter, userKey } from "./access.ts";
 import type { Identity, RateLimitOptions } from "./access.ts";
 import type { RunResult } from "../sandbox/result.ts";
 
-/** Limits for one evaluation, as the sandbox takes them. */
+/**
+ * Limits for one evaluation, as the sandbox takes them.
+ *
+ * @example
+ * ```ts
+ * const limits: EvalLimits = { fuel: 1e9, timeoutMs: 4000, memoryMiB: 64, maxOutputBytes: 4096 };
+ * ```
+ */
 export interface EvalLimits {
   fuel: number;
   timeoutMs: number;
@@ -23,8 +30,23 @@ export interface EvalLimits {
   maxOutputBytes: number;
 }
 
+/**
+ * Runs one program under the given limits (the sandbox's worker pool in production).
+ *
+ * @example
+ * ```ts
+ * const evaluate: Evaluator = (code, limits) => sandbox.run(code, limits);
+ * ```
+ */
 export type Evaluator = (code: string, limits: EvalLimits) => Promise<RunResult>;
-/** RunResult → reply texts (formatIrc); the limits let it say which one was hit. */
+/**
+ * RunResult → reply texts (formatIrc); the limits let it say which one was hit.
+ *
+ * @example
+ * ```ts
+ * const format: Formatter = (r, o) => [r.stdout.trimEnd().slice(0, o.maxBytes)];
+ * ```
+ */
 export type Formatter = (
   result: RunResult,
   opts: {
@@ -37,7 +59,14 @@ export type Formatter = (
   },
 ) => string[];
 
-/** What the bot needs from the connection (IrcClient implements it; tests fake it). */
+/**
+ * What the bot needs from the connection (IrcClient implements it; tests fake it).
+ *
+ * @example
+ * ```ts
+ * const client: BotClient = new IrcClient(options, effects);
+ * ```
+ */
 export interface BotClient {
   readonly nick: string;
   readonly chanTypes: string;
@@ -46,6 +75,17 @@ export interface BotClient {
   say(target: string, text: string, command?: "PRIVMSG" | "NOTICE"): void;
 }
 
+/**
+ * How the bot recognises requests, how many it runs and queues, and their limits.
+ *
+ * @example
+ * ```ts
+ * const o: BotOptions = {
+ *   prefix: "!py", nickAddressing: true, privateBareCode: true, maxLines: 3, queueSize: 50,
+ *   workers: 2, perUserConcurrency: 1, userLimits: limits, adminLimits: limits, rateLimit,
+ * };
+ * ```
+ */
 export interface BotOptions {
   /** Command prefix, e.g. "!py". */
   prefix: string;
@@ -56,7 +96,7 @@ export interface BotOptions {
   /** Requests waiting or running at once; beyond it users get a "busy" notice. */
   queueSize: number;
   /** Evaluations running at once (the sandbox's worker count). */
-  concurrency: number;
+  workers: number;
   /** Evaluations one user may have running at once. */
   perUserConcurrency: number;
   userLimits: EvalLimits;
@@ -65,6 +105,14 @@ export interface BotOptions {
   rateLimit: RateLimitOptions;
 }
 
+/**
+ * The bot's clock and log, injected for tests.
+ *
+ * @example
+ * ```ts
+ * const fx: BotEffects = { now: Date.now, log: (level, text) => console.error(level, text) };
+ * ```
+ */
 export interface BotEffects {
   now(): number;
   log(level: "info" | "warn" | "error", text: string): void;
@@ -78,6 +126,15 @@ interface Job {
   queuedAt: number;
 }
 
+/**
+ * The eval bot: feed it every incoming message; it answers requests through the client.
+ *
+ * @example
+ * ```ts
+ * const bot = new IrcBot(client, evaluate, formatIrc, botOptions, { now: Date.now, log });
+ * client.on("message", (m) => bot.handle(m));
+ * ```
+ */
 export class IrcBot {
   #client: BotClient;
   #evaluate: Evaluator;
@@ -102,6 +159,7 @@ export class IrcBot {
     this.#limiter = new RateLimiter(opts.rateLimit);
   }
 
+  /** Requests queued or running. */
   get pending(): number {
     return this.#queue.length + this.#running;
   }
@@ -176,7 +234,7 @@ export class IrcBot {
   }
 
   #schedule(): void {
-    while (this.#running < this.#opts.concurrency) {
+    while (this.#running < this.#opts.workers) {
       const i = this.#queue.findIndex((j) => (this.#runningPerUser.get(j.key) ?? 0) < this.#opts.perUserConcurrency);
       if (i < 0) break;
       const [job] = this.#queue.splice(i, 1);

@@ -1,11 +1,15 @@
 /**
  * A small, strict IRC client: registration with CAP negotiation, SASL PLAIN/EXTERNAL,
- * server password, PING/PONG and a keep-alive, reconnect with exponential backoff and
- * jitter, alternate nicks with a later regain of the main one, paced output (token
- * buckets) and a clean QUIT. It learns its own `nick!user@host` from the server so the
- * bot can compute how many bytes of text fit in one line as other clients receive it.
+ * server password, alternate nicks with a later regain of the main one, paced output
+ * (token buckets) and a clean QUIT. It learns its own `nick!user@host` from the server
+ * so the bot can compute how many bytes of text fit in one line as other clients
+ * receive it.
  *
- * The socket, clock, randomness and log are injected so tests can drive it.
+ * Three layers, as in irc-framework: the connection (connection.ts: socket, reconnect,
+ * keep-alive, framing) below, the handlers (handlers.ts: one map entry per incoming
+ * command or named numeric) beside, and this file holding the session state and the
+ * public API the bot uses. The socket, clock, randomness and log are injected so tests
+ * can drive it.
  */
 
 import { IRC_LINE_MAX, ircLower, IrcSerialiseError, parseLine, serialise } from "./message.ts";
@@ -13,32 +17,43 @@ import { cutToBytes, utf8Length } from "../text/utf8.ts";
 import type { IrcMessage } from "./message.ts";
 import { OutgoingScheduler } from "./flood.ts";
 import type { BucketOptions } from "./flood.ts";
-import type { ConnectOptions, LineSocket } from "../platform/net.ts";
+import { IrcConnection } from "./connection.ts";
+import type { ConnectionEffects, ConnectionOptions } from "./connection.ts";
+import { dispatch, joinParams, newSession } from "./handlers.ts";
+import { CAP_LS_VERSION } from "./numerics.ts";
+import type { HandlerContext, SessionState } from "./handlers.ts";
 
+export { backoffDelay } from "./connection.ts";
+export type { BackoffOptions } from "./connection.ts";
+
+/**
+ * SASL identity: PLAIN with an account and password, or EXTERNAL (the TLS client certificate).
+ *
+ * @example
+ * ```ts
+ * const sasl: SaslOptions = { mechanism: "PLAIN", account: "pybot", password: "secret" };
+ * ```
+ */
 export type SaslOptions =
   | { mechanism: "PLAIN"; account: string; password: string }
   | { mechanism: "EXTERNAL" };
 
-export interface BackoffOptions {
-  /** First reconnect delay in ms. */
-  minDelayMs: number;
-  /** Largest reconnect delay in ms. */
-  maxDelayMs: number;
-  /** Fraction of the delay that is randomised (0..1), so many bots do not reconnect in step. */
-  jitter: number;
-}
-
-export interface IrcClientOptions {
-  host: string;
-  port: number;
-  tls: boolean;
-  /** PEM text of trusted CAs for TLS (else the system store). */
-  tlsCa?: string;
-  /** Verify the server certificate (default true). */
-  tlsVerify: boolean;
-  /** Client certificate and key (PEM text), e.g. for SASL EXTERNAL. */
-  tlsCert?: string;
-  tlsKey?: string;
+/**
+ * Everything the client needs: where to connect (ConnectionOptions) and who to be.
+ *
+ * @example
+ * ```ts
+ * const opts: IrcClientOptions = {
+ *   host: "irc.example.net", port: 6697, tls: true,
+ *   nick: "pybot", altNicks: ["pybot_"], username: "wasipy", realname: "wasi-py bot",
+ *   channels: ["#py"], connectTimeoutMs: 20_000, pingIntervalMs: 120_000, pingTimeoutMs: 60_000,
+ *   regainNickIntervalMs: 60_000, reconnect: { minDelayMs: 1000, maxDelayMs: 60_000, jitter: 0.5 },
+ *   flood: { perTarget: { burst: 4, ratePerSec: 1 }, global: { burst: 8, ratePerSec: 2 } },
+ *   quitTimeoutMs: 3000,
+ * };
+ * ```
+ */
+export interface IrcClientOptions extends ConnectionOptions {
   nick: string;
   /** Nicks tried in order when the main one is taken. */
   altNicks: string[];
@@ -49,24 +64,33 @@ export interface IrcClientOptions {
   sasl?: SaslOptions;
   /** Channels to join, optionally with a key: "#chan key". */
   channels: string[];
-  connectTimeoutMs: number;
-  /** Send a PING after this long without traffic. */
-  pingIntervalMs: number;
-  /** Reconnect when nothing arrives for this long after our PING. */
-  pingTimeoutMs: number;
   /** While on an alternate nick, try to take the main one back this often. */
   regainNickIntervalMs: number;
-  reconnect: BackoffOptions;
   flood: { perTarget: BucketOptions; global: BucketOptions };
-  /** Longest QUIT wait before the socket is closed anyway. */
-  quitTimeoutMs: number;
 }
 
-export interface ClientEffects {
-  connect(opts: ConnectOptions): Promise<LineSocket>;
-  now(): number;
-  random(): number;
-  log(level: "info" | "warn" | "error", text: string): void;
+/**
+ * The client's effects: the connection's (socket, clock, randomness, log).
+ *
+ * @example
+ * ```ts
+ * import { connect } from "../platform/net.ts";
+ * const fx: ClientEffects = { connect, now: Date.now, random: Math.random, log: console.log };
+ * ```
+ */
+export type ClientEffects = ConnectionEffects;
+
+/**
+ * SASL failed or cannot be done: the bot stops rather than run without its identity.
+ * Delivered through the client's "fatal" event.
+ *
+ * @example
+ * ```ts
+ * client.on("fatal", (e) => { if (e instanceof IrcSaslError) console.error(e.message); });
+ * ```
+ */
+export class IrcSaslError extends Error {
+  override name = "IrcSaslError";
 }
 
 type Listener<A extends unknown[]> = (...args: A) => void;
@@ -77,14 +101,14 @@ interface Events {
   fatal: [Error];
 }
 
-/** Delay before reconnect attempt `attempt` (0-based): exponential, capped, with jitter. */
-export function backoffDelay(attempt: number, o: BackoffOptions, random: number): number {
-  const base = Math.min(o.maxDelayMs, o.minDelayMs * 2 ** Math.min(attempt, 30));
-  const j = Math.max(0, Math.min(1, o.jitter));
-  return Math.round(base * (1 - j) + base * j * random);
-}
-
-/** Encodes a SASL payload as AUTHENTICATE arguments: base64 in 400-byte chunks, "+" for empty/terminator. */
+/**
+ * Encodes a SASL payload as AUTHENTICATE arguments: base64 in 400-byte chunks, "+" for empty/terminator.
+ *
+ * @example
+ * ```ts
+ * authenticateChunks(new TextEncoder().encode("a\0a\0pw")); // ["YQBhAHB3"]
+ * ```
+ */
 export function authenticateChunks(payload: Uint8Array): string[] {
   let bin = ""; // btoa takes one character per byte
   for (const b of payload) bin += String.fromCharCode(b);
@@ -100,40 +124,46 @@ const WANTED_CAPS = ["sasl", "account-tag", "multi-prefix"];
 /** Host length assumed until the server tells us our real one (RFC 1035 label limit). */
 const ASSUMED_HOST_LEN = 63;
 
+/**
+ * An IRC client that connects, registers, keeps its nick and channels, and paces output.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "../platform/net.ts";
+ * const client = new IrcClient(opts, { connect, now: Date.now, random: Math.random, log: console.log });
+ * client.on("registered", () => client.say("#py", "hello"));
+ * client.start();
+ * await client.quit("bye");
+ * ```
+ */
 export class IrcClient {
   readonly opts: IrcClientOptions;
   #fx: ClientEffects;
+  #conn: IrcConnection;
   #listeners = new Map<keyof Events, Set<Listener<any>>>();
-  #sock: LineSocket | undefined;
-  #buf = new Uint8Array(0);
-  #nick: string;
-  #user: string | undefined;
-  #host: string | undefined;
-  #registered = false;
-  #quitting = false;
-  #attempt = 0;
-  #nickIndex = 0;
-  #caps = new Set<string>();
-  #channels = new Set<string>();
-  #lsCaps = new Set<string>();
-  #capDone = false;
-  #isupport = new Map<string, string>();
-  #timers = new Set<ReturnType<typeof setTimeout>>();
-  #keepalive: ReturnType<typeof setInterval> | undefined;
-  #lastRx = 0;
-  #pingSent = 0;
+  #s: SessionState;
+  #ctx: HandlerContext;
   #regain: ReturnType<typeof setInterval> | undefined;
   #pumpTimer: ReturnType<typeof setTimeout> | undefined;
   #out: OutgoingScheduler<string>;
-  #closedWaiters: (() => void)[] = [];
 
   constructor(opts: IrcClientOptions, fx: ClientEffects) {
     this.opts = opts;
     this.#fx = fx;
-    this.#nick = opts.nick;
+    this.#s = newSession(opts.nick);
     this.#out = new OutgoingScheduler<string>(opts.flood, fx.now());
+    this.#conn = new IrcConnection(opts, fx, {
+      open: () => this.#onOpen(),
+      line: (line) => this.#onLine(line),
+      close: (reason) => this.#onClose(reason),
+    });
+    this.#ctx = this.#handlerContext();
   }
 
+  /**
+   * Subscribes to an event: every parsed `message`, `registered` (our nick),
+   * `disconnected` (the reason) or `fatal` (the client stopped for good).
+   */
   on<K extends keyof Events>(ev: K, fn: Listener<Events[K]>): void {
     let s = this.#listeners.get(ev);
     if (!s) this.#listeners.set(ev, s = new Set());
@@ -150,34 +180,42 @@ export class IrcClient {
     }
   }
 
+  /** Our current nick. */
   get nick(): string {
-    return this.#nick;
+    return this.#s.nick;
   }
+  /** Whether the server has welcomed us on the current connection. */
   get registered(): boolean {
-    return this.#registered;
+    return this.#s.registered;
   }
+  /** Whether a socket is up. */
   get connected(): boolean {
-    return this.#sock !== undefined;
+    return this.#conn.connected;
   }
   /** Our prefix as others see it, when known. */
   get selfPrefix(): string | undefined {
-    return this.#user && this.#host ? `${this.#nick}!${this.#user}@${this.#host}` : undefined;
+    const s = this.#s;
+    return s.user && s.host ? `${s.nick}!${s.user}@${s.host}` : undefined;
   }
   /** Channels we are in (lower-cased). */
   get channels(): ReadonlySet<string> {
-    return this.#channels;
+    return this.#s.channels;
   }
+  /** Capabilities the server acknowledged. */
   get caps(): ReadonlySet<string> {
-    return this.#caps;
+    return this.#s.caps;
   }
+  /** An ISUPPORT token's value ("" for a flag), case-insensitively by key. */
   isupport(key: string): string | undefined {
-    return this.#isupport.get(key.toUpperCase());
+    return this.#s.isupport.get(key.toUpperCase());
   }
+  /** Channel prefix characters (ISUPPORT CHANTYPES, default "#&"). */
   get chanTypes(): string {
-    return this.#isupport.get("CHANTYPES") ?? "#&";
+    return this.#s.isupport.get("CHANTYPES") ?? "#&";
   }
+  /** The server's case mapping (ISUPPORT CASEMAPPING, default rfc1459). */
   get casemapping(): string {
-    return this.#isupport.get("CASEMAPPING") ?? "rfc1459";
+    return this.#s.isupport.get("CASEMAPPING") ?? "rfc1459";
   }
   /** Outgoing lines waiting for the flood control. */
   get queuedLines(): number {
@@ -189,9 +227,10 @@ export class IrcClient {
    * with our prefix in front: 512 minus CR LF, the prefix and the command.
    */
   maxTextBytes(command: "PRIVMSG" | "NOTICE", target: string): number {
-    const user = this.#user ?? `~${this.opts.username}`;
-    const hostLen = this.#host !== undefined ? utf8Length(this.#host) : ASSUMED_HOST_LEN;
-    const prefixLen = 1 + utf8Length(this.#nick) + 1 + utf8Length(user) + 1 + hostLen + 1;
+    const s = this.#s;
+    const user = s.user ?? `~${this.opts.username}`;
+    const hostLen = s.host !== undefined ? utf8Length(s.host) : ASSUMED_HOST_LEN;
+    const prefixLen = 1 + utf8Length(s.nick) + 1 + utf8Length(user) + 1 + hostLen + 1;
     return IRC_LINE_MAX - 2 - prefixLen - utf8Length(`${command} ${target} :`);
   }
 
@@ -205,337 +244,154 @@ export class IrcClient {
     if (this.opts.sasl?.mechanism === "PLAIN" && !this.opts.tls) {
       this.#fx.log("warn", "the SASL password is sent without TLS");
     }
-    this.#quitting = false;
-    void this.#connect();
-  }
-
-  async #connect(): Promise<void> {
-    if (this.#quitting) return;
-    const o = this.opts;
-    this.#fx.log("info", `connecting to ${o.host}:${o.port}${o.tls ? " (TLS)" : ""}`);
-    let sock: LineSocket;
-    try {
-      sock = await this.#fx.connect({
-        host: o.host,
-        port: o.port,
-        tls: o.tls,
-        ca: o.tlsCa,
-        rejectUnauthorized: o.tlsVerify,
-        cert: o.tlsCert,
-        key: o.tlsKey,
-        timeoutMs: o.connectTimeoutMs,
-      });
-    } catch (e) {
-      this.#fx.log("warn", `connect failed: ${(e as Error).message}`);
-      this.#scheduleReconnect();
-      return;
-    }
-    if (this.#quitting) {
-      sock.destroy();
-      return;
-    }
-    this.#sock = sock;
-    this.#buf = new Uint8Array(0);
-    this.#registered = false;
-    this.#caps.clear();
-    this.#channels.clear();
-    this.#lsCaps.clear();
-    this.#capDone = false;
-    this.#isupport.clear();
-    this.#nickIndex = 0;
-    this.#nick = o.nick;
-    this.#user = undefined;
-    this.#host = undefined;
-    this.#lastRx = this.#fx.now();
-    this.#pingSent = 0;
-    sock.onData((chunk) => this.#onData(chunk));
-    sock.onClose((err) => this.#onClose(sock, err));
-    this.#sendNow({ command: "CAP", params: ["LS", "302"] });
-    if (o.password !== undefined) this.#sendNow({ command: "PASS", params: [o.password] });
-    this.#sendNow({ command: "NICK", params: [this.#nick] });
-    this.#sendNow({ command: "USER", params: [o.username, "0", "*", o.realname] });
-    this.#keepalive = setInterval(
-      () => this.#checkAlive(),
-      Math.max(1000, Math.min(o.pingIntervalMs, o.pingTimeoutMs) / 4),
-    );
-  }
-
-  #checkAlive(): void {
-    const now = this.#fx.now();
-    if (this.#pingSent && now - this.#pingSent > this.opts.pingTimeoutMs) {
-      this.#fx.log("warn", `no reply from the server for ${this.opts.pingTimeoutMs} ms; reconnecting`);
-      this.#sock?.destroy();
-    } else if (!this.#pingSent && now - this.#lastRx > this.opts.pingIntervalMs) {
-      this.#pingSent = now;
-      this.#sendNow({ command: "PING", params: [`wasi-py-${now}`] });
-    }
-  }
-
-  #onClose(sock: LineSocket, err?: Error): void {
-    if (this.#sock !== sock) return;
-    this.#sock = undefined;
-    const was = this.#registered;
-    this.#registered = false;
-    if (this.#keepalive) clearInterval(this.#keepalive);
-    if (this.#regain) clearInterval(this.#regain);
-    this.#keepalive = this.#regain = undefined;
-    if (this.#pumpTimer) clearTimeout(this.#pumpTimer);
-    this.#pumpTimer = undefined;
-    const reason = err ? err.message : "connection closed";
-    this.#emit("disconnected", reason);
-    for (const w of this.#closedWaiters.splice(0)) w();
-    if (this.#quitting) return;
-    this.#fx.log("warn", `disconnected${was ? "" : " before registration"}: ${reason}`);
-    this.#scheduleReconnect();
-  }
-
-  #scheduleReconnect(): void {
-    if (this.#quitting) return;
-    const delay = backoffDelay(this.#attempt++, this.opts.reconnect, this.#fx.random());
-    this.#fx.log("info", `reconnecting in ${delay} ms`);
-    this.#later(delay, () => void this.#connect());
-  }
-
-  #later(ms: number, fn: () => void): void {
-    const t = setTimeout(() => {
-      this.#timers.delete(t);
-      fn();
-    }, ms);
-    this.#timers.add(t);
+    this.#conn.start();
   }
 
   /** Sends QUIT, waits for the server to close (at most quitTimeoutMs), and stops reconnecting. */
-  async quit(message = "bye"): Promise<void> {
-    this.#quitting = true;
-    for (const t of this.#timers) clearTimeout(t);
-    this.#timers.clear();
-    const sock = this.#sock;
-    if (!sock) return;
-    const closed = new Promise<void>((r) => this.#closedWaiters.push(r));
-    try {
-      this.#sendNow({ command: "QUIT", params: [message] });
-    } catch {
-      this.#sendNow({ command: "QUIT", params: ["bye"] });
-    }
-    sock.end();
-    const timer = setTimeout(() => sock.destroy(), this.opts.quitTimeoutMs);
-    await closed;
-    clearTimeout(timer);
+  quit(message = "bye"): Promise<void> {
+    return this.#conn.quit(message);
   }
 
   /** Drops the connection without QUIT (it will reconnect); for tests and recovery. */
   dropConnection(): void {
-    this.#sock?.destroy();
+    this.#conn.drop();
+  }
+
+  /** A new socket: a fresh session, then registration. */
+  #onOpen(): void {
+    const o = this.opts;
+    this.#s = newSession(o.nick);
+    this.#sendNow({ command: "CAP", params: ["LS", CAP_LS_VERSION] });
+    if (o.password !== undefined) this.#sendNow({ command: "PASS", params: [o.password] });
+    this.#sendNow({ command: "NICK", params: [this.#s.nick] });
+    this.#sendNow({ command: "USER", params: [o.username, "0", "*", o.realname] });
+  }
+
+  #onClose(reason: string): void {
+    const was = this.#s.registered;
+    this.#s.registered = false;
+    if (this.#regain) clearInterval(this.#regain);
+    this.#regain = undefined;
+    if (this.#pumpTimer) clearTimeout(this.#pumpTimer);
+    this.#pumpTimer = undefined;
+    this.#emit("disconnected", reason);
+    if (!this.#conn.quitting) this.#fx.log("warn", `disconnected${was ? "" : " before registration"}: ${reason}`);
   }
 
   // ---- input ----
-
-  #onData(chunk: Uint8Array): void {
-    this.#lastRx = this.#fx.now();
-    this.#pingSent = 0;
-    const buf = new Uint8Array(this.#buf.length + chunk.length);
-    buf.set(this.#buf);
-    buf.set(chunk, this.#buf.length);
-    let start = 0;
-    for (let i = 0; i < buf.length; i++) {
-      const b = buf[i];
-      // Both CR and LF end a line: a bare CR must never hide a second command.
-      if (b === 0x0a || b === 0x0d) {
-        if (i > start) this.#onLine(decodeLine(buf.subarray(start, i)));
-        start = i + 1;
-      }
-    }
-    this.#buf = buf.slice(start);
-    if (this.#buf.length > 16384) {
-      this.#fx.log("warn", "dropping an over-long incoming line");
-      this.#buf = new Uint8Array(0);
-    }
-  }
 
   #onLine(line: string): void {
     const m = parseLine(line);
     if (!m) return;
     try {
-      this.#handle(m);
+      dispatch(this.#ctx, m);
     } catch (e) {
       this.#fx.log("error", `handling ${m.command} failed: ${(e as Error).message}`);
     }
     this.#emit("message", m);
   }
 
-  #isMe(nick: string | undefined): boolean {
-    return nick !== undefined && ircLower(nick, this.casemapping) === ircLower(this.#nick, this.casemapping);
+  /** What the handlers in handlers.ts may see and do. */
+  #handlerContext(): HandlerContext {
+    const client = this;
+    return {
+      get state() {
+        return client.#s;
+      },
+      mainNick: this.opts.nick,
+      autoJoin: this.opts.channels,
+      saslMechanism: this.opts.sasl?.mechanism,
+      send: (command, ...params) => this.#sendNow({ command, params }),
+      log: (level, text) => this.#fx.log(level, text),
+      lower: (s) => ircLower(s, this.casemapping),
+      isMe: (nick) => this.#isMe(nick),
+      quitting: () => this.#conn.quitting,
+      later: (ms, fn) => this.#conn.later(ms, fn),
+      registered: () => this.#onRegistered(),
+      cap: (m) => this.#onCap(m),
+      authenticate: (arg) => this.#onAuthenticate(arg),
+      capEnd: () => this.#capEnd(),
+      saslFailed: (why) => this.#saslFailed(why),
+      nextNick: () => this.#nextNick(),
+      nickChanged: () => this.#updateRegain(),
+      wantMainNick: (nick) => this.#wantMainNick(nick),
+    };
   }
 
-  #handle(m: IrcMessage): void {
-    const p = m.params;
-    switch (m.command) {
-      case "PING":
-        this.#sendNow({ command: "PONG", params: p.length ? [p[p.length - 1]] : ["x"] });
-        return;
-      case "CAP":
-        this.#onCap(m);
-        return;
-      case "AUTHENTICATE":
-        this.#onAuthenticate(p[0] ?? "");
-        return;
-      case "903": // SASL success
-        this.#fx.log("info", "SASL authentication succeeded");
-        this.#capEnd();
-        return;
-      case "902":
-      case "904":
-      case "905":
-      case "906":
-      case "908":
-        this.#saslFailed(`SASL ${this.opts.sasl?.mechanism ?? ""} failed: ${p[p.length - 1] ?? m.command}`);
-        return;
-      case "001": {
-        this.#registered = true;
-        this.#attempt = 0;
-        if (p[0]) this.#nick = p[0];
-        const words = (p[p.length - 1] ?? "").split(" ");
-        const full = words[words.length - 1];
-        const bang = full.indexOf("!");
-        const at = full.indexOf("@");
-        if (bang > 0 && at > bang && this.#isMe(full.slice(0, bang))) {
-          this.#user = full.slice(bang + 1, at);
-          this.#host = full.slice(at + 1);
-        }
-        this.#fx.log("info", `registered as ${this.#nick}`);
-        // Our host as others see it decides the reply budget: ask when 001 did not say.
-        if (this.#host === undefined) this.#sendNow({ command: "WHOIS", params: [this.#nick] });
-        for (const c of this.opts.channels) {
-          const [chan, key] = c.split(" ");
-          this.#sendNow({ command: "JOIN", params: key ? [chan, key] : [chan] });
-        }
-        this.#updateRegain();
-        this.#emit("registered", this.#nick);
-        this.#pump();
-        return;
-      }
-      case "005":
-        for (const tok of p.slice(1, -1)) {
-          const eq = tok.indexOf("=");
-          if (tok.startsWith("-")) this.#isupport.delete(tok.slice(1).toUpperCase());
-          else this.#isupport.set((eq < 0 ? tok : tok.slice(0, eq)).toUpperCase(), eq < 0 ? "" : tok.slice(eq + 1));
-        }
-        return;
-      case "311": // RPL_WHOISUSER: nick user host * :realname
-        if (this.#isMe(p[1]) && p[2] && p[3]) {
-          this.#user = p[2];
-          this.#host = p[3];
-        }
-        return;
-      case "396": // RPL_HOSTHIDDEN: our displayed host changed
-        if (p[1]) this.#host = p[1].includes("@") ? p[1].split("@")[1] : p[1];
-        return;
-      case "432":
-      case "433":
-      case "436":
-      case "437":
-        if (!this.#registered) this.#nextNick();
-        return;
-      case "NICK":
-        if (this.#isMe(m.source?.nick)) {
-          this.#nick = p[0];
-          this.#fx.log("info", `now known as ${this.#nick}`);
-          this.#updateRegain();
-        } else if (this.#wantMainNick(m.source?.nick)) {
-          this.#sendNow({ command: "NICK", params: [this.opts.nick] });
-        }
-        return;
-      case "QUIT":
-        if (this.#wantMainNick(m.source?.nick)) this.#sendNow({ command: "NICK", params: [this.opts.nick] });
-        return;
-      case "JOIN":
-        if (this.#isMe(m.source?.nick)) {
-          if (m.source?.user) this.#user = m.source.user;
-          if (m.source?.host) this.#host = m.source.host;
-          if (p[0]) this.#channels.add(ircLower(p[0], this.casemapping));
-        }
-        return;
-      case "PART":
-        if (this.#isMe(m.source?.nick) && p[0]) this.#channels.delete(ircLower(p[0], this.casemapping));
-        return;
-      case "CHGHOST":
-        if (this.#isMe(m.source?.nick)) {
-          this.#user = p[0];
-          this.#host = p[1];
-        }
-        return;
-      case "KICK":
-        if (this.#isMe(p[1])) {
-          this.#channels.delete(ircLower(p[0], this.casemapping));
-          this.#fx.log("warn", `kicked from ${p[0]}: ${p[2] ?? ""}`);
-          const entry = this.opts.channels.find((c) =>
-            ircLower(c.split(" ")[0], this.casemapping) === ircLower(p[0], this.casemapping)
-          );
-          if (entry) {
-            this.#later(10_000, () => {
-              if (this.#registered) {
-                const [chan, key] = entry.split(" ");
-                this.#sendNow({ command: "JOIN", params: key ? [chan, key] : [chan] });
-              }
-            });
-          }
-        }
-        return;
-      case "ERROR":
-        this.#fx.log(this.#quitting ? "info" : "warn", `server closed the link: ${p[0] ?? ""}`);
-        return;
-    }
+  #isMe(nick: string | undefined): boolean {
+    return nick !== undefined && ircLower(nick, this.casemapping) === ircLower(this.#s.nick, this.casemapping);
   }
+
+  // ---- registration ----
+
+  /** RPL_WELCOME: the handlers recorded our nick and mask; join, regain, announce. */
+  #onRegistered(): void {
+    const s = this.#s;
+    this.#conn.resetBackoff();
+    this.#fx.log("info", `registered as ${s.nick}`);
+    // Our host as others see it decides the reply budget: ask when 001 did not say.
+    if (s.host === undefined) this.#sendNow({ command: "WHOIS", params: [s.nick] });
+    for (const c of this.opts.channels) this.#sendNow({ command: "JOIN", params: joinParams(c) });
+    this.#updateRegain();
+    this.#emit("registered", s.nick);
+    this.#pump();
+  }
+
+  // ---- nick ----
 
   #wantMainNick(nick: string | undefined): boolean {
     return (
-      this.#registered &&
+      this.#s.registered &&
       nick !== undefined &&
-      ircLower(this.#nick, this.casemapping) !== ircLower(this.opts.nick, this.casemapping) &&
+      ircLower(this.#s.nick, this.casemapping) !== ircLower(this.opts.nick, this.casemapping) &&
       ircLower(nick, this.casemapping) === ircLower(this.opts.nick, this.casemapping)
     );
   }
 
   #nextNick(): void {
+    const s = this.#s;
     const alts = this.opts.altNicks;
-    this.#nickIndex++;
-    this.#nick = this.#nickIndex <= alts.length
-      ? alts[this.#nickIndex - 1]
+    s.nickIndex++;
+    s.nick = s.nickIndex <= alts.length
+      ? alts[s.nickIndex - 1]
       : `${this.opts.nick.slice(0, 8)}${Math.floor(this.#fx.random() * 10000)}`;
-    this.#fx.log("warn", `nick taken; trying ${this.#nick}`);
-    this.#sendNow({ command: "NICK", params: [this.#nick] });
+    this.#fx.log("warn", `nick taken; trying ${s.nick}`);
+    this.#sendNow({ command: "NICK", params: [s.nick] });
   }
 
   #updateRegain(): void {
-    const onMain = ircLower(this.#nick, this.casemapping) === ircLower(this.opts.nick, this.casemapping);
+    const onMain = ircLower(this.#s.nick, this.casemapping) === ircLower(this.opts.nick, this.casemapping);
     if (onMain && this.#regain) {
       clearInterval(this.#regain);
       this.#regain = undefined;
-    } else if (!onMain && !this.#regain && this.#registered) {
+    } else if (!onMain && !this.#regain && this.#s.registered) {
       this.#regain = setInterval(() => {
-        if (this.#registered) this.#sendNow({ command: "NICK", params: [this.opts.nick] });
+        if (this.#s.registered) this.#sendNow({ command: "NICK", params: [this.opts.nick] });
       }, this.opts.regainNickIntervalMs);
     }
   }
 
+  // ---- CAP and SASL ----
+
   #onCap(m: IrcMessage): void {
+    const s = this.#s;
     const p = m.params;
     const sub = (p[1] ?? "").toUpperCase();
     if (sub === "LS") {
       const more = p[2] === "*";
       const list = p[more ? 3 : 2] ?? "";
-      for (const c of list.split(" ")) if (c) this.#lsCaps.add(c.split("=")[0]);
+      for (const c of list.split(" ")) if (c) s.lsCaps.add(c.split("=")[0]);
       if (more) return;
-      const want = WANTED_CAPS.filter((c) => this.#lsCaps.has(c) && (c !== "sasl" || this.opts.sasl));
-      if (this.opts.sasl && !this.#lsCaps.has("sasl")) {
+      const want = WANTED_CAPS.filter((c) => s.lsCaps.has(c) && (c !== "sasl" || this.opts.sasl));
+      if (this.opts.sasl && !s.lsCaps.has("sasl")) {
         this.#saslFailed("SASL was configured but the server does not offer it");
         return;
       }
       if (want.length) this.#sendNow({ command: "CAP", params: ["REQ", want.join(" ")] });
       else this.#capEnd();
     } else if (sub === "ACK") {
-      for (const c of (p[2] ?? "").split(" ")) if (c) this.#caps.add(c.replace(/^[-~=]/, ""));
-      if (this.opts.sasl && this.#caps.has("sasl")) {
+      for (const c of (p[2] ?? "").split(" ")) if (c) s.caps.add(c.replace(/^[-~=]/, ""));
+      if (this.opts.sasl && s.caps.has("sasl")) {
         this.#sendNow({ command: "AUTHENTICATE", params: [this.opts.sasl.mechanism] });
       } else this.#capEnd();
     } else if (sub === "NAK") {
@@ -558,27 +414,20 @@ export class IrcClient {
   #saslFailed(why: string): void {
     // Without the configured identity the bot must not run: stop instead of retrying forever.
     this.#fx.log("error", why);
-    this.#emit("fatal", new Error(why));
+    this.#emit("fatal", new IrcSaslError(why));
     void this.quit("SASL failed");
   }
 
   #capEnd(): void {
-    if (this.#capDone) return;
-    this.#capDone = true;
+    if (this.#s.capDone) return;
+    this.#s.capDone = true;
     this.#sendNow({ command: "CAP", params: ["END"] });
   }
 
   // ---- output ----
 
   #sendNow(msg: { command: string; params?: string[] }): void {
-    const line = serialise(msg);
-    this.#writeLine(line);
-  }
-
-  #writeLine(line: string): void {
-    const bytes = new TextEncoder().encode(line + "\r\n");
-    if (bytes.length > IRC_LINE_MAX) throw new IrcSerialiseError(`refusing to send a ${bytes.length}-byte line`);
-    this.#sock?.write(bytes);
+    this.#conn.send(msg);
   }
 
   /** Sends a raw protocol command right away (no flood control); throws on unsafe input. */
@@ -610,22 +459,14 @@ export class IrcClient {
   }
 
   #pump(): void {
-    if (this.#pumpTimer || !this.#registered) return;
+    if (this.#pumpTimer || !this.#s.registered) return;
     const { send, nextMs } = this.#out.drain(this.#fx.now());
-    for (const line of send) this.#writeLine(line);
+    for (const line of send) this.#conn.writeLine(line);
     if (nextMs !== undefined) {
       this.#pumpTimer = setTimeout(() => {
         this.#pumpTimer = undefined;
         this.#pump();
       }, nextMs);
     }
-  }
-}
-
-function decodeLine(bytes: Uint8Array): string {
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    return new TextDecoder("latin1").decode(bytes);
   }
 }

@@ -5,6 +5,14 @@
 
 import { ircLower } from "./message.ts";
 
+/**
+ * One PRIVMSG and what the bot knows when deciding whether it is a request.
+ *
+ * @example
+ * ```ts
+ * const ctx: CommandContext = { text: "!py 1+1", target: "#py", from: "alice", botNick: "pybot", prefix: "!py" };
+ * ```
+ */
 export interface CommandContext {
   /** Text of the PRIVMSG (trailing parameter). */
   text: string;
@@ -25,6 +33,14 @@ export interface CommandContext {
   casemapping?: string;
 }
 
+/**
+ * Where and to whom the answer goes.
+ *
+ * @example
+ * ```ts
+ * const r: Reply = { replyTo: "#py", addressee: "alice", private: false };
+ * ```
+ */
 export interface Reply {
   /** Where to answer: the channel, or the sender's nick for a private query. */
   replyTo: string;
@@ -33,15 +49,39 @@ export interface Reply {
   private: boolean;
 }
 
+/**
+ * A request to the bot: code to evaluate, or an empty request (answered with the usage hint).
+ *
+ * @example
+ * ```ts
+ * const c: Command = { kind: "eval", code: "1+1", verbose: false, replyTo: "#py", addressee: "alice", private: false };
+ * ```
+ */
 export type Command =
   | ({ kind: "eval"; code: string; verbose: boolean } & Reply)
   | ({ kind: "usage"; verbose: boolean } & Reply);
 
+/**
+ * Whether a target is a channel, by its first character and the server's CHANTYPES.
+ *
+ * @example
+ * ```ts
+ * isChannel("#py"); // true
+ * isChannel("alice"); // false
+ * ```
+ */
 export function isChannel(target: string, chanTypes = "#&"): boolean {
   return target.length > 0 && chanTypes.includes(target[0]);
 }
 
-/** The one-line hint sent for an empty request. */
+/**
+ * The one-line hint sent for an empty request.
+ *
+ * @example
+ * ```ts
+ * usageHint("!py", "pybot"); // "usage: !py <python code> (e.g. !py sum(range(10))), ..."
+ * ```
+ */
 export function usageHint(prefix: string, botNick: string): string {
   return `usage: ${prefix} <python code> (e.g. ${prefix} sum(range(10))), ${prefix}:v <code> adds fuel and time; or ${botNick}: <code>`;
 }
@@ -52,7 +92,15 @@ function afterWord(text: string, word: string): string | undefined {
   return undefined;
 }
 
-/** Returns the request in a PRIVMSG, or undefined when it is not addressed to the bot. */
+/**
+ * Returns the request in a PRIVMSG, or undefined when it is not addressed to the bot.
+ *
+ * @example
+ * ```ts
+ * parseCommand({ text: "pybot: 6*7", target: "#py", from: "alice", botNick: "pybot", prefix: "!py" });
+ * // { kind: "eval", code: "6*7", verbose: false, replyTo: "#py", addressee: "alice", private: false }
+ * ```
+ */
 export function parseCommand(ctx: CommandContext): Command | undefined {
   const { text, from, botNick, prefix } = ctx;
   // CTCP (ACTION, VERSION, ...) is never a request.

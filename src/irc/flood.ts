@@ -5,6 +5,14 @@
  * Pure with respect to time: the caller passes `now` (ms).
  */
 
+/**
+ * One token bucket's size and refill rate.
+ *
+ * @example
+ * ```ts
+ * const perTarget: BucketOptions = { burst: 4, ratePerSec: 1 };
+ * ```
+ */
 export interface BucketOptions {
   /** Lines that may be sent back to back. */
   burst: number;
@@ -12,6 +20,16 @@ export interface BucketOptions {
   ratePerSec: number;
 }
 
+/**
+ * A token bucket: `burst` tokens, refilled at `ratePerSec`.
+ *
+ * @example
+ * ```ts
+ * const b = new TokenBucket({ burst: 2, ratePerSec: 1 }, 0);
+ * b.tryTake(0); b.tryTake(0); // true, true
+ * b.waitMs(0); // 1000
+ * ```
+ */
 export class TokenBucket {
   #tokens: number;
   #last: number;
@@ -60,6 +78,13 @@ export class TokenBucket {
  * Per-target queues of outgoing lines, each paced by its own bucket, all behind one
  * connection-wide bucket. Targets are served round-robin so a long answer in one
  * channel does not hold back a short one elsewhere.
+ *
+ * @example
+ * ```ts
+ * const out = new OutgoingScheduler<string>({ perTarget: { burst: 4, ratePerSec: 1 }, global: { burst: 8, ratePerSec: 2 } }, 0);
+ * out.push("#py", "PRIVMSG #py :hello");
+ * const { send, nextMs } = out.drain(0); // send: ["PRIVMSG #py :hello"], nextMs: undefined
+ * ```
  */
 export class OutgoingScheduler<T> {
   #perTarget: BucketOptions;
@@ -73,6 +98,7 @@ export class OutgoingScheduler<T> {
     this.#global = new TokenBucket(opts.global, now);
   }
 
+  /** Queues one item for a target (behind that target's earlier items). */
   push(target: string, item: T): void {
     let q = this.#queues.get(target);
     if (!q) {
@@ -83,12 +109,14 @@ export class OutgoingScheduler<T> {
     q.push(item);
   }
 
+  /** Items waiting, over all targets. */
   get size(): number {
     let n = 0;
     for (const q of this.#queues.values()) n += q.length;
     return n;
   }
 
+  /** Drops every waiting item. */
   clear(): void {
     this.#queues.clear();
     this.#order = [];

@@ -5,6 +5,14 @@
  * smuggle an extra parameter, instead of silently cleaning it.
  */
 
+/**
+ * Who sent a message: a user (`nick!user@host`) or a server (its name in `nick`).
+ *
+ * @example
+ * ```ts
+ * const src: IrcSource = { nick: "alice", user: "~alice", host: "home.example" };
+ * ```
+ */
 export interface IrcSource {
   /** Nick for users, server name for servers. */
   nick: string;
@@ -12,6 +20,14 @@ export interface IrcSource {
   host?: string;
 }
 
+/**
+ * One parsed IRC line.
+ *
+ * @example
+ * ```ts
+ * const m: IrcMessage = { tags: {}, command: "PRIVMSG", params: ["#py", "!py 1+1"] };
+ * ```
+ */
 export interface IrcMessage {
   tags: Record<string, string>;
   /** Raw prefix text without the leading ':' (absent on client-originated lines). */
@@ -22,11 +38,42 @@ export interface IrcMessage {
   params: string[];
 }
 
-/** Maximum bytes of an IRC line without tags, including the CR LF. */
+/**
+ * Maximum bytes of an IRC line without tags, including the CR LF.
+ *
+ * @example
+ * ```ts
+ * const room = IRC_LINE_MAX - 2 - "PRIVMSG #py :".length; // bytes left for text (before the prefix)
+ * ```
+ */
 export const IRC_LINE_MAX = 512;
 
-export class IrcSerialiseError extends Error {}
+/**
+ * A line we refuse to send: it would end early (CR, LF, NUL), smuggle a parameter, or
+ * exceed 512 bytes. Callers that can neutralise the text catch it with instanceof.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   serialise({ command: "PRIVMSG", params: ["#py", "a\r\nQUIT"] });
+ * } catch (e) {
+ *   if (e instanceof IrcSerialiseError) console.error(e.message);
+ * }
+ * ```
+ */
+export class IrcSerialiseError extends Error {
+  override name = "IrcSerialiseError";
+}
 
+/**
+ * Splits a message prefix into nick, user and host.
+ *
+ * @example
+ * ```ts
+ * parseSource("alice!~alice@home.example"); // { nick: "alice", user: "~alice", host: "home.example" }
+ * parseSource("irc.example.net"); // { nick: "irc.example.net" }
+ * ```
+ */
 export function parseSource(prefix: string): IrcSource {
   const bang = prefix.indexOf("!");
   const at = prefix.indexOf("@", bang < 0 ? 0 : bang);
@@ -61,6 +108,12 @@ function escapeTagValue(v: string): string {
 /**
  * Parses one line (without its line terminator). Returns undefined for lines that
  * carry no command (empty or malformed); callers ignore those.
+ *
+ * @example
+ * ```ts
+ * parseLine("@account=al :alice!~a@h PRIVMSG #py :!py 1+1");
+ * // { tags: { account: "al" }, prefix: "alice!~a@h", source: {...}, command: "PRIVMSG", params: ["#py", "!py 1+1"] }
+ * ```
  */
 export function parseLine(line: string): IrcMessage | undefined {
   let rest = line.replace(/[\r\n]+$/, "");
@@ -112,6 +165,11 @@ const FORBIDDEN = /[\r\n\0]/;
  * Serialises a client message to a line WITHOUT the CR LF. Throws IrcSerialiseError
  * when a part contains CR, LF or NUL, when a middle parameter is empty, contains a
  * space or starts with ':', or when the command is not a plain word.
+ *
+ * @example
+ * ```ts
+ * serialise({ command: "PRIVMSG", params: ["#py", "alice: 2"] }); // "PRIVMSG #py :alice: 2"
+ * ```
  */
 export function serialise(msg: { command: string; params?: string[]; tags?: Record<string, string> }): string {
   const params = msg.params ?? [];
@@ -149,14 +207,29 @@ export function serialise(msg: { command: string; params?: string[]; tags?: Reco
   return out;
 }
 
-/** Lower-cases a nick/channel under the rfc1459 case mapping ([]\~ are upper-case of {}|^). */
+/**
+ * Lower-cases a nick/channel under the rfc1459 case mapping ([]\~ are upper-case of {}|^).
+ *
+ * @example
+ * ```ts
+ * ircLower("Py[Bot]"); // "py{bot}"
+ * ircLower("Py[Bot]", "ascii"); // "py[bot]"
+ * ```
+ */
 export function ircLower(s: string, casemapping = "rfc1459"): string {
   const lower = s.toLowerCase();
   if (casemapping === "ascii") return lower;
   return lower.replace(/[[\]\\~]/g, (c) => ({ "[": "{", "]": "}", "\\": "|", "~": "^" })[c]!);
 }
 
-/** Matches a `nick!user@host` against a glob mask (`*` and `?`), case-insensitively. */
+/**
+ * Matches a `nick!user@host` against a glob mask (`*` and `?`), case-insensitively.
+ *
+ * @example
+ * ```ts
+ * maskMatches("*!*@spam.example", "Eve!~e@SPAM.example"); // true
+ * ```
+ */
 export function maskMatches(mask: string, full: string): boolean {
   const re = new RegExp(
     "^" + mask.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".") + "$",

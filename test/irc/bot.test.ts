@@ -78,7 +78,7 @@ function botOptions(over: Partial<BotOptions> = {}): BotOptions {
     privateBareCode: true,
     maxLines: 3,
     queueSize: 10,
-    concurrency: 2,
+    workers: 2,
     perUserConcurrency: 1,
     userLimits: limits,
     adminLimits,
@@ -236,7 +236,7 @@ describe("IrcBot (fake connection)", () => {
   });
 
   it("one user's backlog waits for that user, not for everyone", async () => {
-    const h = harness({ concurrency: 2, perUserConcurrency: 1 }, false);
+    const h = harness({ workers: 2, perUserConcurrency: 1 }, false);
     h.bot.handle(privmsg("alice", "#py", "!py a1"));
     h.bot.handle(privmsg("alice", "#py", "!py a2"));
     h.bot.handle(privmsg("bob", "#py", "!py b1"));
@@ -252,7 +252,7 @@ describe("IrcBot (fake connection)", () => {
   });
 
   it("bounds the queue and tells the overflow it is busy", async () => {
-    const h = harness({ queueSize: 3, concurrency: 1, perUserConcurrency: 5 }, false);
+    const h = harness({ queueSize: 3, workers: 1, perUserConcurrency: 5 }, false);
     for (const u of ["u1", "u2", "u3", "u4"]) h.bot.handle(privmsg(u, "#py", `!py ${u}`));
     await tick();
     assert.equal(h.bot.pending, 3);

@@ -1,0 +1,305 @@
+/**
+ * What the client does with each incoming command, as maps from command (or named
+ * numeric) to a small handler, grouped by concern: connection, registration, SASL,
+ * nick, channel. A new reply is one entry here, not another case in a long switch;
+ * the client supplies its session state and the few actions handlers may trigger.
+ */
+
+import type { IrcMessage } from "./message.ts";
+import { Numerics as N } from "./numerics.ts";
+
+/**
+ * The client's view of one session (reset on every connect).
+ *
+ * @example
+ * ```ts
+ * const s = newSession("pybot");
+ * s.registered; // false
+ * ```
+ */
+export interface SessionState {
+  /** Our current nick (the configured one, an alternate, or what the server gave us). */
+  nick: string;
+  /** Our user and host as others see them, once the server told us. */
+  user: string | undefined;
+  host: string | undefined;
+  registered: boolean;
+  /** How many nicks we have tried beyond the main one. */
+  nickIndex: number;
+  /** Capabilities the server acknowledged. */
+  caps: Set<string>;
+  /** Capabilities the server offers (CAP LS). */
+  lsCaps: Set<string>;
+  /** CAP END sent. */
+  capDone: boolean;
+  /** Channels we are in (lower-cased). */
+  channels: Set<string>;
+  /** ISUPPORT tokens, keys upper-cased. */
+  isupport: Map<string, string>;
+}
+
+/**
+ * A fresh session for a new connection.
+ *
+ * @example
+ * ```ts
+ * newSession("pybot").nick; // "pybot"
+ * ```
+ */
+export function newSession(nick: string): SessionState {
+  return {
+    nick,
+    user: undefined,
+    host: undefined,
+    registered: false,
+    nickIndex: 0,
+    caps: new Set(),
+    lsCaps: new Set(),
+    capDone: false,
+    channels: new Set(),
+    isupport: new Map(),
+  };
+}
+
+/**
+ * What a handler may read and do: the session, the configured nick and channels, and
+ * the client's actions for registration, CAP/SASL and nicks.
+ *
+ * @example
+ * ```ts
+ * const h: Handler = (c, m) => c.send("PONG", m.params[0] ?? "x");
+ * ```
+ */
+export interface HandlerContext {
+  readonly state: SessionState;
+  /** The configured main nick and channels ("#chan" or "#chan key"). */
+  readonly mainNick: string;
+  readonly autoJoin: readonly string[];
+  /** The configured SASL mechanism, if any. */
+  readonly saslMechanism: string | undefined;
+  /** Sends a command now (no flood control). */
+  send(command: string, ...params: string[]): void;
+  log(level: "info" | "warn" | "error", text: string): void;
+  /** Lower-cases under the server's case mapping. */
+  lower(s: string): string;
+  /** Whether `nick` is ours. */
+  isMe(nick: string | undefined): boolean;
+  /** True while we are leaving on purpose. */
+  quitting(): boolean;
+  /** Runs `fn` later unless the client quits first. */
+  later(ms: number, fn: () => void): void;
+  /** 001 arrived and the state says so: join, regain, announce. */
+  registered(): void;
+  cap(m: IrcMessage): void;
+  authenticate(arg: string): void;
+  capEnd(): void;
+  saslFailed(why: string): void;
+  /** The nick we asked for is refused before registration: try the next. */
+  nextNick(): void;
+  /** Our nick changed: start or stop trying to regain the main one. */
+  nickChanged(): void;
+  /** Whether `nick` leaving or changing frees our main nick for us to take back. */
+  wantMainNick(nick: string | undefined): boolean;
+}
+
+/**
+ * Reacts to one incoming message.
+ *
+ * @example
+ * ```ts
+ * const ping: Handler = (c, m) => c.send("PONG", m.params[0] ?? "x");
+ * ```
+ */
+export type Handler = (c: HandlerContext, m: IrcMessage) => void;
+
+/**
+ * Our `nick!user@host` from the last word of the welcome text, when it is there.
+ *
+ * @example
+ * ```ts
+ * welcomeMask("Welcome to the network pybot!~py@host.example");
+ * // { nick: "pybot", user: "~py", host: "host.example" }
+ * ```
+ */
+export function welcomeMask(text: string): { nick: string; user: string; host: string } | undefined {
+  const words = text.split(" ");
+  const full = words[words.length - 1];
+  const bang = full.indexOf("!");
+  const at = full.indexOf("@");
+  if (bang > 0 && at > bang) {
+    return { nick: full.slice(0, bang), user: full.slice(bang + 1, at), host: full.slice(at + 1) };
+  }
+  return undefined;
+}
+
+/**
+ * Applies one RPL_ISUPPORT line's tokens (`KEY`, `KEY=value`, `-KEY`) to the table.
+ *
+ * @example
+ * ```ts
+ * const t = new Map<string, string>();
+ * applyIsupport(t, ["pybot", "CHANTYPES=#", "-EXCEPTS", "are supported by this server"]);
+ * t.get("CHANTYPES"); // "#"
+ * ```
+ */
+export function applyIsupport(table: Map<string, string>, params: readonly string[]): void {
+  for (const tok of params.slice(1, -1)) {
+    const eq = tok.indexOf("=");
+    if (tok.startsWith("-")) table.delete(tok.slice(1).toUpperCase());
+    else table.set((eq < 0 ? tok : tok.slice(0, eq)).toUpperCase(), eq < 0 ? "" : tok.slice(eq + 1));
+  }
+}
+
+/** Wait before rejoining a configured channel we were kicked from. */
+const REJOIN_AFTER_KICK_MS = 10_000;
+
+/**
+ * The JOIN parameters for a configured channel entry ("#chan" or "#chan key").
+ *
+ * @example
+ * ```ts
+ * joinParams("#py secret"); // ["#py", "secret"]
+ * ```
+ */
+export function joinParams(entry: string): string[] {
+  const [chan, key] = entry.split(" ");
+  return key ? [chan, key] : [chan];
+}
+
+const connectionHandlers: Record<string, Handler> = {
+  PING: (c, m) => {
+    const p = m.params;
+    c.send("PONG", ...(p.length ? [p[p.length - 1]] : ["x"]));
+  },
+  ERROR: (c, m) => c.log(c.quitting() ? "info" : "warn", `server closed the link: ${m.params[0] ?? ""}`),
+};
+
+const registrationHandlers: Record<string, Handler> = {
+  [N.RPL_WELCOME]: (c, m) => {
+    const s = c.state;
+    const p = m.params;
+    s.registered = true;
+    if (p[0]) s.nick = p[0];
+    const mask = welcomeMask(p[p.length - 1] ?? "");
+    if (mask && c.isMe(mask.nick)) {
+      s.user = mask.user;
+      s.host = mask.host;
+    }
+    c.registered();
+  },
+  [N.RPL_ISUPPORT]: (c, m) => applyIsupport(c.state.isupport, m.params),
+  // nick user host * :realname
+  [N.RPL_WHOISUSER]: (c, m) => {
+    const p = m.params;
+    if (c.isMe(p[1]) && p[2] && p[3]) {
+      c.state.user = p[2];
+      c.state.host = p[3];
+    }
+  },
+  [N.RPL_HOSTHIDDEN]: (c, m) => {
+    const shown = m.params[1];
+    if (shown) c.state.host = shown.includes("@") ? shown.split("@")[1] : shown;
+  },
+  CHGHOST: (c, m) => {
+    if (c.isMe(m.source?.nick)) {
+      c.state.user = m.params[0];
+      c.state.host = m.params[1];
+    }
+  },
+};
+
+const saslFailure: Handler = (c, m) => {
+  const p = m.params;
+  c.saslFailed(`SASL ${c.saslMechanism ?? ""} failed: ${p[p.length - 1] ?? m.command}`);
+};
+
+const saslHandlers: Record<string, Handler> = {
+  CAP: (c, m) => c.cap(m),
+  AUTHENTICATE: (c, m) => c.authenticate(m.params[0] ?? ""),
+  [N.RPL_SASLSUCCESS]: (c) => {
+    c.log("info", "SASL authentication succeeded");
+    c.capEnd();
+  },
+  [N.ERR_NICKLOCKED]: saslFailure,
+  [N.ERR_SASLFAIL]: saslFailure,
+  [N.ERR_SASLTOOLONG]: saslFailure,
+  [N.ERR_SASLABORTED]: saslFailure,
+  [N.RPL_SASLMECHS]: saslFailure,
+};
+
+const nickRefused: Handler = (c) => {
+  if (!c.state.registered) c.nextNick();
+};
+
+const takeMainNick: Handler = (c, m) => {
+  if (c.wantMainNick(m.source?.nick)) c.send("NICK", c.mainNick);
+};
+
+const nickHandlers: Record<string, Handler> = {
+  [N.ERR_ERRONEUSNICKNAME]: nickRefused,
+  [N.ERR_NICKNAMEINUSE]: nickRefused,
+  [N.ERR_NICKCOLLISION]: nickRefused,
+  [N.ERR_UNAVAILRESOURCE]: nickRefused,
+  NICK: (c, m) => {
+    if (c.isMe(m.source?.nick)) {
+      c.state.nick = m.params[0];
+      c.log("info", `now known as ${c.state.nick}`);
+      c.nickChanged();
+    } else {
+      takeMainNick(c, m);
+    }
+  },
+  QUIT: takeMainNick,
+};
+
+const channelHandlers: Record<string, Handler> = {
+  JOIN: (c, m) => {
+    if (!c.isMe(m.source?.nick)) return;
+    if (m.source?.user) c.state.user = m.source.user;
+    if (m.source?.host) c.state.host = m.source.host;
+    if (m.params[0]) c.state.channels.add(c.lower(m.params[0]));
+  },
+  PART: (c, m) => {
+    if (c.isMe(m.source?.nick) && m.params[0]) c.state.channels.delete(c.lower(m.params[0]));
+  },
+  KICK: (c, m) => {
+    const [chan, victim, reason] = m.params;
+    if (!c.isMe(victim)) return;
+    c.state.channels.delete(c.lower(chan));
+    c.log("warn", `kicked from ${chan}: ${reason ?? ""}`);
+    const entry = c.autoJoin.find((e) => c.lower(e.split(" ")[0]) === c.lower(chan));
+    if (entry) {
+      c.later(REJOIN_AFTER_KICK_MS, () => {
+        if (c.state.registered) c.send("JOIN", ...joinParams(entry));
+      });
+    }
+  },
+};
+
+/**
+ * Every handler, keyed by command or numeric.
+ *
+ * @example
+ * ```ts
+ * HANDLERS.has(Numerics.RPL_WELCOME); // true
+ * ```
+ */
+export const HANDLERS: ReadonlyMap<string, Handler> = new Map(Object.entries({
+  ...connectionHandlers,
+  ...registrationHandlers,
+  ...saslHandlers,
+  ...nickHandlers,
+  ...channelHandlers,
+}));
+
+/**
+ * Runs the handler for `m.command`, if there is one (unknown commands are ignored).
+ *
+ * @example
+ * ```ts
+ * dispatch(context, parseLine("PING :irc.example.net")!); // sends PONG :irc.example.net
+ * ```
+ */
+export function dispatch(c: HandlerContext, m: IrcMessage): void {
+  HANDLERS.get(m.command)?.(c, m);
+}
