@@ -5,7 +5,8 @@
  */
 import { command, flag, option, optional, parse, positional, string } from "cmd-ts";
 import type { Type } from "cmd-ts";
-import { CLI_RUN_LIMITS, FORMAT_LIMITS } from "../options/limits.ts";
+import { CLI_RUN_LIMITS } from "../options/limits.ts";
+import { FORMAT_LIMITS } from "../options/format.ts";
 import { OptionError, readOptionText } from "../options/spec.ts";
 import type { OptionSpec } from "../options/spec.ts";
 

@@ -7,6 +7,7 @@
 import { COUNT, DECIMAL } from "./spec.ts";
 import type { OptionSpec } from "./spec.ts";
 import { RUN_LIMITS } from "./limits.ts";
+import { FORMAT_LIMITS } from "./format.ts";
 
 /** A spec whose key is known to the type system (so the resolved config has typed fields). */
 type Keyed<K extends string> = OptionSpec & { key: K };
@@ -165,7 +166,13 @@ const BOT_SETTINGS = [
     "evaluations",
     "evaluations one user may have running at once",
   ),
-  count("maxLines", "max-lines", 3, 1, 100, "a number of messages", "IRC lines per answer"),
+  botLimit(FORMAT_LIMITS.maxLines, {
+    key: "maxLines",
+    configKey: "maxLines",
+    flag: "max-lines",
+    default: 3,
+    help: "IRC lines per answer",
+  }),
   ...EVAL_SETTINGS,
   count(
     "evalsPerWindow",

@@ -1,7 +1,8 @@
 /**
  * The table of run limits: one spec per limit a caller can set, shared by the library API
  * (sandbox/limits.ts), the command line, the IRC bot (flags and config file) and the help.
- * Where the bot's default differs on purpose it says so in irc.ts, next to the bot's settings.
+ * Where the bot's default differs on purpose it says so in irc.ts, next to the bot's settings;
+ * the `irc` format's own limits are in format.ts.
  *
  * Bounds were unified here (they disagreed in four places before): the timeout is 1 ms to 24 h
  * everywhere (the bot allowed 600 s; its ceiling option is the policy knob), output up to 64 MiB
@@ -10,7 +11,6 @@
  */
 import { BYTES, COUNT, FUEL, SECONDS } from "./spec.ts";
 import type { OptionSpec } from "./spec.ts";
-import { IRC_DEFAULTS, MIN_MAX_BYTES } from "../text/messages.ts";
 
 /** Largest finite fuel budget: the metered module's counter is an i64, but results are JS numbers. */
 export const MAX_FINITE_FUEL = Number.MAX_SAFE_INTEGER;
@@ -107,31 +107,3 @@ export const CLI_RUN_LIMITS: readonly OptionSpec[] = [
   RUN_LIMITS.maxOutputBytes,
   RUN_LIMITS.tmpQuotaBytes,
 ];
-
-/** How the `irc` format cuts a result: the CLI's --max-lines/--max-bytes (the bot's maxLines is in irc.ts). */
-export const FORMAT_LIMITS = {
-  maxLines: {
-    key: "maxLines",
-    configKey: "maxLines",
-    flag: "max-lines",
-    kind: COUNT,
-    valueName: "N",
-    unit: "a number of messages",
-    default: IRC_DEFAULTS.maxLines,
-    min: 1,
-    max: 100,
-    help: "irc format: most messages",
-  },
-  maxBytes: {
-    key: "maxBytes",
-    configKey: "maxBytes",
-    flag: "max-bytes",
-    kind: COUNT,
-    valueName: "BYTES",
-    unit: "bytes",
-    default: IRC_DEFAULTS.maxBytes,
-    min: MIN_MAX_BYTES,
-    max: 65_536,
-    help: "irc format: longest message in UTF-8 bytes",
-  },
-} as const satisfies Record<string, OptionSpec>;
