@@ -10,11 +10,14 @@
  */
 import { createColors } from "picocolors";
 import type { CliOptions } from "./args.ts";
-import type { Sandbox } from "../sandbox/pool.ts";
-import { EXIT, exitCodeFor } from "./exit-codes.ts";
+import type { Sandbox } from "../sandbox/mod.ts";
+import { EXIT, exitCodeFor } from "../options/exit-codes.ts";
 import { NO_PAINT, renderResult } from "./output.ts";
 import type { Paint } from "./output.ts";
-import { BOUNDS } from "../sandbox/limits.ts";
+import { BOUNDS, LimitError } from "../sandbox/limits.ts";
+import { RUN_LIMITS } from "../options/limits.ts";
+import { SECONDS } from "../options/spec.ts";
+import { AssetError } from "../sandbox/assets.ts";
 import { VERSION } from "../version.ts";
 import {
   envVar,
@@ -33,7 +36,10 @@ function paintFor(fd: 1 | 2): Paint {
   return { note: c.yellow, error: (s) => c.red(c.bold(s)), bold: c.bold };
 }
 
-class UsageError extends Error {}
+/** Wrong use of the command found after parsing (no code, stdin too large, not UTF-8). */
+class UsageError extends Error {
+  override name = "UsageError";
+}
 
 async function fail(message: string, status: number): Promise<number> {
   const paint = paintFor(2);
@@ -43,13 +49,10 @@ async function fail(message: string, status: number): Promise<number> {
 }
 
 /** The sandbox names limits as its API does; say them as the options the user typed. */
-function asOptionNames(message: string): string {
-  return message
-    .replace(/\bmemoryMiB\b/g, "--memory")
-    .replace(/\bmaxOutputBytes\b/g, "--max-output")
-    .replace(/\btmpQuotaBytes\b/g, "--tmp-quota")
-    .replace(/\btimeoutMs\b/g, "--timeout (in ms)")
-    .replace(/^fuel\b/, "--fuel");
+function asOptionNames(e: LimitError): string {
+  if (e.limit === undefined) return e.message;
+  const spec = RUN_LIMITS[e.limit];
+  return `--${spec.flag}${spec.kind === SECONDS ? " (in ms)" : ""} ${e.detail}`;
 }
 
 function oneLine(s: string): string {
@@ -101,7 +104,7 @@ async function gatherInput(options: CliOptions): Promise<{ code: string; stdin: 
 
 /** Starts creating the one-worker sandbox; a failure is kept (not thrown) until a run needs it. */
 function startSandbox(): Promise<Sandbox | Error> {
-  return import("../sandbox/pool.ts")
+  return import("../sandbox/mod.ts")
     .then((m) => m.Sandbox.create({ workers: 1 }))
     .catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
 }
@@ -136,13 +139,18 @@ async function runOnce(options: CliOptions, sandbox: Promise<Sandbox | Error>): 
   }
 }
 
-/** Runs the CLI with `argv` (arguments after the script) and returns the exit status. */
 /** `--irc` anywhere before a `--` switches to the bot, which parses its own options. */
 function wantsIrc(argv: string[]): boolean {
   const end = argv.indexOf("--");
   return (end < 0 ? argv : argv.slice(0, end)).includes("--irc");
 }
 
+/**
+ * Runs the CLI with `argv` (arguments after the script) and returns the exit status.
+ *
+ * @example
+ * exitProcess(await main(["1+1"])); // prints 2, exits 0
+ */
 export async function main(argv: string[]): Promise<number> {
   try {
     ignoreBrokenPipes();
@@ -151,11 +159,11 @@ export async function main(argv: string[]): Promise<number> {
       return await runIrcBot({ argv });
     }
     const early = mayRun(argv) ? startSandbox() : undefined;
-    const { helpText, parseCliArgs } = await import("./args.ts");
+    const { parseCliArgs } = await import("./args.ts");
     const parsed = await parseCliArgs(argv);
     switch (parsed.kind) {
       case "help":
-        await writeStdout(helpText(paintFor(1).bold));
+        await writeStdout((await import("./help.ts")).helpText(paintFor(1).bold));
         return 0;
       case "version":
         await writeStdout(await versionText());
@@ -167,10 +175,9 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (e) {
     if (e instanceof UsageError) return fail(e.message, EXIT.usage);
-    const name = e instanceof Error ? e.name : "";
-    const message = e instanceof Error ? e.message : String(e);
-    // LimitError: a limit the sandbox refused (e.g. --memory below the interpreter's minimum).
-    if (name === "LimitError") return fail(asOptionNames(message), EXIT.usage);
-    return fail(name === "AssetError" ? message : `internal error: ${message}`, EXIT.internal);
+    // A limit the sandbox refused (e.g. --memory below the interpreter's minimum).
+    if (e instanceof LimitError) return fail(asOptionNames(e), EXIT.usage);
+    if (e instanceof AssetError) return fail(e.message, EXIT.internal);
+    return fail(`internal error: ${e instanceof Error ? e.message : String(e)}`, EXIT.internal);
   }
 }

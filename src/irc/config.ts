@@ -1,174 +1,37 @@
 /**
- * IRC bot configuration: a JSON file and command-line flags (flags win), every limit
- * named with a default, validated with one-line errors. Pure: the caller reads the
- * file and the environment.
+ * IRC bot configuration: a JSON config file and command-line flags (flags win) and secrets from
+ * the environment, merged, filled with defaults and validated into an IrcConfig, with one-line
+ * errors. The numeric settings come from the option table (options/irc.ts); config-file keys
+ * carry the unit the flag takes (`timeoutSeconds` for `--timeout`), and a number or the flag's
+ * own text is accepted for them.
  */
-
-import { DEFAULT_LIMITS, MAX_FINITE_FUEL } from "../sandbox/limits.ts";
+import { readText } from "../platform/fs.ts";
+import {
+  IRC_NUMERIC_BY_CONFIG_KEY,
+  IRC_NUMERIC_BY_KEY,
+  IRC_NUMERIC_SETTINGS,
+  IRC_RENAMED_CONFIG_KEYS,
+} from "../options/irc.ts";
+import type { IrcNumericKey } from "../options/irc.ts";
+import { isValidValue, OptionError, readOptionNumber, readOptionText } from "../options/spec.ts";
+import type { OptionSpec } from "../options/spec.ts";
 import type { SaslOptions } from "./client.ts";
 import type { EvalLimits } from "./bot.ts";
 
+export type { IrcNumericKey } from "../options/irc.ts";
+
+/**
+ * A setting, flag or config file the bot cannot use; `message` is one line for the user.
+ *
+ * @example
+ * throw new IrcConfigError("--server is required (HOST or HOST:PORT)");
+ */
 export class IrcConfigError extends Error {
   override name = "IrcConfigError";
 }
 
-interface NumSpec {
-  def: number;
-  min: number;
-  max: number;
-  integer: boolean;
-  doc: string;
-}
-
-/** Every numeric setting: default, bounds and what it means (also the README table). */
-export const NUMERIC_OPTIONS = {
-  port: { def: 6667, min: 1, max: 65535, integer: true, doc: "server port, if not in --server (6697 with --tls)" },
-  workers: {
-    def: 0,
-    min: 0,
-    max: 64,
-    integer: true,
-    doc: "evaluations run in parallel, i.e. sandbox workers (0 = CPU cores, at least 2)",
-  },
-  queueSize: {
-    def: 32,
-    min: 1,
-    max: 10_000,
-    integer: true,
-    doc: "requests waiting or running at once; more get a 'busy' notice",
-  },
-  perUserConcurrency: { def: 1, min: 1, max: 64, integer: true, doc: "evaluations one user may have running at once" },
-  maxLines: { def: 3, min: 1, max: 20, integer: true, doc: "IRC lines per answer" },
-  fuel: { def: DEFAULT_LIMITS.fuel, min: 1, max: MAX_FINITE_FUEL, integer: true, doc: "fuel per evaluation" },
-  timeoutMs: {
-    def: DEFAULT_LIMITS.timeoutMs,
-    min: 1,
-    max: 600_000,
-    integer: true,
-    doc: "wall-clock limit per evaluation, ms",
-  },
-  memoryMiB: {
-    def: DEFAULT_LIMITS.memoryMiB,
-    min: 1,
-    max: 4096,
-    integer: true,
-    doc: "guest memory limit per evaluation, MiB",
-  },
-  maxOutputBytes: {
-    def: 16_384,
-    min: 0,
-    max: 16 * 1024 * 1024,
-    integer: true,
-    doc: "output kept per stream per evaluation, bytes",
-  },
-  adminFuel: {
-    def: 10_000_000_000,
-    min: 1,
-    max: MAX_FINITE_FUEL,
-    integer: true,
-    doc: "fuel per evaluation for admins",
-  },
-  adminTimeoutMs: { def: 30_000, min: 1, max: 600_000, integer: true, doc: "wall-clock limit for admins, ms" },
-  adminMemoryMiB: { def: 512, min: 1, max: 4096, integer: true, doc: "memory limit for admins, MiB" },
-  adminMaxOutputBytes: {
-    def: 65_536,
-    min: 0,
-    max: 16 * 1024 * 1024,
-    integer: true,
-    doc: "output kept per stream for admins, bytes",
-  },
-  maxFuel: {
-    def: 100_000_000_000,
-    min: 1,
-    max: MAX_FINITE_FUEL,
-    integer: true,
-    doc: "ceiling on fuel, admins included",
-  },
-  maxTimeoutMs: {
-    def: 60_000,
-    min: 1,
-    max: 600_000,
-    integer: true,
-    doc: "ceiling on the wall-clock limit, admins included, ms",
-  },
-  maxMemoryMiB: { def: 1024, min: 1, max: 4096, integer: true, doc: "ceiling on memory, admins included, MiB" },
-  maxMaxOutputBytes: {
-    def: 1_048_576,
-    min: 0,
-    max: 16 * 1024 * 1024,
-    integer: true,
-    doc: "ceiling on output kept per stream, bytes",
-  },
-  evalsPerWindow: { def: 5, min: 1, max: 100_000, integer: true, doc: "evaluations a user may start per rate window" },
-  rateWindowMs: { def: 60_000, min: 1_000, max: 86_400_000, integer: true, doc: "length of the rate window, ms" },
-  adminEvalsPerWindow: { def: 60, min: 1, max: 100_000, integer: true, doc: "evaluations per window for admins" },
-  maxEvalsPerWindow: {
-    def: 120,
-    min: 1,
-    max: 100_000,
-    integer: true,
-    doc: "ceiling on evaluations per window, admins included",
-  },
-  floodBurst: { def: 4, min: 1, max: 100, integer: true, doc: "lines sent back to back to one target" },
-  floodRatePerSec: { def: 1, min: 0.05, max: 100, integer: false, doc: "sustained lines per second to one target" },
-  floodGlobalBurst: { def: 5, min: 1, max: 100, integer: true, doc: "lines sent back to back on the connection" },
-  floodGlobalRatePerSec: {
-    def: 2,
-    min: 0.05,
-    max: 100,
-    integer: false,
-    doc: "sustained lines per second on the connection",
-  },
-  reconnectMinMs: {
-    def: 2_000,
-    min: 100,
-    max: 3_600_000,
-    integer: true,
-    doc: "first reconnect delay, ms (doubles each failure)",
-  },
-  reconnectMaxMs: { def: 300_000, min: 100, max: 86_400_000, integer: true, doc: "largest reconnect delay, ms" },
-  reconnectJitter: { def: 0.5, min: 0, max: 1, integer: false, doc: "randomised fraction of each reconnect delay" },
-  connectTimeoutMs: {
-    def: 20_000,
-    min: 100,
-    max: 600_000,
-    integer: true,
-    doc: "give up a connection attempt after, ms",
-  },
-  pingIntervalMs: {
-    def: 120_000,
-    min: 1_000,
-    max: 3_600_000,
-    integer: true,
-    doc: "send a PING after this long without traffic, ms",
-  },
-  pingTimeoutMs: {
-    def: 60_000,
-    min: 1_000,
-    max: 3_600_000,
-    integer: true,
-    doc: "reconnect when the PING gets no answer within, ms",
-  },
-  regainNickIntervalMs: {
-    def: 60_000,
-    min: 1_000,
-    max: 86_400_000,
-    integer: true,
-    doc: "on an alternate nick, retry the main one every, ms",
-  },
-  quitTimeoutMs: {
-    def: 3_000,
-    min: 0,
-    max: 60_000,
-    integer: true,
-    doc: "wait this long for the server after QUIT, ms",
-  },
-} satisfies Record<string, NumSpec>;
-
-export type NumericKey = keyof typeof NUMERIC_OPTIONS;
-
-/** Settings as given by the file or flags, before defaults and validation. */
-export interface IrcSettingsInput extends Partial<Record<NumericKey, number | string>> {
+/** Settings as given by the file or flags, numbers already in the program's units, before defaults and validation. */
+export interface IrcSettingsInput extends Partial<Record<IrcNumericKey, number>> {
   server?: string;
   tls?: boolean;
   tlsCa?: string;
@@ -192,7 +55,8 @@ export interface IrcSettingsInput extends Partial<Record<NumericKey, number | st
   quitMessage?: string;
 }
 
-export interface IrcConfig extends Record<NumericKey, number> {
+/** Everything the bot runs with (numbers in the program's units: ms, bytes, MiB). */
+export interface IrcConfig extends Record<IrcNumericKey, number> {
   host: string;
   tls: boolean;
   /** Path of a PEM file of trusted CAs. */
@@ -217,7 +81,7 @@ export interface IrcConfig extends Record<NumericKey, number> {
   adminLimits: EvalLimits;
 }
 
-const STRING_KEYS = [
+const STRING_KEYS = new Set([
   "server",
   "tlsCa",
   "tlsCert",
@@ -231,48 +95,141 @@ const STRING_KEYS = [
   "saslPassword",
   "prefix",
   "quitMessage",
-] as const;
-const BOOL_KEYS = ["tls", "tlsInsecure", "nickAddressing", "privateBareCode"] as const;
-const LIST_KEYS = ["altNicks", "channels", "admins", "ignore"] as const;
-const ALL_KEYS = new Set<string>([...STRING_KEYS, ...BOOL_KEYS, ...LIST_KEYS, ...Object.keys(NUMERIC_OPTIONS)]);
+]);
+const BOOL_KEYS = new Set(["tls", "tlsInsecure", "nickAddressing", "privateBareCode"]);
+const LIST_KEYS = new Set(["altNicks", "channels", "admins", "ignore"]);
 
 /** Environment variables read for secrets (kept off the command line, where `ps` shows them). */
 export const SECRET_ENV = { password: "WASI_PY_IRC_PASSWORD", saslPassword: "WASI_PY_IRC_SASL_PASSWORD" } as const;
 
 const NICK_RE = /^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]{0,29}$/;
 
-/** Checks the shape of a parsed JSON config file; throws IrcConfigError naming the bad key. */
+/** Reads a numeric setting from the file: a number in its key's unit, or the flag's text. */
+function fileNumber(spec: OptionSpec, v: unknown, where: string): number {
+  const as = `${where}: ${spec.configKey}`;
+  try {
+    if (typeof v === "number") return readOptionNumber(spec, v, as);
+    if (typeof v === "string") return readOptionText(spec, v, as);
+  } catch (e) {
+    if (e instanceof OptionError) throw new IrcConfigError(e.message);
+    throw e;
+  }
+  throw new IrcConfigError(`${as} must be a number, or text as --${spec.flag} takes it`);
+}
+
+function checkShape(k: string, v: unknown, where: string): void {
+  if (STRING_KEYS.has(k) && typeof v !== "string") throw new IrcConfigError(`${where}: "${k}" must be a string`);
+  if (BOOL_KEYS.has(k) && typeof v !== "boolean") throw new IrcConfigError(`${where}: "${k}" must be true or false`);
+  if (LIST_KEYS.has(k) && !(Array.isArray(v) && v.every((x) => typeof x === "string"))) {
+    throw new IrcConfigError(`${where}: "${k}" must be a list of strings`);
+  }
+}
+
+/**
+ * Checks a parsed JSON config file and converts its numbers to the program's units; throws
+ * IrcConfigError naming the bad key (an old key names its new one).
+ *
+ * @example
+ * checkConfigFile({ nick: "pybot", timeoutSeconds: 2.5 }, "bot.json"); // { nick: "pybot", timeoutMs: 2500 }
+ */
 export function checkConfigFile(json: unknown, where: string): IrcSettingsInput {
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new IrcConfigError(`${where}: the config must be a JSON object`);
   }
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(json)) {
-    if (!ALL_KEYS.has(k)) throw new IrcConfigError(`${where}: unknown setting "${k}"`);
-    if ((STRING_KEYS as readonly string[]).includes(k) && typeof v !== "string") {
-      throw new IrcConfigError(`${where}: "${k}" must be a string`);
+    const spec = IRC_NUMERIC_BY_CONFIG_KEY.get(k);
+    if (spec !== undefined) {
+      out[spec.key] = fileNumber(spec, v, where);
+      continue;
     }
-    if ((BOOL_KEYS as readonly string[]).includes(k) && typeof v !== "boolean") {
-      throw new IrcConfigError(`${where}: "${k}" must be true or false`);
+    const renamed = IRC_RENAMED_CONFIG_KEYS.get(k);
+    if (renamed !== undefined) {
+      throw new IrcConfigError(
+        `${where}: "${k}" is now "${renamed.configKey}" (in ${renamed.unit}, as --${renamed.flag} takes it)`,
+      );
     }
-    if ((LIST_KEYS as readonly string[]).includes(k) && !(Array.isArray(v) && v.every((x) => typeof x === "string"))) {
-      throw new IrcConfigError(`${where}: "${k}" must be a list of strings`);
+    if (!STRING_KEYS.has(k) && !BOOL_KEYS.has(k) && !LIST_KEYS.has(k)) {
+      throw new IrcConfigError(`${where}: unknown setting "${k}"`);
     }
-    if (k in NUMERIC_OPTIONS && typeof v !== "number") throw new IrcConfigError(`${where}: "${k}" must be a number`);
+    checkShape(k, v, where);
     out[k] = v;
   }
   return out as IrcSettingsInput;
 }
 
-function num(key: NumericKey, v: number | string | undefined): number {
-  const spec: NumSpec = NUMERIC_OPTIONS[key];
-  if (v === undefined) return spec.def;
-  const n = typeof v === "number" ? v : v.trim() === "" ? NaN : Number(v.replace(/_/g, ""));
-  const kind = spec.integer ? "an integer" : "a number";
-  if (!Number.isFinite(n) || (spec.integer && !Number.isInteger(n)) || n < spec.min || n > spec.max) {
-    throw new IrcConfigError(`${key} must be ${kind} from ${spec.min} to ${spec.max}, got ${String(v)}`);
+/**
+ * Reads and checks the JSON config file at `path`; throws IrcConfigError with a one-line message.
+ *
+ * @example
+ * readConfigFile("bot.json").nick; // "pybot"
+ */
+export function readConfigFile(path: string): IrcSettingsInput {
+  let text: string;
+  try {
+    text = readText(path);
+  } catch (e) {
+    throw new IrcConfigError(`cannot read ${path}: ${(e as { code?: string }).code ?? (e as Error).message}`);
   }
-  return n;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new IrcConfigError(`${path}: not valid JSON (${(e as Error).message.split("\n")[0]})`);
+  }
+  return checkConfigFile(json, path);
+}
+
+/** File settings, then flags (lists from flags add to the file's), then secrets from the environment. */
+function mergeSettings(
+  file: IrcSettingsInput,
+  flags: IrcSettingsInput,
+  env: Record<string, string | undefined>,
+): IrcSettingsInput {
+  const s: IrcSettingsInput = { ...file };
+  for (const [k, v] of Object.entries(flags)) {
+    if (v === undefined) continue;
+    if (LIST_KEYS.has(k) && Array.isArray(v) && v.length === 0) continue;
+    (s as Record<string, unknown>)[k] = v;
+  }
+  if (env[SECRET_ENV.password] !== undefined && s.password === undefined) s.password = env[SECRET_ENV.password];
+  if (env[SECRET_ENV.saslPassword] !== undefined && s.saslPassword === undefined) {
+    s.saslPassword = env[SECRET_ENV.saslPassword];
+  }
+  return s;
+}
+
+/** `--server HOST[:PORT]` (IPv6 literals in brackets) → host and the port it names, if any. */
+function parseServer(server: string | undefined): { host: string; port: number | undefined } {
+  if (!server) throw new IrcConfigError("--server is required (HOST or HOST:PORT)");
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+)(?::(\d+))?$/.exec(server);
+  if (!m) throw new IrcConfigError(`--server must be HOST or HOST:PORT, got ${JSON.stringify(server)}`);
+  const host = m[1]!.replace(/^\[|\]$/g, "");
+  if (m[2] === undefined) return { host, port: undefined };
+  try {
+    return { host, port: readOptionText(IRC_NUMERIC_BY_KEY.get("port")!, m[2], "port") };
+  } catch (e) {
+    if (e instanceof OptionError) throw new IrcConfigError(e.message);
+    throw e;
+  }
+}
+
+/** Every numeric setting, defaulted and checked against the table (values given in code may be anything). */
+function resolveNumbers(s: IrcSettingsInput, port: number | undefined, tls: boolean, cores: number) {
+  const nums = {} as Record<IrcNumericKey, number>;
+  for (const spec of IRC_NUMERIC_SETTINGS) {
+    const key = spec.key as IrcNumericKey;
+    const v = s[key] ?? spec.default;
+    if (!isValidValue(spec, v)) {
+      const what = spec.kind.integer ? "an integer" : "a number";
+      throw new IrcConfigError(`${key} must be ${what} from ${spec.min} to ${spec.max}, got ${String(v)}`);
+    }
+    nums[key] = v;
+  }
+  if (port !== undefined) nums.port = port;
+  else if (s.port === undefined) nums.port = tls ? 6697 : 6667;
+  if (nums.workers === 0) nums.workers = Math.max(2, cores);
+  return nums;
 }
 
 function noControls(name: string, v: string): string {
@@ -280,122 +237,37 @@ function noControls(name: string, v: string): string {
   return v;
 }
 
-/**
- * Merges file settings, flags (which win) and secrets from the environment, fills
- * defaults and validates. `cores` sizes the default worker pool.
- */
-export function resolveIrcConfig(
-  file: IrcSettingsInput,
-  flags: IrcSettingsInput,
-  env: Record<string, string | undefined>,
-  cores: number,
-): IrcConfig {
-  const s: IrcSettingsInput = { ...file };
-  for (const [k, v] of Object.entries(flags)) {
-    if (v === undefined) continue;
-    // lists from flags add to the file's (channels on the command line join too)
-    if ((LIST_KEYS as readonly string[]).includes(k) && Array.isArray(v) && v.length === 0) continue;
-    (s as Record<string, unknown>)[k] = v;
-  }
-  if (env[SECRET_ENV.password] !== undefined && s.password === undefined) s.password = env[SECRET_ENV.password];
-  if (env[SECRET_ENV.saslPassword] !== undefined && s.saslPassword === undefined) {
-    s.saslPassword = env[SECRET_ENV.saslPassword];
-  }
-
-  if (!s.server) throw new IrcConfigError("--server is required (HOST or HOST:PORT)");
-  const m = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+)(?::(\d+))?$/.exec(s.server);
-  if (!m) throw new IrcConfigError(`--server must be HOST or HOST:PORT, got ${JSON.stringify(s.server)}`);
-  const host = m[1].replace(/^\[|\]$/g, "");
-  const tls = s.tls ?? false;
-  const nums = {} as Record<NumericKey, number>;
-  for (const k of Object.keys(NUMERIC_OPTIONS) as NumericKey[]) nums[k] = num(k, s[k]);
-  if (m[2] !== undefined) nums.port = num("port", m[2]);
-  else if (s.port === undefined) nums.port = tls ? 6697 : 6667;
-  if (nums.workers === 0) nums.workers = Math.max(2, cores);
-
+/** Nick, alternates, user name, real name, server password. */
+function resolveIdentity(s: IrcSettingsInput) {
   if (!s.nick) throw new IrcConfigError("--nick is required");
   if (!NICK_RE.test(s.nick)) throw new IrcConfigError(`--nick ${JSON.stringify(s.nick)} is not a valid IRC nick`);
   const altNicks = s.altNicks && s.altNicks.length ? s.altNicks : [`${s.nick}_`, `${s.nick}__`];
   for (const a of altNicks) {
     if (!NICK_RE.test(a)) throw new IrcConfigError(`alternate nick ${JSON.stringify(a)} is not a valid IRC nick`);
   }
+  const username = noControls("username", s.username ?? "wasipy");
+  if (!/^[^\s@!]{1,20}$/.test(username)) {
+    throw new IrcConfigError(`username ${JSON.stringify(username)} must be 1-20 characters without spaces, '@' or '!'`);
+  }
+  return {
+    nick: s.nick,
+    altNicks,
+    username,
+    realname: noControls("realname", s.realname ?? "wasi-py eval bot (!py <code>)"),
+    password: s.password === undefined ? undefined : noControls("password", s.password),
+  };
+}
+
+/** Channels, prefix and the admin/ignore masks. */
+function resolveAudience(s: IrcSettingsInput) {
   const channels = s.channels ?? [];
   for (const c of channels) {
     if (!/^[#&+!][^\s,\x07\0-\x1f]{1,49}( \S+)?$/.test(c)) {
       throw new IrcConfigError(`--channel ${JSON.stringify(c)} is not a channel name (e.g. '#python', or '#chan key')`);
     }
   }
-  const username = noControls("username", s.username ?? "wasipy");
-  if (!/^[^\s@!]{1,20}$/.test(username)) {
-    throw new IrcConfigError(`username ${JSON.stringify(username)} must be 1-20 characters without spaces, '@' or '!'`);
-  }
   const prefix = noControls("prefix", s.prefix ?? "!py");
   if (/\s/.test(prefix)) throw new IrcConfigError("prefix must not contain spaces");
-
-  let sasl: SaslOptions | undefined;
-  if (s.saslMechanism !== undefined) {
-    const mech = s.saslMechanism.toUpperCase();
-    if (mech === "PLAIN") {
-      if (!s.saslAccount) throw new IrcConfigError("SASL PLAIN needs saslAccount");
-      if (s.saslPassword === undefined) {
-        throw new IrcConfigError(
-          `SASL PLAIN needs a password (saslPassword in the config file, or $${SECRET_ENV.saslPassword})`,
-        );
-      }
-      sasl = {
-        mechanism: "PLAIN",
-        account: noControls("saslAccount", s.saslAccount),
-        password: noControls("saslPassword", s.saslPassword),
-      };
-    } else if (mech === "EXTERNAL") {
-      if (!s.tlsCert || !s.tlsKey) {
-        throw new IrcConfigError("SASL EXTERNAL needs a client certificate (--tls-cert and --tls-key)");
-      }
-      sasl = { mechanism: "EXTERNAL" };
-    } else throw new IrcConfigError(`--sasl must be PLAIN or EXTERNAL, got ${JSON.stringify(s.saslMechanism)}`);
-  }
-  if ((s.tlsCert || s.tlsKey || s.tlsCa || s.tlsInsecure) && !tls) {
-    throw new IrcConfigError("TLS settings were given without --tls");
-  }
-  if (!!s.tlsCert !== !!s.tlsKey) throw new IrcConfigError("--tls-cert and --tls-key go together");
-
-  const ceil = (what: string, v: number, max: number, maxName: string) => {
-    if (v > max) throw new IrcConfigError(`${what} (${v}) exceeds its ceiling ${maxName} (${max})`);
-    return v;
-  };
-  const userLimits: EvalLimits = {
-    fuel: ceil("fuel", nums.fuel, nums.maxFuel, "maxFuel"),
-    timeoutMs: ceil("timeoutMs", nums.timeoutMs, nums.maxTimeoutMs, "maxTimeoutMs"),
-    memoryMiB: ceil("memoryMiB", nums.memoryMiB, nums.maxMemoryMiB, "maxMemoryMiB"),
-    maxOutputBytes: ceil("maxOutputBytes", nums.maxOutputBytes, nums.maxMaxOutputBytes, "maxMaxOutputBytes"),
-  };
-  // Admin limits are raised, never lowered below the users', and never above the ceilings.
-  const adminLimits: EvalLimits = {
-    fuel: ceil("adminFuel", Math.max(nums.adminFuel, userLimits.fuel), nums.maxFuel, "maxFuel"),
-    timeoutMs: ceil(
-      "adminTimeoutMs",
-      Math.max(nums.adminTimeoutMs, userLimits.timeoutMs),
-      nums.maxTimeoutMs,
-      "maxTimeoutMs",
-    ),
-    memoryMiB: ceil(
-      "adminMemoryMiB",
-      Math.max(nums.adminMemoryMiB, userLimits.memoryMiB),
-      nums.maxMemoryMiB,
-      "maxMemoryMiB",
-    ),
-    maxOutputBytes: ceil(
-      "adminMaxOutputBytes",
-      Math.max(nums.adminMaxOutputBytes, userLimits.maxOutputBytes),
-      nums.maxMaxOutputBytes,
-      "maxMaxOutputBytes",
-    ),
-  };
-  ceil("evalsPerWindow", nums.evalsPerWindow, nums.maxEvalsPerWindow, "maxEvalsPerWindow");
-  ceil("adminEvalsPerWindow", nums.adminEvalsPerWindow, nums.maxEvalsPerWindow, "maxEvalsPerWindow");
-  if (nums.reconnectMinMs > nums.reconnectMaxMs) {
-    throw new IrcConfigError("reconnectMinMs must not exceed reconnectMaxMs");
-  }
   for (const e of [...(s.admins ?? []), ...(s.ignore ?? [])]) {
     if (!e.startsWith("$a:") && !/^[^\s!@]+![^\s!@]+@[^\s]+$/.test(e)) {
       throw new IrcConfigError(
@@ -403,6 +275,95 @@ export function resolveIrcConfig(
       );
     }
   }
+  return { channels, prefix, admins: s.admins ?? [], ignore: s.ignore ?? [] };
+}
+
+/** SASL settings, and the TLS settings that must come with --tls. */
+function resolveSasl(s: IrcSettingsInput, tls: boolean): SaslOptions | undefined {
+  if ((s.tlsCert || s.tlsKey || s.tlsCa || s.tlsInsecure) && !tls) {
+    throw new IrcConfigError("TLS settings were given without --tls");
+  }
+  if (!!s.tlsCert !== !!s.tlsKey) throw new IrcConfigError("--tls-cert and --tls-key go together");
+  if (s.saslMechanism === undefined) return undefined;
+  const mech = s.saslMechanism.toUpperCase();
+  if (mech === "PLAIN") {
+    if (!s.saslAccount) throw new IrcConfigError("SASL PLAIN needs saslAccount");
+    if (s.saslPassword === undefined) {
+      throw new IrcConfigError(
+        `SASL PLAIN needs a password (saslPassword in the config file, or $${SECRET_ENV.saslPassword})`,
+      );
+    }
+    return {
+      mechanism: "PLAIN",
+      account: noControls("saslAccount", s.saslAccount),
+      password: noControls("saslPassword", s.saslPassword),
+    };
+  }
+  if (mech === "EXTERNAL") {
+    if (!s.tlsCert || !s.tlsKey) {
+      throw new IrcConfigError("SASL EXTERNAL needs a client certificate (--tls-cert and --tls-key)");
+    }
+    return { mechanism: "EXTERNAL" };
+  }
+  throw new IrcConfigError(`--sasl must be PLAIN or EXTERNAL, got ${JSON.stringify(s.saslMechanism)}`);
+}
+
+/** The per-evaluation limit keys, with their admin and ceiling settings. */
+const EVAL_LIMIT_KEYS = [
+  ["fuel", "adminFuel", "maxFuel"],
+  ["timeoutMs", "adminTimeoutMs", "maxTimeoutMs"],
+  ["memoryMiB", "adminMemoryMiB", "maxMemoryMiB"],
+  ["maxOutputBytes", "adminMaxOutputBytes", "maxMaxOutputBytes"],
+] as const satisfies ReadonlyArray<readonly [keyof EvalLimits, IrcNumericKey, IrcNumericKey]>;
+
+/** `value` of setting `key`, unless it exceeds the setting `ceiling`; said in the config file's units. */
+function underCeiling(nums: Record<IrcNumericKey, number>, key: IrcNumericKey, value: number, ceiling: IrcNumericKey) {
+  if (value <= nums[ceiling]) return value;
+  const spec = IRC_NUMERIC_BY_KEY.get(key)!;
+  const max = IRC_NUMERIC_BY_KEY.get(ceiling)!;
+  throw new IrcConfigError(
+    `${spec.configKey} (${spec.kind.show(value)}) exceeds its ceiling ${max.configKey} (${
+      max.kind.show(nums[ceiling])
+    })`,
+  );
+}
+
+/** User and admin limits: admins are raised, never lowered below the users', and never above the ceilings. */
+function resolveEvalLimits(nums: Record<IrcNumericKey, number>): { userLimits: EvalLimits; adminLimits: EvalLimits } {
+  const userLimits = {} as EvalLimits;
+  const adminLimits = {} as EvalLimits;
+  for (const [key, admin, ceiling] of EVAL_LIMIT_KEYS) {
+    userLimits[key] = underCeiling(nums, key, nums[key], ceiling);
+    adminLimits[key] = underCeiling(nums, admin, Math.max(nums[admin], userLimits[key]), ceiling);
+  }
+  underCeiling(nums, "evalsPerWindow", nums.evalsPerWindow, "maxEvalsPerWindow");
+  underCeiling(nums, "adminEvalsPerWindow", nums.adminEvalsPerWindow, "maxEvalsPerWindow");
+  if (nums.reconnectMinMs > nums.reconnectMaxMs) {
+    throw new IrcConfigError("reconnectMinMs must not exceed reconnectMaxMs");
+  }
+  return { userLimits, adminLimits };
+}
+
+/**
+ * Merges file settings, flags (which win) and secrets from the environment, fills defaults and
+ * validates. `cores` sizes the default worker pool. Throws IrcConfigError with a one-line message.
+ *
+ * @example
+ * resolveIrcConfig({}, { server: "irc.example.org", nick: "pybot" }, {}, 4).port; // 6667
+ */
+export function resolveIrcConfig(
+  file: IrcSettingsInput,
+  flags: IrcSettingsInput,
+  env: Record<string, string | undefined>,
+  cores: number,
+): IrcConfig {
+  const s = mergeSettings(file, flags, env);
+  const { host, port } = parseServer(s.server);
+  const tls = s.tls ?? false;
+  const nums = resolveNumbers(s, port, tls, cores);
+  const identity = resolveIdentity(s);
+  const audience = resolveAudience(s);
+  const sasl = resolveSasl(s, tls);
   return {
     ...nums,
     host,
@@ -411,20 +372,12 @@ export function resolveIrcConfig(
     tlsInsecure: s.tlsInsecure ?? false,
     tlsCert: s.tlsCert,
     tlsKey: s.tlsKey,
-    nick: s.nick,
-    altNicks,
-    username,
-    realname: noControls("realname", s.realname ?? "wasi-py eval bot (!py <code>)"),
-    password: s.password === undefined ? undefined : noControls("password", s.password),
+    ...identity,
     sasl,
-    channels,
-    prefix,
+    ...audience,
     nickAddressing: s.nickAddressing ?? true,
     privateBareCode: s.privateBareCode ?? true,
-    admins: s.admins ?? [],
-    ignore: s.ignore ?? [],
     quitMessage: noControls("quitMessage", s.quitMessage ?? "wasi-py signing off"),
-    userLimits,
-    adminLimits,
+    ...resolveEvalLimits(nums),
   };
 }

@@ -1,7 +1,15 @@
 /**
- * Run limits: option names, defaults and validation. Every limit a caller can set is listed here
- * so the CLI, the IRC bot and the sandbox agree on names and on what "default" means.
+ * Run limits of the library API: the RunLimits shape, its defaults and its validation, all taken
+ * from the one table of limits (options/limits.ts) so the CLI, the IRC bot and the sandbox agree
+ * on names, defaults and bounds. Messages name the API's keys (`memoryMiB`); front ends say them
+ * as their own options through LimitError's `limit`.
  */
+import { MAX_FINITE_FUEL, MAX_STDIN_BYTES, RUN_LIMITS } from "../options/limits.ts";
+import type { RunLimitKey } from "../options/limits.ts";
+import { isValidValue } from "../options/spec.ts";
+
+export { MAX_FINITE_FUEL } from "../options/limits.ts";
+export type { RunLimitKey } from "../options/limits.ts";
 
 /** Limits for one evaluation. */
 export interface RunLimits {
@@ -25,57 +33,83 @@ export interface RunOptions extends Partial<RunLimits> {
   stdin?: Uint8Array | string;
 }
 
-export const DEFAULT_LIMITS: Readonly<RunLimits> = Object.freeze({
-  fuel: 1_000_000_000,
-  timeoutMs: 10_000,
-  memoryMiB: 256,
-  maxOutputBytes: 65_536,
-  tmpQuotaBytes: 8 * 1024 * 1024,
-  tmpMaxFiles: 1000,
-});
+const LIMIT_KEYS = Object.keys(RUN_LIMITS) as RunLimitKey[];
 
-/** Largest finite fuel budget: the metered module's counter is an i64, but results are JS numbers. */
-export const MAX_FINITE_FUEL = Number.MAX_SAFE_INTEGER;
+function fromTable(pick: (key: RunLimitKey) => number): RunLimits {
+  return Object.fromEntries(LIMIT_KEYS.map((k) => [k, pick(k)])) as unknown as RunLimits;
+}
+
+/**
+ * The defaults of every limit (the table's).
+ *
+ * @example
+ * DEFAULT_LIMITS.timeoutMs; // 10000
+ */
+export const DEFAULT_LIMITS: Readonly<RunLimits> = Object.freeze(fromTable((k) => RUN_LIMITS[k].default));
+
 /** The value stored in the fuel counter for "unlimited". */
 export const UNLIMITED_FUEL = (1n << 63n) - 1n;
 
-/** Upper bounds that keep a single run's host-side memory bounded whatever the caller asks. */
+/**
+ * Upper bounds that keep a single run's host-side memory bounded whatever the caller asks (the
+ * table's maxima, and stdin's).
+ *
+ * @example
+ * BOUNDS.memoryMiB; // 4096
+ */
 export const BOUNDS = Object.freeze({
-  timeoutMs: 24 * 60 * 60 * 1000,
-  memoryMiB: 4096, // wasm32: 65536 pages of 64 KiB
-  maxOutputBytes: 64 * 1024 * 1024,
-  tmpQuotaBytes: 1024 * 1024 * 1024,
-  tmpMaxFiles: 1_000_000,
-  stdinBytes: 64 * 1024 * 1024,
+  ...fromTable((k) => RUN_LIMITS[k].max),
+  stdinBytes: MAX_STDIN_BYTES,
 });
 
-/** Raised for an option a caller got wrong; `message` is one line meant for the user. */
+/**
+ * Raised for an option a caller got wrong; `message` is one line meant for the user. `limit`
+ * names the RunLimits key at fault and `detail` is the message without that name, so a front end
+ * can say it as its own option (`--memory must be at least 8`).
+ *
+ * @example
+ * new LimitError("must be at least 8", { limit: "memoryMiB" }).message; // "memoryMiB must be at least 8"
+ */
 export class LimitError extends Error {
   override name = "LimitError";
-}
-
-function integerIn(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new LimitError(`${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
+  /** The limit at fault, if the error is about one. */
+  readonly limit: RunLimitKey | undefined;
+  /** The reason without the limit's name (the whole message when there is no limit). */
+  readonly detail: string;
+  constructor(message: string, options: { limit?: RunLimitKey } = {}) {
+    super(options.limit === undefined ? message : `${options.limit} ${message}`);
+    this.limit = options.limit;
+    this.detail = message;
   }
-  return value;
 }
 
-/** Fills defaults and checks every limit; throws LimitError with a one-line message. */
+function checked(key: RunLimitKey, value: unknown): number {
+  const spec = RUN_LIMITS[key];
+  if (!isValidValue(spec, value)) {
+    const what = spec.kind.unlimited ? "an integer (or Infinity)" : "an integer";
+    throw new LimitError(`must be ${what} from ${spec.min} to ${spec.max}, got ${String(value)}`, { limit: key });
+  }
+  return value as number;
+}
+
+/**
+ * Fills defaults and checks every limit against the table's bounds; throws LimitError with a
+ * one-line message.
+ *
+ * @example
+ * resolveLimits({ timeoutMs: 500 }).memoryMiB; // 256
+ */
 export function resolveLimits(options: Partial<RunLimits> = {}): RunLimits {
-  const o = { ...DEFAULT_LIMITS, ...stripUndefined(options) };
-  const fuel = o.fuel === Infinity ? Infinity : integerIn("fuel", o.fuel, 0, MAX_FINITE_FUEL);
-  return {
-    fuel,
-    timeoutMs: integerIn("timeoutMs", o.timeoutMs, 1, BOUNDS.timeoutMs),
-    memoryMiB: integerIn("memoryMiB", o.memoryMiB, 1, BOUNDS.memoryMiB),
-    maxOutputBytes: integerIn("maxOutputBytes", o.maxOutputBytes, 0, BOUNDS.maxOutputBytes),
-    tmpQuotaBytes: integerIn("tmpQuotaBytes", o.tmpQuotaBytes, 0, BOUNDS.tmpQuotaBytes),
-    tmpMaxFiles: integerIn("tmpMaxFiles", o.tmpMaxFiles, 0, BOUNDS.tmpMaxFiles),
-  };
+  const given = options as Record<string, unknown>;
+  return fromTable((k) => checked(k, given[k] === undefined ? DEFAULT_LIMITS[k] : given[k]));
 }
 
-/** stdin as bytes, checked against its bound. */
+/**
+ * stdin as bytes, checked against its bound.
+ *
+ * @example
+ * resolveStdin("5\n").length; // 2
+ */
 export function resolveStdin(stdin: Uint8Array | string | undefined): Uint8Array {
   const bytes = stdin === undefined
     ? new Uint8Array(0)
@@ -89,13 +123,12 @@ export function resolveStdin(stdin: Uint8Array | string | undefined): Uint8Array
   return bytes;
 }
 
-/** The fuel counter's starting value for a budget. */
+/**
+ * The fuel counter's starting value for a budget.
+ *
+ * @example
+ * fuelCounterStart(Infinity); // 9223372036854775807n
+ */
 export function fuelCounterStart(fuel: number): bigint {
   return fuel === Infinity ? UNLIMITED_FUEL : BigInt(fuel);
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  return out;
 }

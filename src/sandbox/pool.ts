@@ -217,7 +217,7 @@ export class Sandbox {
       stdin = resolveStdin(options.stdin);
       const pages = this.init.memoryInitialPages;
       if (pages !== undefined && limits.memoryMiB * 16 < pages) {
-        throw new LimitError(`memoryMiB must be at least ${Math.ceil(pages / 16)} for this interpreter`);
+        throw new LimitError(`must be at least ${Math.ceil(pages / 16)} for this interpreter`, { limit: "memoryMiB" });
       }
     } catch (e) {
       return Promise.reject(e);

@@ -1,7 +1,7 @@
 /**
- * The IRC bot: unit tests with a fake connection and evaluator, the config, client
- * helpers, SASL against a scripted server, and end-to-end runs against a real ngIRCd
- * with the real sandbox and formatter.
+ * The IRC bot: unit tests with a fake connection and evaluator, client helpers, SASL against a
+ * scripted server, and end-to-end runs against a real ngIRCd with the real sandbox and formatter.
+ * (The config, flags and entry point are tested in config.test.ts, args.test.ts, main.test.ts.)
  */
 import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -12,20 +12,8 @@ import type { BotClient, BotOptions, EvalLimits, Evaluator, Formatter } from "..
 import { IrcSerialiseError, parseLine } from "../../src/irc/message.ts";
 import { authenticateChunks, backoffDelay } from "../../src/irc/client.ts";
 import { cutToBytes } from "../../src/text/utf8.ts";
-import { checkConfigFile, IrcConfigError, NUMERIC_OPTIONS, resolveIrcConfig } from "../../src/irc/config.ts";
-import {
-  flagName,
-  ircHelpText,
-  loadIrcConfig,
-  parseIrcArgv,
-  runIrcBot,
-  settingsFromFlags,
-  startBot,
-} from "../../src/irc/main.ts";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { IrcFlags } from "../../src/irc/main.ts";
+import { resolveIrcConfig } from "../../src/irc/config.ts";
+import { startBot } from "../../src/irc/start.ts";
 import { Sandbox } from "../../src/sandbox/pool.ts";
 import { formatIrc } from "../../src/text/messages.ts";
 import type { RunResult } from "../../src/sandbox/result.ts";
@@ -291,174 +279,7 @@ describe("IrcBot (fake connection)", () => {
   });
 });
 
-// ---------- unit: config and client helpers ----------
-
-describe("IRC config", () => {
-  const base = { server: "irc.example.org", nick: "pybot" };
-  it("fills every default", () => {
-    const c = resolveIrcConfig({}, base, {}, 1);
-    assert.equal(c.port, 6667);
-    assert.equal(c.workers, 2);
-    assert.equal(c.prefix, "!py");
-    assert.deepEqual(c.altNicks, ["pybot_", "pybot__"]);
-    assert.equal(c.evalsPerWindow, 5);
-    assert.equal(c.tlsInsecure, false);
-  });
-  it("uses 6697 with TLS, an explicit port otherwise, and IPv6 literals", () => {
-    assert.equal(resolveIrcConfig({}, { ...base, tls: true }, {}, 4).port, 6697);
-    assert.equal(resolveIrcConfig({}, { ...base, server: "h:7000", tls: true }, {}, 4).port, 7000);
-    const v6 = resolveIrcConfig({}, { ...base, server: "[::1]:6668" }, {}, 4);
-    assert.deepEqual([v6.host, v6.port], ["::1", 6668]);
-  });
-  it("flags override the file; secrets come from the environment", () => {
-    const c = resolveIrcConfig(
-      { nick: "filenick", fuel: 5000, saslMechanism: "PLAIN", saslAccount: "acc" },
-      { ...base, fuel: "7000" },
-      { WASI_PY_IRC_SASL_PASSWORD: "s3cret" },
-      2,
-    );
-    assert.equal(c.nick, "pybot");
-    assert.equal(c.fuel, 7000);
-    assert.deepEqual(c.sasl, { mechanism: "PLAIN", account: "acc", password: "s3cret" });
-  });
-  it("clamps admins between user limits and ceilings", () => {
-    const c = resolveIrcConfig({}, { ...base, fuel: "100", adminFuel: "50" }, {}, 2);
-    assert.equal(c.adminLimits.fuel, 100);
-  });
-  const errors: [string, Record<string, unknown>, RegExp][] = [
-    ["missing server", { nick: "x" }, /--server is required/],
-    ["missing nick", { server: "h" }, /--nick is required/],
-    ["bad nick", { ...base, nick: "1bad nick" }, /not a valid IRC nick/],
-    ["bad server", { ...base, server: "h:p:q" }, /HOST or HOST:PORT/],
-    ["bad port", { ...base, server: "h:70000" }, /port must be an integer from 1 to 65535/],
-    ["bad number", { ...base, fuel: "lots" }, /fuel must be an integer/],
-    ["negative", { ...base, evalsPerWindow: "-1" }, /evalsPerWindow must be an integer from 1/],
-    ["bad channel", { ...base, channels: ["nochan"] }, /is not a channel name/],
-    [
-      "admin above ceiling",
-      { ...base, adminFuel: "10", maxFuel: "5", fuel: "1" },
-      /adminFuel \(10\) exceeds its ceiling maxFuel \(5\)/,
-    ],
-    ["user above ceiling", { ...base, timeoutMs: "70000", maxTimeoutMs: "60000" }, /timeoutMs \(70000\) exceeds/],
-    ["sasl without password", { ...base, saslMechanism: "PLAIN", saslAccount: "a" }, /needs a password/],
-    ["external without cert", { ...base, saslMechanism: "EXTERNAL" }, /needs a client certificate/],
-    ["unknown mechanism", { ...base, saslMechanism: "SCRAM" }, /PLAIN or EXTERNAL/],
-    ["tls option without tls", { ...base, tlsCa: "/x" }, /without --tls/],
-    ["bad mask", { ...base, admins: ["alice"] }, /neither a hostmask/],
-    ["control chars", { ...base, realname: "a\r\nQUIT" }, /control characters/],
-  ];
-  for (const [name, flags, re] of errors) {
-    it(`one-line error: ${name}`, () => {
-      assert.throws(
-        () => resolveIrcConfig({}, flags as never, {}, 2),
-        (e: Error) => e instanceof IrcConfigError && re.test(e.message) && !e.message.includes("\n"),
-      );
-    });
-  }
-  it("checks the file's keys and types", () => {
-    assert.throws(() => checkConfigFile({ nikc: "x" }, "bot.json"), /bot.json: unknown setting "nikc"/);
-    assert.throws(() => checkConfigFile({ fuel: "1" }, "bot.json"), /"fuel" must be a number/);
-    assert.throws(() => checkConfigFile({ channels: "#a" }, "bot.json"), /list of strings/);
-    assert.throws(() => checkConfigFile([], "bot.json"), /JSON object/);
-    assert.deepEqual(checkConfigFile({ nick: "a", tls: true, channels: ["#a"] }, "f"), {
-      nick: "a",
-      tls: true,
-      channels: ["#a"],
-    });
-  });
-  it("flags: the CLI's names and units for limits, kebab-case for the rest", async () => {
-    assert.equal(flagName("memoryMiB"), "memory");
-    assert.equal(flagName("timeoutMs"), "timeout");
-    assert.equal(flagName("adminEvalsPerWindow"), "admin-evals-per-window");
-    const p = await parseIrcArgv([
-      "--irc",
-      "--server",
-      "h:6697",
-      "--tls",
-      "--nick",
-      "bot",
-      "--channel",
-      "#a",
-      "--channel",
-      "#b key",
-      "--timeout",
-      "2.5",
-      "--fuel",
-      "1e8",
-      "--max-output",
-      "4k",
-      "--evals-per-window",
-      "3",
-    ]);
-    assert.equal(p.kind, "run");
-    const c = resolveIrcConfig({}, settingsFromFlags((p as { flags: IrcFlags }).flags), {}, 2);
-    assert.deepEqual([c.host, c.port, c.tls, c.channels, c.timeoutMs, c.fuel, c.maxOutputBytes, c.evalsPerWindow], [
-      "h",
-      6697,
-      true,
-      ["#a", "#b key"],
-      2500,
-      1e8,
-      4096,
-      3,
-    ]);
-    assert.deepEqual(await parseIrcArgv(["--irc", "--bogus"]), {
-      kind: "error",
-      message: "unknown IRC option --bogus",
-    });
-    assert.deepEqual(await parseIrcArgv(["--irc", "--help"]), { kind: "help" });
-    assert.throws(
-      () => settingsFromFlags({ adminTimeoutMs: "soon" }),
-      (e: Error) => e instanceof IrcConfigError && /^--admin-timeout wants seconds/.test(e.message),
-    );
-  });
-  it("loads a JSON config file; flags win; file errors are one line", () => {
-    const dir = mkdtempSync(join(tmpdir(), "wasi-py-irc-cfg-"));
-    try {
-      const file = join(dir, "bot.json");
-      writeFileSync(
-        file,
-        JSON.stringify({
-          server: "irc.example.org:6697",
-          tls: true,
-          nick: "filebot",
-          channels: ["#a"],
-          evalsPerWindow: 7,
-          saslMechanism: "PLAIN",
-          saslAccount: "acc",
-          saslPassword: "pw",
-        }),
-      );
-      const c = loadIrcConfig({ ircConfig: file, nick: "flagbot" }, {}, 2);
-      assert.deepEqual([c.host, c.port, c.tls, c.nick, c.channels, c.evalsPerWindow, c.sasl], [
-        "irc.example.org",
-        6697,
-        true,
-        "flagbot",
-        ["#a"],
-        7,
-        { mechanism: "PLAIN", account: "acc", password: "pw" },
-      ]);
-      writeFileSync(file, "{ nick: 1 }");
-      assert.throws(
-        () => loadIrcConfig({ ircConfig: file }, {}, 2),
-        (e: Error) =>
-          e instanceof IrcConfigError && /bot\.json: not valid JSON/.test(e.message) && !e.message.includes("\n"),
-      );
-      assert.throws(
-        () => loadIrcConfig({ ircConfig: join(dir, "missing.json") }, {}, 2),
-        /cannot read .*missing\.json: ENOENT/,
-      );
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-  it("help lists every option with its default", () => {
-    const h = ircHelpText();
-    for (const k of Object.keys(NUMERIC_OPTIONS)) assert.ok(h.includes(`[${k}]`), k);
-    assert.match(h, /--timeout N +wall-clock limit per evaluation \(seconds\) \(default 10\)/);
-  });
-});
+// ---------- unit: client helpers ----------
 
 describe("IRC client helpers", () => {
   const o = { minDelayMs: 1000, maxDelayMs: 60_000, jitter: 0.5 };
@@ -808,54 +629,6 @@ describe("bot against a real ngIRCd", () => {
       await bad.stop();
       await alice.quit();
     }
-  });
-
-  it("runIrcBot: the production entry point parses argv, answers, and QUITs on a shutdown signal", async () => {
-    const alice = await user(server.port, "alice");
-    let signal: ((s: string) => void) | undefined;
-    const log: string[] = [];
-    const exit = runIrcBot({
-      argv: [
-        "--irc",
-        "--server",
-        `127.0.0.1:${server.port}`,
-        "--nick",
-        "mainbot",
-        "--channel",
-        "#py",
-        "--workers",
-        "1",
-        "--prefix",
-        ">>",
-        "--timeout",
-        "60",
-      ],
-      onShutdownSignal: (h) => ((signal = h), () => (signal = undefined)),
-      log: (l, t) => log.push(`${l} ${t}`),
-    });
-    try {
-      await botJoined(alice, "mainbot");
-      let mark = alice.lines.length;
-      alice.say("#py", ">> 'hi ' * 2");
-      await alice.waitFor((l) => l.endsWith("PRIVMSG #py :alice: 'hi hi '"), 20_000, mark);
-      mark = alice.lines.length;
-      signal!("SIGTERM");
-      assert.equal(await exit, 0);
-      assert.match(
-        await alice.waitFor((l) => l.startsWith(":mainbot!"), 5000, mark),
-        / QUIT :"?wasi-py signing off"?$/,
-      );
-      assert.ok(log.some((l) => l === "info shutting down (SIGTERM)"));
-    } finally {
-      signal?.("SIGTERM");
-      await exit;
-      await alice.quit();
-    }
-  });
-
-  it("runIrcBot: a bad option or setting is one line and exit status 2", async () => {
-    assert.equal(await runIrcBot({ argv: ["--irc", "--nick", "x"], log: () => {} }), 2); // no --server
-    assert.equal(await runIrcBot({ argv: ["--irc", "--no-such-option"], log: () => {} }), 2);
   });
 
   it("ngIRCd offers no SASL: a bot configured for SASL stops instead of running unauthenticated", async () => {

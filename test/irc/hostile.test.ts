@@ -11,7 +11,7 @@ import process from "node:process";
 import { Sandbox } from "../../src/sandbox/pool.ts";
 import { formatIrc } from "../../src/text/messages.ts";
 import { resolveIrcConfig } from "../../src/irc/config.ts";
-import { startBot } from "../../src/irc/main.ts";
+import { startBot } from "../../src/irc/start.ts";
 import { startNgircd, TestIrcUser } from "../helpers/ngircd.ts";
 import type { NgircdServer } from "../helpers/ngircd.ts";
 import { interpreterOptions } from "../helpers/interpreter.ts";

@@ -1,5 +1,6 @@
 /**
- * wasi-py's own exit status. A program that ends by itself passes its exit code through (taken
+ * wasi-py's own exit status, one table for the command and the IRC bot (a bot that cannot start
+ * its sandbox exits 120 like the command). A program that ends by itself passes its exit code through (taken
  * modulo 256, as a shell sees `python3 -c 'import sys; sys.exit(263)'`); a run stopped by a limit
  * or a fault gets a code of its own, high enough to stay clear of ordinary program exits
  * (0, 1, small numbers, 2 for usage) and next to coreutils' `timeout` (124).
@@ -9,6 +10,8 @@ import type { RunResult } from "../sandbox/result.ts";
 export const EXIT = Object.freeze({
   /** wasi-py was used wrongly: bad option, missing code, stdin too large, invalid UTF-8 code. */
   usage: 2,
+  /** The IRC bot stopped on a fatal error (e.g. SASL refused): not a usage error, not the sandbox. */
+  botFatal: 1,
   /** wasi-py itself failed (assets missing or corrupt, runtime problem): not the program's doing. */
   internal: 120,
   /** The interpreter crashed (a wasm trap that is not fuel or memory, e.g. native stack exhausted). */
@@ -32,7 +35,20 @@ export const EXIT_CODE_TABLE: ReadonlyArray<readonly [string, string]> = [
   [String(EXIT.timeout), "timed out (--timeout)"],
 ];
 
-/** wasi-py's exit status for a finished run. */
+/** The bot's rows of the table (`wasi-py --irc --help`). */
+export const IRC_EXIT_CODE_TABLE: ReadonlyArray<readonly [string, string]> = [
+  ["0", "stopped by SIGINT or SIGTERM (after a QUIT)"],
+  [String(EXIT.botFatal), "stopped on a fatal IRC error (e.g. SASL refused)"],
+  [String(EXIT.usage), "usage error (bad option, setting or config file)"],
+  [String(EXIT.internal), "the sandbox could not start (assets missing or corrupt)"],
+];
+
+/**
+ * wasi-py's exit status for a finished run.
+ *
+ * @example
+ * exitCodeFor(result); // 124 when result.outcome is "timeout"
+ */
 export function exitCodeFor(result: RunResult): number {
   switch (result.outcome) {
     case "timeout":

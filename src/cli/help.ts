@@ -1,0 +1,78 @@
+/**
+ * `wasi-py --help`: the page, with the option rows derived from the option table (flag, value
+ * name, meaning, default, range) and the exit codes from the exit-code table, so the help cannot
+ * drift from what the parser accepts.
+ */
+import { EXIT_CODE_TABLE } from "../options/exit-codes.ts";
+import { flagColumn, helpLine } from "../options/spec.ts";
+import { CLI_NUMERIC_OPTIONS, FORMAT_OPTION, FORMATS } from "./args.ts";
+
+/** Rows before and after the numeric options: flags without a table entry. */
+const LEADING_ROWS: ReadonlyArray<readonly [string, string]> = [
+  [`-${FORMAT_OPTION.short}, --${FORMAT_OPTION.flag} ${FORMATS.join("|")}`, "output format (default irc)"],
+];
+const TRAILING_ROWS: ReadonlyArray<readonly [string, string]> = [
+  ["-V, --verbose", "also report fuel used and time"],
+  ["    --no-stdin", "do not read stdin; the program's input is empty"],
+  ["    --irc ...", "run as an IRC bot answering !py <code> (see wasi-py --irc --help)"],
+  ["    --version", "print wasi-py's and CPython's versions"],
+  ["-h, --help", "show this help"],
+];
+
+/**
+ * The option rows of the help, `[flags, meaning]`, in order.
+ *
+ * @example
+ * optionRows().find(([f]) => f.includes("--memory")); // ["-m, --memory MiB", "memory limit ... (default 256; 1-4096)"]
+ */
+export function optionRows(): Array<readonly [string, string]> {
+  return [...LEADING_ROWS, ...CLI_NUMERIC_OPTIONS.map((s) => [flagColumn(s), helpLine(s)] as const), ...TRAILING_ROWS];
+}
+
+function table(rows: ReadonlyArray<readonly [string, string]>, indent: string): string {
+  const width = Math.max(...rows.map(([a]) => a.length)) + 2;
+  return rows.map(([a, b]) => `${indent}${a.padEnd(width)}${b}`).join("\n");
+}
+
+/**
+ * A plain-text help page; `bold` decorates headings (identity when colour is off).
+ *
+ * @example
+ * helpText().startsWith("wasi-py - run a small Python program"); // true
+ */
+export function helpText(bold: (s: string) => string = (s) => s): string {
+  const exits = EXIT_CODE_TABLE.map(([c, what]) => `  ${c.padEnd(5)}${what}`).join("\n");
+  return `${bold("wasi-py")} - run a small Python program in a sandboxed, fuel-metered CPython 3.13 (WebAssembly)
+
+${bold("Usage")}
+  wasi-py [options] [--] [code]
+
+  The code comes from the argument, or from stdin when there is none. When it comes as an
+  argument and stdin is not a terminal, stdin is read to its end and is the program's input
+  (--no-stdin skips that, e.g. in a \`while read\` loop). If the program never calls
+  print and ends with an expression, that expression's repr() is printed.
+
+${bold("Options")}
+${table(optionRows(), "  ")}
+
+${bold("Formats")}
+  irc   what the IRC bot would say: newlines as " ⏎ ", controls made visible, at most
+        --max-lines messages of --max-bytes each, the cut marked with "…"
+  raw   the program's stdout and stderr, untouched (limit notes go to stderr)
+  json  {"stdout","stderr","exitCode","outcome","fuelUsed","wallMs","truncated"}
+
+${bold("Exit status")}
+${exits}
+
+${bold("Examples")}
+  wasi-py '1+1'                               prints 2
+  wasi-py 'print("hi"); import sys; sys.exit(3)'
+  echo 'sum(range(10))' | wasi-py             program from stdin
+  echo 5 | wasi-py 'int(input()) * 2'         stdin is the program's input
+  wasi-py --format raw 'import this'
+  wasi-py --format json --fuel 1e8 'while True: pass'
+  wasi-py --timeout 0.5 --verbose 'import time; time.sleep(2)'
+  wasi-py -- '-1'                             code starting with "-"
+  wasi-py --irc --server irc.example.net:6697 --tls --nick pybot --channel '#python'
+`;
+}

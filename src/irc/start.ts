@@ -1,0 +1,157 @@
+/**
+ * Wiring of the bot: a resolved config → the sandbox pool (started and proven to work), the IRC
+ * client and the bot joined together, and the logger they write to. No argument parsing, no
+ * signals, no exit codes (main.ts has those).
+ */
+import { IrcBot } from "./bot.ts";
+import type { BotOptions, Evaluator, Formatter } from "./bot.ts";
+import { IrcClient } from "./client.ts";
+import type { ClientEffects } from "./client.ts";
+import { IrcConfigError } from "./config.ts";
+import type { IrcConfig } from "./config.ts";
+import { connect } from "../platform/net.ts";
+import { readText } from "../platform/fs.ts";
+import { writeStderr } from "../platform/process.ts";
+import { Sandbox } from "../sandbox/mod.ts";
+
+/** Where the bot's log lines go. */
+export type Logger = (level: "info" | "warn" | "error", text: string) => void;
+
+/**
+ * One line per event on stderr, with an ISO timestamp.
+ *
+ * @example
+ * stderrLogger("info", "connected"); // 2025-01-01T00:00:00.000Z info connected
+ */
+export const stderrLogger: Logger = (level, text) => {
+  void writeStderr(`${new Date().toISOString()} ${level} ${text}\n`);
+};
+
+/** What the bot needs of a sandbox (the pool in production). */
+export type BotSandbox = Pick<Sandbox, "run" | "close">;
+
+/**
+ * Starts the sandbox pool and runs `pass` on every worker (a first run pays for worker start-up
+ * and instantiation), which also proves the interpreter works before the bot shows up on IRC.
+ * Throws what Sandbox.create throws (AssetError when the assets are missing), or an Error saying
+ * why the sandbox does not work.
+ *
+ * @example
+ * const sandbox = await startSandbox(4);
+ */
+export async function startSandbox(
+  workers: number,
+  create: (workers: number) => Promise<BotSandbox> = (n) => Sandbox.create({ workers: n }),
+): Promise<BotSandbox> {
+  const sandbox = await create(workers);
+  const warm = await Promise.all(Array.from({ length: workers }, () => sandbox.run("pass", { timeoutMs: 120_000 })))
+    .catch((e: Error) => e);
+  const bad = warm instanceof Error ? warm.message : warm.find((r) => r.outcome !== "ok")?.outcome;
+  if (bad !== undefined) {
+    await sandbox.close();
+    throw new Error(`the sandbox does not work: ${bad.split("\n")[0]}`);
+  }
+  return sandbox;
+}
+
+function readPemFile(what: string, path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return readText(path);
+  } catch (e) {
+    throw new IrcConfigError(`cannot read ${what} ${path}: ${(e as { code?: string }).code ?? (e as Error).message}`);
+  }
+}
+
+/** The client's options (named by the constructor, so a rename of the options type does not matter here). */
+type ClientOptions = ConstructorParameters<typeof IrcClient>[0];
+
+/** The client's options from the config (reads the PEM files; IrcConfigError if one is unreadable). */
+function clientOptions(cfg: IrcConfig): ClientOptions {
+  return {
+    host: cfg.host,
+    port: cfg.port,
+    tls: cfg.tls,
+    tlsCa: readPemFile("CA file", cfg.tlsCa),
+    tlsInsecure: cfg.tlsInsecure,
+    tlsCert: readPemFile("client certificate", cfg.tlsCert),
+    tlsKey: readPemFile("client key", cfg.tlsKey),
+    nick: cfg.nick,
+    altNicks: cfg.altNicks,
+    username: cfg.username,
+    realname: cfg.realname,
+    password: cfg.password,
+    sasl: cfg.sasl,
+    channels: cfg.channels,
+    connectTimeoutMs: cfg.connectTimeoutMs,
+    pingIntervalMs: cfg.pingIntervalMs,
+    pingTimeoutMs: cfg.pingTimeoutMs,
+    regainNickIntervalMs: cfg.regainNickIntervalMs,
+    reconnect: { minDelayMs: cfg.reconnectMinMs, maxDelayMs: cfg.reconnectMaxMs, jitter: cfg.reconnectJitter },
+    flood: {
+      perTarget: { burst: cfg.floodBurst, ratePerSec: cfg.floodRatePerSec },
+      global: { burst: cfg.floodGlobalBurst, ratePerSec: cfg.floodGlobalRatePerSec },
+    },
+    quitTimeoutMs: cfg.quitTimeoutMs,
+  };
+}
+
+/** The bot's options from the config. */
+function botOptions(cfg: IrcConfig): BotOptions {
+  return {
+    prefix: cfg.prefix,
+    nickAddressing: cfg.nickAddressing,
+    privateBareCode: cfg.privateBareCode,
+    maxLines: cfg.maxLines,
+    queueSize: cfg.queueSize,
+    workers: cfg.workers,
+    perUserConcurrency: cfg.perUserConcurrency,
+    userLimits: cfg.userLimits,
+    adminLimits: cfg.adminLimits,
+    rateLimit: {
+      evalsPerWindow: cfg.evalsPerWindow,
+      windowMs: cfg.rateWindowMs,
+      adminEvalsPerWindow: cfg.adminEvalsPerWindow,
+      maxEvalsPerWindow: cfg.maxEvalsPerWindow,
+      admins: cfg.admins,
+      ignore: cfg.ignore,
+    },
+  };
+}
+
+/** A running bot. */
+export interface BotParts {
+  client: IrcClient;
+  bot: IrcBot;
+  /** QUITs, drops queued requests and waits for the connection to close. */
+  stop(message?: string): Promise<void>;
+}
+
+/**
+ * Builds and starts the client and the bot from a resolved config. The evaluator and
+ * formatter are passed in (the sandbox pool and formatIrc in production).
+ *
+ * @example
+ * const parts = startBot(cfg, (code, l) => sandbox.run(code, l), formatIrc, stderrLogger);
+ * await parts.stop();
+ */
+export function startBot(
+  cfg: IrcConfig,
+  evaluate: Evaluator,
+  format: Formatter,
+  log: Logger,
+  fx: Partial<ClientEffects> = {},
+): BotParts {
+  const client = new IrcClient(clientOptions(cfg), { connect, now: Date.now, random: Math.random, log, ...fx });
+  const bot = new IrcBot(client, evaluate, format, botOptions(cfg), { now: Date.now, log });
+  client.on("message", (m) => bot.handle(m));
+  client.start();
+  return {
+    client,
+    bot,
+    stop: async (message = cfg.quitMessage) => {
+      bot.clearQueue();
+      await client.quit(message);
+    },
+  };
+}

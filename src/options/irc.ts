@@ -1,0 +1,280 @@
+/**
+ * The IRC bot's numeric settings: one spec per setting (flag, config key, unit, default, bounds,
+ * help), so `wasi-py --irc` flags, the JSON config file, `--irc --help` and the messages come
+ * from one place. The per-evaluation limits are the run-limit specs (limits.ts) with the bot's own
+ * defaults; admin and ceiling variants share their parser and bounds.
+ */
+import { COUNT, DECIMAL } from "./spec.ts";
+import type { OptionSpec } from "./spec.ts";
+import { RUN_LIMITS } from "./limits.ts";
+import { FORMAT_LIMITS } from "./format.ts";
+
+/** A spec whose key is known to the type system (so the resolved config has typed fields). */
+type Keyed<K extends string> = OptionSpec & { key: K };
+type Override<K extends string> = Pick<OptionSpec, "configKey" | "flag" | "default" | "help"> & { key: K };
+
+/** A run limit as a bot setting: same kind, unit and bounds, the bot's name, default and help. */
+function botLimit<K extends string>(base: OptionSpec, over: Override<K>): Keyed<K> {
+  const { short: _short, ...rest } = base;
+  return { ...rest, ...over };
+}
+
+function count<K extends string>(
+  key: K,
+  flag: string,
+  def: number,
+  min: number,
+  max: number,
+  unit: string,
+  help: string,
+): Keyed<K> {
+  return { key, configKey: key, flag, kind: COUNT, valueName: "N", unit, default: def, min, max, help };
+}
+
+function decimal<K extends string>(
+  key: K,
+  flag: string,
+  def: number,
+  min: number,
+  max: number,
+  help: string,
+): Keyed<K> {
+  return { key, configKey: key, flag, kind: DECIMAL, valueName: "X", unit: "a number", default: def, min, max, help };
+}
+
+const L = RUN_LIMITS;
+
+/**
+ * Per-evaluation limits for users, admins, and the ceilings above both. The bot's defaults
+ * differ from the command line's on purpose: 16 KiB of output (an IRC answer shows a few hundred
+ * bytes), 3 lines per answer (the command's --max-lines default is 2).
+ */
+const EVAL_SETTINGS = [
+  botLimit(L.fuel, {
+    key: "fuel",
+    configKey: "fuel",
+    flag: "fuel",
+    default: L.fuel.default,
+    help: "fuel per evaluation",
+  }),
+  botLimit(L.timeoutMs, {
+    key: "timeoutMs",
+    configKey: "timeoutSeconds",
+    flag: "timeout",
+    default: L.timeoutMs.default,
+    help: "wall-clock limit per evaluation, seconds",
+  }),
+  botLimit(L.memoryMiB, {
+    key: "memoryMiB",
+    configKey: "memoryMiB",
+    flag: "memory",
+    default: L.memoryMiB.default,
+    help: "guest memory limit per evaluation, MiB",
+  }),
+  botLimit(L.maxOutputBytes, {
+    key: "maxOutputBytes",
+    configKey: "maxOutputBytes",
+    flag: "max-output",
+    default: 16_384,
+    help: "output kept per stream per evaluation, bytes",
+  }),
+  botLimit(L.fuel, {
+    key: "adminFuel",
+    configKey: "adminFuel",
+    flag: "admin-fuel",
+    default: 10_000_000_000,
+    help: "fuel per evaluation for admins",
+  }),
+  botLimit(L.timeoutMs, {
+    key: "adminTimeoutMs",
+    configKey: "adminTimeoutSeconds",
+    flag: "admin-timeout",
+    default: 30_000,
+    help: "wall-clock limit for admins, seconds",
+  }),
+  botLimit(L.memoryMiB, {
+    key: "adminMemoryMiB",
+    configKey: "adminMemoryMiB",
+    flag: "admin-memory",
+    default: 512,
+    help: "memory limit for admins, MiB",
+  }),
+  botLimit(L.maxOutputBytes, {
+    key: "adminMaxOutputBytes",
+    configKey: "adminMaxOutputBytes",
+    flag: "admin-max-output",
+    default: 65_536,
+    help: "output kept per stream for admins, bytes",
+  }),
+  botLimit(L.fuel, {
+    key: "maxFuel",
+    configKey: "maxFuel",
+    flag: "ceiling-fuel",
+    default: 100_000_000_000,
+    help: "ceiling on fuel, admins included",
+  }),
+  botLimit(L.timeoutMs, {
+    key: "maxTimeoutMs",
+    configKey: "maxTimeoutSeconds",
+    flag: "ceiling-timeout",
+    default: 60_000,
+    help: "ceiling on the wall-clock limit, admins included, seconds",
+  }),
+  botLimit(L.memoryMiB, {
+    key: "maxMemoryMiB",
+    configKey: "maxMemoryMiB",
+    flag: "ceiling-memory",
+    default: 1024,
+    help: "ceiling on memory, admins included, MiB",
+  }),
+  botLimit(L.maxOutputBytes, {
+    key: "maxMaxOutputBytes",
+    configKey: "maxMaxOutputBytes",
+    flag: "ceiling-max-output",
+    default: 1_048_576,
+    help: "ceiling on output kept per stream, bytes",
+  }),
+] as const;
+
+/** Connection, capacity, rate and flood settings (ms settings carry ms in flag and key alike). */
+const BOT_SETTINGS = [
+  count("port", "port", 6667, 1, 65535, "a port number", "server port, if not in --server (6697 with --tls)"),
+  count(
+    "workers",
+    "workers",
+    0,
+    0,
+    64,
+    "workers",
+    "evaluations run in parallel, i.e. sandbox workers (0 = CPU cores, at least 2)",
+  ),
+  count(
+    "queueSize",
+    "queue-size",
+    32,
+    1,
+    10_000,
+    "requests",
+    "requests waiting or running at once; more get a 'busy' notice",
+  ),
+  count(
+    "perUserConcurrency",
+    "per-user-concurrency",
+    1,
+    1,
+    64,
+    "evaluations",
+    "evaluations one user may have running at once",
+  ),
+  botLimit(FORMAT_LIMITS.maxLines, {
+    key: "maxLines",
+    configKey: "maxLines",
+    flag: "max-lines",
+    default: 3,
+    help: "IRC lines per answer",
+  }),
+  ...EVAL_SETTINGS,
+  count(
+    "evalsPerWindow",
+    "evals-per-window",
+    5,
+    1,
+    100_000,
+    "evaluations",
+    "evaluations a user may start per rate window",
+  ),
+  count("rateWindowMs", "rate-window-ms", 60_000, 1_000, 86_400_000, "ms", "length of the rate window, ms"),
+  count(
+    "adminEvalsPerWindow",
+    "admin-evals-per-window",
+    60,
+    1,
+    100_000,
+    "evaluations",
+    "evaluations per window for admins",
+  ),
+  count(
+    "maxEvalsPerWindow",
+    "max-evals-per-window",
+    120,
+    1,
+    100_000,
+    "evaluations",
+    "ceiling on evaluations per window, admins included",
+  ),
+  count("floodBurst", "flood-burst", 4, 1, 100, "lines", "lines sent back to back to one target"),
+  decimal("floodRatePerSec", "flood-rate-per-sec", 1, 0.05, 100, "sustained lines per second to one target"),
+  count("floodGlobalBurst", "flood-global-burst", 5, 1, 100, "lines", "lines sent back to back on the connection"),
+  decimal(
+    "floodGlobalRatePerSec",
+    "flood-global-rate-per-sec",
+    2,
+    0.05,
+    100,
+    "sustained lines per second on the connection",
+  ),
+  count(
+    "reconnectMinMs",
+    "reconnect-min-ms",
+    2_000,
+    100,
+    3_600_000,
+    "ms",
+    "first reconnect delay, ms (doubles each failure)",
+  ),
+  count("reconnectMaxMs", "reconnect-max-ms", 300_000, 100, 86_400_000, "ms", "largest reconnect delay, ms"),
+  decimal("reconnectJitter", "reconnect-jitter", 0.5, 0, 1, "randomised fraction of each reconnect delay"),
+  count("connectTimeoutMs", "connect-timeout-ms", 20_000, 100, 600_000, "ms", "give up a connection attempt after, ms"),
+  count(
+    "pingIntervalMs",
+    "ping-interval-ms",
+    120_000,
+    1_000,
+    3_600_000,
+    "ms",
+    "send a PING after this long without traffic, ms",
+  ),
+  count(
+    "pingTimeoutMs",
+    "ping-timeout-ms",
+    60_000,
+    1_000,
+    3_600_000,
+    "ms",
+    "reconnect when the PING gets no answer within, ms",
+  ),
+  count(
+    "regainNickIntervalMs",
+    "regain-nick-interval-ms",
+    60_000,
+    1_000,
+    86_400_000,
+    "ms",
+    "on an alternate nick, retry the main one every, ms",
+  ),
+  count("quitTimeoutMs", "quit-timeout-ms", 3_000, 0, 60_000, "ms", "wait this long for the server after QUIT, ms"),
+] as const;
+
+/** Name of a numeric bot setting in the resolved config (`timeoutMs`). */
+export type IrcNumericKey = (typeof BOT_SETTINGS)[number]["key"];
+
+/** Every numeric bot setting, in help order. */
+export const IRC_NUMERIC_SETTINGS: readonly OptionSpec[] = BOT_SETTINGS;
+
+/** The same, by key (the name in the resolved config). */
+export const IRC_NUMERIC_BY_KEY: ReadonlyMap<IrcNumericKey, OptionSpec> = new Map(
+  BOT_SETTINGS.map((s) => [s.key, s]),
+);
+
+/** Config-file keys of numeric settings, to the spec. */
+export const IRC_NUMERIC_BY_CONFIG_KEY: ReadonlyMap<string, OptionSpec> = new Map(
+  BOT_SETTINGS.map((s) => [s.configKey, s]),
+);
+
+/**
+ * Config-file keys that were renamed when keys took the unit of their flag: the old key, to
+ * the spec whose `configKey` replaces it (`timeoutMs` → `timeoutSeconds`).
+ */
+export const IRC_RENAMED_CONFIG_KEYS: ReadonlyMap<string, OptionSpec> = new Map(
+  BOT_SETTINGS.filter((s) => s.key !== s.configKey).map((s) => [s.key, s]),
+);

@@ -1,0 +1,109 @@
+/**
+ * The table of run limits: one spec per limit a caller can set, shared by the library API
+ * (sandbox/limits.ts), the command line, the IRC bot (flags and config file) and the help.
+ * Where the bot's default differs on purpose it says so in irc.ts, next to the bot's settings;
+ * the `irc` format's own limits are in format.ts.
+ *
+ * Bounds were unified here (they disagreed in four places before): the timeout is 1 ms to 24 h
+ * everywhere (the bot allowed 600 s; its ceiling option is the policy knob), output up to 64 MiB
+ * (the bot allowed 16 MiB), fuel from 0 (the bot required 1) or unlimited, and --max-lines up to
+ * 100 (the bot allowed 20). The wider bound won each time, so no setting that worked is refused.
+ */
+import { BYTES, COUNT, FUEL, SECONDS } from "./spec.ts";
+import type { OptionSpec } from "./spec.ts";
+
+/** Largest finite fuel budget: the metered module's counter is an i64, but results are JS numbers. */
+export const MAX_FINITE_FUEL = Number.MAX_SAFE_INTEGER;
+
+/** Largest stdin a run accepts, bytes (not an option: a bound on host memory). */
+export const MAX_STDIN_BYTES = 64 * 1024 * 1024;
+
+/** The limits of one evaluation, by their API name. */
+export const RUN_LIMITS = {
+  fuel: {
+    key: "fuel",
+    configKey: "fuel",
+    flag: "fuel",
+    kind: FUEL,
+    valueName: "N|unlimited",
+    unit: "fuel units",
+    default: 1_000_000_000,
+    min: 0,
+    max: MAX_FINITE_FUEL,
+    help: "fuel budget in units (1e9, 1_000_000 allowed)",
+  },
+  timeoutMs: {
+    key: "timeoutMs",
+    configKey: "timeoutSeconds",
+    flag: "timeout",
+    short: "t",
+    kind: SECONDS,
+    valueName: "SECONDS",
+    unit: "seconds",
+    default: 10_000,
+    min: 1,
+    max: 24 * 60 * 60 * 1000,
+    help: "wall-clock limit in seconds, fractions allowed",
+  },
+  memoryMiB: {
+    key: "memoryMiB",
+    configKey: "memoryMiB",
+    flag: "memory",
+    short: "m",
+    kind: COUNT,
+    valueName: "MiB",
+    unit: "MiB",
+    default: 256,
+    min: 1,
+    max: 4096, // wasm32: 65536 pages of 64 KiB
+    help: "memory limit of the interpreter, MiB",
+  },
+  maxOutputBytes: {
+    key: "maxOutputBytes",
+    configKey: "maxOutputBytes",
+    flag: "max-output",
+    kind: BYTES,
+    valueName: "BYTES",
+    unit: "bytes",
+    default: 65_536,
+    min: 0,
+    max: 64 * 1024 * 1024,
+    help: "output kept per stream, k/M suffixes ok",
+  },
+  tmpQuotaBytes: {
+    key: "tmpQuotaBytes",
+    configKey: "tmpQuotaBytes",
+    flag: "tmp-quota",
+    kind: BYTES,
+    valueName: "BYTES",
+    unit: "bytes",
+    default: 8 * 1024 * 1024,
+    min: 0,
+    max: 1024 * 1024 * 1024,
+    help: "bytes the program may keep in /tmp, k/M suffixes ok",
+  },
+  tmpMaxFiles: {
+    key: "tmpMaxFiles",
+    configKey: "tmpMaxFiles",
+    flag: "tmp-max-files",
+    kind: COUNT,
+    valueName: "N",
+    unit: "files",
+    default: 1000,
+    min: 0,
+    max: 1_000_000,
+    help: "files and directories the program may create in /tmp (library API only)",
+  },
+} as const satisfies Record<string, OptionSpec>;
+
+/** API name of a run limit. */
+export type RunLimitKey = keyof typeof RUN_LIMITS;
+
+/** The run limits the command line offers (tmpMaxFiles is the library's only). */
+export const CLI_RUN_LIMITS: readonly OptionSpec[] = [
+  RUN_LIMITS.fuel,
+  RUN_LIMITS.timeoutMs,
+  RUN_LIMITS.memoryMiB,
+  RUN_LIMITS.maxOutputBytes,
+  RUN_LIMITS.tmpQuotaBytes,
+];
