@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+/**
+ * Builds what the npm package runs: cli.ts and src/ compiled by tsc (tsconfig.build.json) into
+ * build/, with declaration files. Used by `npm run build`, by `prepack` (so a tarball always
+ * carries a fresh build) and by bin/wasi-py.js in a git checkout. Plain JavaScript, because it
+ * has to run before anything is compiled.
+ *
+ * One fix-up after tsc: the sources pull the WebAssembly types in with
+ * `/// <reference path="…/platform/webassembly.d.ts" />` (our `lib` has no DOM), but tsc drops
+ * that directive from the declarations it writes and does not copy input .d.ts files. So the
+ * file is copied into build/ and the reference is put back into every declaration that names
+ * `WebAssembly.`, so that a consumer checking without skipLibCheck and without the DOM lib
+ * still finds the types.
+ *
+ * Usage: node scripts/build.mjs            (exits non-zero with tsc's messages on failure)
+ */
+import { spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const OUT = join(ROOT, "build");
+const WASM_TYPES = join("src", "platform", "webassembly.d.ts");
+
+/** The TypeScript compiler's entry script, or undefined when the dev dependencies are absent. */
+export function tscPath() {
+  const path = join(ROOT, "node_modules", "typescript", "bin", "tsc");
+  return existsSync(path) ? path : undefined;
+}
+
+function* declarationFiles(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* declarationFiles(path);
+    else if (entry.name.endsWith(".d.ts")) yield path;
+  }
+}
+
+function restoreWasmReferences() {
+  const target = join(OUT, WASM_TYPES);
+  copyFileSync(join(ROOT, WASM_TYPES), target);
+  for (const file of declarationFiles(join(OUT, "src"))) {
+    if (file === target) continue;
+    const text = readFileSync(file, "utf8");
+    if (!text.includes("WebAssembly.") || text.startsWith("/// <reference")) continue;
+    const ref = relative(dirname(file), target).split("\\").join("/");
+    writeFileSync(file, `/// <reference path="${ref.startsWith(".") ? ref : `./${ref}`}" />\n${text}`);
+  }
+}
+
+/** Compiles the package into build/; returns tsc's exit status (0 on success). */
+export function build() {
+  const tsc = tscPath();
+  if (tsc === undefined) {
+    process.stderr.write("wasi-py build: TypeScript is not installed (a dev dependency): run `npm install`\n");
+    return 1;
+  }
+  const r = spawnSync(process.execPath, [tsc, "-p", join(ROOT, "tsconfig.build.json")], { stdio: "inherit" });
+  if (r.status !== 0) return r.status ?? 1;
+  restoreWasmReferences();
+  return 0;
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  process.exitCode = build();
+}
