@@ -1,0 +1,161 @@
+/**
+ * The Deno permission check of the command (src/platform/permissions.ts): the needs per command
+ * line, the one-line message, the cache folder agreeing with the sandbox's own, and end to end on
+ * Deno: a missing permission is one line and exit 120, never a NotCapable trace, and the
+ * documented narrow set is enough to run a program.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import type { SpawnSyncOptionsWithStringEncoding } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { cacheDirFor, commandNeeds, packageRoot, permissionMessage } from "../../src/platform/permissions.ts";
+import { defaultCacheDir, repoRoot } from "../../src/sandbox/assets.ts";
+
+const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
+const root = repoRoot();
+
+describe("commandNeeds", () => {
+  const cases: Array<[string, string[], boolean, string[]]> = [
+    ["a run", ["1+1"], false, ["--allow-env", "--allow-read=/p", "--allow-read=/c", "--allow-write=/c"]],
+    ["cache under home", ["1+1"], true, [
+      "--allow-env",
+      "--allow-read=/p",
+      "--allow-sys=homedir",
+      "--allow-read=/c",
+      "--allow-write=/c",
+    ]],
+    ["the bot with a server", ["--irc", "--server", "h:6697"], false, [
+      "--allow-env",
+      "--allow-read=/p",
+      "--allow-read=/c",
+      "--allow-write=/c",
+      "--allow-net=h:6697",
+    ]],
+    ["--server=", ["--irc", "--server=h"], false, [
+      "--allow-env",
+      "--allow-read=/p",
+      "--allow-read=/c",
+      "--allow-write=/c",
+      "--allow-net=h",
+    ]],
+    ["the bot, server from a config file", ["--irc", "--config", "f.json"], false, [
+      "--allow-env",
+      "--allow-read=/p",
+      "--allow-read=/c",
+      "--allow-write=/c",
+    ]],
+    ["--server after -- is code", ["--", "--irc", "--server", "h"], false, [
+      "--allow-env",
+      "--allow-read=/p",
+      "--allow-read=/c",
+      "--allow-write=/c",
+    ]],
+  ];
+  for (const [name, argv, home, flags] of cases) {
+    it(name, () => assert.deepEqual(commandNeeds(argv, "/p", "/c", home).map((n) => n.flag), flags));
+  }
+});
+
+describe("permissionMessage", () => {
+  const all = commandNeeds(["1+1"], "/p", "/c", true);
+  it("says nothing when nothing is missing", () => assert.equal(permissionMessage([], all), undefined));
+  it("names the missing flags, then the whole set joined the way Deno takes it", () => {
+    assert.equal(
+      permissionMessage(all.filter((n) => n.descriptor.name === "read"), all),
+      "wasi-py: Deno permissions missing: --allow-read=/p,/c (the command needs: " +
+        "--allow-env --allow-read=/p,/c --allow-sys=homedir --allow-write=/c)",
+    );
+  });
+  it("is one line", () => assert.doesNotMatch(permissionMessage(all, all) ?? "", /\n/));
+});
+
+describe("cacheDirFor", () => {
+  const table: Array<[Record<string, string>, string]> = [
+    [{ WASI_PY_CACHE: "/x" }, "/x"],
+    [{ WASI_PY_CACHE: "/x", XDG_CACHE_HOME: "/y" }, "/x"],
+    [{ XDG_CACHE_HOME: "/y" }, join("/y", "wasi-py")],
+    [{}, join("/home/u", ".cache", "wasi-py")],
+  ];
+  for (const [env, want] of table) {
+    it(JSON.stringify(env), () => assert.equal(cacheDirFor((n) => env[n], () => "/home/u"), want));
+  }
+  it("agrees with the sandbox's defaultCacheDir", () => {
+    const env = (n: string) => (process.env[n] === "" ? undefined : process.env[n]);
+    assert.equal(cacheDirFor(env, () => join(process.env.HOME ?? "", "")), defaultCacheDir());
+  });
+});
+
+describe("packageRoot", () => {
+  it("from the sources and from the build", () => {
+    assert.equal(packageRoot("file:///p/src/platform/permissions.ts"), "/p");
+    assert.equal(packageRoot("file:///p/build/src/platform/permissions.js"), "/p");
+  });
+  it("is the repository root here", () => {
+    const own = join(root, "src", "platform", "permissions.ts");
+    assert.equal(packageRoot(`file://${own}`), root);
+  });
+});
+
+/** The deno binary: this one on Deno, the npm package's on Node (a dev dependency). */
+function denoBinary(): string | undefined {
+  if (isDeno) return process.execPath;
+  const bin = join(root, "node_modules", "deno", "bin.cjs");
+  return existsSync(bin) ? bin : undefined;
+}
+
+describe("on Deno, end to end", () => {
+  const deno = denoBinary();
+  const skip = deno === undefined ? "the deno dev dependency is not installed (npm install)" : false;
+  const cache = mkdtempSync(join(tmpdir(), "wasi-py-perm-"));
+  const run = (flags: string[]) => {
+    const args = ["run", ...flags, join(root, "cli.ts"), "print(6*7)"];
+    const env = { ...process.env, WASI_PY_CACHE: cache, NO_COLOR: "1" };
+    const options: SpawnSyncOptionsWithStringEncoding = {
+      encoding: "utf8",
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 120_000,
+    };
+    if (!isDeno) return spawnSync(process.execPath, [deno!, ...args], options);
+    // Deno rewrites a spawn that looks like `deno run …` into `deno run -A …`; the arguments go
+    // through the environment to a shell so that the child gets exactly these flags.
+    const quoted = args.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+    return spawnSync("sh", ["-c", `exec "$WASI_PY_TEST_DENO" ${quoted}`], {
+      ...options,
+      env: { ...env, WASI_PY_TEST_DENO: deno! },
+    });
+  };
+
+  it("no permissions: one line naming the flags, exit 120", { skip }, () => {
+    const r = run([]);
+    assert.equal(r.status, 120, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.match(
+      r.stderr,
+      /^wasi-py: Deno permissions missing: --allow-env --allow-read=\S+ \(the command needs: .*\)\n$/,
+    );
+    assert.doesNotMatch(r.stderr, /NotCapable|\n./);
+  });
+
+  it("no write access to the cache: named, exit 120", { skip }, () => {
+    const r = run(["--allow-env", `--allow-read=${root},${cache}`]);
+    assert.equal(r.status, 120, r.stderr);
+    assert.equal(
+      r.stderr,
+      `wasi-py: Deno permission missing: --allow-write=${cache} ` +
+        `(the command needs: --allow-env --allow-read=${root},${cache} --allow-write=${cache})\n`,
+    );
+  });
+
+  it("the documented narrow set runs a program", { skip }, () => {
+    const r = run(["--allow-env", `--allow-read=${root},${cache}`, `--allow-write=${cache}`]);
+    assert.equal(r.stderr, "");
+    assert.equal(r.stdout, "42\n");
+    assert.equal(r.status, 0);
+    rmSync(cache, { recursive: true, force: true });
+  });
+});
