@@ -1,0 +1,250 @@
+/**
+ * The npm package as a user gets it: `npm pack` (prepack builds build/ with declarations), then
+ * `npm install --omit=dev` of the tarball into a scratch project in a temporary folder, and:
+ * (a) the bin run from another folder, (b) `import { Sandbox } from "wasi-py"` on Node,
+ * (c) a TypeScript consumer type-checked with `strict` against the shipped declarations (no
+ * skipLibCheck, no DOM lib, no @types/node), (d) the same import from Deno with narrow
+ * permissions. Also: the tarball holds only what runs, and the install prints no warning.
+ *
+ * Runs on the Node running the tests, with npm's own CLI under that Node (so `npx -y node@24
+ * --test build/test/package/` checks Node 24; .ci/run does). Figures (size, files, install time)
+ * are printed as test diagnostics. On Deno this file is skipped: packing and installing are
+ * npm's job, and part (d) runs Deno from here.
+ */
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import type { SpawnSyncOptionsWithStringEncoding, SpawnSyncReturns } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, dirname, join } from "node:path";
+import process from "node:process";
+import { repoRoot } from "../../src/sandbox/assets.ts";
+
+const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
+const root = repoRoot();
+/** Node majors package.json's `engines` promises; on others npm rightly warns EBADENGINE. */
+const SUPPORTED_NODE = (major: number) => major >= 24;
+const nodeMajor = Number(process.versions.node.split(".")[0]);
+
+/** npm's CLI script (run under this Node), from npm itself when it started us, else from PATH. */
+function npmCli(): string | undefined {
+  const fromNpm = process.env.npm_execpath;
+  if (fromNpm !== undefined && fromNpm.endsWith(".js")) return fromNpm;
+  try {
+    const bin = execFileSync("sh", ["-c", "command -v npm"], { encoding: "utf8" }).trim();
+    return realpathSync(bin);
+  } catch {
+    return undefined;
+  }
+}
+
+const NPM = isDeno ? undefined : npmCli();
+const skip = isDeno
+  ? "packing and installing run on Node (npm run test:node); this test starts Deno itself for part (d)"
+  : NPM === undefined
+  ? "npm not found on PATH"
+  : false;
+
+const work = mkdtempSync(join(tmpdir(), "wasi-py-package-"));
+const project = join(work, "project");
+const elsewhere = join(work, "elsewhere");
+const cache = join(work, "cache");
+/** Children see this Node first on PATH (the bin's `#!/usr/bin/env node`), a fresh asset cache, no colour. */
+const env = {
+  ...process.env,
+  PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ""}`,
+  WASI_PY_CACHE: cache,
+  NO_COLOR: "1",
+  npm_config_update_notifier: "false",
+};
+
+function run(cmd: string, args: string[], cwd: string): SpawnSyncReturns<string> {
+  const options: SpawnSyncOptionsWithStringEncoding = {
+    cwd,
+    env,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    timeout: 300_000,
+  };
+  return spawnSync(cmd, args, options);
+}
+
+function npm(args: string[], cwd: string): SpawnSyncReturns<string> {
+  return run(process.execPath, [NPM!, ...args], cwd);
+}
+
+/** npm's warnings; EBADENGINE is expected (and only then) on a Node that engines does not cover. */
+function warnings(stderr: string): string[] {
+  return stderr.split("\n").filter((l) =>
+    /\bwarn\b|WARN/i.test(l) && (SUPPORTED_NODE(nodeMajor) || !l.includes("EBADENGINE"))
+  );
+}
+
+let tarball = "";
+let files: string[] = [];
+/** What `npm pack` made, for the report. */
+let packSummary = "";
+
+describe(`the npm package, on Node ${process.versions.node}`, { skip }, () => {
+  before(() => {
+    mkdirSync(elsewhere);
+    mkdirSync(project);
+    const packed = npm(["pack", "--json", "--pack-destination", work], root);
+    assert.equal(packed.status, 0, packed.stderr);
+    const info = JSON.parse(packed.stdout) as Array<{ filename: string; size: number; files: { path: string }[] }>;
+    tarball = join(work, info[0].filename);
+    files = info[0].files.map((f) => f.path).sort();
+    packSummary = `tarball ${info[0].filename}: ${info[0].size} bytes, ${files.length} files`;
+    writeFileSync(
+      join(project, "package.json"),
+      JSON.stringify({ name: "scratch", version: "1.0.0", private: true, type: "module" }),
+    );
+  });
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  it("ships what runs and nothing else", (t) => {
+    t.diagnostic(packSummary);
+    for (const want of ["LICENSE", "README.md", "package.json", "bin/wasi-py.js", "build/cli.js"]) {
+      assert.ok(files.includes(want), `${want} missing`);
+    }
+    for (const want of ["python.wasm.br", "stdlib.tar.br", "manifest.json", "licenses/cpython-LICENSE.txt"]) {
+      assert.ok(files.includes(`assets/${want}`), `assets/${want} missing`);
+    }
+    assert.ok(files.includes("build/src/sandbox/mod.js") && files.includes("build/src/sandbox/mod.d.ts"));
+    const stray = files.filter((f) =>
+      /^(build\/)?(test|bench|scripts)\//.test(f) || f.includes("unmetered") || /\.ts$/.test(f) && !/\.d\.ts$/.test(f)
+    );
+    assert.deepEqual(stray, []);
+  });
+
+  it("installs with --omit=dev, without a warning", (t) => {
+    const start = performance.now();
+    const r = npm(["install", "--omit=dev", "--no-audit", "--no-fund", tarball], project);
+    const ms = performance.now() - start;
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(warnings(r.stderr), []);
+    t.diagnostic(`npm install --omit=dev of the tarball: ${Math.round(ms)} ms`);
+    assert.ok(existsSync(join(project, "node_modules", "wasi-py", "build", "cli.js")));
+    assert.ok(!existsSync(join(project, "node_modules", "typescript")), "a dev dependency was installed");
+  });
+
+  it("(a) the bin runs from another folder", () => {
+    const r = run(join(project, "node_modules", ".bin", "wasi-py"), ["print(6*7)"], elsewhere);
+    assert.equal(r.stderr, "");
+    assert.equal(r.stdout, "42\n");
+    assert.equal(r.status, 0);
+    const v = run(join(project, "node_modules", ".bin", "wasi-py"), ["--version"], elsewhere);
+    assert.match(v.stdout, /^wasi-py \d+\.\d+\.\d+\nCPython 3\.13\.\d+ \(wasm32-wasi\)\n$/);
+  });
+
+  it('(b) import { Sandbox } from "wasi-py" on Node', () => {
+    writeFileSync(
+      join(project, "node.mjs"),
+      `import { Sandbox, LimitError } from "wasi-py";
+const sb = await Sandbox.create({ workers: 1 });
+const r = await sb.run("print(6*7)", { fuel: 100_000_000, timeoutMs: 10_000 });
+const loop = await sb.run("while True: pass", { fuel: 10_000_000, timeoutMs: 60_000 });
+await sb.close();
+console.log(JSON.stringify([r.outcome, r.stdout, r.exitCode, loop.outcome, typeof LimitError]));
+`,
+    );
+    const r = run(process.execPath, ["node.mjs"], project);
+    assert.equal(r.stderr, "");
+    assert.deepEqual(JSON.parse(r.stdout), ["ok", "42\n", 0, "fuel_exhausted", "function"]);
+  });
+
+  it("importing the library or ./cli runs no command", () => {
+    const r = run(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `await import("wasi-py"); const c = await import("wasi-py/cli"); console.log(typeof c.main);`,
+      ],
+      project,
+    );
+    assert.equal(r.stderr, "");
+    assert.equal(r.stdout, "function\n");
+  });
+
+  it("(c) a strict TypeScript consumer type-checks against the shipped declarations", () => {
+    writeFileSync(
+      join(project, "consumer.ts"),
+      `import { AssetError, LimitError, Sandbox, SandboxClosedError } from "wasi-py";
+import type { Outcome, RunOptions, RunResult, SandboxOptions } from "wasi-py";
+import { main } from "wasi-py/cli";
+
+const options: SandboxOptions = { workers: 1 };
+const limits: RunOptions = { fuel: 1e8, timeoutMs: 2000, memoryMiB: 64, maxOutputBytes: 4096, stdin: "x" };
+const sb: Sandbox = await Sandbox.create(options);
+const r: RunResult = await sb.run("print(6*7)", limits);
+const outcome: Outcome = r.outcome;
+const text: string = r.stdout + r.stderr;
+const code: number = r.exitCode;
+const status: Promise<number> = main(["--version"]);
+export const seen = [outcome, text, code, status, AssetError, LimitError, SandboxClosedError];
+// @ts-expect-error fuel is a number
+await sb.run("1", { fuel: "lots" });
+// @ts-expect-error no such outcome
+export const wrong: Outcome = "exploded";
+await sb.close();
+`,
+    );
+    writeFileSync(
+      join(project, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          target: "ES2022",
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          lib: ["ES2023"],
+          types: [],
+          skipLibCheck: false,
+          noEmit: true,
+        },
+        files: ["consumer.ts"],
+      }),
+    );
+    const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+    const r = run(process.execPath, [tsc, "-p", "tsconfig.json"], project);
+    assert.equal(r.stdout + r.stderr, "");
+    assert.equal(r.status, 0);
+  });
+
+  it('(d) import { Sandbox } from "wasi-py" on Deno, with narrow permissions', { skip: denoSkip() }, () => {
+    writeFileSync(
+      join(project, "deno.ts"),
+      `import { Sandbox } from "wasi-py";
+import type { RunResult } from "wasi-py";
+const sb = await Sandbox.create({ workers: 1 });
+const r: RunResult = await sb.run("print(6*7)");
+await sb.close();
+console.log(r.outcome, r.stdout.trim());
+`,
+    );
+    const pkg = realpathSync(join(project, "node_modules", "wasi-py"));
+    const r = run(process.execPath, [
+      denoScript()!,
+      "run",
+      "--check",
+      `--allow-read=${pkg},${cache}`,
+      `--allow-write=${cache}`,
+      "--allow-env=WASI_PY_CACHE,XDG_CACHE_HOME",
+      "deno.ts",
+    ], project);
+    assert.equal(r.stdout, "ok 42\n", r.stderr);
+    assert.equal(r.status, 0);
+  });
+});
+
+/** The deno dev dependency's launcher (run with this Node). */
+function denoScript(): string | undefined {
+  const bin = join(root, "node_modules", "deno", "bin.cjs");
+  return existsSync(bin) ? bin : undefined;
+}
+
+function denoSkip(): string | false {
+  return denoScript() === undefined ? "the deno dev dependency is not installed (npm install)" : false;
+}
