@@ -4,7 +4,8 @@
  * (a) the bin run from another folder, (b) `import { Sandbox } from "wasi-py"` on Node,
  * (c) a TypeScript consumer type-checked with `strict` against the shipped declarations (no
  * skipLibCheck, no DOM lib, no @types/node), (d) the same import from Deno with narrow
- * permissions. Also: the tarball holds only what runs, and the install prints no warning.
+ * permissions; the README's library example is type-checked in (c) and run in (d). Also: the
+ * tarball holds only what runs, and the install prints no warning.
  *
  * Runs on the Node running the tests, with npm's own CLI under that Node (so `npx -y node@24
  * --test build/test/package/` checks Node 24; .ci/run does). Figures (size, files, install time)
@@ -15,11 +16,20 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import type { SpawnSyncOptionsWithStringEncoding, SpawnSyncReturns } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import process from "node:process";
 import { repoRoot } from "../../src/sandbox/assets.ts";
+
+/** The library example in the README (the first ts block after "## Library"), tested as shipped. */
+function readmeExample(): string {
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("\n## Library\n"));
+  const block = /```ts\n([\s\S]*?)```/.exec(section);
+  assert.ok(block !== null, "README: no ts block under ## Library");
+  return block[1];
+}
 
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
 const root = repoRoot();
@@ -204,9 +214,12 @@ await sb.close();
           skipLibCheck: false,
           noEmit: true,
         },
-        files: ["consumer.ts"],
+        files: ["consumer.ts", "readme.ts"],
       }),
     );
+    // (this lib has no console: the example's only host API)
+    const consoleType = "declare const console: { log(...data: unknown[]): void };\n";
+    writeFileSync(join(project, "readme.ts"), `${consoleType}${readmeExample()}`);
     const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
     const r = run(process.execPath, [tsc, "-p", "tsconfig.json"], project);
     assert.equal(r.stdout + r.stderr, "");
@@ -225,17 +238,17 @@ console.log(r.outcome, r.stdout.trim());
 `,
     );
     const pkg = realpathSync(join(project, "node_modules", "wasi-py"));
-    const r = run(process.execPath, [
-      denoScript()!,
-      "run",
-      "--check",
+    const permissions = [
       `--allow-read=${pkg},${cache}`,
       `--allow-write=${cache}`,
       "--allow-env=WASI_PY_CACHE,XDG_CACHE_HOME",
-      "deno.ts",
-    ], project);
+    ];
+    const r = run(process.execPath, [denoScript()!, "run", "--check", ...permissions, "deno.ts"], project);
     assert.equal(r.stdout, "ok 42\n", r.stderr);
     assert.equal(r.status, 0);
+    writeFileSync(join(project, "readme-deno.ts"), readmeExample());
+    const ex = run(process.execPath, [denoScript()!, "run", ...permissions, "readme-deno.ts"], project);
+    assert.equal(ex.stdout, "45\n\n", ex.stderr);
   });
 });
 
