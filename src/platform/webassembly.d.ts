@@ -14,7 +14,7 @@ declare namespace WebAssembly {
     name: string;
     kind: ImportExportKind;
   }
-  type ExportValue = Function | Global | Memory | Table;
+  type ExportValue = ((...args: never[]) => unknown) | Global | Memory | Table;
   type Exports = Record<string, ExportValue>;
   type ImportValue = ExportValue | number | bigint;
   type Imports = Record<string, Record<string, ImportValue>>;
