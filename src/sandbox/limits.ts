@@ -4,7 +4,7 @@
  * on names, defaults and bounds. Messages name the API's keys (`memoryMiB`); front ends say them
  * as their own options through LimitError's `limit`.
  */
-import { MAX_FINITE_FUEL, MAX_STDIN_BYTES, RUN_LIMITS } from "../options/limits.ts";
+import { MAX_STDIN_BYTES, RUN_LIMITS } from "../options/limits.ts";
 import type { RunLimitKey } from "../options/limits.ts";
 import { isValidValue } from "../options/spec.ts";
 

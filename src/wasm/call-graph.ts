@@ -7,7 +7,7 @@
  * that trap are not required to be charged exactly, and endless loops run out of fuel.
  */
 import { ByteReader } from "./bytes.ts";
-import { ExternKind, type FuncType, type ImportEntry, readValType, SectionId, type SectionSpan } from "./binary.ts";
+import { ExternKind, type FuncType, type ImportEntry, readValType, type SectionSpan } from "./binary.ts";
 import { InstrReader, Op, readLocals } from "./instr.ts";
 
 /**

@@ -4,7 +4,6 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { run } from "../../src/sandbox/mod.ts";
 import { readFixtureText } from "../helpers/fixtures.ts";
 

@@ -1,6 +1,5 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import wabtInit from "wabt";
 import { ByteReader, ByteWriter, encodeS64, encodeU32, WasmFormatError } from "../../src/wasm/bytes.ts";
 import { readSections } from "../../src/wasm/binary.ts";
