@@ -64,7 +64,7 @@ export function parseFormat(text: string): Format {
 // ---- cmd-ts definitions ----
 
 function typeOf<T>(parseText: (text: string) => T, displayName: string): Type<string, T> {
-  return { displayName, from: async (text: string) => parseText(text) };
+  return { displayName, from: (text: string) => Promise.resolve(text).then(parseText) }; // a throw rejects
 }
 
 function numericOption(spec: OptionSpec) {
