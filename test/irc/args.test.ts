@@ -79,6 +79,6 @@ describe("IRC flags", () => {
       /--timeout SECONDS +wall-clock limit per evaluation, seconds \(default 10; 0\.001-86400\) \[timeoutSeconds\]/,
     );
     assert.match(h, /--workers N +.*\(default CPU cores, at least 2; 0-64\)/);
-    assert.match(h, /\n  120  the sandbox could not start/);
+    assert.match(h, /\n {2}120 {2}the sandbox could not start/);
   });
 });

@@ -157,7 +157,7 @@ describe("IrcBot (fake connection)", () => {
 
   it("passes the per-line byte budget after `nick: ` and the line limit to the formatter", async () => {
     let seen: Parameters<Formatter>[1] | undefined;
-    const h = harness({ maxLines: 4 }, true, (r, o) => ((seen = o), ["x"]));
+    const h = harness({ maxLines: 4 }, true, (_r, o) => ((seen = o), ["x"]));
     h.bot.handle(privmsg("alice", "#py", "!py:v 1"));
     await h.bot.whenIdle();
     const expected = 512 - 2 - ":PyBot!~wasipy@host.example ".length - "PRIVMSG #py :".length - "alice: ".length;
@@ -732,7 +732,7 @@ function saslScript(mechanism: string, accept: (payload: string) => boolean) {
 }
 
 describe("SASL (scripted server)", () => {
-  const fakeEval: Evaluator = async () => result("");
+  const fakeEval: Evaluator = () => Promise.resolve(result(""));
   const launchAt = (port: number, over: Record<string, unknown>) => {
     const log: string[] = [];
     const parts = startBot(
@@ -811,7 +811,7 @@ async function makeEngine(): Promise<Engine> {
 }
 
 describe("IrcClient protocol details (scripted server)", () => {
-  const fakeEval: Evaluator = async () => result("ok\n");
+  const fakeEval: Evaluator = () => Promise.resolve(result("ok\n"));
 
   it("splits incoming lines on a bare CR too, answers PING at once, and walks the alternate nicks", async () => {
     let conn = 0;

@@ -40,7 +40,7 @@ describe("hostile input to the IRC bot (real ngIRCd)", () => {
     await server?.close();
   });
 
-  async function launch(over: Record<string, unknown> = {}) {
+  function launch(over: Record<string, unknown> = {}) {
     const log: string[] = [];
     BOT = `hostbot${++bots}`;
     const cfg = resolveIrcConfig(
