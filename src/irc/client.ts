@@ -140,7 +140,8 @@ export class IrcClient {
   readonly opts: IrcClientOptions;
   #fx: ClientEffects;
   #conn: IrcConnection;
-  #listeners = new Map<keyof Events, Set<Listener<any>>>();
+  /** Listeners by event; each set holds listeners of that event's arguments (see `on`). */
+  #listeners = new Map<keyof Events, Set<Listener<never>>>();
   #s: SessionState;
   #ctx: HandlerContext;
   #regain: ReturnType<typeof setInterval> | undefined;
@@ -173,7 +174,7 @@ export class IrcClient {
   #emit<K extends keyof Events>(ev: K, ...args: Events[K]): void {
     for (const fn of this.#listeners.get(ev) ?? []) {
       try {
-        fn(...args);
+        (fn as Listener<Events[K]>)(...args);
       } catch (e) {
         this.#fx.log("error", `listener for ${ev} failed: ${(e as Error).message}`);
       }
@@ -293,10 +294,10 @@ export class IrcClient {
 
   /** What the handlers in handlers.ts may see and do. */
   #handlerContext(): HandlerContext {
-    const client = this;
+    const session = () => this.#s;
     return {
       get state() {
-        return client.#s;
+        return session();
       },
       mainNick: this.opts.nick,
       autoJoin: this.opts.channels,
