@@ -82,11 +82,14 @@ async function child(n: number): Promise<MemoryRow> {
 }
 
 /** Runs the child for each N, one fresh process each. */
+/** This module's URL (cast: Deno type-checks with tsconfig's lib, whose ImportMeta has no url). */
+const OWN_URL = (import.meta as unknown as { url: string }).url;
+
 export function runMemory(
   concurrency: readonly number[],
   log: (s: string) => void,
 ): (MemoryRow | { concurrent: number; error: string })[] {
-  const self = fileURLToPath(import.meta.url);
+  const self = fileURLToPath(OWN_URL);
   return concurrency.map((n) => {
     log(`memory: ${n} concurrent evaluation(s)`);
     const r = spawnSync(process.execPath, ["--expose-gc", self, String(n)], { encoding: "utf8", timeout: 300_000 });
@@ -100,7 +103,7 @@ export function runMemory(
   });
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] !== undefined && OWN_URL === pathToFileURL(process.argv[1]).href) {
   const n = Number(process.argv[2]);
   if (!Number.isInteger(n) || n < 1) {
     process.stderr.write("usage: memory.js N\n");
