@@ -12,10 +12,12 @@
  * `WebAssembly.`, so that a consumer checking without skipLibCheck and without the DOM lib
  * still finds the types.
  *
+ * build/src is emptied first, so that a source deleted since the last build is not packed.
+ *
  * Usage: node scripts/build.mjs            (exits non-zero with tsc's messages on failure)
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -56,6 +58,8 @@ export function build() {
     process.stderr.write("wasi-py build: TypeScript is not installed (a dev dependency): run `npm install`\n");
     return 1;
   }
+  // A fresh output: a source deleted since the last build must not linger in the package.
+  rmSync(join(OUT, "src"), { recursive: true, force: true });
   const r = spawnSync(process.execPath, [tsc, "-p", join(ROOT, "tsconfig.build.json")], { stdio: "inherit" });
   if (r.status !== 0) return r.status ?? 1;
   restoreWasmReferences();
