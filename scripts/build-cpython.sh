@@ -37,9 +37,10 @@
 
 # ---- Pinned versions: the ONE place to change them --------------------------------------
 CLANG_MAJOR=16                                   # bookworm: clang-16, lld-16, libclang-rt-16-dev-wasm32
-PY_SRC_PKG=python3.13                            # trixie source package
-PY_SRC_VERSION=3.13.5-2+deb13u5
-PY_UPSTREAM=3.13.5
+PY_SRC_PKG=python3.13                            # sid source package (the newest 3.13 whose files the
+PY_SRC_VERSION=3.13.15-1                         # archive serves: sid's Sources index also lists 3.13.18-1,
+PY_UPSTREAM=3.13.15                              # but its files are 404 in the pool as of 2026-11-30)
+PY_SUITE=sid                                     # the suite PY_SRC_VERSION comes from; the rest come from trixie
 WASI_LIBC_VERSION=0.0~git20241209.574b88d-2      # trixie binary package wasi-libc (Architecture: all)
 ZLIB_VERSION=1:1.3.dfsg+really1.3.1-1            # trixie source package zlib
 BZIP2_VERSION=1.0.8-6                            # trixie source package bzip2
@@ -78,10 +79,11 @@ step() {
 }
 die() { echo "!! $*" >&2; exit 1; }
 
-# apt with a private configuration listing only trixie, so the system's sources stay bookworm.
+# apt with a private configuration listing only trixie (and $PY_SUITE for CPython's sources), so the
+# system's sources stay bookworm. Every package is fetched by its pinned version, never "the newest".
 APT_DIR="$WORK/apt"
-apt_trixie() {
-  apt-get -q -o Dir::Etc::SourceList="$APT_DIR/trixie.list" -o Dir::Etc::SourceParts=/dev/null \
+apt_debian() {
+  apt-get -q -o Dir::Etc::SourceList="$APT_DIR/debian.list" -o Dir::Etc::SourceParts=/dev/null \
     -o Dir::State::Lists="$APT_DIR/lists" -o Dir::Cache="$APT_DIR/cache" \
     -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= -o APT::Sandbox::User=root \
     -o Debug::NoLocking=1 "$@"
@@ -105,22 +107,23 @@ install_host_packages() {
 }
 
 fetch_debian_packages() {
-  step "fetch pinned Debian packages (trixie, private apt config)"
+  step "fetch pinned Debian packages (trixie + $PY_SUITE sources, private apt config)"
   mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial" "$DL"
-  cat > "$APT_DIR/trixie.list" <<EOF
+  cat > "$APT_DIR/debian.list" <<EOF
 deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR trixie main
 deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR trixie main
+deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR $PY_SUITE main
 EOF
-  apt_trixie update >/dev/null
+  apt_debian update >/dev/null
   cd "$DL"
-  [ -f wasi-libc_*_all.deb ] 2>/dev/null || apt_trixie download "wasi-libc=$WASI_LIBC_VERSION"
-  ls tzdata_*_all.deb >/dev/null 2>&1 || apt_trixie download "tzdata=$TZDATA_VERSION"
+  [ -f wasi-libc_*_all.deb ] 2>/dev/null || apt_debian download "wasi-libc=$WASI_LIBC_VERSION"
+  ls tzdata_*_all.deb >/dev/null 2>&1 || apt_debian download "tzdata=$TZDATA_VERSION"
   local p
   for p in "$PY_SRC_PKG=$PY_SRC_VERSION" "zlib=$ZLIB_VERSION" "bzip2=$BZIP2_VERSION" \
            "xz-utils=$XZ_VERSION" "sqlite3=$SQLITE_VERSION"; do
     local name="${p%%=*}" ver="${p#*=}"
     ver="${ver#*:}"   # .dsc file names carry no epoch
-    [ -f "${name}_${ver}.dsc" ] || apt_trixie source --download-only "$p"
+    [ -f "${name}_${ver}.dsc" ] || apt_debian source --download-only "$p"
   done
 }
 
@@ -190,7 +193,11 @@ build_native_python() {
   "$NATIVE/python" -c 'import sys; assert sys.version_info[:2] == (3, 13), sys.version'
 }
 
-# configure_wasi <builddir> [extra configure args...]: the host build, as Tools/wasm/wasi.py does it.
+# configure_wasi <builddir> [extra configure args...]: the host build, as Tools/wasm/wasi.py does it,
+# less CPython's test modules (--disable-test-modules: _testcapi, _testinternalcapi, _testlimitedcapi,
+# _testbuffer, _testclinic[_limited], _testexternalinspection, _xxtestfuzz, xxsubtype; the
+# dlopen-only ones - _testimportmultiple, _testmultiphase, _testsinglephase, xxlimited[_35],
+# _ctypes_test - are never built for WASI anyway). A sandbox has no use for them and they cost code.
 # configure is called by a relative path (as wasi.py does): VPATH is compiled into getpath, and a
 # relative one keeps the work dir's location out of python.wasm.
 configure_wasi() {
@@ -203,7 +210,7 @@ configure_wasi() {
       PKG_CONFIG_PATH= PKG_CONFIG_LIBDIR="$SYSROOT/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$SYSROOT" \
       WASI_SDK_PATH="$SDK" WASI_SYSROOT="$SYSROOT" PATH="$SDK/bin:$PATH" \
       "$(realpath --relative-to="$dir" "$PYSRC")/configure" -q --host="$HOST_TRIPLE" --build="$("$PYSRC/config.guess")" \
-      --with-build-python="$NATIVE/python" "$@" > configure.log 2>&1 \
+      --with-build-python="$NATIVE/python" --disable-test-modules "$@" > configure.log 2>&1 \
       || { tail -30 configure.log; die "wasi configure in $dir"; }
 }
 
@@ -322,6 +329,8 @@ build_full_wasi() {
     grep -q "^$m " "$WORK/wasi-full/Modules/Setup.stdlib" \
       || die "module $m is not built into the interpreter (see $WORK/wasi-full/config.log)"
   done
+  ! grep -E "^(_test|_xxtestfuzz|xx|_ctypes_test)" "$WORK/wasi-full/Modules/Setup.stdlib" \
+    || die "test modules are still built into the interpreter (see above)"
 }
 
 OUT="$WORK/out"   # final uncompressed products: python-unmetered.wasm, python.wasm, stdlib.tar, licenses/
