@@ -20,7 +20,8 @@
 #   $WORK/plain/{python.wasm,lib/python3.13/,NATIVE_PYTHON,READY}  quick unmetered build, source Lib/
 #   $WORK/wasi-full/                 CPython tree linked with zlib, libbz2, liblzma, sqlite3
 #   $WORK/out/python-unmetered.wasm  the Wizer snapshot (build-snapshot.sh) of that interpreter
-#                                    without DWARF (name section kept); WASI_PY_SNAPSHOT=0: not snapshotted
+#                                    without DWARF, optimised by binaryen's wasm-opt (no name section);
+#                                    WASI_PY_SNAPSHOT=0: not snapshotted
 #   $WORK/out/python.wasm            the same after scripts/meter-wasm.ts (fuel metering)
 #   $WORK/out/stdlib.tar             usr/local/lib/python3.13 (+ .pyc) and usr/share/zoneinfo;
 #                                    dropped parts of Lib/ are listed in build-stdlib-image.py
@@ -48,6 +49,13 @@ XZ_VERSION=5.8.1-1+deb13u1                       # trixie source package xz-util
 SQLITE_VERSION=3.46.1-7+deb13u2                  # trixie source package sqlite3
 TZDATA_VERSION=2026f-0+deb13u1                   # trixie binary package tzdata (Architecture: all)
 SOURCE_DATE_EPOCH=1763942400                     # 2025-11-24T00:00:00Z: the recorded "build date"
+# C recursion limit for __wasi__ (CPython 3.13 has 5000, "based on wasmtime 16"). C recursion runs
+# on the host thread's native stack; Deno ignores the worker's stackSizeMb, so its ~1 MB V8 stack
+# is what must hold the deepest recursion CPython allows, on the first (Liftoff) run. Measured on
+# the 3.13.5 module on Deno 2.9: json.dumps of nested lists crashed beyond ~4,450 levels (1 unit
+# each), `__eq__` recursion beyond ~1,640 levels (3 units each): 3000 leaves a third to spare and
+# makes both end as RecursionError on Node and Deno (what native CPython on Windows uses, too).
+WASI_C_RECURSION_LIMIT=3000
 # ------------------------------------------------------------------------------------------
 
 set -euo pipefail
@@ -183,6 +191,19 @@ unpack_python() {
   rm -rf "$PYSRC" && mkdir -p "$SRC"
   tar -C "$SRC" -xf "$DL/${PY_SRC_PKG}_${PY_UPSTREAM}.orig.tar.xz"
   [ -d "$PYSRC" ] || die "unexpected layout of ${PY_SRC_PKG}_${PY_UPSTREAM}.orig.tar.xz"
+}
+
+# The one source patch: Py_C_RECURSION_LIMIT for __wasi__ (see WASI_C_RECURSION_LIMIT above).
+# Idempotent, and leaves the file (and its mtime) alone when it already has the value.
+patch_python() {
+  step "patch CPython: Py_C_RECURSION_LIMIT $WASI_C_RECURSION_LIMIT for __wasi__"
+  local h="$PYSRC/Include/cpython/pystate.h"
+  local re="^#elif defined(__wasi__)"
+  if ! grep -A2 "$re" "$h" | grep -q "define Py_C_RECURSION_LIMIT $WASI_C_RECURSION_LIMIT\$"; then
+    sed -i "/$re/,/define Py_C_RECURSION_LIMIT/ s/define Py_C_RECURSION_LIMIT [0-9]*/define Py_C_RECURSION_LIMIT $WASI_C_RECURSION_LIMIT/" "$h"
+  fi
+  grep -A2 "$re" "$h" | grep -q "define Py_C_RECURSION_LIMIT $WASI_C_RECURSION_LIMIT\$" \
+    || die "could not set Py_C_RECURSION_LIMIT for __wasi__ in $h"
 }
 
 build_native_python() {
@@ -421,6 +442,23 @@ snapshot_wasm() {
   cp "$OUT/python-snapshot.wasm" "$OUT/python-unmetered.wasm"
 }
 
+# binaryen's optimiser (npm binaryen, pinned in package.json; its wasm-opt is a Node program)
+# on the interpreter that ships, before metering: smaller code is less to meter, to read and
+# to compile. Without -g it drops the name section (function names only help a debugger; no
+# part of wasi-py reads them). WASI_PY_WASM_OPT= (empty) skips it; default -O2 (measured below).
+optimize_wasm() {
+  local level="${WASI_PY_WASM_OPT--O2}"
+  if [ -z "$level" ]; then step "wasm-opt skipped (WASI_PY_WASM_OPT is empty)"; return; fi
+  step "binaryen wasm-opt $level (drops the name section)"
+  local opt="$REPO/node_modules/binaryen/bin/wasm-opt"
+  [ -f "$opt" ] || die "node_modules/binaryen is missing (npm install)"
+  local before; before=$(stat -c %s "$OUT/python-unmetered.wasm")
+  node --stack-size=65500 "$opt" "$OUT/python-unmetered.wasm" "$level" --strip-producers -o "$OUT/python-opt.wasm" \
+    || die "wasm-opt failed"
+  mv "$OUT/python-opt.wasm" "$OUT/python-unmetered.wasm"
+  echo "    $before -> $(stat -c %s "$OUT/python-unmetered.wasm") bytes"
+}
+
 meter_wasm() {
   step "fuel metering: node build/scripts/meter-wasm.js"
   committed_tree
@@ -481,7 +519,8 @@ write_assets() {
     "clang-$CLANG_MAJOR": "$(v clang-$CLANG_MAJOR)",
     "lld-$CLANG_MAJOR": "$(v lld-$CLANG_MAJOR)",
     "libclang-rt-$CLANG_MAJOR-dev-wasm32": "$(v libclang-rt-$CLANG_MAJOR-dev-wasm32)",
-    "node (brotli)": "$(node -p 'process.version + " (brotli " + (process.versions.brotli || "?") + ")"')"
+    "node (brotli)": "$(node -p 'process.version + " (brotli " + (process.versions.brotli || "?") + ")"')",
+    "binaryen (wasm-opt ${WASI_PY_WASM_OPT--O2})": "$(node -p 'require(process.argv[1]).version' "$REPO/node_modules/binaryen/package.json")"
   }
 }
 EOF
@@ -497,7 +536,7 @@ EOF
 main() {
   case "$STAGE" in
     plain|full|all) ;;
-    meter) strip_wasm; snapshot_wasm; meter_wasm; write_assets; step "done in $(( $(date +%s) - BUILD_START ))s"; return;;
+    meter) strip_wasm; snapshot_wasm; optimize_wasm; meter_wasm; write_assets; step "done in $(( $(date +%s) - BUILD_START ))s"; return;;
     assets) write_assets; step "done in $(( $(date +%s) - BUILD_START ))s"; return;;
     *) die "unknown stage '$STAGE' (expected plain, full, all, meter or assets)";;
   esac
@@ -506,11 +545,13 @@ main() {
     fetch_debian_packages
     make_sysroot_and_wrappers
     unpack_python
+    patch_python
     build_native_python
     build_plain_wasi
     publish_plain
   fi
   if [ "$STAGE" != plain ]; then
+    patch_python
     build_zlib
     build_bzip2
     build_xz
@@ -520,6 +561,7 @@ main() {
     build_stdlib_image
     collect_licenses
     snapshot_wasm
+    optimize_wasm
     meter_wasm
     write_assets
   fi
