@@ -3,9 +3,9 @@
 #
 # Usage: scripts/build-cpython.sh [plain|full|all|meter|assets]   (default: all)
 #   plain  toolchain + native build-Python + plain python.wasm, published at $WORK/plain
-#   full   (after plain) C libraries, linked interpreter, stdlib image, metering, assets/
+#   full   (after plain) C libraries, linked interpreter, stdlib image, wasm-opt, metering, assets/
 #   all    both
-#   meter  (after full) redo strip, snapshot (unless WASI_PY_SNAPSHOT=0), metering and assets/ with the
+#   meter  (after full) redo strip, snapshot (unless WASI_PY_SNAPSHOT=0), wasm-opt, metering and assets/ with the
 #          rewriter and driver as committed (git HEAD); use it when those changed, since the
 #          metered asset depends on them
 #   assets (after full) only rewrite assets/ from $WORK/out
@@ -13,7 +13,7 @@
 # repository; DEBIAN_MIRROR overrides the mirror (e.g. a snapshot.debian.org URL when the
 # pinned versions below have left deb.debian.org); JOBS (default 2) make jobs; the shipped
 # interpreter is the pre-initialised snapshot (scripts/build-snapshot.sh) unless WASI_PY_SNAPSHOT=0
-# asks for the plain one.
+# asks for the plain one; WASI_PY_WASM_OPT (default -O2; empty: skip) is the wasm-opt level.
 # Needs: Debian 12 (bookworm), root, apt reachable, Node >= 20 with the repo's npm deps installed.
 #
 # What it makes (see also the team brief's asset contract):
