@@ -28,6 +28,8 @@ import type { DoneMessage, InitMessage, RunMessage } from "./protocol.ts";
 import { readAsset, readAssetShared } from "./assets.ts";
 import { readTar } from "../wasi/tar.ts";
 import { DRIVER_PY } from "./driver.ts";
+import { attachRunIo, checkExtras, guestStart, isStdinStream } from "./run-io.ts";
+import type { RunExtras } from "./run-io.ts";
 
 // Kept until src/cli and src/irc import from mod.ts (the lead switches them when merging).
 export type { Outcome, RunResult } from "./result.ts";
@@ -109,6 +111,9 @@ interface Job {
   code: string;
   limits: RunLimits;
   stdin: Uint8Array;
+  extras: RunExtras;
+  /** Takes the job out of the queue when its signal fires first. */
+  unqueue?: () => void;
   resolve: (r: RunResult) => void;
   reject: (e: Error) => void;
 }
@@ -208,13 +213,15 @@ export class Sandbox {
    */
   run(code: string, options: RunOptions = {}): Promise<RunResult> {
     if (this.closed) return Promise.reject(new SandboxClosedError("sandbox is closed"));
-    let limits: RunLimits, stdin: Uint8Array;
+    let limits: RunLimits, stdin: Uint8Array, extras: RunExtras;
     try {
       // argv strings are NUL-terminated for the guest: a NUL would silently cut the program.
       if (typeof code !== "string") throw new TypeError("code must be a string");
       if (code.includes("\0")) throw new LimitError("code must not contain NUL characters");
       limits = resolveLimits(options);
-      stdin = resolveStdin(options.stdin);
+      stdin = isStdinStream(options.stdin) ? new Uint8Array(0) : resolveStdin(options.stdin);
+      extras = checkExtras(options);
+      options.signal?.throwIfAborted();
       const pages = this.init.memoryInitialPages;
       if (pages !== undefined && limits.memoryMiB * 16 < pages) {
         throw new LimitError(`must be at least ${Math.ceil(pages / 16)} for this interpreter`, { limit: "memoryMiB" });
@@ -223,7 +230,17 @@ export class Sandbox {
       return Promise.reject(e);
     }
     return new Promise<RunResult>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, code, limits, stdin, resolve, reject });
+      const job: Job = { id: this.nextId++, code, limits, stdin, extras, resolve, reject };
+      this.queue.push(job);
+      // Aborted while still queued: it never starts (start() removes this listener).
+      const signal = extras.signal;
+      if (signal !== undefined) {
+        job.unqueue = () => {
+          const i = this.queue.indexOf(job);
+          if (i >= 0) reject(this.queue.splice(i, 1)[0]!.extras.signal!.reason);
+        };
+        signal.addEventListener("abort", job.unqueue, { once: true });
+      }
       this.dispatch();
     });
   }
@@ -288,20 +305,28 @@ export class Sandbox {
     const deadline = Date.now() + limits.timeoutMs;
     slot.job = job;
     slot.worker.setKeepAlive(true);
+    if (job.unqueue !== undefined) job.extras.signal?.removeEventListener("abort", job.unqueue);
 
-    const timer = setTimeout(() => {
+    // Stops the worker mid-run (deadline or abort), ending the run as `ending`.
+    const cut = (ending: Ending) => {
       // Settle before terminating: some runtimes report the worker's exit synchronously, and the
       // run must end as a timeout, not as a lost worker. Output written after this read is dropped.
       const seen = this.metered ? Number(fuelStart - fuelSeen[0]!) : 0;
-      settle({ kind: "timeout" }, seen);
+      settle(ending, seen);
       this.retire(slot);
       if (!this.closed) this.spawn(); // replace it now, so the next run does not wait for a thread start
       this.dispatch();
-    }, limits.timeoutMs);
+    };
+    const timer = setTimeout(() => cut({ kind: "timeout" }), limits.timeoutMs);
+    // An aborted run ends as a program interrupted by SIGINT would (exit status 130).
+    const io = attachRunIo(job.extras, output, limits.maxOutputBytes, () => {
+      if (slot.job === job) cut({ kind: "exit", code: 130, memoryAtMax: false });
+    });
 
     const settle: Settle = (ending, fuelUsed, detail, memoryBytes) => {
       if (slot.job !== job) return;
       clearTimeout(timer);
+      io.finish();
       slot.job = undefined;
       slot.settle = undefined;
       if (ending === "closed") {
@@ -322,12 +347,14 @@ export class Sandbox {
     };
     slot.settle = settle;
 
+    const guest = guestStart(job.extras, this.driver, job.code);
     const msg: RunMessage = {
       type: "run",
       id: job.id,
-      args: ["python", "-c", this.driver, job.code],
+      args: ["python", "-c", guest.driver, guest.code],
       env: [...GUEST_ENV],
       stdin: job.stdin,
+      stdinRing: io.stdinRing,
       limits,
       fuelStart,
       deadline,

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import process from "node:process";
-import { missingValue, parseCliArgs } from "../../src/cli/args.ts";
+import { parseCliArgs } from "../../src/cli/args.ts";
 import { EXIT, exitCodeFor } from "../../src/options/exit-codes.ts";
 import { jsonView, rawNotes, renderResult } from "../../src/cli/output.ts";
 import { repoRoot } from "../../src/sandbox/assets.ts";
