@@ -17,12 +17,12 @@ import {
 } from "node:fs";
 import { createHash, randomBytes } from "node:crypto";
 import { brotliDecompressSync } from "node:zlib";
-import { homedir } from "node:os";
-import { env } from "node:process";
+import { tmpdir } from "node:os";
+import process, { env } from "node:process";
 import { fileURLToPath } from "node:url";
-import { dirname, join } from "node:path";
+import { dirname, isAbsolute, join } from "node:path";
 
-export { dirname, join };
+export { dirname, isAbsolute, join };
 
 export function readBytes(path: string): Uint8Array {
   return readFileSync(path);
@@ -60,8 +60,36 @@ export function fileSize(path: string): number | undefined {
   }
 }
 
+/** Most folder levels ensureDir creates (a bound, so odd filesystems cannot keep it busy). */
+const MAX_NEW_LEVELS = 16;
+
+/**
+ * Creates `path` (absolute) and its missing parents one level at a time; throws on any failure.
+ * Node's recursive mkdir can spin on odd filesystems (e.g. under /proc), so it is not used.
+ */
 export function ensureDir(path: string): void {
-  mkdirSync(path, { recursive: true });
+  if (!isAbsolute(path)) throw new Error(`not an absolute path: ${path}`);
+  const missing: string[] = [];
+  let dir = path;
+  for (;;) {
+    try {
+      if (!statSync(dir).isDirectory()) throw new Error(`${dir} is not a folder`);
+      break;
+    } catch (e) {
+      if ((e as { code?: string }).code !== "ENOENT") throw e;
+    }
+    missing.push(dir);
+    const parent = dirname(dir);
+    if (parent === dir || missing.length > MAX_NEW_LEVELS) throw new Error(`cannot create ${path}`);
+    dir = parent;
+  }
+  for (const d of missing.reverse()) {
+    try {
+      mkdirSync(d, { mode: 0o700 });
+    } catch (e) {
+      if ((e as { code?: string }).code !== "EEXIST") throw e;
+    }
+  }
 }
 
 /** Writes via a temporary file and a rename, so concurrent readers never see a partial file. */
@@ -69,12 +97,22 @@ export function writeFileAtomic(path: string, data: Uint8Array): void {
   ensureDir(dirname(path));
   const tmp = `${path}.tmp-${randomBytes(6).toString("hex")}`;
   try {
-    writeFileSync(tmp, data);
+    writeFileSync(tmp, data, { flag: "wx", mode: 0o644 });
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
   }
+}
+
+/** The OS's folder for temporary files (os.tmpdir()). */
+export function tempDir(): string {
+  return tmpdir();
+}
+
+/** The user's numeric id where the OS has one (a per-user folder name in the shared temp dir). */
+export function userId(): string {
+  return typeof process.getuid === "function" ? String(process.getuid()) : "user";
 }
 
 export function sha256Hex(data: Uint8Array): string {
@@ -94,8 +132,4 @@ export function moduleDir(url: string): string {
 export function hostEnv(name: string): string | undefined {
   const v = env[name];
   return v === undefined || v === "" ? undefined : v;
-}
-
-export function homeDir(): string {
-  return homedir();
 }

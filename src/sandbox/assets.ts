@@ -1,22 +1,33 @@
 /**
  * Finds the committed assets (assets/*.br + manifest.json) and expands each `.br` file once
  * into a cache keyed by its sha256, so that later starts read the plain file without paying
- * decompression. The sha256 is verified when a file is expanded; later calls only check that
- * the cached file has the expected size.
+ * decompression. The cache never stops a run:
+ * - where: the first usable of $WASI_PY_CACHE, $XDG_CACHE_HOME/wasi-py, $HOME/.cache/wasi-py,
+ *   <OS temp dir>/wasi-py-<uid>, each only if it is an absolute path (never the current folder);
+ *   if none can be written, the assets are expanded in memory for this process.
+ * - every read is checked against the manifest's sha256 (about 20 ms for both files), so a
+ *   truncated or corrupt entry, or one planted in a shared temp dir, is never used: it is
+ *   expanded again.
+ * - files are written to a unique temporary name and renamed into place, so a process that
+ *   expands at the same time never sees a half-written file.
+ * - folders are made one level at a time (Node's recursive mkdir could spin on odd filesystems,
+ *   e.g. HOME=/proc/self/x), and any failure just moves on to the next place.
  */
 import {
   brotliDecompress,
   dirname,
   ensureDir,
   fileSize,
-  homeDir,
   hostEnv,
+  isAbsolute,
   join,
   moduleDir,
   readBytes,
   readBytesShared,
   readText,
   sha256Hex,
+  tempDir,
+  userId,
   writeFileAtomic,
 } from "../platform/fs.ts";
 
@@ -57,7 +68,7 @@ export interface AssetPaths {
 export interface AssetOptions {
   /** Folder with manifest.json and the .br files; default `<repo>/assets`. */
   assetsDir?: string;
-  /** Cache root; default $WASI_PY_CACHE, else $XDG_CACHE_HOME/wasi-py, else ~/.cache/wasi-py. */
+  /** Cache root, used alone; default: the first usable of cacheDirs(). */
   cacheDir?: string;
 }
 
@@ -98,12 +109,33 @@ export function defaultAssetsDir(): string {
   return join(repoRoot(), "assets");
 }
 
-export function defaultCacheDir(): string {
-  const explicit = hostEnv("WASI_PY_CACHE");
-  if (explicit !== undefined) return explicit;
-  const xdg = hostEnv("XDG_CACHE_HOME");
-  return join(xdg ?? join(homeDir(), ".cache"), "wasi-py");
+/**
+ * Where the cache may live, in order of preference (only absolute paths: a relative or empty
+ * variable is skipped, so nothing is ever written into the current folder).
+ *
+ * @example
+ * cacheDirs(); // ["/home/me/.cache/wasi-py", "/tmp/wasi-py-1000"] with HOME=/home/me and no variables set
+ */
+export function cacheDirs(): string[] {
+  const dirs: string[] = [];
+  const add = (base: string | undefined, ...rest: string[]) => {
+    if (base !== undefined && isAbsolute(base)) dirs.push(join(base, ...rest));
+  };
+  add(hostEnv("WASI_PY_CACHE"));
+  add(hostEnv("XDG_CACHE_HOME"), "wasi-py");
+  add(hostEnv("HOME"), ".cache", "wasi-py");
+  add(tempDir(), `wasi-py-${userId()}`);
+  return dirs;
 }
+
+/** The preferred cache folder (it may turn out unusable; see cacheDirs). */
+export function defaultCacheDir(): string {
+  return cacheDirs()[0] ?? join(tempDir(), `wasi-py-${userId()}`);
+}
+
+/** The cache's rule in one line, for --help and messages. */
+export const CACHE_RULE =
+  "$WASI_PY_CACHE, else $XDG_CACHE_HOME/wasi-py, else ~/.cache/wasi-py, else <temp dir>/wasi-py-<uid>, else memory";
 
 const manifests = new Map<string, Manifest>();
 
@@ -141,37 +173,85 @@ function manifestEntry(name: AssetName, options: AssetOptions): Required<Manifes
 
 const ready = new Map<string, string>();
 
+function cacheFolders(options: AssetOptions): string[] {
+  return options.cacheDir !== undefined ? [options.cacheDir] : cacheDirs();
+}
+
+/** A cached file's bytes if they are exactly the manifest's, else undefined (missing, short, corrupt). */
+function readVerified(path: string, expanded: ManifestFile, shared: boolean): Uint8Array | undefined {
+  if (fileSize(path) !== expanded.size) return undefined;
+  try {
+    const bytes = shared ? readBytesShared(path) : readBytes(path);
+    return bytes.length === expanded.size && sha256Hex(bytes) === expanded.sha256 ? bytes : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Decompresses assets/<name>.br and checks the result against the manifest. */
+function expand(name: AssetName, options: AssetOptions, expanded: ManifestFile): Uint8Array {
+  const src = join(options.assetsDir ?? defaultAssetsDir(), `${name}.br`);
+  let compressed: Uint8Array;
+  try {
+    compressed = readBytes(src);
+  } catch {
+    throw new AssetError(`missing asset ${src}`);
+  }
+  let data: Uint8Array;
+  try {
+    data = brotliDecompress(compressed);
+  } catch {
+    throw new AssetError(`${src} is not valid brotli data`);
+  }
+  const sha = sha256Hex(data);
+  if (sha !== expanded.sha256 || data.length !== expanded.size) {
+    throw new AssetError(`${src} expands to sha256 ${sha}, but manifest.json says ${expanded.sha256}`);
+  }
+  return data;
+}
+
 /**
- * The path of the expanded asset `name`, expanding `assets/<name>.br` into the cache the first
- * time (sha256-verified). Later calls: one size check per process.
+ * The verified bytes of asset `name` and the cache file holding them (undefined: no usable cache
+ * folder, the bytes were expanded in memory). The first folder that holds a good copy or takes a
+ * new one wins; the .br file is expanded at most once per call.
+ */
+function loadAsset(name: AssetName, options: AssetOptions, shared: boolean): { bytes: Uint8Array; path?: string } {
+  const entry = manifestEntry(name, options);
+  let data: Uint8Array | undefined;
+  for (const dir of cacheFolders(options)) {
+    const path = join(dir, entry.expanded.sha256, name);
+    const cached = readVerified(path, entry.expanded, shared);
+    if (cached !== undefined) return { bytes: cached, path };
+    data ??= expand(name, options, entry.expanded);
+    try {
+      writeFileAtomic(path, data);
+      return { bytes: shared ? toShared(data) : data, path };
+    } catch {
+      // read-only, missing, odd or full: try the next folder
+    }
+  }
+  data ??= expand(name, options, entry.expanded);
+  return { bytes: shared ? toShared(data) : data };
+}
+
+function toShared(data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(new SharedArrayBuffer(data.length));
+  out.set(data);
+  return out;
+}
+
+/**
+ * The path of the expanded asset `name` in the cache, expanding `assets/<name>.br` there first
+ * if no verified copy exists. Memoised per process. Throws AssetError when no cache folder can
+ * be written (readAsset then still works, from memory).
  */
 export function ensureAsset(name: AssetName, options: AssetOptions = {}): string {
-  const path = cachedPath(name, options);
-  const known = ready.get(path);
+  const key = `${cacheFolders(options).join("\0")}\0${options.assetsDir ?? ""}\0${name}`;
+  const known = ready.get(key);
   if (known !== undefined) return known;
-  const entry = manifestEntry(name, options);
-  if (fileSize(path) !== entry.expanded.size) {
-    const src = join(options.assetsDir ?? defaultAssetsDir(), `${name}.br`);
-    let compressed: Uint8Array;
-    try {
-      compressed = readBytes(src);
-    } catch {
-      throw new AssetError(`missing asset ${src}`);
-    }
-    let data: Uint8Array;
-    try {
-      data = brotliDecompress(compressed);
-    } catch {
-      throw new AssetError(`${src} is not valid brotli data`);
-    }
-    const sha = sha256Hex(data);
-    if (sha !== entry.expanded.sha256 || data.length !== entry.expanded.size) {
-      throw new AssetError(`${src} expands to sha256 ${sha}, but manifest.json says ${entry.expanded.sha256}`);
-    }
-    ensureDir(dirname(path));
-    writeFileAtomic(path, data);
-  }
-  ready.set(path, path);
+  const { path } = loadAsset(name, options, false);
+  if (path === undefined) throw new AssetError(`no usable cache folder for ${name} (tried ${CACHE_RULE})`);
+  ready.set(key, path);
   return path;
 }
 
@@ -185,12 +265,12 @@ export function ensureAssets(options: AssetOptions = {}): AssetPaths {
   };
 }
 
-/** The bytes of an expanded asset (expanding it first if needed). */
+/** The verified bytes of an expanded asset (expanding it first if needed, in memory if no cache folder works). */
 export function readAsset(name: AssetName, options: AssetOptions = {}): Uint8Array {
-  return readBytes(ensureAsset(name, options));
+  return loadAsset(name, options, false).bytes;
 }
 
 /** Like readAsset, but the bytes live in a SharedArrayBuffer (for the stdlib image workers share). */
 export function readAssetShared(name: AssetName, options: AssetOptions = {}): Uint8Array {
-  return readBytesShared(ensureAsset(name, options));
+  return loadAsset(name, options, true).bytes;
 }
