@@ -51,11 +51,12 @@ function outputFailed(e: OutputError): Promise<number> {
 }
 
 /** Arguments the runtime got as bytes that are not UTF-8 (it replaced them with U+FFFD). */
-function checkArgsUtf8(argv: readonly string[]): void {
+function checkArgsUtf8(argv: readonly string[], code: string | undefined): void {
   if (!argv.some((a) => a.includes("\uFFFD"))) return;
   const bad = invalidUtf8Args();
   if (bad.length === 0) return;
-  throw new UsageError(`argument ${bad[0]! + 1} is not valid UTF-8 (the code and its arguments must be)`);
+  const what = argv[bad[0]!] === code ? "the code" : `argument ${bad[0]! + 1}`;
+  throw new UsageError(`${what} is not valid UTF-8 (the code and the program's arguments must be)`);
 }
 
 /** The sandbox names limits as its API does; say them as the options the user typed. */
@@ -132,7 +133,7 @@ export async function main(argv: string[]): Promise<number> {
       case "error":
         return await fail(parsed.message, EXIT.usage);
       case "run":
-        checkArgsUtf8(argv);
+        checkArgsUtf8(argv, parsed.options.code);
         if (parsed.options.batch) {
           const { runBatch } = await import("./batch.ts");
           return await runBatch(parsed.options, early ?? startSandbox(true), paintFor(2));
