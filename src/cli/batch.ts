@@ -111,6 +111,7 @@ export async function* splitLines(
   for await (const chunk of chunks) {
     let from = 0;
     for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, from)) {
+      if (size + nl - from > maxBytes) tooLong = true;
       if (!tooLong) (parts.push(chunk.subarray(from, nl)), size += nl - from);
       yield finish();
       from = nl + 1;
