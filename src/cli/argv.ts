@@ -69,7 +69,9 @@ const HINT = '(code starting with "-" goes after "--")';
 
 function unknownLong(name: string, known: readonly KnownOption[]): string {
   const guess = suggestOption(name, known.map((o) => o.long));
-  return guess === undefined ? `unknown option --${name} ${HINT}` : `unknown option --${name} (did you mean --${guess}?)`;
+  return guess === undefined
+    ? `unknown option --${name} ${HINT}`
+    : `unknown option --${name} (did you mean --${guess}?)`;
 }
 
 /** Reads one short-option cluster (`-Vfjson`) at argv[i]; returns how many items it used. */

@@ -52,7 +52,11 @@ function jobFromObject(o: Record<string, unknown>, defaults: RunOptions): BatchJ
   if (o.args !== undefined && !(Array.isArray(o.args) && o.args.every((a) => typeof a === "string"))) {
     return bad('"args" must be an array of strings');
   }
-  const options: RunOptions = { ...defaults, stdin: (o.stdin as string | undefined) ?? "", args: (o.args as string[]) ?? [] };
+  const options: RunOptions = {
+    ...defaults,
+    stdin: (o.stdin as string | undefined) ?? "",
+    args: (o.args as string[]) ?? [],
+  };
   try {
     if (o.fuel !== undefined) options.fuel = numeric("fuel", o.fuel);
     if (o.timeout !== undefined) options.timeoutMs = numeric("timeout", o.timeout);
@@ -78,11 +82,13 @@ export function parseBatchLine(line: string, defaults: RunOptions): BatchJob {
   } catch (e) {
     return { kind: "bad", id: null, message: `not JSON: ${e instanceof Error ? e.message : String(e)}` };
   }
-  if (typeof value === "string") return { kind: "run", id: null, code: value, options: { ...defaults, stdin: "", args: [] } };
+  if (typeof value === "string") {
+    return { kind: "run", id: null, code: value, options: { ...defaults, stdin: "", args: [] } };
+  }
   if (typeof value === "object" && value !== null && !Array.isArray(value)) {
     return jobFromObject(value as Record<string, unknown>, defaults);
   }
-  return { kind: "bad", id: null, message: "a line must be a JSON string (the code) or an object with \"code\"" };
+  return { kind: "bad", id: null, message: 'a line must be a JSON string (the code) or an object with "code"' };
 }
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
@@ -130,7 +136,9 @@ async function outcomeLine(sb: Sandbox, job: BatchJob, line: number): Promise<{ 
     const r = await sb.run(job.code, job.options);
     return { text: JSON.stringify({ id: job.id, ...jsonView(r) }), bad: false };
   } catch (e) {
-    if (job.options.signal?.aborted) return { text: JSON.stringify({ id: job.id, line, error: "interrupted" }), bad: true };
+    if (job.options.signal?.aborted) {
+      return { text: JSON.stringify({ id: job.id, line, error: "interrupted" }), bad: true };
+    }
     if (e instanceof LimitError || e instanceof TypeError) {
       return { text: JSON.stringify({ id: job.id, line, error: e.message }), bad: true };
     }

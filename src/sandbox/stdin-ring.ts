@@ -119,7 +119,11 @@ export class StdinPump {
   private pending: Uint8Array | undefined;
   private given = 0;
 
-  constructor(ring: SharedArrayBuffer, private readonly source: AsyncIterable<Uint8Array>, private readonly capBytes: number) {
+  constructor(
+    ring: SharedArrayBuffer,
+    private readonly source: AsyncIterable<Uint8Array>,
+    private readonly capBytes: number,
+  ) {
     this.h = new Int32Array(ring, 0, STDIN_RING.headerBytes / 4);
     this.data = new Uint8Array(ring, STDIN_RING.headerBytes, STDIN_RING.dataBytes);
   }

@@ -119,7 +119,13 @@ describe("batch lines", () => {
     }
     const got: Array<string> = [];
     for await (const l of splitLines(chunks(), 30)) got.push(typeof l === "string" ? l : `Error: ${l.message}`);
-    assert.deepEqual(got, ['"a"', '"bc"', "Error: line is not valid UTF-8", "Error: line longer than 30 bytes", "last"]);
+    assert.deepEqual(got, [
+      '"a"',
+      '"bc"',
+      "Error: line is not valid UTF-8",
+      "Error: line longer than 30 bytes",
+      "last",
+    ]);
   });
 });
 
@@ -130,7 +136,11 @@ function batch(input: string, args: string[] = []) {
     : [process.execPath, [join(root, "build", "cli.js"), "--batch", ...args]];
   const r = spawnSync(cmd, argv, { input, encoding: "utf8", timeout: 120_000, env: { ...process.env, NO_COLOR: "1" } });
   if (r.error) throw r.error;
-  return { lines: r.stdout.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as Record<string, unknown>), status: r.status, stderr: r.stderr };
+  return {
+    lines: r.stdout.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as Record<string, unknown>),
+    status: r.status,
+    stderr: r.stderr,
+  };
 }
 
 describe(`wasi-py --batch end to end on ${isDeno ? "Deno" : "Node"}`, () => {

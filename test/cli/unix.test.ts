@@ -10,7 +10,16 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -59,7 +68,9 @@ function wasiPy(args: string[], input?: string | Uint8Array, env: Record<string,
 }
 
 /** Starts wasi-py with piped stdio; a watchdog kills it after LIMIT_MS (the test then fails). */
-function start(args: string[]): { child: ChildProcess; exited: Promise<{ code: number | null; out: string; err: string }> } {
+function start(
+  args: string[],
+): { child: ChildProcess; exited: Promise<{ code: number | null; out: string; err: string }> } {
   const [cmd, argv] = command(args);
   const child = spawn(cmd, argv, { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
   let out = "";
@@ -187,7 +198,9 @@ describe("conventions", () => {
     assert.equal(r.status, EXIT.usage);
     assert.match(r.stderr, /^wasi-py: unknown option --timout \(did you mean --timeout\?\)[^\n]*\n$/);
   });
-  for (const args of [["--batch", "--version"], ["--irc", "--version"], ["-fraw", "--version"], ["--bogus", "--version"]]) {
+  for (
+    const args of [["--batch", "--version"], ["--irc", "--version"], ["-fraw", "--version"], ["--bogus", "--version"]]
+  ) {
     it(`--version works in every mode: ${args.join(" ")}`, () => {
       const r = wasiPy(args);
       assert.equal(r.status, 0);
@@ -246,7 +259,13 @@ describe("bad input: one line and a documented exit status", () => {
   });
   it("a reader that goes away (| head -1): the run stops, silently, exit 141", () => {
     // (--max-output far away: past the cap nothing more is written, so nothing could fail)
-    const [cmd, argv] = command(["-fraw", "--fuel=unlimited", "-t60", "--max-output=64M", "while True: print('y' * 100)"]);
+    const [cmd, argv] = command([
+      "-fraw",
+      "--fuel=unlimited",
+      "-t60",
+      "--max-output=64M",
+      "while True: print('y' * 100)",
+    ]);
     const r = spawnSync("bash", ["-c", '"$@" | head -1 >/dev/null; echo "${PIPESTATUS[0]}"', "bash", cmd, ...argv], {
       encoding: "utf8",
       timeout: LIMIT_MS,
@@ -270,7 +289,12 @@ describe("the cache never stops it", () => {
     const cwd = mkdtempSync(join(tmpdir(), "wasi-py-cwd-"));
     try {
       const [cmd, argv] = command(["1+1"]);
-      const r = spawnSync(cmd, argv, { cwd, encoding: "utf8", timeout: LIMIT_MS, env: envWith({ ...clean, HOME: "" }) });
+      const r = spawnSync(cmd, argv, {
+        cwd,
+        encoding: "utf8",
+        timeout: LIMIT_MS,
+        env: envWith({ ...clean, HOME: "" }),
+      });
       assert.deepEqual([r.stdout, r.status], ["2\n", 0]);
       assert.deepEqual(readdirSync(cwd), []);
     } finally {

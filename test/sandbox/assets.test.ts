@@ -8,8 +8,8 @@ import { brotliCompressSync } from "node:zlib";
 import {
   AssetError,
   type AssetName,
-  cachedPath,
   cacheDirs,
+  cachedPath,
   defaultAssetsDir,
   ensureAsset,
   ensureAssets,

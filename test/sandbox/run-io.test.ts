@@ -42,9 +42,12 @@ describe("run extras", () => {
 
   it("onOutput gets exact bytes, both streams", async () => {
     const got: Record<string, number[]> = { stdout: [], stderr: [] };
-    const r = await sb.run("import sys\n_ = sys.stdout.buffer.write(b'\\xff\\xfe')\n_ = sys.stderr.buffer.write(b'\\x80')", {
-      onOutput: (s, b) => got[s]!.push(...b),
-    });
+    const r = await sb.run(
+      "import sys\n_ = sys.stdout.buffer.write(b'\\xff\\xfe')\n_ = sys.stderr.buffer.write(b'\\x80')",
+      {
+        onOutput: (s, b) => got[s]!.push(...b),
+      },
+    );
     assert.deepEqual(got, { stdout: [0xff, 0xfe], stderr: [0x80] });
     assert.equal(r.stdout, "\uFFFD\uFFFD", "the result's text is still decoded");
   });
@@ -98,10 +101,13 @@ describe("run extras", () => {
 
   it("args become sys.argv[1:] (and orig_argv), any text", async () => {
     const args = ["a", "b c", "", "é\u{1F600}", "-x", "x\ny"];
-    const r = await sb.run("import sys; print(sys.argv == ['-c'] + ARGS, sys.orig_argv[3:] == ARGS)".replace(
-      /ARGS/g,
-      JSON.stringify(args),
-    ), { args });
+    const r = await sb.run(
+      "import sys; print(sys.argv == ['-c'] + ARGS, sys.orig_argv[3:] == ARGS)".replace(
+        /ARGS/g,
+        JSON.stringify(args),
+      ),
+      { args },
+    );
     assert.equal(r.stdout, "True True\n", r.stderr);
   });
 
