@@ -54,6 +54,13 @@ function outputFailed(e: OutputError): Promise<number> {
 function checkArgsUtf8(argv: readonly string[], code: string | undefined): void {
   if (!argv.some((a) => a.includes("\uFFFD"))) return;
   const bad = invalidUtf8Args();
+  if (bad === undefined) {
+    // The raw bytes are out of reach: a U+FFFD in the code is taken for a decoding casualty.
+    if (code?.includes("\uFFFD")) {
+      throw new UsageError("the code contains U+FFFD: not valid UTF-8? (write a real one as \\ufffd)");
+    }
+    return;
+  }
   if (bad.length === 0) return;
   const what = argv[bad[0]!] === code ? "the code" : `argument ${bad[0]! + 1}`;
   throw new UsageError(`${what} is not valid UTF-8 (the code and the program's arguments must be)`);

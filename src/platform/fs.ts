@@ -110,9 +110,17 @@ export function tempDir(): string {
   return tmpdir();
 }
 
-/** The user's numeric id where the OS has one (a per-user folder name in the shared temp dir). */
+/**
+ * The user's numeric id where the OS has one and we may ask (a per-user folder name in the shared
+ * temp dir; Deno needs --allow-sys=uid for it), else "user". Entries are hash-checked on every
+ * read, so a folder shared by mistake is never trusted.
+ */
 export function userId(): string {
-  return typeof process.getuid === "function" ? String(process.getuid()) : "user";
+  try {
+    return typeof process.getuid === "function" ? String(process.getuid()) : "user";
+  } catch {
+    return "user";
+  }
 }
 
 export function sha256Hex(data: Uint8Array): string {

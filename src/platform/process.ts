@@ -170,16 +170,17 @@ export function onInterrupt(handler: () => void): () => void {
 }
 
 /**
- * Which raw command-line arguments (after the script) are not valid UTF-8, by index; empty when
- * all are, or when the raw bytes cannot be read (only Linux has /proc/self/cmdline). The runtime
- * has already replaced invalid bytes by U+FFFD in argv, so this is how we tell them apart.
+ * Which raw command-line arguments (after the script) are not valid UTF-8, by index; undefined
+ * when the raw bytes cannot be read (only Linux has /proc/self/cmdline, and Deno reads it only
+ * with --allow-all). The runtime has already replaced invalid bytes by U+FFFD in argv, so this is
+ * how we tell them from a real U+FFFD.
  */
-export function invalidUtf8Args(): number[] {
+export function invalidUtf8Args(): number[] | undefined {
   let raw: Uint8Array;
   try {
     raw = readFileSync("/proc/self/cmdline");
   } catch {
-    return [];
+    return undefined;
   }
   const items: Uint8Array[] = [];
   let from = 0;

@@ -235,6 +235,22 @@ describe("bad input: one line and a documented exit status", () => {
     assert.equal(r.stdout, "");
     assert.match(r.stderr, /^wasi-py: the code is not valid UTF-8[^\n]*\n$/);
   });
+  it("Deno without --allow-all (no /proc/self/cmdline): a U+FFFD in the code is refused, \\ufffd works", {
+    skip: isDeno && hasProc ? false : "only Deno restricts reading /proc/self/cmdline",
+  }, () => {
+    const perms = ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-sys=homedir,cpus"];
+    const run = (code: string) =>
+      spawnSync(process.execPath, [...perms, join(root, "cli.ts"), code], {
+        encoding: "utf8",
+        timeout: LIMIT_MS,
+        env: envWith({}),
+      });
+    const bad = run('print("caf\uFFFD")');
+    assert.equal(bad.status, EXIT.usage);
+    assert.match(bad.stderr, /^wasi-py: the code contains U\+FFFD: not valid UTF-8\?[^\n]*\n$/);
+    const good = run('print("caf\\ufffd")');
+    assert.deepEqual([good.stdout, good.status], ["caf\uFFFD\n", 0]);
+  });
   it("a real U+FFFD in the code is fine", () => {
     const r = wasiPy(["-fraw", 'print("\uFFFD")']);
     assert.deepEqual([r.text, r.status], ["\uFFFD\n", 0]);
