@@ -169,6 +169,13 @@ describe("lazy stdin", () => {
     assert.equal(r.code, 1);
     assert.match(r.err, /OSError: \[Errno 22\] File too large/);
   });
+  it("a program blocked on a stdin that never comes ends at --timeout (exit 124)", async () => {
+    const { child, exited } = start(["-t1", "input()"]);
+    const r = await exited; // we never write nor close its stdin
+    child.stdin!.destroy();
+    assert.equal(r.code, EXIT.timeout);
+    assert.match(r.out, /^Timed out after 1 s\n$/);
+  });
   it("stdin given in pieces is read in order", () => {
     const r = wasiPy(["import sys; print([l.strip() for l in sys.stdin])"], "a\nb\nc\n");
     assert.equal(r.text, "['a', 'b', 'c']\n");
