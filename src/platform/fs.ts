@@ -105,6 +105,29 @@ export function writeFileAtomic(path: string, data: Uint8Array): void {
   }
 }
 
+/**
+ * A file's identity and version as one string (size, inode, mtime, ctime), or undefined when
+ * there is no regular file. Any rewrite, truncation, rename over it or utimes changes it (ctime
+ * cannot be set by a user).
+ */
+export function fileStamp(path: string): string | undefined {
+  try {
+    const st = statSync(path, { bigint: true });
+    return st.isFile() ? `${st.size}:${st.ino}:${st.mtimeNs}:${st.ctimeNs}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A small text file's contents, or undefined when it cannot be read. */
+export function readTextIfAny(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
 /** The OS's folder for temporary files (os.tmpdir()). */
 export function tempDir(): string {
   return tmpdir();

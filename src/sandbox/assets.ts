@@ -5,9 +5,10 @@
  * - where: the first usable of $WASI_PY_CACHE, $XDG_CACHE_HOME/wasi-py, $HOME/.cache/wasi-py,
  *   <OS temp dir>/wasi-py-<uid>, each only if it is an absolute path (never the current folder);
  *   if none can be written, the assets are expanded in memory for this process.
- * - every read is checked against the manifest's sha256 (about 20 ms for both files), so a
- *   truncated or corrupt entry, or one planted in a shared temp dir, is never used: it is
- *   expanded again.
+ * - every read is checked against the manifest's sha256, so a truncated or corrupt entry, or one
+ *   planted in a shared temp dir, is never used: it is expanded again. In the user's own folders
+ *   a `.verified` stamp (size, inode, mtime, ctime of the hashed file) spares the ~20 ms hash
+ *   while the file is untouched; any write to it changes the stamp.
  * - files are written to a unique temporary name and renamed into place, so a process that
  *   expands at the same time never sees a half-written file.
  * - folders are made one level at a time (Node's recursive mkdir could spin on odd filesystems,
@@ -18,6 +19,7 @@ import {
   dirname,
   ensureDir,
   fileSize,
+  fileStamp,
   hostEnv,
   isAbsolute,
   join,
@@ -25,6 +27,7 @@ import {
   readBytes,
   readBytesShared,
   readText,
+  readTextIfAny,
   sha256Hex,
   tempDir,
   userId,
@@ -177,14 +180,38 @@ function cacheFolders(options: AssetOptions): string[] {
   return options.cacheDir !== undefined ? [options.cacheDir] : cacheDirs();
 }
 
-/** A cached file's bytes if they are exactly the manifest's, else undefined (missing, short, corrupt). */
-function readVerified(path: string, expanded: ManifestFile, shared: boolean): Uint8Array | undefined {
-  if (fileSize(path) !== expanded.size) return undefined;
+/**
+ * A cached file's bytes if they are exactly the manifest's, else undefined (missing, short,
+ * corrupt). The sha256 is computed unless a `.verified` stamp beside the file records that these
+ * very bytes (same size, inode, mtime and ctime) were hashed before: that saves ~20 ms per start,
+ * and any change to the file changes its stamp. Stamps are trusted only in the user's own folders
+ * (`trustStamps`), never in the shared temp dir, where anyone could write both.
+ */
+function readVerified(path: string, expanded: ManifestFile, shared: boolean, trustStamps: boolean) {
+  const before = fileStamp(path);
+  if (before === undefined || !before.startsWith(`${expanded.size}:`)) return undefined;
+  let bytes: Uint8Array;
   try {
-    const bytes = shared ? readBytesShared(path) : readBytes(path);
-    return bytes.length === expanded.size && sha256Hex(bytes) === expanded.sha256 ? bytes : undefined;
+    bytes = shared ? readBytesShared(path) : readBytes(path);
   } catch {
     return undefined;
+  }
+  const stampPath = `${path}.verified`;
+  const unchanged = fileStamp(path) === before;
+  if (trustStamps && unchanged && readTextIfAny(stampPath) === `${before} ${expanded.sha256}`) return bytes;
+  if (bytes.length !== expanded.size || sha256Hex(bytes) !== expanded.sha256) return undefined;
+  if (trustStamps && unchanged) writeStamp(path, expanded);
+  return bytes;
+}
+
+/** Records that the file at `path` now holds the manifest's bytes (best effort). */
+function writeStamp(path: string, expanded: ManifestFile): void {
+  const stamp = fileStamp(path);
+  if (stamp === undefined) return;
+  try {
+    writeFileAtomic(`${path}.verified`, new TextEncoder().encode(`${stamp} ${expanded.sha256}`));
+  } catch {
+    // without a stamp the next start hashes again
   }
 }
 
@@ -218,13 +245,16 @@ function expand(name: AssetName, options: AssetOptions, expanded: ManifestFile):
 function loadAsset(name: AssetName, options: AssetOptions, shared: boolean): { bytes: Uint8Array; path?: string } {
   const entry = manifestEntry(name, options);
   let data: Uint8Array | undefined;
+  const sharedTemp = join(tempDir(), `wasi-py-${userId()}`);
   for (const dir of cacheFolders(options)) {
     const path = join(dir, entry.expanded.sha256, name);
-    const cached = readVerified(path, entry.expanded, shared);
+    const trustStamps = dir !== sharedTemp;
+    const cached = readVerified(path, entry.expanded, shared, trustStamps);
     if (cached !== undefined) return { bytes: cached, path };
     data ??= expand(name, options, entry.expanded);
     try {
       writeFileAtomic(path, data);
+      if (trustStamps) writeStamp(path, entry.expanded);
       return { bytes: shared ? toShared(data) : data, path };
     } catch {
       // read-only, missing, odd or full: try the next folder

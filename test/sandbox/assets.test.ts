@@ -180,7 +180,11 @@ describe("cache behaviour", () => {
     writeFileSync(path, corrupt);
     assert.deepEqual(new Uint8Array(readAsset("stdlib.tar", { assetsDir, cacheDir })), payload);
     assert.deepEqual(new Uint8Array(readFileSync(path)), payload, "the entry was rewritten");
-    assert.deepEqual(readdirSync(join(path, "..")), ["stdlib.tar"], "no temporary file left");
+    assert.deepEqual(
+      readdirSync(join(path, "..")).sort(),
+      ["stdlib.tar", "stdlib.tar.verified"],
+      "no temporary file left",
+    );
   });
 
   it("no usable cache folder: the bytes come from memory; ensureAsset says so", () => {
@@ -194,6 +198,33 @@ describe("cache behaviour", () => {
     assert.ok(shared.buffer instanceof SharedArrayBuffer);
     assert.deepEqual(new Uint8Array(shared), payload);
     assert.throws(() => ensureAsset("stdlib.tar", { assetsDir, cacheDir }), AssetError);
+  });
+
+  it("in the shared temp dir a .verified stamp is never trusted (anyone could forge one)", () => {
+    assetsDir = join(root, "a7");
+    writeAssets(brotliCompressSync(payload), payload);
+    const saved = { ...process.env };
+    const tmp = join(root, "tmp7");
+    mkdirSync(tmp);
+    try {
+      Object.assign(process.env, { WASI_PY_CACHE: "", XDG_CACHE_HOME: "", HOME: "", TMPDIR: tmp });
+      assert.deepEqual(new Uint8Array(readAsset("stdlib.tar", { assetsDir })), payload);
+      const [folder] = readdirSync(tmp);
+      const dir = join(tmp, folder!, sha256(payload));
+      assert.deepEqual(readdirSync(dir), ["stdlib.tar"], "no stamp written in the temp dir");
+      const file = join(dir, "stdlib.tar");
+      const corrupt = payload.slice();
+      corrupt[0] ^= 1;
+      writeFileSync(file, corrupt);
+      const st = statSync(file, { bigint: true });
+      writeFileSync(`${file}.verified`, `${st.size}:${st.ino}:${st.mtimeNs}:${st.ctimeNs} ${sha256(payload)}`);
+      assert.deepEqual(new Uint8Array(readAsset("stdlib.tar", { assetsDir })), payload);
+    } finally {
+      for (const k of ["WASI_PY_CACHE", "XDG_CACHE_HOME", "HOME", "TMPDIR"]) {
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+      }
+    }
   });
 
   it("cache folders: WASI_PY_CACHE, XDG_CACHE_HOME, HOME, the temp dir; relative or empty ones skipped", () => {
