@@ -17,7 +17,7 @@ import {
 } from "node:fs";
 import { createHash, randomBytes } from "node:crypto";
 import { brotliDecompressSync } from "node:zlib";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import process, { env } from "node:process";
 import { fileURLToPath } from "node:url";
 import { dirname, isAbsolute, join } from "node:path";
@@ -163,4 +163,8 @@ export function moduleDir(url: string): string {
 export function hostEnv(name: string): string | undefined {
   const v = env[name];
   return v === undefined || v === "" ? undefined : v;
+}
+
+export function homeDir(): string {
+  return homedir();
 }

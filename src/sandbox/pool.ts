@@ -307,28 +307,31 @@ export class Sandbox {
     slot.worker.setKeepAlive(true);
     if (job.unqueue !== undefined) job.extras.signal?.removeEventListener("abort", job.unqueue);
 
-    // Stops the worker mid-run (deadline or abort), ending the run as `ending`.
-    const cut = (ending: Ending) => {
+    const timer = setTimeout(() => {
       // Settle before terminating: some runtimes report the worker's exit synchronously, and the
       // run must end as a timeout, not as a lost worker. Output written after this read is dropped.
       const seen = this.metered ? Number(fuelStart - fuelSeen[0]!) : 0;
-      settle(ending, seen);
+      settle({ kind: "timeout" }, seen);
       this.retire(slot);
       if (!this.closed) this.spawn(); // replace it now, so the next run does not wait for a thread start
       this.dispatch();
-    };
-    const timer = setTimeout(() => cut({ kind: "timeout" }), limits.timeoutMs);
-    // An aborted run ends as a program interrupted by SIGINT would (exit status 130).
+    }, limits.timeoutMs);
+
+    // Streaming output, lazy stdin, and an abort, which ends the run as SIGINT would (exit 130).
     const io = attachRunIo(job.extras, output, limits.maxOutputBytes, () => {
-      if (slot.job === job) cut({ kind: "exit", code: 130, memoryAtMax: false });
+      if (slot.job !== job) return;
+      settle({ kind: "exit", code: 130, memoryAtMax: false }, this.metered ? Number(fuelStart - fuelSeen[0]!) : 0);
+      this.retire(slot);
+      if (!this.closed) this.spawn();
+      this.dispatch();
     });
 
     const settle: Settle = (ending, fuelUsed, detail, memoryBytes) => {
       if (slot.job !== job) return;
       clearTimeout(timer);
-      io.finish();
       slot.job = undefined;
       slot.settle = undefined;
+      io.finish();
       if (ending === "closed") {
         job.reject(new SandboxClosedError("sandbox closed"));
         return;

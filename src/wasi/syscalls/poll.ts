@@ -3,8 +3,9 @@
  * the socket calls, which answer NOTSUP: the guest has no sockets.
  */
 import { Errno, Eventtype, SUBCLOCKFLAGS_ABSTIME } from "../constants.ts";
-import { fail, stdinAvailable } from "./context.ts";
+import { fail } from "./context.ts";
 import type { HostContext, SyscallTable } from "./context.ts";
+import { stdinAvailable } from "./context.ts";
 
 /** Most subscriptions one poll_oneoff may pass (EINVAL beyond). */
 const MAX_SUBSCRIPTIONS = 1024;
