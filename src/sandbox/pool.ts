@@ -23,13 +23,13 @@ import type { RunLimits, RunOptions } from "./limits.ts";
 import { buildResult } from "./result.ts";
 import type { Ending, RunResult } from "./result.ts";
 import { moduleShape } from "./module-shape.ts";
+import { attachRunIo, checkExtras, guestStart, isStdinStream } from "./run-io.ts";
+import type { RunExtras } from "./run-io.ts";
 import { createOutput, fuelCell, readOutput, STDERR, STDOUT } from "./protocol.ts";
 import type { DoneMessage, InitMessage, RunMessage } from "./protocol.ts";
 import { readAsset, readAssetShared } from "./assets.ts";
 import { readTar } from "../wasi/tar.ts";
 import { DRIVER_PY } from "./driver.ts";
-import { attachRunIo, checkExtras, guestStart, isStdinStream } from "./run-io.ts";
-import type { RunExtras } from "./run-io.ts";
 
 // Kept until src/cli and src/irc import from mod.ts (the lead switches them when merging).
 export type { Outcome, RunResult } from "./result.ts";
