@@ -9,7 +9,6 @@
  * exits; the speculative work is dropped.
  */
 import { createColors } from "picocolors";
-import type { CliOptions } from "./args.ts";
 import type { Sandbox } from "../sandbox/mod.ts";
 import { EXIT } from "../options/exit-codes.ts";
 import { NO_PAINT } from "./output.ts";
@@ -19,6 +18,7 @@ import { RUN_LIMITS } from "../options/limits.ts";
 import { SECONDS } from "../options/spec.ts";
 import { AssetError } from "../sandbox/assets.ts";
 import { VERSION } from "../version.ts";
+import { tuneForOneShot } from "../platform/engine.ts";
 import {
   envVar,
   ignoreBrokenPipes,
@@ -89,9 +89,14 @@ async function versionText(): Promise<string> {
   return `wasi-py ${VERSION}\n${cpython}\n`;
 }
 
-/** Starts creating the sandbox (one worker, or one per core for --batch); a failure is kept (not thrown) until a run needs it. */
+/**
+ * Starts creating the sandbox (one worker, or one per core for --batch); a failure is kept (not
+ * thrown) until a run needs it. A one-shot run tunes the engine for one short run first
+ * (src/platform/engine.ts), before the module compiles; a batch keeps tier-up (many runs).
+ */
 function startSandbox(batch: boolean): Promise<Sandbox | Error> {
-  return import("../sandbox/mod.ts")
+  return (batch ? Promise.resolve() : tuneForOneShot())
+    .then(() => import("../sandbox/mod.ts"))
     .then((m) => m.Sandbox.create(batch ? {} : { workers: 1 })) // batch: one worker per core
     .catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
 }
