@@ -101,7 +101,7 @@ export type RunLimitKey = keyof typeof RUN_LIMITS;
 
 /**
  * The command line's fuel budget. The table's 1e9 is what the IRC bot gives strangers; on your own
- * terminal a 10**7-iteration loop (about 2.4e10 units) should finish, so the command allows 5e10:
+ * terminal a 10**7-iteration loop (about 2.3e10 units) should finish, so the command allows 5e10:
  * roughly 6-15 s of CPU on a 2024 server core, about when the default 10-s timeout would end a
  * runaway loop anyway, but deterministic (the same program stops at the same point everywhere).
  */
