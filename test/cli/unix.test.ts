@@ -5,7 +5,7 @@
  * a full or closed stdout), the cache's fallbacks and the CLI's fuel default. Streaming is tested
  * by reading the first line while the program still blocks on stdin, never by timing.
  */
-import { describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
@@ -303,7 +303,14 @@ function sha(path: string): string {
 }
 
 describe("the cache never stops it", () => {
-  const clean = { WASI_PY_CACHE: undefined, XDG_CACHE_HOME: undefined };
+  // The temp-dir fallback goes to a folder of this suite's, removed afterwards.
+  let tmp = "";
+  const clean: Record<string, string | undefined> = { WASI_PY_CACHE: undefined, XDG_CACHE_HOME: undefined };
+  before(() => {
+    tmp = mkdtempSync(join(tmpdir(), "wasi-py-tmpdir-"));
+    clean.TMPDIR = tmp;
+  });
+  after(() => rmSync(tmp, { recursive: true, force: true }));
   it("HOME on an odd filesystem (/proc/self/x): runs, no hang", () => {
     const r = wasiPy(["1+1"], undefined, { ...clean, HOME: "/proc/self/x" });
     assert.deepEqual([r.text, r.status], ["2\n", 0]);
