@@ -17,7 +17,6 @@
 import {
   brotliDecompress,
   dirname,
-  ensureDir,
   fileSize,
   fileStamp,
   hostEnv,
