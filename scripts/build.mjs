@@ -7,18 +7,18 @@
  *
  * One fix-up after tsc: the sources pull the WebAssembly types in with
  * `/// <reference path="…/platform/webassembly.d.ts" />` (our `lib` has no DOM), but tsc drops
- * that directive from the declarations it writes and does not copy input .d.ts files. So the
- * file is copied into build/ and the reference is put back into every declaration that names
- * `WebAssembly.`, so that a consumer checking without skipLibCheck and without the DOM lib
- * still finds the types.
+ * that directive from the declarations it writes. A global reference would clash with the DOM
+ * lib's WebAssembly (duplicate identifiers for consumers without skipLibCheck), so every
+ * declaration file that names `WebAssembly.` gets those types as a namespace local to the module
+ * instead: consumers with or without the DOM lib check cleanly.
  *
  * build/src is emptied first, so that a source deleted since the last build is not packed.
  *
  * Usage: node scripts/build.mjs            (exits non-zero with tsc's messages on failure)
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -39,15 +39,16 @@ function* declarationFiles(dir) {
   }
 }
 
-function restoreWasmReferences() {
-  const target = join(OUT, WASM_TYPES);
-  copyFileSync(join(ROOT, WASM_TYPES), target);
+function addLocalWasmTypes() {
+  const source = readFileSync(join(ROOT, WASM_TYPES), "utf8");
+  const namespace = source.slice(source.indexOf("declare namespace WebAssembly"));
   for (const file of declarationFiles(join(OUT, "src"))) {
-    if (file === target) continue;
     const text = readFileSync(file, "utf8");
-    if (!text.includes("WebAssembly.") || text.startsWith("/// <reference")) continue;
-    const ref = relative(dirname(file), target).split("\\").join("/");
-    writeFileSync(file, `/// <reference path="${ref.startsWith(".") ? ref : `./${ref}`}" />\n${text}`);
+    if (!text.includes("WebAssembly.")) continue;
+    writeFileSync(
+      file,
+      `${text}\n/** The WebAssembly types used above, local to this module (scripts/build.mjs). */\n${namespace}`,
+    );
   }
 }
 
@@ -62,7 +63,7 @@ export function build() {
   rmSync(join(OUT, "src"), { recursive: true, force: true });
   const r = spawnSync(process.execPath, [tsc, "-p", join(ROOT, "tsconfig.build.json")], { stdio: "inherit" });
   if (r.status !== 0) return r.status ?? 1;
-  restoreWasmReferences();
+  addLocalWasmTypes();
   return 0;
 }
 

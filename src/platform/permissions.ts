@@ -9,13 +9,11 @@
  * - read: the package folder (the interpreter and stdlib in assets/) and the asset cache;
  * - write: the asset cache only (expanded once, on first use);
  * - env: all variables, because cmd-ts's `debug` lists the whole environment as it loads (our own
- *   code reads only WASI_PY_CACHE, XDG_CACHE_HOME, NO_COLOR and the bot's password variables);
- * - sys: `homedir`, to find ~/.cache when neither WASI_PY_CACHE nor XDG_CACHE_HOME is set;
+ *   code reads WASI_PY_CACHE, XDG_CACHE_HOME, HOME, NO_COLOR and the bot's password variables);
  * - net: the bot only; checked here when `--server` is on the command line.
  */
 import process from "node:process";
-import { homedir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The part of Deno's permission API used here (tsconfig's `lib` has no Deno types). */
@@ -42,18 +40,26 @@ export function packageRoot(moduleUrl: string): string {
 }
 
 /**
- * The asset cache as src/sandbox/assets.ts's defaultCacheDir computes it (a test keeps the two in
- * step), given an environment reader; `home` is called only when it is needed.
+ * The preferred asset cache as src/sandbox/assets.ts's cacheDirs() finds it (a test keeps the two
+ * in step): the first absolute one of $WASI_PY_CACHE, $XDG_CACHE_HOME/wasi-py, $HOME/.cache/wasi-py;
+ * undefined when none is set (the sandbox then uses the temp dir, or memory, and asks nothing).
  *
  * @example
  * ```ts
- * cacheDirFor((n) => (n === "XDG_CACHE_HOME" ? "/c" : undefined), () => "/home/u"); // "/c/wasi-py"
+ * cacheDirFor((n) => (n === "XDG_CACHE_HOME" ? "/c" : undefined)); // "/c/wasi-py"
  * ```
  */
-export function cacheDirFor(env: (name: string) => string | undefined, home: () => string): string {
-  const explicit = env("WASI_PY_CACHE");
-  if (explicit !== undefined) return explicit;
-  return join(env("XDG_CACHE_HOME") ?? join(home(), ".cache"), "wasi-py");
+export function cacheDirFor(env: (name: string) => string | undefined): string | undefined {
+  const candidates: Array<[string, string[]]> = [
+    ["WASI_PY_CACHE", []],
+    ["XDG_CACHE_HOME", ["wasi-py"]],
+    ["HOME", [".cache", "wasi-py"]],
+  ];
+  for (const [name, rest] of candidates) {
+    const base = env(name);
+    if (base !== undefined && isAbsolute(base)) return join(base, ...rest);
+  }
+  return undefined;
 }
 
 /** The `host[:port]` of a `--server` argument, if the command line has one. */
@@ -68,7 +74,7 @@ function serverHost(argv: readonly string[]): string | undefined {
 
 /**
  * The permissions the command needs with these arguments, given where the package and the asset
- * cache are; `needsHome` when the cache is found through the home folder.
+ * cache are (`cache` undefined: none is configured, so none is asked for).
  *
  * @example
  * ```ts
@@ -76,19 +82,15 @@ function serverHost(argv: readonly string[]): string | undefined {
  * // ["--allow-env", "--allow-read=/pkg", "--allow-read=/c", "--allow-write=/c"]
  * ```
  */
-export function commandNeeds(
-  argv: readonly string[],
-  root: string,
-  cache: string,
-  needsHome = false,
-): PermissionNeed[] {
+export function commandNeeds(argv: readonly string[], root: string, cache: string | undefined): PermissionNeed[] {
   const needs: PermissionNeed[] = [
     { descriptor: { name: "env" }, flag: "--allow-env" },
     { descriptor: { name: "read", path: root }, flag: `--allow-read=${root}` },
   ];
-  if (needsHome) needs.push({ descriptor: { name: "sys", kind: "homedir" }, flag: "--allow-sys=homedir" });
-  needs.push({ descriptor: { name: "read", path: cache }, flag: `--allow-read=${cache}` });
-  needs.push({ descriptor: { name: "write", path: cache }, flag: `--allow-write=${cache}` });
+  if (cache !== undefined) {
+    needs.push({ descriptor: { name: "read", path: cache }, flag: `--allow-read=${cache}` });
+    needs.push({ descriptor: { name: "write", path: cache }, flag: `--allow-write=${cache}` });
+  }
   const server = argv.includes("--irc") ? serverHost(argv) : undefined;
   if (server !== undefined) needs.push({ descriptor: { name: "net", host: server }, flag: `--allow-net=${server}` });
   return needs;
@@ -152,17 +154,11 @@ export function exitUnlessDenoPermissions(argv: readonly string[]): void {
   if (perms === undefined) return;
   const root = packageRoot((import.meta as unknown as { url: string }).url);
   const envNeed: PermissionNeed = { descriptor: { name: "env" }, flag: "--allow-env" };
-  let cache: string | undefined;
-  let needsHome = false;
-  if (granted(perms, envNeed)) {
-    const env = (name: string) => (process.env[name] === "" ? undefined : process.env[name]);
-    needsHome = env("WASI_PY_CACHE") === undefined && env("XDG_CACHE_HOME") === undefined;
-    const homeNeed: PermissionNeed = { descriptor: { name: "sys", kind: "homedir" }, flag: "--allow-sys=homedir" };
-    if (!needsHome || granted(perms, homeNeed)) cache = cacheDirFor(env, homedir);
-  }
+  const envKnown = granted(perms, envNeed);
+  const env = (name: string) => (process.env[name] === "" ? undefined : process.env[name]);
   // Without env access the cache folder is unknown: show where it usually is, and ask for env first.
-  const all = commandNeeds(argv, root, cache ?? DEFAULT_CACHE_TEXT, cache === undefined || needsHome);
-  const checkable = cache === undefined ? all.slice(0, 2) : all;
+  const all = commandNeeds(argv, root, envKnown ? cacheDirFor(env) : DEFAULT_CACHE_TEXT);
+  const checkable = envKnown ? all : all.slice(0, 2);
   const message = permissionMessage(checkable.filter((n) => !granted(perms, n)), all);
   if (message === undefined) return;
   process.stderr.write(`${message}\n`);

@@ -3,7 +3,7 @@
  * `npm install --omit=dev` of the tarball into a scratch project in a temporary folder, and:
  * (a) the bin run from another folder, (b) `import { Sandbox } from "wasi-py"` on Node,
  * (c) a TypeScript consumer type-checked with `strict` against the shipped declarations (no
- * skipLibCheck, no DOM lib, no @types/node), (d) the same import from Deno with narrow
+ * skipLibCheck; with the default lib, and with ES2023 + @types/node), (d) the same import from Deno with narrow
  * permissions; the README's library example is type-checked in (c) and run in (d). Also: the
  * tarball holds only what runs, and the install prints no warning.
  *
@@ -201,29 +201,29 @@ export const wrong: Outcome = "exploded";
 await sb.close();
 `,
     );
-    writeFileSync(
-      join(project, "tsconfig.json"),
-      JSON.stringify({
-        compilerOptions: {
-          strict: true,
-          target: "ES2022",
-          module: "NodeNext",
-          moduleResolution: "NodeNext",
-          lib: ["ES2023"],
-          types: [],
-          skipLibCheck: false,
-          noEmit: true,
-        },
-        files: ["consumer.ts", "readme.ts"],
-      }),
-    );
-    // (this lib has no console: the example's only host API)
-    const consoleType = "declare const console: { log(...data: unknown[]): void };\n";
-    writeFileSync(join(project, "readme.ts"), `${consoleType}${readmeExample()}`);
+    writeFileSync(join(project, "readme.ts"), readmeExample());
     const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
-    const r = run(process.execPath, [tsc, "-p", "tsconfig.json"], project);
-    assert.equal(r.stdout + r.stderr, "");
-    assert.equal(r.status, 0);
+    // The two usual set-ups: the default lib (with the DOM), and a Node project's ES lib + @types/node.
+    const setups: Record<string, Record<string, unknown>> = {
+      "default lib": { types: [] },
+      "ES2023 + @types/node": { lib: ["ES2023"], typeRoots: [join(root, "node_modules", "@types")], types: ["node"] },
+    };
+    for (const [name, extra] of Object.entries(setups)) {
+      const compilerOptions = {
+        strict: true,
+        target: "ES2022",
+        module: "NodeNext",
+        moduleResolution: "NodeNext",
+        skipLibCheck: false,
+        noEmit: true,
+        ...extra,
+      };
+      const config = { compilerOptions, files: ["consumer.ts", "readme.ts"] };
+      writeFileSync(join(project, "tsconfig.json"), JSON.stringify(config));
+      const r = run(process.execPath, [tsc, "-p", "tsconfig.json"], project);
+      assert.equal(r.stdout + r.stderr, "", name);
+      assert.equal(r.status, 0, name);
+    }
   });
 
   it('(d) import { Sandbox } from "wasi-py" on Deno, with narrow permissions', { skip: denoSkip() }, () => {
@@ -241,7 +241,7 @@ console.log(r.outcome, r.stdout.trim());
     const permissions = [
       `--allow-read=${pkg},${cache}`,
       `--allow-write=${cache}`,
-      "--allow-env=WASI_PY_CACHE,XDG_CACHE_HOME",
+      "--allow-env=WASI_PY_CACHE,XDG_CACHE_HOME,HOME,TMPDIR,TMP,TEMP",
     ];
     const r = run(process.execPath, [denoScript()!, "run", "--check", ...permissions, "deno.ts"], project);
     assert.equal(r.stdout, "ok 42\n", r.stderr);

@@ -13,79 +13,55 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { cacheDirFor, commandNeeds, packageRoot, permissionMessage } from "../../src/platform/permissions.ts";
-import { defaultCacheDir, repoRoot } from "../../src/sandbox/assets.ts";
+import { cacheDirs, repoRoot } from "../../src/sandbox/assets.ts";
 
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
 const root = repoRoot();
 
 describe("commandNeeds", () => {
-  const cases: Array<[string, string[], boolean, string[]]> = [
-    ["a run", ["1+1"], false, ["--allow-env", "--allow-read=/p", "--allow-read=/c", "--allow-write=/c"]],
-    ["cache under home", ["1+1"], true, [
-      "--allow-env",
-      "--allow-read=/p",
-      "--allow-sys=homedir",
-      "--allow-read=/c",
-      "--allow-write=/c",
-    ]],
-    ["the bot with a server", ["--irc", "--server", "h:6697"], false, [
-      "--allow-env",
-      "--allow-read=/p",
-      "--allow-read=/c",
-      "--allow-write=/c",
-      "--allow-net=h:6697",
-    ]],
-    ["--server=", ["--irc", "--server=h"], false, [
-      "--allow-env",
-      "--allow-read=/p",
-      "--allow-read=/c",
-      "--allow-write=/c",
-      "--allow-net=h",
-    ]],
-    ["the bot, server from a config file", ["--irc", "--config", "f.json"], false, [
-      "--allow-env",
-      "--allow-read=/p",
-      "--allow-read=/c",
-      "--allow-write=/c",
-    ]],
-    ["--server after -- is code", ["--", "--irc", "--server", "h"], false, [
-      "--allow-env",
-      "--allow-read=/p",
-      "--allow-read=/c",
-      "--allow-write=/c",
-    ]],
+  const base = ["--allow-env", "--allow-read=/p"];
+  const cached = [...base, "--allow-read=/c", "--allow-write=/c"];
+  const cases: Array<[string, string[], string | undefined, string[]]> = [
+    ["a run", ["1+1"], "/c", cached],
+    ["no cache configured (temp dir or memory)", ["1+1"], undefined, base],
+    ["the bot with a server", ["--irc", "--server", "h:6697"], "/c", [...cached, "--allow-net=h:6697"]],
+    ["--server=", ["--irc", "--server=h"], "/c", [...cached, "--allow-net=h"]],
+    ["the bot, server from a config file", ["--irc", "--config", "f.json"], "/c", cached],
+    ["--server after -- is code", ["--", "--irc", "--server", "h"], "/c", cached],
   ];
-  for (const [name, argv, home, flags] of cases) {
-    it(name, () => assert.deepEqual(commandNeeds(argv, "/p", "/c", home).map((n) => n.flag), flags));
+  for (const [name, argv, cache, flags] of cases) {
+    it(name, () => assert.deepEqual(commandNeeds(argv, "/p", cache).map((n) => n.flag), flags));
   }
 });
 
 describe("permissionMessage", () => {
-  const all = commandNeeds(["1+1"], "/p", "/c", true);
+  const all = commandNeeds(["1+1"], "/p", "/c");
   it("says nothing when nothing is missing", () => assert.equal(permissionMessage([], all), undefined));
   it("names the missing flags, then the whole set joined the way Deno takes it", () => {
     assert.equal(
       permissionMessage(all.filter((n) => n.descriptor.name === "read"), all),
       "wasi-py: Deno permissions missing: --allow-read=/p,/c (the command needs: " +
-        "--allow-env --allow-read=/p,/c --allow-sys=homedir --allow-write=/c)",
+        "--allow-env --allow-read=/p,/c --allow-write=/c)",
     );
   });
   it("is one line", () => assert.doesNotMatch(permissionMessage(all, all) ?? "", /\n/));
 });
 
 describe("cacheDirFor", () => {
-  const table: Array<[Record<string, string>, string]> = [
+  const table: Array<[Record<string, string>, string | undefined]> = [
     [{ WASI_PY_CACHE: "/x" }, "/x"],
     [{ WASI_PY_CACHE: "/x", XDG_CACHE_HOME: "/y" }, "/x"],
-    [{ XDG_CACHE_HOME: "/y" }, join("/y", "wasi-py")],
-    [{}, join("/home/u", ".cache", "wasi-py")],
+    [{ WASI_PY_CACHE: "relative", XDG_CACHE_HOME: "/y" }, join("/y", "wasi-py")],
+    [{ XDG_CACHE_HOME: "/y", HOME: "/h" }, join("/y", "wasi-py")],
+    [{ HOME: "/h" }, join("/h", ".cache", "wasi-py")],
+    [{}, undefined],
   ];
   for (const [env, want] of table) {
-    it(JSON.stringify(env), () => assert.equal(cacheDirFor((n) => env[n], () => "/home/u"), want));
+    it(JSON.stringify(env), () => assert.equal(cacheDirFor((n) => env[n]), want));
   }
-  it("agrees with the sandbox's defaultCacheDir", () => {
+  it("agrees with the sandbox's cacheDirs", () => {
     const env = (n: string) => (process.env[n] === "" ? undefined : process.env[n]);
-    assert.equal(cacheDirFor(env, () => join(process.env.HOME ?? "", "")), defaultCacheDir());
+    assert.equal(cacheDirFor(env), cacheDirs()[0]);
   });
 });
 
