@@ -28,6 +28,7 @@ import type { DoneMessage, InitMessage, RunMessage } from "./protocol.ts";
 import { readAsset, readAssetShared } from "./assets.ts";
 import { readTar } from "../wasi/tar.ts";
 import { DRIVER_PY } from "./driver.ts";
+import { armTimeout, RunClock, RunState } from "./run-clock.ts";
 
 // Kept until src/cli and src/irc import from mod.ts (the lead switches them when merging).
 export type { Outcome, RunResult } from "./result.ts";
@@ -56,6 +57,8 @@ export const GUEST_ENV: readonly string[] = Object.freeze([
 
 /** Most worker threads one sandbox may start. */
 const MAX_WORKERS = 256;
+/** Default of SandboxOptions.recycleMemoryMiB. */
+export const DEFAULT_RECYCLE_MEMORY_MIB = 64;
 
 /**
  * How a Sandbox is built: its pool size and, for tests and benchmarks, another interpreter,
@@ -85,6 +88,13 @@ export interface SandboxOptions {
    * this; a one-shot CLI does not). Default false.
    */
   warm?: boolean;
+  /**
+   * A worker whose run grew the guest's memory past this many MiB is replaced by a fresh thread
+   * after the run: a thread keeps the memory its largest run touched, so without this a
+   * long-running bot stays at its peak resident size. Runs below it reuse their thread (cheaper).
+   * Default 64 (a plain run takes about 20 MiB); Infinity never recycles.
+   */
+  recycleMemoryMiB?: number;
 }
 
 /**
@@ -161,6 +171,8 @@ export class Sandbox {
     private readonly workers: number,
     /** Whether the module counts fuel and honours memoryMiB. */
     readonly metered: boolean,
+    /** Guest memory above which a worker is replaced after its run (recycleMemoryMiB). */
+    private readonly recycleBytes: number,
   ) {}
 
   /**
@@ -188,7 +200,7 @@ export class Sandbox {
         memoryInitialPages: shape.memoryInitialPages,
         image: sharedImage(stdlib),
       };
-      sandbox = new Sandbox(init, options.driver ?? DRIVER_PY, workers, shape.metered);
+      sandbox = new Sandbox(init, options.driver ?? DRIVER_PY, workers, shape.metered, recycleBytes(options));
     } catch (e) {
       void first.terminate().catch(() => {});
       throw e;
@@ -270,6 +282,13 @@ export class Sandbox {
     return slot;
   }
 
+  /** Replaces an idle slot's thread with a fresh one (its memory goes back to the system). */
+  private recycle(slot: Slot): void {
+    if (slot.job !== undefined || !this.slots.includes(slot)) return;
+    this.retire(slot);
+    if (!this.closed) this.spawn();
+  }
+
   /** Takes a slot out of the pool and stops its thread (if it still runs). */
   private retire(slot: Slot): void {
     const i = this.slots.indexOf(slot);
@@ -289,7 +308,9 @@ export class Sandbox {
     slot.job = job;
     slot.worker.setKeepAlive(true);
 
-    const timer = setTimeout(() => {
+    // The timeout is decided on the run's own clock (run-clock.ts), not by when this timer runs.
+    const clock = RunClock.create();
+    const cancelTimer = armTimeout(clock, limits.timeoutMs, () => {
       // Settle before terminating: some runtimes report the worker's exit synchronously, and the
       // run must end as a timeout, not as a lost worker. Output written after this read is dropped.
       const seen = this.metered ? Number(fuelStart - fuelSeen[0]!) : 0;
@@ -297,11 +318,11 @@ export class Sandbox {
       this.retire(slot);
       if (!this.closed) this.spawn(); // replace it now, so the next run does not wait for a thread start
       this.dispatch();
-    }, limits.timeoutMs);
+    });
 
     const settle: Settle = (ending, fuelUsed, detail, memoryBytes) => {
       if (slot.job !== job) return;
-      clearTimeout(timer);
+      cancelTimer();
       slot.job = undefined;
       slot.settle = undefined;
       if (ending === "closed") {
@@ -309,7 +330,7 @@ export class Sandbox {
         return;
       }
       if (this.slots.includes(slot)) slot.worker.setKeepAlive(false);
-      const wallMs = performance.now() - started;
+      const wallMs = clock.current === RunState.pending ? performance.now() - started : clock.elapsedMs();
       const end: Ending = ending === "lost"
         ? { kind: "trap", message: detail ?? "worker lost", fuelSpent: false, memoryAtMax: false }
         : ending;
@@ -318,6 +339,7 @@ export class Sandbox {
       const result = buildResult(streams, limits, end, fuelUsed ?? 0, wallMs);
       if (memoryBytes !== undefined) result.memoryBytes = memoryBytes;
       job.resolve(result);
+      if (memoryBytes !== undefined && memoryBytes > this.recycleBytes) this.recycle(slot);
       queueMicrotask(() => this.dispatch());
     };
     slot.settle = settle;
@@ -332,9 +354,19 @@ export class Sandbox {
       fuelStart,
       deadline,
       output,
+      clock: clock.buffer,
     };
     slot.worker.post(msg);
   }
+}
+
+/** recycleMemoryMiB in bytes, checked (LimitError for anything but a positive number). */
+function recycleBytes(options: SandboxOptions): number {
+  const mib = options.recycleMemoryMiB ?? DEFAULT_RECYCLE_MEMORY_MIB;
+  if (typeof mib !== "number" || !(mib > 0)) {
+    throw new LimitError(`recycleMemoryMiB must be a positive number of MiB (or Infinity), got ${String(mib)}`);
+  }
+  return mib * 1024 * 1024;
 }
 
 /** The stdlib image in shared memory (the default asset already is: then no copy is made). */

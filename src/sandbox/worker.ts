@@ -15,6 +15,8 @@ import type { RunLimits } from "./limits.ts";
 import { fuelCell, outputWriter, STDERR, STDOUT } from "./protocol.ts";
 import type { DoneMessage, InitMessage, RunMessage } from "./protocol.ts";
 import { ENV_MODULE, FUEL_EXPORT, MEMORY_NAME, START_EXPORT } from "./module-shape.ts";
+import { RunClock, sharedNowMs } from "./run-clock.ts";
+import { HostFuelExhausted } from "../wasi/cost.ts";
 
 const channel = parentChannel();
 let module: WebAssembly.Module | undefined;
@@ -58,7 +60,13 @@ channel.onMessage((raw) => {
       fuelUsed: 0,
     };
   }
-  channel.post(done);
+  const clock = new RunClock(msg.clock);
+  // The pool declared a timeout first: it terminates this thread; nothing more to say.
+  if (clock.finish()) {
+    // Past the deadline by this thread's own clock (the pool could not stop it in time): a timeout.
+    if (clock.elapsedMs() > msg.limits.timeoutMs) done = { ...done, ending: { kind: "timeout" } };
+    channel.post(done);
+  }
   prepareSoon(msg.limits);
 });
 
@@ -110,6 +118,8 @@ function describe(e: unknown): string {
 function runOnce(msg: RunMessage): DoneMessage {
   if (module === undefined || image === undefined) throw new Error("worker not initialised");
   const { limits } = msg;
+  // The run's time counts on this thread's clock, from now (the pool's timer only enforces it).
+  const deadline = new RunClock(msg.clock).start() + limits.timeoutMs;
   const maxPages = limits.memoryMiB * 16;
   const ready = prepared !== undefined && prepared.key === limitsKey(limits) ? prepared : prepare(limits);
   prepared = undefined;
@@ -124,12 +134,18 @@ function runOnce(msg: RunMessage): DoneMessage {
     stderr: outputWriter(msg.output, STDERR, limits.maxOutputBytes),
     // Never sleep past the deadline: the parent terminates this thread then anyway.
     sleep: (ms) => {
-      const left = msg.deadline - Date.now();
+      const left = deadline - sharedNowMs();
       const wait = Math.max(0, Math.min(ms, left + 50));
       if (wait > 0) Atomics.wait(sleepCell, 0, 0, wait);
     },
     onSyscall: () => {
       if (fuel !== undefined) fuelSeen[0] = fuel.value as bigint;
+    },
+    chargeFuel: (units) => {
+      if (fuel === undefined) return;
+      const left = (fuel.value as bigint) - BigInt(units);
+      fuel.value = left;
+      if (left < 0n) throw new HostFuelExhausted(units);
     },
   });
   const exported = instance.exports;

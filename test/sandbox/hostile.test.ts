@@ -17,7 +17,6 @@ import { fileURLToPath } from "node:url";
 import { GUEST_ENV, Sandbox } from "../../src/sandbox/mod.ts";
 import type { Outcome, RunOptions, RunResult } from "../../src/sandbox/mod.ts";
 import { DEFAULT_LIMITS } from "../../src/sandbox/limits.ts";
-import { classify } from "../../src/sandbox/result.ts";
 import { repoRoot } from "../../src/sandbox/assets.ts";
 import { interpreterOptions } from "../helpers/interpreter.ts";
 
@@ -490,46 +489,6 @@ interface Observed {
   result: RunResult;
   next: RunResult;
 }
-
-describe("classifying how a hostile program ended", () => {
-  const none = { stdout: false, stderr: false };
-  it("fuel running out while CPython frees a full heap after a MemoryError is memory exhaustion", () => {
-    const trap = (memoryAtMax: boolean) => ({
-      kind: "trap" as const,
-      message: "unreachable",
-      fuelSpent: true,
-      memoryAtMax,
-    });
-    assert.equal(
-      classify(trap(true), "Traceback (most recent call last):\n  ...\nMemoryError\n", none),
-      "memory_exhausted",
-    );
-    assert.equal(
-      classify(trap(false), "Traceback (most recent call last):\n  ...\nMemoryError\n", none),
-      "memory_exhausted",
-      "a failed table doubling leaves memory below its maximum",
-    );
-    assert.equal(
-      classify(trap(false), "MemoryError: Parser stack overflowed - Python source too complex to parse\n", none),
-      "fuel_exhausted",
-    );
-    assert.equal(classify(trap(true), "MemoryError\nsomething else\n", none), "fuel_exhausted");
-    assert.equal(classify(trap(true), "", none), "fuel_exhausted");
-  });
-  it("a program too large to start in memoryMiB is memory exhaustion", () => {
-    const exit = (code: number) => ({ kind: "exit" as const, code, memoryAtMax: false });
-    assert.equal(classify(exit(70), "wasi-py snapshot: out of memory\n", none), "memory_exhausted");
-    assert.equal(
-      classify(
-        exit(1),
-        "Fatal Python error: _PyArgv_AsWstrList: memory allocation failed\nPython runtime state: preinitializing\n\n",
-        none,
-      ),
-      "memory_exhausted",
-    );
-    assert.equal(classify(exit(70), "wasi-py snapshot: cannot set sys.argv\n", none), "error");
-  });
-});
 
 describe("hostile programs against the sandbox", () => {
   let sb: Sandbox;
