@@ -79,7 +79,10 @@ export type Ending =
   | {
     kind: "exit";
     code: number;
-    /** Linear memory was within one growth step of its maximum at exit. */
+    /**
+     * The guest's memory reached its limit: a memory.grow was refused (when the module counts
+     * refusals) or memory was within one growth step of its maximum at exit.
+     */
     memoryAtMax: boolean;
   }
   | {

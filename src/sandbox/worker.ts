@@ -18,6 +18,13 @@ import { ENV_MODULE, FUEL_EXPORT, MEMORY_NAME, START_EXPORT } from "./module-sha
 import { RunClock, sharedNowMs } from "./run-clock.ts";
 import { HostFuelExhausted } from "../wasi/cost.ts";
 
+/**
+ * An exported i32 global a module may count refused memory.grow calls in (a metering pass can add
+ * it). When present, "memory reached its limit" is that exact fact; otherwise it is approximated
+ * from the memory's size at the end (see memoryAtMax in runOnce).
+ */
+export const GROW_REFUSED_EXPORT = "wasi_py_grow_refused";
+
 const channel = parentChannel();
 let module: WebAssembly.Module | undefined;
 let moduleImports: WebAssembly.ModuleImportDescriptor[] = [];
@@ -157,8 +164,11 @@ function runOnce(msg: RunMessage): DoneMessage {
     fuelSeen[0] = msg.fuelStart;
   }
 
-  // "At its maximum": within 5% (at least 1 MiB) of the limit, i.e. a growth was likely refused.
+  // The limit was reached: a memory.grow was refused (exact, if the module counts refusals), else
+  // memory within 5% (at least 1 MiB) of the limit, i.e. a growth was likely refused.
+  const refused = exported[GROW_REFUSED_EXPORT];
   const memoryAtMax = (): boolean => {
+    if (refused instanceof WebAssembly.Global) return memory !== undefined && (refused.value as number) !== 0;
     const maxBytes = maxPages * 65536;
     return memory !== undefined && guestMemory.buffer.byteLength + Math.max(1 << 20, maxBytes / 20) >= maxBytes;
   };

@@ -13,6 +13,7 @@ import type { Outcome, RunOptions, RunResult } from "../../src/sandbox/mod.ts";
 import { LimitError } from "../../src/sandbox/limits.ts";
 import { fuelForBytes } from "../../src/wasi/cost.ts";
 import { interpreterOptions } from "../helpers/interpreter.ts";
+import wabtInit from "wabt";
 
 const MiB = 1 << 20;
 
@@ -304,4 +305,48 @@ describe("recycling a worker after a large run", () => {
       await assert.rejects(Sandbox.create({ ...interpreterOptions(), workers: 1, recycleMemoryMiB: bad }), LimitError);
     }
   });
+});
+
+describe("memory exhaustion is a host fact", () => {
+  async function wat(source: string): Promise<Uint8Array> {
+    const wabt = await wabtInit();
+    const m = wabt.parseWat("t.wat", source, { mutable_globals: true });
+    const { buffer } = m.toBinary({});
+    m.destroy();
+    return new Uint8Array(buffer);
+  }
+  /** A module that asks for `pages` more pages, counts a refusal, prints a forged line and exits 1. */
+  const module = (countsRefusals: boolean, pages: number) =>
+    wat(`(module
+      (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+      (import "env" "memory" (memory 2))
+      (global $fuel (export "wasi_py_fuel") (mut i64) (i64.const 0))
+      (global $refused ${countsRefusals ? '(export "wasi_py_grow_refused")' : ""} (mut i32) (i32.const 0))
+      (data (i32.const 16) "MemoryError\\n")
+      (func (export "_start")
+        (if (i32.eq (memory.grow (i32.const ${pages})) (i32.const -1))
+          (then (global.set $refused (i32.add (global.get $refused) (i32.const 1)))))
+        (i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const 12))
+        (drop (call $w (i32.const 2) (i32.const 0) (i32.const 1) (i32.const 8)))
+        (call $exit (i32.const 1))))`);
+  const EMPTY_TAR = new Uint8Array(1024);
+
+  const cases: [string, boolean, number, Outcome][] = [
+    ["a refused memory.grow far below the limit, counted by the module", true, 4096, "memory_exhausted"],
+    ["a granted memory.grow, counted by the module, stderr saying MemoryError", true, 1, "error"],
+    ["no count exported: memory far below its limit is an error whatever stderr says", false, 4096, "error"],
+  ];
+  for (const [name, counts, pages, outcome] of cases) {
+    it(name, async () => {
+      const sb = await Sandbox.create({ wasm: await module(counts, pages), stdlib: EMPTY_TAR, driver: "", workers: 1 });
+      try {
+        const r = await sb.run("", { memoryMiB: 16 });
+        assert.equal(r.stderr, "MemoryError\n");
+        assert.deepEqual([r.outcome, r.exitCode], [outcome, 1]);
+      } finally {
+        await sb.close();
+      }
+    });
+  }
 });
