@@ -25,9 +25,17 @@ export const PROBE_PROGRAMS: readonly ProbeProgram[] = [
     code: 'import sys; sys.setrecursionlimit(10**6); C=type("C",(),{"__eq__":lambda s,o: C()==o}); C()==1',
     opts: DEEP,
   },
-  { name: "json.dumps of 100k nested lists", code: "import json\nx = []\nfor i in range(10**5): x = [x]\njson.dumps(x)", opts: DEEP },
+  {
+    name: "json.dumps of 100k nested lists",
+    code: "import json\nx = []\nfor i in range(10**5): x = [x]\njson.dumps(x)",
+    opts: DEEP,
+  },
   { name: "repr of 100k nested lists", code: "x = []\nfor i in range(10**5): x = [x]\nrepr(x)", opts: DEEP },
-  { name: "pickle of 100k nested lists", code: "import pickle\nx = []\nfor i in range(10**5): x = [x]\npickle.dumps(x)", opts: DEEP },
+  {
+    name: "pickle of 100k nested lists",
+    code: "import pickle\nx = []\nfor i in range(10**5): x = [x]\npickle.dumps(x)",
+    opts: DEEP,
+  },
   {
     name: "deepcopy with a raised recursion limit",
     code: "import copy, sys\nsys.setrecursionlimit(10**6)\nx = []\nfor i in range(10**5): x = [x]\ncopy.deepcopy(x)",
@@ -47,7 +55,8 @@ export const PROBE_PROGRAMS: readonly ProbeProgram[] = [
   },
   {
     name: "grow/shrink loop with fuel 5e6",
-    code: "import os\nfd = os.open('/tmp/f', os.O_CREAT|os.O_WRONLY)\nwhile True:\n    os.ftruncate(fd, 512<<20); os.ftruncate(fd, 0)",
+    code:
+      "import os\nfd = os.open('/tmp/f', os.O_CREAT|os.O_WRONLY)\nwhile True:\n    os.ftruncate(fd, 512<<20); os.ftruncate(fd, 0)",
     opts: { fuel: 5_000_000, tmpQuotaBytes: 512 << 20 },
   },
 ];

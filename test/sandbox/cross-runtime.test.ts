@@ -22,7 +22,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { repoRoot } from "../../src/sandbox/assets.ts";
-import { PROBE_PROGRAMS, probe } from "../helpers/cross-runtime-probe.ts";
+import { probe, PROBE_PROGRAMS } from "../helpers/cross-runtime-probe.ts";
 import type { ProbeRow } from "../helpers/cross-runtime-probe.ts";
 
 const IS_DENO = "Deno" in globalThis;

@@ -58,12 +58,32 @@ interface RenameCase {
 
 const RENAMES: RenameCase[] = [
   { rule: "file to a new name", tree: ["a"], from: "tmp/a", to: "tmp/b", errno: 0, after: ["b"] },
-  { rule: "file into another directory", tree: ["a", "d/"], from: "tmp/a", to: "tmp/d/a", errno: 0, after: ["d/", "d/a"] },
+  {
+    rule: "file into another directory",
+    tree: ["a", "d/"],
+    from: "tmp/a",
+    to: "tmp/d/a",
+    errno: 0,
+    after: ["d/", "d/a"],
+  },
   { rule: "file replaces a file", tree: ["a", "b"], from: "tmp/a", to: "tmp/b", errno: 0, after: ["b"] },
   { rule: "file onto a directory: EISDIR", tree: ["a", "d/"], from: "tmp/a", to: "tmp/d", errno: Errno.ISDIR },
   { rule: "directory onto a file: ENOTDIR", tree: ["a", "d/"], from: "tmp/d", to: "tmp/a", errno: Errno.NOTDIR },
-  { rule: "directory replaces an empty directory", tree: ["d/", "d/x", "e/"], from: "tmp/d", to: "tmp/e", errno: 0, after: ["e/", "e/x"] },
-  { rule: "directory onto a non-empty directory: ENOTEMPTY", tree: ["d/", "e/", "e/x"], from: "tmp/d", to: "tmp/e", errno: Errno.NOTEMPTY },
+  {
+    rule: "directory replaces an empty directory",
+    tree: ["d/", "d/x", "e/"],
+    from: "tmp/d",
+    to: "tmp/e",
+    errno: 0,
+    after: ["e/", "e/x"],
+  },
+  {
+    rule: "directory onto a non-empty directory: ENOTEMPTY",
+    tree: ["d/", "e/", "e/x"],
+    from: "tmp/d",
+    to: "tmp/e",
+    errno: Errno.NOTEMPTY,
+  },
   { rule: "directory into itself: EINVAL", tree: ["d/"], from: "tmp/d", to: "tmp/d/x", errno: Errno.INVAL },
   { rule: "directory below itself: EINVAL", tree: ["d/", "d/e/"], from: "tmp/d", to: "tmp/d/e/x", errno: Errno.INVAL },
   { rule: "a name onto itself does nothing", tree: ["a"], from: "tmp/a", to: "tmp/a", errno: 0, after: ["a"] },
@@ -171,7 +191,11 @@ describe("MemFs: the quota counts bytes held", () => {
     assert.equal(errno(() => fs.setSize(g, 961)), Errno.NOSPC);
     fs.setSize(g, 960);
     assert.equal(fs.quota.usedBytes, 1000);
-    assert.equal(errno(() => fs.writeAt(f, 40, new Uint8Array(10))), Errno.NOSPC, "f's buffer is full and no room is left");
+    assert.equal(
+      errno(() => fs.writeAt(f, 40, new Uint8Array(10))),
+      Errno.NOSPC,
+      "f's buffer is full and no room is left",
+    );
   });
 
   it("held bytes never exceed the quota, whatever the sequence (table of operations)", () => {

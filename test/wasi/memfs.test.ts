@@ -144,7 +144,10 @@ describe("MemFs: /tmp", () => {
     assert.equal(fs.quota.usedBytes, 10, "its buffer (capacity, all the quota allowed) still counts");
     assert.equal(fs.quota.files, 1, "and so does the file");
     assert.equal(errno(() => fs.createFile(fs.resolve(fs.root, "tmp/b"))), 0);
-    assert.equal(errno(() => fs.writeAt(fs.resolve(fs.root, "tmp/b").node as FileNode, 0, enc.encode("x"))), Errno.NOSPC);
+    assert.equal(
+      errno(() => fs.writeAt(fs.resolve(fs.root, "tmp/b").node as FileNode, 0, enc.encode("x"))),
+      Errno.NOSPC,
+    );
     fs.closeFile(f);
     assert.equal(fs.quota.usedBytes, 0);
     assert.equal(fs.quota.files, 1);

@@ -35,7 +35,9 @@ export interface WasiHostOptions {
 }
 
 /** The options a worker supplies per run (see WasiHost.bindRun). */
-export type RunBinding = Pick<WasiHostOptions, "args" | "env" | "stdin" | "stdout" | "stderr" | "sleep" | "onSyscall" | "chargeFuel"
+export type RunBinding = Pick<
+  WasiHostOptions,
+  "args" | "env" | "stdin" | "stdout" | "stderr" | "sleep" | "onSyscall" | "chargeFuel"
 >;
 
 export type StreamFd = { kind: "stdin"; pos: number } | { kind: "stdout" } | { kind: "stderr" };
