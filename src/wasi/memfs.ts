@@ -10,11 +10,13 @@
  * - Descriptors hold nodes, and every directory knows its parent, so `..` and the "not inside
  *   itself" rule of rename follow the tree as it is now, never a path remembered at open time.
  * - Work proportional to a size (allocating, zero-filling, copying) is reported through `onWork`
- *   before it is done, so the host can charge fuel for it (see cost.ts) and refuse it.
+ *   before it is done, so the host can charge fuel for it (see cost.ts) and refuse it. How the
+ *   bytes are stored (plain or resizable buffers, what is held) is file-bytes.ts's business.
  * Errors are thrown as FsError carrying a WASI errno.
  */
 import { Errno } from "./constants.ts";
 import type { TarEntry } from "./tar.ts";
+import { planSize } from "./file-bytes.ts";
 
 /** A filesystem operation the guest asked for failed; `errno` is what the syscall returns. */
 export class FsError extends Error {
@@ -82,8 +84,6 @@ export class Quota {
 
 export const MAX_PATH_BYTES = 4096;
 export const MAX_NAME_BYTES = 255;
-/** Smallest buffer a growing file gets (small appends then do not reallocate each time). */
-const MIN_CAPACITY_BYTES = 64;
 
 /** Where a path lands: the directory it is in, the last component, and the node if it exists. */
 export interface Resolved {
@@ -431,35 +431,21 @@ export class MemFs {
   }
 
   /**
-   * Truncates or extends (with zeros) within the quota. Growing doubles the buffer when the quota
-   * allows (amortised appends); shrinking below half the buffer gives the rest back.
+   * Truncates or extends (with zeros) within the quota. How the bytes are stored (and so what is
+   * held, allocated or copied) is file-bytes.ts's plan; the quota takes the new capacity and
+   * onWork the work before anything happens.
    */
   setSize(file: FileNode, size: number): void {
     if (!file.writable) throw new FsError(Errno.ROFS);
     if (!Number.isSafeInteger(size) || size < 0) throw new FsError(Errno.INVAL);
-    const capacity = file.data.length;
-    if (size > capacity) {
-      const reachable = capacity + this.quota.roomBytes;
-      if (size > reachable) throw new FsError(Errno.NOSPC);
-      const grown = Math.min(Math.max(size, capacity * 2, MIN_CAPACITY_BYTES), reachable);
-      this.reallocate(file, grown, file.size);
-    } else if (size * 2 < capacity) {
-      this.reallocate(file, size, Math.min(size, file.size));
-    } else if (size < file.size) {
-      this.onWork(file.size - size);
-      file.data.fill(0, size, file.size); // a later extension must read zeros
-    }
+    const held = file.data.length;
+    const plan = planSize(file.data, file.size, size, held + this.quota.roomBytes);
+    if (plan === undefined) throw new FsError(Errno.NOSPC);
+    this.onWork(plan.workBytes);
+    this.quota.reserveBytes(plan.capacity - held);
+    file.data = plan.apply();
     file.size = size;
     file.mtimNs = this.now();
-  }
-
-  /** A new buffer of `capacity` bytes holding the first `keep` bytes; the quota follows. */
-  private reallocate(file: FileNode, capacity: number, keep: number): void {
-    this.onWork(capacity + keep); // allocation (zeroed) plus the copy
-    this.quota.reserveBytes(capacity - file.data.length);
-    const data = capacity === 0 ? EMPTY : new Uint8Array(capacity);
-    data.set(file.data.subarray(0, keep));
-    file.data = data;
   }
 }
 
