@@ -25,6 +25,11 @@ import { HostFuelExhausted } from "../wasi/cost.ts";
  */
 export const GROW_REFUSED_EXPORT = "wasi_py_grow_refused";
 
+/** Thrown by a host call made at or past the run's deadline: the worker ends the run itself. */
+class DeadlineReached extends Error {
+  override name = "DeadlineReached";
+}
+
 const channel = parentChannel();
 let module: WebAssembly.Module | undefined;
 let moduleImports: WebAssembly.ModuleImportDescriptor[] = [];
@@ -139,14 +144,21 @@ function runOnce(msg: RunMessage): DoneMessage {
     stdin: msg.stdin,
     stdout: outputWriter(msg.output, STDOUT, limits.maxOutputBytes),
     stderr: outputWriter(msg.output, STDERR, limits.maxOutputBytes),
-    // Never sleep past the deadline: the parent terminates this thread then anyway.
+    // Never sleep past the deadline: a sleep that reaches it ends the run there.
     sleep: (ms) => {
       const left = deadline - sharedNowMs();
-      const wait = Math.max(0, Math.min(ms, left + 50));
-      if (wait > 0) Atomics.wait(sleepCell, 0, 0, wait);
+      if (ms < left) {
+        Atomics.wait(sleepCell, 0, 0, ms);
+        return;
+      }
+      if (left > 0) Atomics.wait(sleepCell, 0, 0, left);
+      throw new DeadlineReached();
     },
+    // Every host call checks the deadline too, so a run ends on time even if the pool's thread is
+    // too busy to terminate this one (the pool's timer still stops runs that make no host calls).
     onSyscall: () => {
       if (fuel !== undefined) fuelSeen[0] = fuel.value as bigint;
+      if (sharedNowMs() >= deadline) throw new DeadlineReached();
     },
     chargeFuel: (units) => {
       if (fuel === undefined) return;
@@ -179,6 +191,8 @@ function runOnce(msg: RunMessage): DoneMessage {
   } catch (e) {
     if (e instanceof ExitSignal) {
       ending = { kind: "exit", code: e.code, memoryAtMax: memoryAtMax() };
+    } else if (e instanceof DeadlineReached) {
+      ending = { kind: "timeout" };
     } else {
       ending = {
         kind: "trap",

@@ -169,8 +169,9 @@ function readdir(h: HostContext, n: number, buf: number, len: number, cookie: bi
   for (let i = 2; i < first; i++) entries.next();
   for (let i = first; i < total && used < size; i++) {
     const [name, node]: [string, FsNode] = i === 0 ? [".", dir] : i === 1 ? ["..", parent] : entries.next().value!;
-    const entry = dirent(i + 1, node, encoder.encode(name));
-    h.charge(FUEL_PER_DIRENT + fuelForBytes(name.length));
+    const nameBytes = encoder.encode(name);
+    h.charge(FUEL_PER_DIRENT + fuelForBytes(nameBytes.length));
+    const entry = dirent(i + 1, node, nameBytes);
     // The last entry may be cut short; a full buffer tells the guest to call again.
     const take = Math.min(entry.length, size - used);
     m.write(buf + used, entry.subarray(0, take));
