@@ -4,8 +4,9 @@
  * posts it to each worker, queues runs, enforces the wall-clock deadline and assembles results.
  * Other code imports the public API from mod.ts.
  *
- * Each run gets a fresh instance and memory. At the deadline the worker is terminated (that also
- * ends time.sleep) and replaced; what the program printed so far is kept because output is written
+ * Each run gets a fresh instance and memory. At the deadline (measured on the run's own clock,
+ * run-clock.ts) the worker ends the run at its next host call or sleep, and a run making no host
+ * calls has its worker terminated and replaced; what the program printed so far is kept because output is written
  * into a SharedArrayBuffer as it happens (protocol.ts). Output past maxOutputBytes is dropped while
  * the program keeps running; the run then says `truncated` and, if it otherwise succeeded,
  * `output_truncated`. A run waits for a free worker first; its timeoutMs counts from when a worker
@@ -304,7 +305,6 @@ export class Sandbox {
     const output = createOutput(limits.maxOutputBytes, fuelStart);
     const fuelSeen = fuelCell(output);
     const started = performance.now();
-    const deadline = Date.now() + limits.timeoutMs;
     slot.job = job;
     slot.worker.setKeepAlive(true);
 
@@ -352,7 +352,6 @@ export class Sandbox {
       stdin: job.stdin,
       limits,
       fuelStart,
-      deadline,
       output,
       clock: clock.buffer,
     };
