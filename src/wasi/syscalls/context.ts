@@ -5,7 +5,7 @@
  * folder are plain maps of functions that take it as their first argument.
  */
 import { ALL_RIGHTS, Clockid, Errno, Filetype, Fstflags } from "../constants.ts";
-import { FsError, MemFs } from "../memfs.ts";
+import { FsError, type MemFs } from "../memfs.ts";
 import type { DirNode, FileNode, FsNode } from "../memfs.ts";
 import { Fault, GuestMemory } from "../memory.ts";
 import { fuelForBytes } from "../cost.ts";
