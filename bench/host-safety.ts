@@ -128,5 +128,5 @@ async function recycle(): Promise<object> {
 const SCENARIOS: Record<string, () => Promise<object>> = { truncate, churn, growshrink: growShrink, recycle };
 const which = process.argv[2] ?? "all";
 for (const [name, fn] of Object.entries(SCENARIOS)) {
-  if (which === "all" || which === name) console.log(JSON.stringify(await fn()));
+  if (which === "all" || which === name) process.stdout.write(`${JSON.stringify(await fn())}\n`);
 }
