@@ -178,7 +178,17 @@ export async function startInspircd(opts: { services?: boolean } = {}): Promise<
     const data = join(dir, "atheme");
     mkdirSync(data);
     writeFileSync(join(dir, "atheme.conf"), athemeConf(linkPort));
-    const args = ["-n", "-c", join(dir, "atheme.conf"), "-D", data, "-l", join(data, "atheme.log"), "-p", join(data, "pid")];
+    const args = [
+      "-n",
+      "-c",
+      join(dir, "atheme.conf"),
+      "-D",
+      data,
+      "-l",
+      join(data, "atheme.log"),
+      "-p",
+      join(data, "pid"),
+    ];
     services = daemon(atheme, args, async (out) => /finished synching with uplink/.test(out), "atheme-services");
     await services.start();
   }
