@@ -1,8 +1,11 @@
 /**
- * Token buckets for outgoing flood control. Servers penalise bursts (ngIRCd relays
- * about 3 commands a second and stalls the rest; others kill the connection), so the
- * client paces lines: a burst of `burst` lines, then `ratePerSec` lines a second.
- * Pure with respect to time: the caller passes `now` (ms).
+ * Outgoing flood control and fairness. Servers penalise bursts (ngIRCd relays about 3 commands
+ * a second and stalls the rest; InspIRCd's default class allows about one a second with fakelag,
+ * then kills with "Excess Flood" or "RecvQ exceeded"), so the client paces lines with token
+ * buckets: one per target and one for the connection, whose rate the client lowers while the
+ * server lags. Lines wait in one queue per (target, requester): targets are served round-robin,
+ * and within a target the requesters, so one user's long answer never holds back another's short
+ * one; a requester's backlog is capped. Pure with respect to time: the caller passes `now` (ms).
  */
 
 /**
@@ -34,7 +37,7 @@ export class TokenBucket {
   #tokens: number;
   #last: number;
   readonly burst: number;
-  readonly ratePerSec: number;
+  ratePerSec: number;
 
   constructor(opts: BucketOptions, now: number) {
     if (!(opts.burst >= 1)) throw new RangeError("token bucket burst must be >= 1");
@@ -67,6 +70,19 @@ export class TokenBucket {
     return true;
   }
 
+  /** Changes the refill rate from now on (tokens earned so far are kept). */
+  setRate(ratePerSec: number, now: number): void {
+    if (!(ratePerSec > 0)) throw new RangeError("token bucket rate must be > 0");
+    this.#refill(now);
+    this.ratePerSec = ratePerSec;
+  }
+
+  /** Takes a token even when none is left (a command sent unpaced, e.g. PONG), down to -burst. */
+  charge(now: number): void {
+    this.#refill(now);
+    this.#tokens = Math.max(-this.burst, this.#tokens - 1);
+  }
+
   /** True when the bucket is full again (nothing to remember for this target). */
   isFull(now: number): boolean {
     this.#refill(now);
@@ -75,89 +91,179 @@ export class TokenBucket {
 }
 
 /**
- * Per-target queues of outgoing lines, each paced by its own bucket, all behind one
- * connection-wide bucket. Targets are served round-robin so a long answer in one
- * channel does not hold back a short one elsewhere.
+ * The scheduler's settings: the per-target and connection-wide buckets and the backlog cap.
  *
  * @example
  * ```ts
- * const out = new OutgoingScheduler<string>({ perTarget: { burst: 4, ratePerSec: 1 }, global: { burst: 8, ratePerSec: 2 } }, 0);
- * out.push("#py", "PRIVMSG #py :hello");
- * const { send, nextMs } = out.drain(0); // send: ["PRIVMSG #py :hello"], nextMs: undefined
+ * const o: SchedulerOptions = {
+ *   perTarget: { burst: 4, ratePerSec: 1 }, global: { burst: 4, ratePerSec: 1 }, maxQueuedPerRequester: 12,
+ * };
+ * ```
+ */
+export interface SchedulerOptions {
+  perTarget: BucketOptions;
+  global: BucketOptions;
+  /** Lines one requester may have waiting per target; more are refused. */
+  maxQueuedPerRequester: number;
+}
+
+/**
+ * One waiting line with where it goes, for whom, and since when.
+ *
+ * @example
+ * ```ts
+ * const q: Queued<string> = { item: "PRIVMSG #py :hi", target: "#py", requester: "@host", queuedAt: 0 };
+ * ```
+ */
+export interface Queued<T> {
+  item: T;
+  target: string;
+  /** Who the line answers ("" for the bot's own lines). */
+  requester: string;
+  queuedAt: number;
+}
+
+interface TargetQueue<T> {
+  byRequester: Map<string, Queued<T>[]>;
+  /** Requesters in service order (next first). */
+  order: string[];
+}
+
+/**
+ * Per-(target, requester) queues, round-robin over targets and over requesters within a target,
+ * paced by a bucket per target behind one connection-wide bucket.
+ *
+ * @example
+ * ```ts
+ * const out = new OutgoingScheduler<string>(
+ *   { perTarget: { burst: 4, ratePerSec: 1 }, global: { burst: 4, ratePerSec: 1 }, maxQueuedPerRequester: 12 }, 0);
+ * out.push("#py", "@alice.host", "PRIVMSG #py :hello", 0);
+ * const { send, nextMs } = out.drain(0); // send[0].item: "PRIVMSG #py :hello", nextMs: undefined
  * ```
  */
 export class OutgoingScheduler<T> {
-  #perTarget: BucketOptions;
+  #opts: SchedulerOptions;
   #global: TokenBucket;
   #buckets = new Map<string, TokenBucket>();
-  #queues = new Map<string, T[]>();
+  #targets = new Map<string, TargetQueue<T>>();
   #order: string[] = [];
+  #size = 0;
 
-  constructor(opts: { perTarget: BucketOptions; global: BucketOptions }, now: number) {
-    this.#perTarget = opts.perTarget;
+  constructor(opts: SchedulerOptions, now: number) {
+    this.#opts = opts;
     this.#global = new TokenBucket(opts.global, now);
   }
 
-  /** Queues one item for a target (behind that target's earlier items). */
-  push(target: string, item: T): void {
-    let q = this.#queues.get(target);
-    if (!q) {
-      q = [];
-      this.#queues.set(target, q);
+  /** Queues one line; false (and nothing queued) when this requester's backlog for the target is full. */
+  push(target: string, requester: string, item: T, now: number): boolean {
+    let tq = this.#targets.get(target);
+    if (!tq) {
+      tq = { byRequester: new Map(), order: [] };
+      this.#targets.set(target, tq);
       this.#order.push(target);
     }
-    q.push(item);
+    let q = tq.byRequester.get(requester);
+    if (!q) {
+      q = [];
+      tq.byRequester.set(requester, q);
+      tq.order.push(requester);
+    }
+    if (requester !== "" && q.length >= this.#opts.maxQueuedPerRequester) return false;
+    q.push({ item, target, requester, queuedAt: now });
+    this.#size++;
+    return true;
   }
 
-  /** Items waiting, over all targets. */
+  /** Lines waiting, over all targets. */
   get size(): number {
-    let n = 0;
-    for (const q of this.#queues.values()) n += q.length;
-    return n;
+    return this.#size;
   }
 
-  /** Drops every waiting item. */
+  /** The connection-wide rate now (lines a second). */
+  get ratePerSec(): number {
+    return this.#global.ratePerSec;
+  }
+
+  /** Sets the connection-wide rate (the client lowers it while the server lags). */
+  setRate(ratePerSec: number, now: number): void {
+    this.#global.setRate(ratePerSec, now);
+  }
+
+  /** Accounts for a command sent outside the queue (PONG, PING, JOIN): it costs a token too. */
+  charge(now: number): void {
+    this.#global.charge(now);
+  }
+
+  /** Drops every waiting line. */
   clear(): void {
-    this.#queues.clear();
+    this.#targets.clear();
     this.#order = [];
+    this.#size = 0;
+  }
+
+  /** Removes and returns the lines queued before `cutoff` (stale after a reconnect). */
+  dropQueuedBefore(cutoff: number): Queued<T>[] {
+    const dropped: Queued<T>[] = [];
+    for (const [target, tq] of this.#targets) {
+      for (const [req, q] of tq.byRequester) {
+        const keep = q.filter((x) => x.queuedAt >= cutoff);
+        for (const x of q) if (x.queuedAt < cutoff) dropped.push(x);
+        if (keep.length) tq.byRequester.set(req, keep);
+        else {
+          tq.byRequester.delete(req);
+          tq.order = tq.order.filter((r) => r !== req);
+        }
+      }
+      if (tq.order.length === 0) this.#removeTarget(target);
+    }
+    this.#size -= dropped.length;
+    return dropped;
+  }
+
+  #removeTarget(target: string): void {
+    this.#targets.delete(target);
+    this.#order = this.#order.filter((t) => t !== target);
   }
 
   #bucket(target: string, now: number): TokenBucket {
     let b = this.#buckets.get(target);
     if (!b) {
-      b = new TokenBucket(this.#perTarget, now);
+      b = new TokenBucket(this.#opts.perTarget, now);
       this.#buckets.set(target, b);
     }
     return b;
   }
 
+  /** The next line of a target: its first requester's, who then goes to the back. */
+  #takeFrom(target: string): Queued<T> {
+    const tq = this.#targets.get(target)!;
+    const req = tq.order.shift()!;
+    const q = tq.byRequester.get(req)!;
+    const x = q.shift()!;
+    if (q.length) tq.order.push(req);
+    else tq.byRequester.delete(req);
+    this.#order = this.#order.filter((t) => t !== target);
+    if (tq.order.length) this.#order.push(target);
+    else this.#targets.delete(target);
+    this.#size--;
+    return x;
+  }
+
   /**
-   * Returns the items that may be sent now, in order, and how long to wait before
-   * calling again (undefined when nothing is queued).
+   * Returns the lines that may be sent now, in order, and how long to wait before calling
+   * again (undefined when nothing is queued).
    */
-  drain(now: number): { send: T[]; nextMs: number | undefined } {
-    const send: T[] = [];
-    let progress = true;
-    while (progress) {
-      progress = false;
-      for (const target of [...this.#order]) {
-        const q = this.#queues.get(target)!;
-        if (this.#global.waitMs(now) > 0) break;
-        const b = this.#bucket(target, now);
-        if (!b.tryTake(now)) continue;
-        this.#global.tryTake(now);
-        send.push(q.shift()!);
-        progress = true;
-        if (q.length === 0) {
-          this.#queues.delete(target);
-          this.#order = this.#order.filter((t) => t !== target);
-        } else {
-          // rotate: this target goes to the back
-          this.#order = [...this.#order.filter((t) => t !== target), target];
-        }
-      }
+  drain(now: number): { send: Queued<T>[]; nextMs: number | undefined } {
+    const send: Queued<T>[] = [];
+    for (;;) {
+      if (this.#global.waitMs(now) > 0) break;
+      const target = this.#order.find((t) => this.#bucket(t, now).waitMs(now) === 0);
+      if (target === undefined) break;
+      this.#bucket(target, now).tryTake(now);
+      this.#global.tryTake(now);
+      send.push(this.#takeFrom(target));
     }
-    for (const [t, b] of this.#buckets) if (!this.#queues.has(t) && b.isFull(now)) this.#buckets.delete(t);
+    for (const [t, b] of this.#buckets) if (!this.#targets.has(t) && b.isFull(now)) this.#buckets.delete(t);
     if (this.#order.length === 0) return { send, nextMs: undefined };
     let next = Infinity;
     for (const t of this.#order) next = Math.min(next, this.#bucket(t, now).waitMs(now));
