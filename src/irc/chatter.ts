@@ -9,7 +9,8 @@
  */
 import type { RunResult } from "../sandbox/result.ts";
 
-const COMPILE_ERROR = /^ {2}File "<string>", line \d+\n(?:.*\n){0,4}(?:SyntaxError|IndentationError|TabError): [^\n]*\n?$/;
+const COMPILE_ERROR =
+  /^ {2}File "<string>", line \d+\n(?:.*\n){0,4}(?:SyntaxError|IndentationError|TabError): [^\n]*\n?$/;
 
 /**
  * Whether an unprefixed request's result says it was chatter, not code.

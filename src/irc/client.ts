@@ -189,7 +189,10 @@ export class IrcClient {
       summary: (target, nick, n) =>
         serialise({
           command: "PRIVMSG",
-          params: [target, `${nick ? `${nick}: ` : ""}(${n} reply line${n === 1 ? "" : "s"} dropped after a reconnect)`],
+          params: [
+            target,
+            `${nick ? `${nick}: ` : ""}(${n} reply line${n === 1 ? "" : "s"} dropped after a reconnect)`,
+          ],
         }),
     });
     this.#conn = new IrcConnection(opts, fx, {
@@ -296,7 +299,10 @@ export class IrcClient {
       this.#fx.log("warn", "the SASL password is sent without TLS");
     }
     if (this.opts.tls && this.opts.tlsInsecure) {
-      this.#fx.log("warn", "--tls-insecure: the server's certificate is NOT checked; anyone in the path can read and change the traffic");
+      this.#fx.log(
+        "warn",
+        "--tls-insecure: the server's certificate is NOT checked; anyone in the path can read and change the traffic",
+      );
     }
     this.#conn.start();
   }
@@ -371,7 +377,10 @@ export class IrcClient {
       joined: (chan) => this.#joined(chan),
       cannotSend: (target, why) => this.#cannotSend(target, why),
       modesChanged: (chan) => this.#mutedUntil.delete(ircLower(chan, this.casemapping)),
-      passwordRefused: (why) => this.#conn.authFailed(`the server refused the password (${why}); check $WASI_PY_IRC_PASSWORD or the config file's "password"`),
+      passwordRefused: (why) =>
+        this.#conn.authFailed(
+          `the server refused the password (${why}); check $WASI_PY_IRC_PASSWORD or the config file's "password"`,
+        ),
       nickChanged: () => this.#updateRegain(),
       wantMainNick: (nick) => this.#wantMainNick(nick),
     };

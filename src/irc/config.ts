@@ -260,7 +260,9 @@ function channelsWithKeys(s: IrcSettingsInput, flags: IrcSettingsInput, env: Rec
     return key !== undefined && !c.includes(" ") ? `${c} ${key}` : c;
   });
   if (keys.size) {
-    throw new IrcConfigError(`$${SECRET_ENV.channelKeys} names ${[...keys.keys()].join(", ")}, which is not a channel to join`);
+    throw new IrcConfigError(
+      `$${SECRET_ENV.channelKeys} names ${[...keys.keys()].join(", ")}, which is not a channel to join`,
+    );
   }
   return channels;
 }

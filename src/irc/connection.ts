@@ -116,7 +116,9 @@ export interface ConnectionEvents {
  * ```
  */
 export function tlsFailureHint(message: string): string | undefined {
-  if (/certificate|self[- ]signed|unable to (get|verify)|CERT_|altnames|Hostname\/IP does not match|issuer/i.test(message)) {
+  if (
+    /certificate|self[- ]signed|unable to (get|verify)|CERT_|altnames|Hostname\/IP does not match|issuer/i.test(message)
+  ) {
     return `the server's TLS certificate was not accepted (${message}): trust its CA with --tls-ca FILE (PEM), ` +
       "or check the server name; --tls-insecure skips the check (testing only)";
   }

@@ -3,9 +3,9 @@
  * a second and stalls the rest; InspIRCd's default class allows about one a second with fakelag,
  * then kills with "Excess Flood" or "RecvQ exceeded"), so the client paces lines with token
  * buckets: one per target and one for the connection, whose rate the client lowers while the
- * server lags. Lines wait in one queue per (target, requester): targets are served round-robin,
- * and within a target the requesters, so one user's long answer never holds back another's short
- * one; a requester's backlog is capped. Pure with respect to time: the caller passes `now` (ms).
+ * server lags. Lines wait in one queue per (target, requester); the next line sent is the one of
+ * the requester served least recently (a newcomer first), among targets whose bucket allows, so
+ * one user's long answer never holds back another's short one; a requester's backlog is capped. Pure with respect to time: the caller passes `now` (ms).
  */
 
 /**
@@ -123,15 +123,10 @@ export interface Queued<T> {
   queuedAt: number;
 }
 
-interface TargetQueue<T> {
-  byRequester: Map<string, Queued<T>[]>;
-  /** Requesters in service order (next first). */
-  order: string[];
-}
-
 /**
- * Per-(target, requester) queues, round-robin over targets and over requesters within a target,
- * paced by a bucket per target behind one connection-wide bucket.
+ * Per-(target, requester) queues: each line goes to the requester served least recently (a new
+ * one first; the bot's own lines before all), among targets whose bucket has a token, all behind
+ * one connection-wide bucket.
  *
  * @example
  * ```ts
@@ -145,8 +140,13 @@ export class OutgoingScheduler<T> {
   #opts: SchedulerOptions;
   #global: TokenBucket;
   #buckets = new Map<string, TokenBucket>();
-  #targets = new Map<string, TargetQueue<T>>();
-  #order: string[] = [];
+  /** Queues by `target NUL requester`, in arrival order of their first line. */
+  #pairs = new Map<string, Queued<T>[]>();
+  /** Serial of each waiting requester's last line sent (absent: not served since it began waiting). */
+  #lastServed = new Map<string, number>();
+  /** Serial of each target's last line sent: a tie between requesters goes to the target waiting longest. */
+  #targetServed = new Map<string, number>();
+  #serial = 0;
   #size = 0;
 
   constructor(opts: SchedulerOptions, now: number) {
@@ -156,19 +156,16 @@ export class OutgoingScheduler<T> {
 
   /** Queues one line; false (and nothing queued) when this requester's backlog for the target is full. */
   push(target: string, requester: string, item: T, now: number): boolean {
-    let tq = this.#targets.get(target);
-    if (!tq) {
-      tq = { byRequester: new Map(), order: [] };
-      this.#targets.set(target, tq);
-      this.#order.push(target);
-    }
-    let q = tq.byRequester.get(requester);
+    const key = `${target}\0${requester}`;
+    let q = this.#pairs.get(key);
     if (!q) {
       q = [];
-      tq.byRequester.set(requester, q);
-      tq.order.push(requester);
+      this.#pairs.set(key, q);
     }
-    if (requester !== "" && q.length >= this.#opts.maxQueuedPerRequester) return false;
+    if (requester !== "" && q.length >= this.#opts.maxQueuedPerRequester) {
+      if (q.length === 0) this.#pairs.delete(key);
+      return false;
+    }
     q.push({ item, target, requester, queuedAt: now });
     this.#size++;
     return true;
@@ -196,33 +193,29 @@ export class OutgoingScheduler<T> {
 
   /** Drops every waiting line. */
   clear(): void {
-    this.#targets.clear();
-    this.#order = [];
+    this.#pairs.clear();
+    this.#lastServed.clear();
     this.#size = 0;
   }
 
   /** Removes and returns the lines queued before `cutoff` (stale after a reconnect). */
   dropQueuedBefore(cutoff: number): Queued<T>[] {
     const dropped: Queued<T>[] = [];
-    for (const [target, tq] of this.#targets) {
-      for (const [req, q] of tq.byRequester) {
-        const keep = q.filter((x) => x.queuedAt >= cutoff);
-        for (const x of q) if (x.queuedAt < cutoff) dropped.push(x);
-        if (keep.length) tq.byRequester.set(req, keep);
-        else {
-          tq.byRequester.delete(req);
-          tq.order = tq.order.filter((r) => r !== req);
-        }
-      }
-      if (tq.order.length === 0) this.#removeTarget(target);
+    for (const [key, q] of this.#pairs) {
+      const keep = q.filter((x) => x.queuedAt >= cutoff);
+      for (const x of q) if (x.queuedAt < cutoff) dropped.push(x);
+      if (keep.length) this.#pairs.set(key, keep);
+      else this.#pairs.delete(key);
     }
     this.#size -= dropped.length;
+    this.#forgetIdle();
     return dropped;
   }
 
-  #removeTarget(target: string): void {
-    this.#targets.delete(target);
-    this.#order = this.#order.filter((t) => t !== target);
+  #forgetIdle(): void {
+    const waiting = new Set<string>();
+    for (const q of this.#pairs.values()) waiting.add(q[0]!.requester);
+    for (const r of this.#lastServed.keys()) if (!waiting.has(r)) this.#lastServed.delete(r);
   }
 
   #bucket(target: string, now: number): TokenBucket {
@@ -234,19 +227,26 @@ export class OutgoingScheduler<T> {
     return b;
   }
 
-  /** The next line of a target: its first requester's, who then goes to the back. */
-  #takeFrom(target: string): Queued<T> {
-    const tq = this.#targets.get(target)!;
-    const req = tq.order.shift()!;
-    const q = tq.byRequester.get(req)!;
-    const x = q.shift()!;
-    if (q.length) tq.order.push(req);
-    else tq.byRequester.delete(req);
-    this.#order = this.#order.filter((t) => t !== target);
-    if (tq.order.length) this.#order.push(target);
-    else this.#targets.delete(target);
-    this.#size--;
-    return x;
+  /** The queue to serve next: its target has a token, its requester was served least recently. */
+  #pick(now: number): string | undefined {
+    let best: string | undefined;
+    let bestRank = [Infinity, Infinity, Infinity];
+    for (const [key, q] of this.#pairs) {
+      const head = q[0]!;
+      if (this.#bucket(head.target, now).waitMs(now) > 0) continue;
+      const rank = [
+        head.requester === "" ? -1 : (this.#lastServed.get(head.requester) ?? 0),
+        this.#targetServed.get(head.target) ?? 0,
+        head.queuedAt,
+      ];
+      const better = rank[0]! < bestRank[0]! ||
+        (rank[0] === bestRank[0] && (rank[1]! < bestRank[1]! || (rank[1] === bestRank[1] && rank[2]! < bestRank[2]!)));
+      if (better) {
+        best = key;
+        bestRank = rank;
+      }
+    }
+    return best;
   }
 
   /**
@@ -255,19 +255,43 @@ export class OutgoingScheduler<T> {
    */
   drain(now: number): { send: Queued<T>[]; nextMs: number | undefined } {
     const send: Queued<T>[] = [];
-    for (;;) {
-      if (this.#global.waitMs(now) > 0) break;
-      const target = this.#order.find((t) => this.#bucket(t, now).waitMs(now) === 0);
-      if (target === undefined) break;
-      this.#bucket(target, now).tryTake(now);
+    while (this.#global.waitMs(now) === 0) {
+      const key = this.#pick(now);
+      if (key === undefined) break;
+      const q = this.#pairs.get(key)!;
+      const x = q.shift()!;
+      if (q.length === 0) {
+        this.#pairs.delete(key);
+        this.#forgetIdle();
+      }
+      this.#size--;
+      this.#bucket(x.target, now).tryTake(now);
       this.#global.tryTake(now);
-      send.push(this.#takeFrom(target));
+      this.#serial++;
+      if (x.requester !== "" && this.#stillWaiting(x.requester)) this.#lastServed.set(x.requester, this.#serial);
+      this.#targetServed.set(x.target, this.#serial);
+      send.push(x);
     }
-    for (const [t, b] of this.#buckets) if (!this.#targets.has(t) && b.isFull(now)) this.#buckets.delete(t);
-    if (this.#order.length === 0) return { send, nextMs: undefined };
+    for (const [t, b] of this.#buckets) {
+      if (b.isFull(now) && !this.#hasTarget(t)) {
+        this.#buckets.delete(t);
+        this.#targetServed.delete(t);
+      }
+    }
+    if (this.#pairs.size === 0) return { send, nextMs: undefined };
     let next = Infinity;
-    for (const t of this.#order) next = Math.min(next, this.#bucket(t, now).waitMs(now));
+    for (const q of this.#pairs.values()) next = Math.min(next, this.#bucket(q[0]!.target, now).waitMs(now));
     next = Math.max(next, this.#global.waitMs(now));
     return { send, nextMs: Math.max(1, next) };
+  }
+
+  #stillWaiting(requester: string): boolean {
+    for (const q of this.#pairs.values()) if (q[0]!.requester === requester) return true;
+    return false;
+  }
+
+  #hasTarget(target: string): boolean {
+    for (const q of this.#pairs.values()) if (q[0]!.target === target) return true;
+    return false;
   }
 }

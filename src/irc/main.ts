@@ -4,7 +4,7 @@
  * the table the command uses (options/exit-codes.ts): 0 after a clean shutdown, 1 for a fatal IRC
  * error, 2 for a bad option or setting, 120 when the sandbox cannot start (assets missing).
  */
-import { formatIrc } from "../text/messages.ts";
+import { formatIrcReply } from "../text/messages.ts";
 import { EXIT } from "../options/exit-codes.ts";
 import { envVar, onShutdownSignal, writeStderr, writeStdout } from "../platform/process.ts";
 import { defaultWorkerCount } from "../platform/worker.ts";
@@ -105,7 +105,7 @@ export async function runIrcBot(options: RunIrcBotOptions): Promise<number> {
   }
   let parts: BotParts;
   try {
-    parts = startBot(cfg, (code, limits) => sandbox.run(code, limits), formatIrc, log);
+    parts = startBot(cfg, (code, limits) => sandbox.run(code, limits), formatIrcReply, log);
   } catch (e) {
     await sandbox.close();
     if (e instanceof IrcConfigError) return failWith(EXIT.usage, e.message);

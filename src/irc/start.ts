@@ -10,6 +10,10 @@ import type { ClientEffects } from "./client.ts";
 import { IrcConfigError } from "./config.ts";
 import type { IrcConfig } from "./config.ts";
 import { connect } from "../platform/net.ts";
+import { pasteClient } from "./paste.ts";
+
+/** The answer to CTCP VERSION. */
+const BOT_VERSION = "wasi-py IRC bot: Python 3.13 in a WebAssembly sandbox";
 import { readText } from "../platform/fs.ts";
 import { writeStderr } from "../platform/process.ts";
 import { Sandbox } from "../sandbox/mod.ts";
@@ -67,7 +71,9 @@ function readPemFile(what: keyof typeof PEM_LABELS, path: string | undefined): s
   }
   const begin = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(text);
   if (!begin || !PEM_LABELS[what].test(begin[1]!)) {
-    throw new IrcConfigError(`${what} ${path} is not a PEM file (expected -----BEGIN ...${PEM_LABELS[what].source}-----)`);
+    throw new IrcConfigError(
+      `${what} ${path} is not a PEM file (expected -----BEGIN ...${PEM_LABELS[what].source}-----)`,
+    );
   }
   return text;
 }
@@ -126,6 +132,8 @@ function botOptions(cfg: IrcConfig): BotOptions {
     perUserConcurrency: cfg.perUserConcurrency,
     userLimits: cfg.userLimits,
     adminLimits: cfg.adminLimits,
+    paste: cfg.pasteUrl === undefined ? undefined : pasteClient(cfg.pasteUrl, cfg.pasteTimeoutMs),
+    version: BOT_VERSION,
     rateLimit: {
       evalsPerWindow: cfg.evalsPerWindow,
       windowMs: cfg.rateWindowMs,

@@ -67,7 +67,10 @@ describe("identity helpers", () => {
     assert.equal(userKey({ nick: "a", user: "U", host: "H" }), "@h");
   });
   it("userKey ignores the client-chosen ident: one host is one requester", () => {
-    assert.equal(userKey({ nick: "a", user: "~x1", host: "h.example" }), userKey({ nick: "b", user: "~x2", host: "H.example" }));
+    assert.equal(
+      userKey({ nick: "a", user: "~x1", host: "h.example" }),
+      userKey({ nick: "b", user: "~x2", host: "H.example" }),
+    );
   });
   it("account entries need an account", () => {
     assert.equal(matchesAny({ nick: "root" }, ["$a:root"]), false);

@@ -25,7 +25,11 @@ describe("TokenBucket", () => {
 });
 
 describe("OutgoingScheduler", () => {
-  const opts = { perTarget: { burst: 2, ratePerSec: 1 }, global: { burst: 3, ratePerSec: 2 }, maxQueuedPerRequester: 50 };
+  const opts = {
+    perTarget: { burst: 2, ratePerSec: 1 },
+    global: { burst: 3, ratePerSec: 2 },
+    maxQueuedPerRequester: 50,
+  };
   const items = <T>(r: { send: { item: T }[] }) => r.send.map((x) => x.item);
   it("paces one target and reports when to come back", () => {
     const s = new OutgoingScheduler<string>(opts, 0);
@@ -48,7 +52,11 @@ describe("OutgoingScheduler", () => {
     assert.deepEqual(items(s.drain(1000)), ["a3"]);
   });
   it("serves requesters of one target round-robin: a short answer is not stuck behind long ones", () => {
-    const one = { perTarget: { burst: 1, ratePerSec: 1 }, global: { burst: 1, ratePerSec: 1 }, maxQueuedPerRequester: 50 };
+    const one = {
+      perTarget: { burst: 1, ratePerSec: 1 },
+      global: { burst: 1, ratePerSec: 1 },
+      maxQueuedPerRequester: 50,
+    };
     const s = new OutgoingScheduler<string>(one, 0);
     for (const u of ["u1", "u2", "u3"]) for (let i = 0; i < 10; i++) s.push("#c", u, `${u}-${i}`, 0);
     s.push("#c", "late", "late-0", 500);
