@@ -124,7 +124,13 @@ function athemeConf(linkPort: number): string {
 }
 
 /** A child process with its output collected, started and stopped on demand. */
-function daemon(bin: string, args: string[], ready: (out: string) => Promise<boolean>, what: string) {
+function daemon(
+  bin: string,
+  args: string[],
+  ready: (out: string) => Promise<boolean>,
+  what: string,
+  stopSignal: NodeJS.Signals = "SIGKILL",
+) {
   let child: ChildProcess | undefined;
   let out = "";
   const start = async () => {
@@ -147,8 +153,12 @@ function daemon(bin: string, args: string[], ready: (out: string) => Promise<boo
     child = undefined;
     if (!c || c.exitCode !== null || c.signalCode !== null) return;
     await new Promise<void>((resolve) => {
-      c.once("exit", () => resolve());
-      c.kill("SIGKILL");
+      const t = setTimeout(() => c.kill("SIGKILL"), 10_000);
+      c.once("exit", () => {
+        clearTimeout(t);
+        resolve();
+      });
+      c.kill(stopSignal);
     });
   };
   return { start, stop, output: () => out };
@@ -189,7 +199,8 @@ export async function startInspircd(opts: { services?: boolean } = {}): Promise<
       "-p",
       join(data, "pid"),
     ];
-    services = daemon(atheme, args, async (out) => /finished synching with uplink/.test(out), "atheme-services");
+    // SIGTERM: Atheme saves its database on the way out, as in a real services restart.
+    services = daemon(atheme, args, async (out) => /finished synching with uplink/.test(out), "atheme-services", "SIGTERM");
     await services.start();
   }
   const readLog = () => {
