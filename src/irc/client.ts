@@ -16,29 +16,24 @@ import { IRC_LINE_MAX, ircLower, IrcSerialiseError, parseLine, serialise } from 
 import { cutToBytes, utf8Length } from "../text/utf8.ts";
 import type { IrcMessage } from "./message.ts";
 import type { SchedulerOptions } from "./flood.ts";
-import { PacedOutput } from "./output.ts";
+import { droppedNote, PacedOutput } from "./output.ts";
+import { ChannelWatch } from "./channels.ts";
 import type { SayMeta } from "./output.ts";
-import { backoffDelay, IrcConnection } from "./connection.ts";
+import { IrcConnection } from "./connection.ts";
 import type { ConnectionEffects, ConnectionOptions } from "./connection.ts";
 import { dispatch, joinParams, newSession } from "./handlers.ts";
 import { CAP_LS_VERSION } from "./numerics.ts";
+import { fitNick, randomNick, RFC_NICKLEN } from "./nicks.ts";
+import { authenticateReply, IrcSaslError, onCap } from "./sasl.ts";
+import type { CapContext, SaslOptions } from "./sasl.ts";
 import type { HandlerContext, SessionState } from "./handlers.ts";
 
 export { backoffDelay } from "./connection.ts";
 export type { BackoffOptions } from "./connection.ts";
 export type { SayMeta } from "./output.ts";
-
-/**
- * SASL identity: PLAIN with an account and password, or EXTERNAL (the TLS client certificate).
- *
- * @example
- * ```ts
- * const sasl: SaslOptions = { mechanism: "PLAIN", account: "pybot", password: "secret" };
- * ```
- */
-export type SaslOptions =
-  | { mechanism: "PLAIN"; account: string; password: string }
-  | { mechanism: "EXTERNAL" };
+export { fitNick } from "./nicks.ts";
+export { authenticateChunks, IrcSaslError } from "./sasl.ts";
+export type { SaslOptions } from "./sasl.ts";
 
 /**
  * Everything the client needs: where to connect (ConnectionOptions) and who to be.
@@ -95,19 +90,6 @@ export interface IrcClientOptions extends ConnectionOptions {
 export type ClientEffects = ConnectionEffects;
 
 /**
- * SASL failed or cannot be done: the bot stops rather than run without its identity.
- * Delivered through the client's "fatal" event.
- *
- * @example
- * ```ts
- * client.on("fatal", (e) => { if (e instanceof IrcSaslError) console.error(e.message); });
- * ```
- */
-export class IrcSaslError extends Error {
-  override name = "IrcSaslError";
-}
-
-/**
  * The server keeps refusing our credentials (TLS certificate, server password): retrying will not
  * help. Delivered through the client's "fatal" event after authFailureLimit attempts.
  *
@@ -128,26 +110,6 @@ interface Events {
   fatal: [Error];
 }
 
-/**
- * Encodes a SASL payload as AUTHENTICATE arguments: base64 in 400-byte chunks, "+" for empty/terminator.
- *
- * @example
- * ```ts
- * authenticateChunks(new TextEncoder().encode("a\0a\0pw")); // ["YQBhAHB3"]
- * ```
- */
-export function authenticateChunks(payload: Uint8Array): string[] {
-  let bin = ""; // btoa takes one character per byte
-  for (const b of payload) bin += String.fromCharCode(b);
-  const b64 = btoa(bin);
-  if (b64.length === 0) return ["+"];
-  const out: string[] = [];
-  for (let i = 0; i < b64.length; i += 400) out.push(b64.slice(i, i + 400));
-  if (b64.length % 400 === 0) out.push("+");
-  return out;
-}
-
-const WANTED_CAPS = ["sasl", "account-tag", "multi-prefix"];
 /** Host length assumed until the server tells us our real one (RFC 1035 label limit). */
 const ASSUMED_HOST_LEN = 63;
 
@@ -174,8 +136,7 @@ export class IrcClient {
   #out: PacedOutput;
   /** The server offered SASL on an earlier connection (so its absence now is services being down). */
   #saslSeen = false;
-  #joinAttempts = new Map<string, number>();
-  #mutedUntil = new Map<string, number>();
+  #chans: ChannelWatch;
 
   constructor(opts: IrcClientOptions, fx: ClientEffects) {
     this.opts = opts;
@@ -186,14 +147,7 @@ export class IrcClient {
       log: fx.log,
       write: (line) => this.#conn.writeLine(line),
       ping: (token) => this.#conn.send({ command: "PING", params: [token] }),
-      summary: (target, nick, n) =>
-        serialise({
-          command: "PRIVMSG",
-          params: [
-            target,
-            `${nick ? `${nick}: ` : ""}(${n} reply line${n === 1 ? "" : "s"} dropped after a reconnect)`,
-          ],
-        }),
+      summary: (target, nick, n) => serialise({ command: "PRIVMSG", params: [target, droppedNote(nick, n)] }),
     });
     this.#conn = new IrcConnection(opts, fx, {
       open: () => this.#onOpen(),
@@ -202,6 +156,20 @@ export class IrcClient {
       fatal: (why) => this.#emit("fatal", new IrcAuthError(why)),
     });
     this.#ctx = this.#handlerContext();
+    this.#chans = new ChannelWatch(opts, {
+      now: fx.now,
+      random: fx.random,
+      log: fx.log,
+      lower: (x) => ircLower(x, this.casemapping),
+      rejoinLater: (ms, entry, key) => {
+        const session = this.#s;
+        this.#conn.later(ms, () => {
+          if (this.#s === session && session.registered && !session.channels.has(key)) {
+            this.#sendNow({ command: "JOIN", params: joinParams(entry) });
+          }
+        });
+      },
+    });
   }
 
   /**
@@ -272,8 +240,7 @@ export class IrcClient {
 
   /** Whether replies to `target` can be sent (false for a while after "cannot send to channel"). */
   canSend(target: string): boolean {
-    const until = this.#mutedUntil.get(ircLower(target, this.casemapping));
-    return until === undefined || this.#fx.now() >= until;
+    return this.#chans.canSend(target);
   }
 
   /**
@@ -373,10 +340,10 @@ export class IrcClient {
       saslFailed: (why) => this.#saslFailed(why),
       nextNick: (why) => this.#nextNick(why),
       pong: (token) => this.#out.pong(token),
-      joinFailed: (chan, why) => this.#joinFailed(chan, why),
-      joined: (chan) => this.#joined(chan),
-      cannotSend: (target, why) => this.#cannotSend(target, why),
-      modesChanged: (chan) => this.#mutedUntil.delete(ircLower(chan, this.casemapping)),
+      joinFailed: (chan, why) => this.#chans.joinFailed(chan, why),
+      joined: (chan) => this.#chans.joined(chan),
+      cannotSend: (target, why) => this.#chans.cannotSend(target, why),
+      modesChanged: (chan) => this.#chans.modesChanged(chan),
       passwordRefused: (why) =>
         this.#conn.authFailed(
           `the server refused the password (${why}); check $WASI_PY_IRC_PASSWORD or the config file's "password"`,
@@ -413,48 +380,6 @@ export class IrcClient {
     this.#updateRegain();
     this.#emit("registered", s.nick);
     this.#out.resume();
-  }
-
-  // ---- channels ----
-
-  #joinFailed(chan: string, why: string): void {
-    const key = ircLower(chan, this.casemapping);
-    const entry = this.opts.channels.find((e) => ircLower(e.split(" ")[0]!, this.casemapping) === key);
-    if (!entry) {
-      this.#fx.log("warn", `cannot join ${chan}: ${why}`);
-      return;
-    }
-    const attempt = this.#joinAttempts.get(key) ?? 0;
-    this.#joinAttempts.set(key, attempt + 1);
-    const o = { minDelayMs: this.opts.joinRetryMinMs, maxDelayMs: this.opts.reconnect.maxDelayMs, jitter: 0.2 };
-    const delay = backoffDelay(attempt, o, this.#fx.random());
-    this.#fx.log("warn", `cannot join ${chan}: ${why}; retrying in ${Math.round(delay / 1000)} s`);
-    const session = this.#s;
-    this.#conn.later(delay, () => {
-      if (this.#s === session && session.registered && !session.channels.has(key)) {
-        this.#sendNow({ command: "JOIN", params: joinParams(entry) });
-      }
-    });
-  }
-
-  #joined(chan: string): void {
-    const key = ircLower(chan, this.casemapping);
-    if (this.#joinAttempts.delete(key)) this.#fx.log("info", `joined ${chan}`);
-    this.#mutedUntil.delete(key);
-  }
-
-  #cannotSend(target: string, why: string): void {
-    const key = ircLower(target, this.casemapping);
-    const muted = !this.canSend(target);
-    this.#mutedUntil.set(key, this.#fx.now() + this.opts.cannotSendPauseMs);
-    if (!muted) {
-      this.#fx.log(
-        "warn",
-        `cannot send to ${target}: ${why}; not evaluating there for ${
-          Math.round(this.opts.cannotSendPauseMs / 1000)
-        } s or until its modes change`,
-      );
-    }
   }
 
   // ---- nick ----
@@ -502,48 +427,25 @@ export class IrcClient {
   // ---- CAP and SASL ----
 
   #onCap(m: IrcMessage): void {
-    const s = this.#s;
-    const p = m.params;
-    const sub = (p[1] ?? "").toUpperCase();
-    s.capSeen = true;
-    if (sub === "LS") {
-      const more = p[2] === "*";
-      const list = p[more ? 3 : 2] ?? "";
-      for (const c of list.split(" ")) if (c) s.lsCaps.add(c.split("=")[0]);
-      if (more) return;
-      const want = WANTED_CAPS.filter((c) => s.lsCaps.has(c) && (c !== "sasl" || this.opts.sasl));
-      if (this.opts.sasl && !s.lsCaps.has("sasl")) {
-        if (this.#saslSeen) {
-          // It offered SASL before: its services are down. Retry later rather than run unauthenticated.
-          this.#fx.log("warn", "the server does not offer SASL right now (services down?); reconnecting later");
-          this.#sendNow({ command: "QUIT", params: ["SASL unavailable, retrying later"] });
-          this.#conn.drop();
-        } else this.#saslFailed("SASL was configured but the server does not offer it");
-        return;
-      }
-      if (s.lsCaps.has("sasl")) this.#saslSeen = true;
-      if (want.length) this.#sendNow({ command: "CAP", params: ["REQ", want.join(" ")] });
-      else this.#capEnd();
-    } else if (sub === "ACK") {
-      for (const c of (p[2] ?? "").split(" ")) if (c) s.caps.add(c.replace(/^[-~=]/, ""));
-      if (this.opts.sasl && s.caps.has("sasl")) {
-        this.#sendNow({ command: "AUTHENTICATE", params: [this.opts.sasl.mechanism] });
-      } else this.#capEnd();
-    } else if (sub === "NAK") {
-      if (this.opts.sasl) this.#saslFailed("the server refused the sasl capability");
-      else this.#capEnd();
-    }
+    onCap(this.#capContext(), m);
+  }
+
+  #capContext(): CapContext {
+    return {
+      state: this.#s,
+      sasl: this.opts.sasl,
+      saslSeen: this.#saslSeen,
+      markSaslSeen: () => (this.#saslSeen = true),
+      send: (command, ...params) => this.#sendNow({ command, params }),
+      log: (level, text) => this.#fx.log(level, text),
+      retryLater: () => this.#conn.drop(),
+      saslFailed: (why) => this.#saslFailed(why),
+      capEnd: () => this.#capEnd(),
+    };
   }
 
   #onAuthenticate(arg: string): void {
-    const sasl = this.opts.sasl;
-    if (!sasl || arg !== "+") return;
-    if (sasl.mechanism === "EXTERNAL") {
-      this.#sendNow({ command: "AUTHENTICATE", params: ["+"] });
-      return;
-    }
-    const payload = new TextEncoder().encode(`${sasl.account}\0${sasl.account}\0${sasl.password}`);
-    for (const chunk of authenticateChunks(payload)) this.#sendNow({ command: "AUTHENTICATE", params: [chunk] });
+    for (const a of authenticateReply(this.opts.sasl, arg)) this.#sendNow({ command: "AUTHENTICATE", params: [a] });
   }
 
   #saslFailed(why: string): void {
@@ -595,24 +497,4 @@ export class IrcClient {
     const line = serialise({ command: "NOTICE", params: [target, `\x01${text}\x01`] });
     this.#out.push(ircLower(target, this.casemapping), line, {});
   }
-}
-
-/** RFC 1459's nick length: what a server that refused a longer nick surely takes. */
-const RFC_NICKLEN = 9;
-
-/**
- * A nick cut to the server's length (NICKLEN), keeping it a nick.
- *
- * @example
- * ```ts
- * fitNick("averyverylongbotnick_", 9); // "averyvery"
- * ```
- */
-export function fitNick(nick: string, max: number): string {
-  return nick.length <= max ? nick : nick.slice(0, Math.max(1, max));
-}
-
-/** A fallback nick: the main one's start and four digits, within 9 characters. */
-function randomNick(main: string, random: number): string {
-  return `${main.slice(0, 5)}${String(Math.floor(random * 10000)).padStart(4, "0")}`;
 }

@@ -74,6 +74,18 @@ interface Line {
 const LAG_TOKEN = "wasi-py-lag-";
 
 /**
+ * The line telling a requester that their stale reply lines were dropped after a reconnect.
+ *
+ * @example
+ * ```ts
+ * droppedNote("alice", 3); // "alice: (3 reply lines dropped after a reconnect)"
+ * ```
+ */
+export function droppedNote(nick: string | undefined, n: number): string {
+  return `${nick ? `${nick}: ` : ""}(${n} reply line${n === 1 ? "" : "s"} dropped after a reconnect)`;
+}
+
+/**
  * Paced, fair, lag-aware output for one client (lives across reconnects).
  *
  * @example

@@ -135,6 +135,7 @@ describe("bot against InspIRCd (default connect class) with Atheme services", ()
     const answered = (id: string, u: TestIrcUser) =>
       u.lines.some((l) => l.startsWith(`:${BOT}!`) && l.includes(` :${u.nick.startsWith("q") ? "" : `${u.nick}: `}${id} `));
     await until(() => [...asked].every(([id, { u }]) => answered(id, u)), 120_000, "every reply", b.log);
+    await until(() => b.client.queuedLines === 0, 120_000, "the last lines", b.log);
     const drainedMs = Date.now() - t0;
     const s = b.client.outputStats;
     const disconnects = b.log.filter((l) => / warn disconnected/.test(l));
