@@ -200,7 +200,13 @@ export async function startInspircd(opts: { services?: boolean } = {}): Promise<
       join(data, "pid"),
     ];
     // SIGTERM: Atheme saves its database on the way out, as in a real services restart.
-    services = daemon(atheme, args, async (out) => /finished synching with uplink/.test(out), "atheme-services", "SIGTERM");
+    services = daemon(
+      atheme,
+      args,
+      async (out) => /finished synching with uplink/.test(out),
+      "atheme-services",
+      "SIGTERM",
+    );
     await services.start();
   }
   const readLog = () => {

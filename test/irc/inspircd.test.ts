@@ -63,7 +63,12 @@ async function launch(port: number, over: Record<string, unknown> = {}) {
   );
   const log: string[] = [];
   const t0 = Date.now();
-  const parts = startBot(cfg, await evaluator(), formatIrcReply, (lvl, t) => log.push(`${Date.now() - t0} ${lvl} ${t}`));
+  const parts = startBot(
+    cfg,
+    await evaluator(),
+    formatIrcReply,
+    (lvl, t) => log.push(`${Date.now() - t0} ${lvl} ${t}`),
+  );
   cleanups.push(() => parts.stop());
   return { ...parts, log };
 }
@@ -133,13 +138,17 @@ describe("bot against InspIRCd (default connect class) with Atheme services", ()
 
     // Every request is answered (its first line names it), however long the queue was.
     const answered = (id: string, u: TestIrcUser) =>
-      u.lines.some((l) => l.startsWith(`:${BOT}!`) && l.includes(` :${u.nick.startsWith("q") ? "" : `${u.nick}: `}${id} `));
+      u.lines.some((l) =>
+        l.startsWith(`:${BOT}!`) && l.includes(` :${u.nick.startsWith("q") ? "" : `${u.nick}: `}${id} `)
+      );
     await until(() => [...asked].every(([id, { u }]) => answered(id, u)), 120_000, "every reply", b.log);
     await until(() => b.client.queuedLines === 0, 120_000, "the last lines", b.log);
     const drainedMs = Date.now() - t0;
     const s = b.client.outputStats;
     const disconnects = b.log.filter((l) => / warn disconnected/.test(l));
-    const kills = server.log().split("\n").filter((l) => /pybot.*(Excess Flood|RecvQ exceeded|SendQ exceeded)/i.test(l));
+    const kills = server.log().split("\n").filter((l) =>
+      /pybot.*(Excess Flood|RecvQ exceeded|SendQ exceeded)/i.test(l)
+    );
     const delays = b.log.map((l) => /sent after \d+(?:-(\d+))? ms/.exec(l)).filter((m) => m).map((m) =>
       Number(m![1] ?? /after (\d+)/.exec(m![0])![1])
     );
@@ -166,7 +175,10 @@ describe("bot against InspIRCd (default connect class) with Atheme services", ()
     assert.equal(b.client.registered, true);
     // Generous for a loaded machine: the point is seconds, not the minute a FIFO backlog took.
     assert.ok(lateMs < 10_000, `the late short request took ${lateMs} ms`);
-    assert.ok(b.log.some((l) => /info replied to \S+ in \S+: \d+ lines?, sent after \d+/.test(l)), "real send delay logged");
+    assert.ok(
+      b.log.some((l) => /info replied to \S+ in \S+: \d+ lines?, sent after \d+/.test(l)),
+      "real send delay logged",
+    );
   });
 
   it("a long traceback shows its exception line, and the cut", async () => {
