@@ -191,6 +191,7 @@ export class IrcConnection {
   /** When the current connection registered (0: not yet). */
   #upSince = 0;
   #authFailures = 0;
+  #authFailedOn: LineSocket | undefined;
 
   constructor(opts: ConnectionOptions, fx: ConnectionEffects, events: ConnectionEvents) {
     this.opts = opts;
@@ -226,6 +227,8 @@ export class IrcConnection {
 
   /** Our credentials were refused; after authFailureLimit in a row, stop with the hint. */
   authFailed(hint: string): void {
+    if (this.#sock !== undefined && this.#authFailedOn === this.#sock) return; // once per connection
+    this.#authFailedOn = this.#sock;
     this.#authFailures++;
     if (this.#authFailures >= this.opts.authFailureLimit) {
       this.#fx.log("error", `${hint}; giving up after ${this.#authFailures} attempts`);

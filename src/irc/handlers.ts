@@ -193,7 +193,12 @@ const connectionHandlers: Record<string, Handler> = {
     c.send("PONG", ...(p.length ? [p[p.length - 1]] : ["x"]));
   },
   PONG: (c, m) => c.pong(m.params[m.params.length - 1] ?? ""),
-  ERROR: (c, m) => c.log(c.quitting() ? "info" : "warn", `server closed the link: ${m.params[0] ?? ""}`),
+  ERROR: (c, m) => {
+    const text = m.params[0] ?? "";
+    c.log(c.quitting() ? "info" : "warn", `server closed the link: ${text}`);
+    // Some servers (ngIRCd) refuse a wrong PASS with an ERROR only, no 464.
+    if (!c.state.registered && /password/i.test(text)) c.passwordRefused(text);
+  },
   [N.ERR_PASSWDMISMATCH]: (c, m) => c.passwordRefused(m.params[m.params.length - 1] ?? "password incorrect"),
 };
 

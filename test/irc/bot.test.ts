@@ -667,13 +667,19 @@ describe("server password against a real ngIRCd", () => {
     await server?.close();
   });
 
-  it("registers with the right PASS; with a wrong one it is refused and keeps retrying with backoff", async () => {
+  it("registers with the right PASS; a wrong one is retried with backoff, with the hint, then given up", async () => {
     const good = await launch(server.port, { password: "letmein", channels: [] });
     await until(() => good.client.registered, 10_000, "registration with the password");
-    const bad = await launch(server.port, { password: "wrong", nick: "badbot", channels: [] });
-    await until(() => bad.log.filter((l) => /reconnecting in \d+ ms/.test(l)).length >= 2, 15_000, "two refusals");
+    const bad = await launch(server.port, { password: "wrong", nick: "badbot", channels: [], authFailureLimit: 3 });
+    let fatal: Error | undefined;
+    bad.client.on("fatal", (e) => (fatal = e));
+    await until(() => fatal !== undefined, 20_000, "giving up");
+    assert.equal(bad.log.filter((l) => /reconnecting in \d+ ms/.test(l)).length, 2, bad.log.join("\n"));
     assert.equal(bad.client.registered, false);
     assert.ok(bad.log.some((l) => /server closed the link: .*(password|denied)/i.test(l)), bad.log.join("\n"));
+    assert.ok(
+      bad.log.some((l) => /^error the server refused the password .*WASI_PY_IRC_PASSWORD.*giving up after 3/.test(l)),
+    );
     assert.ok(good.log.some((l) => /server password is sent without TLS/.test(l)));
   });
 });
