@@ -153,6 +153,8 @@ interface Job {
   key: string;
   admin: boolean;
   queuedAt: number;
+  /** A line of its reply was refused (backlog full) and logged. */
+  dropLogged?: boolean;
 }
 
 /**
@@ -432,7 +434,10 @@ export class IrcBot {
   #reply(cmd: Command, text: string, job?: Job, onSent?: (delayMs: number) => void): void {
     const meta: SayMeta = job ? { requester: job.key, nick: job.who.nick, onSent } : {};
     const ok = this.#send(cmd.replyTo, cmd.addressee ? `${cmd.addressee}: ${text}` : text, "PRIVMSG", meta);
-    if (ok === false) this.#fx.log("warn", `reply line to ${cmd.replyTo} dropped: ${job?.who.nick}'s backlog is full`);
+    if (ok === false && !job?.dropLogged) {
+      if (job) job.dropLogged = true; // one line per reply, not per line
+      this.#fx.log("warn", `reply to ${job?.who.nick} in ${cmd.replyTo} cut short: their backlog of lines is full`);
+    }
   }
 
   #send(target: string, text: string, command: "PRIVMSG" | "NOTICE", meta: SayMeta = {}): boolean | void {

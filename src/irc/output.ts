@@ -102,7 +102,7 @@ export class PacedOutput {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #live = false;
   #probe: { token: string; at: number; slowed: boolean } | undefined;
-  #lastProbe = 0;
+  #lastProbe = -Infinity;
   #seq = 0;
   /** Counters for tests and the log. */
   readonly stats = { sent: 0, dropped: 0, refused: 0, worstDelayMs: 0, lastLagMs: 0 };

@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { OutgoingScheduler, TokenBucket } from "../../src/irc/flood.ts";
+import { PacedOutput } from "../../src/irc/output.ts";
 
 describe("TokenBucket", () => {
   it("allows a burst, then paces at the rate", () => {
@@ -97,5 +98,49 @@ describe("OutgoingScheduler", () => {
     for (let t = 0; t <= 10_000; t += 50) sent += s.drain(t).send.length;
     assert.ok(sent <= 3 + 2 * 10, `sent ${sent}`);
     assert.ok(sent >= 20, `sent ${sent}`);
+  });
+});
+
+describe("PacedOutput", () => {
+  it("measures lag with a PING while lines wait: slows down when the server lags, recovers when it answers fast", () => {
+    let now = 0;
+    const pings: string[] = [];
+    const written: string[] = [];
+    const logs: string[] = [];
+    const out = new PacedOutput({
+      flood: {
+        perTarget: { burst: 1, ratePerSec: 1 },
+        global: { burst: 1, ratePerSec: 1 },
+        maxQueuedPerRequester: 100,
+      },
+      staleReplyMs: 30_000,
+      lagThresholdMs: 2000,
+      lagProbeIntervalMs: 1000,
+    }, {
+      now: () => now,
+      log: (l, t) => logs.push(`${l} ${t}`),
+      write: (l) => written.push(l),
+      ping: (t) => pings.push(t),
+      summary: () => "PRIVMSG #c :summary",
+    });
+    try {
+      out.resume();
+      for (let i = 0; i < 10; i++) out.push("#c", `PRIVMSG #c :${i}`, { requester: "u" });
+      assert.equal(written.length, 1);
+      assert.equal(pings.length, 1, "a lag probe while lines wait");
+      now = 3000;
+      out.pong(pings[0]!);
+      assert.equal(out.ratePerSec, 0.5);
+      assert.ok(logs.some((l) => /server lag 3000 ms: pacing at 0\.5 lines\/s/.test(l)), logs.join("\n"));
+      out.push("#c", "PRIVMSG #c :x", { requester: "v" }); // pumps: a new probe goes out
+      assert.equal(pings.length, 2);
+      now = 3010;
+      out.pong(pings[1]!);
+      assert.equal(out.ratePerSec, 0.75);
+      out.pong("unrelated");
+      assert.equal(out.ratePerSec, 0.75);
+    } finally {
+      out.pause();
+    }
   });
 });
