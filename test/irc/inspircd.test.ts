@@ -14,6 +14,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { stdout } from "node:process";
 import { resolveIrcConfig } from "../../src/irc/config.ts";
 import { startBot } from "../../src/irc/start.ts";
 import { Sandbox } from "../../src/sandbox/pool.ts";
@@ -169,7 +170,7 @@ describe("bot against InspIRCd (default connect class) with Atheme services", ()
     const transcript = join(tmpdir(), `wasi-py-inspircd-flood-${figures.runtime}.txt`);
     const seen = [...chanUsers, ...queryUsers, late].flatMap((u) => u.lines.filter((l) => l.startsWith(`:${BOT}!`)));
     writeFileSync(transcript, [JSON.stringify(figures), ...b.log, "--- received from the bot ---", ...seen].join("\n"));
-    console.log(`inspircd flood figures: ${JSON.stringify(figures)} (transcript: ${transcript})`);
+    stdout.write(`# inspircd flood figures: ${JSON.stringify(figures)} (transcript: ${transcript})\n`);
     assert.deepEqual(disconnects, [], "the bot was never disconnected");
     assert.deepEqual(kills, [], "InspIRCd never killed the bot");
     assert.equal(b.client.registered, true);
