@@ -1,14 +1,16 @@
 /**
- * Where a cold wasi-py start goes, measured inside one fresh node process (run as a child:
- * `node build/bench/cold-breakdown.js`, prints one JSON line). Marks are ms since the process
- * started (performance.now()), so the first one includes node's own start-up.
+ * Where a cold wasi-py start goes, measured inside one fresh process of each runtime (run as a
+ * child: `node build/bench/cold-breakdown.js --child` or `deno run -A bench/cold-breakdown.ts
+ * --child`, prints one JSON line). Marks are ms since the runtime's time origin (performance.now(),
+ * about the process start), so the first one includes the runtime's own start-up.
  */
 import process from "node:process";
 import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { roundSummary, summarize } from "./stats.ts";
 import type { Summary } from "./stats.ts";
 import { interpreter } from "./interpreter.ts";
+import { scriptArgs } from "./runtimes.ts";
+import type { Runtime } from "./runtimes.ts";
 
 export interface Breakdown {
   /** Node running, this script's imports resolved. */
@@ -40,12 +42,15 @@ async function measure(): Promise<Breakdown> {
 
 export type BreakdownSummary = { [K in keyof Breakdown]: Summary };
 
-/** Runs the child `reps` times; medians of each mark. */
-export function runBreakdown(reps: number): BreakdownSummary {
-  const self = fileURLToPath(import.meta.url);
+/** Runs the child on `rt` `reps` times (after one untimed run); medians of each mark. */
+export function runBreakdown(rt: Runtime, root: string, reps: number): BreakdownSummary {
   const rows: Breakdown[] = [];
   for (let i = 0; i < reps + 1; i++) {
-    const r = spawnSync(process.execPath, [self, "--child"], { encoding: "utf8", timeout: 120_000 });
+    const r = spawnSync(rt.exe, scriptArgs(rt, root, "cold-breakdown", ["--child"]), {
+      cwd: root,
+      encoding: "utf8",
+      timeout: 120_000,
+    });
     if (r.status !== 0) {
       throw new Error(
         `cold breakdown child: exit ${r.status ?? r.signal}: ${

@@ -1,11 +1,13 @@
 /**
  * Cold start: each evaluation is a whole new process (what `wasi-py 'print(1)'` costs a shell
- * user). Runners are interleaved round-robin in every repetition so a burst of load from other
- * jobs on the machine hits all of them alike; one untimed warm-up run each fills OS caches (and
- * Deno's transpile cache, and our asset cache). Deno is the binary of the npm package `deno`
- * (node_modules/deno/deno), called directly: `npx deno` would add a Node start to every run.
+ * user), on every runtime of bench/runtimes.ts. Runners are interleaved round-robin in every
+ * repetition so a burst of load from other jobs on the machine hits all of them alike; one untimed
+ * warm-up run each fills OS caches (and Deno's transpile cache, and our asset cache). Every runtime
+ * is its real binary, called directly (`npx deno` would add a Node start to every run).
  */
 import { join } from "node:path";
+import { cliArgs, emptyArgs } from "./runtimes.ts";
+import type { Runtime } from "./runtimes.ts";
 import { timeProcess } from "./process-timer.ts";
 import type { Command } from "./process-timer.ts";
 import { ratio, roundSummary, summarize } from "./stats.ts";
@@ -30,7 +32,7 @@ export interface ColdOptions {
   /** Repetitions for the heavier programs. */
   repsHeavy: number;
   python: string;
-  deno: string | undefined;
+  runtimes: Runtime[];
   log: (line: string) => void;
 }
 
@@ -40,28 +42,27 @@ export function coldCommands(p: Program, o: ColdOptions): Command[] {
   const extra = p.name === "print(1)" ? [] : ["--fuel", "unlimited", "-f", "raw"];
   const cmds: Command[] = [
     { name: "python3", display: `${o.python} -c ${JSON.stringify(p.code)}`, file: o.python, args: ["-c", p.code] },
-    {
-      name: "wasi-py node",
-      display: `node build/cli.js ${extra.join(" ")} ${JSON.stringify(p.code)}`,
-      file: process.execPath,
-      args: [join(o.root, "build/cli.js"), ...extra, p.code],
-      cwd: o.root,
-    },
   ];
-  if (o.deno !== undefined) {
+  for (const rt of o.runtimes) {
+    const args = cliArgs(rt, o.root, [...extra, p.code]);
     cmds.push({
-      name: "wasi-py deno",
-      display: `deno run -A cli.ts ${extra.join(" ")} ${JSON.stringify(p.code)}`,
-      file: o.deno,
-      args: ["run", "-A", join(o.root, "cli.ts"), ...extra, p.code],
+      name: `wasi-py ${rt.name}`,
+      display: `${rt.name.split(" ")[0]} ${args.join(" ").replaceAll(o.root + "/", "")}`,
+      file: rt.exe,
+      args,
       cwd: o.root,
     });
   }
   if (p.name === "print(1)") {
     // The runtimes' own start (no Python at all): the part of our cold time we cannot remove.
-    cmds.push({ name: "node (empty)", display: "node -e 0", file: process.execPath, args: ["-e", "0"], expected: "" });
-    if (o.deno !== undefined) {
-      cmds.push({ name: "deno (empty)", display: "deno eval 0", file: o.deno, args: ["eval", "0"], expected: "" });
+    for (const rt of o.runtimes) {
+      cmds.push({
+        name: `${rt.name} (empty)`,
+        display: `${rt.name.split(" ")[0]} ${emptyArgs(rt).join(" ")}`,
+        file: rt.exe,
+        args: emptyArgs(rt),
+        expected: "",
+      });
     }
   }
   cmds.push({

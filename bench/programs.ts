@@ -40,3 +40,27 @@ export const CPU: Program = {
 };
 
 export const PROGRAMS: readonly Program[] = [PRINT1, IMPORTS, CPU];
+
+/**
+ * The fuel-overhead section's programs: CPU-bound and long enough (about a second each
+ * unmetered) that V8 has tiered the hot code up to TurboFan, the steady state a long program
+ * sees. One is integer arithmetic in loops and calls, the other string and dict work.
+ */
+export const FUEL_PROGRAMS: readonly Program[] = [
+  {
+    name: "primes-250k",
+    code: CPU.code.replace("range(100000)", "range(250000)"),
+    expected: "2623031151\n",
+  },
+  {
+    name: "dict-str-1.5M",
+    code: [
+      "d = {}",
+      "for i in range(1500000):",
+      "    k = str(i * 7919 % 100003)",
+      "    d[k] = d.get(k, 0) + len(k)",
+      "print(sum(d.values()))",
+    ].join("\n"),
+    expected: "7333399\n",
+  },
+];

@@ -12,7 +12,7 @@
  *   npm run bench -- --render FILE    print a saved result again (latest.json: also rewrites latest.md)
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { basename, dirname, join } from "node:path";
 import process from "node:process";
@@ -25,8 +25,10 @@ import type { BreakdownSummary } from "./cold-breakdown.ts";
 import type { ColdRow } from "./cold-cli.ts";
 import { runThroughput, runWarm, WARM_GAP_MS } from "./warm.ts";
 import type { ThroughputRow, WarmRow } from "./warm.ts";
-import { runFuelOverhead } from "./fuel-overhead.ts";
+import { fmtSpread } from "./fuel-overhead.ts";
 import type { FuelOverhead } from "./fuel-overhead.ts";
+import { findRuntimes, scriptArgs } from "./runtimes.ts";
+import type { Runtime } from "./runtimes.ts";
 import { runPyodide } from "./pyodide.ts";
 import type { PyodideWarm } from "./pyodide.ts";
 import { runMemory } from "./memory.ts";
@@ -51,7 +53,7 @@ interface Config {
   render: string | undefined;
 }
 
-const TARGETS = { coldVsPython: 5, warmPrint1Ms: 5, fuelOverhead: 1.25 };
+const TARGETS = { coldVsPython: 5, warmPrint1Ms: 2, fuelOverhead: 1.15 };
 
 function usage(msg: string): never {
   process.stderr.write(
@@ -105,31 +107,30 @@ function parseArgs(argv: string[]): Config {
 }
 
 /**
- * The real python3 executable behind `python3` on PATH: a version-manager shim (pyenv's is a bash
- * script costing ~0.2 s) would inflate the floor and flatter our ratio.
+ * The real python3 executable behind `python3` on PATH (sys.executable, symlinks resolved): a
+ * version-manager shim (pyenv's is a bash script costing ~0.15 s) would inflate the floor and
+ * flatter our ratio.
  */
 function resolvePython(): string {
   const r = spawnSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" });
   const exe = r.status === 0 ? r.stdout.trim() : "";
-  return exe !== "" ? exe : "python3";
-}
-
-function warmOnDeno(root: string, deno: string, reps: number, repsHeavy: number): WarmRow[] {
-  const r = spawnSync(deno, ["run", "-A", join(root, "bench", "warm-child.ts"), String(reps), String(repsHeavy)], {
-    cwd: root,
-    encoding: "utf8",
-    timeout: 600_000,
-  });
-  if (r.status !== 0) {
-    throw new Error(`exit ${r.status ?? r.signal}: ${String(r.stderr).trim().split("\n").slice(-2).join(" | ")}`);
+  if (exe === "") return "python3";
+  try {
+    return realpathSync(exe);
+  } catch {
+    return exe;
   }
-  return JSON.parse(r.stdout.trim().split("\n").pop()!) as WarmRow[];
 }
 
-function findDeno(root: string): string | undefined {
-  const local = join(root, "node_modules", "deno", "deno");
-  if (existsSync(local)) return local;
-  return undefined;
+/** Runs bench/<base> as a child of `rt`; its last stdout line is JSON. */
+function child<T>(rt: Runtime, root: string, base: string, args: string[]): T {
+  const r = spawnSync(rt.exe, scriptArgs(rt, root, base, args), { cwd: root, encoding: "utf8", timeout: 900_000 });
+  if (r.status !== 0) {
+    throw new Error(
+      `${rt.name} ${base}: exit ${r.status ?? r.signal}: ${String(r.stderr).trim().split("\n").slice(-2).join(" | ")}`,
+    );
+  }
+  return JSON.parse(r.stdout.trim().split("\n").pop()!) as T;
 }
 
 interface Results {
@@ -146,13 +147,18 @@ interface Results {
   };
   machine: Machine;
   programs: { name: string; code: string }[];
+  /** The runtimes compared, by name ("node 20.20.2", "node 24.21.0", "deno 2.9.6"); the first runs the bench. */
+  runtimes?: string[];
   cold?: ColdRow[];
-  coldBreakdown?: BreakdownSummary | { error: string };
+  /** Per runtime name. */
+  coldBreakdown?: Record<string, BreakdownSummary | { error: string }>;
+  /** The machine's node, in this process. */
   warm?: WarmRow[];
-  /** The same warm section on Deno (child process running the sources). */
-  warmDeno?: WarmRow[] | { error: string };
+  /** The same warm section on the other runtimes (child processes), per runtime name. */
+  warmOther?: Record<string, WarmRow[] | { error: string }>;
   throughput?: ThroughputRow[];
-  fuelOverhead?: FuelOverhead | { error: string };
+  /** Per runtime name (child processes). */
+  fuelOverhead?: Record<string, FuelOverhead | { error: string }>;
   pyodide?: PyodideWarm | { error: string };
   memory?: (MemoryRow | { concurrent: number; error: string })[];
   summary: SummaryLine[];
@@ -187,11 +193,12 @@ const isError = (x: unknown): x is { error: string } => typeof x === "object" &&
 function summarise(r: Results): SummaryLine[] {
   const lines: SummaryLine[] = [];
   const cold = (prog: string, runner: string) => r.cold?.find((c) => c.program === prog && c.runner === runner);
-  for (const runner of ["wasi-py node", "wasi-py deno"]) {
-    const c = cold(PRINT1.name, runner);
+  const runtimes = r.runtimes ?? [];
+  for (const rt of runtimes) {
+    const c = cold(PRINT1.name, `wasi-py ${rt}`);
     if (c?.ms) {
       lines.push({
-        figure: `cold ${runner} print(1) vs python3`,
+        figure: `cold print(1) vs python3, ${rt}`,
         value: fmtMs(c.ms.median),
         ratio: c.vsPython,
         target: `<= ${TARGETS.coldVsPython}x`,
@@ -200,50 +207,38 @@ function summarise(r: Results): SummaryLine[] {
     }
   }
   const w = r.warm?.find((x) => x.program === PRINT1.name);
-  const wd = r.warmDeno && !isError(r.warmDeno) ? r.warmDeno.find((x) => x.program === PRINT1.name) : undefined;
-  if (wd) {
-    lines.push({
-      figure: "warm print(1) median, deno",
-      value: fmtMs(wd.ms.median),
-      ratio: null,
-      target: `<= ${TARGETS.warmPrint1Ms} ms`,
-      met: wd.ms.median <= TARGETS.warmPrint1Ms,
-    });
-  }
-  if (w) {
-    lines.push({
-      figure: "warm print(1) median, node",
-      value: fmtMs(w.ms.median),
-      ratio: null,
-      target: `<= ${TARGETS.warmPrint1Ms} ms`,
-      met: w.ms.median <= TARGETS.warmPrint1Ms,
-    });
+  for (const rt of runtimes) {
+    const rows = rt === runtimes[0] ? r.warm : r.warmOther?.[rt];
+    const x = rows && !isError(rows) ? rows.find((y) => y.program === PRINT1.name) : undefined;
+    if (x) {
+      lines.push({
+        figure: `warm print(1) median, ${rt}`,
+        value: fmtMs(x.ms.median),
+        ratio: null,
+        target: `<= ${TARGETS.warmPrint1Ms} ms`,
+        met: x.ms.median <= TARGETS.warmPrint1Ms,
+      });
+    }
   }
   const t2 = r.throughput?.find((t) => t.workers === 2);
   if (t2) {
     lines.push({
-      figure: "throughput print(1), 2 workers",
+      figure: `throughput print(1), 2 workers, ${runtimes[0] ?? "node"}`,
       value: `${t2.runsPerSecond} runs/s`,
       ratio: null,
       target: "-",
       met: null,
     });
   }
-  if (r.fuelOverhead && !isError(r.fuelOverhead)) {
-    const f = r.fuelOverhead;
+  for (const [rt, f] of Object.entries(r.fuelOverhead ?? {})) {
+    if (isError(f)) continue;
+    const value = `${fmtSpread(f.ratio)} (median, p10-p90 of ${f.ratio.n} pairs)`;
     lines.push({
-      figure: "fuel overhead, CPU-bound (whole run)",
-      value: fmtMs(f.metered.cpu.median),
-      ratio: f.cpuRatio,
+      figure: `fuel overhead, CPU time at top tier, ${rt}`,
+      value,
+      ratio: f.ratio.median,
       target: `<= ${TARGETS.fuelOverhead}x`,
-      met: f.cpuRatio === null ? null : f.cpuRatio <= TARGETS.fuelOverhead,
-    });
-    lines.push({
-      figure: "fuel overhead, CPU-bound net of print(1)",
-      value: "",
-      ratio: f.cpuNetRatio,
-      target: `<= ${TARGETS.fuelOverhead}x`,
-      met: f.cpuNetRatio === null ? null : f.cpuNetRatio <= TARGETS.fuelOverhead,
+      met: f.ratio.median <= TARGETS.fuelOverhead,
     });
   }
   if (r.pyodide && !isError(r.pyodide) && r.warm) {
@@ -251,7 +246,7 @@ function summarise(r: Results): SummaryLine[] {
       const ours = r.warm.find((x) => x.program === p.name)?.ms.median;
       const theirs = r.pyodide.warm.find((x) => x.program === p.name)?.ms.median;
       lines.push({
-        figure: `warm ${p.name}: wasi-py / pyodide (shared interp.)`,
+        figure: `warm ${p.name}: wasi-py / pyodide (shared interp.), ${runtimes[0]}`,
         value: `${fmtMs(ours)} vs ${fmtMs(theirs)}`,
         ratio: ratio(ours, theirs),
         target: "< 1x to beat",
@@ -261,7 +256,7 @@ function summarise(r: Results): SummaryLine[] {
     const ours = w?.ms.median;
     const fresh = r.pyodide.freshPrint1Ms.median;
     lines.push({
-      figure: "isolated print(1): wasi-py warm / pyodide fresh load",
+      figure: `isolated print(1): wasi-py warm / pyodide fresh load, ${runtimes[0]}`,
       value: `${fmtMs(ours)} vs ${fmtMs(fresh)}`,
       ratio: ratio(ours, fresh),
       target: "< 1x to beat",
@@ -275,7 +270,10 @@ function summarise(r: Results): SummaryLine[] {
     const a = mem[0]!, b = mem[mem.length - 1]!;
     const slope = (b.rssPeakMiB - a.rssPeakMiB) / (b.concurrent - a.concurrent);
     lines.push({
-      figure: `memory: host RSS per added concurrent evaluation (N ${a.concurrent}..${b.concurrent}, worker included)`,
+      figure:
+        `memory: host RSS per added concurrent evaluation (N ${a.concurrent}..${b.concurrent}, worker included), ${
+          runtimes[0]
+        }`,
       value: `${round(slope, 1)} MiB`,
       ratio: null,
       target: "-",
@@ -292,11 +290,11 @@ function summarise(r: Results): SummaryLine[] {
     });
   }
   for (const p of PROGRAMS) {
-    const ours = cold(p.name, "wasi-py node")?.ms?.median;
+    const ours = cold(p.name, `wasi-py ${runtimes[0]}`)?.ms?.median;
     const theirs = cold(p.name, "pyodide node")?.ms?.median;
     if (ours !== undefined && theirs !== undefined) {
       lines.push({
-        figure: `cold ${p.name}: wasi-py node / pyodide node`,
+        figure: `cold ${p.name}: wasi-py / pyodide, ${runtimes[0]}`,
         value: `${fmtMs(ours)} vs ${fmtMs(theirs)}`,
         ratio: ratio(ours, theirs),
         target: "< 1x to beat",
@@ -324,7 +322,7 @@ function print(r: Results): void {
     );
   }
   out.push(
-    `node ${m.node}, ${m.deno ?? "no deno"}, ${m.python3 ?? "no python3"} (${m.python3Path}), commit ${
+    `runtimes: ${(r.runtimes ?? [m.node]).join(", ")}; ${m.python3 ?? "no python3"} (${m.python3Path}), commit ${
       m.gitCommit ?? "?"
     }${m.gitDirty ? " (dirty tree)" : ""}`,
   );
@@ -343,37 +341,49 @@ function print(r: Results): void {
     }
     out.push(table(rows));
   }
-  if (r.coldBreakdown && !isError(r.coldBreakdown)) {
-    const b = r.coldBreakdown;
-    out.push("", "Cold start inside node (median ms since process start; n=" + b.created.n + ")");
-    out.push(table([
-      ["script running", "+ sandbox imported", "+ Sandbox.create", "+ 1st print(1)", "+ 2nd print(1)"],
-      [b.scriptStart, b.imported, b.created, b.firstRun, b.secondRun].map((x) => fmtMs(x.median)),
-    ]));
+  if (r.coldBreakdown) {
+    out.push("", "Cold start inside one fresh process (median ms since the runtime's time origin)");
+    const rows = [[
+      "runtime",
+      "n",
+      "script running",
+      "+ sandbox imported",
+      "+ Sandbox.create",
+      "+ 1st print(1)",
+      "+ 2nd print(1)",
+    ]];
+    for (const [rt, b] of Object.entries(r.coldBreakdown)) {
+      if (isError(b)) rows.push([rt, `ERROR ${b.error.slice(0, 60)}`]);
+      else {rows.push([
+          rt,
+          String(b.created.n),
+          ...[b.scriptStart, b.imported, b.created, b.firstRun, b.secondRun].map((x) => fmtMs(x.median)),
+        ]);}
+    }
+    out.push(table(rows));
   }
   if (r.warm) {
     out.push("", `Warm (module loaded, 1 worker, Sandbox.run, runs ${WARM_GAP_MS} ms apart), ms`);
+    const others = Object.entries(r.warmOther ?? {});
     const rows = [[
       "program",
-      "node median",
+      `${r.runtimes?.[0] ?? "node"} median`,
       "p90",
       "n",
-      "deno median",
-      "p90",
+      ...others.flatMap(([rt]) => [`${rt} median`, "p90"]),
       "fuelUsed",
-      "same on deno",
+      "same on all",
       "guest mem",
       "pyodide warm",
       "ours/pyodide",
     ]];
     const py = r.pyodide && !isError(r.pyodide) ? r.pyodide : undefined;
-    const dn = r.warmDeno && !isError(r.warmDeno) ? r.warmDeno : undefined;
     for (const w of r.warm) {
       const theirs = py?.warm.find((x) => x.program === w.program)?.ms.median;
-      const d = dn?.find((x) => x.program === w.program);
-      const same = d === undefined
-        ? "-"
-        : d.fuelUsed.length === 1 && w.fuelUsed.length === 1 && d.fuelUsed[0] === w.fuelUsed[0]
+      const o = others.map(([, rows]) => (isError(rows) ? undefined : rows.find((x) => x.program === w.program)));
+      const same = o.every((d) =>
+          d !== undefined && d.fuelUsed.length === 1 && w.fuelUsed.length === 1 && d.fuelUsed[0] === w.fuelUsed[0]
+        )
         ? "yes"
         : "NO";
       rows.push([
@@ -381,8 +391,7 @@ function print(r: Results): void {
         fmtMs(w.ms.median),
         fmtMs(w.ms.p90),
         String(w.ms.n),
-        fmtMs(d?.ms.median),
-        fmtMs(d?.ms.p90),
+        ...o.flatMap((d) => [fmtMs(d?.ms.median), fmtMs(d?.ms.p90)]),
         w.fuelUsed.join("|"),
         same,
         w.guestMemoryMiB === null ? "-" : `${w.guestMemoryMiB} MiB`,
@@ -411,22 +420,30 @@ function print(r: Results): void {
     );
   }
   if (r.fuelOverhead) {
-    out.push("", "Fuel metering overhead (metered / unmetered, interleaved runs)");
-    if (isError(r.fuelOverhead)) out.push(`  not measured: ${r.fuelOverhead.error}`);
-    else {
-      const f = r.fuelOverhead;
-      out.push(table([
-        ["program", "metered", "unmetered", "ratio"],
-        ["print(1)", fmtMs(f.metered.print1.median), fmtMs(f.unmetered.print1.median), fmtRatio(f.print1Ratio)],
-        ["cpu-primes", fmtMs(f.metered.cpu.median), fmtMs(f.unmetered.cpu.median), fmtRatio(f.cpuRatio)],
-        [
-          "cpu-primes - print(1)",
-          fmtMs(f.metered.cpu.median - f.metered.print1.median),
-          fmtMs(f.unmetered.cpu.median - f.unmetered.print1.median),
-          fmtRatio(f.cpuNetRatio),
-        ],
-      ]));
+    out.push(
+      "",
+      "Fuel metering overhead: CPU time, metered / unmetered, alternating pairs after warm-up to the top tier (median, p10-p90)",
+    );
+    const rows = [["runtime", "program", "metered CPU", "unmetered CPU", "ratio", "pairs", "warm-up runs"]];
+    for (const [rt, f] of Object.entries(r.fuelOverhead)) {
+      if (isError(f)) {
+        rows.push([rt, `ERROR ${f.error.slice(0, 60)}`]);
+        continue;
+      }
+      for (const p of f.programs) {
+        rows.push([
+          rt,
+          p.program,
+          fmtMs(p.meteredCpuMs.median),
+          fmtMs(p.unmeteredCpuMs.median),
+          fmtSpread(p.ratio),
+          String(p.ratio.n),
+          p.warmupRuns.join("/"),
+        ]);
+      }
+      rows.push([rt, "all", "", "", fmtSpread(f.ratio), String(f.ratio.n), ""]);
     }
+    out.push(table(rows));
   }
   if (r.pyodide) {
     if (isError(r.pyodide)) out.push("", `Pyodide: not measured: ${r.pyodide.error}`);
@@ -478,9 +495,11 @@ function markdown(r: Results): string {
   const lines = [
     `Measured ${r.date.slice(0, 16).replace("T", " ")} UTC on ${m.cpus} x ${m.cpuModel} (load average ${
       m.loadAverageStart.join(" ")
-    } at start), node ${m.node}, ${m.deno?.split(" (")[0] ?? "no deno"}, native ${m.python3 ?? "python3"}; commit ${
-      m.gitCommit ?? "?"
-    }. \`npm run bench\` (results in bench/results/).`,
+    } at start); runtimes ${
+      (r.runtimes ?? [m.node]).join(", ")
+    } (each figure names its runtime; the first one runs the bench, so sections measured in-process are from it); native ${
+      m.python3 ?? "python3"
+    } (${m.python3Path}); commit ${m.gitCommit ?? "?"}. \`npm run bench\` (results in bench/results/).`,
     "",
     "| figure | value | ratio | target | met |",
     "|---|---|---|---|---|",
@@ -507,7 +526,8 @@ async function main(): Promise<void> {
     return;
   }
   const python = cfg.python ?? resolvePython();
-  const deno = findDeno(root);
+  const { runtimes, missing } = findRuntimes(root);
+  const deno = runtimes.find((rt) => rt.kind === "deno")?.exe;
   const machine = describeMachine(root, python, deno);
   log(
     `machine: ${machine.cpus} cpus, load ${machine.loadAverageStart.join(" ")}; mode ${
@@ -532,7 +552,8 @@ async function main(): Promise<void> {
     summary: [],
     errors,
   };
-  if (deno === undefined) errors.push("cold: deno not found in node_modules/deno (npm install), Deno rows skipped");
+  r.runtimes = runtimes.map((rt) => rt.name);
+  for (const m of missing) errors.push(`runtimes: ${m}`);
   const has = (s: Section) => cfg.sections.has(s);
   // Child-process sections first, before this process grows (Pyodide is loaded last).
   if (has("memory")) {
@@ -543,7 +564,7 @@ async function main(): Promise<void> {
     const c = await section(
       "cold",
       errors,
-      () => runCold({ root, reps: cfg.reps, repsHeavy: cfg.repsHeavy, python, deno, log }),
+      () => runCold({ root, reps: cfg.reps, repsHeavy: cfg.repsHeavy, python, runtimes, log }),
     );
     if (!isError(c)) {
       r.cold = c;
@@ -551,19 +572,27 @@ async function main(): Promise<void> {
     }
   }
   if (has("cold")) {
-    log("cold breakdown: inside a fresh node process");
-    r.coldBreakdown = await section(
-      "cold breakdown",
-      errors,
-      () => runBreakdown(Math.max(3, Math.round(cfg.reps / 5))),
-    );
+    r.coldBreakdown = {};
+    for (const rt of runtimes) {
+      log(`cold breakdown: inside a fresh ${rt.name} process`);
+      r.coldBreakdown[rt.name] = await section(
+        `cold breakdown ${rt.name}`,
+        errors,
+        () => runBreakdown(rt, root, Math.max(3, Math.round(cfg.reps / 5))),
+      );
+    }
   }
   if (has("warm")) {
     const w = await section("warm", errors, () => runWarm(cfg.reps * 2, cfg.repsHeavy, log));
     if (!isError(w)) r.warm = w;
-    if (deno !== undefined) {
-      log("warm on deno: child process");
-      r.warmDeno = await section("warm deno", errors, () => warmOnDeno(root, deno, cfg.reps * 2, cfg.repsHeavy));
+    r.warmOther = {};
+    for (const rt of runtimes.slice(1)) {
+      log(`warm on ${rt.name}: child process`);
+      r.warmOther[rt.name] = await section(
+        `warm ${rt.name}`,
+        errors,
+        () => child<WarmRow[]>(rt, root, "warm-child", [String(cfg.reps * 2), String(cfg.repsHeavy)]),
+      );
     }
   }
   if (has("throughput")) {
@@ -579,7 +608,18 @@ async function main(): Promise<void> {
     }
     r.throughput = rows;
   }
-  if (has("fuel")) r.fuelOverhead = await section("fuel overhead", errors, () => runFuelOverhead(cfg.repsHeavy, log));
+  if (has("fuel")) {
+    r.fuelOverhead = {};
+    const pairs = Math.max(3, Math.round(cfg.reps / 4));
+    for (const rt of runtimes) {
+      log(`fuel overhead on ${rt.name}: child process, ${pairs} pairs per program after warm-up`);
+      r.fuelOverhead[rt.name] = await section(
+        `fuel overhead ${rt.name}`,
+        errors,
+        () => child<FuelOverhead>(rt, root, "fuel-overhead", ["--child", rt.name, String(pairs)]),
+      );
+    }
+  }
   if (has("pyodide")) {
     r.pyodide = await section(
       "pyodide",

@@ -3,9 +3,9 @@
 #
 # Usage: scripts/build-cpython.sh [plain|full|all|meter|assets]   (default: all)
 #   plain  toolchain + native build-Python + plain python.wasm, published at $WORK/plain
-#   full   (after plain) C libraries, linked interpreter, stdlib image, metering, assets/
+#   full   (after plain) C libraries, linked interpreter, stdlib image, wasm-opt, metering, assets/
 #   all    both
-#   meter  (after full) redo strip, snapshot (unless WASI_PY_SNAPSHOT=0), metering and assets/ with the
+#   meter  (after full) redo strip, snapshot (unless WASI_PY_SNAPSHOT=0), wasm-opt, metering and assets/ with the
 #          rewriter and driver as committed (git HEAD); use it when those changed, since the
 #          metered asset depends on them
 #   assets (after full) only rewrite assets/ from $WORK/out
@@ -13,14 +13,15 @@
 # repository; DEBIAN_MIRROR overrides the mirror (e.g. a snapshot.debian.org URL when the
 # pinned versions below have left deb.debian.org); JOBS (default 2) make jobs; the shipped
 # interpreter is the pre-initialised snapshot (scripts/build-snapshot.sh) unless WASI_PY_SNAPSHOT=0
-# asks for the plain one.
+# asks for the plain one; WASI_PY_WASM_OPT (default -O2; empty: skip) is the wasm-opt level.
 # Needs: Debian 12 (bookworm), root, apt reachable, Node >= 20 with the repo's npm deps installed.
 #
 # What it makes (see also the team brief's asset contract):
 #   $WORK/plain/{python.wasm,lib/python3.13/,NATIVE_PYTHON,READY}  quick unmetered build, source Lib/
 #   $WORK/wasi-full/                 CPython tree linked with zlib, libbz2, liblzma, sqlite3
 #   $WORK/out/python-unmetered.wasm  the Wizer snapshot (build-snapshot.sh) of that interpreter
-#                                    without DWARF (name section kept); WASI_PY_SNAPSHOT=0: not snapshotted
+#                                    without DWARF, optimised by binaryen's wasm-opt (no name section);
+#                                    WASI_PY_SNAPSHOT=0: not snapshotted
 #   $WORK/out/python.wasm            the same after scripts/meter-wasm.ts (fuel metering)
 #   $WORK/out/stdlib.tar             usr/local/lib/python3.13 (+ .pyc) and usr/share/zoneinfo;
 #                                    dropped parts of Lib/ are listed in build-stdlib-image.py
@@ -37,9 +38,10 @@
 
 # ---- Pinned versions: the ONE place to change them --------------------------------------
 CLANG_MAJOR=16                                   # bookworm: clang-16, lld-16, libclang-rt-16-dev-wasm32
-PY_SRC_PKG=python3.13                            # trixie source package
-PY_SRC_VERSION=3.13.5-2+deb13u5
-PY_UPSTREAM=3.13.5
+PY_SRC_PKG=python3.13                            # sid source package (the newest 3.13 whose files the
+PY_SRC_VERSION=3.13.15-1                         # archive serves: sid's Sources index also lists 3.13.18-1,
+PY_UPSTREAM=3.13.15                              # but its files are 404 in the pool as of 2026-11-30)
+PY_SUITE=sid                                     # the suite PY_SRC_VERSION comes from; the rest come from trixie
 WASI_LIBC_VERSION=0.0~git20241209.574b88d-2      # trixie binary package wasi-libc (Architecture: all)
 ZLIB_VERSION=1:1.3.dfsg+really1.3.1-1            # trixie source package zlib
 BZIP2_VERSION=1.0.8-6                            # trixie source package bzip2
@@ -47,6 +49,13 @@ XZ_VERSION=5.8.1-1+deb13u1                       # trixie source package xz-util
 SQLITE_VERSION=3.46.1-7+deb13u2                  # trixie source package sqlite3
 TZDATA_VERSION=2026f-0+deb13u1                   # trixie binary package tzdata (Architecture: all)
 SOURCE_DATE_EPOCH=1763942400                     # 2025-11-24T00:00:00Z: the recorded "build date"
+# C recursion limit for __wasi__ (CPython 3.13 has 5000, "based on wasmtime 16"). C recursion runs
+# on the host thread's native stack; Deno ignores the worker's stackSizeMb, so its ~1 MB V8 stack
+# is what must hold the deepest recursion CPython allows, on the first (Liftoff) run. Measured on
+# the 3.13.5 module on Deno 2.9: json.dumps of nested lists crashed beyond ~4,450 levels (1 unit
+# each), `__eq__` recursion beyond ~1,640 levels (3 units each): 3000 leaves a third to spare and
+# makes both end as RecursionError on Node and Deno (what native CPython on Windows uses, too).
+WASI_C_RECURSION_LIMIT=3000
 # ------------------------------------------------------------------------------------------
 
 set -euo pipefail
@@ -78,10 +87,11 @@ step() {
 }
 die() { echo "!! $*" >&2; exit 1; }
 
-# apt with a private configuration listing only trixie, so the system's sources stay bookworm.
+# apt with a private configuration listing only trixie (and $PY_SUITE for CPython's sources), so the
+# system's sources stay bookworm. Every package is fetched by its pinned version, never "the newest".
 APT_DIR="$WORK/apt"
-apt_trixie() {
-  apt-get -q -o Dir::Etc::SourceList="$APT_DIR/trixie.list" -o Dir::Etc::SourceParts=/dev/null \
+apt_debian() {
+  apt-get -q -o Dir::Etc::SourceList="$APT_DIR/debian.list" -o Dir::Etc::SourceParts=/dev/null \
     -o Dir::State::Lists="$APT_DIR/lists" -o Dir::Cache="$APT_DIR/cache" \
     -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= -o APT::Sandbox::User=root \
     -o Debug::NoLocking=1 "$@"
@@ -105,22 +115,23 @@ install_host_packages() {
 }
 
 fetch_debian_packages() {
-  step "fetch pinned Debian packages (trixie, private apt config)"
+  step "fetch pinned Debian packages (trixie + $PY_SUITE sources, private apt config)"
   mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial" "$DL"
-  cat > "$APT_DIR/trixie.list" <<EOF
+  cat > "$APT_DIR/debian.list" <<EOF
 deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR trixie main
 deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR trixie main
+deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR $PY_SUITE main
 EOF
-  apt_trixie update >/dev/null
+  apt_debian update >/dev/null
   cd "$DL"
-  [ -f wasi-libc_*_all.deb ] 2>/dev/null || apt_trixie download "wasi-libc=$WASI_LIBC_VERSION"
-  ls tzdata_*_all.deb >/dev/null 2>&1 || apt_trixie download "tzdata=$TZDATA_VERSION"
+  [ -f wasi-libc_*_all.deb ] 2>/dev/null || apt_debian download "wasi-libc=$WASI_LIBC_VERSION"
+  ls tzdata_*_all.deb >/dev/null 2>&1 || apt_debian download "tzdata=$TZDATA_VERSION"
   local p
   for p in "$PY_SRC_PKG=$PY_SRC_VERSION" "zlib=$ZLIB_VERSION" "bzip2=$BZIP2_VERSION" \
            "xz-utils=$XZ_VERSION" "sqlite3=$SQLITE_VERSION"; do
     local name="${p%%=*}" ver="${p#*=}"
     ver="${ver#*:}"   # .dsc file names carry no epoch
-    [ -f "${name}_${ver}.dsc" ] || apt_trixie source --download-only "$p"
+    [ -f "${name}_${ver}.dsc" ] || apt_debian source --download-only "$p"
   done
 }
 
@@ -182,6 +193,19 @@ unpack_python() {
   [ -d "$PYSRC" ] || die "unexpected layout of ${PY_SRC_PKG}_${PY_UPSTREAM}.orig.tar.xz"
 }
 
+# The one source patch: Py_C_RECURSION_LIMIT for __wasi__ (see WASI_C_RECURSION_LIMIT above).
+# Idempotent, and leaves the file (and its mtime) alone when it already has the value.
+patch_python() {
+  step "patch CPython: Py_C_RECURSION_LIMIT $WASI_C_RECURSION_LIMIT for __wasi__"
+  local h="$PYSRC/Include/cpython/pystate.h"
+  local re="^#elif defined(__wasi__)"
+  if ! grep -A2 "$re" "$h" | grep -q "define Py_C_RECURSION_LIMIT $WASI_C_RECURSION_LIMIT\$"; then
+    sed -i "/$re/,/define Py_C_RECURSION_LIMIT/ s/define Py_C_RECURSION_LIMIT [0-9]*/define Py_C_RECURSION_LIMIT $WASI_C_RECURSION_LIMIT/" "$h"
+  fi
+  grep -A2 "$re" "$h" | grep -q "define Py_C_RECURSION_LIMIT $WASI_C_RECURSION_LIMIT\$" \
+    || die "could not set Py_C_RECURSION_LIMIT for __wasi__ in $h"
+}
+
 build_native_python() {
   step "native build-Python $PY_UPSTREAM (needed to cross-compile; also used to make .pyc)"
   rm -rf "$NATIVE" && mkdir -p "$NATIVE" && cd "$NATIVE"
@@ -190,7 +214,11 @@ build_native_python() {
   "$NATIVE/python" -c 'import sys; assert sys.version_info[:2] == (3, 13), sys.version'
 }
 
-# configure_wasi <builddir> [extra configure args...]: the host build, as Tools/wasm/wasi.py does it.
+# configure_wasi <builddir> [extra configure args...]: the host build, as Tools/wasm/wasi.py does it,
+# less CPython's test modules (--disable-test-modules: _testcapi, _testinternalcapi, _testlimitedcapi,
+# _testbuffer, _testclinic[_limited], _testexternalinspection, _xxtestfuzz, xxsubtype; the
+# dlopen-only ones - _testimportmultiple, _testmultiphase, _testsinglephase, xxlimited[_35],
+# _ctypes_test - are never built for WASI anyway). A sandbox has no use for them and they cost code.
 # configure is called by a relative path (as wasi.py does): VPATH is compiled into getpath, and a
 # relative one keeps the work dir's location out of python.wasm.
 configure_wasi() {
@@ -203,7 +231,7 @@ configure_wasi() {
       PKG_CONFIG_PATH= PKG_CONFIG_LIBDIR="$SYSROOT/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$SYSROOT" \
       WASI_SDK_PATH="$SDK" WASI_SYSROOT="$SYSROOT" PATH="$SDK/bin:$PATH" \
       "$(realpath --relative-to="$dir" "$PYSRC")/configure" -q --host="$HOST_TRIPLE" --build="$("$PYSRC/config.guess")" \
-      --with-build-python="$NATIVE/python" "$@" > configure.log 2>&1 \
+      --with-build-python="$NATIVE/python" --disable-test-modules "$@" > configure.log 2>&1 \
       || { tail -30 configure.log; die "wasi configure in $dir"; }
 }
 
@@ -322,6 +350,8 @@ build_full_wasi() {
     grep -q "^$m " "$WORK/wasi-full/Modules/Setup.stdlib" \
       || die "module $m is not built into the interpreter (see $WORK/wasi-full/config.log)"
   done
+  ! grep -E "^(_test|_xxtestfuzz|xx|_ctypes_test)" "$WORK/wasi-full/Modules/Setup.stdlib" \
+    || die "test modules are still built into the interpreter (see above)"
 }
 
 OUT="$WORK/out"   # final uncompressed products: python-unmetered.wasm, python.wasm, stdlib.tar, licenses/
@@ -412,6 +442,23 @@ snapshot_wasm() {
   cp "$OUT/python-snapshot.wasm" "$OUT/python-unmetered.wasm"
 }
 
+# binaryen's optimiser (npm binaryen, pinned in package.json; its wasm-opt is a Node program)
+# on the interpreter that ships, before metering: smaller code is less to meter, to read and
+# to compile. Without -g it drops the name section (function names only help a debugger; no
+# part of wasi-py reads them). WASI_PY_WASM_OPT= (empty) skips it; default -O2 (measured below).
+optimize_wasm() {
+  local level="${WASI_PY_WASM_OPT--O2}"
+  if [ -z "$level" ]; then step "wasm-opt skipped (WASI_PY_WASM_OPT is empty)"; return; fi
+  step "binaryen wasm-opt $level (drops the name section)"
+  local opt="$REPO/node_modules/binaryen/bin/wasm-opt"
+  [ -f "$opt" ] || die "node_modules/binaryen is missing (npm install)"
+  local before; before=$(stat -c %s "$OUT/python-unmetered.wasm")
+  node --stack-size=65500 "$opt" "$OUT/python-unmetered.wasm" "$level" --strip-producers -o "$OUT/python-opt.wasm" \
+    || die "wasm-opt failed"
+  mv "$OUT/python-opt.wasm" "$OUT/python-unmetered.wasm"
+  echo "    $before -> $(stat -c %s "$OUT/python-unmetered.wasm") bytes"
+}
+
 meter_wasm() {
   step "fuel metering: node build/scripts/meter-wasm.js"
   committed_tree
@@ -472,7 +519,8 @@ write_assets() {
     "clang-$CLANG_MAJOR": "$(v clang-$CLANG_MAJOR)",
     "lld-$CLANG_MAJOR": "$(v lld-$CLANG_MAJOR)",
     "libclang-rt-$CLANG_MAJOR-dev-wasm32": "$(v libclang-rt-$CLANG_MAJOR-dev-wasm32)",
-    "node (brotli)": "$(node -p 'process.version + " (brotli " + (process.versions.brotli || "?") + ")"')"
+    "node (brotli)": "$(node -p 'process.version + " (brotli " + (process.versions.brotli || "?") + ")"')",
+    "binaryen (wasm-opt ${WASI_PY_WASM_OPT--O2})": "$(node -p 'require(process.argv[1]).version' "$REPO/node_modules/binaryen/package.json")"
   }
 }
 EOF
@@ -488,7 +536,7 @@ EOF
 main() {
   case "$STAGE" in
     plain|full|all) ;;
-    meter) strip_wasm; snapshot_wasm; meter_wasm; write_assets; step "done in $(( $(date +%s) - BUILD_START ))s"; return;;
+    meter) strip_wasm; snapshot_wasm; optimize_wasm; meter_wasm; write_assets; step "done in $(( $(date +%s) - BUILD_START ))s"; return;;
     assets) write_assets; step "done in $(( $(date +%s) - BUILD_START ))s"; return;;
     *) die "unknown stage '$STAGE' (expected plain, full, all, meter or assets)";;
   esac
@@ -497,11 +545,13 @@ main() {
     fetch_debian_packages
     make_sysroot_and_wrappers
     unpack_python
+    patch_python
     build_native_python
     build_plain_wasi
     publish_plain
   fi
   if [ "$STAGE" != plain ]; then
+    patch_python
     build_zlib
     build_bzip2
     build_xz
@@ -511,6 +561,7 @@ main() {
     build_stdlib_image
     collect_licenses
     snapshot_wasm
+    optimize_wasm
     meter_wasm
     write_assets
   fi

@@ -19,6 +19,7 @@ import { RUN_LIMITS } from "../options/limits.ts";
 import { SECONDS } from "../options/spec.ts";
 import { AssetError } from "../sandbox/assets.ts";
 import { VERSION } from "../version.ts";
+import { tuneForOneShot } from "../platform/engine.ts";
 import {
   envVar,
   ignoreBrokenPipes,
@@ -102,9 +103,13 @@ async function gatherInput(options: CliOptions): Promise<{ code: string; stdin: 
   return { code, stdin: new Uint8Array(0) };
 }
 
-/** Starts creating the one-worker sandbox; a failure is kept (not thrown) until a run needs it. */
+/**
+ * Starts creating the one-worker sandbox; a failure is kept (not thrown) until a run needs it.
+ * The engine is tuned for one short run first (src/platform/engine.ts), before the module compiles.
+ */
 function startSandbox(): Promise<Sandbox | Error> {
-  return import("../sandbox/mod.ts")
+  return tuneForOneShot()
+    .then(() => import("../sandbox/mod.ts"))
     .then((m) => m.Sandbox.create({ workers: 1 }))
     .catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
 }

@@ -178,9 +178,14 @@ export class Sandbox {
     let sandbox: Sandbox;
     try {
       const wasm = options.wasm ?? defaultAsset("python.wasm");
+      // Compiling goes on in the background while the 22 MB image is read.
+      const compiling = compileOnce(wasm);
+      compiling.catch(() => {}); // awaited below; a read error must not leave it unhandled
       const stdlib = options.stdlib ?? defaultAsset("stdlib.tar");
-      readTar(stdlib); // a broken image fails here, with its offset, rather than inside every worker
-      const module = await compileOnce(wasm);
+      // A broken image given by the caller fails here, with its offset, rather than inside
+      // every worker. The committed one was checked against its sha256 when it was expanded.
+      if (options.stdlib !== undefined) readTar(stdlib);
+      const module = await compiling;
       const shape = moduleShape(wasm, module);
       const init: InitMessage = {
         type: "init",

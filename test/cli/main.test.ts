@@ -356,7 +356,7 @@ describe(`wasi-py end to end on ${isDeno ? "Deno" : "Node"}`, () => {
   });
   it("--version: wasi-py and CPython", () => {
     const r = wasiPy(["--version"]);
-    assert.equal(r.stdout, `wasi-py ${VERSION}\nCPython 3.13.5 (wasm32-wasi)\n`);
+    assert.equal(r.stdout, `wasi-py ${VERSION}\nCPython 3.13.15 (wasm32-wasi)\n`);
     assert.equal(r.status, 0);
   });
   it("--help: usage, options, exit codes, examples", () => {

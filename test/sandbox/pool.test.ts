@@ -112,10 +112,12 @@ describe("sandbox with small modules", () => {
       (func $f (export "_start") (call $f)))`);
     const sb = await Sandbox.create({ wasm, stdlib: EMPTY_TAR, driver: "", workers: 1 });
     try {
-      const r = await sb.run("");
+      // A generous time limit: the trap ends the run, not the clock (a loaded machine can take
+      // seconds to start a worker, and Deno type-checks the worker module in each new worker).
+      const r = await sb.run("", { timeoutMs: 120_000 });
       assert.equal(r.outcome, "crashed");
       assert.match(r.detail ?? "", /call stack|RangeError/i);
-      assert.equal((await sb.run("")).outcome, "crashed");
+      assert.equal((await sb.run("", { timeoutMs: 120_000 })).outcome, "crashed");
     } finally {
       await sb.close();
     }

@@ -1,7 +1,7 @@
 /**
  * Error programs run in the sandbox must print exactly what a real CPython 3.13 prints for
  * `python3.13 -c '<program>'`. The expected files in test/fixtures/tracebacks/ are GOLDEN output
- * of a native CPython 3.13.5 (scripts/gen-traceback-fixtures.sh). One normalisation only: the
+ * of a native CPython 3.13.15 (scripts/gen-traceback-fixtures.sh). One normalisation only: the
  * native stdlib folder (STDLIB_PREFIX) is replaced by the guest's /usr/local/lib/python3.13/ in
  * the expected text, since tracebacks through stdlib modules name their files.
  */

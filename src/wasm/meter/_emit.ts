@@ -1,5 +1,5 @@
 /**
- * The code the rewriter inserts, byte by byte: charges, exhaustion checks, syncs and
+ * The code the rewriter inserts, byte by byte: charges, exhaustion checks, syncs, reloads and
  * flushes of the fuel local, and the length-proportional charges of bulk memory and
  * memory.grow. One class so that the "global" and "local" fuel modes (MeterOptions.fuelIn)
  * are two branches of the same small methods; EMIT maps each planned insertion kind to
@@ -12,9 +12,12 @@ import { Ins } from "./_insertions.ts";
 
 /**
  * Writes the inserted code. In "global" mode every charge updates the global. In "local"
- * mode a function keeps the fuel it has spent since it last synced in a local (zero at
- * entry, as wasm locals are): a charge only adds to that local, and the global is brought
- * up to date (global -= spent) before calls, returns and traps.
+ * mode a function keeps the REMAINING fuel in a local: loaded from the global at entry, a
+ * charge subtracts from the local, the global is set from it before calls, returns and traps
+ * (global = local) and the local reloaded from the global after a call returns (the callee
+ * charged the global). Checks then compare a local with 0, and each call costs a store and a
+ * load instead of a subtract-and-store and a reset: about 360 KB less code on the interpreter
+ * than keeping the fuel SPENT in the local, at the same speed and with the same counts.
  */
 export class Emitter {
   private readonly getGlobal: Uint8Array;
@@ -24,7 +27,7 @@ export class Emitter {
   scratchLocal = 0;
   constructor(
     fuelGlobal: number,
-    /** Set per function: whether this function keeps its spent fuel in a local. */
+    /** Set per function: whether this function keeps its remaining fuel in a local. */
     public local: boolean,
     private readonly bulkShift: number,
     private readonly fuelPerPage: number,
@@ -49,34 +52,44 @@ export class Emitter {
     w.u32(this.fuelLocal);
   }
 
-  /** Charges a constant. */
-  charge(w: ByteWriter, cost: number): void {
-    if (cost === 0) return;
-    if (this.local) {
-      // spent = spent + cost (constant last: baseline compilers fold it into the add)
-      this.getLocal(w);
-      w.u8(Op.I64Const);
-      w.sLeb(cost);
-      w.u8(Op.I64Add);
-      this.setLocal(w);
-    } else {
-      w.bytes(this.getGlobal);
-      w.u8(Op.I64Const);
-      w.sLeb(cost);
-      w.u8(Op.I64Sub);
-      w.bytes(this.setGlobal);
-    }
+  /** Pushes the fuel (the local in local mode, else the global). */
+  private getFuel(w: ByteWriter): void {
+    if (this.local) this.getLocal(w);
+    else w.bytes(this.getGlobal);
   }
 
-  /** if (fuel - spent < 0) { sync; unreachable }. `spent`: its value when known here. */
-  check(w: ByteWriter, spent?: number): void {
-    w.bytes(this.getGlobal);
-    if (this.local && spent === undefined) {
-      this.getLocal(w);
-    } else {
-      w.u8(Op.I64Const);
-      w.sLeb(this.local ? spent! : 0);
-    }
+  /** Pops into the fuel (the local in local mode, else the global). */
+  private setFuel(w: ByteWriter): void {
+    if (this.local) this.setLocal(w);
+    else w.bytes(this.setGlobal);
+  }
+
+  /** `- cost`, on the value on the stack (nothing for 0). */
+  private minus(w: ByteWriter, cost: number): void {
+    if (cost === 0) return;
+    w.u8(Op.I64Const);
+    w.sLeb(cost);
+    w.u8(Op.I64Sub);
+  }
+
+  /** Charges a constant: fuel -= cost. */
+  charge(w: ByteWriter, cost: number): void {
+    if (cost === 0) return;
+    this.getFuel(w);
+    this.minus(w, cost);
+    this.setFuel(w);
+  }
+
+  /** if (fuel < 0) { flush; unreachable }. */
+  check(w: ByteWriter): void {
+    this.getFuel(w);
+    this.trapIfNegative(w);
+  }
+
+  /** With the fuel on the stack: if it is negative, bring the global up to date and trap. */
+  private trapIfNegative(w: ByteWriter): void {
+    w.u8(Op.I64Const);
+    w.u8(0);
     w.u8(Op.I64LtS);
     w.u8(Op.If);
     w.u8(EMPTY_BLOCK_TYPE);
@@ -85,45 +98,52 @@ export class Emitter {
     w.u8(Op.End);
   }
 
-  /** Local mode, before leaving the function: global -= spent. */
+  /** Local mode, before leaving the function: global = local. */
   flush(w: ByteWriter): void {
     if (!this.local) return;
-    w.bytes(this.getGlobal);
     this.getLocal(w);
-    w.u8(Op.I64Sub);
     w.bytes(this.setGlobal);
   }
 
-  /** Local mode, before a call: global -= spent; spent = 0. */
+  /** Local mode, before a call: global = local (the callee, or the host, reads the global). */
   sync(w: ByteWriter): void {
-    if (!this.local) return;
     this.flush(w);
-    w.u8(Op.I64Const);
-    w.u8(0);
+  }
+
+  /** Local mode, after a call that returned: local = global (the callee charged the global). */
+  reload(w: ByteWriter): void {
+    if (!this.local) return;
+    w.bytes(this.getGlobal);
     this.setLocal(w);
   }
 
-  /** Charges the block that starts after a sync (spent is 0 there, so it is set). */
+  /** After a call that may end the program (and its sync): reload, and charge the new block. */
   chargeAfterSync(w: ByteWriter, cost: number): void {
     if (!this.local) return this.charge(w, cost);
-    if (cost === 0) return;
-    w.u8(Op.I64Const);
-    w.sLeb(cost);
+    w.bytes(this.getGlobal);
+    this.minus(w, cost);
     this.setLocal(w);
   }
 
-  /** Function entry: charge the first block, then check. */
+  /** Function entry: (local = global) charge the first block, trap if negative. */
   entry(w: ByteWriter, cost: number): void {
-    this.chargeAfterSync(w, cost); // a fresh local is 0, as after a sync
-    this.check(w, cost);
+    if (!this.local) {
+      this.charge(w, cost);
+      this.check(w);
+      return;
+    }
+    w.bytes(this.getGlobal);
+    this.minus(w, cost);
+    w.u8(Op.LocalTee);
+    w.u32(this.fuelLocal);
+    this.trapIfNegative(w);
   }
 
   /** With an i32 byte count or page count on top of the stack: charge f(count), count kept. */
   lengthCharge(w: ByteWriter, pages: boolean): void {
     w.u8(Op.LocalTee);
     w.u32(this.scratchLocal);
-    if (this.local) this.getLocal(w);
-    else w.bytes(this.getGlobal);
+    this.getFuel(w);
     w.u8(Op.LocalGet);
     w.u32(this.scratchLocal);
     w.u8(Op.I64ExtendI32U);
@@ -138,13 +158,8 @@ export class Emitter {
       w.sLeb(this.bulkShift);
       w.u8(Op.I64ShrU);
     }
-    if (this.local) {
-      w.u8(Op.I64Add);
-      this.setLocal(w);
-    } else {
-      w.u8(Op.I64Sub);
-      w.bytes(this.setGlobal);
-    }
+    w.u8(Op.I64Sub);
+    this.setFuel(w);
   }
 }
 
@@ -162,6 +177,7 @@ export const EMIT: Readonly<Record<number, EmitInsertion>> = {
   [Ins.ChargeAfterCall]: (e, w, cost) => e.chargeAfterSync(w, cost),
   [Ins.Flush]: (e, w) => e.flush(w),
   [Ins.Sync]: (e, w) => e.sync(w),
+  [Ins.Reload]: (e, w) => e.reload(w),
   [Ins.BulkBytes]: (e, w) => e.lengthCharge(w, false),
   [Ins.GrowPages]: (e, w) => e.lengthCharge(w, true),
 };

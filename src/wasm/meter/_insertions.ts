@@ -14,12 +14,14 @@ export const Ins = {
   Entry: 2,
   /** Loop header: charge, trap if negative. */
   LoopCheck: 3,
-  /** After a call that may end the program: charge the new block (after a sync). */
+  /** After a call that may end the program: reload the local, charge the new block. */
   ChargeAfterCall: 4,
   /** Before leaving the function (local mode): bring the global up to date. */
   Flush: 5,
-  /** Before a call (local mode): bring the global up to date, restart the local at 0. */
+  /** Before a call (local mode): bring the global up to date (global = local). */
   Sync: 9,
+  /** After a call that returned (local mode): local = global (the callee charged the global). */
+  Reload: 10,
   /** Before memory.copy/fill/init: charge by the byte count on the stack. */
   BulkBytes: 6,
   /** Before memory.grow: charge by the page count on the stack. */

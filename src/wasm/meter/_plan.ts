@@ -315,8 +315,10 @@ export class BodyPlanner {
       if (local) this.add(r.start, Ins.Sync);
       this.open(r.pos, local ? Ins.ChargeAfterCall : Ins.Charge);
     } else if (local) {
-      // Returns (or traps): the block goes on; the callee charges the global itself.
+      // Returns (or traps): the block goes on; the callee charges the global itself, so the
+      // local is synced before the call and reloaded after it.
       this.add(r.start, Ins.Sync);
+      this.add(r.pos, Ins.Reload);
     }
   }
 

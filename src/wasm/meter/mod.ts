@@ -12,8 +12,8 @@
  * extras for bulk memory and memory.grow. Two refinements keep the count exact while
  * charging less often: the code after a block, if or loop with no such call, return or
  * branch out of it is charged together with the code before it (it runs exactly once per
- * run of that code), and by default each function adds its charges up in a local and
- * subtracts them from the global only before calls, returns and traps.
+ * run of that code), and by default each function keeps the remaining fuel in a local,
+ * written to the global only before calls, returns and traps and read back after calls.
  *
  * The module's defined memory also becomes an import `env.memory` without a maximum, so
  * the host creates it and decides how far it may grow. `.debug_*` and other custom

@@ -52,10 +52,10 @@ export interface MeterOptions {
    */
   instrument?: boolean;
   /**
-   * Where a function keeps its charges: "global" updates the global at every block;
-   * "local" adds them up in a local and subtracts that from the global before calls,
-   * returns and traps; "loops" does that only in functions with a loop (where many blocks
-   * run per call) and uses the global elsewhere. Same counts every way.
+   * Where a function keeps its fuel: "global" updates the global at every block; "local"
+   * keeps the remaining fuel in a local (read from the global at entry and after calls,
+   * written back before calls, returns and traps); "loops" does that only in functions with
+   * a loop (where many blocks run per call) and uses the global elsewhere. Same counts every way.
    * Default "local", which measured fastest on CPython under V8.
    */
   fuelIn?: FuelIn;
