@@ -7,7 +7,10 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer } from "node:net";
 import type { Server, Socket } from "node:net";
 import { IrcBot } from "../../src/irc/bot.ts";
@@ -17,7 +20,7 @@ import { parseLine } from "../../src/irc/message.ts";
 import type { SayMeta } from "../../src/irc/output.ts";
 import { pasteClient } from "../../src/irc/paste.ts";
 import { fitNick, IrcAuthError, IrcSaslError } from "../../src/irc/client.ts";
-import { resolveIrcConfig } from "../../src/irc/config.ts";
+import { IrcConfigError, redactChannel, resolveIrcConfig } from "../../src/irc/config.ts";
 import { startBot } from "../../src/irc/start.ts";
 import { formatIrcReply } from "../../src/text/messages.ts";
 import type { RunResult } from "../../src/sandbox/result.ts";
@@ -535,6 +538,38 @@ describe("IrcClient on a scripted server: failures are loud and bounded", () => 
     } finally {
       await b.stop();
       await srv.close();
+    }
+  });
+});
+
+describe("TLS settings and logs", () => {
+  it("a --tls-ca that is not PEM is refused; --tls-insecure logs a warning; channel keys are redacted", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wasi-py-irc-tls-"));
+    try {
+      const notPem = join(dir, "ca.der");
+      writeFileSync(notPem, new Uint8Array([0x30, 0x82, 0x01, 0x0a]));
+      assert.throws(
+        () => startBot(config(1, { tls: true, tlsCa: notPem }), evaluate, formatIrcReply, () => {}),
+        (e: Error) => e instanceof IrcConfigError && /CA file .*ca\.der is not a PEM file/.test(e.message),
+      );
+      const srv = await scripted(() => {});
+      const log: string[] = [];
+      const b = startBot(
+        config(srv.port, { tls: true, tlsInsecure: true }),
+        evaluate,
+        formatIrcReply,
+        (l, t) => log.push(`${l} ${t}`),
+      );
+      await b.stop();
+      await srv.close();
+      assert.ok(
+        log.some((l) => /^warn --tls-insecure: the server's certificate is NOT checked/.test(l)),
+        log.join("\n"),
+      );
+      assert.equal(redactChannel("#py sekrit"), "#py (key)");
+      assert.equal(redactChannel("#py"), "#py");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
