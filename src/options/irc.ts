@@ -249,7 +249,15 @@ const BOT_SETTINGS = [
     "ms",
     "measure the server's lag at most this often while replies wait, ms",
   ),
-  count("joinRetryMinMs", "join-retry-min-ms", 30_000, 1_000, 86_400_000, "ms", "first retry of a refused JOIN, ms (doubles)"),
+  count(
+    "joinRetryMinMs",
+    "join-retry-min-ms",
+    30_000,
+    1_000,
+    86_400_000,
+    "ms",
+    "first retry of a refused JOIN, ms (doubles)",
+  ),
   count(
     "cannotSendPauseMs",
     "cannot-send-pause-ms",
