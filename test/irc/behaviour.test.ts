@@ -192,7 +192,7 @@ describe("IrcBot: fairness, chatter, help, failures", () => {
   });
 
   it("!py:help and a bare mention answer with help; CTCP VERSION is answered; NOTICEs are not", async () => {
-    const h = bot(async () => result({ stdout: "x\n" }), { version: "wasi-py test" });
+    const h = bot(() => Promise.resolve(result({ stdout: "x\n" })), { version: "wasi-py test" });
     h.bot.handle(msg("alice", "#py", "!py:help"));
     h.bot.handle(msg("bob", "#py", "PyBot"));
     h.bot.handle(msg("carol", "PyBot", "\x01VERSION\x01"));
@@ -207,7 +207,7 @@ describe("IrcBot: fairness, chatter, help, failures", () => {
 
   it("a channel where replies cannot be sent is not evaluated for", async () => {
     let runs = 0;
-    const h = bot(async () => (runs++, result({ stdout: "x\n" })));
+    const h = bot(() => Promise.resolve((runs++, result({ stdout: "x\n" }))));
     h.client.paused.add("#muted");
     h.bot.handle(msg("alice", "#muted", "!py 1"));
     h.bot.handle(msg("alice", "#ok", "!py 1"));
@@ -217,7 +217,7 @@ describe("IrcBot: fairness, chatter, help, failures", () => {
   });
 
   it("one log line per rate-limit lock-out, and the real send delay of each reply", async () => {
-    const h = bot(async () => result({ stdout: "x\n" }), {
+    const h = bot(() => Promise.resolve(result({ stdout: "x\n" })), {
       rateLimit: {
         evalsPerWindow: 1,
         windowMs: 60_000,
@@ -263,7 +263,7 @@ describe("IrcBot: fairness, chatter, help, failures", () => {
     const port = (http.address() as { port: number }).port;
     try {
       const long = "word ".repeat(2000);
-      const h = bot(async () => result({ stdout: long }), {
+      const h = bot(() => Promise.resolve(result({ stdout: long })), {
         paste: pasteClient(`http://127.0.0.1:${port}/paste`, 5000),
       });
       h.bot.handle(msg("alice", "#py", "!py print('word ' * 2000)"));
@@ -274,7 +274,7 @@ describe("IrcBot: fairness, chatter, help, failures", () => {
       assert.match(h.client.sent[h.client.sent.length - 1]!.text, /more bytes: http:\/\/127\.0\.0\.1\/p\/1\)$/);
       assert.equal(h.bot.stats.pasted, 1);
 
-      const broken = bot(async () => result({ stdout: long }), {
+      const broken = bot(() => Promise.resolve(result({ stdout: long })), {
         paste: pasteClient(`http://127.0.0.1:${port}/broken`, 5000),
       });
       broken.bot.handle(msg("alice", "#py", "!py print('word ' * 2000)"));
@@ -356,7 +356,7 @@ async function until(cond: () => boolean, ms: number, what: string, log: string[
 }
 
 const welcome = (nick: string) => `:srv 001 ${nick} :Welcome ${nick}!~wasipy@host.example`;
-const evaluate: Evaluator = async () => result({ stdout: "ok\n" });
+const evaluate: Evaluator = () => Promise.resolve(result({ stdout: "ok\n" }));
 
 describe("IrcClient on a scripted server: failures are loud and bounded", () => {
   it("fitNick cuts to NICKLEN", () => {
