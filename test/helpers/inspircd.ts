@@ -203,7 +203,7 @@ export async function startInspircd(opts: { services?: boolean } = {}): Promise<
     services = daemon(
       atheme,
       args,
-      async (out) => /finished synching with uplink/.test(out),
+      (out) => Promise.resolve(/finished synching with uplink/.test(out)),
       "atheme-services",
       "SIGTERM",
     );

@@ -139,15 +139,17 @@ describe("IrcBot: fairness, chatter, help, failures", () => {
   });
 
   it("chatter addressed by nick or in private stays silent; !py answers with the error", async () => {
-    const evaluate: Evaluator = async (code) =>
-      code === "hello"
-        ? result({
-          outcome: "error",
-          exitCode: 1,
-          stderr: 'Traceback (most recent call last):\n  File "<string>", line 1, in <module>\n    hello\n' +
-            "NameError: name 'hello' is not defined. Did you mean: 'help'?\n",
-        })
-        : SYNTAX(code);
+    const evaluate: Evaluator = (code) =>
+      Promise.resolve(
+        code === "hello"
+          ? result({
+            outcome: "error",
+            exitCode: 1,
+            stderr: 'Traceback (most recent call last):\n  File "<string>", line 1, in <module>\n    hello\n' +
+              "NameError: name 'hello' is not defined. Did you mean: 'help'?\n",
+          })
+          : SYNTAX(code),
+      );
     const h = bot(evaluate);
     h.bot.handle(msg("alice", "#py", "PyBot: thanks!"));
     h.bot.handle(msg("alice", "PyBot", "hello"));
