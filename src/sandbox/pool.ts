@@ -26,6 +26,7 @@ import { moduleShape } from "./module-shape.ts";
 import { createOutput, fuelCell, readOutput, STDERR, STDOUT } from "./protocol.ts";
 import type { DoneMessage, InitMessage, RunMessage } from "./protocol.ts";
 import { readAsset, readAssetShared } from "./assets.ts";
+import { committedImageIndex, imageIndexOf } from "./image-index.ts";
 import { readTar } from "../wasi/tar.ts";
 import { DRIVER_PY } from "./driver.ts";
 
@@ -184,7 +185,9 @@ export class Sandbox {
       const stdlib = options.stdlib ?? defaultAsset("stdlib.tar");
       // A broken image given by the caller fails here, with its offset, rather than inside
       // every worker. The committed one was checked against its sha256 when it was expanded.
-      if (options.stdlib !== undefined) readTar(stdlib);
+      const imageIndex = options.stdlib !== undefined
+        ? imageIndexOf(stdlib, readTar(stdlib))
+        : committedImageIndex(stdlib);
       const module = await compiling;
       const shape = moduleShape(wasm, module);
       const init: InitMessage = {
@@ -192,6 +195,7 @@ export class Sandbox {
         module,
         memoryInitialPages: shape.memoryInitialPages,
         image: sharedImage(stdlib),
+        imageIndex,
       };
       sandbox = new Sandbox(init, options.driver ?? DRIVER_PY, workers, shape.metered);
     } catch (e) {
