@@ -5,7 +5,7 @@
  *
  *   npm run bench                     full run (several minutes)
  *   npm run bench -- --quick          smoke run: few repetitions, results written as *-quick.json
- *   npm run bench -- --only cold,warm sections: cold, warm, throughput, fuel, pyodide, memory
+ *   npm run bench -- --only cold,warm sections: cold, warm, throughput, batch, fuel, pyodide, memory
  *   npm run bench -- --reps N         repetitions of the cheap programs (heavy ones scale with it)
  *   npm run bench -- --no-save        print only
  *   npm run bench -- --python PATH    the native floor (default: the executable behind python3)
@@ -35,8 +35,10 @@ import { runMemory } from "./memory.ts";
 import type { MemoryRow } from "./memory.ts";
 import { fmtMs, fmtRatio, ratio, round, table } from "./stats.ts";
 import { PRINT1, PROGRAMS } from "./programs.ts";
+import { batchReport, runBatchBench } from "./batch.ts";
+import type { BatchBench } from "./batch.ts";
 
-const SECTIONS = ["cold", "warm", "throughput", "fuel", "pyodide", "memory"] as const;
+const SECTIONS = ["cold", "warm", "throughput", "batch", "fuel", "pyodide", "memory"] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Config {
@@ -157,6 +159,7 @@ interface Results {
   /** The same warm section on the other runtimes (child processes), per runtime name. */
   warmOther?: Record<string, WarmRow[] | { error: string }>;
   throughput?: ThroughputRow[];
+  batch?: BatchBench | { error: string };
   /** Per runtime name (child processes). */
   fuelOverhead?: Record<string, FuelOverhead | { error: string }>;
   pyodide?: PyodideWarm | { error: string };
@@ -476,6 +479,7 @@ function print(r: Results): void {
     }
     out.push(table(rows));
   }
+  if (r.batch && !("error" in r.batch)) out.push("", ...batchReport(r.batch));
   out.push("", "Summary");
   out.push(
     table([
@@ -607,6 +611,9 @@ async function main(): Promise<void> {
       if (!isError(t)) rows.push(t);
     }
     r.throughput = rows;
+  }
+  if (has("batch")) {
+    r.batch = await section("batch", errors, () => runBatchBench(root, cfg.quick ? 50 : 300, cfg.quick ? 4 : 20, log));
   }
   if (has("fuel")) {
     r.fuelOverhead = {};

@@ -1,6 +1,6 @@
 /**
  * The command line: cmd-ts option definitions built from the option table, and the parse into
- * CliOptions. Parsing never prints or exits; a usage error comes back as one line for the caller
+ * CliOptions, after argv.ts applied the conventions cmd-ts lacks. Parsing never prints or exits; a usage error comes back as one line for the caller
  * to print (exit status 2). Value parsers live in options/parse.ts, the help in help.ts.
  */
 import { command, flag, option, optional, parse, positional, string } from "cmd-ts";
@@ -9,6 +9,8 @@ import { CLI_RUN_LIMITS } from "../options/limits.ts";
 import { FORMAT_LIMITS } from "../options/format.ts";
 import { OptionError, readOptionText } from "../options/spec.ts";
 import type { OptionSpec } from "../options/spec.ts";
+import { normaliseArgv } from "./argv.ts";
+import type { KnownOption } from "./argv.ts";
 
 export type Format = "irc" | "raw" | "json";
 export const FORMATS: readonly Format[] = ["irc", "raw", "json"];
@@ -31,6 +33,10 @@ export interface CliOptions {
   verbose: boolean;
   /** Leave stdin alone (the program reads an empty stdin), e.g. inside `while read` loops. */
   noStdin: boolean;
+  /** JSON Lines of programs on stdin, one JSON result per line out (batch.ts). */
+  batch: boolean;
+  /** The program's arguments: sys.argv[1:]. */
+  args: string[];
 }
 
 export type ParsedArgs =
@@ -93,6 +99,7 @@ const cli = command({
     ...numericArgs(),
     verbose: flag({ long: "verbose", short: "V" }),
     noStdin: flag({ long: "no-stdin" }),
+    batch: flag({ long: "batch" }),
     help: flag({ long: "help", short: "h" }),
     version: flag({ long: "version" }),
   },
@@ -105,64 +112,32 @@ interface ErrorNode {
   key?: string;
 }
 
-function describeUnknown(first: ErrorNode | undefined): string {
-  const raw = first?.raw ?? "";
-  if (first?.type === "positionalArgument" || first?.type === "value") {
-    return `unexpected extra argument "${raw}": give the code as ONE argument (quote it)`;
-  }
-  const name = first?.type === "shortOption"
-    ? `-${first.key ?? raw}`
-    : first?.type === "longOption" && first.key
-    ? `--${first.key}`
-    : raw;
-  return `unknown option ${name} (code starting with "-" goes after "--")`;
-}
-
 function describeError(message: string, nodes: ErrorNode[]): string {
-  if (message === "Unknown arguments") return describeUnknown(nodes[0]);
   if (message.startsWith("Too many times provided")) {
     const first = nodes[0];
-    const name = first?.type === "shortOption" ? `-${first.key}` : `--${first?.key ?? "option"}`;
-    return `${name} given more than once`;
+    return `--${first?.key ?? "option"} given more than once`;
   }
   // cmd-ts's own wording (or an OptionError's message), made into one line.
   return message.replace(/\s*\n\s*/g, " ").replace(/\.$/, "");
 }
 
-/** Options that take a value, as [long, short]. */
-const VALUE_OPTIONS: ReadonlyArray<readonly [long: string, short: string | undefined]> = [
-  [FORMAT_OPTION.flag, FORMAT_OPTION.short],
-  ...CLI_NUMERIC_OPTIONS.map((s) => [s.flag, s.short] as const),
+/** Every option of the command as the argv normaliser needs to know it. */
+export const KNOWN_OPTIONS: readonly KnownOption[] = [
+  { long: FORMAT_OPTION.flag, short: FORMAT_OPTION.short, takesValue: true },
+  ...CLI_NUMERIC_OPTIONS.map((s) => ({ long: s.flag, short: s.short, takesValue: true })),
+  { long: "verbose", short: "V", takesValue: false },
+  { long: "no-stdin", takesValue: false },
+  { long: "batch", takesValue: false },
+  { long: "irc", takesValue: false },
+  { long: "help", short: "h", takesValue: false },
+  { long: "version", takesValue: false },
 ];
-
-/**
- * An option that needs a value but got none (`--fuel` last, `--fuel=`). cmd-ts would quietly
- * use the default there, so this is checked before it parses.
- *
- * @example
- * missingValue(["--fuel"]); // "--fuel needs a value"
- * missingValue(["--", "--fuel"]); // undefined
- */
-export function missingValue(argv: readonly string[]): string | undefined {
-  const end = argv.indexOf("--");
-  const args = end < 0 ? argv : argv.slice(0, end);
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    for (const [long, short] of VALUE_OPTIONS) {
-      const last = i === args.length - 1 && end < 0;
-      if (a === `--${long}=`) return `--${long} needs a value`;
-      if (last && a === `--${long}`) return `--${long} needs a value`;
-      if (last && short !== undefined && /^-[a-zA-Z]+$/.test(a) && a.endsWith(short)) return `-${short} needs a value`;
-    }
-  }
-  return undefined;
-}
 
 interface FailedParse {
   errors: Array<{ message: string; nodes: unknown[] }>;
 }
 
-type ParsedValues = CliOptions & { help: boolean; version: boolean };
+type ParsedValues = Omit<CliOptions, "args"> & { help: boolean; version: boolean };
 
 /**
  * Parses wasi-py's arguments (without the runtime and script).
@@ -171,9 +146,16 @@ type ParsedValues = CliOptions & { help: boolean; version: boolean };
  * await parseCliArgs(["--timeout", "0.5", "1+1"]); // { kind: "run", options: { timeoutMs: 500, ... } }
  */
 export async function parseCliArgs(argv: string[]): Promise<ParsedArgs> {
-  const missing = missingValue(argv);
-  if (missing !== undefined) return { kind: "error", message: missing };
-  const result = await parse(cli, argv);
+  const plan = normaliseArgv(argv, KNOWN_OPTIONS);
+  if (plan.kind === "error") {
+    // --help and --version win over a mistake elsewhere, as in most tools.
+    const end = argv.indexOf("--");
+    const opts = end < 0 ? argv : argv.slice(0, end);
+    if (opts.includes("--help") || opts.includes("-h")) return { kind: "help" };
+    if (opts.includes("--version")) return { kind: "version" };
+    return { kind: "error", message: plan.message };
+  }
+  const result = await parse(cli, plan.cmdArgs);
   if (result._tag === "error") {
     const first = (result.error as FailedParse).errors[0];
     if (first === undefined) return { kind: "error", message: "invalid arguments" };
@@ -194,6 +176,8 @@ export async function parseCliArgs(argv: string[]): Promise<ParsedArgs> {
     maxBytes: values.maxBytes,
     verbose: values.verbose,
     noStdin: values.noStdin,
+    batch: values.batch,
+    args: plan.programArgs,
   };
   return { kind: "run", options };
 }

@@ -6,14 +6,17 @@
 import { EXIT_CODE_TABLE } from "../options/exit-codes.ts";
 import { flagColumn, helpLine } from "../options/spec.ts";
 import { CLI_NUMERIC_OPTIONS, FORMAT_OPTION, FORMATS } from "./args.ts";
+import { CACHE_RULE, defaultCacheDir } from "../sandbox/assets.ts";
 
 /** Rows before and after the numeric options: flags without a table entry. */
 const LEADING_ROWS: ReadonlyArray<readonly [string, string]> = [
   [`-${FORMAT_OPTION.short}, --${FORMAT_OPTION.flag} ${FORMATS.join("|")}`, "output format (default irc)"],
 ];
 const TRAILING_ROWS: ReadonlyArray<readonly [string, string]> = [
+  ["-c CODE", "the program (as python3 -c); what follows goes to sys.argv"],
   ["-V, --verbose", "also report fuel used and time"],
   ["    --no-stdin", "do not read stdin; the program's input is empty"],
+  ["    --batch", "JSON Lines of programs on stdin, one JSON result per line (below)"],
   ["    --irc ...", "run as an IRC bot answering !py <code> (see wasi-py --irc --help)"],
   ["    --version", "print wasi-py's and CPython's versions"],
   ["-h, --help", "show this help"],
@@ -45,12 +48,15 @@ export function helpText(bold: (s: string) => string = (s) => s): string {
   return `${bold("wasi-py")} - run a small Python program in a sandboxed, fuel-metered CPython 3.13 (WebAssembly)
 
 ${bold("Usage")}
-  wasi-py [options] [--] [code]
+  wasi-py [options] [-c] CODE [ARG...]     ARGs are the program's sys.argv[1:]
+  wasi-py [options] [- ARG...]             the code from stdin
+  wasi-py --batch [options] < programs.jsonl
 
-  The code comes from the argument, or from stdin when there is none. When it comes as an
-  argument and stdin is not a terminal, stdin is read to its end and is the program's input
-  (--no-stdin skips that, e.g. in a \`while read\` loop). If the program never calls
-  print and ends with an expression, that expression's repr() is printed.
+  The code comes from the argument, or from stdin when there is none. Options go before the
+  code; everything after it belongs to the program. When the code is an argument, stdin is the
+  program's input, read only as the program reads it (--no-stdin gives it an empty one, e.g.
+  in a \`while read\` loop). If the program never calls print and ends with an expression,
+  that expression's repr() is printed. Short options take attached values (-fjson, -t0.5).
 
 ${bold("Options")}
 ${table(optionRows(), "  ")}
@@ -58,8 +64,20 @@ ${table(optionRows(), "  ")}
 ${bold("Formats")}
   irc   what the IRC bot would say: newlines as " ⏎ ", controls made visible, at most
         --max-lines messages of --max-bytes each, the cut marked with "…"
-  raw   the program's stdout and stderr, untouched (limit notes go to stderr)
+  raw   the program's stdout and stderr, untouched and as it writes them (limit notes go
+        to stderr); Ctrl-C ends the run, keeps what was printed, exits 130
   json  {"stdout","stderr","exitCode","outcome","fuelUsed","wallMs","truncated"}
+
+${bold("Batch")}
+  Each stdin line: a JSON string (the code) or {"id","code","stdin","args","fuel","timeout",
+  "memory"} (timeout in seconds, memory in MiB; flags give the defaults). Each output line: the
+  json format's object with "id" first, in input order; a bad line gives {"id","line","error"}
+  and the batch goes on (exit status 2 then). Programs run in parallel, one worker per core.
+
+${bold("Cache")}
+  The interpreter is expanded once (about 40 MB) into the first that works of:
+  ${CACHE_RULE}
+  (now: ${defaultCacheDir()}). Set WASI_PY_CACHE or XDG_CACHE_HOME to move it.
 
 ${bold("Exit status")}
 ${exits}
@@ -73,6 +91,9 @@ ${bold("Examples")}
   wasi-py --format json --fuel 1e8 'while True: pass'
   wasi-py --timeout 0.5 --verbose 'import time; time.sleep(2)'
   wasi-py -- '-1'                             code starting with "-"
+  wasi-py -c 'import sys; print(sys.argv)' a 'b c'   prints ['-c', 'a', 'b c']
+  yes | wasi-py 'input()'                     stdin is read only as far as the program reads
+  printf '%s\\n' '"1+1"' '{"id":2,"code":"print(2)"}' | wasi-py --batch | jq .stdout
   wasi-py --irc --server irc.example.net:6697 --tls --nick pybot --channel '#python'
 `;
 }

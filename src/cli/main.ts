@@ -9,13 +9,13 @@
  * exits; the speculative work is dropped.
  */
 import { createColors } from "picocolors";
-import type { CliOptions, ParsedArgs } from "./args.ts";
+import type { ParsedArgs } from "./args.ts";
 import { plainRun } from "./plain-args.ts";
 import type { Sandbox } from "../sandbox/mod.ts";
-import { EXIT, exitCodeFor } from "../options/exit-codes.ts";
-import { NO_PAINT, renderResult } from "./output.ts";
+import { EXIT } from "../options/exit-codes.ts";
+import { NO_PAINT } from "./output.ts";
 import type { Paint } from "./output.ts";
-import { BOUNDS, LimitError } from "../sandbox/limits.ts";
+import { LimitError } from "../sandbox/limits.ts";
 import { RUN_LIMITS } from "../options/limits.ts";
 import { SECONDS } from "../options/spec.ts";
 import { AssetError } from "../sandbox/assets.ts";
@@ -24,12 +24,13 @@ import { tuneForOneShot } from "../platform/engine.ts";
 import {
   envVar,
   ignoreBrokenPipes,
+  invalidUtf8Args,
   isTerminal,
-  readStdin,
-  StdinTooLarge,
+  OutputError,
   writeStderr,
   writeStdout,
 } from "../platform/process.ts";
+import { runOnce, UsageError } from "./run.ts";
 
 /** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
 function paintFor(fd: 1 | 2): Paint {
@@ -38,16 +39,33 @@ function paintFor(fd: 1 | 2): Paint {
   return { note: c.yellow, error: (s) => c.red(c.bold(s)), bold: c.bold };
 }
 
-/** Wrong use of the command found after parsing (no code, stdin too large, not UTF-8). */
-class UsageError extends Error {
-  override name = "UsageError";
-}
-
 async function fail(message: string, status: number): Promise<number> {
   const paint = paintFor(2);
   const hint = status === EXIT.usage ? " (see wasi-py --help)" : "";
-  await writeStderr(`${paint.error("wasi-py:")} ${oneLine(message)}${hint}\n`);
+  await writeStderr(`${paint.error("wasi-py:")} ${oneLine(message)}${hint}\n`).catch(() => {});
   return status;
+}
+
+/** Our own output failed: a reader that went away is not worth a word (as for `yes | head`); the rest is. */
+function outputFailed(e: OutputError): Promise<number> {
+  if (e.code === "EPIPE") return Promise.resolve(EXIT.brokenPipe);
+  return fail(e.message, EXIT.internal);
+}
+
+/** Arguments the runtime got as bytes that are not UTF-8 (it replaced them with U+FFFD). */
+function checkArgsUtf8(argv: readonly string[], code: string | undefined): void {
+  if (!argv.some((a) => a.includes("\uFFFD"))) return;
+  const bad = invalidUtf8Args();
+  if (bad === undefined) {
+    // The raw bytes are out of reach: a U+FFFD in the code is taken for a decoding casualty.
+    if (code?.includes("\uFFFD")) {
+      throw new UsageError("the code contains U+FFFD: not valid UTF-8? (write a real one as \\ufffd)");
+    }
+    return;
+  }
+  if (bad.length === 0) return;
+  const what = argv[bad[0]!] === code ? "the code" : `argument ${bad[0]! + 1}`;
+  throw new UsageError(`${what} is not valid UTF-8 (the code and the program's arguments must be)`);
 }
 
 /** The sandbox names limits as its API does; say them as the options the user typed. */
@@ -73,45 +91,15 @@ async function versionText(): Promise<string> {
   return `wasi-py ${VERSION}\n${cpython}\n`;
 }
 
-/** The program text and the program's stdin, from the argument and/or stdin. */
-async function gatherInput(options: CliOptions): Promise<{ code: string; stdin: Uint8Array }> {
-  const stdinIsTerminal = options.noStdin || isTerminal(0);
-  const read = async () => {
-    try {
-      return await readStdin(BOUNDS.stdinBytes);
-    } catch (e) {
-      if (e instanceof StdinTooLarge) throw new UsageError(`stdin is larger than ${BOUNDS.stdinBytes} bytes`);
-      throw e;
-    }
-  };
-  if (options.code !== undefined) {
-    return { code: options.code, stdin: stdinIsTerminal ? new Uint8Array(0) : await read() };
-  }
-  if (stdinIsTerminal) {
-    throw new UsageError(
-      options.noStdin
-        ? "no code given and --no-stdin: pass the code as an argument"
-        : "no code given: pass it as an argument or pipe it on stdin",
-    );
-  }
-  const bytes = await read();
-  let code: string;
-  try {
-    code = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch {
-    throw new UsageError("the code on stdin is not valid UTF-8");
-  }
-  return { code, stdin: new Uint8Array(0) };
-}
-
 /**
- * Starts creating the one-worker sandbox; a failure is kept (not thrown) until a run needs it.
- * The engine is tuned for one short run first (src/platform/engine.ts), before the module compiles.
+ * Starts creating the sandbox (one worker, or one per core for --batch); a failure is kept (not
+ * thrown) until a run needs it. A one-shot run tunes the engine for one short run first
+ * (src/platform/engine.ts), before the module compiles; a batch keeps tier-up (many runs).
  */
-function startSandbox(): Promise<Sandbox | Error> {
-  return tuneForOneShot()
+function startSandbox(batch: boolean): Promise<Sandbox | Error> {
+  return (batch ? Promise.resolve() : tuneForOneShot())
     .then(() => import("../sandbox/mod.ts"))
-    .then((m) => m.Sandbox.create({ workers: 1 }))
+    .then((m) => m.Sandbox.create(batch ? {} : { workers: 1 })) // batch: one worker per core
     .catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
 }
 
@@ -122,33 +110,10 @@ function mayRun(argv: readonly string[]): boolean {
   return !opts.some((a) => a === "--help" || a === "--version" || /^-[a-zA-Z]*h[a-zA-Z]*$/.test(a));
 }
 
-async function runOnce(options: CliOptions, sandbox: Promise<Sandbox | Error>): Promise<number> {
-  const { code, stdin } = await gatherInput(options);
-  const sb = await sandbox;
-  if (sb instanceof Error) throw sb;
-  try {
-    const result = await sb.run(code, {
-      fuel: options.fuel,
-      timeoutMs: options.timeoutMs,
-      memoryMiB: options.memoryMiB,
-      maxOutputBytes: options.maxOutputBytes,
-      tmpQuotaBytes: options.tmpQuotaBytes,
-      stdin,
-    });
-    // Output first: the user should not wait for the worker to be torn down.
-    const out = renderResult(result, options, paintFor(2));
-    await writeStdout(out.stdout);
-    await writeStderr(out.stderr);
-    return exitCodeFor(result);
-  } finally {
-    await sb.close();
-  }
-}
-
-/** `--irc` anywhere before a `--` switches to the bot, which parses its own options. */
-function wantsIrc(argv: string[]): boolean {
-  const end = argv.indexOf("--");
-  return (end < 0 ? argv : argv.slice(0, end)).includes("--irc");
+/** Our options: what comes before `--` or `-c` (a rough cut, good enough to spot --irc and --version). */
+function optionPart(argv: readonly string[]): readonly string[] {
+  const end = argv.findIndex((a) => a === "--" || a.startsWith("-c"));
+  return end < 0 ? argv : argv.slice(0, end);
 }
 
 /**
@@ -160,11 +125,16 @@ function wantsIrc(argv: string[]): boolean {
 export async function main(argv: string[]): Promise<number> {
   try {
     ignoreBrokenPipes();
-    if (wantsIrc(argv)) {
+    const opts = optionPart(argv);
+    if (opts.includes("--irc") && opts.includes("--version")) {
+      await writeStdout(await versionText());
+      return 0;
+    }
+    if (opts.includes("--irc")) {
       const { runIrcBot } = await import("../irc/main.ts");
       return await runIrcBot({ argv });
     }
-    const early = mayRun(argv) ? startSandbox() : undefined;
+    const early = mayRun(argv) ? startSandbox(opts.includes("--batch")) : undefined;
     const plain = plainRun(argv);
     const parsed: ParsedArgs = plain !== undefined
       ? { kind: "run", options: plain }
@@ -179,9 +149,15 @@ export async function main(argv: string[]): Promise<number> {
       case "error":
         return await fail(parsed.message, EXIT.usage);
       case "run":
-        return await runOnce(parsed.options, early ?? startSandbox());
+        checkArgsUtf8(argv, parsed.options.code);
+        if (parsed.options.batch) {
+          const { runBatch } = await import("./batch.ts");
+          return await runBatch(parsed.options, early ?? startSandbox(true), paintFor(2));
+        }
+        return await runOnce(parsed.options, early ?? startSandbox(false), paintFor(2));
     }
   } catch (e) {
+    if (e instanceof OutputError) return outputFailed(e);
     if (e instanceof UsageError) return fail(e.message, EXIT.usage);
     // A limit the sandbox refused (e.g. --memory below the interpreter's minimum).
     if (e instanceof LimitError) return fail(asOptionNames(e), EXIT.usage);

@@ -33,5 +33,7 @@ export function plainRun(argv: readonly string[]): CliOptions | undefined {
     maxBytes: FORMAT_LIMITS.maxBytes.default,
     verbose: false,
     noStdin: false,
+    batch: false,
+    args: [],
   };
 }

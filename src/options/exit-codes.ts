@@ -12,7 +12,7 @@ export const EXIT = Object.freeze({
   usage: 2,
   /** The IRC bot stopped on a fatal error (e.g. SASL refused): not a usage error, not the sandbox. */
   botFatal: 1,
-  /** wasi-py itself failed (assets missing or corrupt, runtime problem): not the program's doing. */
+  /** wasi-py itself failed (assets missing or corrupt, runtime problem, its output could not be written). */
   internal: 120,
   /** The interpreter crashed (a wasm trap that is not fuel or memory, e.g. native stack exhausted). */
   crashed: 121,
@@ -22,17 +22,23 @@ export const EXIT = Object.freeze({
   fuel: 123,
   /** Timed out: --timeout passed (same code as coreutils `timeout`). */
   timeout: 124,
+  /** Interrupted by Ctrl-C (SIGINT), as python3 exits then (128 + 2). */
+  interrupted: 130,
+  /** Our stdout/stderr reader went away (EPIPE): quietly, as a process killed by SIGPIPE (128 + 13). */
+  brokenPipe: 141,
 });
 
 /** The table the README and --help show. */
 export const EXIT_CODE_TABLE: ReadonlyArray<readonly [string, string]> = [
   ["N", "the program's own exit code (0 on success, 1 for an uncaught exception, sys.exit(N))"],
-  [String(EXIT.usage), "usage error (bad option, no code, stdin too large)"],
-  [String(EXIT.internal), "wasi-py could not run (assets missing or corrupt)"],
+  [String(EXIT.usage), "usage error (bad option, no code, code not UTF-8)"],
+  [String(EXIT.internal), "wasi-py could not run or write its output (e.g. disk full), one line on stderr"],
   [String(EXIT.crashed), "the interpreter crashed"],
   [String(EXIT.memory), "out of memory (--memory)"],
   [String(EXIT.fuel), "out of fuel (--fuel)"],
   [String(EXIT.timeout), "timed out (--timeout)"],
+  [String(EXIT.interrupted), "interrupted by Ctrl-C (SIGINT); what was printed is kept"],
+  [String(EXIT.brokenPipe), "our output's reader went away (e.g. | head), silently"],
 ];
 
 /** The bot's rows of the table (`wasi-py --irc --help`). */

@@ -17,12 +17,12 @@ import {
 } from "node:fs";
 import { createHash, randomBytes } from "node:crypto";
 import { brotliDecompressSync } from "node:zlib";
-import { homedir } from "node:os";
-import { env } from "node:process";
+import { homedir, tmpdir } from "node:os";
+import process, { env } from "node:process";
 import { fileURLToPath } from "node:url";
-import { dirname, join } from "node:path";
+import { dirname, isAbsolute, join } from "node:path";
 
-export { dirname, join };
+export { dirname, isAbsolute, join };
 
 export function readBytes(path: string): Uint8Array {
   return readFileSync(path);
@@ -60,8 +60,36 @@ export function fileSize(path: string): number | undefined {
   }
 }
 
+/** Most folder levels ensureDir creates (a bound, so odd filesystems cannot keep it busy). */
+const MAX_NEW_LEVELS = 16;
+
+/**
+ * Creates `path` (absolute) and its missing parents one level at a time; throws on any failure.
+ * Node's recursive mkdir can spin on odd filesystems (e.g. under /proc), so it is not used.
+ */
 export function ensureDir(path: string): void {
-  mkdirSync(path, { recursive: true });
+  if (!isAbsolute(path)) throw new Error(`not an absolute path: ${path}`);
+  const missing: string[] = [];
+  let dir = path;
+  for (;;) {
+    try {
+      if (!statSync(dir).isDirectory()) throw new Error(`${dir} is not a folder`);
+      break;
+    } catch (e) {
+      if ((e as { code?: string }).code !== "ENOENT") throw e;
+    }
+    missing.push(dir);
+    const parent = dirname(dir);
+    if (parent === dir || missing.length > MAX_NEW_LEVELS) throw new Error(`cannot create ${path}`);
+    dir = parent;
+  }
+  for (const d of missing.reverse()) {
+    try {
+      mkdirSync(d, { mode: 0o700 });
+    } catch (e) {
+      if ((e as { code?: string }).code !== "EEXIST") throw e;
+    }
+  }
 }
 
 /** Writes via a temporary file and a rename, so concurrent readers never see a partial file. */
@@ -69,11 +97,52 @@ export function writeFileAtomic(path: string, data: Uint8Array): void {
   ensureDir(dirname(path));
   const tmp = `${path}.tmp-${randomBytes(6).toString("hex")}`;
   try {
-    writeFileSync(tmp, data);
+    writeFileSync(tmp, data, { flag: "wx", mode: 0o644 });
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
+  }
+}
+
+/**
+ * A file's identity and version as one string (size, inode, mtime, ctime), or undefined when
+ * there is no regular file. Any rewrite, truncation, rename over it or utimes changes it (ctime
+ * cannot be set by a user).
+ */
+export function fileStamp(path: string): string | undefined {
+  try {
+    const st = statSync(path, { bigint: true });
+    return st.isFile() ? `${st.size}:${st.ino}:${st.mtimeNs}:${st.ctimeNs}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A small text file's contents, or undefined when it cannot be read. */
+export function readTextIfAny(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** The OS's folder for temporary files (os.tmpdir()). */
+export function tempDir(): string {
+  return tmpdir();
+}
+
+/**
+ * The user's numeric id where the OS has one and we may ask (a per-user folder name in the shared
+ * temp dir; Deno needs --allow-sys=uid for it), else "user". Entries are hash-checked on every
+ * read, so a folder shared by mistake is never trusted.
+ */
+export function userId(): string {
+  try {
+    return typeof process.getuid === "function" ? String(process.getuid()) : "user";
+  } catch {
+    return "user";
   }
 }
 

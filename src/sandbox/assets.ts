@@ -1,22 +1,36 @@
 /**
  * Finds the committed assets (assets/*.br + manifest.json) and expands each `.br` file once
  * into a cache keyed by its sha256, so that later starts read the plain file without paying
- * decompression. The sha256 is verified when a file is expanded; later calls only check that
- * the cached file has the expected size.
+ * decompression. The cache never stops a run:
+ * - where: the first usable of $WASI_PY_CACHE, $XDG_CACHE_HOME/wasi-py, $HOME/.cache/wasi-py,
+ *   <OS temp dir>/wasi-py-<uid>, each only if it is an absolute path (never the current folder);
+ *   if none can be written, the assets are expanded in memory for this process.
+ * - every read is checked against the manifest's sha256, so a truncated or corrupt entry, or one
+ *   planted in a shared temp dir, is never used: it is expanded again. In the user's own folders
+ *   a `.verified` stamp (size, inode, mtime, ctime of the hashed file) spares the ~20 ms hash
+ *   while the file is untouched; any write to it changes the stamp.
+ * - files are written to a unique temporary name and renamed into place, so a process that
+ *   expands at the same time never sees a half-written file.
+ * - folders are made one level at a time (Node's recursive mkdir could spin on odd filesystems,
+ *   e.g. HOME=/proc/self/x), and any failure just moves on to the next place.
  */
 import {
   brotliDecompress,
   dirname,
   ensureDir,
   fileSize,
-  homeDir,
+  fileStamp,
   hostEnv,
+  isAbsolute,
   join,
   moduleDir,
   readBytes,
   readBytesShared,
   readText,
+  readTextIfAny,
   sha256Hex,
+  tempDir,
+  userId,
   writeFileAtomic,
 } from "../platform/fs.ts";
 
@@ -57,7 +71,7 @@ export interface AssetPaths {
 export interface AssetOptions {
   /** Folder with manifest.json and the .br files; default `<repo>/assets`. */
   assetsDir?: string;
-  /** Cache root; default $WASI_PY_CACHE, else $XDG_CACHE_HOME/wasi-py, else ~/.cache/wasi-py. */
+  /** Cache root, used alone; default: the first usable of cacheDirs(). */
   cacheDir?: string;
 }
 
@@ -98,12 +112,33 @@ export function defaultAssetsDir(): string {
   return join(repoRoot(), "assets");
 }
 
-export function defaultCacheDir(): string {
-  const explicit = hostEnv("WASI_PY_CACHE");
-  if (explicit !== undefined) return explicit;
-  const xdg = hostEnv("XDG_CACHE_HOME");
-  return join(xdg ?? join(homeDir(), ".cache"), "wasi-py");
+/**
+ * Where the cache may live, in order of preference (only absolute paths: a relative or empty
+ * variable is skipped, so nothing is ever written into the current folder).
+ *
+ * @example
+ * cacheDirs(); // ["/home/me/.cache/wasi-py", "/tmp/wasi-py-1000"] with HOME=/home/me and no variables set
+ */
+export function cacheDirs(): string[] {
+  const dirs: string[] = [];
+  const add = (base: string | undefined, ...rest: string[]) => {
+    if (base !== undefined && isAbsolute(base)) dirs.push(join(base, ...rest));
+  };
+  add(hostEnv("WASI_PY_CACHE"));
+  add(hostEnv("XDG_CACHE_HOME"), "wasi-py");
+  add(hostEnv("HOME"), ".cache", "wasi-py");
+  add(tempDir(), `wasi-py-${userId()}`);
+  return dirs;
 }
+
+/** The preferred cache folder (it may turn out unusable; see cacheDirs). */
+export function defaultCacheDir(): string {
+  return cacheDirs()[0] ?? join(tempDir(), `wasi-py-${userId()}`);
+}
+
+/** The cache's rule in one line, for --help and messages. */
+export const CACHE_RULE =
+  "$WASI_PY_CACHE, else $XDG_CACHE_HOME/wasi-py, else ~/.cache/wasi-py, else <temp dir>/wasi-py-<uid>, else memory";
 
 const manifests = new Map<string, Manifest>();
 
@@ -141,37 +176,112 @@ function manifestEntry(name: AssetName, options: AssetOptions): Required<Manifes
 
 const ready = new Map<string, string>();
 
+function cacheFolders(options: AssetOptions): string[] {
+  return options.cacheDir !== undefined ? [options.cacheDir] : cacheDirs();
+}
+
 /**
- * The path of the expanded asset `name`, expanding `assets/<name>.br` into the cache the first
- * time (sha256-verified). Later calls: one size check per process.
+ * A cached file's bytes if they are exactly the manifest's, else undefined (missing, short,
+ * corrupt). The sha256 is computed unless a `.verified` stamp beside the file records that these
+ * very bytes (same size, inode, mtime and ctime) were hashed before: that saves ~20 ms per start,
+ * and any change to the file changes its stamp. Stamps are trusted only in the user's own folders
+ * (`trustStamps`), never in the shared temp dir, where anyone could write both.
+ */
+function readVerified(path: string, expanded: ManifestFile, shared: boolean, trustStamps: boolean) {
+  const before = fileStamp(path);
+  if (before === undefined || !before.startsWith(`${expanded.size}:`)) return undefined;
+  let bytes: Uint8Array;
+  try {
+    bytes = shared ? readBytesShared(path) : readBytes(path);
+  } catch {
+    return undefined;
+  }
+  const stampPath = `${path}.verified`;
+  const unchanged = fileStamp(path) === before;
+  if (trustStamps && unchanged && readTextIfAny(stampPath) === `${before} ${expanded.sha256}`) return bytes;
+  if (bytes.length !== expanded.size || sha256Hex(bytes) !== expanded.sha256) return undefined;
+  if (trustStamps && unchanged) writeStamp(path, expanded);
+  return bytes;
+}
+
+/** Records that the file at `path` now holds the manifest's bytes (best effort). */
+function writeStamp(path: string, expanded: ManifestFile): void {
+  const stamp = fileStamp(path);
+  if (stamp === undefined) return;
+  try {
+    writeFileAtomic(`${path}.verified`, new TextEncoder().encode(`${stamp} ${expanded.sha256}`));
+  } catch {
+    // without a stamp the next start hashes again
+  }
+}
+
+/** Decompresses assets/<name>.br and checks the result against the manifest. */
+function expand(name: AssetName, options: AssetOptions, expanded: ManifestFile): Uint8Array {
+  const src = join(options.assetsDir ?? defaultAssetsDir(), `${name}.br`);
+  let compressed: Uint8Array;
+  try {
+    compressed = readBytes(src);
+  } catch {
+    throw new AssetError(`missing asset ${src}`);
+  }
+  let data: Uint8Array;
+  try {
+    data = brotliDecompress(compressed);
+  } catch {
+    throw new AssetError(`${src} is not valid brotli data`);
+  }
+  const sha = sha256Hex(data);
+  if (sha !== expanded.sha256 || data.length !== expanded.size) {
+    throw new AssetError(`${src} expands to sha256 ${sha}, but manifest.json says ${expanded.sha256}`);
+  }
+  return data;
+}
+
+/**
+ * The verified bytes of asset `name` and the cache file holding them (undefined: no usable cache
+ * folder, the bytes were expanded in memory). The first folder that holds a good copy or takes a
+ * new one wins; the .br file is expanded at most once per call.
+ */
+function loadAsset(name: AssetName, options: AssetOptions, shared: boolean): { bytes: Uint8Array; path?: string } {
+  const entry = manifestEntry(name, options);
+  let data: Uint8Array | undefined;
+  const sharedTemp = join(tempDir(), `wasi-py-${userId()}`);
+  for (const dir of cacheFolders(options)) {
+    const path = join(dir, entry.expanded.sha256, name);
+    const trustStamps = dir !== sharedTemp;
+    const cached = readVerified(path, entry.expanded, shared, trustStamps);
+    if (cached !== undefined) return { bytes: cached, path };
+    data ??= expand(name, options, entry.expanded);
+    try {
+      writeFileAtomic(path, data);
+      if (trustStamps) writeStamp(path, entry.expanded);
+      return { bytes: shared ? toShared(data) : data, path };
+    } catch {
+      // read-only, missing, odd or full: try the next folder
+    }
+  }
+  data ??= expand(name, options, entry.expanded);
+  return { bytes: shared ? toShared(data) : data };
+}
+
+function toShared(data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(new SharedArrayBuffer(data.length));
+  out.set(data);
+  return out;
+}
+
+/**
+ * The path of the expanded asset `name` in the cache, expanding `assets/<name>.br` there first
+ * if no verified copy exists. Memoised per process. Throws AssetError when no cache folder can
+ * be written (readAsset then still works, from memory).
  */
 export function ensureAsset(name: AssetName, options: AssetOptions = {}): string {
-  const path = cachedPath(name, options);
-  const known = ready.get(path);
+  const key = `${cacheFolders(options).join("\0")}\0${options.assetsDir ?? ""}\0${name}`;
+  const known = ready.get(key);
   if (known !== undefined) return known;
-  const entry = manifestEntry(name, options);
-  if (fileSize(path) !== entry.expanded.size) {
-    const src = join(options.assetsDir ?? defaultAssetsDir(), `${name}.br`);
-    let compressed: Uint8Array;
-    try {
-      compressed = readBytes(src);
-    } catch {
-      throw new AssetError(`missing asset ${src}`);
-    }
-    let data: Uint8Array;
-    try {
-      data = brotliDecompress(compressed);
-    } catch {
-      throw new AssetError(`${src} is not valid brotli data`);
-    }
-    const sha = sha256Hex(data);
-    if (sha !== entry.expanded.sha256 || data.length !== entry.expanded.size) {
-      throw new AssetError(`${src} expands to sha256 ${sha}, but manifest.json says ${entry.expanded.sha256}`);
-    }
-    ensureDir(dirname(path));
-    writeFileAtomic(path, data);
-  }
-  ready.set(path, path);
+  const { path } = loadAsset(name, options, false);
+  if (path === undefined) throw new AssetError(`no usable cache folder for ${name} (tried ${CACHE_RULE})`);
+  ready.set(key, path);
   return path;
 }
 
@@ -185,12 +295,12 @@ export function ensureAssets(options: AssetOptions = {}): AssetPaths {
   };
 }
 
-/** The bytes of an expanded asset (expanding it first if needed). */
+/** The verified bytes of an expanded asset (expanding it first if needed, in memory if no cache folder works). */
 export function readAsset(name: AssetName, options: AssetOptions = {}): Uint8Array {
-  return readBytes(ensureAsset(name, options));
+  return loadAsset(name, options, false).bytes;
 }
 
 /** Like readAsset, but the bytes live in a SharedArrayBuffer (for the stdlib image workers share). */
 export function readAssetShared(name: AssetName, options: AssetOptions = {}): Uint8Array {
-  return readBytesShared(ensureAsset(name, options));
+  return loadAsset(name, options, true).bytes;
 }

@@ -27,10 +27,29 @@ export interface RunLimits {
   tmpMaxFiles: number;
 }
 
-/** What `run` accepts: any subset of the limits, plus the program's stdin. */
+/** What `run` accepts: any subset of the limits, plus the program's stdin, arguments and listeners. */
 export interface RunOptions extends Partial<RunLimits> {
-  /** Bytes (or text, encoded as UTF-8) readable on the program's stdin; empty by default. */
-  stdin?: Uint8Array | string;
+  /**
+   * The program's stdin; empty by default. Bytes (or text, encoded as UTF-8) up to 64 MiB, or an
+   * async iterable of chunks (e.g. Node's `process.stdin`) read lazily: only when the program
+   * reads stdin, only as much as it consumes, at most 64 MiB (past that the program's read fails
+   * with EFBIG). A program that never reads stdin never waits for it.
+   */
+  stdin?: Uint8Array | string | AsyncIterable<Uint8Array>;
+  /** The program's arguments, sys.argv[1:] (sys.argv[0] is "-c", as for `python3 -c CODE ARGS`). */
+  args?: readonly string[];
+  /**
+   * Called with the program's output as it is written, while the run goes on: exact bytes (no
+   * decoding), in order within each stream, at most maxOutputBytes per stream. The result still
+   * holds the whole (decoded) output at the end.
+   */
+  onOutput?: (stream: "stdout" | "stderr", bytes: Uint8Array) => void;
+  /**
+   * Ends the run when aborted (e.g. on Ctrl-C): a running program resolves like one interrupted by
+   * SIGINT (exitCode 130, outcome "error", output so far kept); a queued one rejects with the
+   * signal's reason.
+   */
+  signal?: AbortSignal;
 }
 
 const LIMIT_KEYS = Object.keys(RUN_LIMITS) as RunLimitKey[];
@@ -110,7 +129,7 @@ export function resolveLimits(options: Partial<RunLimits> = {}): RunLimits {
  * @example
  * resolveStdin("5\n").length; // 2
  */
-export function resolveStdin(stdin: Uint8Array | string | undefined): Uint8Array {
+export function resolveStdin(stdin: Uint8Array | string | AsyncIterable<Uint8Array> | undefined): Uint8Array {
   const bytes = stdin === undefined
     ? new Uint8Array(0)
     : typeof stdin === "string"

@@ -17,6 +17,30 @@
  * await sb.close();
  * ```
  *
+ * Streaming and interaction (RunOptions): `onOutput(stream, bytes)` receives the program's output
+ * as it is written (exact bytes, polled from the shared output buffer every 10 ms while the run
+ * goes on; the result still carries all of it at the end); `stdin` may be an async iterable
+ * (e.g. `process.stdin`) read lazily, only as far as the program reads; `args` become sys.argv[1:];
+ * `signal` (an AbortSignal) ends a run like Ctrl-C (exit status 130, output kept).
+ *
+ * @example Streaming a run to the terminal, with the terminal's stdin
+ * ```ts
+ * import process from "node:process";
+ * import { Sandbox } from "./mod.ts";
+ *
+ * const sb = await Sandbox.create({ workers: 1 });
+ * const stop = new AbortController();
+ * process.once("SIGINT", () => stop.abort());
+ * const r = await sb.run("name = input('name? ')\nprint('hello', name)", {
+ *   stdin: process.stdin,
+ *   args: ["--greeting", "hello"],
+ *   signal: stop.signal,
+ *   onOutput: (stream, bytes) => (stream === "stdout" ? process.stdout : process.stderr).write(bytes),
+ * });
+ * await sb.close();
+ * process.exitCode = r.exitCode;
+ * ```
+ *
  * @module
  */
 export { GUEST_ENV, run, Sandbox, SandboxClosedError } from "./pool.ts";
@@ -24,5 +48,6 @@ export type { SandboxOptions } from "./pool.ts";
 export type { Outcome, RunResult } from "./result.ts";
 export { LimitError } from "./limits.ts";
 export type { RunLimits, RunOptions } from "./limits.ts";
+export type { OutputListener, StreamName } from "./output-tap.ts";
 export { AssetError } from "./assets.ts";
 export { ModuleShapeError } from "./module-shape.ts";

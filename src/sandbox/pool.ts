@@ -23,6 +23,8 @@ import type { RunLimits, RunOptions } from "./limits.ts";
 import { buildResult } from "./result.ts";
 import type { Ending, RunResult } from "./result.ts";
 import { moduleShape } from "./module-shape.ts";
+import { attachRunIo, checkExtras, guestStart, isStdinStream } from "./run-io.ts";
+import type { RunExtras } from "./run-io.ts";
 import { createOutput, fuelCell, readOutput, STDERR, STDOUT } from "./protocol.ts";
 import type { DoneMessage, InitMessage, RunMessage } from "./protocol.ts";
 import { readAsset, readAssetShared } from "./assets.ts";
@@ -110,6 +112,9 @@ interface Job {
   code: string;
   limits: RunLimits;
   stdin: Uint8Array;
+  extras: RunExtras;
+  /** Takes the job out of the queue when its signal fires first. */
+  unqueue?: () => void;
   resolve: (r: RunResult) => void;
   reject: (e: Error) => void;
 }
@@ -217,13 +222,15 @@ export class Sandbox {
    */
   run(code: string, options: RunOptions = {}): Promise<RunResult> {
     if (this.closed) return Promise.reject(new SandboxClosedError("sandbox is closed"));
-    let limits: RunLimits, stdin: Uint8Array;
+    let limits: RunLimits, stdin: Uint8Array, extras: RunExtras;
     try {
       // argv strings are NUL-terminated for the guest: a NUL would silently cut the program.
       if (typeof code !== "string") throw new TypeError("code must be a string");
       if (code.includes("\0")) throw new LimitError("code must not contain NUL characters");
       limits = resolveLimits(options);
-      stdin = resolveStdin(options.stdin);
+      stdin = isStdinStream(options.stdin) ? new Uint8Array(0) : resolveStdin(options.stdin);
+      extras = checkExtras(options);
+      options.signal?.throwIfAborted();
       const pages = this.init.memoryInitialPages;
       if (pages !== undefined && limits.memoryMiB * 16 < pages) {
         throw new LimitError(`must be at least ${Math.ceil(pages / 16)} for this interpreter`, { limit: "memoryMiB" });
@@ -232,7 +239,17 @@ export class Sandbox {
       return Promise.reject(e);
     }
     return new Promise<RunResult>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, code, limits, stdin, resolve, reject });
+      const job: Job = { id: this.nextId++, code, limits, stdin, extras, resolve, reject };
+      this.queue.push(job);
+      // Aborted while still queued: it never starts (start() removes this listener).
+      const signal = extras.signal;
+      if (signal !== undefined) {
+        job.unqueue = () => {
+          const i = this.queue.indexOf(job);
+          if (i >= 0) reject(this.queue.splice(i, 1)[0]!.extras.signal!.reason);
+        };
+        signal.addEventListener("abort", job.unqueue, { once: true });
+      }
       this.dispatch();
     });
   }
@@ -297,6 +314,7 @@ export class Sandbox {
     const deadline = Date.now() + limits.timeoutMs;
     slot.job = job;
     slot.worker.setKeepAlive(true);
+    if (job.unqueue !== undefined) job.extras.signal?.removeEventListener("abort", job.unqueue);
 
     const timer = setTimeout(() => {
       // Settle before terminating: some runtimes report the worker's exit synchronously, and the
@@ -308,11 +326,21 @@ export class Sandbox {
       this.dispatch();
     }, limits.timeoutMs);
 
+    // Streaming output, lazy stdin, and an abort, which ends the run as SIGINT would (exit 130).
+    const io = attachRunIo(job.extras, output, limits.maxOutputBytes, () => {
+      if (slot.job !== job) return;
+      settle({ kind: "exit", code: 130, memoryAtMax: false }, this.metered ? Number(fuelStart - fuelSeen[0]!) : 0);
+      this.retire(slot);
+      if (!this.closed) this.spawn();
+      this.dispatch();
+    });
+
     const settle: Settle = (ending, fuelUsed, detail, memoryBytes) => {
       if (slot.job !== job) return;
       clearTimeout(timer);
       slot.job = undefined;
       slot.settle = undefined;
+      io.finish();
       if (ending === "closed") {
         job.reject(new SandboxClosedError("sandbox closed"));
         return;
@@ -331,12 +359,14 @@ export class Sandbox {
     };
     slot.settle = settle;
 
+    const guest = guestStart(job.extras, this.driver, job.code);
     const msg: RunMessage = {
       type: "run",
       id: job.id,
-      args: ["python", "-c", this.driver, job.code],
+      args: ["python", "-c", guest.driver, guest.code],
       env: [...GUEST_ENV],
       stdin: job.stdin,
+      stdinRing: io.stdinRing,
       limits,
       fuelStart,
       deadline,

@@ -30,6 +30,8 @@ export interface RunMessage {
   args: string[];
   env: string[];
   stdin: Uint8Array;
+  /** A lazy stdin's ring (stdin-ring.ts); when present, `stdin` is unused. */
+  stdinRing?: SharedArrayBuffer;
   limits: RunLimits;
   fuelStart: bigint;
   /** Date.now() value at which the parent terminates the worker. */

@@ -14,6 +14,7 @@ import { DEFAULT_LIMITS } from "./limits.ts";
 import type { RunLimits } from "./limits.ts";
 import { fuelCell, outputWriter, STDERR, STDOUT } from "./protocol.ts";
 import type { DoneMessage, InitMessage, RunMessage } from "./protocol.ts";
+import { ringReader } from "./stdin-ring.ts";
 import { ENV_MODULE, FUEL_EXPORT, MEMORY_NAME, START_EXPORT } from "./module-shape.ts";
 
 const channel = parentChannel();
@@ -119,7 +120,7 @@ function runOnce(msg: RunMessage): DoneMessage {
   host.bindRun({
     args: msg.args,
     env: msg.env,
-    stdin: msg.stdin,
+    stdin: msg.stdinRing === undefined ? msg.stdin : ringReader(msg.stdinRing),
     stdout: outputWriter(msg.output, STDOUT, limits.maxOutputBytes),
     stderr: outputWriter(msg.output, STDERR, limits.maxOutputBytes),
     // Never sleep past the deadline: the parent terminates this thread then anyway.

@@ -99,7 +99,7 @@ function ircSafe(maxLines = 2, maxBytes = 400): (r: Ran) => void {
 const CASES: Case[] = [
   {
     name: "fuel bomb: exit 123 and the out-of-fuel line",
-    args: ["while True: pass"],
+    args: ["--fuel", "1e9", "while True: pass"],
     status: EXIT.fuel,
     check: (r) => assert.match(r.text, /^Out of fuel after 1,000,000,000 units\n$/),
   },

@@ -7,12 +7,13 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import process from "node:process";
-import { missingValue, parseCliArgs } from "../../src/cli/args.ts";
+import { parseCliArgs } from "../../src/cli/args.ts";
 import { EXIT, exitCodeFor } from "../../src/options/exit-codes.ts";
 import { jsonView, rawNotes, renderResult } from "../../src/cli/output.ts";
 import { repoRoot } from "../../src/sandbox/assets.ts";
 import type { RunResult } from "../../src/sandbox/result.ts";
 import { VERSION } from "../../src/version.ts";
+import { CLI_FUEL_DEFAULT } from "../../src/options/limits.ts";
 
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
 const root = repoRoot();
@@ -38,7 +39,7 @@ describe("argument parsing", () => {
       options: {
         code: "1+1",
         format: "irc",
-        fuel: 1_000_000_000,
+        fuel: CLI_FUEL_DEFAULT,
         timeoutMs: 10_000,
         memoryMiB: 256,
         maxOutputBytes: 65_536,
@@ -47,6 +48,8 @@ describe("argument parsing", () => {
         maxBytes: 400,
         verbose: false,
         noStdin: false,
+        batch: false,
+        args: [],
       },
     });
   });
@@ -91,9 +94,12 @@ describe("argument parsing", () => {
   const bad: Array<[string[], RegExp]> = [
     [["--bogus", "x"], /^unknown option --bogus/],
     [["-1"], /^unknown option -1/],
-    [["a", "b"], /^unexpected extra argument "b"/],
+    [["--fule", "1", "x"], /^unknown option --fule \(did you mean --fuel\?\)$/],
+    [["--no-stdn", "x"], /^unknown option --no-stdin|^unknown option --no-stdn \(did you mean --no-stdin\?\)$/],
+    [["-c"], /^-c needs a value/],
+    [["--verbose=1", "x"], /^--verbose takes no value$/],
     [["--fuel"], /^--fuel needs a value$/],
-    [["x", "-t"], /^-t needs a value$/],
+    [["-t"], /^-t needs a value$/],
     [["--fuel=", "x"], /^--fuel needs a value$/],
     [["--fuel", "abc", "x"], /^--fuel wants/],
     [["--fuel", "-5", "x"], /^--fuel wants/],
@@ -123,10 +129,14 @@ describe("argument parsing", () => {
       }
     });
   }
-  it("missing values are judged before a --", () => {
-    assert.equal(missingValue(["--", "--fuel"]), undefined);
-    assert.equal(missingValue(["--fuel"]), "--fuel needs a value");
-    assert.equal(missingValue(["-t"]), "-t needs a value");
+  it("after the code, everything is the program's (as python3 has it)", async () => {
+    const p = await parseCliArgs(["x", "-t", "--fuel", "a b"]);
+    assert.equal(p.kind, "run");
+    assert.deepEqual(p.kind === "run" && [p.options.code, p.options.args, p.options.timeoutMs], [
+      "x",
+      ["-t", "--fuel", "a b"],
+      10_000,
+    ]);
   });
 });
 
@@ -384,7 +394,6 @@ describe(`wasi-py end to end on ${isDeno ? "Deno" : "Node"}`, () => {
     ["--bogus", "1"],
     ["--fuel", "abc", "1"],
     ["--fuel"],
-    ["a", "b"],
     ["--format", "xml", "1"],
     ["--timeout", "0", "1"],
   ];

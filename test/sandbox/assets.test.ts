@@ -8,12 +8,16 @@ import { brotliCompressSync } from "node:zlib";
 import {
   AssetError,
   type AssetName,
+  cacheDirs,
   cachedPath,
   defaultAssetsDir,
   ensureAsset,
   ensureAssets,
+  readAsset,
+  readAssetShared,
   readManifest,
 } from "../../src/sandbox/assets.ts";
+import process from "node:process";
 import { readTar } from "../../src/wasi/tar.ts";
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
@@ -142,7 +146,7 @@ describe("cache behaviour", () => {
   });
   after(() => rmSync(root, { recursive: true, force: true }));
 
-  it("expands once, then trusts a cached file of the right size", () => {
+  it("expands once, then uses the cached file (memoised in the process)", () => {
     assetsDir = join(root, "a1");
     const cacheDir = join(root, "c1");
     writeAssets(brotliCompressSync(payload), payload);
@@ -163,6 +167,83 @@ describe("cache behaviour", () => {
     writeFileSync(path, "truncated");
     ensureAsset("stdlib.tar", { assetsDir, cacheDir });
     assert.deepEqual(new Uint8Array(readFileSync(path)), payload);
+  });
+
+  it("re-expands a cached file of the right size whose bytes are wrong (hash check)", () => {
+    assetsDir = join(root, "a5");
+    const cacheDir = join(root, "c5");
+    writeAssets(brotliCompressSync(payload), payload);
+    const path = cachedPath("stdlib.tar", { assetsDir, cacheDir });
+    mkdirSync(join(path, ".."), { recursive: true });
+    const corrupt = payload.slice();
+    corrupt[10] ^= 1;
+    writeFileSync(path, corrupt);
+    assert.deepEqual(new Uint8Array(readAsset("stdlib.tar", { assetsDir, cacheDir })), payload);
+    assert.deepEqual(new Uint8Array(readFileSync(path)), payload, "the entry was rewritten");
+    assert.deepEqual(
+      readdirSync(join(path, "..")).sort(),
+      ["stdlib.tar", "stdlib.tar.verified"],
+      "no temporary file left",
+    );
+  });
+
+  it("no usable cache folder: the bytes come from memory; ensureAsset says so", () => {
+    assetsDir = join(root, "a6");
+    writeAssets(brotliCompressSync(payload), payload);
+    const file = join(root, "a-file");
+    writeFileSync(file, "x");
+    const cacheDir = join(file, "cache"); // under a regular file: ENOTDIR
+    assert.deepEqual(new Uint8Array(readAsset("stdlib.tar", { assetsDir, cacheDir })), payload);
+    const shared = readAssetShared("stdlib.tar", { assetsDir, cacheDir });
+    assert.ok(shared.buffer instanceof SharedArrayBuffer);
+    assert.deepEqual(new Uint8Array(shared), payload);
+    assert.throws(() => ensureAsset("stdlib.tar", { assetsDir, cacheDir }), AssetError);
+  });
+
+  it("in the shared temp dir a .verified stamp is never trusted (anyone could forge one)", () => {
+    assetsDir = join(root, "a7");
+    writeAssets(brotliCompressSync(payload), payload);
+    const saved = { ...process.env };
+    const tmp = join(root, "tmp7");
+    mkdirSync(tmp);
+    try {
+      Object.assign(process.env, { WASI_PY_CACHE: "", XDG_CACHE_HOME: "", HOME: "", TMPDIR: tmp });
+      assert.deepEqual(new Uint8Array(readAsset("stdlib.tar", { assetsDir })), payload);
+      const [folder] = readdirSync(tmp);
+      const dir = join(tmp, folder!, sha256(payload));
+      assert.deepEqual(readdirSync(dir), ["stdlib.tar"], "no stamp written in the temp dir");
+      const file = join(dir, "stdlib.tar");
+      const corrupt = payload.slice();
+      corrupt[0] ^= 1;
+      writeFileSync(file, corrupt);
+      const st = statSync(file, { bigint: true });
+      writeFileSync(`${file}.verified`, `${st.size}:${st.ino}:${st.mtimeNs}:${st.ctimeNs} ${sha256(payload)}`);
+      assert.deepEqual(new Uint8Array(readAsset("stdlib.tar", { assetsDir })), payload);
+    } finally {
+      for (const k of ["WASI_PY_CACHE", "XDG_CACHE_HOME", "HOME", "TMPDIR"]) {
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+      }
+    }
+  });
+
+  it("cache folders: WASI_PY_CACHE, XDG_CACHE_HOME, HOME, the temp dir; relative or empty ones skipped", () => {
+    const saved = { ...process.env };
+    try {
+      Object.assign(process.env, { WASI_PY_CACHE: "/w", XDG_CACHE_HOME: "/x", HOME: "/h", TMPDIR: "/t" });
+      const dirs = cacheDirs();
+      assert.deepEqual(dirs.slice(0, 3), ["/w", join("/x", "wasi-py"), join("/h", ".cache", "wasi-py")]);
+      assert.match(dirs[3] ?? "", /wasi-py-/);
+      Object.assign(process.env, { WASI_PY_CACHE: "rel", XDG_CACHE_HOME: "", HOME: "" });
+      const fallback = cacheDirs();
+      assert.ok(fallback.every((d) => d.startsWith("/")), fallback.join());
+      assert.equal(fallback.length, 1, "only the temp dir is left");
+    } finally {
+      for (const k of ["WASI_PY_CACHE", "XDG_CACHE_HOME", "HOME", "TMPDIR"]) {
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+      }
+    }
   });
 
   it("refuses an asset whose expansion does not match the manifest", () => {

@@ -9,13 +9,29 @@ import { FsError, MemFs } from "../memfs.ts";
 import type { DirNode, FileNode, FsNode } from "../memfs.ts";
 import { Fault, GuestMemory } from "../memory.ts";
 
+/**
+ * A stdin read as the guest consumes it (the sandbox's lazy stdin): `read` blocks until some bytes
+ * are there, copies at most `into.length` of them and returns how many (0 at the end); it may throw
+ * FsError (e.g. EFBIG past the stdin cap). `available` says how many bytes a read would return now.
+ */
+export interface StdinSource {
+  read(into: Uint8Array): number;
+  available(): number;
+}
+
+/** Bytes a read of stdin would return without waiting (poll_oneoff's nbytes). */
+export function stdinAvailable(stdin: Uint8Array | StdinSource, pos: number): number {
+  return stdin instanceof Uint8Array ? stdin.length - pos : stdin.available();
+}
+
 /** What a WasiHost is made from; the per-run parts can be replaced later with `bindRun`. */
 export interface WasiHostOptions {
   args: readonly string[];
   /** "NAME=value" strings, exactly what the guest sees. */
   env: readonly string[];
   fs: MemFs;
-  stdin: Uint8Array;
+  /** All of stdin, or a source read lazily as the guest asks (StdinSource). */
+  stdin: Uint8Array | StdinSource;
   /** Receives each write to fd 1 / fd 2; must copy what it keeps before returning. */
   stdout: (bytes: Uint8Array) => void;
   stderr: (bytes: Uint8Array) => void;

@@ -48,6 +48,11 @@ function iovecs(h: HostContext, ptr: number, count: number): Uint8Array[] {
 function readInto(h: HostContext, fd: Fd, iovs: Uint8Array[], at: number | undefined): number {
   if (fd.kind === "stdin") {
     const stdin = h.opts.stdin;
+    if (!(stdin instanceof Uint8Array)) {
+      // A lazy stdin: one blocking read into the first non-empty buffer, as a pipe answers.
+      const first = iovs.find((iov) => iov.length > 0);
+      return first === undefined ? 0 : stdin.read(first);
+    }
     let total = 0;
     for (const iov of iovs) {
       const n = Math.min(iov.length, stdin.length - fd.pos);

@@ -5,6 +5,7 @@
 import { Errno, Eventtype, SUBCLOCKFLAGS_ABSTIME } from "../constants.ts";
 import { fail } from "./context.ts";
 import type { HostContext, SyscallTable } from "./context.ts";
+import { stdinAvailable } from "./context.ts";
 
 /** Most subscriptions one poll_oneoff may pass (EINVAL beyond). */
 const MAX_SUBSCRIPTIONS = 1024;
@@ -45,7 +46,7 @@ function subscribe(h: HostContext, s: number, ready: PollEvent[], clocks: ClockW
   } else if (tag === Eventtype.FD_READ || tag === Eventtype.FD_WRITE) {
     const fd = h.fds.get(m.u32At(s + 16));
     let nbytes = 0n;
-    if (fd?.kind === "stdin") nbytes = BigInt(h.opts.stdin.length - fd.pos);
+    if (fd?.kind === "stdin") nbytes = BigInt(stdinAvailable(h.opts.stdin, fd.pos));
     else if (fd?.kind === "file" && tag === Eventtype.FD_READ) {
       nbytes = BigInt(Math.max(0, fd.node.size - fd.pos));
     }

@@ -1,0 +1,202 @@
+/**
+ * `wasi-py --batch`: JSON Lines in, JSON Lines out, for pipelines. Each input line is a JSON
+ * string (the code) or an object {"id","code","stdin","args","fuel","timeout","memory"}; each
+ * output line is the `json` format's object with "id" first (null when the line gave none), in
+ * input order. Every program runs in a fresh instance; the pool runs several at once (one worker
+ * per core) while the results still come out in order. A bad line yields {"id","line","error"}
+ * and the batch goes on; the exit status is then 2 (0 when every line ran).
+ */
+import type { CliOptions } from "./args.ts";
+import { jsonView } from "./output.ts";
+import type { Paint } from "./output.ts";
+import type { RunOptions, Sandbox } from "../sandbox/mod.ts";
+import { LimitError } from "../sandbox/limits.ts";
+import { MAX_STDIN_BYTES, RUN_LIMITS } from "../options/limits.ts";
+import { OptionError, readOptionNumber, readOptionText } from "../options/spec.ts";
+import type { OptionSpec } from "../options/spec.ts";
+import { EXIT } from "../options/exit-codes.ts";
+import { allowAbortListeners, onInterrupt, stdinChunks, writeStdout } from "../platform/process.ts";
+import { defaultWorkerCount } from "../platform/worker.ts";
+
+/** Longest input line, bytes: a program and its stdin (anything longer is a bad line). */
+export const MAX_LINE_BYTES = 2 * MAX_STDIN_BYTES;
+
+/** The keys a line object may have, and the option each numeric one is read with. */
+const NUMERIC_KEYS: Readonly<Record<string, OptionSpec>> = {
+  fuel: RUN_LIMITS.fuel,
+  timeout: RUN_LIMITS.timeoutMs,
+  memory: RUN_LIMITS.memoryMiB,
+};
+const KEYS = new Set(["id", "code", "stdin", "args", ...Object.keys(NUMERIC_KEYS)]);
+
+/** One line made into a run, or why it cannot be. */
+export type BatchJob =
+  | { kind: "run"; id: unknown; code: string; options: RunOptions }
+  | { kind: "bad"; id: unknown; message: string };
+
+/** A numeric key's value: a number in the key's unit (seconds, MiB, units) or the flag's text ("1e9", "unlimited"). */
+function numeric(key: string, value: unknown): number {
+  const spec = NUMERIC_KEYS[key]!;
+  if (typeof value === "number") return readOptionNumber(spec, value, key);
+  if (typeof value === "string") return readOptionText(spec, value, key);
+  throw new OptionError(`${key} must be a number or a string, got ${JSON.stringify(value)}`, key);
+}
+
+function jobFromObject(o: Record<string, unknown>, defaults: RunOptions): BatchJob {
+  const id = o.id ?? null;
+  const bad = (message: string): BatchJob => ({ kind: "bad", id, message });
+  const unknown = Object.keys(o).filter((k) => !KEYS.has(k));
+  if (unknown.length > 0) return bad(`unknown key "${unknown[0]}" (keys: ${[...KEYS].join(", ")})`);
+  if (typeof o.code !== "string") return bad('"code" must be a string');
+  if (o.stdin !== undefined && typeof o.stdin !== "string") return bad('"stdin" must be a string');
+  if (o.args !== undefined && !(Array.isArray(o.args) && o.args.every((a) => typeof a === "string"))) {
+    return bad('"args" must be an array of strings');
+  }
+  const options: RunOptions = {
+    ...defaults,
+    stdin: (o.stdin as string | undefined) ?? "",
+    args: (o.args as string[]) ?? [],
+  };
+  try {
+    if (o.fuel !== undefined) options.fuel = numeric("fuel", o.fuel);
+    if (o.timeout !== undefined) options.timeoutMs = numeric("timeout", o.timeout);
+    if (o.memory !== undefined) options.memoryMiB = numeric("memory", o.memory);
+  } catch (e) {
+    if (e instanceof OptionError) return bad(e.message);
+    throw e;
+  }
+  return { kind: "run", id, code: o.code, options };
+}
+
+/**
+ * Reads one input line (pure).
+ *
+ * @example
+ * parseBatchLine('"1+1"', {}); // { kind: "run", id: null, code: "1+1", options: { stdin: "", args: [] } }
+ * parseBatchLine('{"id": 7, "code": "print(1)", "timeout": 0.5}', {}).options.timeoutMs; // 500
+ */
+export function parseBatchLine(line: string, defaults: RunOptions): BatchJob {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (e) {
+    return { kind: "bad", id: null, message: `not JSON: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  if (typeof value === "string") {
+    return { kind: "run", id: null, code: value, options: { ...defaults, stdin: "", args: [] } };
+  }
+  if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+    return jobFromObject(value as Record<string, unknown>, defaults);
+  }
+  return { kind: "bad", id: null, message: 'a line must be a JSON string (the code) or an object with "code"' };
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The lines of a byte stream (without "\n"); a line over `maxBytes` comes as an Error, skipped to its end. */
+export async function* splitLines(
+  chunks: AsyncIterable<Uint8Array>,
+  maxBytes = MAX_LINE_BYTES,
+): AsyncGenerator<string | Error> {
+  let parts: Uint8Array[] = [];
+  let size = 0;
+  let tooLong = false;
+  const finish = (): string | Error => {
+    const bytes = new Uint8Array(size);
+    let at = 0;
+    for (const p of parts) (bytes.set(p, at), at += p.length);
+    parts = [];
+    size = 0;
+    if (tooLong) return (tooLong = false, new Error(`line longer than ${maxBytes} bytes`));
+    try {
+      return strictUtf8.decode(bytes);
+    } catch {
+      return new Error("line is not valid UTF-8");
+    }
+  };
+  for await (const chunk of chunks) {
+    let from = 0;
+    for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, from)) {
+      if (size + nl - from > maxBytes) tooLong = true;
+      if (!tooLong) (parts.push(chunk.subarray(from, nl)), size += nl - from);
+      yield finish();
+      from = nl + 1;
+    }
+    const rest = chunk.subarray(from);
+    if (size + rest.length > maxBytes) tooLong = true;
+    if (!tooLong && rest.length > 0) (parts.push(rest.slice()), size += rest.length);
+  }
+  if (size > 0 || tooLong) yield finish();
+}
+
+/** The output line for one input line. */
+async function outcomeLine(sb: Sandbox, job: BatchJob, line: number): Promise<{ text: string; bad: boolean }> {
+  if (job.kind === "bad") return { text: JSON.stringify({ id: job.id, line, error: job.message }), bad: true };
+  try {
+    const r = await sb.run(job.code, job.options);
+    return { text: JSON.stringify({ id: job.id, ...jsonView(r) }), bad: false };
+  } catch (e) {
+    if (job.options.signal?.aborted) {
+      return { text: JSON.stringify({ id: job.id, line, error: "interrupted" }), bad: true };
+    }
+    if (e instanceof LimitError || e instanceof TypeError) {
+      return { text: JSON.stringify({ id: job.id, line, error: e.message }), bad: true };
+    }
+    throw e;
+  }
+}
+
+/**
+ * Runs the batch read from stdin and returns the exit status (0, or 2 if a line was bad, 130 on
+ * Ctrl-C). Throws OutputError when our stdout fails.
+ *
+ * @example
+ * // printf '%s\n' '"1+1"' '{"id":"b","code":"print(2)"}' | wasi-py --batch
+ */
+export async function runBatch(options: CliOptions, sandbox: Promise<Sandbox | Error>, _paint: Paint): Promise<number> {
+  const sb = await sandbox;
+  if (sb instanceof Error) throw sb;
+  const controller = new AbortController();
+  let interrupted = false;
+  const restore = onInterrupt(() => {
+    interrupted = true;
+    controller.abort();
+  });
+  const window = Math.max(2, 2 * defaultWorkerCount());
+  allowAbortListeners(controller.signal, 2 * window);
+  const defaults: RunOptions = {
+    fuel: options.fuel,
+    timeoutMs: options.timeoutMs,
+    memoryMiB: options.memoryMiB,
+    maxOutputBytes: options.maxOutputBytes,
+    tmpQuotaBytes: options.tmpQuotaBytes,
+    signal: controller.signal,
+  };
+  const inFlight: Array<Promise<{ text: string; bad: boolean }>> = [];
+  let anyBad = false;
+  const writeOldest = async () => {
+    const { text, bad } = await inFlight.shift()!;
+    anyBad ||= bad;
+    await writeStdout(text + "\n");
+  };
+  try {
+    let n = 0;
+    for await (const line of splitLines(stdinChunks())) {
+      n++;
+      if (controller.signal.aborted) break;
+      if (typeof line === "string" && line.trim() === "") continue;
+      const job: BatchJob = typeof line === "string"
+        ? parseBatchLine(line, defaults)
+        : { kind: "bad", id: null, message: line.message };
+      inFlight.push(outcomeLine(sb, job, n));
+      while (inFlight.length >= window) await writeOldest();
+    }
+    while (inFlight.length > 0) await writeOldest();
+  } finally {
+    restore();
+    controller.abort(); // anything still running when our stdout failed
+    await Promise.allSettled(inFlight);
+    await sb.close();
+  }
+  return interrupted ? EXIT.interrupted : anyBad ? EXIT.usage : 0;
+}
