@@ -100,16 +100,18 @@ export function matchesAny(id: Identity, entries: readonly string[]): boolean {
 }
 
 /**
- * The key a limit is kept under: the account if known, else user@host (nick changes do not reset it).
+ * The key a limit (and the fair queue) is kept under: the services account if known, else the
+ * host. Never the ident: a client chooses its own `USER`, so keying on it let one host open
+ * several connections with different idents and count as several users.
  *
  * @example
  * ```ts
- * userKey({ nick: "alice", user: "~Alice", host: "Home.example" }); // "~alice@home.example"
+ * userKey({ nick: "alice", user: "~Alice", host: "Home.example" }); // "@home.example"
  * ```
  */
 export function userKey(id: Identity): string {
   if (id.account) return `$a:${id.account.toLowerCase()}`;
-  return `${(id.user ?? "*").toLowerCase()}@${(id.host ?? id.nick).toLowerCase()}`;
+  return `@${(id.host ?? id.nick).toLowerCase()}`;
 }
 
 interface Entry {

@@ -15,28 +15,25 @@
 import { IRC_LINE_MAX, ircLower, IrcSerialiseError, parseLine, serialise } from "./message.ts";
 import { cutToBytes, utf8Length } from "../text/utf8.ts";
 import type { IrcMessage } from "./message.ts";
-import { OutgoingScheduler } from "./flood.ts";
-import type { BucketOptions } from "./flood.ts";
+import type { SchedulerOptions } from "./flood.ts";
+import { droppedNote, PacedOutput } from "./output.ts";
+import { ChannelWatch } from "./channels.ts";
+import type { SayMeta } from "./output.ts";
 import { IrcConnection } from "./connection.ts";
 import type { ConnectionEffects, ConnectionOptions } from "./connection.ts";
 import { dispatch, joinParams, newSession } from "./handlers.ts";
 import { CAP_LS_VERSION } from "./numerics.ts";
+import { fitNick, randomNick, RFC_NICKLEN } from "./nicks.ts";
+import { authenticateReply, IrcSaslError, onCap } from "./sasl.ts";
+import type { CapContext, SaslOptions } from "./sasl.ts";
 import type { HandlerContext, SessionState } from "./handlers.ts";
 
 export { backoffDelay } from "./connection.ts";
 export type { BackoffOptions } from "./connection.ts";
-
-/**
- * SASL identity: PLAIN with an account and password, or EXTERNAL (the TLS client certificate).
- *
- * @example
- * ```ts
- * const sasl: SaslOptions = { mechanism: "PLAIN", account: "pybot", password: "secret" };
- * ```
- */
-export type SaslOptions =
-  | { mechanism: "PLAIN"; account: string; password: string }
-  | { mechanism: "EXTERNAL" };
+export type { SayMeta } from "./output.ts";
+export { fitNick } from "./nicks.ts";
+export { authenticateChunks, IrcSaslError } from "./sasl.ts";
+export type { SaslOptions } from "./sasl.ts";
 
 /**
  * Everything the client needs: where to connect (ConnectionOptions) and who to be.
@@ -66,7 +63,19 @@ export interface IrcClientOptions extends ConnectionOptions {
   channels: string[];
   /** While on an alternate nick, try to take the main one back this often. */
   regainNickIntervalMs: number;
-  flood: { perTarget: BucketOptions; global: BucketOptions };
+  flood: SchedulerOptions;
+  /** After a reconnect, replies queued longer ago than this are dropped and summarised. */
+  staleReplyMs: number;
+  /** Server lag above this slows the output down. */
+  lagThresholdMs: number;
+  /** While lines wait, measure the server's lag at most this often. */
+  lagProbeIntervalMs: number;
+  /** First delay before retrying a refused JOIN (doubles, up to reconnect.maxDelayMs). */
+  joinRetryMinMs: number;
+  /** After "cannot send to channel", requests from that channel are ignored this long (or until its modes change). */
+  cannotSendPauseMs: number;
+  /** Register without SASL on a server that has no CAP at all (default: refuse). */
+  saslOptional?: boolean;
 }
 
 /**
@@ -81,16 +90,16 @@ export interface IrcClientOptions extends ConnectionOptions {
 export type ClientEffects = ConnectionEffects;
 
 /**
- * SASL failed or cannot be done: the bot stops rather than run without its identity.
- * Delivered through the client's "fatal" event.
+ * The server keeps refusing our credentials (TLS certificate, server password): retrying will not
+ * help. Delivered through the client's "fatal" event after authFailureLimit attempts.
  *
  * @example
  * ```ts
- * client.on("fatal", (e) => { if (e instanceof IrcSaslError) console.error(e.message); });
+ * client.on("fatal", (e) => { if (e instanceof IrcAuthError) console.error(e.message); });
  * ```
  */
-export class IrcSaslError extends Error {
-  override name = "IrcSaslError";
+export class IrcAuthError extends Error {
+  override name = "IrcAuthError";
 }
 
 type Listener<A extends unknown[]> = (...args: A) => void;
@@ -101,26 +110,6 @@ interface Events {
   fatal: [Error];
 }
 
-/**
- * Encodes a SASL payload as AUTHENTICATE arguments: base64 in 400-byte chunks, "+" for empty/terminator.
- *
- * @example
- * ```ts
- * authenticateChunks(new TextEncoder().encode("a\0a\0pw")); // ["YQBhAHB3"]
- * ```
- */
-export function authenticateChunks(payload: Uint8Array): string[] {
-  let bin = ""; // btoa takes one character per byte
-  for (const b of payload) bin += String.fromCharCode(b);
-  const b64 = btoa(bin);
-  if (b64.length === 0) return ["+"];
-  const out: string[] = [];
-  for (let i = 0; i < b64.length; i += 400) out.push(b64.slice(i, i + 400));
-  if (b64.length % 400 === 0) out.push("+");
-  return out;
-}
-
-const WANTED_CAPS = ["sasl", "account-tag", "multi-prefix"];
 /** Host length assumed until the server tells us our real one (RFC 1035 label limit). */
 const ASSUMED_HOST_LEN = 63;
 
@@ -144,20 +133,43 @@ export class IrcClient {
   #s: SessionState;
   #ctx: HandlerContext;
   #regain: ReturnType<typeof setInterval> | undefined;
-  #pumpTimer: ReturnType<typeof setTimeout> | undefined;
-  #out: OutgoingScheduler<string>;
+  #out: PacedOutput;
+  /** The server offered SASL on an earlier connection (so its absence now is services being down). */
+  #saslSeen = false;
+  #chans: ChannelWatch;
 
   constructor(opts: IrcClientOptions, fx: ClientEffects) {
     this.opts = opts;
     this.#fx = fx;
     this.#s = newSession(opts.nick);
-    this.#out = new OutgoingScheduler<string>(opts.flood, fx.now());
+    this.#out = new PacedOutput(opts, {
+      now: fx.now,
+      log: fx.log,
+      write: (line) => this.#conn.writeLine(line),
+      ping: (token) => this.#conn.send({ command: "PING", params: [token] }),
+      summary: (target, nick, n) => serialise({ command: "PRIVMSG", params: [target, droppedNote(nick, n)] }),
+    });
     this.#conn = new IrcConnection(opts, fx, {
       open: () => this.#onOpen(),
       line: (line) => this.#onLine(line),
       close: (reason) => this.#onClose(reason),
+      fatal: (why) => this.#emit("fatal", new IrcAuthError(why)),
     });
     this.#ctx = this.#handlerContext();
+    this.#chans = new ChannelWatch(opts, {
+      now: fx.now,
+      random: fx.random,
+      log: fx.log,
+      lower: (x) => ircLower(x, this.casemapping),
+      rejoinLater: (ms, entry, key) => {
+        const session = this.#s;
+        this.#conn.later(ms, () => {
+          if (this.#s === session && session.registered && !session.channels.has(key)) {
+            this.#sendNow({ command: "JOIN", params: joinParams(entry) });
+          }
+        });
+      },
+    });
   }
 
   /**
@@ -221,6 +233,15 @@ export class IrcClient {
   get queuedLines(): number {
     return this.#out.size;
   }
+  /** Output counters (lines sent, dropped, refused; worst delay; last lag) and the pace now. */
+  get outputStats(): PacedOutput["stats"] & { ratePerSec: number } {
+    return { ...this.#out.stats, ratePerSec: this.#out.ratePerSec };
+  }
+
+  /** Whether replies to `target` can be sent (false for a while after "cannot send to channel"). */
+  canSend(target: string): boolean {
+    return this.#chans.canSend(target);
+  }
 
   /**
    * Bytes of text that fit in one `command target :text` line as relayed by the server
@@ -243,6 +264,12 @@ export class IrcClient {
     }
     if (this.opts.sasl?.mechanism === "PLAIN" && !this.opts.tls) {
       this.#fx.log("warn", "the SASL password is sent without TLS");
+    }
+    if (this.opts.tls && this.opts.tlsInsecure) {
+      this.#fx.log(
+        "warn",
+        "--tls-insecure: the server's certificate is NOT checked; anyone in the path can read and change the traffic",
+      );
     }
     this.#conn.start();
   }
@@ -272,8 +299,7 @@ export class IrcClient {
     this.#s.registered = false;
     if (this.#regain) clearInterval(this.#regain);
     this.#regain = undefined;
-    if (this.#pumpTimer) clearTimeout(this.#pumpTimer);
-    this.#pumpTimer = undefined;
+    this.#out.pause();
     this.#emit("disconnected", reason);
     if (!this.#conn.quitting) this.#fx.log("warn", `disconnected${was ? "" : " before registration"}: ${reason}`);
   }
@@ -312,7 +338,16 @@ export class IrcClient {
       authenticate: (arg) => this.#onAuthenticate(arg),
       capEnd: () => this.#capEnd(),
       saslFailed: (why) => this.#saslFailed(why),
-      nextNick: () => this.#nextNick(),
+      nextNick: (why) => this.#nextNick(why),
+      pong: (token) => this.#out.pong(token),
+      joinFailed: (chan, why) => this.#chans.joinFailed(chan, why),
+      joined: (chan) => this.#chans.joined(chan),
+      cannotSend: (target, why) => this.#chans.cannotSend(target, why),
+      modesChanged: (chan) => this.#chans.modesChanged(chan),
+      passwordRefused: (why) =>
+        this.#conn.authFailed(
+          `the server refused the password (${why}); check $WASI_PY_IRC_PASSWORD or the config file's "password"`,
+        ),
       nickChanged: () => this.#updateRegain(),
       wantMainNick: (nick) => this.#wantMainNick(nick),
     };
@@ -327,14 +362,24 @@ export class IrcClient {
   /** RPL_WELCOME: the handlers recorded our nick and mask; join, regain, announce. */
   #onRegistered(): void {
     const s = this.#s;
-    this.#conn.resetBackoff();
+    if (this.opts.sasl && !s.saslDone) {
+      if (s.capSeen || !this.opts.saslOptional) {
+        const why = s.capSeen
+          ? "registered without SASL although SASL was configured"
+          : "the server does not negotiate capabilities (no CAP), so SASL is impossible; refusing to run unauthenticated (saslOptional allows it)";
+        this.#saslFailed(why);
+        return;
+      }
+      this.#fx.log("warn", "the server has no CAP: registered WITHOUT SASL (saslOptional is set)");
+    }
+    this.#conn.registeredOk();
     this.#fx.log("info", `registered as ${s.nick}`);
     // Our host as others see it decides the reply budget: ask when 001 did not say.
     if (s.host === undefined) this.#sendNow({ command: "WHOIS", params: [s.nick] });
     for (const c of this.opts.channels) this.#sendNow({ command: "JOIN", params: joinParams(c) });
     this.#updateRegain();
     this.#emit("registered", s.nick);
-    this.#pump();
+    this.#out.resume();
   }
 
   // ---- nick ----
@@ -348,14 +393,22 @@ export class IrcClient {
     );
   }
 
-  #nextNick(): void {
+  #nextNick(why: string): void {
     const s = this.#s;
+    const refused = s.nick;
+    // A nick refused as erroneous for being long: assume RFC 1459's 9 until ISUPPORT says more.
+    if (why.startsWith("erroneous") && refused.length > RFC_NICKLEN) s.nickMax = RFC_NICKLEN;
     const alts = this.opts.altNicks;
-    s.nickIndex++;
-    s.nick = s.nickIndex <= alts.length
-      ? alts[s.nickIndex - 1]
-      : `${this.opts.nick.slice(0, 8)}${Math.floor(this.#fx.random() * 10000)}`;
-    this.#fx.log("warn", `nick taken; trying ${s.nick}`);
+    const max = s.nickMax ?? Infinity;
+    let next: string | undefined;
+    while (next === undefined || next === refused) {
+      s.nickIndex++;
+      const cand = s.nickIndex <= alts.length ? alts[s.nickIndex - 1]! : randomNick(this.opts.nick, this.#fx.random());
+      next = fitNick(cand, max);
+      if (s.nickIndex > alts.length + 3) break;
+    }
+    s.nick = next;
+    this.#fx.log("warn", `nick ${refused} ${why}; trying ${s.nick}`);
     this.#sendNow({ command: "NICK", params: [s.nick] });
   }
 
@@ -374,41 +427,25 @@ export class IrcClient {
   // ---- CAP and SASL ----
 
   #onCap(m: IrcMessage): void {
-    const s = this.#s;
-    const p = m.params;
-    const sub = (p[1] ?? "").toUpperCase();
-    if (sub === "LS") {
-      const more = p[2] === "*";
-      const list = p[more ? 3 : 2] ?? "";
-      for (const c of list.split(" ")) if (c) s.lsCaps.add(c.split("=")[0]);
-      if (more) return;
-      const want = WANTED_CAPS.filter((c) => s.lsCaps.has(c) && (c !== "sasl" || this.opts.sasl));
-      if (this.opts.sasl && !s.lsCaps.has("sasl")) {
-        this.#saslFailed("SASL was configured but the server does not offer it");
-        return;
-      }
-      if (want.length) this.#sendNow({ command: "CAP", params: ["REQ", want.join(" ")] });
-      else this.#capEnd();
-    } else if (sub === "ACK") {
-      for (const c of (p[2] ?? "").split(" ")) if (c) s.caps.add(c.replace(/^[-~=]/, ""));
-      if (this.opts.sasl && s.caps.has("sasl")) {
-        this.#sendNow({ command: "AUTHENTICATE", params: [this.opts.sasl.mechanism] });
-      } else this.#capEnd();
-    } else if (sub === "NAK") {
-      if (this.opts.sasl) this.#saslFailed("the server refused the sasl capability");
-      else this.#capEnd();
-    }
+    onCap(this.#capContext(), m);
+  }
+
+  #capContext(): CapContext {
+    return {
+      state: this.#s,
+      sasl: this.opts.sasl,
+      saslSeen: this.#saslSeen,
+      markSaslSeen: () => (this.#saslSeen = true),
+      send: (command, ...params) => this.#sendNow({ command, params }),
+      log: (level, text) => this.#fx.log(level, text),
+      retryLater: () => this.#conn.drop(),
+      saslFailed: (why) => this.#saslFailed(why),
+      capEnd: () => this.#capEnd(),
+    };
   }
 
   #onAuthenticate(arg: string): void {
-    const sasl = this.opts.sasl;
-    if (!sasl || arg !== "+") return;
-    if (sasl.mechanism === "EXTERNAL") {
-      this.#sendNow({ command: "AUTHENTICATE", params: ["+"] });
-      return;
-    }
-    const payload = new TextEncoder().encode(`${sasl.account}\0${sasl.account}\0${sasl.password}`);
-    for (const chunk of authenticateChunks(payload)) this.#sendNow({ command: "AUTHENTICATE", params: [chunk] });
+    for (const a of authenticateReply(this.opts.sasl, arg)) this.#sendNow({ command: "AUTHENTICATE", params: [a] });
   }
 
   #saslFailed(why: string): void {
@@ -428,6 +465,7 @@ export class IrcClient {
 
   #sendNow(msg: { command: string; params?: string[] }): void {
     this.#conn.send(msg);
+    if (this.#s.registered) this.#out.charge();
   }
 
   /** Sends a raw protocol command right away (no flood control); throws on unsafe input. */
@@ -436,11 +474,12 @@ export class IrcClient {
   }
 
   /**
-   * Queues a PRIVMSG/NOTICE through the flood control. The text may not contain CR, LF,
-   * NUL or \x01 (no CTCP from untrusted data): those throw. Over-long text is cut at a
-   * character boundary to fit the line (the formatter should already have done so).
+   * Queues a PRIVMSG/NOTICE through the flood control; false when the requester's backlog is full
+   * (the line is refused). The text may not contain CR, LF, NUL or \x01 (no CTCP from untrusted
+   * data): those throw. Over-long text is cut at a character boundary to fit the line (the
+   * formatter should already have done so).
    */
-  say(target: string, text: string, command: "PRIVMSG" | "NOTICE" = "PRIVMSG"): void {
+  say(target: string, text: string, command: "PRIVMSG" | "NOTICE" = "PRIVMSG", meta: SayMeta = {}): boolean {
     if (/[\r\n\0\x01]/.test(text)) throw new IrcSerialiseError("message text contains CR, LF, NUL or \\x01");
     const max = this.maxTextBytes(command, target);
     let t = text;
@@ -449,24 +488,13 @@ export class IrcClient {
       t = cutToBytes(t, max);
     }
     const line = serialise({ command, params: [target, t] });
-    this.#out.push(ircLower(target, this.casemapping), line);
-    // A new target may have tokens even while another waits: drain now, not at the timer.
-    if (this.#pumpTimer) {
-      clearTimeout(this.#pumpTimer);
-      this.#pumpTimer = undefined;
-    }
-    this.#pump();
+    return this.#out.push(ircLower(target, this.casemapping), line, meta);
   }
 
-  #pump(): void {
-    if (this.#pumpTimer || !this.#s.registered) return;
-    const { send, nextMs } = this.#out.drain(this.#fx.now());
-    for (const line of send) this.#conn.writeLine(line);
-    if (nextMs !== undefined) {
-      this.#pumpTimer = setTimeout(() => {
-        this.#pumpTimer = undefined;
-        this.#pump();
-      }, nextMs);
-    }
+  /** Answers a CTCP request (e.g. VERSION) with a NOTICE; `text` is our own, checked like any text. */
+  ctcpReply(target: string, text: string): void {
+    if (/[\r\n\0\x01]/.test(text)) throw new IrcSerialiseError("CTCP reply contains CR, LF, NUL or \\x01");
+    const line = serialise({ command: "NOTICE", params: [target, `\x01${text}\x01`] });
+    this.#out.push(ircLower(target, this.casemapping), line, {});
   }
 }

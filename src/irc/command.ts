@@ -58,8 +58,14 @@ export interface Reply {
  * ```
  */
 export type Command =
-  | ({ kind: "eval"; code: string; verbose: boolean } & Reply)
-  | ({ kind: "usage"; verbose: boolean } & Reply);
+  | ({
+    kind: "eval";
+    code: string;
+    verbose: boolean; /** Asked with the prefix: answered even with a SyntaxError (chatter is not). */
+    explicit: boolean;
+  } & Reply)
+  | ({ kind: "usage"; verbose: boolean } & Reply)
+  | ({ kind: "help"; verbose: boolean } & Reply);
 
 /**
  * Whether a target is a channel, by its first character and the server's CHANTYPES.
@@ -113,10 +119,18 @@ export function parseCommand(ctx: CommandContext): Command | undefined {
 
   let body: string | undefined;
   let verbose = false;
+  let explicit = false;
+  if (prefix && afterWord(text, prefix + ":help") !== undefined) return { kind: "help", verbose, ...reply };
+  // A bare mention of the bot ("pybot", "pybot?") asks who it is.
+  const bare = /^([^\s:,?!]+)[?!]*$/.exec(text.trim());
+  if (bare && (ctx.allowNickAddressing ?? true) && ircLower(bare[1]!, cm) === ircLower(botNick, cm)) {
+    return { kind: "help", verbose, ...reply };
+  }
   if (prefix) {
     body = afterWord(text, prefix + ":v");
     if (body !== undefined) verbose = true;
     else body = afterWord(text, prefix);
+    explicit = body !== undefined;
   }
   if (body === undefined && (ctx.allowNickAddressing ?? true)) {
     const m = /^([^\s:,]+)[:,](.*)$/s.exec(text);
@@ -126,5 +140,5 @@ export function parseCommand(ctx: CommandContext): Command | undefined {
   if (body === undefined) return undefined;
   const code = body.trim();
   if (code === "") return { kind: "usage", verbose, ...reply };
-  return { kind: "eval", code, verbose, ...reply };
+  return { kind: "eval", code, verbose, explicit, ...reply };
 }

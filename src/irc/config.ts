@@ -5,7 +5,7 @@
  * carry the unit the flag takes (`timeoutSeconds` for `--timeout`), and a number or the flag's
  * own text is accepted for them.
  */
-import { readText } from "../platform/fs.ts";
+import { fileMode, readText } from "../platform/fs.ts";
 import {
   IRC_NUMERIC_BY_CONFIG_KEY,
   IRC_NUMERIC_BY_KEY,
@@ -53,6 +53,8 @@ export interface IrcSettingsInput extends Partial<Record<IrcNumericKey, number>>
   admins?: string[];
   ignore?: string[];
   quitMessage?: string;
+  saslOptional?: boolean;
+  pasteUrl?: string;
 }
 
 /** Everything the bot runs with (numbers in the program's units: ms, bytes, MiB). */
@@ -77,6 +79,10 @@ export interface IrcConfig extends Record<IrcNumericKey, number> {
   admins: string[];
   ignore: string[];
   quitMessage: string;
+  /** Register without SASL on a server with no CAP at all (default false: refuse). */
+  saslOptional: boolean;
+  /** Where cut output is uploaded (see the README's paste contract). */
+  pasteUrl?: string;
   userLimits: EvalLimits;
   adminLimits: EvalLimits;
 }
@@ -95,12 +101,21 @@ const STRING_KEYS = new Set([
   "saslPassword",
   "prefix",
   "quitMessage",
+  "pasteUrl",
 ]);
-const BOOL_KEYS = new Set(["tls", "tlsInsecure", "nickAddressing", "privateBareCode"]);
+const BOOL_KEYS = new Set(["tls", "tlsInsecure", "nickAddressing", "privateBareCode", "saslOptional"]);
 const LIST_KEYS = new Set(["altNicks", "channels", "admins", "ignore"]);
 
 /** Environment variables read for secrets (kept off the command line, where `ps` shows them). */
-export const SECRET_ENV = { password: "WASI_PY_IRC_PASSWORD", saslPassword: "WASI_PY_IRC_SASL_PASSWORD" } as const;
+export const SECRET_ENV = {
+  password: "WASI_PY_IRC_PASSWORD",
+  saslPassword: "WASI_PY_IRC_SASL_PASSWORD",
+  /** `#chan=key` pairs, separated by commas or spaces. */
+  channelKeys: "WASI_PY_IRC_CHANNEL_KEYS",
+} as const;
+
+/** Settings whose values are secrets: never shown, and a file holding them must not be readable by others. */
+const SECRET_KEYS = ["password", "saslPassword"] as const;
 
 const NICK_RE = /^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]{0,29}$/;
 
@@ -175,9 +190,92 @@ export function readConfigFile(path: string): IrcSettingsInput {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new IrcConfigError(`${path}: not valid JSON (${(e as Error).message.split("\n")[0]})`);
+    // The parser's message may quote the text around the error, a password included: say where only.
+    throw new IrcConfigError(`${path}: not valid JSON${jsonErrorPlace(text, (e as Error).message)}`);
   }
-  return checkConfigFile(json, path);
+  const settings = checkConfigFile(json, path);
+  checkSecretFileMode(path, settings, fileMode(path));
+  return settings;
+}
+
+/**
+ * " at line L, column C" for a JSON.parse error message that names a position, else "".
+ *
+ * @example
+ * jsonErrorPlace('{\n "a": }', "Unexpected token '}' ... at position 8"); // " at line 2, column 7"
+ */
+export function jsonErrorPlace(text: string, message: string): string {
+  const m = /position (\d+)/.exec(message);
+  if (!m) return "";
+  const pos = Math.min(Number(m[1]), text.length);
+  const before = text.slice(0, pos);
+  const line = before.split("\n").length;
+  const column = pos - before.lastIndexOf("\n");
+  return ` at line ${line}, column ${column}`;
+}
+
+/**
+ * Refuses a config file holding secrets (passwords, channel keys) that its group or others may
+ * read, as ssh does for private keys. `mode` undefined (unknown) passes.
+ *
+ * @example
+ * checkSecretFileMode("bot.json", { password: "x" }, 0o644); // throws IrcConfigError
+ */
+export function checkSecretFileMode(path: string, s: IrcSettingsInput, mode: number | undefined): void {
+  const secrets = SECRET_KEYS.filter((k) => s[k] !== undefined) as string[];
+  if ((s.channels ?? []).some((c) => c.includes(" "))) secrets.push("channel keys");
+  if (mode === undefined || secrets.length === 0 || (mode & 0o077) === 0) return;
+  throw new IrcConfigError(
+    `${path} holds secrets (${secrets.join(", ")}) but its group or others may read it (mode ${
+      (mode & 0o777).toString(8).padStart(3, "0")
+    }); run chmod 600 ${path}`,
+  );
+}
+
+/** `#a=key,#b=key` → channel (lower-cased) → key. */
+function parseChannelKeys(text: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const pair of (text ?? "").split(/[\s,]+/)) {
+    if (!pair) continue;
+    const eq = pair.indexOf("=");
+    if (eq <= 0 || eq === pair.length - 1) {
+      throw new IrcConfigError(`$${SECRET_ENV.channelKeys} must be '#chan=key' pairs separated by commas`);
+    }
+    out.set(pair.slice(0, eq).toLowerCase(), pair.slice(eq + 1));
+  }
+  return out;
+}
+
+/** Channels with their keys: keys never come from flags (ps shows them); the environment adds them. */
+function channelsWithKeys(s: IrcSettingsInput, flags: IrcSettingsInput, env: Record<string, string | undefined>) {
+  if ((flags.channels ?? []).some((c) => c.trim().includes(" "))) {
+    throw new IrcConfigError(
+      `channel keys are secrets and ps shows flags: give '#chan' on the command line and the key in the config file's channels ('#chan key') or in $${SECRET_ENV.channelKeys} ('#chan=key')`,
+    );
+  }
+  const keys = parseChannelKeys(env[SECRET_ENV.channelKeys]);
+  const channels = (s.channels ?? []).map((c) => {
+    const key = keys.get(c.toLowerCase());
+    keys.delete(c.toLowerCase());
+    return key !== undefined && !c.includes(" ") ? `${c} ${key}` : c;
+  });
+  if (keys.size) {
+    throw new IrcConfigError(
+      `$${SECRET_ENV.channelKeys} names ${[...keys.keys()].join(", ")}, which is not a channel to join`,
+    );
+  }
+  return channels;
+}
+
+/**
+ * A channel entry as it may be logged: the name, and `(key)` instead of the key.
+ *
+ * @example
+ * redactChannel("#py secret"); // "#py (key)"
+ */
+export function redactChannel(entry: string): string {
+  const [name, key] = entry.split(" ");
+  return key ? `${name} (key)` : name!;
 }
 
 /** File settings, then flags (lists from flags add to the file's), then secrets from the environment. */
@@ -230,6 +328,13 @@ function resolveNumbers(s: IrcSettingsInput, port: number | undefined, tls: bool
   else if (s.port === undefined) nums.port = tls ? 6697 : 6667;
   if (nums.workers === 0) nums.workers = Math.max(2, cores);
   return nums;
+}
+
+function checkPasteUrl(url: string): string {
+  if (!/^https?:\/\/[^\s]+$/.test(url)) {
+    throw new IrcConfigError(`--paste-url must be an http:// or https:// URL, got ${JSON.stringify(url)}`);
+  }
+  return url;
 }
 
 function noControls(name: string, v: string): string {
@@ -358,6 +463,7 @@ export function resolveIrcConfig(
   cores: number,
 ): IrcConfig {
   const s = mergeSettings(file, flags, env);
+  s.channels = channelsWithKeys(s, flags, env);
   const { host, port } = parseServer(s.server);
   const tls = s.tls ?? false;
   const nums = resolveNumbers(s, port, tls, cores);
@@ -375,6 +481,8 @@ export function resolveIrcConfig(
     ...identity,
     sasl,
     ...audience,
+    saslOptional: s.saslOptional ?? false,
+    pasteUrl: s.pasteUrl === undefined ? undefined : checkPasteUrl(s.pasteUrl),
     nickAddressing: s.nickAddressing ?? true,
     privateBareCode: s.privateBareCode ?? true,
     quitMessage: noControls("quitMessage", s.quitMessage ?? "wasi-py signing off"),

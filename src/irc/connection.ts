@@ -62,6 +62,10 @@ export interface ConnectionOptions {
   reconnect: BackoffOptions;
   /** Longest QUIT wait before the socket is closed anyway. */
   quitTimeoutMs: number;
+  /** A registered connection must last this long before the reconnect delay starts again from the shortest. */
+  stableConnectionMs: number;
+  /** Consecutive refusals of our credentials (TLS certificate, server password) before giving up. */
+  authFailureLimit: number;
 }
 
 /**
@@ -99,6 +103,26 @@ export interface ConnectionEvents {
   line(line: string): void;
   /** The current socket is gone; a reconnect follows unless we are quitting. */
   close(reason: string): void;
+  /** Retrying cannot help (credentials refused authFailureLimit times in a row): the connection has stopped. */
+  fatal(why: string): void;
+}
+
+/**
+ * The hint for a TLS connect error that retrying will not fix, or undefined for other errors.
+ *
+ * @example
+ * ```ts
+ * tlsFailureHint("self-signed certificate in certificate chain"); // "the server's TLS certificate ... --tls-ca FILE ..."
+ * ```
+ */
+export function tlsFailureHint(message: string): string | undefined {
+  if (
+    /certificate|self[- ]signed|unable to (get|verify)|CERT_|altnames|Hostname\/IP does not match|issuer/i.test(message)
+  ) {
+    return `the server's TLS certificate was not accepted (${message}): trust its CA with --tls-ca FILE (PEM), ` +
+      "or check the server name; --tls-insecure skips the check (testing only)";
+  }
+  return undefined;
 }
 
 /** Buffered bytes without a line end beyond which the partial line is dropped. */
@@ -164,6 +188,10 @@ export class IrcConnection {
   #lastRx = 0;
   #pingSent = 0;
   #closedWaiters: (() => void)[] = [];
+  /** When the current connection registered (0: not yet). */
+  #upSince = 0;
+  #authFailures = 0;
+  #authFailedOn: LineSocket | undefined;
 
   constructor(opts: ConnectionOptions, fx: ConnectionEffects, events: ConnectionEvents) {
     this.opts = opts;
@@ -187,9 +215,31 @@ export class IrcConnection {
     void this.#connect();
   }
 
-  /** The link works: the next reconnect starts again from the shortest delay. */
-  resetBackoff(): void {
-    this.#attempt = 0;
+  /**
+   * The server welcomed us. The reconnect delay starts again from the shortest only if this
+   * connection then lasts stableConnectionMs: one that dies within seconds (a flood kill, a
+   * ban on connect) keeps backing off.
+   */
+  registeredOk(): void {
+    this.#upSince = this.#fx.now();
+    this.#authFailures = 0;
+  }
+
+  /** Our credentials were refused; after authFailureLimit in a row, stop with the hint. */
+  authFailed(hint: string): void {
+    if (this.#sock !== undefined && this.#authFailedOn === this.#sock) return; // once per connection
+    this.#authFailedOn = this.#sock;
+    this.#authFailures++;
+    if (this.#authFailures >= this.opts.authFailureLimit) {
+      this.#fx.log("error", `${hint}; giving up after ${this.#authFailures} attempts`);
+      this.#quitting = true;
+      for (const t of this.#timers) clearTimeout(t);
+      this.#timers.clear();
+      this.#sock?.destroy();
+      this.#events.fatal(hint);
+    } else {
+      this.#fx.log("error", `${hint} (attempt ${this.#authFailures} of ${this.opts.authFailureLimit})`);
+    }
   }
 
   /** Runs `fn` after `ms` unless quit() comes first. */
@@ -254,7 +304,10 @@ export class IrcConnection {
         timeoutMs: o.connectTimeoutMs,
       });
     } catch (e) {
-      this.#fx.log("warn", `connect failed: ${(e as Error).message}`);
+      const msg = (e as Error).message;
+      const hint = tlsFailureHint(msg);
+      if (hint) this.authFailed(hint);
+      else this.#fx.log("warn", `connect failed: ${msg}`);
       this.#scheduleReconnect();
       return;
     }
@@ -291,6 +344,12 @@ export class IrcConnection {
     this.#sock = undefined;
     if (this.#keepalive) clearInterval(this.#keepalive);
     this.#keepalive = undefined;
+    const lasted = this.#upSince ? this.#fx.now() - this.#upSince : 0;
+    if (this.#upSince && lasted >= this.opts.stableConnectionMs) this.#attempt = 0;
+    else if (this.#upSince && !this.#quitting) {
+      this.#fx.log("warn", `the connection lasted only ${Math.round(lasted / 1000)} s: keeping the reconnect backoff`);
+    }
+    this.#upSince = 0;
     this.#events.close(err ? err.message : "connection closed");
     for (const w of this.#closedWaiters.splice(0)) w();
     this.#scheduleReconnect();

@@ -1,8 +1,11 @@
 /**
- * Token buckets for outgoing flood control. Servers penalise bursts (ngIRCd relays
- * about 3 commands a second and stalls the rest; others kill the connection), so the
- * client paces lines: a burst of `burst` lines, then `ratePerSec` lines a second.
- * Pure with respect to time: the caller passes `now` (ms).
+ * Outgoing flood control and fairness. Servers penalise bursts (ngIRCd relays about 3 commands
+ * a second and stalls the rest; InspIRCd's default class allows about one a second with fakelag,
+ * then kills with "Excess Flood" or "RecvQ exceeded"), so the client paces lines with token
+ * buckets: one per target and one for the connection, whose rate the client lowers while the
+ * server lags. Lines wait in one queue per (target, requester); the next line sent is the one of
+ * the requester served least recently (a newcomer first), among targets whose bucket allows, so
+ * one user's long answer never holds back another's short one; a requester's backlog is capped. Pure with respect to time: the caller passes `now` (ms).
  */
 
 /**
@@ -34,7 +37,7 @@ export class TokenBucket {
   #tokens: number;
   #last: number;
   readonly burst: number;
-  readonly ratePerSec: number;
+  ratePerSec: number;
 
   constructor(opts: BucketOptions, now: number) {
     if (!(opts.burst >= 1)) throw new RangeError("token bucket burst must be >= 1");
@@ -67,6 +70,19 @@ export class TokenBucket {
     return true;
   }
 
+  /** Changes the refill rate from now on (tokens earned so far are kept). */
+  setRate(ratePerSec: number, now: number): void {
+    if (!(ratePerSec > 0)) throw new RangeError("token bucket rate must be > 0");
+    this.#refill(now);
+    this.ratePerSec = ratePerSec;
+  }
+
+  /** Takes a token even when none is left (a command sent unpaced, e.g. PONG), down to -burst. */
+  charge(now: number): void {
+    this.#refill(now);
+    this.#tokens = Math.max(-this.burst, this.#tokens - 1);
+  }
+
   /** True when the bucket is full again (nothing to remember for this target). */
   isFull(now: number): boolean {
     this.#refill(now);
@@ -75,93 +91,207 @@ export class TokenBucket {
 }
 
 /**
- * Per-target queues of outgoing lines, each paced by its own bucket, all behind one
- * connection-wide bucket. Targets are served round-robin so a long answer in one
- * channel does not hold back a short one elsewhere.
+ * The scheduler's settings: the per-target and connection-wide buckets and the backlog cap.
  *
  * @example
  * ```ts
- * const out = new OutgoingScheduler<string>({ perTarget: { burst: 4, ratePerSec: 1 }, global: { burst: 8, ratePerSec: 2 } }, 0);
- * out.push("#py", "PRIVMSG #py :hello");
- * const { send, nextMs } = out.drain(0); // send: ["PRIVMSG #py :hello"], nextMs: undefined
+ * const o: SchedulerOptions = {
+ *   perTarget: { burst: 4, ratePerSec: 1 }, global: { burst: 4, ratePerSec: 1 }, maxQueuedPerRequester: 12,
+ * };
+ * ```
+ */
+export interface SchedulerOptions {
+  perTarget: BucketOptions;
+  global: BucketOptions;
+  /** Lines one requester may have waiting per target; more are refused. */
+  maxQueuedPerRequester: number;
+}
+
+/**
+ * One waiting line with where it goes, for whom, and since when.
+ *
+ * @example
+ * ```ts
+ * const q: Queued<string> = { item: "PRIVMSG #py :hi", target: "#py", requester: "@host", queuedAt: 0 };
+ * ```
+ */
+export interface Queued<T> {
+  item: T;
+  target: string;
+  /** Who the line answers ("" for the bot's own lines). */
+  requester: string;
+  queuedAt: number;
+}
+
+/**
+ * Per-(target, requester) queues: each line goes to the requester served least recently (a new
+ * one first; the bot's own lines before all), among targets whose bucket has a token, all behind
+ * one connection-wide bucket.
+ *
+ * @example
+ * ```ts
+ * const out = new OutgoingScheduler<string>(
+ *   { perTarget: { burst: 4, ratePerSec: 1 }, global: { burst: 4, ratePerSec: 1 }, maxQueuedPerRequester: 12 }, 0);
+ * out.push("#py", "@alice.host", "PRIVMSG #py :hello", 0);
+ * const { send, nextMs } = out.drain(0); // send[0].item: "PRIVMSG #py :hello", nextMs: undefined
  * ```
  */
 export class OutgoingScheduler<T> {
-  #perTarget: BucketOptions;
+  #opts: SchedulerOptions;
   #global: TokenBucket;
   #buckets = new Map<string, TokenBucket>();
-  #queues = new Map<string, T[]>();
-  #order: string[] = [];
+  /** Queues by `target NUL requester`, in arrival order of their first line. */
+  #pairs = new Map<string, Queued<T>[]>();
+  /** Serial of each waiting requester's last line sent (absent: not served since it began waiting). */
+  #lastServed = new Map<string, number>();
+  /** Serial of each target's last line sent: a tie between requesters goes to the target waiting longest. */
+  #targetServed = new Map<string, number>();
+  #serial = 0;
+  #size = 0;
 
-  constructor(opts: { perTarget: BucketOptions; global: BucketOptions }, now: number) {
-    this.#perTarget = opts.perTarget;
+  constructor(opts: SchedulerOptions, now: number) {
+    this.#opts = opts;
     this.#global = new TokenBucket(opts.global, now);
   }
 
-  /** Queues one item for a target (behind that target's earlier items). */
-  push(target: string, item: T): void {
-    let q = this.#queues.get(target);
+  /** Queues one line; false (and nothing queued) when this requester's backlog for the target is full. */
+  push(target: string, requester: string, item: T, now: number): boolean {
+    const key = `${target}\0${requester}`;
+    let q = this.#pairs.get(key);
     if (!q) {
       q = [];
-      this.#queues.set(target, q);
-      this.#order.push(target);
+      this.#pairs.set(key, q);
     }
-    q.push(item);
+    if (requester !== "" && q.length >= this.#opts.maxQueuedPerRequester) {
+      if (q.length === 0) this.#pairs.delete(key);
+      return false;
+    }
+    q.push({ item, target, requester, queuedAt: now });
+    this.#size++;
+    return true;
   }
 
-  /** Items waiting, over all targets. */
+  /** Lines waiting, over all targets. */
   get size(): number {
-    let n = 0;
-    for (const q of this.#queues.values()) n += q.length;
-    return n;
+    return this.#size;
   }
 
-  /** Drops every waiting item. */
+  /** The connection-wide rate now (lines a second). */
+  get ratePerSec(): number {
+    return this.#global.ratePerSec;
+  }
+
+  /** Sets the connection-wide rate (the client lowers it while the server lags). */
+  setRate(ratePerSec: number, now: number): void {
+    this.#global.setRate(ratePerSec, now);
+  }
+
+  /** Accounts for a command sent outside the queue (PONG, PING, JOIN): it costs a token too. */
+  charge(now: number): void {
+    this.#global.charge(now);
+  }
+
+  /** Drops every waiting line. */
   clear(): void {
-    this.#queues.clear();
-    this.#order = [];
+    this.#pairs.clear();
+    this.#lastServed.clear();
+    this.#size = 0;
+  }
+
+  /** Removes and returns the lines queued before `cutoff` (stale after a reconnect). */
+  dropQueuedBefore(cutoff: number): Queued<T>[] {
+    const dropped: Queued<T>[] = [];
+    for (const [key, q] of this.#pairs) {
+      const keep = q.filter((x) => x.queuedAt >= cutoff);
+      for (const x of q) if (x.queuedAt < cutoff) dropped.push(x);
+      if (keep.length) this.#pairs.set(key, keep);
+      else this.#pairs.delete(key);
+    }
+    this.#size -= dropped.length;
+    this.#forgetIdle();
+    return dropped;
+  }
+
+  #forgetIdle(): void {
+    const waiting = new Set<string>();
+    for (const q of this.#pairs.values()) waiting.add(q[0]!.requester);
+    for (const r of this.#lastServed.keys()) if (!waiting.has(r)) this.#lastServed.delete(r);
   }
 
   #bucket(target: string, now: number): TokenBucket {
     let b = this.#buckets.get(target);
     if (!b) {
-      b = new TokenBucket(this.#perTarget, now);
+      b = new TokenBucket(this.#opts.perTarget, now);
       this.#buckets.set(target, b);
     }
     return b;
   }
 
-  /**
-   * Returns the items that may be sent now, in order, and how long to wait before
-   * calling again (undefined when nothing is queued).
-   */
-  drain(now: number): { send: T[]; nextMs: number | undefined } {
-    const send: T[] = [];
-    let progress = true;
-    while (progress) {
-      progress = false;
-      for (const target of [...this.#order]) {
-        const q = this.#queues.get(target)!;
-        if (this.#global.waitMs(now) > 0) break;
-        const b = this.#bucket(target, now);
-        if (!b.tryTake(now)) continue;
-        this.#global.tryTake(now);
-        send.push(q.shift()!);
-        progress = true;
-        if (q.length === 0) {
-          this.#queues.delete(target);
-          this.#order = this.#order.filter((t) => t !== target);
-        } else {
-          // rotate: this target goes to the back
-          this.#order = [...this.#order.filter((t) => t !== target), target];
-        }
+  /** The queue to serve next: its target has a token, its requester was served least recently. */
+  #pick(now: number): string | undefined {
+    let best: string | undefined;
+    let bestRank = [Infinity, Infinity, Infinity];
+    for (const [key, q] of this.#pairs) {
+      const head = q[0]!;
+      if (this.#bucket(head.target, now).waitMs(now) > 0) continue;
+      const rank = [
+        head.requester === "" ? -1 : (this.#lastServed.get(head.requester) ?? 0),
+        this.#targetServed.get(head.target) ?? 0,
+        head.queuedAt,
+      ];
+      const better = rank[0]! < bestRank[0]! ||
+        (rank[0] === bestRank[0] && (rank[1]! < bestRank[1]! || (rank[1] === bestRank[1] && rank[2]! < bestRank[2]!)));
+      if (better) {
+        best = key;
+        bestRank = rank;
       }
     }
-    for (const [t, b] of this.#buckets) if (!this.#queues.has(t) && b.isFull(now)) this.#buckets.delete(t);
-    if (this.#order.length === 0) return { send, nextMs: undefined };
+    return best;
+  }
+
+  /**
+   * Returns the lines that may be sent now, in order, and how long to wait before calling
+   * again (undefined when nothing is queued).
+   */
+  drain(now: number): { send: Queued<T>[]; nextMs: number | undefined } {
+    const send: Queued<T>[] = [];
+    while (this.#global.waitMs(now) === 0) {
+      const key = this.#pick(now);
+      if (key === undefined) break;
+      const q = this.#pairs.get(key)!;
+      const x = q.shift()!;
+      if (q.length === 0) {
+        this.#pairs.delete(key);
+        this.#forgetIdle();
+      }
+      this.#size--;
+      this.#bucket(x.target, now).tryTake(now);
+      this.#global.tryTake(now);
+      this.#serial++;
+      if (x.requester !== "" && this.#stillWaiting(x.requester)) this.#lastServed.set(x.requester, this.#serial);
+      this.#targetServed.set(x.target, this.#serial);
+      send.push(x);
+    }
+    for (const [t, b] of this.#buckets) {
+      if (b.isFull(now) && !this.#hasTarget(t)) {
+        this.#buckets.delete(t);
+        this.#targetServed.delete(t);
+      }
+    }
+    if (this.#pairs.size === 0) return { send, nextMs: undefined };
     let next = Infinity;
-    for (const t of this.#order) next = Math.min(next, this.#bucket(t, now).waitMs(now));
+    for (const q of this.#pairs.values()) next = Math.min(next, this.#bucket(q[0]!.target, now).waitMs(now));
     next = Math.max(next, this.#global.waitMs(now));
     return { send, nextMs: Math.max(1, next) };
+  }
+
+  #stillWaiting(requester: string): boolean {
+    for (const q of this.#pairs.values()) if (q[0]!.requester === requester) return true;
+    return false;
+  }
+
+  #hasTarget(target: string): boolean {
+    for (const q of this.#pairs.values()) if (q[0]!.target === target) return true;
+    return false;
   }
 }

@@ -36,6 +36,12 @@ export interface SessionState {
   channels: Set<string>;
   /** ISUPPORT tokens, keys upper-cased. */
   isupport: Map<string, string>;
+  /** The server answered our CAP LS (false: a server without capability negotiation). */
+  capSeen: boolean;
+  /** SASL succeeded on this connection. */
+  saslDone: boolean;
+  /** Longest nick we believe the server takes (ISUPPORT NICKLEN, or a guess after a refusal). */
+  nickMax: number | undefined;
 }
 
 /**
@@ -58,6 +64,9 @@ export function newSession(nick: string): SessionState {
     capDone: false,
     channels: new Set(),
     isupport: new Map(),
+    capSeen: false,
+    saslDone: false,
+    nickMax: undefined,
   };
 }
 
@@ -94,8 +103,20 @@ export interface HandlerContext {
   authenticate(arg: string): void;
   capEnd(): void;
   saslFailed(why: string): void;
-  /** The nick we asked for is refused before registration: try the next. */
-  nextNick(): void;
+  /** The nick we asked for is refused before registration (`why`: taken, erroneous): try the next. */
+  nextNick(why: string): void;
+  /** A PONG arrived with this token. */
+  pong(token: string): void;
+  /** A JOIN was refused (numeric and reason): log it and retry later. */
+  joinFailed(channel: string, why: string): void;
+  /** We joined `channel`. */
+  joined(channel: string): void;
+  /** A message to `target` was refused (404, +m, banned). */
+  cannotSend(target: string, why: string): void;
+  /** Modes of `channel` changed: a refusal to send may be over. */
+  modesChanged(channel: string): void;
+  /** The server refused our password (464). */
+  passwordRefused(why: string): void;
   /** Our nick changed: start or stop trying to regain the main one. */
   nickChanged(): void;
   /** Whether `nick` leaving or changing frees our main nick for us to take back. */
@@ -171,7 +192,14 @@ const connectionHandlers: Record<string, Handler> = {
     const p = m.params;
     c.send("PONG", ...(p.length ? [p[p.length - 1]] : ["x"]));
   },
-  ERROR: (c, m) => c.log(c.quitting() ? "info" : "warn", `server closed the link: ${m.params[0] ?? ""}`),
+  PONG: (c, m) => c.pong(m.params[m.params.length - 1] ?? ""),
+  ERROR: (c, m) => {
+    const text = m.params[0] ?? "";
+    c.log(c.quitting() ? "info" : "warn", `server closed the link: ${text}`);
+    // Some servers (ngIRCd) refuse a wrong PASS with an ERROR only, no 464.
+    if (!c.state.registered && /password/i.test(text)) c.passwordRefused(text);
+  },
+  [N.ERR_PASSWDMISMATCH]: (c, m) => c.passwordRefused(m.params[m.params.length - 1] ?? "password incorrect"),
 };
 
 const registrationHandlers: Record<string, Handler> = {
@@ -187,7 +215,11 @@ const registrationHandlers: Record<string, Handler> = {
     }
     c.registered();
   },
-  [N.RPL_ISUPPORT]: (c, m) => applyIsupport(c.state.isupport, m.params),
+  [N.RPL_ISUPPORT]: (c, m) => {
+    applyIsupport(c.state.isupport, m.params);
+    const len = Number(c.state.isupport.get("NICKLEN") ?? c.state.isupport.get("MAXNICKLEN"));
+    if (Number.isInteger(len) && len > 0) c.state.nickMax = len;
+  },
   // nick user host * :realname
   [N.RPL_WHOISUSER]: (c, m) => {
     const p = m.params;
@@ -217,6 +249,7 @@ const saslHandlers: Record<string, Handler> = {
   CAP: (c, m) => c.cap(m),
   AUTHENTICATE: (c, m) => c.authenticate(m.params[0] ?? ""),
   [N.RPL_SASLSUCCESS]: (c) => {
+    c.state.saslDone = true;
     c.log("info", "SASL authentication succeeded");
     c.capEnd();
   },
@@ -227,8 +260,8 @@ const saslHandlers: Record<string, Handler> = {
   [N.RPL_SASLMECHS]: saslFailure,
 };
 
-const nickRefused: Handler = (c) => {
-  if (!c.state.registered) c.nextNick();
+const nickRefused = (why: string): Handler => (c) => {
+  if (!c.state.registered) c.nextNick(why);
 };
 
 const takeMainNick: Handler = (c, m) => {
@@ -236,10 +269,10 @@ const takeMainNick: Handler = (c, m) => {
 };
 
 const nickHandlers: Record<string, Handler> = {
-  [N.ERR_ERRONEUSNICKNAME]: nickRefused,
-  [N.ERR_NICKNAMEINUSE]: nickRefused,
-  [N.ERR_NICKCOLLISION]: nickRefused,
-  [N.ERR_UNAVAILRESOURCE]: nickRefused,
+  [N.ERR_ERRONEUSNICKNAME]: nickRefused("erroneous (too long for this server?)"),
+  [N.ERR_NICKNAMEINUSE]: nickRefused("taken"),
+  [N.ERR_NICKCOLLISION]: nickRefused("taken (collision)"),
+  [N.ERR_UNAVAILRESOURCE]: nickRefused("temporarily unavailable"),
   NICK: (c, m) => {
     if (c.isMe(m.source?.nick)) {
       c.state.nick = m.params[0];
@@ -252,13 +285,28 @@ const nickHandlers: Record<string, Handler> = {
   QUIT: takeMainNick,
 };
 
+function joinRefused(why: string): Handler {
+  return (c, m) => c.joinFailed(m.params[1] ?? "", `${why}, ${m.command}`);
+}
+
 const channelHandlers: Record<string, Handler> = {
   JOIN: (c, m) => {
     if (!c.isMe(m.source?.nick)) return;
     if (m.source?.user) c.state.user = m.source.user;
     if (m.source?.host) c.state.host = m.source.host;
-    if (m.params[0]) c.state.channels.add(c.lower(m.params[0]));
+    if (m.params[0]) {
+      c.state.channels.add(c.lower(m.params[0]));
+      c.joined(m.params[0]);
+    }
   },
+  MODE: (c, m) => {
+    if (m.params[0]) c.modesChanged(m.params[0]);
+  },
+  [N.ERR_CHANNELISFULL]: joinRefused("the channel is full (+l)"),
+  [N.ERR_INVITEONLYCHAN]: joinRefused("the channel is invite-only (+i)"),
+  [N.ERR_BANNEDFROMCHAN]: joinRefused("banned (+b)"),
+  [N.ERR_BADCHANNELKEY]: joinRefused("wrong or missing channel key (+k)"),
+  [N.ERR_CANNOTSENDTOCHAN]: (c, m) => c.cannotSend(m.params[1] ?? "", m.params[2] ?? "cannot send"),
   PART: (c, m) => {
     if (c.isMe(m.source?.nick) && m.params[0]) c.state.channels.delete(c.lower(m.params[0]));
   },

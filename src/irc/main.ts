@@ -4,13 +4,13 @@
  * the table the command uses (options/exit-codes.ts): 0 after a clean shutdown, 1 for a fatal IRC
  * error, 2 for a bad option or setting, 120 when the sandbox cannot start (assets missing).
  */
-import { formatIrc } from "../text/messages.ts";
+import { formatIrcReply } from "../text/messages.ts";
 import { EXIT } from "../options/exit-codes.ts";
 import { envVar, onShutdownSignal, writeStderr, writeStdout } from "../platform/process.ts";
 import { defaultWorkerCount } from "../platform/worker.ts";
 import { ircHelpText, parseIrcArgv, settingsFromFlags } from "./args.ts";
 import type { IrcFlags } from "./args.ts";
-import { IrcConfigError, readConfigFile, resolveIrcConfig, SECRET_ENV } from "./config.ts";
+import { IrcConfigError, readConfigFile, redactChannel, resolveIrcConfig, SECRET_ENV } from "./config.ts";
 import type { IrcConfig, IrcSettingsInput } from "./config.ts";
 import { startBot, startSandbox, stderrLogger } from "./start.ts";
 import type { BotParts, BotSandbox, Logger } from "./start.ts";
@@ -54,6 +54,7 @@ async function configFrom(argv: string[]): Promise<IrcConfig | number> {
   const env = {
     [SECRET_ENV.password]: envVar(SECRET_ENV.password),
     [SECRET_ENV.saslPassword]: envVar(SECRET_ENV.saslPassword),
+    [SECRET_ENV.channelKeys]: envVar(SECRET_ENV.channelKeys),
   };
   try {
     return loadIrcConfig(parsed.flags, env, defaultWorkerCount());
@@ -104,13 +105,13 @@ export async function runIrcBot(options: RunIrcBotOptions): Promise<number> {
   }
   let parts: BotParts;
   try {
-    parts = startBot(cfg, (code, limits) => sandbox.run(code, limits), formatIrc, log);
+    parts = startBot(cfg, (code, limits) => sandbox.run(code, limits), formatIrcReply, log);
   } catch (e) {
     await sandbox.close();
     if (e instanceof IrcConfigError) return failWith(EXIT.usage, e.message);
     throw e;
   }
-  const channels = cfg.channels.join(" ") || "(none)";
+  const channels = cfg.channels.map(redactChannel).join(" ") || "(none)";
   log("info", `wasi-py IRC bot: ${cfg.workers} workers, prefix ${cfg.prefix}, channels ${channels}`);
   const code = await untilStopped(parts, cfg, log, options);
   await sandbox.close();

@@ -32,6 +32,9 @@ export const Numerics = {
   /** Nick temporarily unavailable (held after a split or a recent change). */
   ERR_UNAVAILRESOURCE: "437",
 
+  /** The server password was wrong (or missing). */
+  ERR_PASSWDMISMATCH: "464",
+
   // ---- channels and messages ----
   ERR_CANNOTSENDTOCHAN: "404",
   ERR_CHANNELISFULL: "471",

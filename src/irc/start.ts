@@ -10,6 +10,10 @@ import type { ClientEffects } from "./client.ts";
 import { IrcConfigError } from "./config.ts";
 import type { IrcConfig } from "./config.ts";
 import { connect } from "../platform/net.ts";
+import { pasteClient } from "./paste.ts";
+
+/** The answer to CTCP VERSION. */
+const BOT_VERSION = "wasi-py IRC bot: Python 3.13 in a WebAssembly sandbox";
 import { readText } from "../platform/fs.ts";
 import { writeStderr } from "../platform/process.ts";
 import { Sandbox } from "../sandbox/mod.ts";
@@ -54,13 +58,24 @@ export async function startSandbox(
   return sandbox;
 }
 
-function readPemFile(what: string, path: string | undefined): string | undefined {
+/** The PEM block label each file must hold (`-----BEGIN <label>-----`). */
+const PEM_LABELS = { "CA file": /CERTIFICATE/, "client certificate": /CERTIFICATE/, "client key": /PRIVATE KEY/ };
+
+function readPemFile(what: keyof typeof PEM_LABELS, path: string | undefined): string | undefined {
   if (path === undefined) return undefined;
+  let text: string;
   try {
-    return readText(path);
+    text = readText(path);
   } catch (e) {
     throw new IrcConfigError(`cannot read ${what} ${path}: ${(e as { code?: string }).code ?? (e as Error).message}`);
   }
+  const begin = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(text);
+  if (!begin || !PEM_LABELS[what].test(begin[1]!)) {
+    throw new IrcConfigError(
+      `${what} ${path} is not a PEM file (expected -----BEGIN ...${PEM_LABELS[what].source}-----)`,
+    );
+  }
+  return text;
 }
 
 /** The client's options (named by the constructor, so a rename of the options type does not matter here). */
@@ -91,7 +106,16 @@ function clientOptions(cfg: IrcConfig): ClientOptions {
     flood: {
       perTarget: { burst: cfg.floodBurst, ratePerSec: cfg.floodRatePerSec },
       global: { burst: cfg.floodGlobalBurst, ratePerSec: cfg.floodGlobalRatePerSec },
+      maxQueuedPerRequester: cfg.maxQueuedPerRequester,
     },
+    staleReplyMs: cfg.staleReplyMs,
+    lagThresholdMs: cfg.lagThresholdMs,
+    lagProbeIntervalMs: cfg.lagProbeIntervalMs,
+    joinRetryMinMs: cfg.joinRetryMinMs,
+    cannotSendPauseMs: cfg.cannotSendPauseMs,
+    stableConnectionMs: cfg.stableConnectionMs,
+    authFailureLimit: cfg.authFailureLimit,
+    saslOptional: cfg.saslOptional,
     quitTimeoutMs: cfg.quitTimeoutMs,
   };
 }
@@ -108,6 +132,8 @@ function botOptions(cfg: IrcConfig): BotOptions {
     perUserConcurrency: cfg.perUserConcurrency,
     userLimits: cfg.userLimits,
     adminLimits: cfg.adminLimits,
+    paste: cfg.pasteUrl === undefined ? undefined : pasteClient(cfg.pasteUrl, cfg.pasteTimeoutMs),
+    version: BOT_VERSION,
     rateLimit: {
       evalsPerWindow: cfg.evalsPerWindow,
       windowMs: cfg.rateWindowMs,

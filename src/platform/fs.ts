@@ -168,3 +168,18 @@ export function hostEnv(name: string): string | undefined {
 export function homeDir(): string {
   return homedir();
 }
+
+/**
+ * Permission bits of a file (`mode & 0o777`), or undefined when they cannot be read (e.g. on
+ * Windows they mean little). Used to refuse a config file with secrets that others can read.
+ *
+ * @example
+ * fileMode("bot.json"); // 0o600
+ */
+export function fileMode(path: string): number | undefined {
+  try {
+    return statSync(path).mode & 0o777;
+  } catch {
+    return undefined;
+  }
+}

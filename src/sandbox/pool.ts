@@ -4,8 +4,9 @@
  * posts it to each worker, queues runs, enforces the wall-clock deadline and assembles results.
  * Other code imports the public API from mod.ts.
  *
- * Each run gets a fresh instance and memory. At the deadline the worker is terminated (that also
- * ends time.sleep) and replaced; what the program printed so far is kept because output is written
+ * Each run gets a fresh instance and memory. At the deadline (measured on the run's own clock,
+ * run-clock.ts) the worker ends the run at its next host call or sleep, and a run making no host
+ * calls has its worker terminated and replaced; what the program printed so far is kept because output is written
  * into a SharedArrayBuffer as it happens (protocol.ts). Output past maxOutputBytes is dropped while
  * the program keeps running; the run then says `truncated` and, if it otherwise succeeded,
  * `output_truncated`. A run waits for a free worker first; its timeoutMs counts from when a worker
@@ -31,6 +32,7 @@ import { readAsset, readAssetShared } from "./assets.ts";
 import { committedImageIndex, imageIndexOf } from "./image-index.ts";
 import { readTar } from "../wasi/tar.ts";
 import { DRIVER_PY } from "./driver.ts";
+import { armTimeout, RunClock, RunState } from "./run-clock.ts";
 
 // Kept until src/cli and src/irc import from mod.ts (the lead switches them when merging).
 export type { Outcome, RunResult } from "./result.ts";
@@ -59,6 +61,8 @@ export const GUEST_ENV: readonly string[] = Object.freeze([
 
 /** Most worker threads one sandbox may start. */
 const MAX_WORKERS = 256;
+/** Default of SandboxOptions.recycleMemoryMiB. */
+export const DEFAULT_RECYCLE_MEMORY_MIB = 64;
 
 /**
  * How a Sandbox is built: its pool size and, for tests and benchmarks, another interpreter,
@@ -88,6 +92,13 @@ export interface SandboxOptions {
    * this; a one-shot CLI does not). Default false.
    */
   warm?: boolean;
+  /**
+   * A worker whose run grew the guest's memory past this many MiB is replaced by a fresh thread
+   * after the run: a thread keeps the memory its largest run touched, so without this a
+   * long-running bot stays at its peak resident size. Runs below it reuse their thread (cheaper).
+   * Default 64 (a plain run takes about 20 MiB); Infinity never recycles.
+   */
+  recycleMemoryMiB?: number;
 }
 
 /**
@@ -167,6 +178,8 @@ export class Sandbox {
     private readonly workers: number,
     /** Whether the module counts fuel and honours memoryMiB. */
     readonly metered: boolean,
+    /** Guest memory above which a worker is replaced after its run (recycleMemoryMiB). */
+    private readonly recycleBytes: number,
   ) {}
 
   /**
@@ -202,7 +215,7 @@ export class Sandbox {
         image: sharedImage(stdlib),
         imageIndex,
       };
-      sandbox = new Sandbox(init, options.driver ?? DRIVER_PY, workers, shape.metered);
+      sandbox = new Sandbox(init, options.driver ?? DRIVER_PY, workers, shape.metered, recycleBytes(options));
     } catch (e) {
       void first.terminate().catch(() => {});
       throw e;
@@ -296,6 +309,13 @@ export class Sandbox {
     return slot;
   }
 
+  /** Replaces an idle slot's thread with a fresh one (its memory goes back to the system). */
+  private recycle(slot: Slot): void {
+    if (slot.job !== undefined || !this.slots.includes(slot)) return;
+    this.retire(slot);
+    if (!this.closed) this.spawn();
+  }
+
   /** Takes a slot out of the pool and stops its thread (if it still runs). */
   private retire(slot: Slot): void {
     const i = this.slots.indexOf(slot);
@@ -311,12 +331,13 @@ export class Sandbox {
     const output = createOutput(limits.maxOutputBytes, fuelStart);
     const fuelSeen = fuelCell(output);
     const started = performance.now();
-    const deadline = Date.now() + limits.timeoutMs;
     slot.job = job;
     slot.worker.setKeepAlive(true);
     if (job.unqueue !== undefined) job.extras.signal?.removeEventListener("abort", job.unqueue);
 
-    const timer = setTimeout(() => {
+    // The timeout is decided on the run's own clock (run-clock.ts), not by when this timer runs.
+    const clock = RunClock.create();
+    const cancelTimer = armTimeout(clock, limits.timeoutMs, () => {
       // Settle before terminating: some runtimes report the worker's exit synchronously, and the
       // run must end as a timeout, not as a lost worker. Output written after this read is dropped.
       const seen = this.metered ? Number(fuelStart - fuelSeen[0]!) : 0;
@@ -324,7 +345,7 @@ export class Sandbox {
       this.retire(slot);
       if (!this.closed) this.spawn(); // replace it now, so the next run does not wait for a thread start
       this.dispatch();
-    }, limits.timeoutMs);
+    });
 
     // Streaming output, lazy stdin, and an abort, which ends the run as SIGINT would (exit 130).
     const io = attachRunIo(job.extras, output, limits.maxOutputBytes, () => {
@@ -337,7 +358,7 @@ export class Sandbox {
 
     const settle: Settle = (ending, fuelUsed, detail, memoryBytes) => {
       if (slot.job !== job) return;
-      clearTimeout(timer);
+      cancelTimer();
       slot.job = undefined;
       slot.settle = undefined;
       io.finish();
@@ -346,7 +367,7 @@ export class Sandbox {
         return;
       }
       if (this.slots.includes(slot)) slot.worker.setKeepAlive(false);
-      const wallMs = performance.now() - started;
+      const wallMs = clock.current === RunState.pending ? performance.now() - started : clock.elapsedMs();
       const end: Ending = ending === "lost"
         ? { kind: "trap", message: detail ?? "worker lost", fuelSpent: false, memoryAtMax: false }
         : ending;
@@ -355,6 +376,7 @@ export class Sandbox {
       const result = buildResult(streams, limits, end, fuelUsed ?? 0, wallMs);
       if (memoryBytes !== undefined) result.memoryBytes = memoryBytes;
       job.resolve(result);
+      if (memoryBytes !== undefined && memoryBytes > this.recycleBytes) this.recycle(slot);
       queueMicrotask(() => this.dispatch());
     };
     slot.settle = settle;
@@ -369,11 +391,20 @@ export class Sandbox {
       stdinRing: io.stdinRing,
       limits,
       fuelStart,
-      deadline,
       output,
+      clock: clock.buffer,
     };
     slot.worker.post(msg);
   }
+}
+
+/** recycleMemoryMiB in bytes, checked (LimitError for anything but a positive number). */
+function recycleBytes(options: SandboxOptions): number {
+  const mib = options.recycleMemoryMiB ?? DEFAULT_RECYCLE_MEMORY_MIB;
+  if (typeof mib !== "number" || !(mib > 0)) {
+    throw new LimitError(`recycleMemoryMiB must be a positive number of MiB (or Infinity), got ${String(mib)}`);
+  }
+  return mib * 1024 * 1024;
 }
 
 /** The stdlib image in shared memory (the default asset already is: then no copy is made). */

@@ -34,8 +34,8 @@ export interface RunMessage {
   stdinRing?: SharedArrayBuffer;
   limits: RunLimits;
   fuelStart: bigint;
-  /** Date.now() value at which the parent terminates the worker. */
-  deadline: number;
+  /** The run clock's buffer (run-clock.ts): the worker marks start and finish there. */
+  clock: SharedArrayBuffer;
   /** The shared output buffer (see OUTPUT_LAYOUT), made by createOutput. */
   output: SharedArrayBuffer;
 }

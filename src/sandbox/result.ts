@@ -6,11 +6,12 @@
 import type { RunLimits } from "./limits.ts";
 
 /**
- * How an evaluation ended, most specific cause first: a limit that stopped the program wins over
- * what it printed (see `classify` for the exact rules).
+ * How an evaluation ended, decided from host-side facts only, never from what the program printed
+ * (see `classify` for the exact rules).
  *
  * - `ok`: exit status 0, all output kept.
- * - `error`: a non-zero exit status (an uncaught exception exits 1).
+ * - `error`: a non-zero exit status (an uncaught exception exits 1). A program may itself exit with
+ *   121–124, the codes the CLI uses for the limits: the outcome, not the status, says which it was.
  * - `fuel_exhausted`, `timeout`, `memory_exhausted`: the named limit stopped it.
  * - `output_truncated`: exit 0, but output beyond maxOutputBytes was dropped.
  * - `crashed`: the interpreter trapped for another reason (`RunResult.detail` says why).
@@ -51,7 +52,7 @@ export interface RunResult {
   stdout: string;
   /** What the program (or CPython, for an uncaught exception) wrote to fd 2. */
   stderr: string;
-  /** The guest's exit status; -1 when it did not exit (trap, timeout). */
+  /** The guest's exit status (0–255, see exitStatus); -1 when it did not exit (trap, timeout). */
   exitCode: number;
   outcome: Outcome;
   /**
@@ -78,7 +79,10 @@ export type Ending =
   | {
     kind: "exit";
     code: number;
-    /** Linear memory was within one growth step of its maximum at exit. */
+    /**
+     * The guest's memory reached its limit: a memory.grow was refused (when the module counts
+     * refusals) or memory was within one growth step of its maximum at exit.
+     */
     memoryAtMax: boolean;
   }
   | {
@@ -91,66 +95,42 @@ export type Ending =
   }
   | { kind: "timeout" };
 
-/** The last non-empty line of stderr, without trailing whitespace. */
-export function lastLine(text: string): string {
-  const lines = text.split("\n");
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const line = lines[i]!.trimEnd();
-    if (line !== "") return line;
-  }
-  return "";
-}
-
 /**
- * A failed allocation (PyErr_NoMemory) ends a CPython traceback with a bare "MemoryError" line.
- * MemoryErrors with a message are something else, e.g. "MemoryError: Parser stack overflowed -
- * Python source too complex to parse", or one the program raised itself.
+ * The exit status a program's exit code becomes: its low 8 bits, as a POSIX shell sees native
+ * `python3 -c` exit (`sys.exit(256)` → 0, `sys.exit(2**31)` → 0, `sys.exit(-1)` → 255). proc_exit
+ * hands us the full 32-bit value; the outcome and `exitCode` both use this, so they never disagree.
+ *
+ * @example
+ * exitStatus(256); // 0
+ * exitStatus(0xffffffff); // 255
  */
-export function endsWithMemoryError(stderr: string): boolean {
-  return lastLine(stderr) === "MemoryError";
+export function exitStatus(code: number): number {
+  return code & 0xff;
 }
 
 /**
- * The interpreter could not even take the program in: its argv (the code) did not fit memoryMiB.
- * The snapshot's entry point (scripts/snapshot/wasi_py_main.c) then says "out of memory" and exits
- * 70; the plain interpreter reports a fatal error from its argv conversion.
- */
-export function startupOutOfMemory(stderr: string): boolean {
-  return /^wasi-py snapshot: out of memory$/m.test(stderr) ||
-    /^Fatal Python error: \w+: memory allocation failed$/m.test(stderr);
-}
-
-/**
- * Names the outcome. Order matters: a limit that stopped the program wins over what it printed.
- * - timeout: the wall-clock deadline passed.
- * - fuel_exhausted: a trap with the fuel counter below zero (unless stderr already ends with a
- *   bare MemoryError: then the fuel ran out in the teardown after it, and memory is the cause).
- * - memory_exhausted: an uncaught bare MemoryError (non-zero exit, stderr's last line); the program
- *   too large for memory to start (startupOutOfMemory); a non-zero exit
- *   with memory at its maximum and "MemoryError" somewhere in stderr (the traceback itself could
- *   not be printed for lack of memory); or a trap (e.g. abort() after a failed allocation inside
- *   CPython) while memory was at its maximum.
+ * Names the outcome from host-side facts only: how the guest stopped (deadline, trap, proc_exit
+ * and its status), whether the fuel counter was below zero, and whether linear memory had grown
+ * to its limit. Never from what the program printed: a guest controls its stderr, so text there
+ * could forge any outcome (issue 11).
+ * - timeout: the run outlived timeoutMs (by the worker's own clock).
+ * - fuel_exhausted: a trap with the fuel counter below zero (wasm or a host call's charge).
+ * - memory_exhausted: a trap, or a non-zero exit, with memory grown to its limit (memoryAtMax).
+ *   A single request larger than what is left (`bytearray(2**31 - 1)` with memory far from the
+ *   limit) raises MemoryError without the memory reaching its limit: that is `error`.
  * - crashed: any other trap (stack exhaustion, unreachable with fuel left, host fault).
- * - error: non-zero exit status.
+ * - error: a non-zero exit status.
  * - output_truncated: exit 0 but some output was dropped.
  */
-export function classify(ending: Ending, stderr: string, truncated: { stdout: boolean; stderr: boolean }): Outcome {
+export function classify(ending: Ending, truncated: { stdout: boolean; stderr: boolean }): Outcome {
   switch (ending.kind) {
     case "timeout":
       return "timeout";
     case "trap":
-      // An uncaught MemoryError already printed, then the fuel ran out while CPython freed the
-      // heap at exit (millions of objects cost fuel to free): the program died of memory, not fuel.
-      // (Memory need not be "at max": a failed table doubling leaves a large gap.)
-      if (ending.fuelSpent) return endsWithMemoryError(stderr) ? "memory_exhausted" : "fuel_exhausted";
-      if (ending.memoryAtMax || endsWithMemoryError(stderr)) return "memory_exhausted";
-      return "crashed";
+      if (ending.fuelSpent) return "fuel_exhausted";
+      return ending.memoryAtMax ? "memory_exhausted" : "crashed";
     case "exit":
-      if (ending.code !== 0) {
-        const oom = endsWithMemoryError(stderr) || startupOutOfMemory(stderr) ||
-          (ending.memoryAtMax && stderr.includes("MemoryError"));
-        return oom ? "memory_exhausted" : "error";
-      }
+      if (exitStatus(ending.code) !== 0) return ending.memoryAtMax ? "memory_exhausted" : "error";
       return truncated.stdout || truncated.stderr ? "output_truncated" : "ok";
   }
 }
@@ -171,11 +151,11 @@ export function buildResult(
 ): RunResult {
   const { stdout, stderr } = streams;
   const truncated = { stdout: stdout.truncated, stderr: stderr.truncated };
-  const outcome = classify(ending, stderr.text, truncated);
+  const outcome = classify(ending, truncated);
   const result: RunResult = {
     stdout: stdout.text,
     stderr: stderr.text,
-    exitCode: ending.kind === "exit" ? ending.code : -1,
+    exitCode: ending.kind === "exit" ? exitStatus(ending.code) : -1,
     outcome,
     // The whole budget when the counter went below zero (the trap overshoots by a block's cost).
     fuelUsed: ending.kind === "trap" && ending.fuelSpent && limits.fuel !== Infinity ? limits.fuel : fuelUsed,

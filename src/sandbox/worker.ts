@@ -16,6 +16,20 @@ import { fuelCell, outputWriter, STDERR, STDOUT } from "./protocol.ts";
 import type { DoneMessage, InitMessage, RunMessage } from "./protocol.ts";
 import { ringReader } from "./stdin-ring.ts";
 import { ENV_MODULE, FUEL_EXPORT, MEMORY_NAME, START_EXPORT } from "./module-shape.ts";
+import { RunClock, sharedNowMs } from "./run-clock.ts";
+import { HostFuelExhausted } from "../wasi/cost.ts";
+
+/**
+ * An exported i32 global a module may count refused memory.grow calls in (a metering pass can add
+ * it). When present, "memory reached its limit" is that exact fact; otherwise it is approximated
+ * from the memory's size at the end (see memoryAtMax in runOnce).
+ */
+export const GROW_REFUSED_EXPORT = "wasi_py_grow_refused";
+
+/** Thrown by a host call made at or past the run's deadline: the worker ends the run itself. */
+class DeadlineReached extends Error {
+  override name = "DeadlineReached";
+}
 
 const channel = parentChannel();
 let module: WebAssembly.Module | undefined;
@@ -59,7 +73,13 @@ channel.onMessage((raw) => {
       fuelUsed: 0,
     };
   }
-  channel.post(done);
+  const clock = new RunClock(msg.clock);
+  // The pool declared a timeout first: it terminates this thread; nothing more to say.
+  if (clock.finish()) {
+    // Past the deadline by this thread's own clock (the pool could not stop it in time): a timeout.
+    if (clock.elapsedMs() > msg.limits.timeoutMs) done = { ...done, ending: { kind: "timeout" } };
+    channel.post(done);
+  }
   prepareSoon(msg.limits);
 });
 
@@ -111,6 +131,8 @@ function describe(e: unknown): string {
 function runOnce(msg: RunMessage): DoneMessage {
   if (module === undefined || image === undefined) throw new Error("worker not initialised");
   const { limits } = msg;
+  // The run's time counts on this thread's clock, from now (the pool's timer only enforces it).
+  const deadline = new RunClock(msg.clock).start() + limits.timeoutMs;
   const maxPages = limits.memoryMiB * 16;
   const ready = prepared !== undefined && prepared.key === limitsKey(limits) ? prepared : prepare(limits);
   prepared = undefined;
@@ -123,14 +145,27 @@ function runOnce(msg: RunMessage): DoneMessage {
     stdin: msg.stdinRing === undefined ? msg.stdin : ringReader(msg.stdinRing),
     stdout: outputWriter(msg.output, STDOUT, limits.maxOutputBytes),
     stderr: outputWriter(msg.output, STDERR, limits.maxOutputBytes),
-    // Never sleep past the deadline: the parent terminates this thread then anyway.
+    // Never sleep past the deadline: a sleep that reaches it ends the run there.
     sleep: (ms) => {
-      const left = msg.deadline - Date.now();
-      const wait = Math.max(0, Math.min(ms, left + 50));
-      if (wait > 0) Atomics.wait(sleepCell, 0, 0, wait);
+      const left = deadline - sharedNowMs();
+      if (ms < left) {
+        Atomics.wait(sleepCell, 0, 0, ms);
+        return;
+      }
+      if (left > 0) Atomics.wait(sleepCell, 0, 0, left);
+      throw new DeadlineReached();
     },
+    // Every host call checks the deadline too, so a run ends on time even if the pool's thread is
+    // too busy to terminate this one (the pool's timer still stops runs that make no host calls).
     onSyscall: () => {
       if (fuel !== undefined) fuelSeen[0] = fuel.value as bigint;
+      if (sharedNowMs() >= deadline) throw new DeadlineReached();
+    },
+    chargeFuel: (units) => {
+      if (fuel === undefined) return;
+      const left = (fuel.value as bigint) - BigInt(units);
+      fuel.value = left;
+      if (left < 0n) throw new HostFuelExhausted(units);
     },
   });
   const exported = instance.exports;
@@ -142,8 +177,11 @@ function runOnce(msg: RunMessage): DoneMessage {
     fuelSeen[0] = msg.fuelStart;
   }
 
-  // "At its maximum": within 5% (at least 1 MiB) of the limit, i.e. a growth was likely refused.
+  // The limit was reached: a memory.grow was refused (exact, if the module counts refusals), else
+  // memory within 5% (at least 1 MiB) of the limit, i.e. a growth was likely refused.
+  const refused = exported[GROW_REFUSED_EXPORT];
   const memoryAtMax = (): boolean => {
+    if (refused instanceof WebAssembly.Global) return memory !== undefined && (refused.value as number) !== 0;
     const maxBytes = maxPages * 65536;
     return memory !== undefined && guestMemory.buffer.byteLength + Math.max(1 << 20, maxBytes / 20) >= maxBytes;
   };
@@ -154,6 +192,8 @@ function runOnce(msg: RunMessage): DoneMessage {
   } catch (e) {
     if (e instanceof ExitSignal) {
       ending = { kind: "exit", code: e.code, memoryAtMax: memoryAtMax() };
+    } else if (e instanceof DeadlineReached) {
+      ending = { kind: "timeout" };
     } else {
       ending = {
         kind: "trap",

@@ -22,6 +22,12 @@
  *   text does not fit, the last one ends with `… (output cut, N more bytes)`, N counting the
  *   program's output (UTF-8) not shown (`N+` when the sandbox had dropped output too);
  *   `… (cut)` when maxBytes is too small for that.
+ * - A Python traceback (stderr holding `Traceback (most recent call last):`) that does not fit
+ *   keeps its END: the status line, then `… (N bytes cut) ` and as much of the end of the output
+ *   as fits, so the exception line is always shown. Other output keeps its start.
+ * - Time is linear in what is kept: only the first (or, for a traceback, the last)
+ *   maxLines × maxBytes code units of each stream are examined; the rest is only counted.
+ * - With `cutLink`, the cut mark ends with `: <link>` (the bot's paste target).
  * - A stream the sandbox truncated (RunResult.truncated) is followed by `…[stdout truncated]` /
  *   `…[stderr truncated]`.
  */
@@ -38,6 +44,21 @@ export interface IrcFormatOptions extends SummaryOptions {
   maxBytes?: number;
   /** Most messages sent for one result. Default 2. */
   maxLines?: number;
+  /** Where the whole output can be read (a paste link): named at the end of the cut mark. */
+  cutLink?: string;
+}
+
+/**
+ * The messages for one result and whether output was left out.
+ *
+ * @example
+ * ```ts
+ * const r: IrcReply = { lines: ["2"], cut: false };
+ * ```
+ */
+export interface IrcReply {
+  lines: string[];
+  cut: boolean;
 }
 
 export const IRC_DEFAULTS = Object.freeze({ maxBytes: 400, maxLines: 2 });
@@ -45,6 +66,7 @@ export const IRC_DEFAULTS = Object.freeze({ maxBytes: 400, maxLines: 2 });
 export const MIN_MAX_BYTES = 16;
 
 const encoder = new TextEncoder();
+const TRACEBACK_HEADER = "Traceback (most recent call last):";
 
 /** One indivisible piece of the flattened text. */
 interface Token {
@@ -88,7 +110,15 @@ export function* graphemes(text: string): Generator<string> {
   }
 }
 
-function* streamTokens(text: string, countsAsOutput: boolean): Generator<Token> {
+const NEWLINE_BYTES = utf8Length(NEWLINE);
+
+function newlineToken(src: number): Token {
+  return { text: NEWLINE, bytes: NEWLINE_BYTES, src, newline: true };
+}
+
+/** The tokens of a (windowed, so bounded) text: one per grapheme cluster, newlines apart. */
+function streamTokens(text: string, countsAsOutput: boolean): Token[] {
+  const out: Token[] = [];
   for (const segment of graphemes(text)) {
     let display = "";
     let src = 0;
@@ -96,59 +126,105 @@ function* streamTokens(text: string, countsAsOutput: boolean): Generator<Token> 
       const cp = ch.codePointAt(0)!;
       if (cp === 10) {
         // "\r\n" is one grapheme: flush the "␍" first so the newline stays a token of its own.
-        if (display) yield { text: display, bytes: utf8Length(display), src: countsAsOutput ? src : 0 };
+        if (display) out.push({ text: display, bytes: utf8Length(display), src: countsAsOutput ? src : 0 });
         display = "";
         src = 0;
-        yield { text: NEWLINE, bytes: utf8Length(NEWLINE), src: countsAsOutput ? 1 : 0, newline: true };
+        out.push(newlineToken(countsAsOutput ? 1 : 0));
       } else {
         display += cp === 9 ? " " : escapeCodePoint(cp);
         src += utf8Length(ch);
       }
     }
-    if (display) yield { text: display, bytes: utf8Length(display), src: countsAsOutput ? src : 0 };
+    if (display) out.push({ text: display, bytes: utf8Length(display), src: countsAsOutput ? src : 0 });
   }
+  return out;
 }
 
-function truncationNote(stream: "stdout" | "stderr"): Token {
-  const text = `…[${stream} truncated]`;
-  return { text, bytes: utf8Length(text), src: 0, truncNote: true };
+/** The text without trailing newlines, in time linear in how many there are. */
+function trimTrailingNewlines(s: string): string {
+  let end = s.length;
+  while (end > 0 && s.charCodeAt(end - 1) === 10) end--;
+  return end === s.length ? s : s.slice(0, end);
 }
 
-function* allTokens(result: RunResult, options: IrcFormatOptions): Generator<Token> {
-  const parts: Array<() => Iterable<Token>> = [];
-  const status = statusLine(result, options);
-  if (status !== undefined) parts.push(() => streamTokens(status, false));
-  if (options.verbose) parts.push(() => streamTokens(usageLine(result, options.fuelLimit), false));
-  let anyOutput = false;
-  for (const name of ["stdout", "stderr"] as const) {
-    const text = result[name].replace(/\n+$/, "");
+const isHigh = (c: number) => c >= 0xd800 && c <= 0xdbff;
+const isLow = (c: number) => c >= 0xdc00 && c <= 0xdfff;
+
+/** At most `n` code units from the start (tail: from the end), never splitting a surrogate pair. */
+function window(s: string, n: number, tail: boolean): string {
+  if (s.length <= n) return s;
+  if (n <= 0) return "";
+  if (!tail) return s.slice(0, isHigh(s.charCodeAt(n - 1)) ? n - 1 : n);
+  const b = s.length - n;
+  return s.slice(isLow(s.charCodeAt(b)) ? b + 1 : b);
+}
+
+/** The program's output as tokens, windowed; what was left unexamined is only counted. */
+interface Body {
+  tokens: Token[];
+  /** Output beyond the window exists (the reply is cut whatever fits). */
+  windowed: boolean;
+  totalSrc: number;
+  totalNotes: number;
+}
+
+function bodyTokens(result: RunResult, budget: number, tail: boolean): Body {
+  const texts = { stdout: trimTrailingNewlines(result.stdout), stderr: trimTrailingNewlines(result.stderr) };
+  const order = tail ? (["stderr", "stdout"] as const) : (["stdout", "stderr"] as const);
+  const parts: Token[][] = [];
+  let left = budget;
+  let windowed = false;
+  let totalSrc = 0;
+  let totalNotes = 0;
+  for (const name of order) {
+    const text = texts[name];
     const truncated = result.truncated[name];
+    totalSrc += utf8Length(text);
+    if (truncated) totalNotes++;
     if (text === "" && !truncated) continue;
-    anyOutput = true;
-    parts.push(function* () {
-      yield* streamTokens(text, true);
-      if (truncated) yield truncationNote(name);
-    });
+    if (windowed) continue;
+    const shown = window(text, left, tail);
+    left -= shown.length;
+    if (shown.length < text.length) windowed = true;
+    if (shown === "" && text !== "") continue;
+    const toks = streamTokens(shown, true);
+    if (truncated && shown.length === text.length) {
+      const note = `…[${name} truncated]`;
+      toks.push({ text: note, bytes: utf8Length(note), src: 0, truncNote: true });
+    }
+    parts.push(toks);
   }
-  if (!anyOutput && status === undefined) parts.push(() => streamTokens("(no output)", false));
-  let first = true;
-  for (const part of parts) {
-    if (!first) yield { text: NEWLINE, bytes: utf8Length(NEWLINE), src: 0, newline: true };
-    first = false;
-    yield* part();
-  }
+  if (tail) parts.reverse();
+  const tokens: Token[] = [];
+  parts.forEach((p, i) => {
+    if (i > 0) tokens.push(newlineToken(0));
+    for (const t of p) tokens.push(t);
+  });
+  return { tokens, windowed, totalSrc, totalNotes };
 }
 
-/** Total program-output bytes the formatter can stand for (what the cut count is measured in). */
-function outputBytes(result: RunResult): number {
-  // Trailing newlines are dropped before display; count what is displayable.
-  return utf8Length(result.stdout.replace(/\n+$/, "")) + utf8Length(result.stderr.replace(/\n+$/, ""));
+/** The status and verbose lines, joined by newlines (our own text, no output bytes). */
+function prefixTokens(result: RunResult, options: IrcFormatOptions): Token[] {
+  const lines: string[] = [];
+  const status = statusLine(result, options);
+  if (status !== undefined) lines.push(status);
+  if (options.verbose) lines.push(usageLine(result, options.fuelLimit));
+  const out: Token[] = [];
+  lines.forEach((l, i) => {
+    if (i > 0) out.push(newlineToken(0));
+    for (const t of streamTokens(l, false)) out.push(t);
+  });
+  return out;
 }
 
 const SHORT_CUT_MARK = "… (cut)";
 
-function cutMark(moreBytes: number, moreTruncated: boolean): string {
-  return `… (output cut, ${groupDigits(moreBytes)}${moreTruncated ? "+" : ""} more bytes)`;
+function cutMark(moreBytes: number, moreTruncated: boolean, link: string | undefined): string {
+  return `… (output cut, ${groupDigits(moreBytes)}${moreTruncated ? "+" : ""} more bytes${link ? `: ${link}` : ""})`;
+}
+
+function tailCutMark(cutBytes: number, link: string | undefined): string {
+  return `… (${groupDigits(cutBytes)} bytes cut${link ? `, all: ${link}` : ""}) `;
 }
 
 function render(tokens: Token[]): string {
@@ -169,70 +245,95 @@ function splitCodePoints(t: Token): Token[] {
   return out;
 }
 
-/** The messages for one result; never empty, each at most maxBytes of UTF-8. */
-export function formatIrc(result: RunResult, options: IrcFormatOptions = {}): string[] {
-  const maxBytes = options.maxBytes ?? IRC_DEFAULTS.maxBytes;
-  const maxLines = options.maxLines ?? IRC_DEFAULTS.maxLines;
+/** Messages filled greedily from `tokens`; `capacity(i)` is message i's byte budget. */
+interface Packed {
+  messages: Token[][];
+  /** Every token was placed (or dropped as a newline at a break). */
+  complete: boolean;
+  usedSrc: number;
+  usedNotes: number;
+}
+
+function pack(tokens: Token[], maxLines: number, capacity: (i: number) => number, reverse: boolean): Packed {
+  const messages: Token[][] = [];
+  let current: Token[] = [];
+  let currentBytes = 0;
+  let usedSrc = 0;
+  let usedNotes = 0;
+  // `split` holds the pieces of an over-long cluster (a stack, next piece last).
+  let split: Token[] = [];
+  let i = 0;
+  const peek = (): Token | undefined => split.length ? split[split.length - 1] : tokens[i];
+  const advance = () => split.length ? split.pop() : i++;
+  const take = (t: Token) => {
+    usedSrc += t.src;
+    if (t.truncNote) usedNotes++;
+  };
+  for (let t = peek(); t !== undefined; t = peek()) {
+    // A newline that would open (or, filling backwards, close) a message is dropped: the break shows it.
+    if (t.newline && current.length === 0 && messages.length > 0) {
+      take(t);
+      advance();
+      continue;
+    }
+    const cap = capacity(messages.length);
+    if (currentBytes + t.bytes <= cap) {
+      current.push(t);
+      currentBytes += t.bytes;
+      take(t);
+      advance();
+      continue;
+    }
+    // Too long for any message: a huge cluster is split between code points rather than dropped.
+    if (t.bytes > cap && t.text.length > 1 && [...t.text].length > 1) {
+      advance();
+      const pieces = splitCodePoints(t);
+      if (reverse) pieces.reverse();
+      split = split.concat(pieces.reverse());
+      continue;
+    }
+    messages.push(current);
+    current = [];
+    currentBytes = 0;
+    if (messages.length === maxLines) return { messages, complete: false, usedSrc, usedNotes };
+  }
+  if (current.length > 0) messages.push(current);
+  return { messages, complete: true, usedSrc, usedNotes };
+}
+
+function checkLimits(maxBytes: number, maxLines: number): void {
   if (!Number.isInteger(maxBytes) || maxBytes < MIN_MAX_BYTES) {
     throw new RangeError(`maxBytes must be an integer of at least ${MIN_MAX_BYTES}, got ${maxBytes}`);
   }
   if (!Number.isInteger(maxLines) || maxLines < 1) {
     throw new RangeError(`maxLines must be a positive integer, got ${maxLines}`);
   }
+}
 
-  const totalSrc = outputBytes(result);
-  const totalNotes = (result.truncated.stdout ? 1 : 0) + (result.truncated.stderr ? 1 : 0);
-  const iter = allTokens(result, options);
-  const pending: Token[] = [];
-  const next = (): Token | undefined => pending.shift() ?? iter.next().value ?? undefined;
-
-  const messages: Token[][] = [];
-  let current: Token[] = [];
-  let currentBytes = 0;
-  let usedSrc = 0;
-  let usedNotes = 0;
-  const take = (t: Token) => {
-    usedSrc += t.src;
-    if (t.truncNote) usedNotes++;
-  };
-  let token = next();
-  while (token !== undefined) {
-    // A newline that would open a message is dropped: the message break shows it.
-    if (token.newline && current.length === 0 && messages.length > 0) {
-      take(token);
-      token = next();
-      continue;
-    }
-    if (currentBytes + token.bytes <= maxBytes) {
-      current.push(token);
-      currentBytes += token.bytes;
-      take(token);
-      token = next();
-      continue;
-    }
-    // Does not fit, and never would: a huge cluster (e.g. a letter with hundreds of combining
-    // marks) is split between code points rather than dropped.
-    if (token.bytes > maxBytes && [...token.text].length > 1) {
-      pending.unshift(...splitCodePoints(token));
-      token = next();
-      continue;
-    }
-    messages.push(current);
-    current = [];
-    currentBytes = 0;
-    if (messages.length === maxLines) break;
-  }
-  if (token === undefined) {
-    if (current.length > 0) messages.push(current);
-    return messages.map(render);
-  }
+/** Keeps the start: prefix, then the output, cut at the end with the count of the rest. */
+function formatHead(result: RunResult, o: IrcFormatOptions, maxBytes: number, maxLines: number): IrcReply {
+  const prefix = prefixTokens(result, o);
+  const body = bodyTokens(result, maxBytes * maxLines + 8, false);
+  const shown = body.tokens.length || statusLine(result, o) !== undefined
+    ? body.tokens
+    : streamTokens("(no output)", false);
+  const tokens = [...prefix];
+  if (prefix.length && shown.length) tokens.push(newlineToken(0));
+  for (const t of shown) tokens.push(t);
+  const p = pack(tokens, maxLines, () => maxBytes, false);
+  if (p.complete && !body.windowed) return { lines: p.messages.map(render), cut: false };
 
   // Cut: drop tokens from the end of the last message until the mark fits. The short mark is
   // for tiny maxBytes only.
-  const full = utf8Length(cutMark(totalSrc, true)) <= maxBytes;
+  const full = utf8Length(cutMark(body.totalSrc, true, o.cutLink)) <= maxBytes;
+  const messages = p.messages;
   const last = messages[messages.length - 1]!;
+  let usedSrc = p.usedSrc;
+  let usedNotes = p.usedNotes;
   for (;;) {
-    const mark = full ? cutMark(Math.max(0, totalSrc - usedSrc), usedNotes < totalNotes) : SHORT_CUT_MARK;
+    const mark = full
+      ? cutMark(Math.max(0, body.totalSrc - usedSrc), usedNotes < body.totalNotes, o.cutLink)
+      : SHORT_CUT_MARK;
     const text = render(last).trimEnd();
     if (utf8Length(text) + utf8Length(mark) <= maxBytes) {
       messages[messages.length - 1] = [{ text: text + mark, bytes: 0, src: 0 }];
@@ -242,7 +343,63 @@ export function formatIrc(result: RunResult, options: IrcFormatOptions = {}): st
     usedSrc -= removed.src;
     if (removed.truncNote) usedNotes--;
   }
-  return messages.map(render);
+  return { lines: messages.map(render), cut: true };
+}
+
+/** Keeps the end (for tracebacks): prefix and cut mark first, then the last part of the output. */
+function formatTail(result: RunResult, o: IrcFormatOptions, maxBytes: number, maxLines: number): IrcReply | undefined {
+  const prefix = prefixTokens(result, o);
+  const body = bodyTokens(result, maxBytes * maxLines + 8, true);
+  const prefixBytes = prefix.reduce((n, t) => n + t.bytes, 0) + (prefix.length ? NEWLINE_BYTES : 0);
+  const reserve = prefixBytes + utf8Length(tailCutMark(body.totalSrc, o.cutLink));
+  if (reserve + 8 > maxBytes) return undefined;
+  const reversed = body.tokens.slice().reverse();
+  const p = pack(reversed, maxLines, (i) => i === maxLines - 1 ? maxBytes - reserve : maxBytes, true);
+  if (p.complete && !body.windowed) return undefined; // it all fits after all: the head form says it whole
+  const packed = p.messages.reverse().map((m) => m.reverse());
+  // Packing may end early (windowed input): the first message must still leave room for the head.
+  let usedSrc = p.usedSrc;
+  const first = packed[0]!;
+  while (first.length && first.reduce((n, t) => n + t.bytes, 0) + reserve > maxBytes) usedSrc -= first.shift()!.src;
+  const messages = packed.map((m) => render(m).trim());
+  const mark = tailCutMark(Math.max(0, body.totalSrc - usedSrc), o.cutLink);
+  const head = prefix.length ? render(prefix) + NEWLINE : "";
+  messages[0] = head + mark + messages[0];
+  return { lines: messages, cut: true };
+}
+
+/** Whether the output ends in a Python traceback, whose last line (the exception) matters most. */
+function hasTraceback(result: RunResult): boolean {
+  return result.stderr.includes(TRACEBACK_HEADER);
+}
+
+/**
+ * The messages for one result and whether output was cut (see the file comment for the rules).
+ *
+ * @example
+ * ```ts
+ * formatIrcReply(result, { maxBytes: 400, maxLines: 3 }); // { lines: ["2"], cut: false }
+ * ```
+ */
+export function formatIrcReply(result: RunResult, options: IrcFormatOptions = {}): IrcReply {
+  const maxBytes = options.maxBytes ?? IRC_DEFAULTS.maxBytes;
+  const maxLines = options.maxLines ?? IRC_DEFAULTS.maxLines;
+  checkLimits(maxBytes, maxLines);
+  const head = formatHead(result, options, maxBytes, maxLines);
+  if (!head.cut || !hasTraceback(result)) return head;
+  return formatTail(result, options, maxBytes, maxLines) ?? head;
+}
+
+/**
+ * The messages for one result; never empty, each at most maxBytes of UTF-8.
+ *
+ * @example
+ * ```ts
+ * formatIrc(result, { maxBytes: 400, maxLines: 2 }); // ["2"]
+ * ```
+ */
+export function formatIrc(result: RunResult, options: IrcFormatOptions = {}): string[] {
+  return formatIrcReply(result, options).lines;
 }
 
 /** Exposed for tests: the UTF-8 bytes of a message. */

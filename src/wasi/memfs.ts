@@ -1,11 +1,22 @@
 /**
  * An in-memory filesystem for one guest run: a shared read-only tree (the stdlib image) with a
  * fresh writable `/tmp` under a byte and file-count quota. There are no symlinks: image links are
- * resolved to the nodes they name when the tree is built, so `..` can be handled lexically.
+ * resolved to the nodes they name when the tree is built.
+ *
+ * Why it is shaped this way (host safety, issue 11):
+ * - The quota counts the bytes the host holds (each file's buffer capacity), not file sizes, and a
+ *   file unlinked while open keeps counting until its last descriptor closes: the host memory one
+ *   run's filesystem can take is bounded by tmpQuotaBytes whatever the guest does.
+ * - Descriptors hold nodes, and every directory knows its parent, so `..` and the "not inside
+ *   itself" rule of rename follow the tree as it is now, never a path remembered at open time.
+ * - Work proportional to a size (allocating, zero-filling, copying) is reported through `onWork`
+ *   before it is done, so the host can charge fuel for it (see cost.ts) and refuse it. How the
+ *   bytes are stored (plain or resizable buffers, what is held) is file-bytes.ts's business.
  * Errors are thrown as FsError carrying a WASI errno.
  */
 import { Errno } from "./constants.ts";
 import type { TarEntry } from "./tar.ts";
+import { planSize } from "./file-bytes.ts";
 
 /** A filesystem operation the guest asked for failed; `errno` is what the syscall returns. */
 export class FsError extends Error {
@@ -26,7 +37,7 @@ interface NodeBase {
 
 export interface FileNode extends NodeBase {
   kind: "file";
-  /** Contents are data[0, size); data may be longer (spare capacity) and, in the image, shared. */
+  /** Contents are data[0, size); data may be longer (spare capacity, counted by the quota). */
   data: Uint8Array;
   size: number;
   /** Links from directories (0 once unlinked) and open descriptors: quota is released when both are 0. */
@@ -37,15 +48,24 @@ export interface FileNode extends NodeBase {
 export interface DirNode extends NodeBase {
   kind: "dir";
   entries: Map<string, FsNode>;
+  /** The directory that holds this one (what `..` names); undefined for a root and once removed. */
+  parent: DirNode | undefined;
+  /** Set by rmdir: nothing can be created in it any more, and `..` from it is ENOENT. */
+  removed: boolean;
 }
 
 export type FsNode = FileNode | DirNode;
 
-/** Bytes and entries a writable area may hold. */
+/** Bytes held and entries a writable area may have. */
 export class Quota {
   usedBytes = 0;
   files = 0;
   constructor(readonly maxBytes: number, readonly maxFiles: number) {}
+
+  /** Bytes that can still be reserved. */
+  get roomBytes(): number {
+    return this.maxBytes - this.usedBytes;
+  }
 
   reserveBytes(delta: number): void {
     if (delta > 0 && this.usedBytes + delta > this.maxBytes) throw new FsError(Errno.NOSPC);
@@ -65,10 +85,10 @@ export class Quota {
 export const MAX_PATH_BYTES = 4096;
 export const MAX_NAME_BYTES = 255;
 
-/** Where a path lands: the directories walked (root first) and the last component. */
+/** Where a path lands: the directory it is in, the last component, and the node if it exists. */
 export interface Resolved {
-  /** Chain of directories from the root to the parent of `name` (inclusive). */
-  parents: DirNode[];
+  /** The directory holding `name` (for "." and "..": the named directory's own parent). */
+  parent: DirNode;
   name: string;
   /** The node named, if it exists. */
   node: FsNode | undefined;
@@ -76,22 +96,34 @@ export interface Resolved {
 
 let nextImageIno = 1n;
 
-function dirNode(writable: boolean, ino: bigint, timeNs: bigint): DirNode {
-  return { kind: "dir", ino, writable, entries: new Map(), atimNs: timeNs, mtimNs: timeNs, ctimNs: timeNs };
+function dirNode(writable: boolean, ino: bigint, timeNs: bigint, parent: DirNode | undefined): DirNode {
+  return {
+    kind: "dir",
+    ino,
+    writable,
+    entries: new Map(),
+    parent,
+    removed: false,
+    atimNs: timeNs,
+    mtimNs: timeNs,
+    ctimNs: timeNs,
+  };
 }
+
+const EMPTY = new Uint8Array(0);
 
 /**
  * Builds the read-only tree of an image. Symlinks and hard links inside the image become aliases of
  * their targets; links that point outside the image or nowhere are left out.
  */
 export function buildImageTree(entries: readonly TarEntry[]): DirNode {
-  const root = dirNode(false, nextImageIno++, 0n);
+  const root = dirNode(false, nextImageIno++, 0n, undefined);
   const ensureDir = (parts: string[]): DirNode => {
     let dir = root;
     for (const part of parts) {
       let child = dir.entries.get(part);
       if (child === undefined) {
-        child = dirNode(false, nextImageIno++, 0n);
+        child = dirNode(false, nextImageIno++, 0n, dir);
         dir.entries.set(part, child);
       }
       if (child.kind !== "dir") throw new FsError(Errno.NOTDIR, `image: ${parts.join("/")} is not a directory`);
@@ -159,92 +191,107 @@ function lexicalWalk(root: DirNode, parts: string[]): FsNode | undefined {
   return node;
 }
 
-/** The filesystem one run sees: `/` (read-only) = the image's top level plus a fresh writable `/tmp`. */
+/** What MemFs needs besides the image. */
+export interface MemFsOptions {
+  /** Bytes /tmp's files may hold (their buffers' capacity). */
+  tmpQuotaBytes: number;
+  tmpMaxFiles: number;
+  now: () => bigint;
+}
+
+/**
+ * The filesystem one run sees: `/` (read-only) = the image's top level plus a fresh writable `/tmp`.
+ *
+ * @example
+ * ```ts
+ * const fs = new MemFs(buildImageTree([]), { tmpQuotaBytes: 1 << 20, tmpMaxFiles: 10, now: () => 0n });
+ * const file = fs.createFile(fs.resolve(fs.root, "tmp/a"));
+ * fs.writeAt(file, 0, new TextEncoder().encode("hi")); // 2
+ * ```
+ */
 export class MemFs {
   readonly root: DirNode;
   readonly quota: Quota;
+  /**
+   * Told the byte count of each allocation, zero-fill or copy before it happens; may throw to
+   * refuse it (the host charges fuel here). Default: nothing.
+   */
+  onWork: (bytes: number) => void = () => {};
   private nextIno: bigint;
-
-  constructor(image: DirNode, opts: { tmpQuotaBytes: number; tmpMaxFiles: number; now: () => bigint }) {
-    this.now = opts.now;
-    this.quota = new Quota(opts.tmpQuotaBytes, opts.tmpMaxFiles);
-    this.nextIno = 1n << 40n; // run-local inode numbers never collide with the image's
-    this.root = dirNode(false, image.ino, 0n);
-    for (const [name, node] of image.entries) this.root.entries.set(name, node);
-    this.root.entries.set("tmp", dirNode(true, this.nextIno++, this.now()));
-  }
-
+  private readonly image: DirNode;
   private readonly now: () => bigint;
 
+  constructor(image: DirNode, opts: MemFsOptions) {
+    this.now = opts.now;
+    this.image = image;
+    this.quota = new Quota(opts.tmpQuotaBytes, opts.tmpMaxFiles);
+    this.nextIno = 1n << 40n; // run-local inode numbers never collide with the image's
+    this.root = dirNode(false, image.ino, 0n, undefined);
+    for (const [name, node] of image.entries) this.root.entries.set(name, node);
+    this.root.entries.set("tmp", dirNode(true, this.nextIno++, this.now(), this.root));
+  }
+
+  /** What `..` names from `dir`: its parent (the root for the root); ENOENT for a removed one. */
+  parentOf(dir: DirNode): DirNode {
+    if (dir.removed) throw new FsError(Errno.NOENT);
+    const up = dir.parent;
+    return up === undefined || up === this.image ? this.root : up;
+  }
+
   /**
-   * Resolves `path` relative to the directory chain `from` (root first). Trailing slashes require a
-   * directory. The last component may be missing (node undefined); a missing middle one is ENOENT.
+   * Resolves `path` relative to the directory `from`. Trailing slashes require a directory. The
+   * last component may be missing (node undefined); a missing middle one is ENOENT.
    */
-  resolve(from: readonly DirNode[], path: string): Resolved {
+  resolve(from: DirNode, path: string): Resolved {
     if (path.length === 0) throw new FsError(Errno.NOENT);
     if (path.includes("\0")) throw new FsError(Errno.INVAL);
     if (new TextEncoder().encode(path).length > MAX_PATH_BYTES) throw new FsError(Errno.NAMETOOLONG);
     const mustBeDir = path.endsWith("/");
     const parts = path.split("/").filter((p) => p !== "");
-    const chain = path.startsWith("/") ? [this.root] : [...from];
+    let dir = path.startsWith("/") ? this.root : from;
     if (parts.length === 0) parts.push("."); // "/" or "///"
     for (let i = 0; i < parts.length - 1; i++) {
       const part = parts[i]!;
       if (part === ".") continue;
       if (part === "..") {
-        if (chain.length > 1) chain.pop();
+        dir = this.parentOf(dir);
         continue;
       }
       checkName(part);
-      const child = chain[chain.length - 1]!.entries.get(part);
+      const child = dir.entries.get(part);
       if (child === undefined) throw new FsError(Errno.NOENT);
       if (child.kind !== "dir") throw new FsError(Errno.NOTDIR);
-      chain.push(child);
+      dir = child;
     }
     const last = parts[parts.length - 1]!;
     if (last === "." || last === "..") {
-      if (last === ".." && chain.length > 1) chain.pop();
-      const dir = chain[chain.length - 1]!;
-      // Report the directory itself, with its own parent as "parents" so callers can stat it.
-      return { parents: chain.length > 1 ? chain.slice(0, -1) : chain, name: last, node: dir };
+      const named = last === ".." ? this.parentOf(dir) : dir;
+      return { parent: named.removed ? named : this.parentOf(named), name: last, node: named };
     }
     checkName(last);
-    const node = chain[chain.length - 1]!.entries.get(last);
+    const node = dir.entries.get(last);
     if (mustBeDir && node !== undefined && node.kind !== "dir") throw new FsError(Errno.NOTDIR);
-    return { parents: chain, name: last, node };
+    return { parent: dir, name: last, node };
   }
 
-  /** The chain for a directory found by resolve (root first, ending with that directory). */
-  static chainOf(r: Resolved): DirNode[] {
-    if (r.node === undefined || r.node.kind !== "dir") throw new FsError(Errno.NOTDIR);
-    if (r.name === "." || r.name === "..") {
-      const last = r.parents[r.parents.length - 1];
-      return last === r.node ? [...r.parents] : [...r.parents, r.node];
-    }
-    return [...r.parents, r.node];
-  }
-
-  private parentOf(r: Resolved): DirNode {
-    return r.parents[r.parents.length - 1]!;
-  }
-
-  /** Refuses any change to a directory of the image. */
+  /** The directory a new entry goes into: writable (EROFS) and not removed (ENOENT). */
   private writableDir(dir: DirNode): DirNode {
     if (!dir.writable) throw new FsError(Errno.ROFS);
+    if (dir.removed) throw new FsError(Errno.NOENT);
     return dir;
   }
 
   createFile(r: Resolved): FileNode {
     if (r.node !== undefined) throw new FsError(Errno.EXIST);
     if (r.name === "." || r.name === "..") throw new FsError(Errno.EXIST);
-    const dir = this.writableDir(this.parentOf(r));
+    const dir = this.writableDir(r.parent);
     this.quota.reserveFile();
     const t = this.now();
     const file: FileNode = {
       kind: "file",
       ino: this.nextIno++,
       writable: true,
-      data: new Uint8Array(0),
+      data: EMPTY,
       size: 0,
       links: 1,
       opens: 0,
@@ -259,10 +306,10 @@ export class MemFs {
 
   mkdir(r: Resolved): DirNode {
     if (r.node !== undefined || r.name === "." || r.name === "..") throw new FsError(Errno.EXIST);
-    const dir = this.writableDir(this.parentOf(r));
+    const dir = this.writableDir(r.parent);
     this.quota.reserveFile();
     const t = this.now();
-    const d = dirNode(true, this.nextIno++, t);
+    const d = dirNode(true, this.nextIno++, t, dir);
     dir.entries.set(r.name, d);
     dir.mtimNs = t;
     return d;
@@ -271,41 +318,49 @@ export class MemFs {
   unlink(r: Resolved): void {
     if (r.node === undefined) throw new FsError(Errno.NOENT);
     if (r.node.kind === "dir") throw new FsError(Errno.ISDIR);
-    const dir = this.writableDir(this.parentOf(r));
+    const dir = this.writableDir(r.parent);
     dir.entries.delete(r.name);
     dir.mtimNs = this.now();
     this.dropLink(r.node);
   }
 
   rmdir(r: Resolved): void {
-    if (r.node === undefined) throw new FsError(Errno.NOENT);
-    if (r.node.kind !== "dir") throw new FsError(Errno.NOTDIR);
-    if (r.name === "." || r.name === "..") throw new FsError(r.node === this.root ? Errno.BUSY : Errno.INVAL);
-    const dir = this.writableDir(this.parentOf(r));
-    if (r.node.entries.size > 0) throw new FsError(Errno.NOTEMPTY);
+    const node = r.node;
+    if (node === undefined) throw new FsError(Errno.NOENT);
+    if (node.kind !== "dir") throw new FsError(Errno.NOTDIR);
+    if (r.name === "." || r.name === "..") throw new FsError(node === this.root ? Errno.BUSY : Errno.INVAL);
+    const dir = this.writableDir(r.parent);
+    if (!node.writable) throw new FsError(Errno.ROFS);
+    if (node.entries.size > 0) throw new FsError(Errno.NOTEMPTY);
     dir.entries.delete(r.name);
     dir.mtimNs = this.now();
-    this.quota.releaseFile();
+    this.removeDir(node);
   }
 
+  /**
+   * POSIX rename(2): the source must exist; "." and ".." are EINVAL; a directory may replace only an
+   * empty directory (ENOTDIR / ENOTEMPTY) and a file only a file (EISDIR); a directory cannot move
+   * into itself or below itself (EINVAL, checked on the tree as it is now); renaming a node onto
+   * itself does nothing.
+   */
   rename(src: Resolved, dst: Resolved): void {
     const node = src.node;
     if (node === undefined) throw new FsError(Errno.NOENT);
     if (src.name === "." || src.name === ".." || dst.name === "." || dst.name === "..") {
       throw new FsError(Errno.INVAL);
     }
-    const from = this.writableDir(this.parentOf(src));
-    const to = this.writableDir(this.parentOf(dst));
+    const from = this.writableDir(src.parent);
+    const to = this.writableDir(dst.parent);
     if (!node.writable) throw new FsError(Errno.ROFS);
     if (node === dst.node) return;
     if (node.kind === "dir") {
-      // A directory cannot move inside itself.
-      if (dst.parents.includes(node)) throw new FsError(Errno.INVAL);
+      if (this.isWithin(to, node)) throw new FsError(Errno.INVAL);
       if (dst.node !== undefined) {
         if (dst.node.kind !== "dir") throw new FsError(Errno.NOTDIR);
         if (dst.node.entries.size > 0) throw new FsError(Errno.NOTEMPTY);
-        this.quota.releaseFile();
+        this.removeDir(dst.node);
       }
+      node.parent = to;
     } else if (dst.node !== undefined) {
       if (dst.node.kind === "dir") throw new FsError(Errno.ISDIR);
       this.dropLink(dst.node);
@@ -316,6 +371,20 @@ export class MemFs {
     from.mtimNs = to.mtimNs = node.ctimNs = t;
   }
 
+  /** Whether `dir` is `ancestor` or lies below it, following parents as the tree is now. */
+  private isWithin(dir: DirNode, ancestor: DirNode): boolean {
+    for (let d: DirNode | undefined = dir; d !== undefined; d = d.parent) {
+      if (d === ancestor) return true;
+    }
+    return false;
+  }
+
+  private removeDir(dir: DirNode): void {
+    dir.removed = true;
+    dir.parent = undefined;
+    this.quota.releaseFile();
+  }
+
   /** Called when a descriptor closes: an unlinked file's bytes return to the quota. */
   closeFile(file: FileNode): void {
     file.opens--;
@@ -324,14 +393,15 @@ export class MemFs {
 
   private dropLink(file: FileNode): void {
     file.links--;
-    this.quota.releaseFile();
     if (file.links === 0 && file.opens === 0) this.freeFile(file);
   }
 
+  /** The node is gone (no links, no descriptors): its buffer and its entry return to the quota. */
   private freeFile(file: FileNode): void {
-    this.quota.reserveBytes(-file.size);
+    this.quota.reserveBytes(-file.data.length);
+    this.quota.releaseFile();
     file.size = 0;
-    file.data = new Uint8Array(0);
+    file.data = EMPTY;
   }
 
   /** Copies file bytes from `pos` into `dst`; returns the count. */
@@ -349,30 +419,31 @@ export class MemFs {
     let n = src.length;
     const end = pos + n;
     if (end > file.size) {
-      const room = this.quota.maxBytes - this.quota.usedBytes;
-      const grow = Math.min(end - file.size, room);
-      if (grow <= 0 || pos >= file.size + grow) throw new FsError(Errno.NOSPC);
-      n = file.size + grow - pos;
-      this.setSize(file, file.size + grow);
+      const reachable = file.data.length + this.quota.roomBytes; // largest size this file can have
+      const size = Math.min(end, reachable);
+      if (size <= pos) throw new FsError(Errno.NOSPC);
+      n = size - pos;
+      this.setSize(file, size);
     }
     file.data.set(src.subarray(0, n), pos);
     file.mtimNs = this.now();
     return n;
   }
 
-  /** Truncates or extends (with zeros) within the quota. */
+  /**
+   * Truncates or extends (with zeros) within the quota. How the bytes are stored (and so what is
+   * held, allocated or copied) is file-bytes.ts's plan; the quota takes the new capacity and
+   * onWork the work before anything happens.
+   */
   setSize(file: FileNode, size: number): void {
     if (!file.writable) throw new FsError(Errno.ROFS);
     if (!Number.isSafeInteger(size) || size < 0) throw new FsError(Errno.INVAL);
-    const delta = size - file.size;
-    this.quota.reserveBytes(delta);
-    if (size > file.data.length) {
-      const grown = new Uint8Array(Math.min(Math.max(size, file.data.length * 2, 64), this.quota.maxBytes));
-      grown.set(file.data.subarray(0, file.size));
-      file.data = grown;
-    } else if (size < file.size) {
-      file.data.fill(0, size, file.size);
-    }
+    const held = file.data.length;
+    const plan = planSize(file.data, file.size, size, held + this.quota.roomBytes);
+    if (plan === undefined) throw new FsError(Errno.NOSPC);
+    this.onWork(plan.workBytes);
+    this.quota.reserveBytes(plan.capacity - held);
+    file.data = plan.apply();
     file.size = size;
     file.mtimNs = this.now();
   }

@@ -216,6 +216,13 @@ export async function startNgircd(opts: { maxPenaltyTime?: number; password?: st
   };
 }
 
+let loopback = 1;
+/** The next loopback source address, 127.0.0.2 to 127.0.0.254 in turn. */
+export function nextLoopback(): string {
+  loopback = loopback >= 254 ? 2 : loopback + 1;
+  return `127.0.0.${loopback}`;
+}
+
 /** A raw IRC client for the tests: records every line it receives. */
 export class TestIrcUser {
   lines: string[] = [];
@@ -247,8 +254,18 @@ export class TestIrcUser {
     sock.on("error", () => {});
   }
 
-  static async connect(port: number, nick: string, channels: string[] = []): Promise<TestIrcUser> {
-    const sock = netConnect({ host: "127.0.0.1", port });
+  /**
+   * Connects and registers. Each user comes from its own loopback address (127.0.0.2, .3, ...)
+   * unless `localAddress` says otherwise, so the bot, which keys requesters by host, sees
+   * distinct users as on a real network.
+   */
+  static async connect(
+    port: number,
+    nick: string,
+    channels: string[] = [],
+    localAddress: string = nextLoopback(),
+  ): Promise<TestIrcUser> {
+    const sock = netConnect({ host: "127.0.0.1", port, localAddress });
     await new Promise<void>((resolve, reject) => {
       sock.once("connect", () => resolve());
       sock.once("error", reject);

@@ -28,11 +28,12 @@ describe("RateLimiter", () => {
     const d = r.check(alice, 60_002);
     assert.ok(!d.allowed && d.reason === "rate" && d.notify);
   });
-  it("keys by user@host, so a nick change does not reset the limit", () => {
+  it("keys by host, so neither a nick change nor another ident resets the limit", () => {
     const r = new RateLimiter(opts);
     for (let i = 0; i < 3; i++) r.check(alice, 0);
     assert.equal(r.check({ ...alice, nick: "alice2" }, 0).allowed, false);
-    assert.equal(r.check({ ...alice, user: "~b" }, 0).allowed, true);
+    assert.equal(r.check({ ...alice, user: "~b" }, 0).allowed, false);
+    assert.equal(r.check({ ...alice, host: "elsewhere.example" }, 0).allowed, true);
   });
   it("admins get raised limits clamped by the ceiling", () => {
     const r = new RateLimiter(opts);
@@ -63,7 +64,13 @@ describe("RateLimiter", () => {
 describe("identity helpers", () => {
   it("userKey prefers the account", () => {
     assert.equal(userKey({ nick: "a", user: "U", host: "H", account: "Acc" }), "$a:acc");
-    assert.equal(userKey({ nick: "a", user: "U", host: "H" }), "u@h");
+    assert.equal(userKey({ nick: "a", user: "U", host: "H" }), "@h");
+  });
+  it("userKey ignores the client-chosen ident: one host is one requester", () => {
+    assert.equal(
+      userKey({ nick: "a", user: "~x1", host: "h.example" }),
+      userKey({ nick: "b", user: "~x2", host: "H.example" }),
+    );
   });
   it("account entries need an account", () => {
     assert.equal(matchesAny({ nick: "root" }, ["$a:root"]), false);

@@ -21,7 +21,7 @@ describe("IRC flags", () => {
       "--channel",
       "#a",
       "--channel",
-      "#b key",
+      "#b",
       "--timeout",
       "2.5",
       "--fuel",
@@ -32,7 +32,8 @@ describe("IRC flags", () => {
       "3",
     ]);
     assert.equal(p.kind, "run");
-    const c = resolveIrcConfig({}, settingsFromFlags((p as { flags: IrcFlags }).flags), {}, 2);
+    const flags = settingsFromFlags((p as { flags: IrcFlags }).flags);
+    const c = resolveIrcConfig({}, flags, { WASI_PY_IRC_CHANNEL_KEYS: "#B=key" }, 2);
     assert.deepEqual([c.host, c.port, c.tls, c.channels, c.timeoutMs, c.fuel, c.maxOutputBytes, c.evalsPerWindow], [
       "h",
       6697,
@@ -43,6 +44,12 @@ describe("IRC flags", () => {
       4096,
       3,
     ]);
+    // A key on the command line (where ps shows it) is refused, naming where keys go.
+    assert.throws(
+      () => resolveIrcConfig({}, { ...flags, channels: ["#b key"] }, {}, 2),
+      /channel keys are secrets.*WASI_PY_IRC_CHANNEL_KEYS/,
+    );
+    assert.throws(() => resolveIrcConfig({}, flags, { WASI_PY_IRC_CHANNEL_KEYS: "#zz=k" }, 2), /not a channel to join/);
     assert.deepEqual(await parseIrcArgv(["--irc", "--bogus"]), {
       kind: "error",
       message: "unknown IRC option --bogus",

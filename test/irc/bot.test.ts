@@ -85,7 +85,7 @@ function botOptions(over: Partial<BotOptions> = {}): BotOptions {
 function privmsg(from: string, target: string, text: string, tags = ""): ReturnType<typeof parseLine> & object {
   return parseLine(
     `${tags}:${from}!~${from.toLowerCase()}@${
-      from === "spammer" ? "spam.example" : "home.example"
+      from === "spammer" ? "spam.example" : `${from.toLowerCase()}.home.example`
     } PRIVMSG ${target} :${text}`,
   )!;
 }
@@ -263,7 +263,7 @@ describe("IrcBot (fake connection)", () => {
     await h.bot.whenIdle();
     const evals = h.logs.filter((l) => l.includes("eval "));
     assert.equal(evals.length, 1);
-    assert.match(evals[0], /^info eval alice!~alice@home\.example in #py: outcome=ok fuel=1234 ms=5 /);
+    assert.match(evals[0], /^info eval alice!~alice@alice\.home\.example in #py: outcome=ok fuel=1234 ms=5 /);
     assert.ok(!evals[0].includes("2\n") && !/: 2$/.test(evals[0]));
   });
 
@@ -428,7 +428,7 @@ describe("bot against a real ngIRCd", () => {
       alice.say("#py", "pybot: 3+4");
       await alice.waitFor((l) => / PRIVMSG #py :alice: 7$/.test(l), 10_000, mark);
       assert.equal(alice.messagesFrom("pybot", mark).length, 1);
-      assert.ok(b.log.some((l) => /^info eval alice!~alice@127\.0\.0\.1 in #py: outcome=ok fuel=\d+ ms=\d+/.test(l)));
+      assert.ok(b.log.some((l) => /^info eval alice!~alice@127\.0\.0\.\d+ in #py: outcome=ok fuel=\d+ ms=\d+/.test(l)));
     } finally {
       await b.stop();
       await alice.quit();
@@ -622,8 +622,11 @@ describe("bot against a real ngIRCd", () => {
     }
     const bad = await launch(server.tlsPort, { tls: true, nick: "badbot", server: `127.0.0.1:${server.tlsPort}` });
     try {
-      await until(() => bad.log.some((l) => /connect failed/.test(l)), 10_000, "certificate refusal");
-      assert.ok(bad.log.some((l) => /connect failed: .*(certificate|self.signed|verify)/i.test(l)), bad.log.join("\n"));
+      await until(() => bad.log.some((l) => /TLS certificate was not accepted/.test(l)), 10_000, "certificate refusal");
+      assert.ok(
+        bad.log.some((l) => /^error .*(certificate|self.signed|verify).*--tls-ca FILE.*attempt 1 of/i.test(l)),
+        bad.log.join("\n"),
+      );
       assert.equal(bad.client.registered, false);
     } finally {
       await bad.stop();
@@ -664,13 +667,19 @@ describe("server password against a real ngIRCd", () => {
     await server?.close();
   });
 
-  it("registers with the right PASS; with a wrong one it is refused and keeps retrying with backoff", async () => {
+  it("registers with the right PASS; a wrong one is retried with backoff, with the hint, then given up", async () => {
     const good = await launch(server.port, { password: "letmein", channels: [] });
     await until(() => good.client.registered, 10_000, "registration with the password");
-    const bad = await launch(server.port, { password: "wrong", nick: "badbot", channels: [] });
-    await until(() => bad.log.filter((l) => /reconnecting in \d+ ms/.test(l)).length >= 2, 15_000, "two refusals");
+    const bad = await launch(server.port, { password: "wrong", nick: "badbot", channels: [], authFailureLimit: 3 });
+    let fatal: Error | undefined;
+    bad.client.on("fatal", (e) => (fatal = e));
+    await until(() => fatal !== undefined, 20_000, "giving up");
+    assert.equal(bad.log.filter((l) => /reconnecting in \d+ ms/.test(l)).length, 2, bad.log.join("\n"));
     assert.equal(bad.client.registered, false);
     assert.ok(bad.log.some((l) => /server closed the link: .*(password|denied)/i.test(l)), bad.log.join("\n"));
+    assert.ok(
+      bad.log.some((l) => /^error the server refused the password .*WASI_PY_IRC_PASSWORD.*giving up after 3/.test(l)),
+    );
     assert.ok(good.log.some((l) => /server password is sent without TLS/.test(l)));
   });
 });

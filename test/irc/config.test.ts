@@ -5,7 +5,7 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checkConfigFile, IrcConfigError, readConfigFile, resolveIrcConfig } from "../../src/irc/config.ts";
@@ -160,6 +160,7 @@ describe("IRC config file keys", () => {
           saslAccount: "acc",
           saslPassword: "pw",
         }),
+        { mode: 0o600 },
       );
       const c = loadIrcConfig({ ircConfig: file, nick: "flagbot" }, {}, 2);
       assert.deepEqual([c.host, c.port, c.tls, c.nick, c.channels, c.evalsPerWindow, c.timeoutMs, c.sasl], [
@@ -173,11 +174,21 @@ describe("IRC config file keys", () => {
         { mechanism: "PLAIN", account: "acc", password: "pw" },
       ]);
       assert.equal(loadIrcConfig({ ircConfig: file, timeoutMs: "2" }, {}, 2).timeoutMs, 2000, "--timeout wins");
+      // Readable by group or others while holding a password: refused, as ssh does.
+      chmodSync(file, 0o644);
+      assert.throws(() => readConfigFile(file), /holds secrets \(saslPassword\).*mode 644.*chmod 600/);
+      chmodSync(file, 0o600);
       writeFileSync(file, "{ nick: 1 }");
       assert.throws(
         () => readConfigFile(file),
         (e: Error) =>
           e instanceof IrcConfigError && /bot\.json: not valid JSON/.test(e.message) && !e.message.includes("\n"),
+      );
+      // A syntax error next to a secret never shows the secret.
+      writeFileSync(file, '{\n  "nick": "b",\n  "password": "hunter2-secret" "oops"\n}');
+      assert.throws(
+        () => readConfigFile(file),
+        (e: Error) => /not valid JSON at line 3, column \d+$/.test(e.message) && !e.message.includes("hunter2"),
       );
       assert.throws(
         () => loadIrcConfig({ ircConfig: join(dir, "missing.json") }, {}, 2),

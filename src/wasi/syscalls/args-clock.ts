@@ -3,6 +3,7 @@
  * proc_exit. Nothing here touches a descriptor.
  */
 import type { HostContext, SyscallTable } from "./context.ts";
+import { fuelForBytes } from "../cost.ts";
 
 /** Thrown by proc_exit to unwind the guest; the runner catches it and reads `code`. */
 export class ExitSignal {
@@ -19,6 +20,7 @@ function writeStrings(h: HostContext, list: Uint8Array[], ptrs: number, buf: num
   for (const s of list) total += s.length;
   m.check(ptrs, list.length * 4);
   m.check(buf, total);
+  h.charge(fuelForBytes(total));
   let at = buf >>> 0;
   list.forEach((s, i) => {
     m.setU32(ptrs + i * 4, at);
@@ -52,7 +54,9 @@ export const argsClockSyscalls: SyscallTable = {
   },
 
   random_get: (h: HostContext, ptr: number, len: number) => {
-    h.randomFill(h.m.bytes(ptr, len));
+    const buf = h.m.bytes(ptr, len);
+    h.charge(fuelForBytes(buf.length)); // before the work: refused when the fuel is gone
+    h.randomFill(buf);
   },
 
   sched_yield: () => {},

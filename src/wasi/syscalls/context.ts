@@ -8,6 +8,7 @@ import { ALL_RIGHTS, Clockid, Errno, Filetype, Fstflags } from "../constants.ts"
 import { FsError, MemFs } from "../memfs.ts";
 import type { DirNode, FileNode, FsNode } from "../memfs.ts";
 import { Fault, GuestMemory } from "../memory.ts";
+import { fuelForBytes } from "../cost.ts";
 
 /**
  * A stdin read as the guest consumes it (the sandbox's lazy stdin): `read` blocks until some bytes
@@ -42,10 +43,18 @@ export interface WasiHostOptions {
   monotonicNs?: () => bigint;
   realtimeNs?: () => bigint;
   randomFill?: (buf: Uint8Array) => void;
+  /**
+   * Takes `units` of fuel for host work (see ../cost.ts); throws HostFuelExhausted when the
+   * counter goes below zero. Absent for an unmetered guest.
+   */
+  chargeFuel?: (units: number) => void;
 }
 
 /** The options a worker supplies per run (see WasiHost.bindRun). */
-export type RunBinding = Pick<WasiHostOptions, "args" | "env" | "stdin" | "stdout" | "stderr" | "sleep" | "onSyscall">;
+export type RunBinding = Pick<
+  WasiHostOptions,
+  "args" | "env" | "stdin" | "stdout" | "stderr" | "sleep" | "onSyscall" | "chargeFuel"
+>;
 
 export type StreamFd = { kind: "stdin"; pos: number } | { kind: "stdout" } | { kind: "stderr" };
 export interface FileFd {
@@ -58,7 +67,8 @@ export interface FileFd {
 }
 export interface DirFd {
   kind: "dir";
-  chain: DirNode[];
+  /** The directory itself: where it is now decides what `..` and relative paths name. */
+  node: DirNode;
   rights: bigint;
   inheriting: bigint;
   preopen?: string;
@@ -80,7 +90,8 @@ export const FILESTAT_BYTES = 64;
 /** The guest's monotonic clock reads this (1 s) when main() begins. */
 export const MONOTONIC_EPOCH_NS = 1_000_000_000n;
 
-const pathDecoder = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of the name the guest passed, not a marker to strip.
+const pathDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 export const encoder = new TextEncoder();
 
 /** Ends a syscall with `errno` (the host's guard turns the FsError into the return value). */
@@ -134,6 +145,7 @@ export class HostContext {
 
   constructor(public opts: WasiHostOptions) {
     this.fs = opts.fs;
+    this.fs.onWork = (bytes) => this.charge(fuelForBytes(bytes));
     this.monotonicNs = opts.monotonicNs ?? defaultMonotonicNs;
     this.realtimeNs = opts.realtimeNs ?? defaultRealtimeNs;
     this.randomFill = opts.randomFill ?? defaultRandomFill;
@@ -142,13 +154,18 @@ export class HostContext {
     this.fds.set(0, { kind: "stdin", pos: 0 });
     this.fds.set(1, { kind: "stdout" });
     this.fds.set(2, { kind: "stderr" });
-    this.fds.set(3, { kind: "dir", chain: [this.fs.root], rights: ALL_RIGHTS, inheriting: ALL_RIGHTS, preopen: "/" });
+    this.fds.set(3, { kind: "dir", node: this.fs.root, rights: ALL_RIGHTS, inheriting: ALL_RIGHTS, preopen: "/" });
   }
 
   bindRun(run: RunBinding): void {
     this.opts = { ...this.opts, ...run };
     this.argBytes = nulTerminated(run.args);
     this.envBytes = nulTerminated(run.env);
+  }
+
+  /** Takes fuel for host work (nothing for an unmetered guest); may throw HostFuelExhausted. */
+  charge(units: number): void {
+    if (units > 0) this.opts.chargeFuel?.(units);
   }
 
   setMemory(memory: WebAssembly.Memory): void {
@@ -175,6 +192,7 @@ export class HostContext {
 
   path(ptr: number, len: number): string {
     if (len >>> 0 > MAX_PATH_BYTES) fail(Errno.NAMETOOLONG);
+    this.charge(fuelForBytes(len >>> 0));
     try {
       return pathDecoder.decode(this.m.bytes(ptr, len).slice());
     } catch (e) {
@@ -187,7 +205,7 @@ export class HostContext {
     const dir = this.dirFd(dirfd);
     const path = this.path(ptr, len);
     if (path.startsWith("/")) fail(Errno.NOTCAPABLE); // wasi-libc always sends preopen-relative paths
-    return this.fs.resolve(dir.chain, path);
+    return this.fs.resolve(dir.node, path);
   }
 
   allocFd(entry: Fd): number {

@@ -7,6 +7,7 @@ import { Errno, Fdflags, Filetype, Rights, Whence } from "../constants.ts";
 import { FsError, MemFs } from "../memfs.ts";
 import type { FsNode } from "../memfs.ts";
 import { encoder, fail, offset } from "./context.ts";
+import { FUEL_PER_DIRENT, FUEL_PER_RECORD, fuelForBytes } from "../cost.ts";
 import type { Fd, HostContext, SyscallTable } from "./context.ts";
 
 /** Most iovecs one read or write may pass (EINVAL beyond). */
@@ -34,6 +35,7 @@ function iovecs(h: HostContext, ptr: number, count: number): Uint8Array[] {
   const m = h.m;
   const n = count >>> 0;
   if (n > MAX_IOVS) fail(Errno.INVAL);
+  h.charge(n * FUEL_PER_RECORD);
   m.check(ptr, n * IOVEC_BYTES);
   const out: Uint8Array[] = [];
   for (let i = 0; i < n; i++) {
@@ -138,7 +140,7 @@ function seekable(h: HostContext, n: number) {
 /** The node a descriptor stands for: a file's, a directory's own (last in its chain), or none. */
 function nodeOf(fd: Fd): FsNode | undefined {
   if (fd.kind === "file") return fd.node;
-  if (fd.kind === "dir") return fd.chain[fd.chain.length - 1]!;
+  if (fd.kind === "dir") return fd.node;
   return undefined;
 }
 
@@ -160,15 +162,21 @@ function readdir(h: HostContext, n: number, buf: number, len: number, cookie: bi
   if (fd.kind !== "dir") fail(Errno.NOTDIR);
   m.check(buf, len);
   m.check(usedPtr, 4);
-  const dir = fd.chain[fd.chain.length - 1]!;
-  const parent = fd.chain.length > 1 ? fd.chain[fd.chain.length - 2]! : dir;
-  const list: [string, FsNode][] = [[".", dir], ["..", parent], ...dir.entries];
+  const dir = fd.node;
+  const parent = dir.removed ? dir : h.fs.parentOf(dir);
+  const total = dir.entries.size + 2;
   let used = 0;
   const size = len >>> 0;
-  const first = cookie < 0n ? list.length : Number(cookie > BigInt(list.length) ? BigInt(list.length) : cookie);
-  for (let i = first; i < list.length && used < size; i++) {
-    const [name, node] = list[i]!;
-    const entry = dirent(i + 1, node, encoder.encode(name));
+  const first = cookie < 0n ? total : Number(cookie > BigInt(total) ? BigInt(total) : cookie);
+  // Walking to the cookie is work too: the entries skipped are charged like the ones written.
+  h.charge(Math.max(0, first - 2) * FUEL_PER_DIRENT);
+  const entries = dir.entries.entries();
+  for (let i = 2; i < first; i++) entries.next();
+  for (let i = first; i < total && used < size; i++) {
+    const [name, node]: [string, FsNode] = i === 0 ? [".", dir] : i === 1 ? ["..", parent] : entries.next().value!;
+    const nameBytes = encoder.encode(name);
+    h.charge(FUEL_PER_DIRENT + fuelForBytes(nameBytes.length));
+    const entry = dirent(i + 1, node, nameBytes);
     // The last entry may be cut short; a full buffer tells the guest to call again.
     const take = Math.min(entry.length, size - used);
     m.write(buf + used, entry.subarray(0, take));
@@ -191,7 +199,9 @@ function transfer(
   if (at !== undefined && fd.kind !== "file") fail(fd.kind === "dir" ? Errno.ISDIR : Errno.SPIPE);
   const bufs = iovecs(h, iovs, count);
   h.m.check(countPtr, 4);
-  h.m.setU32(countPtr, how(h, fd, bufs, at === undefined ? undefined : offset(at)));
+  const moved = how(h, fd, bufs, at === undefined ? undefined : offset(at));
+  h.m.setU32(countPtr, moved);
+  h.charge(fuelForBytes(moved)); // the copy is done; a guest out of fuel stops right here
 }
 
 export const fdSyscalls: SyscallTable = {

@@ -4,7 +4,6 @@
  * exist, so readlink, symlink and link answer as a filesystem without them would.
  */
 import { ALL_RIGHTS, Errno, Oflags, Rights } from "../constants.ts";
-import { MemFs } from "../memfs.ts";
 import type { Resolved } from "../memfs.ts";
 import { fail, FILESTAT_BYTES } from "./context.ts";
 import type { HostContext, SyscallTable } from "./context.ts";
@@ -14,7 +13,7 @@ const WRITE_RIGHTS = Rights.FD_WRITE | Rights.FD_ALLOCATE | Rights.FD_FILESTAT_S
 
 /** The directory a resolved path would be created in. */
 function parentOf(r: Resolved) {
-  return r.parents[r.parents.length - 1]!;
+  return r.parent;
 }
 
 function pathOpen(
@@ -43,8 +42,7 @@ function pathOpen(
   const rights = base & ALL_RIGHTS;
   if (node.kind === "dir") {
     if (wantsWrite) fail(Errno.ISDIR);
-    const chain = MemFs.chainOf({ ...r, node });
-    h.m.setU32(outPtr, h.allocFd({ kind: "dir", chain, rights, inheriting: inheriting & ALL_RIGHTS }));
+    h.m.setU32(outPtr, h.allocFd({ kind: "dir", node, rights, inheriting: inheriting & ALL_RIGHTS }));
     return;
   }
   if (oflags & Oflags.DIRECTORY) fail(Errno.NOTDIR);

@@ -1,0 +1,46 @@
+/**
+ * The host-call cost model: what a WASI call costs in fuel beyond the wasm call itself. Without it a
+ * guest could make the host do unbounded work for free (a loop of 512 MiB ftruncate calls costs
+ * the guest a few hundred wasm operators per iteration and the host a 512 MiB zero-fill). Every
+ * call whose work grows with a size pays for that size, at the same rate as the metered module's
+ * bulk memory operations (1 unit per 8 bytes), so host work and wasm work are priced alike.
+ *
+ * The charges depend only on the call's arguments and the filesystem's state, never on time or the
+ * runtime, so a program spends the same fuel on Node and Deno. Calls with fixed-size work (stat,
+ * seek, clocks, open, unlink, …) cost nothing extra.
+ */
+
+/** Bytes per fuel unit for host work (the meter's bulk-memory rate). */
+export const BYTES_PER_FUEL = 8;
+
+/** Fuel per directory entry a fd_readdir call walks (the entry's 24-byte header, at the byte rate). */
+export const FUEL_PER_DIRENT = 3;
+
+/** Fuel per iovec a read or write passes, and per poll_oneoff subscription (their records). */
+export const FUEL_PER_RECORD = 1;
+
+/**
+ * The fuel for `bytes` bytes of host work (allocating, zero-filling, copying, hashing).
+ *
+ * @example
+ * fuelForBytes(0); // 0
+ * fuelForBytes(1); // 1
+ * fuelForBytes(512 * 1024 * 1024); // 67108864
+ */
+export function fuelForBytes(bytes: number): number {
+  return bytes <= 0 ? 0 : Math.ceil(bytes / BYTES_PER_FUEL);
+}
+
+/**
+ * Thrown by a host call whose charge took the fuel counter below zero: the call's work is not done
+ * (or not continued) and the guest unwinds as if it had trapped, so the run ends `fuel_exhausted`.
+ *
+ * @example
+ * throw new HostFuelExhausted(67108864);
+ */
+export class HostFuelExhausted extends Error {
+  override name = "HostFuelExhausted";
+  constructor(readonly units: number) {
+    super(`out of fuel in a host call charging ${units} units`);
+  }
+}

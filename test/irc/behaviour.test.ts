@@ -1,0 +1,575 @@
+/**
+ * Issue 15's behaviours, unit-sized: the bot with a fake client (fair evaluation queue, chatter,
+ * help, CTCP VERSION, paused channels, one log line per lock-out, a quiet shutdown, the paste
+ * target against a small local HTTP server) and the client against a scripted server (NICKLEN,
+ * SASL failing closed without CAP, join failures retried, send failures, backoff kept after a
+ * short connection, a refused server password, stale replies dropped after a reconnect).
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createServer } from "node:net";
+import type { Server, Socket } from "node:net";
+import { IrcBot } from "../../src/irc/bot.ts";
+import type { BotClient, BotOptions, EvalLimits, Evaluator } from "../../src/irc/bot.ts";
+import { isChatter } from "../../src/irc/chatter.ts";
+import { parseLine } from "../../src/irc/message.ts";
+import type { SayMeta } from "../../src/irc/output.ts";
+import { pasteClient } from "../../src/irc/paste.ts";
+import { fitNick, IrcAuthError, IrcSaslError } from "../../src/irc/client.ts";
+import { IrcConfigError, redactChannel, resolveIrcConfig } from "../../src/irc/config.ts";
+import { startBot } from "../../src/irc/start.ts";
+import { formatIrcReply } from "../../src/text/messages.ts";
+import type { RunResult } from "../../src/sandbox/result.ts";
+
+function result(over: Partial<RunResult> = {}): RunResult {
+  return {
+    stdout: "",
+    stderr: "",
+    exitCode: 0,
+    outcome: "ok",
+    fuelUsed: 1,
+    wallMs: 1,
+    truncated: { stdout: false, stderr: false },
+    ...over,
+  };
+}
+
+const SYNTAX = (code: string) =>
+  result({
+    outcome: "error",
+    exitCode: 1,
+    stderr: `  File "<string>", line 1\n    ${code}\n          ^\nSyntaxError: invalid syntax\n`,
+  });
+
+class FakeClient implements BotClient {
+  nick = "PyBot";
+  chanTypes = "#&";
+  casemapping = "rfc1459";
+  sent: { target: string; text: string; command: string; meta?: SayMeta }[] = [];
+  ctcp: { target: string; text: string }[] = [];
+  paused = new Set<string>();
+  maxTextBytes(): number {
+    return 400;
+  }
+  say(target: string, text: string, command = "PRIVMSG", meta?: SayMeta): boolean {
+    this.sent.push({ target, text, command, meta });
+    meta?.onSent?.(7);
+    return true;
+  }
+  canSend(target: string): boolean {
+    return !this.paused.has(target);
+  }
+  ctcpReply(target: string, text: string): void {
+    this.ctcp.push({ target, text });
+  }
+}
+
+const limits: EvalLimits = { fuel: 1000, timeoutMs: 1000, memoryMiB: 64, maxOutputBytes: 4096 };
+
+function options(over: Partial<BotOptions> = {}): BotOptions {
+  return {
+    prefix: "!py",
+    nickAddressing: true,
+    privateBareCode: true,
+    maxLines: 3,
+    queueSize: 100,
+    workers: 1,
+    perUserConcurrency: 1,
+    userLimits: limits,
+    adminLimits: limits,
+    rateLimit: {
+      evalsPerWindow: 50,
+      windowMs: 60_000,
+      adminEvalsPerWindow: 50,
+      maxEvalsPerWindow: 50,
+      admins: [],
+      ignore: [],
+    },
+    ...over,
+  };
+}
+
+function msg(nick: string, target: string, text: string, host = `${nick}.example`) {
+  return parseLine(`:${nick}!~${nick}@${host} PRIVMSG ${target} :${text}`)!;
+}
+
+function bot(evaluate: Evaluator, over: Partial<BotOptions> = {}) {
+  const client = new FakeClient();
+  const logs: string[] = [];
+  const b = new IrcBot(client, evaluate, formatIrcReply, options(over), {
+    now: Date.now,
+    log: (l, t) => logs.push(`${l} ${t}`),
+  });
+  return { client, bot: b, logs };
+}
+
+describe("IrcBot: fairness, chatter, help, failures", () => {
+  it("one user's backlog delays another's first request by at most one evaluation", async () => {
+    const order: string[] = [];
+    const waiting: (() => void)[] = [];
+    const evaluate: Evaluator = (code) =>
+      new Promise((r) => {
+        order.push(code);
+        waiting.push(() => r(result({ stdout: `${code}\n` })));
+      });
+    const h = bot(evaluate);
+    // Three connections from one host with different idents: one requester.
+    for (let i = 0; i < 5; i++) {
+      for (const ident of ["x1", "x2", "x3"]) {
+        h.bot.handle(parseLine(`:s${ident}!~${ident}@spam.host PRIVMSG #py :!py spam${ident}${i}`)!);
+      }
+    }
+    await new Promise((r) => setTimeout(r, 0));
+    h.bot.handle(msg("alice", "#py", "!py alice1"));
+    for (let i = 0; i < 3; i++) {
+      waiting.shift()!();
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    assert.equal(order[0], "spamx10");
+    assert.equal(order[1], "alice1", `order: ${order.join(", ")}`);
+    while (waiting.length) {
+      waiting.shift()!();
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    await h.bot.whenIdle();
+  });
+
+  it("chatter addressed by nick or in private stays silent; !py answers with the error", async () => {
+    const evaluate: Evaluator = async (code) =>
+      code === "hello"
+        ? result({
+          outcome: "error",
+          exitCode: 1,
+          stderr: 'Traceback (most recent call last):\n  File "<string>", line 1, in <module>\n    hello\n' +
+            "NameError: name 'hello' is not defined. Did you mean: 'help'?\n",
+        })
+        : SYNTAX(code);
+    const h = bot(evaluate);
+    h.bot.handle(msg("alice", "#py", "PyBot: thanks!"));
+    h.bot.handle(msg("alice", "PyBot", "hello"));
+    h.bot.handle(msg("alice", "PyBot", "how are you?"));
+    await h.bot.whenIdle();
+    assert.equal(h.client.sent.length, 0);
+    assert.equal(h.bot.stats.chatter, 3);
+    h.bot.handle(msg("alice", "#py", "!py thanks!"));
+    await h.bot.whenIdle();
+    assert.match(h.client.sent[0]!.text, /^alice: Exited with code 1 ⏎ {3}File "<string>"/);
+  });
+
+  it("isChatter: compile errors and one undefined bare word only", () => {
+    const cases: [string, Partial<RunResult>, boolean][] = [
+      ["thanks!", SYNTAX("thanks!"), true],
+      [
+        "\tx",
+        { ...SYNTAX("x"), stderr: '  File "<string>", line 1\n    \tx\nIndentationError: unexpected indent\n' },
+        true,
+      ],
+      ["hello", {
+        outcome: "error",
+        stderr: "Traceback (most recent call last):\nNameError: name 'hello' is not defined\n",
+      }, true],
+      ["hello()", {
+        outcome: "error",
+        stderr: "Traceback (most recent call last):\nNameError: name 'hello' is not defined\n",
+      }, false],
+      [
+        "raise SyntaxError",
+        { outcome: "error", stderr: "Traceback (most recent call last):\nSyntaxError: x\n" },
+        false,
+      ],
+      [
+        "1/0",
+        { outcome: "error", stderr: "Traceback (most recent call last):\nZeroDivisionError: division by zero\n" },
+        false,
+      ],
+      ["print(1)", { outcome: "ok", stdout: "1\n" }, false],
+    ];
+    for (const [code, r, want] of cases) assert.equal(isChatter(code, result(r)), want, code);
+  });
+
+  it("!py:help and a bare mention answer with help; CTCP VERSION is answered; NOTICEs are not", async () => {
+    const h = bot(async () => result({ stdout: "x\n" }), { version: "wasi-py test" });
+    h.bot.handle(msg("alice", "#py", "!py:help"));
+    h.bot.handle(msg("bob", "#py", "PyBot"));
+    h.bot.handle(msg("carol", "PyBot", "\x01VERSION\x01"));
+    h.bot.handle(parseLine(":dave!~d@d.example NOTICE PyBot :\x01VERSION\x01")!);
+    h.bot.handle(parseLine(":dave!~d@d.example NOTICE #py :!py 1")!);
+    await h.bot.whenIdle();
+    assert.equal(h.client.sent.length, 2);
+    assert.match(h.client.sent[0]!.text, /^alice: I run Python 3\.13 in a sandbox: !py <code>/);
+    assert.match(h.client.sent[1]!.text, /^bob: I run Python/);
+    assert.deepEqual(h.client.ctcp, [{ target: "carol", text: "VERSION wasi-py test" }]);
+  });
+
+  it("a channel where replies cannot be sent is not evaluated for", async () => {
+    let runs = 0;
+    const h = bot(async () => (runs++, result({ stdout: "x\n" })));
+    h.client.paused.add("#muted");
+    h.bot.handle(msg("alice", "#muted", "!py 1"));
+    h.bot.handle(msg("alice", "#ok", "!py 1"));
+    await h.bot.whenIdle();
+    assert.equal(runs, 1);
+    assert.deepEqual(h.client.sent.map((s) => s.target), ["#ok"]);
+  });
+
+  it("one log line per rate-limit lock-out, and the real send delay of each reply", async () => {
+    const h = bot(async () => result({ stdout: "x\n" }), {
+      rateLimit: {
+        evalsPerWindow: 1,
+        windowMs: 60_000,
+        adminEvalsPerWindow: 1,
+        maxEvalsPerWindow: 1,
+        admins: [],
+        ignore: [],
+      },
+    });
+    for (let i = 0; i < 6; i++) h.bot.handle(msg("alice", "#py", "!py 1"));
+    await h.bot.whenIdle();
+    assert.equal(h.logs.filter((l) => /rate limit/.test(l)).length, 1, h.logs.join("\n"));
+    assert.ok(h.logs.some((l) => /^info replied to alice in #py: 1 line, sent after 7 ms$/.test(l)), h.logs.join("\n"));
+    assert.equal(h.client.sent.find((x) => x.command === "PRIVMSG")!.meta?.requester, "@alice.example");
+  });
+
+  it("a normal shutdown does not log the running evaluation as an error", async () => {
+    let fail: (e: Error) => void = () => {};
+    const h = bot(() => new Promise((_, reject) => (fail = reject)));
+    h.bot.handle(msg("alice", "#py", "!py while True: pass"));
+    await new Promise((r) => setTimeout(r, 0));
+    h.bot.clearQueue();
+    fail(new Error("sandbox closed"));
+    await h.bot.whenIdle();
+    assert.ok(!h.logs.some((l) => l.startsWith("error")), h.logs.join("\n"));
+    assert.ok(h.logs.some((l) => /stopped by the shutdown/.test(l)));
+    assert.deepEqual(h.client.sent, []);
+  });
+
+  it("cut output is pasted under the documented contract and the reply links it", async () => {
+    const bodies: string[] = [];
+    const http = createHttpServer((req, res) => {
+      let body = "";
+      req.setEncoding("utf8");
+      req.on("data", (d) => (body += d));
+      req.on("end", () => {
+        bodies.push(`${req.method} ${req.headers["content-type"]} ${body}`);
+        if (req.url === "/broken") res.writeHead(500).end("no");
+        else res.writeHead(201, { "content-type": "text/plain" }).end(`http://127.0.0.1/p/${bodies.length}\n`);
+      });
+    });
+    await new Promise<void>((r) => http.listen(0, "127.0.0.1", () => r()));
+    const port = (http.address() as { port: number }).port;
+    try {
+      const long = "word ".repeat(2000);
+      const h = bot(async () => result({ stdout: long }), {
+        paste: pasteClient(`http://127.0.0.1:${port}/paste`, 5000),
+      });
+      h.bot.handle(msg("alice", "#py", "!py print('word ' * 2000)"));
+      await h.bot.whenIdle();
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(bodies.length, 1);
+      assert.equal(bodies[0], `POST text/plain; charset=utf-8 ${long}`);
+      assert.match(h.client.sent[h.client.sent.length - 1]!.text, /more bytes: http:\/\/127\.0\.0\.1\/p\/1\)$/);
+      assert.equal(h.bot.stats.pasted, 1);
+
+      const broken = bot(async () => result({ stdout: long }), {
+        paste: pasteClient(`http://127.0.0.1:${port}/broken`, 5000),
+      });
+      broken.bot.handle(msg("alice", "#py", "!py print('word ' * 2000)"));
+      await broken.bot.whenIdle();
+      await new Promise((r) => setTimeout(r, 50));
+      assert.match(broken.client.sent[broken.client.sent.length - 1]!.text, /more bytes\)$/);
+      assert.ok(broken.logs.some((l) => /^warn paste failed.*answered 500/.test(l)), broken.logs.join("\n"));
+    } finally {
+      await new Promise((r) => http.close(r));
+    }
+  });
+});
+
+// ---------- the client against a scripted server ----------
+
+async function scripted(
+  onLine: (line: string, send: (l: string) => void, sock: Socket, conn: number) => void,
+): Promise<{ port: number; received: string[]; connections: number; close(): Promise<void> }> {
+  const received: string[] = [];
+  const sockets = new Set<Socket>();
+  const state = { connections: 0 };
+  const srv: Server = createServer((sock) => {
+    sockets.add(sock);
+    const conn = ++state.connections;
+    let buf = "";
+    sock.setEncoding("utf8");
+    sock.on("error", () => {});
+    sock.on("close", () => sockets.delete(sock));
+    sock.on("data", (d: string) => {
+      buf += d;
+      let i;
+      while ((i = buf.indexOf("\r\n")) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        received.push(line);
+        onLine(line, (l) => sock.write(l + "\r\n"), sock, conn);
+      }
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+  return {
+    port: (srv.address() as { port: number }).port,
+    received,
+    get connections() {
+      return state.connections;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        srv.close(() => r());
+      }),
+  };
+}
+
+function config(port: number, over: Record<string, unknown> = {}) {
+  return resolveIrcConfig(
+    {},
+    {
+      server: `127.0.0.1:${port}`,
+      nick: "pybot",
+      channels: ["#py"],
+      workers: 1,
+      reconnectMinMs: 100,
+      reconnectMaxMs: 2000,
+      joinRetryMinMs: 1000,
+      ...over,
+    } as never,
+    {},
+    2,
+  );
+}
+
+async function until(cond: () => boolean, ms: number, what: string, log: string[] = []): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${log.join("\n")}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const welcome = (nick: string) => `:srv 001 ${nick} :Welcome ${nick}!~wasipy@host.example`;
+const evaluate: Evaluator = async () => result({ stdout: "ok\n" });
+
+describe("IrcClient on a scripted server: failures are loud and bounded", () => {
+  it("fitNick cuts to NICKLEN", () => {
+    assert.equal(fitNick("averyverylongbotnick", 9), "averyvery");
+    assert.equal(fitNick("short", 9), "short");
+  });
+
+  it("a nick refused as too long: the fallbacks fit the RFC length, then ISUPPORT NICKLEN is read", async () => {
+    const srv = await scripted((line, send) => {
+      const m = parseLine(line)!;
+      if (m.command === "NICK" && m.params[0]!.length > 9) send(`:srv 432 * ${m.params[0]} :Erroneous Nickname`);
+      else if (m.command === "NICK") {
+        send(welcome(m.params[0]!));
+        send(`:srv 005 ${m.params[0]} NICKLEN=9 CHANTYPES=# :are supported by this server`);
+      }
+    });
+    const log: string[] = [];
+    const b = startBot(
+      config(srv.port, { nick: "averylongbotnick", channels: [] }),
+      evaluate,
+      formatIrcReply,
+      (l, t) => log.push(`${l} ${t}`),
+    );
+    try {
+      await until(() => b.client.isupport("NICKLEN") !== undefined, 5000, "registration and ISUPPORT", log);
+      assert.ok(b.client.nick.length <= 9, b.client.nick);
+      assert.equal(b.client.isupport("NICKLEN"), "9");
+      assert.ok(
+        log.some((l) => /nick averylongbotnick erroneous \(too long for this server\?\); trying \S{1,9}$/.test(l)),
+        log.join("\n"),
+      );
+    } finally {
+      await b.stop();
+      await srv.close();
+    }
+  });
+
+  for (const optional of [false, true]) {
+    it(`SASL on a server without CAP: ${optional ? "registers with a warning when saslOptional" : "refuses by default"}`, async () => {
+      const srv = await scripted((line, send) => {
+        const m = parseLine(line)!;
+        if (m.command === "USER") send(welcome("pybot"));
+      });
+      const log: string[] = [];
+      const b = startBot(
+        config(srv.port, { saslMechanism: "PLAIN", saslAccount: "pybot", saslPassword: "pw", saslOptional: optional }),
+        evaluate,
+        formatIrcReply,
+        (l, t) => log.push(`${l} ${t}`),
+      );
+      let fatal: Error | undefined;
+      b.client.on("fatal", (e) => (fatal = e));
+      try {
+        if (optional) {
+          await until(() => log.some((l) => /registered as pybot/.test(l)), 5000, "registration", log);
+          assert.ok(log.some((l) => /^warn the server has no CAP: registered WITHOUT SASL/.test(l)));
+        } else {
+          await until(() => fatal !== undefined, 5000, "the refusal", log);
+          assert.ok(fatal instanceof IrcSaslError);
+          assert.match(fatal!.message, /no CAP.*refusing to run unauthenticated/);
+          assert.ok(!srv.received.some((l) => l.startsWith("JOIN")), "never joined unauthenticated");
+        }
+      } finally {
+        await b.stop();
+        await srv.close();
+      }
+    });
+  }
+
+  it("join refusals are logged and retried with backoff; a send refusal pauses the channel", async () => {
+    let joins = 0;
+    const srv = await scripted((line, send) => {
+      const m = parseLine(line)!;
+      if (m.command === "USER") send(welcome("pybot"));
+      if (m.command === "JOIN") {
+        joins++;
+        if (joins === 1) send(":srv 474 pybot #py :Cannot join channel (you're banned)");
+        else {
+          send(":pybot!~wasipy@host.example JOIN :#py");
+          send(":srv 404 pybot #py :Cannot send to channel (+m)");
+        }
+      }
+    });
+    const log: string[] = [];
+    const b = startBot(config(srv.port), evaluate, formatIrcReply, (l, t) => log.push(`${l} ${t}`));
+    try {
+      await until(() => b.client.channels.has("#py"), 10_000, "the retried JOIN", log);
+      assert.ok(
+        log.some((l) => /^warn cannot join #py: banned \(\+b\), 474; retrying in \d+ s$/.test(l)),
+        log.join("\n"),
+      );
+      await until(() => !b.client.canSend("#py"), 5000, "the pause", log);
+      assert.ok(
+        log.some((l) => /^warn cannot send to #py: Cannot send to channel \(\+m\); not evaluating there/.test(l)),
+      );
+      b.bot.handle(parseLine(":alice!~a@a.example PRIVMSG #py :!py 1")!);
+      assert.equal(b.bot.pending, 0, "no evaluation for a paused channel");
+    } finally {
+      await b.stop();
+      await srv.close();
+    }
+  });
+
+  it("a connection that dies within seconds keeps the backoff; a refused password gives up with the hint", async () => {
+    const srv = await scripted((line, send, sock) => {
+      const m = parseLine(line)!;
+      if (m.command === "USER") {
+        send(welcome("pybot"));
+        setTimeout(() => sock.destroy(), 50);
+      }
+    });
+    const log: string[] = [];
+    const b = startBot(config(srv.port, { channels: [] }), evaluate, formatIrcReply, (l, t) => log.push(`${l} ${t}`));
+    try {
+      await until(() => log.filter((l) => /reconnecting in/.test(l)).length >= 3, 10_000, "three reconnects", log);
+      const delays = log.filter((l) => /reconnecting in/.test(l)).map((l) => Number(/in (\d+) ms/.exec(l)![1]));
+      assert.ok(delays[2]! > delays[0]!, `delays grow: ${delays}`);
+      assert.ok(log.some((l) => /lasted only 0 s: keeping the reconnect backoff/.test(l)));
+    } finally {
+      await b.stop();
+      await srv.close();
+    }
+
+    const pw = await scripted((line, send, sock) => {
+      const m = parseLine(line)!;
+      if (m.command === "USER") {
+        send(":srv 464 * :Password incorrect");
+        send("ERROR :Closing link: (Bad password)");
+        sock.end();
+      }
+    });
+    const log2: string[] = [];
+    const b2 = startBot(
+      config(pw.port, { channels: [], authFailureLimit: 3 }),
+      evaluate,
+      formatIrcReply,
+      (l, t) => log2.push(`${l} ${t}`),
+    );
+    let fatal: Error | undefined;
+    b2.client.on("fatal", (e) => (fatal = e));
+    try {
+      await until(() => fatal !== undefined, 15_000, "giving up", log2);
+      assert.ok(fatal instanceof IrcAuthError);
+      assert.equal(pw.connections, 3);
+      assert.ok(
+        log2.some((l) => /^error the server refused the password .*WASI_PY_IRC_PASSWORD.*giving up after 3/.test(l)),
+      );
+    } finally {
+      await b2.stop();
+      await pw.close();
+    }
+  });
+
+  it("after a reconnect, replies older than staleReplyMs are summarised, not replayed", async () => {
+    const srv = await scripted((line, send) => {
+      const m = parseLine(line)!;
+      if (m.command === "USER") send(welcome("pybot"));
+    });
+    const log: string[] = [];
+    const b = startBot(
+      config(srv.port, { channels: [], staleReplyMs: 0, floodGlobalBurst: 1, floodGlobalRatePerSec: 0.5 }),
+      evaluate,
+      formatIrcReply,
+      (l, t) => log.push(`${l} ${t}`),
+    );
+    try {
+      await until(() => b.client.registered, 5000, "registration", log);
+      b.client.say("#py", "line one", "PRIVMSG", { requester: "@a", nick: "alice" });
+      for (let i = 0; i < 4; i++) b.client.say("#py", `backlog ${i}`, "PRIVMSG", { requester: "@a", nick: "alice" });
+      b.client.dropConnection();
+      await new Promise((r) => setTimeout(r, 20));
+      await until(() => srv.received.filter((l) => l.startsWith("USER")).length === 2, 5000, "the reconnect", log);
+      await until(() => srv.received.some((l) => /dropped after a reconnect/.test(l)), 15_000, "the summary", log);
+      assert.ok(
+        srv.received.includes("PRIVMSG #py :alice: (4 reply lines dropped after a reconnect)"),
+        srv.received.join("\n"),
+      );
+      assert.ok(!srv.received.some((l) => /backlog/.test(l)));
+    } finally {
+      await b.stop();
+      await srv.close();
+    }
+  });
+});
+
+describe("TLS settings and logs", () => {
+  it("a --tls-ca that is not PEM is refused; --tls-insecure logs a warning; channel keys are redacted", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wasi-py-irc-tls-"));
+    try {
+      const notPem = join(dir, "ca.der");
+      writeFileSync(notPem, new Uint8Array([0x30, 0x82, 0x01, 0x0a]));
+      assert.throws(
+        () => startBot(config(1, { tls: true, tlsCa: notPem }), evaluate, formatIrcReply, () => {}),
+        (e: Error) => e instanceof IrcConfigError && /CA file .*ca\.der is not a PEM file/.test(e.message),
+      );
+      const srv = await scripted(() => {});
+      const log: string[] = [];
+      const b = startBot(
+        config(srv.port, { tls: true, tlsInsecure: true }),
+        evaluate,
+        formatIrcReply,
+        (l, t) => log.push(`${l} ${t}`),
+      );
+      await b.stop();
+      await srv.close();
+      assert.ok(
+        log.some((l) => /^warn --tls-insecure: the server's certificate is NOT checked/.test(l)),
+        log.join("\n"),
+      );
+      assert.equal(redactChannel("#py sekrit"), "#py (key)");
+      assert.equal(redactChannel("#py"), "#py");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
