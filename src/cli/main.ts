@@ -9,6 +9,8 @@
  * exits; the speculative work is dropped.
  */
 import { createColors } from "picocolors";
+import type { ParsedArgs } from "./args.ts";
+import { plainRun } from "./plain-args.ts";
 import type { Sandbox } from "../sandbox/mod.ts";
 import { EXIT } from "../options/exit-codes.ts";
 import { NO_PAINT } from "./output.ts";
@@ -133,8 +135,10 @@ export async function main(argv: string[]): Promise<number> {
       return await runIrcBot({ argv });
     }
     const early = mayRun(argv) ? startSandbox(opts.includes("--batch")) : undefined;
-    const { parseCliArgs } = await import("./args.ts");
-    const parsed = await parseCliArgs(argv);
+    const plain = plainRun(argv);
+    const parsed: ParsedArgs = plain !== undefined
+      ? { kind: "run", options: plain }
+      : await (await import("./args.ts")).parseCliArgs(argv);
     switch (parsed.kind) {
       case "help":
         await writeStdout((await import("./help.ts")).helpText(paintFor(1).bold));

@@ -29,6 +29,7 @@ import type { RunExtras } from "./run-io.ts";
 import { createOutput, fuelCell, readOutput, STDERR, STDOUT } from "./protocol.ts";
 import type { DoneMessage, InitMessage, RunMessage } from "./protocol.ts";
 import { readAsset, readAssetShared } from "./assets.ts";
+import { committedImageIndex, imageIndexOf } from "./image-index.ts";
 import { readTar } from "../wasi/tar.ts";
 import { DRIVER_PY } from "./driver.ts";
 import { armTimeout, RunClock, RunState } from "./run-clock.ts";
@@ -202,7 +203,9 @@ export class Sandbox {
       const stdlib = options.stdlib ?? defaultAsset("stdlib.tar");
       // A broken image given by the caller fails here, with its offset, rather than inside
       // every worker. The committed one was checked against its sha256 when it was expanded.
-      if (options.stdlib !== undefined) readTar(stdlib);
+      const imageIndex = options.stdlib !== undefined
+        ? imageIndexOf(stdlib, readTar(stdlib))
+        : committedImageIndex(stdlib);
       const module = await compiling;
       const shape = moduleShape(wasm, module);
       const init: InitMessage = {
@@ -210,6 +213,7 @@ export class Sandbox {
         module,
         memoryInitialPages: shape.memoryInitialPages,
         image: sharedImage(stdlib),
+        imageIndex,
       };
       sandbox = new Sandbox(init, options.driver ?? DRIVER_PY, workers, shape.metered, recycleBytes(options));
     } catch (e) {

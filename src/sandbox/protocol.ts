@@ -19,6 +19,8 @@ export interface InitMessage {
   memoryInitialPages: number | undefined;
   /** The stdlib image (USTAR), shared by all workers. */
   image: SharedArrayBuffer;
+  /** The image's index as JSON (src/wasi/tar-index.ts): the worker need not parse the tar. */
+  imageIndex: string;
 }
 
 /** Pool → worker: one evaluation. */

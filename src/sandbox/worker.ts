@@ -7,7 +7,7 @@
 import { parentChannel } from "../platform/worker.ts";
 import { buildImageTree, MemFs } from "../wasi/memfs.ts";
 import type { DirNode } from "../wasi/memfs.ts";
-import { readTar } from "../wasi/tar.ts";
+import { entriesFromIndex } from "../wasi/tar-index.ts";
 import { ExitSignal, WASI_MODULE, WasiHost } from "../wasi/host.ts";
 import type { Ending } from "./result.ts";
 import { DEFAULT_LIMITS } from "./limits.ts";
@@ -57,7 +57,7 @@ channel.onMessage((raw) => {
     module = msg.module;
     moduleImports = WebAssembly.Module.imports(msg.module);
     memoryInitialPages = msg.memoryInitialPages;
-    image = buildImageTree(readTar(new Uint8Array(msg.image)));
+    image = buildImageTree(entriesFromIndex(new Uint8Array(msg.image), JSON.parse(msg.imageIndex)));
     prepareSoon(DEFAULT_LIMITS);
     return;
   }

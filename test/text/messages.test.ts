@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { escapeForIrc } from "../../src/text/escape.ts";
-import { formatIrc, type IrcFormatOptions } from "../../src/text/messages.ts";
+import { formatIrc, graphemes, type IrcFormatOptions } from "../../src/text/messages.ts";
 import { formatSeconds, groupDigits, statusLine, usageLine } from "../../src/text/summary.ts";
 import { utf8Length } from "../../src/text/utf8.ts";
 import type { RunResult } from "../../src/sandbox/result.ts";
@@ -300,5 +300,27 @@ describe("helpers", () => {
   it("statusLine is undefined for a clean exit", () => {
     assert.equal(statusLine(result()), undefined);
     assert.equal(statusLine(result({ outcome: "output_truncated" })), undefined);
+  });
+});
+
+describe("graphemes", () => {
+  const icu = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+  const byIcu = (s: string) => [...icu.segment(s)].map((x) => x.segment);
+
+  it("splits every ASCII pair and triple around CR/LF as ICU does (the path without ICU)", () => {
+    const chars = Array.from({ length: 128 }, (_, i) => String.fromCharCode(i));
+    for (const a of chars) {
+      for (const b of chars) assert.deepEqual([...graphemes(a + b)], byIcu(a + b), JSON.stringify(a + b));
+    }
+    for (const s of ["\r\r\n", "\r\n\n", "\n\r\n\r", "a\r\nb", "\r", ""]) {
+      assert.deepEqual([...graphemes(s)], byIcu(s), JSON.stringify(s));
+    }
+  });
+
+  it("leaves non-ASCII text to ICU (combining marks stay with their base)", () => {
+    assert.deepEqual([...graphemes("e\u0301\r\nx")], ["e\u0301", "\r\n", "x"]);
+    fc.assert(fc.property(fc.string({ unit: "grapheme" }), (s) => {
+      assert.deepEqual([...graphemes(s)], byIcu(s));
+    }));
   });
 });
