@@ -598,7 +598,7 @@ for f in [lambda: os.utime(p, (0, 12345)), lambda: os.chmod(p, 0o777), lambda: o
         // 3,050,808 fuel on a freshly recycled worker; never reproduced alone, 18 of 18 runs were
         // RecursionError). Open question for issue 11 item 5: Deno's worker stack headroom. A
         // crash stays contained (the next run must work); say so rather than pass silently.
-        console.log(`note: on Deno ${name} crashed (${r.detail ?? "no detail"}) after ${r.fuelUsed} fuel`);
+        process.stdout.write(`note: on Deno ${name} crashed (${r.detail ?? "no detail"}) after ${r.fuelUsed} fuel\n`);
         assert.equal((await sb.run("print(6*7)")).stdout, "42\n");
         continue;
       }
