@@ -24,19 +24,7 @@ import { IrcConfigError, redactChannel, resolveIrcConfig } from "../../src/irc/c
 import { startBot } from "../../src/irc/start.ts";
 import { formatIrcReply } from "../../src/text/messages.ts";
 import type { RunResult } from "../../src/sandbox/result.ts";
-
-function result(over: Partial<RunResult> = {}): RunResult {
-  return {
-    stdout: "",
-    stderr: "",
-    exitCode: 0,
-    outcome: "ok",
-    fuelUsed: 1,
-    wallMs: 1,
-    truncated: { stdout: false, stderr: false },
-    ...over,
-  };
-}
+import { result } from "../helpers/run-result.ts";
 
 const SYNTAX = (code: string) =>
   result({

@@ -5,21 +5,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { formatIrc, formatIrcReply } from "../../src/text/messages.ts";
-import type { RunResult } from "../../src/sandbox/result.ts";
+import { result } from "../helpers/run-result.ts";
 import { utf8Length } from "../../src/text/utf8.ts";
-
-function result(over: Partial<RunResult> = {}): RunResult {
-  return {
-    stdout: "",
-    stderr: "",
-    exitCode: 0,
-    outcome: "ok",
-    fuelUsed: 1,
-    wallMs: 1,
-    truncated: { stdout: false, stderr: false },
-    ...over,
-  };
-}
 
 function traceback(frames: number, exc: string): string {
   let s = "Traceback (most recent call last):\n";
