@@ -61,7 +61,9 @@ export const Op = {
   F64Const: 0x44,
   /** First plain numeric operator (0x45..0xc4, sign extension included). */
   I32Eqz: 0x45,
+  I32Eq: 0x46,
   I64LtS: 0x53,
+  I32Add: 0x6a,
   I64Add: 0x7c,
   I64Sub: 0x7d,
   I64Mul: 0x7e,

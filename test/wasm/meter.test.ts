@@ -28,7 +28,11 @@ interface WasmMemory {
 type Exports = Record<string, unknown>;
 interface WasmApi {
   validate(bytes: Uint8Array): boolean;
-  Module: { new (bytes: Uint8Array): object; imports(m: object): { module: string; name: string; kind: string }[] };
+  Module: {
+    new (bytes: Uint8Array): object;
+    imports(m: object): { module: string; name: string; kind: string }[];
+    exports(m: object): { name: string; kind: string }[];
+  };
   Instance: new (module: object, imports: object) => { exports: Exports };
   Memory: new (d: { initial: number; maximum?: number }) => WasmMemory;
   Global: new (d: { value: string; mutable?: boolean }, v: number) => object;
@@ -499,6 +503,46 @@ describe("fuel metering: bulk memory and memory growth", () => {
   });
 });
 
+describe("refused memory.grow calls are counted for the host", () => {
+  const GROW = `(module
+    (memory 1)
+    (func (export "grow") (param $pages i32) (result i32)
+      (memory.grow (local.get $pages)))
+    (func (export "growTwiceDropped") (param $pages i32)
+      (drop (memory.grow (local.get $pages)))
+      (drop (memory.grow (local.get $pages)))))`;
+
+  for (const mode of MODES) {
+    it(`counts each -1 from memory.grow, keeps the result and the fuel (${mode.name})`, async () => {
+      const m = await meterAndInstantiate(GROW, {}, mode.options, { initial: 1, maximum: 4 });
+      const refused = m.exports.wasi_py_grow_refused as WasmGlobal;
+      assert.equal(refused.value, 0);
+      assert.deepEqual(m.call("grow", [2]), { result: 1, used: 4n }, "granted: old size, 2 + 2 pages");
+      assert.equal(refused.value, 0, "a granted grow is not counted");
+      assert.deepEqual(m.call("grow", [5]), { result: -1, used: 7n }, "refused: -1, still charged per page");
+      assert.equal(refused.value, 1);
+      m.call("growTwiceDropped", [100]);
+      assert.equal(refused.value, 3);
+      m.call("grow", [0]);
+      assert.equal(refused.value, 3, "growing by 0 pages succeeds");
+    });
+  }
+
+  it("is left out of an interface-only module, whose code counts nothing", async () => {
+    const { bytes } = meterModule(await assemble(GROW), { instrument: false });
+    const names = wasm.Module.exports(new wasm.Module(bytes)).map((e) => e.name);
+    assert.ok(names.includes("wasi_py_fuel"));
+    assert.ok(!names.includes("wasi_py_grow_refused"));
+  });
+
+  it("takes another export name, and refuses a module that already has it", async () => {
+    const { bytes } = meterModule(await assemble(GROW), { growRefusedExportName: "refusals" });
+    assert.ok(wasm.Module.exports(new wasm.Module(bytes)).some((e) => e.name === "refusals"));
+    assert.throws(() => meterModule(bytes, { fuelExportName: "f2", growRefusedExportName: "refusals" }), /"refusals"/);
+    assert.throws(() => meterModule(bytes, { fuelExportName: "x", growRefusedExportName: "x" }), RangeError);
+  });
+});
+
 describe("memory becomes an import", () => {
   it("imports env.memory with the same initial size and no maximum, and re-exports it", async () => {
     const { bytes, stats } = meterModule(
@@ -565,7 +609,7 @@ describe("whole modules", () => {
     // Pinned, so a change of output (or a runtime difference) is noticed; update deliberately.
     assert.equal(
       createHash("sha256").update(a).digest("hex"),
-      "82de868e937f9366bd9868d7e5736a7051c5b69df7ee8acd81d23c5644eb1661",
+      "51016cc5f5e5168a265ebd3a451d757acfab2e5ad4281aadb99d11c98ecaf4bc",
     );
   });
 

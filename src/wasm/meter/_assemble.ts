@@ -1,7 +1,7 @@
 /**
  * Writes the output module around the rewritten code: copies the sections it keeps,
  * drops the custom sections it does not, replaces the defined memory by an import,
- * appends the fuel global and its export (creating those sections when the input has
+ * appends the fuel global, the grow-refused counter and their exports (creating those sections when the input has
  * none, each at its place in the required order).
  */
 import {
@@ -23,14 +23,41 @@ import type { ResolvedMeterOptions } from "./options.ts";
 /** Writes one entry into a vector section. */
 type EntryWriter = (w: ByteWriter) => void;
 
-/** The three entries the rewrite adds to the module. */
+/** The entries the rewrite adds to the module. */
 interface Additions {
   memoryImport: EntryWriter;
-  fuelGlobal: EntryWriter;
-  fuelExport: EntryWriter;
+  /** The fuel global, then (instrumented output) the grow-refused counter. */
+  globals: EntryWriter[];
+  /** Their exports, in the same order. */
+  exports: EntryWriter[];
 }
 
 function additions(info: ModuleInfo, opts: ResolvedMeterOptions): Additions {
+  const fuelGlobal: EntryWriter = (w) => {
+    w.u8(ValType.I64);
+    w.u8(Mutability.Var);
+    w.u8(Op.I64Const);
+    w.s64(opts.initialFuel);
+    w.u8(Op.End);
+  };
+  const refusedGlobal: EntryWriter = (w) => {
+    w.u8(ValType.I32);
+    w.u8(Mutability.Var);
+    w.u8(Op.I32Const);
+    w.u8(0);
+    w.u8(Op.End);
+  };
+  const exportOf = (name: string, index: number): EntryWriter => (w) => {
+    w.name(name);
+    w.u8(ExternKind.Global);
+    w.u32(index);
+  };
+  const globals = [fuelGlobal];
+  const exports = [exportOf(opts.fuelExportName, info.fuelGlobal)];
+  if (opts.instrument) {
+    globals.push(refusedGlobal);
+    exports.push(exportOf(opts.growRefusedExportName, info.refusedGlobal));
+  }
   return {
     memoryImport: (w) => {
       w.name(opts.memModule);
@@ -39,37 +66,27 @@ function additions(info: ModuleInfo, opts: ResolvedMeterOptions): Additions {
       w.u8(LimitsFlags.MinOnly); // no maximum: the host's Memory object decides
       w.u32(info.memoryLimits!.min);
     },
-    fuelGlobal: (w) => {
-      w.u8(ValType.I64);
-      w.u8(Mutability.Var);
-      w.u8(Op.I64Const);
-      w.s64(opts.initialFuel);
-      w.u8(Op.End);
-    },
-    fuelExport: (w) => {
-      w.name(opts.fuelExportName);
-      w.u8(ExternKind.Global);
-      w.u32(info.fuelGlobal);
-    },
+    globals,
+    exports,
   };
 }
 
-/** A new vector section holding one entry. */
-function fresh(write: EntryWriter): ByteWriter {
+/** A new vector section holding the given entries. */
+function fresh(entries: EntryWriter[]): ByteWriter {
   const w = new ByteWriter(64);
-  w.u32(1);
-  write(w);
+  w.u32(entries.length);
+  for (const write of entries) write(w);
   return w;
 }
 
-/** Copies a vector section, appending one entry written by `extra`. */
-function appendToVector(bytes: Uint8Array, span: SectionSpan, extra: EntryWriter): ByteWriter {
+/** Copies a vector section, appending the entries written by `extra`. */
+function appendToVector(bytes: Uint8Array, span: SectionSpan, extra: EntryWriter[]): ByteWriter {
   const r = new ByteReader(bytes, span.start, span.end);
   const n = r.u32();
   const w = new ByteWriter(span.end - span.start + 64);
-  w.u32(n + 1);
+  w.u32(n + extra.length);
   w.bytes(bytes, r.pos, span.end);
-  extra(w);
+  for (const write of extra) write(w);
   return w;
 }
 
@@ -89,10 +106,10 @@ export function assembleModule(
   // Sections this rewrite must create when the input has none.
   const missing: { id: number; payload: () => ByteWriter }[] = [];
   if (memoryLimits && !byId.has(SectionId.Import)) {
-    missing.push({ id: SectionId.Import, payload: () => fresh(add.memoryImport) });
+    missing.push({ id: SectionId.Import, payload: () => fresh([add.memoryImport]) });
   }
-  if (!byId.has(SectionId.Global)) missing.push({ id: SectionId.Global, payload: () => fresh(add.fuelGlobal) });
-  if (!byId.has(SectionId.Export)) missing.push({ id: SectionId.Export, payload: () => fresh(add.fuelExport) });
+  if (!byId.has(SectionId.Global)) missing.push({ id: SectionId.Global, payload: () => fresh(add.globals) });
+  if (!byId.has(SectionId.Export)) missing.push({ id: SectionId.Export, payload: () => fresh(add.exports) });
 
   const out = new ByteWriter(input.length + (input.length >> 2) + 1024);
   out.bytes(WASM_MAGIC_AND_VERSION);
@@ -125,14 +142,14 @@ function sectionPayload(
 ): ByteWriter | Uint8Array | undefined {
   switch (s.id) {
     case SectionId.Import:
-      return memoryImported ? appendToVector(input, s, add.memoryImport) : input.subarray(s.start, s.end);
+      return memoryImported ? appendToVector(input, s, [add.memoryImport]) : input.subarray(s.start, s.end);
     case SectionId.Memory:
       // Its only memory is now imported: the section goes.
       return memoryImported ? undefined : input.subarray(s.start, s.end);
     case SectionId.Global:
-      return appendToVector(input, s, add.fuelGlobal);
+      return appendToVector(input, s, add.globals);
     case SectionId.Export:
-      return appendToVector(input, s, add.fuelExport);
+      return appendToVector(input, s, add.exports);
     case SectionId.Code:
       return code(s);
     default:

@@ -22,24 +22,24 @@ import { Ins } from "./_insertions.ts";
 export class Emitter {
   private readonly getGlobal: Uint8Array;
   private readonly setGlobal: Uint8Array;
+  private readonly getRefused: Uint8Array;
+  private readonly setRefused: Uint8Array;
   /** Set per function. */
   fuelLocal = 0;
   scratchLocal = 0;
   constructor(
     fuelGlobal: number,
+    /** The i32 global counting refused memory.grow calls. */
+    refusedGlobal: number,
     /** Set per function: whether this function keeps its remaining fuel in a local. */
     public local: boolean,
     private readonly bulkShift: number,
     private readonly fuelPerPage: number,
   ) {
-    const g = new ByteWriter(8);
-    g.u8(Op.GlobalGet);
-    g.u32(fuelGlobal);
-    this.getGlobal = g.toBytes();
-    const sw = new ByteWriter(8);
-    sw.u8(Op.GlobalSet);
-    sw.u32(fuelGlobal);
-    this.setGlobal = sw.toBytes();
+    this.getGlobal = globalOp(Op.GlobalGet, fuelGlobal);
+    this.setGlobal = globalOp(Op.GlobalSet, fuelGlobal);
+    this.getRefused = globalOp(Op.GlobalGet, refusedGlobal);
+    this.setRefused = globalOp(Op.GlobalSet, refusedGlobal);
   }
 
   private getLocal(w: ByteWriter): void {
@@ -161,6 +161,28 @@ export class Emitter {
     w.u8(Op.I64Sub);
     this.setFuel(w);
   }
+
+  /** With memory.grow's result on the stack: refused += (result == -1), result kept. Uncharged. */
+  countRefusal(w: ByteWriter): void {
+    w.u8(Op.LocalTee);
+    w.u32(this.scratchLocal);
+    w.u8(Op.I32Const);
+    w.sLeb(-1);
+    w.u8(Op.I32Eq);
+    w.bytes(this.getRefused);
+    w.u8(Op.I32Add);
+    w.bytes(this.setRefused);
+    w.u8(Op.LocalGet);
+    w.u32(this.scratchLocal);
+  }
+}
+
+/** The bytes of global.get/global.set `index`. */
+function globalOp(op: number, index: number): Uint8Array {
+  const w = new ByteWriter(8);
+  w.u8(op);
+  w.u32(index);
+  return w.toBytes();
 }
 
 /** Writes one planned insertion of cost `cost`. */
@@ -180,4 +202,5 @@ export const EMIT: Readonly<Record<number, EmitInsertion>> = {
   [Ins.Reload]: (e, w) => e.reload(w),
   [Ins.BulkBytes]: (e, w) => e.lengthCharge(w, false),
   [Ins.GrowPages]: (e, w) => e.lengthCharge(w, true),
+  [Ins.AfterGrow]: (e, w) => e.countRefusal(w),
 };

@@ -26,6 +26,8 @@ export const Ins = {
   BulkBytes: 6,
   /** Before memory.grow: charge by the page count on the stack. */
   GrowPages: 7,
+  /** After memory.grow: count a refusal (result -1) in the grow-refused global, result kept. */
+  AfterGrow: 11,
 } as const;
 
 /** Reusable, growable scratch arrays for the per-function analysis. */

@@ -31,6 +31,8 @@ export interface ModuleInfo {
   paramCounts: number[];
   /** Index the fuel global gets: after every imported and defined global. */
   fuelGlobal: number;
+  /** Index the grow-refused counter gets (instrumented output only): right after the fuel global. */
+  refusedGlobal: number;
   /** The single defined memory that becomes an import, if any. */
   memoryLimits: Limits | undefined;
   /** A table is imported or exported, so the host may put anything into it. */
@@ -57,13 +59,15 @@ export function readModuleInfo(input: Uint8Array, sections: SectionSpan[], opts:
   const fuelGlobal = importedGlobals + countVector(input, byId.get(SectionId.Global));
 
   const exportSpan = byId.get(SectionId.Export);
-  if (exportSpan && readExportNames(input, exportSpan).includes(opts.fuelExportName)) {
-    throw new WasmFormatError(`module already exports "${opts.fuelExportName}" (metered twice?)`);
+  const exportNames = exportSpan ? readExportNames(input, exportSpan) : [];
+  for (const name of [opts.fuelExportName, opts.growRefusedExportName]) {
+    if (exportNames.includes(name)) throw new WasmFormatError(`module already exports "${name}" (metered twice?)`);
   }
   const memoryLimits = memoryToImport(input, byId.get(SectionId.Memory), imports, opts.importMemory);
   const tablesVisible = imports.some((i) => i.kind === ExternKind.Table) ||
     (exportSpan !== undefined && readExportKinds(input, exportSpan).includes(ExternKind.Table));
-  return { byId, types, imports, funcTypes, paramCounts, fuelGlobal, memoryLimits, tablesVisible };
+  const refusedGlobal = fuelGlobal + 1;
+  return { byId, types, imports, funcTypes, paramCounts, fuelGlobal, refusedGlobal, memoryLimits, tablesVisible };
 }
 
 /** The memory to turn into an import: the single defined memory, if there is one. */

@@ -238,6 +238,8 @@ export class BodyPlanner {
         break;
       case Op.MemoryGrow:
         if (this.cfg.fuelPerPage > 0) this.lengthCharge(Ins.GrowPages);
+        this.add(this.r.pos, Ins.AfterGrow);
+        this.needsScratchLocal = true;
         break;
     }
   }

@@ -3,7 +3,9 @@
  * has no fuel of its own. Counting follows wasmtime: every operator costs 1 except nop,
  * drop, block, loop, unreachable, return, else and end (0). The REMAINING fuel lives in an
  * exported mutable i64 global (`wasi_py_fuel`); exhaustion (fuel < 0) traps with
- * `unreachable` at function entry and at loop headers only.
+ * `unreachable` at function entry and at loop headers only. A second exported global
+ * (`wasi_py_grow_refused`, i32) counts the memory.grow calls the host's maximum refused, so
+ * the host can tell "reached its memory limit" from facts rather than from guest output.
  *
  * Each basic block's cost is charged once, at the block's start. Blocks are split wherever
  * control can enter or leave, and after every call that may end the program (proc_exit,
@@ -54,7 +56,13 @@ export function meterModule(input: Uint8Array, options: MeterOptions = {}): Mete
   const info = readModuleInfo(input, sections, opts);
   const stats = emptyStats(input.length, info);
   const cfg = planConfig(input, info, opts);
-  const emitter = new Emitter(info.fuelGlobal, opts.fuelIn === "local", opts.bulkShift, opts.fuelPerPage);
+  const emitter = new Emitter(
+    info.fuelGlobal,
+    info.refusedGlobal,
+    opts.fuelIn === "local",
+    opts.bulkShift,
+    opts.fuelPerPage,
+  );
   const code = (s: SectionSpan) => {
     const out = opts.instrument
       ? meterCode(input, s, info.paramCounts, emitter, stats, cfg)

@@ -31,6 +31,12 @@ const FUEL_IN_VALUES: readonly string[] = ["global", "local", "loops"];
 export interface MeterOptions {
   /** Export name of the fuel global. Default "wasi_py_fuel". */
   fuelExportName?: string;
+  /**
+   * Export name of an i32 global counting the memory.grow calls that returned -1 (refused by
+   * the host's memory maximum), so the host knows exactly whether the guest hit its memory
+   * limit. Added when instrumenting. Default "wasi_py_grow_refused".
+   */
+  growRefusedExportName?: string;
   /** Initial value of the fuel global, before the host sets it. Default 0 (fail closed). */
   initialFuel?: bigint;
   /** Turn the defined memory into an import without maximum. Default true. */
@@ -98,6 +104,7 @@ const DEFAULT_KEEP = ["name", "target_features"] as const;
  */
 export interface ResolvedMeterOptions {
   fuelExportName: string;
+  growRefusedExportName: string;
   initialFuel: bigint;
   importMemory: boolean;
   memModule: string;
@@ -125,6 +132,7 @@ export function resolveMeterOptions(options: MeterOptions): ResolvedMeterOptions
   const [memModule, memField] = options.memoryImport ?? ["env", "memory"];
   const resolved: ResolvedMeterOptions = {
     fuelExportName: options.fuelExportName ?? "wasi_py_fuel",
+    growRefusedExportName: options.growRefusedExportName ?? "wasi_py_grow_refused",
     initialFuel: options.initialFuel ?? 0n,
     importMemory: options.importMemory ?? true,
     memModule,
@@ -143,7 +151,12 @@ export function resolveMeterOptions(options: MeterOptions): ResolvedMeterOptions
   return resolved;
 }
 
-function checkRanges({ fuelIn, bulkShift, initialFuel, fuelPerPage }: ResolvedMeterOptions): void {
+function checkRanges(
+  { fuelIn, bulkShift, initialFuel, fuelPerPage, fuelExportName, growRefusedExportName }: ResolvedMeterOptions,
+): void {
+  if (fuelExportName === growRefusedExportName) {
+    throw new RangeError(`fuelExportName and growRefusedExportName must differ, both are "${fuelExportName}"`);
+  }
   if (!FUEL_IN_VALUES.includes(fuelIn)) {
     throw new RangeError(`fuelIn must be global, local or loops, got ${fuelIn}`);
   }
