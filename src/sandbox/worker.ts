@@ -26,6 +26,15 @@ import { HostFuelExhausted } from "../wasi/cost.ts";
  */
 export const GROW_REFUSED_EXPORT = "wasi_py_grow_refused";
 
+/**
+ * An exported i32 global holding the module's native stack budget left (the metering pass adds
+ * it, see src/wasm/meter/stack.ts): below 0 after a trap means the recursion outgrew it.
+ */
+export const STACK_LEFT_EXPORT = "wasi_py_stack_left";
+
+/** The crash detail of a recursion that outgrew the stack budget. */
+export const STACK_EXHAUSTED_DETAIL = "C stack exhausted (native recursion too deep)";
+
 /** Thrown by a host call made at or past the run's deadline: the worker ends the run itself. */
 class DeadlineReached extends Error {
   override name = "DeadlineReached";
@@ -197,7 +206,7 @@ function runOnce(msg: RunMessage): DoneMessage {
     } else {
       ending = {
         kind: "trap",
-        message: describe(e),
+        message: stackExhausted(exported) ? STACK_EXHAUSTED_DETAIL : describe(e),
         fuelSpent: fuel !== undefined && (fuel.value as bigint) < 0n,
         memoryAtMax: memoryAtMax(),
       };
@@ -212,4 +221,10 @@ function runOnce(msg: RunMessage): DoneMessage {
     fuelUsed: fuel === undefined ? 0 : Number(used),
     memoryBytes: guestMemory.buffer.byteLength, // linear memory never shrinks: this is the peak
   };
+}
+
+/** The module keeps a stack budget and the last function entry found it spent. */
+function stackExhausted(exported: WebAssembly.Exports): boolean {
+  const left = exported[STACK_LEFT_EXPORT];
+  return left instanceof WebAssembly.Global && (left.value as number) < 0;
 }

@@ -37,6 +37,8 @@ export interface CallExits {
   indirectMayExit: Uint8Array;
   /** Per defined function: 1 if its body has a loop. */
   hasLoop: Uint8Array;
+  /** Per defined function: 1 if its body calls anything (0: a leaf). */
+  makesCalls: Uint8Array;
 }
 
 function signature(t: FuncType): string {
@@ -129,6 +131,7 @@ export function analyseCallExits(
   const indirectTypes: number[] = [];
   const taken = new Set<number>();
   const hasLoop = new Uint8Array(funcTypes.length);
+  const makesCalls = new Uint8Array(funcTypes.length);
   if (spans.code) {
     const r = new ByteReader(bytes, spans.code.start, spans.code.end);
     const count = r.u32();
@@ -140,9 +143,13 @@ export function analyseCallExits(
       indirectStart[f] = indirectTypes.length;
       while (!ir.atEnd) {
         const op = ir.next();
-        if (op === Op.Call) callees.push(ir.a);
-        else if (op === Op.CallIndirect) indirectTypes.push(ir.a);
-        else if (op === Op.RefFunc) taken.add(ir.a);
+        if (op === Op.Call) {
+          callees.push(ir.a);
+          makesCalls[f] = 1;
+        } else if (op === Op.CallIndirect) {
+          indirectTypes.push(ir.a);
+          makesCalls[f] = 1;
+        } else if (op === Op.RefFunc) taken.add(ir.a);
         else if (op === Op.Loop) hasLoop[f] = 1;
       }
       r.pos += size;
@@ -181,5 +188,5 @@ export function analyseCallExits(
   }
   const byType = new Uint8Array(types.length);
   for (let t = 0; t < types.length; t++) byType[t] = indirectMayExit(t) ? 1 : 0;
-  return { mayExit, indirectMayExit: byType, hasLoop };
+  return { mayExit, indirectMayExit: byType, hasLoop, makesCalls };
 }

@@ -62,8 +62,10 @@ export const Op = {
   /** First plain numeric operator (0x45..0xc4, sign extension included). */
   I32Eqz: 0x45,
   I32Eq: 0x46,
+  I32LtS: 0x48,
   I64LtS: 0x53,
   I32Add: 0x6a,
+  I32Sub: 0x6b,
   I64Add: 0x7c,
   I64Sub: 0x7d,
   I64Mul: 0x7e,

@@ -113,12 +113,25 @@ const CASES: Case[] = [
     },
   },
   {
-    // Memory that really reaches its limit (one impossible request like [0] * 10**9 is an error:
-    // outcomes come from host facts, issue 11).
+    // Memory that really reaches its limit (the host refused a memory.grow; one request CPython
+    // rejects by its size alone, like [0] * 10**9, is an error: outcomes come from host facts).
     name: "memory bomb: exit 122",
     args: ["--memory", "64", "l = []\nwhile True: l.append(bytearray(10**6))"],
     status: EXIT.memory,
     check: (r) => assert.match(r.text, /^Out of memory \(limit 64 MiB\)/),
+  },
+  {
+    name: "one huge request the host refuses: exit 122",
+    args: ["b'x' * 10**9"],
+    status: EXIT.memory,
+    check: (r) =>
+      assert.match(r.text, /^MemoryError ⏎ Out of memory \(limit 256 MiB\)|Out of memory \(limit 256 MiB\)/),
+  },
+  {
+    name: "one huge request CPython rejects by its size: exit 1",
+    args: ["[0] * 10**9"],
+    status: 1,
+    check: (r) => assert.match(r.text, /MemoryError/),
   },
   {
     name: "interpreter crash (os.abort): exit 121",

@@ -150,14 +150,21 @@ const CASES: Case[] = [
   },
 
   // ---- memory bombs ----
-  // Outcomes come from host facts only (issue 11): memory_exhausted needs the guest's memory to have
-  // reached its limit. One request larger than all that is left raises MemoryError with memory far
-  // below it: an error. (With a module that counts refused memory.grow calls, wasi_py_grow_refused,
-  // the requests that reached the allocator become memory_exhausted; [0]*10**9 never does.)
+  // Outcomes come from host facts only (issue 11): memory_exhausted means the host refused a
+  // memory.grow (the module counts refusals in wasi_py_grow_refused) and the program then failed.
+  // A request CPython rejects by its size before asking the allocator ([0]*10**9: more than
+  // PY_SSIZE_T_MAX bytes of pointers; 2**31-1 bytes: beyond what wasm32's sbrk tries) reaches no
+  // memory.grow: the program's own error.
   { name: "[0]*10**9", code: "[0] * 10**9", outcome: "error", err: /^MemoryError$/ },
-  { name: "b'x'*10**9", code: "b'x' * 10**9", outcome: "error", err: /^MemoryError$/ },
-  { name: "'x'*2**30", code: "'x' * 2**30", outcome: "error", err: /^MemoryError$/ },
+  { name: "b'x'*10**9", code: "b'x' * 10**9", outcome: "memory_exhausted", err: /^MemoryError$/ },
+  { name: "'x'*2**30", code: "'x' * 2**30", outcome: "memory_exhausted", err: /^MemoryError$/ },
   { name: "bytearray(2**31-1)", code: "bytearray(2**31 - 1)", outcome: "error", err: /^MemoryError$/ },
+  {
+    name: "a refused growth caught, then success",
+    code: "try:\n    b'x' * 10**9\nexcept MemoryError:\n    print('caught')",
+    outcome: "ok",
+    stdout: "caught\n",
+  },
   { name: "bytearray(10**10) does not fit wasm32", code: "bytearray(10**10)", outcome: "error", err: /^OverflowError/ },
   {
     name: "list of megabyte strings",
@@ -166,11 +173,11 @@ const CASES: Case[] = [
     outcome: "memory_exhausted",
   },
   {
-    // Each += copies into a new buffer: the last copy asks for far more than is left.
+    // Each += copies into a new buffer: the last copy asks for more than is left, refused.
     name: "growing bytearray",
     code: "x = bytearray()\nwhile True: x += b'x' * 10**6",
     opts: { memoryMiB: 64 },
-    outcome: "error",
+    outcome: "memory_exhausted",
     err: /^MemoryError$/,
   },
   {
@@ -180,11 +187,11 @@ const CASES: Case[] = [
     outcome: "memory_exhausted",
   },
   {
-    // The failing table doubling leaves a gap below the limit (see "growing bytearray").
+    // The failing table doubling leaves a gap below the limit, but its growth was refused.
     name: "set growth",
     code: "s = set()\ni = 0\nwhile True:\n    s.add(i)\n    i += 1",
     opts: { memoryMiB: 32 },
-    outcome: "error",
+    outcome: "memory_exhausted",
     err: /^MemoryError$/,
   },
   {
@@ -484,11 +491,12 @@ const CASES: Case[] = [
   { name: "EOF on input()", code: "input()", outcome: "error", err: /^EOFError: EOF when reading a line$/ },
   { name: "50 MB of source code", code: "#" + "x".repeat(50_000_000) + "\nprint(1)", outcome: "fuel_exhausted" },
   {
-    // The snapshot's entry point says "out of memory" and exits 70, with memory below its limit.
+    // The snapshot's entry point cannot get memory for the source (the host refused the growth):
+    // it says "out of memory" and exits 70.
     name: "source code larger than memoryMiB",
     code: "#" + "x".repeat(20_000_000) + "\nprint(1)",
     opts: { memoryMiB: 32 },
-    outcome: "error",
+    outcome: "memory_exhausted",
     check: (r) => assert.equal(r.exitCode, 70),
   },
 ];

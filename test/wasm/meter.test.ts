@@ -5,7 +5,14 @@ import { existsSync, readFileSync } from "node:fs";
 import { brotliDecompressSync } from "node:zlib";
 import process from "node:process";
 import wabtInit from "wabt";
-import { fuelCost, meterModule, type MeterOptions, ZERO_COST_OPS } from "../../src/wasm/meter/mod.ts";
+import {
+  DEFAULT_STACK_BUDGET_BYTES,
+  frameWeight,
+  fuelCost,
+  meterModule,
+  type MeterOptions,
+  ZERO_COST_OPS,
+} from "../../src/wasm/meter/mod.ts";
 import { ByteReader, WasmFormatError } from "../../src/wasm/bytes.ts";
 import { readSections } from "../../src/wasm/binary.ts";
 import { InstrReader, Op, readLocals } from "../../src/wasm/instr.ts";
@@ -503,6 +510,80 @@ describe("fuel metering: bulk memory and memory growth", () => {
   });
 });
 
+describe("the native stack budget", () => {
+  // $rec(n) recurses n times (n + 1 frames); $twice calls a calling function in a loop; $tbl
+  // leaves by br_table to the function's label; $ind calls through the table; $leaf calls nothing.
+  const STACK = `(module
+    (type $t (func (param i32) (result i32)))
+    (table 1 funcref)
+    (elem (i32.const 0) $rec)
+    (func $leaf (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+    (func $rec (export "rec") (param $n i32) (result i32)
+      (if (result i32) (local.get $n)
+        (then (call $leaf (call $rec (i32.sub (local.get $n) (i32.const 1)))))
+        (else (i32.const 0))))
+    (global $g (mut i32) (i32.const 0))
+    (func $tbl (param $k i32)
+      (block (block (br_table 0 1 2 (local.get $k)))
+        (global.set $g (call $leaf (i32.const 10)))
+        (return))
+      (global.set $g (call $leaf (i32.const 20))))
+    (func (export "loop") (param $n i32) (result i32) (local $acc i32)
+      (loop $again
+        (local.set $acc (i32.add (local.get $acc) (call $rec (i32.const 2))))
+        (call $tbl (i32.rem_u (local.get $n) (i32.const 3)))
+        (local.set $acc (i32.add (local.get $acc) (global.get $g)))
+        (local.set $acc (i32.add (local.get $acc) (call_indirect (type $t) (i32.const 1) (i32.const 0))))
+        (br_if $again (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+      (local.get $acc))
+    (func (export "leaf") (result i32) (i32.const 7)))`;
+
+  const modes = MODES.filter((m) => !m.options.perOperator);
+  for (const mode of modes) {
+    it(`ends a recursion at the same depth every time, from the budget alone (${mode.name})`, async () => {
+      const probe = await meterAndInstantiate(STACK, {}, mode.options);
+      const left = probe.exports.wasi_py_stack_left as WasmGlobal;
+      const budget = Number(left.value);
+      assert.equal(budget, DEFAULT_STACK_BUDGET_BYTES);
+      probe.call("rec", [0]);
+      // The outermost frame stays taken (nothing inside the module returns to restore it).
+      const frame = budget - Number(left.value);
+      assert.ok(frame >= frameWeight(1), `one frame of $rec: ${frame}`);
+      for (const depth of [1, 5, 40]) {
+        const m = await meterAndInstantiate(STACK, {}, { ...mode.options, stackBudgetBytes: depth * frame });
+        assert.equal(m.call("rec", [depth - 1]).result, depth - 1, `${depth} frames fit`);
+        const over = await meterAndInstantiate(STACK, {}, { ...mode.options, stackBudgetBytes: depth * frame });
+        assert.throws(() => over.call("rec", [depth]), wasm.RuntimeError, `${depth + 1} frames do not`);
+        assert.ok((over.exports.wasi_py_stack_left as WasmGlobal).value < 0, "the host can tell why");
+      }
+    });
+
+    it(`gives the budget back after every call, however the callee left (${mode.name})`, async () => {
+      const m = await meterAndInstantiate(STACK, {}, { ...mode.options, stackBudgetBytes: 1000 });
+      const off = await meterAndInstantiate(STACK, {}, { ...mode.options, stackBudgetBytes: 0 });
+      assert.equal(m.call("loop", [300]).result, off.call("loop", [300]).result);
+      const left = Number((m.exports.wasi_py_stack_left as WasmGlobal).value);
+      assert.ok(left > 0 && left < 1000, `only the outermost frame stays taken: ${left} left`);
+      assert.equal(m.call("leaf").result, 7);
+      assert.equal(Number((m.exports.wasi_py_stack_left as WasmGlobal).value), left, "a leaf takes nothing");
+    });
+
+    it(`costs no fuel (${mode.name})`, async () => {
+      const on = await meterAndInstantiate(STACK, {}, mode.options);
+      const off = await meterAndInstantiate(STACK, {}, { ...mode.options, stackBudgetBytes: 0 });
+      assert.equal(on.call("loop", [50]).used, off.call("loop", [50]).used);
+      assert.equal(on.call("rec", [30]).used, off.call("rec", [30]).used);
+      assert.equal(off.exports.wasi_py_stack_left, undefined, "0 turns it off: no global");
+    });
+  }
+
+  it("rejects a budget out of range", () => {
+    assert.throws(() => meterModule(new Uint8Array(8), { stackBudgetBytes: -1 }), RangeError);
+    assert.throws(() => meterModule(new Uint8Array(8), { stackBudgetBytes: 2 ** 31 }), RangeError);
+    assert.throws(() => meterModule(new Uint8Array(8), { stackBudgetBytes: 1.5 }), RangeError);
+  });
+});
+
 describe("refused memory.grow calls are counted for the host", () => {
   const GROW = `(module
     (memory 1)
@@ -609,7 +690,7 @@ describe("whole modules", () => {
     // Pinned, so a change of output (or a runtime difference) is noticed; update deliberately.
     assert.equal(
       createHash("sha256").update(a).digest("hex"),
-      "51016cc5f5e5168a265ebd3a451d757acfab2e5ad4281aadb99d11c98ecaf4bc",
+      "9e1e0357e4a125390b55e7ee23c71d7af5cc00dc52877de844fe853145e21dfb",
     );
   });
 

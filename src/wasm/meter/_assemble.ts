@@ -26,7 +26,7 @@ type EntryWriter = (w: ByteWriter) => void;
 /** The entries the rewrite adds to the module. */
 interface Additions {
   memoryImport: EntryWriter;
-  /** The fuel global, then (instrumented output) the grow-refused counter. */
+  /** The fuel global, then (instrumented output) the grow-refused counter and the stack budget. */
   globals: EntryWriter[];
   /** Their exports, in the same order. */
   exports: EntryWriter[];
@@ -40,11 +40,11 @@ function additions(info: ModuleInfo, opts: ResolvedMeterOptions): Additions {
     w.s64(opts.initialFuel);
     w.u8(Op.End);
   };
-  const refusedGlobal: EntryWriter = (w) => {
+  const i32Global = (value: number): EntryWriter => (w) => {
     w.u8(ValType.I32);
     w.u8(Mutability.Var);
     w.u8(Op.I32Const);
-    w.u8(0);
+    w.sLeb(value);
     w.u8(Op.End);
   };
   const exportOf = (name: string, index: number): EntryWriter => (w) => {
@@ -55,8 +55,12 @@ function additions(info: ModuleInfo, opts: ResolvedMeterOptions): Additions {
   const globals = [fuelGlobal];
   const exports = [exportOf(opts.fuelExportName, info.fuelGlobal)];
   if (opts.instrument) {
-    globals.push(refusedGlobal);
+    globals.push(i32Global(0));
     exports.push(exportOf(opts.growRefusedExportName, info.refusedGlobal));
+    if (opts.stackBudgetBytes > 0) {
+      globals.push(i32Global(opts.stackBudgetBytes));
+      exports.push(exportOf(opts.stackLeftExportName, info.stackGlobal));
+    }
   }
   return {
     memoryImport: (w) => {

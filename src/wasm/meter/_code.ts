@@ -11,6 +11,7 @@ import { EMIT, type Emitter } from "./_emit.ts";
 import { Ins, Scratch } from "./_insertions.ts";
 import { type BodyPlan, BodyPlanner, type PlanConfig } from "./_plan.ts";
 import type { MeterStats } from "./result.ts";
+import { frameWeight } from "./stack.ts";
 import { V8_MAX_FUNCTION_BODY_BYTES, V8_MAX_FUNCTION_LOCALS } from "./v8-limits.ts";
 
 /** Everything one body's rewrite reads and writes, shared across the section. */
@@ -83,7 +84,7 @@ function meterFunction(job: CodeJob, f: number, bodyStart: number, bodyEnd: numb
     throw e;
   }
   body.length = 0;
-  writeLocals(job, f, locals, local, plan.needsScratchLocal);
+  writeLocals(job, f, locals, local, plan);
   const copied = writeInsertions(job, f, locals.codeStart, plan.count);
   body.bytes(bytes, copied, bodyEnd);
   if (body.length > V8_MAX_FUNCTION_BODY_BYTES) {
@@ -96,10 +97,12 @@ function meterFunction(job: CodeJob, f: number, bodyStart: number, bodyEnd: numb
 
 /**
  * Numbers the new locals and writes the locals header: the input's groups, then the
- * fuel local (i64, local mode) and the scratch local (i32), after the existing ones.
+ * fuel local (i64, local mode), the scratch local (i32) and the stack level (i32), after the
+ * existing ones.
  */
-function writeLocals(job: CodeJob, f: number, locals: LocalsHeader, local: boolean, needsScratch: boolean): void {
+function writeLocals(job: CodeJob, f: number, locals: LocalsHeader, local: boolean, plan: BodyPlan): void {
   const { emitter, body, paramCounts } = job;
+  const needsScratch = plan.needsScratchLocal;
   let next = paramCounts[f]! + locals.count;
   let groups = locals.groups;
   if (local) {
@@ -109,6 +112,11 @@ function writeLocals(job: CodeJob, f: number, locals: LocalsHeader, local: boole
   if (needsScratch) {
     emitter.scratchLocal = next++;
     groups++;
+  }
+  if (plan.needsStackLocal) {
+    emitter.stackLocal = next++;
+    groups++;
+    emitter.stackWeight = frameWeight(next);
   }
   const declared = next - paramCounts[f]!;
   if (declared > V8_MAX_FUNCTION_LOCALS) {
@@ -123,6 +131,10 @@ function writeLocals(job: CodeJob, f: number, locals: LocalsHeader, local: boole
     body.u8(ValType.I64);
   }
   if (needsScratch) {
+    body.u8(1);
+    body.u8(ValType.I32);
+  }
+  if (plan.needsStackLocal) {
     body.u8(1);
     body.u8(ValType.I32);
   }

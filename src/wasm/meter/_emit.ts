@@ -24,13 +24,20 @@ export class Emitter {
   private readonly setGlobal: Uint8Array;
   private readonly getRefused: Uint8Array;
   private readonly setRefused: Uint8Array;
+  private readonly getStack: Uint8Array;
+  private readonly setStack: Uint8Array;
   /** Set per function. */
   fuelLocal = 0;
   scratchLocal = 0;
+  /** Set per function: the local holding this function's stack budget level, and its frame weight. */
+  stackLocal = 0;
+  stackWeight = 0;
   constructor(
     fuelGlobal: number,
     /** The i32 global counting refused memory.grow calls. */
     refusedGlobal: number,
+    /** The i32 global holding the stack budget left. */
+    stackGlobal: number,
     /** Set per function: whether this function keeps its remaining fuel in a local. */
     public local: boolean,
     private readonly bulkShift: number,
@@ -40,6 +47,8 @@ export class Emitter {
     this.setGlobal = globalOp(Op.GlobalSet, fuelGlobal);
     this.getRefused = globalOp(Op.GlobalGet, refusedGlobal);
     this.setRefused = globalOp(Op.GlobalSet, refusedGlobal);
+    this.getStack = globalOp(Op.GlobalGet, stackGlobal);
+    this.setStack = globalOp(Op.GlobalSet, stackGlobal);
   }
 
   private getLocal(w: ByteWriter): void {
@@ -162,6 +171,34 @@ export class Emitter {
     this.setFuel(w);
   }
 
+  /** Entry: level = budget - weight; budget = level; if (level < 0) { flush; unreachable }. Uncharged. */
+  stackEnter(w: ByteWriter): void {
+    w.bytes(this.getStack);
+    w.u8(Op.I32Const);
+    w.sLeb(this.stackWeight);
+    w.u8(Op.I32Sub);
+    w.u8(Op.LocalTee);
+    w.u32(this.stackLocal);
+    w.bytes(this.setStack);
+    w.u8(Op.LocalGet);
+    w.u32(this.stackLocal);
+    w.u8(Op.I32Const);
+    w.u8(0);
+    w.u8(Op.I32LtS);
+    w.u8(Op.If);
+    w.u8(EMPTY_BLOCK_TYPE);
+    this.flush(w);
+    w.u8(Op.Unreachable);
+    w.u8(Op.End);
+  }
+
+  /** After a call: budget = this function's level. Uncharged. */
+  stackRestore(w: ByteWriter): void {
+    w.u8(Op.LocalGet);
+    w.u32(this.stackLocal);
+    w.bytes(this.setStack);
+  }
+
   /** With memory.grow's result on the stack: refused += (result == -1), result kept. Uncharged. */
   countRefusal(w: ByteWriter): void {
     w.u8(Op.LocalTee);
@@ -203,4 +240,6 @@ export const EMIT: Readonly<Record<number, EmitInsertion>> = {
   [Ins.BulkBytes]: (e, w) => e.lengthCharge(w, false),
   [Ins.GrowPages]: (e, w) => e.lengthCharge(w, true),
   [Ins.AfterGrow]: (e, w) => e.countRefusal(w),
+  [Ins.StackEnter]: (e, w) => e.stackEnter(w),
+  [Ins.StackRestore]: (e, w) => e.stackRestore(w),
 };

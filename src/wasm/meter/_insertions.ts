@@ -28,6 +28,10 @@ export const Ins = {
   GrowPages: 7,
   /** After memory.grow: count a refusal (result -1) in the grow-refused global, result kept. */
   AfterGrow: 11,
+  /** Function entry of a function that calls: take its frame from the stack budget, trap below 0. */
+  StackEnter: 12,
+  /** After a call that may have taken from the stack budget: put it back to this function's level. */
+  StackRestore: 13,
 } as const;
 
 /** Reusable, growable scratch arrays for the per-function analysis. */

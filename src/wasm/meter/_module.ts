@@ -33,6 +33,10 @@ export interface ModuleInfo {
   fuelGlobal: number;
   /** Index the grow-refused counter gets (instrumented output only): right after the fuel global. */
   refusedGlobal: number;
+  /** Index the stack budget global gets (instrumented, with a budget): after the counter. */
+  stackGlobal: number;
+  /** Number of imported functions (function indices below it are the host's). */
+  importedFuncs: number;
   /** The single defined memory that becomes an import, if any. */
   memoryLimits: Limits | undefined;
   /** A table is imported or exported, so the host may put anything into it. */
@@ -60,14 +64,26 @@ export function readModuleInfo(input: Uint8Array, sections: SectionSpan[], opts:
 
   const exportSpan = byId.get(SectionId.Export);
   const exportNames = exportSpan ? readExportNames(input, exportSpan) : [];
-  for (const name of [opts.fuelExportName, opts.growRefusedExportName]) {
+  for (const name of [opts.fuelExportName, opts.growRefusedExportName, opts.stackLeftExportName]) {
     if (exportNames.includes(name)) throw new WasmFormatError(`module already exports "${name}" (metered twice?)`);
   }
   const memoryLimits = memoryToImport(input, byId.get(SectionId.Memory), imports, opts.importMemory);
   const tablesVisible = imports.some((i) => i.kind === ExternKind.Table) ||
     (exportSpan !== undefined && readExportKinds(input, exportSpan).includes(ExternKind.Table));
-  const refusedGlobal = fuelGlobal + 1;
-  return { byId, types, imports, funcTypes, paramCounts, fuelGlobal, refusedGlobal, memoryLimits, tablesVisible };
+  const importedFuncs = imports.filter((i) => i.kind === ExternKind.Func).length;
+  return {
+    byId,
+    types,
+    imports,
+    funcTypes,
+    paramCounts,
+    fuelGlobal,
+    refusedGlobal: fuelGlobal + 1,
+    stackGlobal: fuelGlobal + 2,
+    importedFuncs,
+    memoryLimits,
+    tablesVisible,
+  };
 }
 
 /** The memory to turn into an import: the single defined memory, if there is one. */

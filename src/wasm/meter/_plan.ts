@@ -28,6 +28,8 @@ const FRAME_IF = 8;
 export interface BodyPlan {
   count: number;
   needsScratchLocal: boolean;
+  /** The function makes calls and keeps the stack budget (then it needs an i32 local for it). */
+  needsStackLocal: boolean;
 }
 
 /** What the planner needs to know about the module and the options. */
@@ -46,6 +48,12 @@ export interface PlanConfig {
   fuelIn: FuelIn;
   /** Per defined function: 1 if it has a loop. */
   hasLoop: Uint8Array;
+  /** Keep the native stack budget (see stack.ts); then makesCalls says which functions call. */
+  stack: boolean;
+  /** Per defined function: 1 if it calls anything. */
+  makesCalls: Uint8Array;
+  /** Imported functions: calls to indices below this go to the host. */
+  importedFuncs: number;
 }
 
 /** Plans one body at a time into its Scratch (see the file comment). */
@@ -62,6 +70,8 @@ export class BodyPlanner {
   /** Open control frames; the function body is the outermost. */
   private depth = 1;
   private needsScratchLocal = false;
+  /** Insertion slot reserved at entry for the stack budget (Ins.None until a call is seen). */
+  private stackSlot = -1;
 
   constructor(private readonly s: Scratch) {}
 
@@ -80,6 +90,7 @@ export class BodyPlanner {
     this.s.frameEscape[0] = 0;
 
     this.open(r.pos, Ins.Entry);
+    this.stackSlot = cfg.stack ? this.add(r.pos, Ins.None) : -1;
     while (this.depth > 0) {
       if (r.pos >= end) r.fail("function body ends before its final `end`");
       const op = r.next();
@@ -87,7 +98,8 @@ export class BodyPlanner {
       else this.dead(op);
     }
     if (r.pos !== end) r.fail("function body has bytes after its final `end`");
-    return { count: this.n, needsScratchLocal: this.needsScratchLocal };
+    const needsStackLocal = this.stackSlot >= 0 && this.s.insKind[this.stackSlot] === Ins.StackEnter;
+    return { count: this.n, needsScratchLocal: this.needsScratchLocal, needsStackLocal };
   }
 
   private add(pos: number, kind: number): number {
@@ -322,6 +334,22 @@ export class BodyPlanner {
       this.add(r.start, Ins.Sync);
       this.add(r.pos, Ins.Reload);
     }
+    this.callStack(op);
+  }
+
+  /**
+   * Stack budget: a function that calls takes its frame from the budget at entry, and puts the
+   * budget back to its own level after each call into a function that may have taken from it
+   * (any defined function that calls, or any call_indirect): however the callee left, by return,
+   * branch or br_table, the caller's level is right again. Placed after the call's other
+   * insertions at the same position.
+   */
+  private callStack(op: number): void {
+    if (this.stackSlot < 0) return;
+    this.s.insKind[this.stackSlot] = Ins.StackEnter;
+    const callee = this.r.a - this.cfg.importedFuncs;
+    if (op === Op.Call && (callee < 0 || this.cfg.makesCalls[callee] !== 1)) return;
+    this.add(this.r.pos, Ins.StackRestore);
   }
 
   /** A charge proportional to the i32 count on the stack (bytes or pages). */

@@ -37,6 +37,7 @@ export { DEFAULT_BULK_MEMORY_SHIFT, DEFAULT_FUEL_PER_PAGE, fuelCost, ZERO_COST_O
 export type { FuelIn, MeterOptions } from "./options.ts";
 export type { MeterResult, MeterStats } from "./result.ts";
 export { V8_MAX_FUNCTION_BODY_BYTES, V8_MAX_FUNCTION_LOCALS } from "./v8-limits.ts";
+export { DEFAULT_STACK_BUDGET_BYTES, frameWeight } from "./stack.ts";
 
 /**
  * Adds fuel metering to a module (see the file comment). Throws RangeError on a bad
@@ -59,6 +60,7 @@ export function meterModule(input: Uint8Array, options: MeterOptions = {}): Mete
   const emitter = new Emitter(
     info.fuelGlobal,
     info.refusedGlobal,
+    info.stackGlobal,
     opts.fuelIn === "local",
     opts.bulkShift,
     opts.fuelPerPage,
@@ -118,5 +120,8 @@ function planConfig(input: Uint8Array, info: ModuleInfo, opts: ResolvedMeterOpti
     hasLoop: callInfo?.hasLoop ?? new Uint8Array(info.funcTypes.length),
     hoist: opts.hoist,
     perOperator: opts.perOperator,
+    stack: opts.instrument && opts.stackBudgetBytes > 0,
+    makesCalls: callInfo?.makesCalls ?? new Uint8Array(info.funcTypes.length),
+    importedFuncs: info.importedFuncs,
   };
 }

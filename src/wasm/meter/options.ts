@@ -4,6 +4,7 @@
  * the rewriter only sees ResolvedMeterOptions, where every default is filled in.
  */
 import { DEFAULT_BULK_MEMORY_SHIFT, DEFAULT_FUEL_PER_PAGE } from "./cost.ts";
+import { DEFAULT_STACK_BUDGET_BYTES } from "./stack.ts";
 
 /**
  * Where a function keeps its charges (see MeterOptions.fuelIn).
@@ -37,6 +38,20 @@ export interface MeterOptions {
    * limit. Added when instrumenting. Default "wasi_py_grow_refused".
    */
   growRefusedExportName?: string;
+  /**
+   * Export name of the i32 global holding the native stack budget left, in estimated bytes
+   * (see stackBudgetBytes). Default "wasi_py_stack_left".
+   */
+  stackLeftExportName?: string;
+  /**
+   * Deterministic stack exhaustion: every function that makes calls subtracts an estimate of
+   * its native frame (64 + 8 bytes per parameter and local) from a budget at entry and traps
+   * when it goes below 0; its caller puts the budget back after the call returns. Deep
+   * recursion then ends at the same call on every run and runtime, before the engine's own
+   * stack runs out (whose depth depends on the engine, its stack size and its compiler tier).
+   * 0 turns it off. Default DEFAULT_STACK_BUDGET_BYTES.
+   */
+  stackBudgetBytes?: number;
   /** Initial value of the fuel global, before the host sets it. Default 0 (fail closed). */
   initialFuel?: bigint;
   /** Turn the defined memory into an import without maximum. Default true. */
@@ -105,6 +120,8 @@ const DEFAULT_KEEP = ["name", "target_features"] as const;
 export interface ResolvedMeterOptions {
   fuelExportName: string;
   growRefusedExportName: string;
+  stackLeftExportName: string;
+  stackBudgetBytes: number;
   initialFuel: bigint;
   importMemory: boolean;
   memModule: string;
@@ -133,6 +150,8 @@ export function resolveMeterOptions(options: MeterOptions): ResolvedMeterOptions
   const resolved: ResolvedMeterOptions = {
     fuelExportName: options.fuelExportName ?? "wasi_py_fuel",
     growRefusedExportName: options.growRefusedExportName ?? "wasi_py_grow_refused",
+    stackLeftExportName: options.stackLeftExportName ?? "wasi_py_stack_left",
+    stackBudgetBytes: options.stackBudgetBytes ?? DEFAULT_STACK_BUDGET_BYTES,
     initialFuel: options.initialFuel ?? 0n,
     importMemory: options.importMemory ?? true,
     memModule,
@@ -151,11 +170,14 @@ export function resolveMeterOptions(options: MeterOptions): ResolvedMeterOptions
   return resolved;
 }
 
-function checkRanges(
-  { fuelIn, bulkShift, initialFuel, fuelPerPage, fuelExportName, growRefusedExportName }: ResolvedMeterOptions,
-): void {
-  if (fuelExportName === growRefusedExportName) {
-    throw new RangeError(`fuelExportName and growRefusedExportName must differ, both are "${fuelExportName}"`);
+function checkRanges(o: ResolvedMeterOptions): void {
+  const { fuelIn, bulkShift, initialFuel, fuelPerPage, stackBudgetBytes } = o;
+  const names = [o.fuelExportName, o.growRefusedExportName, o.stackLeftExportName];
+  if (new Set(names).size !== names.length) {
+    throw new RangeError(`the export names of the fuel, grow-refused and stack globals must differ, got ${names}`);
+  }
+  if (!Number.isInteger(stackBudgetBytes) || stackBudgetBytes < 0 || stackBudgetBytes > 0x7fffffff) {
+    throw new RangeError(`stackBudgetBytes must be an integer from 0 to 2^31-1, got ${stackBudgetBytes}`);
   }
   if (!FUEL_IN_VALUES.includes(fuelIn)) {
     throw new RangeError(`fuelIn must be global, local or loops, got ${fuelIn}`);
