@@ -50,12 +50,17 @@ SQLITE_VERSION=3.46.1-7+deb13u2                  # trixie source package sqlite3
 TZDATA_VERSION=2026f-0+deb13u1                   # trixie binary package tzdata (Architecture: all)
 SOURCE_DATE_EPOCH=1763942400                     # 2025-11-24T00:00:00Z: the recorded "build date"
 # C recursion limit for __wasi__ (CPython 3.13 has 5000, "based on wasmtime 16"). C recursion runs
-# on the host thread's native stack; Deno ignores the worker's stackSizeMb, so its ~1 MB V8 stack
-# is what must hold the deepest recursion CPython allows, on the first (Liftoff) run. Measured on
-# the 3.13.5 module on Deno 2.9: json.dumps of nested lists crashed beyond ~4,450 levels (1 unit
-# each), `__eq__` recursion beyond ~1,640 levels (3 units each): 3000 leaves a third to spare and
-# makes both end as RecursionError on Node and Deno (what native CPython on Windows uses, too).
-WASI_C_RECURSION_LIMIT=3000
+# on the host thread's native stack, and the metered module ends any recursion whose estimated
+# frames pass its stack budget (src/wasm/meter/stack.ts: 1,900,000 estimated bytes, 16% below the
+# smallest native overflow measured on a Deno worker's ~1 MB stack; Deno ignores stackSizeMb).
+# Every recursion CPython guards must reach RecursionError inside that budget: the heaviest
+# measured, `__getattr__` calling getattr, takes ~1,025 estimated bytes per unit (2.15 M at 2100),
+# so 1600 units need ~1.64 M. The price: native CPython (limit 10000 on Linux) stops that
+# recursion at Python's limit of 1000 levels (2004 units), we stop it at 797 levels, so its
+# traceback says "[Previous line repeated 794 more times]" instead of 996 (same exception, same
+# message). A limit of 2100 kept the native count, but needed 2.15 M of a budget that must stay
+# below 2.26 M, the overflow of nested map/zip iterators on Deno: no margin for either.
+WASI_C_RECURSION_LIMIT=1600
 # ------------------------------------------------------------------------------------------
 
 set -euo pipefail

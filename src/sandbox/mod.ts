@@ -50,4 +50,4 @@ export { LimitError } from "./limits.ts";
 export type { RunLimits, RunOptions } from "./limits.ts";
 export type { OutputListener, StreamName } from "./output-tap.ts";
 export { AssetError } from "./assets.ts";
-export { ModuleShapeError } from "./module-shape.ts";
+export { ModuleShapeError, STACK_EXHAUSTED_DETAIL } from "./module-shape.ts";

@@ -17,6 +17,30 @@ export const FUEL_EXPORT = "wasi_py_fuel";
 export const START_EXPORT = "_start";
 
 /**
+ * An exported i32 global a module may count refused memory.grow calls in (a metering pass can add
+ * it). When present, "memory reached its limit" is that exact fact; otherwise it is approximated
+ * from the memory's size at the end (see memoryAtMax in worker.ts).
+ */
+export const GROW_REFUSED_EXPORT = "wasi_py_grow_refused";
+
+/**
+ * An exported i32 global holding the module's native stack budget left (the metering pass adds
+ * it, see src/wasm/meter/stack.ts): below 0 after a trap means the recursion outgrew it.
+ */
+export const STACK_LEFT_EXPORT = "wasi_py_stack_left";
+
+/**
+ * `RunResult.detail` of a run that crashed because a recursion outgrew the module's stack budget.
+ *
+ * @example
+ * ```ts
+ * const r = await sandbox.run("x = ()\nfor i in range(3 * 10**5): x = (x,)\nhash(x)", { fuel: 1e11 });
+ * r.outcome === "crashed" && r.detail === STACK_EXHAUSTED_DETAIL; // true
+ * ```
+ */
+export const STACK_EXHAUSTED_DETAIL = "C stack exhausted (native recursion too deep)";
+
+/**
  * An interpreter module the sandbox cannot run (passed as `SandboxOptions.wasm`); the message
  * says what is missing or extra. Sandbox.create rejects with it before any worker instantiates.
  *

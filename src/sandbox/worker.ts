@@ -15,25 +15,17 @@ import type { RunLimits } from "./limits.ts";
 import { fuelCell, outputWriter, STDERR, STDOUT } from "./protocol.ts";
 import type { DoneMessage, InitMessage, RunMessage } from "./protocol.ts";
 import { ringReader } from "./stdin-ring.ts";
-import { ENV_MODULE, FUEL_EXPORT, MEMORY_NAME, START_EXPORT } from "./module-shape.ts";
+import {
+  ENV_MODULE,
+  FUEL_EXPORT,
+  GROW_REFUSED_EXPORT,
+  MEMORY_NAME,
+  STACK_EXHAUSTED_DETAIL,
+  STACK_LEFT_EXPORT,
+  START_EXPORT,
+} from "./module-shape.ts";
 import { RunClock, sharedNowMs } from "./run-clock.ts";
 import { HostFuelExhausted } from "../wasi/cost.ts";
-
-/**
- * An exported i32 global a module may count refused memory.grow calls in (a metering pass can add
- * it). When present, "memory reached its limit" is that exact fact; otherwise it is approximated
- * from the memory's size at the end (see memoryAtMax in runOnce).
- */
-export const GROW_REFUSED_EXPORT = "wasi_py_grow_refused";
-
-/**
- * An exported i32 global holding the module's native stack budget left (the metering pass adds
- * it, see src/wasm/meter/stack.ts): below 0 after a trap means the recursion outgrew it.
- */
-export const STACK_LEFT_EXPORT = "wasi_py_stack_left";
-
-/** The crash detail of a recursion that outgrew the stack budget. */
-export const STACK_EXHAUSTED_DETAIL = "C stack exhausted (native recursion too deep)";
 
 /** Thrown by a host call made at or past the run's deadline: the worker ends the run itself. */
 class DeadlineReached extends Error {

@@ -1,7 +1,8 @@
 /**
  * The programs whose outcome and fuel must be the same on Node and Deno (issue 11, items 2 and 5):
  * deep C-level recursion (where Deno's smaller worker stack used to crash what Node turned into
- * RecursionError) and host-heavy work (whose fuel charges must not depend on the runtime).
+ * RecursionError, and recursion CPython does not guard overflowed each runtime's stack at its own
+ * depth) and host-heavy work (whose fuel charges must not depend on the runtime).
  * test/sandbox/cross-runtime.test.ts runs them in its own runtime and, through this file as a
  * script (WASI_PY_PROBE=1), in the other one, and compares.
  */
@@ -41,11 +42,41 @@ export const PROBE_PROGRAMS: readonly ProbeProgram[] = [
     code: "import copy, sys\nsys.setrecursionlimit(10**6)\nx = []\nfor i in range(10**5): x = [x]\ncopy.deepcopy(x)",
     opts: DEEP,
   },
+  {
+    name: "__getattr__ calling getattr, raised recursion limit",
+    code: "import sys\nsys.setrecursionlimit(10**6)\nclass A:\n    def __getattr__(s, n): return getattr(s, n)\nA().x",
+    opts: DEEP,
+  },
+  {
+    // A host call (fd_write) at every level: the host's own frames at the deepest point must fit
+    // in what the stack budget leaves of the engine's stack.
+    name: "__getattr__ printing at every level, raised recursion limit",
+    code: "import sys\nsys.setrecursionlimit(10**6)\nclass A:\n    def __getattr__(s, n):\n" +
+      "        print(n, end='')\n        sys.stdout.flush()\n        return getattr(s, n)\nA().x",
+    opts: DEEP,
+  },
+  {
+    name: "__init__ recursion, raised recursion limit",
+    code: "import sys\nsys.setrecursionlimit(10**6)\nclass A:\n    def __init__(s): A()\nA()",
+    opts: DEEP,
+  },
+  {
+    name: "__str__ recursion of an exception",
+    code:
+      "import sys\nsys.setrecursionlimit(10**6)\nclass E(Exception):\n    def __str__(s): return str(E())\nstr(E())",
+    opts: DEEP,
+  },
   { name: "compiling 100k nested parentheses", code: "compile('(' * 100000 + ')' * 100000, 's', 'eval')", opts: DEEP },
   { name: "hash of 300k nested tuples", code: "x = ()\nfor i in range(3 * 10**5): x = (x,)\nhash(x)", opts: DEEP },
   {
     name: "next() through 200k nested filters",
     code: "it = iter([1])\nfor i in range(2 * 10**5): it = filter(None, it)\nprint(next(it))",
+    opts: DEEP,
+  },
+  {
+    // The smallest native overflow measured on Deno (src/wasm/meter/stack.ts): the budget must end it first.
+    name: "next() through 200k nested maps",
+    code: "it = iter([1])\nfor i in range(2 * 10**5): it = map(abs, it)\nprint(next(it))",
     opts: DEEP,
   },
   {
@@ -68,6 +99,8 @@ export interface ProbeRow {
   fuelUsed: number;
   /** The last line of stderr (the exception), cut to 120 characters. */
   error: string;
+  /** Why it crashed, for `crashed`. */
+  detail?: string;
 }
 
 /** Runs every program on this runtime, one at a time. */
@@ -78,7 +111,7 @@ export async function probe(): Promise<ProbeRow[]> {
     for (const p of PROBE_PROGRAMS) {
       const r = await sb.run(p.code, p.opts);
       const error = (r.stderr.trimEnd().split("\n").pop() ?? "").slice(0, 120);
-      rows.push({ name: p.name, outcome: r.outcome, fuelUsed: r.fuelUsed, error });
+      rows.push({ name: p.name, outcome: r.outcome, fuelUsed: r.fuelUsed, error, detail: r.detail });
     }
     return rows;
   } finally {

@@ -2,18 +2,12 @@
  * Same program, same ending, same fuel, on Node and Deno (issue 11, items 2 and 5). Runs the probe
  * programs (test/helpers/cross-runtime-probe.ts: deep C recursion, host-heavy work) here and, as a
  * child process, on the other runtime (Node runs build/, so under Deno `npx tsc` must have built
- * it), then compares row by row.
+ * it), then compares row by row: outcome, fuel, last line of stderr, crash detail.
  *
- * PENDING the interpreter build (STATUS.md 05:05, branch interp): with the assets of 2026-11-30
- * 04:58, C recursion that CPython guards (its C recursion limit, 5000 for WASI) overflows Deno's
- * smaller worker stack first: the __eq__, json.dumps and deepcopy rows are RecursionError on Node
- * but `crashed` on Deno, and this test FAILS until assets with a C recursion limit that fits the
- * Deno stack land on main. That failure is the point: it is not skipped.
- *
- * Recursion CPython does not guard at all (hash of nested tuples, nested filter iterators) overflows
- * the native stack on both runtimes, at a depth that depends on the runtime's stack size: the
- * outcome (`crashed`) must agree, the fuel cannot until the interpreter or the meter bounds call
- * depth itself; those rows compare the outcome only, and say so.
+ * Recursion CPython guards ends as RecursionError (its C recursion limit fits the stack budget);
+ * recursion it does not guard (hash of nested tuples, nested filter iterators) ends when the
+ * metered module's stack budget runs out (src/wasm/meter/stack.ts), at the same call on both
+ * runtimes, whatever each one's native stack size: `crashed`, with the same fuel and detail.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -24,10 +18,15 @@ import process from "node:process";
 import { repoRoot } from "../../src/sandbox/assets.ts";
 import { probe, PROBE_PROGRAMS } from "../helpers/cross-runtime-probe.ts";
 import type { ProbeRow } from "../helpers/cross-runtime-probe.ts";
+import { STACK_EXHAUSTED_DETAIL } from "../../src/sandbox/module-shape.ts";
 
 const IS_DENO = "Deno" in globalThis;
-/** Rows whose fuel depends on the native stack (unguarded C recursion): outcome compared only. */
-const STACK_BOUND = new Set(["hash of 300k nested tuples", "next() through 200k nested filters"]);
+/** Rows of recursion CPython does not guard: they must end by the module's stack budget. */
+const UNGUARDED = new Set([
+  "hash of 300k nested tuples",
+  "next() through 200k nested filters",
+  "next() through 200k nested maps",
+]);
 
 /** The probe's rows from the other runtime, run as a child process. */
 function otherRuntime(): Promise<ProbeRow[]> {
@@ -65,15 +64,17 @@ describe("the same program ends the same way on Node and Deno", () => {
       const b = theirs[i]!;
       assert.equal(b.name, a.name);
       const show = (r: ProbeRow) => `${r.outcome}, ${r.fuelUsed} fuel${r.error ? `, ${r.error}` : ""}`;
-      const info = `${here}: ${show(a)}; ${there}: ${show(b)}` +
-        (STACK_BOUND.has(p.name) ? "" : " (pending the interpreter's C recursion limit if this is a recursion row)");
+      const info = `${here}: ${show(a)}; ${there}: ${show(b)}`;
       assert.equal(a.outcome, b.outcome, info);
-      if (STACK_BOUND.has(p.name)) {
-        assert.equal(a.outcome, "crashed", info);
-        return;
-      }
       assert.equal(a.fuelUsed, b.fuelUsed, info);
       assert.equal(a.error, b.error, info);
+      assert.equal(a.detail, b.detail, info);
+      if (UNGUARDED.has(p.name)) {
+        assert.equal(a.outcome, "crashed", info);
+        assert.equal(a.detail, STACK_EXHAUSTED_DETAIL, info);
+      } else if (/recursion|nested/.test(p.name)) {
+        assert.match(a.error, /^RecursionError|^MemoryError|^SyntaxError/, info);
+      }
     });
   }
 });

@@ -10,30 +10,34 @@
 
 /**
  * Estimated native bytes of one frame of a function with `locals` parameters and locals: a
- * slot of 8 bytes for each (how V8's baseline compiler lays frames out on x64), plus 64 for the
- * return address, frame pointer, instance and spilled operands.
+ * slot of 8 bytes for each (how V8's baseline compiler lays frames out on x64), plus 192 for
+ * the return address, frame pointer, instance, spilled operands and what the optimising tier
+ * adds. The fixed part was chosen by measurement: with 64, recursion through small frames
+ * (hash of nested tuples once V8 had optimised it) overflowed Deno's stack at 1.24 M estimated
+ * bytes while CPython's heaviest guarded recursion needed 1.21 M; with 192 the recursions
+ * measured spread less (overflows from 2.26 M, nested map/zip iterators, to 3.04 M, hash).
  *
  * @example
  * ```ts
- * frameWeight(10); // 144
+ * frameWeight(10); // 272
  * ```
  */
 export function frameWeight(locals: number): number {
-  return 64 + 8 * locals;
+  return 192 + 8 * locals;
 }
 
 /**
  * The default budget, in estimated bytes, for the frames of functions that make calls (leaf
- * frames, at most one at a time, are not counted). The estimate overstates V8's baseline frames
- * by about half: recursions measured on Deno's worker stack (V8's default of 984 KiB) overflowed
- * between 1.40 M and 1.55 M estimated bytes. 1.1 M keeps a fifth of that in reserve for one
- * uncounted leaf and the host's own frames during a WASI call, and is above what CPython's deepest
- * guarded recursion needs at the C recursion limit of our build (scripts/build-cpython.sh), so
- * that still ends as RecursionError.
+ * frames, at most one at a time, are not counted). Recursions measured on a Deno worker's stack
+ * (V8's default of 984 KiB), fresh and after warming the functions they use up to the optimising
+ * tier, overflowed at 2.26 M estimated bytes at the least (nested map and zip iterators); 1.9 M
+ * keeps 16% of that in reserve for one uncounted leaf, the host's frames during a WASI call and
+ * tiers not seen. CPython's heaviest guarded recursion needs ~1.64 M at the C recursion limit of
+ * our build (scripts/build-cpython.sh explains it), so that still ends as RecursionError.
  *
  * @example
  * ```ts
  * meterModule(wasm, { stackBudgetBytes: DEFAULT_STACK_BUDGET_BYTES / 2 });
  * ```
  */
-export const DEFAULT_STACK_BUDGET_BYTES = 1_100_000;
+export const DEFAULT_STACK_BUDGET_BYTES = 1_900_000;
