@@ -1,7 +1,7 @@
 /**
  * The code the rewriter inserts, byte by byte: charges, exhaustion checks, syncs, reloads and
- * flushes of the fuel local, and the length-proportional charges of bulk memory and
- * memory.grow. One class so that the "global" and "local" fuel modes (MeterOptions.fuelIn)
+ * flushes of the fuel local, the length-proportional charges of bulk memory and
+ * memory.grow, the count of refused memory.grow calls, and the stack budget's take and restore. One class so that the "global" and "local" fuel modes (MeterOptions.fuelIn)
  * are two branches of the same small methods; EMIT maps each planned insertion kind to
  * the method that writes it.
  */

@@ -1,6 +1,7 @@
 /**
  * Block planning: walks one body's operators and records where charges, checks, syncs
- * and flushes go, and how much each charge is. Nothing is written here (see _code.ts);
+ * and flushes go, and how much each charge is (plus the uncharged code: the refused-grow count
+ * after memory.grow, the stack budget at entry and after calls). Nothing is written here (see _code.ts);
  * keeping the decision apart from the bytes is what lets the per-operator reference mode
  * and the block-based mode share everything after it.
  *
