@@ -49,6 +49,8 @@ export interface MeterOptions {
    * when it goes below 0; its caller puts the budget back after the call returns. Deep
    * recursion then ends at the same call on every run and runtime, before the engine's own
    * stack runs out (whose depth depends on the engine, its stack size and its compiler tier).
+   * An export called by the host keeps its own frame taken when it returns (no caller inside the
+   * module puts it back): a host calling exports repeatedly on one instance resets the global.
    * 0 turns it off. Default DEFAULT_STACK_BUDGET_BYTES.
    */
   stackBudgetBytes?: number;
