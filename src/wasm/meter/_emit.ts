@@ -95,11 +95,14 @@ export class Emitter {
     this.trapIfNegative(w);
   }
 
-  /** With the fuel on the stack: if it is negative, bring the global up to date and trap. */
-  private trapIfNegative(w: ByteWriter): void {
-    w.u8(Op.I64Const);
+  /**
+   * With the fuel (i64), or a stack level (i32, `wide` false), on the stack: if it is negative,
+   * bring the fuel global up to date and trap.
+   */
+  private trapIfNegative(w: ByteWriter, wide = true): void {
+    w.u8(wide ? Op.I64Const : Op.I32Const);
     w.u8(0);
-    w.u8(Op.I64LtS);
+    w.u8(wide ? Op.I64LtS : Op.I32LtS);
     w.u8(Op.If);
     w.u8(EMPTY_BLOCK_TYPE);
     this.flush(w);
@@ -182,14 +185,7 @@ export class Emitter {
     w.bytes(this.setStack);
     w.u8(Op.LocalGet);
     w.u32(this.stackLocal);
-    w.u8(Op.I32Const);
-    w.u8(0);
-    w.u8(Op.I32LtS);
-    w.u8(Op.If);
-    w.u8(EMPTY_BLOCK_TYPE);
-    this.flush(w);
-    w.u8(Op.Unreachable);
-    w.u8(Op.End);
+    this.trapIfNegative(w, false);
   }
 
   /** After a call: budget = this function's level. Uncharged. */
