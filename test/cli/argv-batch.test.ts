@@ -6,13 +6,12 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { join } from "node:path";
 import process from "node:process";
 import { editDistance, normaliseArgv, suggestOption } from "../../src/cli/argv.ts";
 import { KNOWN_OPTIONS } from "../../src/cli/args.ts";
 import { parseBatchLine, splitLines } from "../../src/cli/batch.ts";
-import { repoRoot } from "../../src/sandbox/assets.ts";
 import { EXIT } from "../../src/options/exit-codes.ts";
+import { cliCommand } from "../helpers/cli-command.ts";
 
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
 
@@ -130,10 +129,7 @@ describe("batch lines", () => {
 });
 
 function batch(input: string, args: string[] = []) {
-  const root = repoRoot();
-  const [cmd, argv] = isDeno
-    ? [process.execPath, ["run", "-A", join(root, "cli.ts"), "--batch", ...args]]
-    : [process.execPath, [join(root, "build", "cli.js"), "--batch", ...args]];
+  const [cmd, argv] = cliCommand(["--batch", ...args]);
   const r = spawnSync(cmd, argv, { input, encoding: "utf8", timeout: 120_000, env: { ...process.env, NO_COLOR: "1" } });
   if (r.error) throw r.error;
   return {

@@ -12,19 +12,11 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { repoRoot } from "../../src/sandbox/assets.ts";
 import { EXIT } from "../../src/options/exit-codes.ts";
+import { cliCommand } from "../helpers/cli-command.ts";
 
-const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
-const root = repoRoot();
 const MARKER_NAME = "WASI_PY_HOSTILE_CLI_MARKER";
 const MARKER_VALUE = `cli-secret-${Math.random().toString(36).slice(2)}`;
-
-function command(args: string[]): [string, string[]] {
-  return isDeno
-    ? [process.execPath, ["run", "-A", join(root, "cli.ts"), ...args]]
-    : [process.execPath, [join(root, "build", "cli.js"), ...args]];
-}
 
 interface Ran {
   stdout: Uint8Array;
@@ -36,7 +28,7 @@ interface Ran {
 
 /** Runs wasi-py; `input` undefined: stdin is /dev/null. */
 function wasiPy(args: string[], input?: string | Uint8Array): Ran {
-  const [cmd, argv] = command(args);
+  const [cmd, argv] = cliCommand(args);
   const t = performance.now();
   const r = spawnSync(cmd, argv, {
     input,
@@ -289,7 +281,7 @@ describe("hostile input to the wasi-py command", () => {
   it("a closed pipe on stdout ends quietly (no stack trace)", () => {
     const dir = mkdtempSync(join(tmpdir(), "wasi-py-pipe-"));
     try {
-      const [cmd, argv] = command(["--format", "raw", "for i in range(10**5): print('x' * 100)"]);
+      const [cmd, argv] = cliCommand(["--format", "raw", "for i in range(10**5): print('x' * 100)"]);
       const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
       const errFile = join(dir, "err");
       const r = spawnSync("sh", [

@@ -5,18 +5,16 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { join } from "node:path";
 import process from "node:process";
 import { parseCliArgs } from "../../src/cli/args.ts";
 import { EXIT, exitCodeFor } from "../../src/options/exit-codes.ts";
 import { jsonView, rawNotes, renderResult } from "../../src/cli/output.ts";
-import { repoRoot } from "../../src/sandbox/assets.ts";
 import type { RunResult } from "../../src/sandbox/result.ts";
 import { VERSION } from "../../src/version.ts";
 import { CLI_FUEL_DEFAULT } from "../../src/options/limits.ts";
+import { cliCommand } from "../helpers/cli-command.ts";
 
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
-const root = repoRoot();
 
 function result(over: Partial<RunResult> = {}): RunResult {
   return {
@@ -233,15 +231,9 @@ interface Ran {
   ms: number;
 }
 
-function command(args: string[]): [string, string[]] {
-  return isDeno
-    ? [process.execPath, ["run", "-A", join(root, "cli.ts"), ...args]]
-    : [process.execPath, [join(root, "build", "cli.js"), ...args]];
-}
-
 /** Runs wasi-py; `input` undefined: stdin is /dev/null (not a terminal, empty). */
 function wasiPy(args: string[], input?: string | Uint8Array, env: Record<string, string> = {}): Ran {
-  const [cmd, argv] = command(args);
+  const [cmd, argv] = cliCommand(args);
   const t = performance.now();
   const r = spawnSync(cmd, argv, {
     input,
@@ -422,7 +414,7 @@ describe("terminal behaviour (through script(1), which gives wasi-py a pseudo-te
   const hasScript = spawnSync("script", ["--version"], { encoding: "utf8" }).status === 0;
   const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const inTerminal = (args: string[], env: Record<string, string>) => {
-    const [cmd, argv] = command(args);
+    const [cmd, argv] = cliCommand(args);
     return spawnSync("script", ["-qec", [cmd, ...argv].map(shellQuote).join(" "), "/dev/null"], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "pipe"],

@@ -25,17 +25,12 @@ import { join } from "node:path";
 import process from "node:process";
 import { repoRoot } from "../../src/sandbox/assets.ts";
 import { EXIT } from "../../src/options/exit-codes.ts";
+import { cliCommand } from "../helpers/cli-command.ts";
 
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
 const root = repoRoot();
 /** Generous: the machine is shared; a hang is what these bounds catch. */
 const LIMIT_MS = 90_000;
-
-function command(args: string[]): [string, string[]] {
-  return isDeno
-    ? [process.execPath, ["run", "-A", join(root, "cli.ts"), ...args]]
-    : [process.execPath, [join(root, "build", "cli.js"), ...args]];
-}
 
 interface Ran {
   stdout: Buffer;
@@ -55,7 +50,7 @@ function envWith(changes: Record<string, string | undefined>): Record<string, st
 }
 
 function wasiPy(args: string[], input?: string | Uint8Array, env: Record<string, string | undefined> = {}): Ran {
-  const [cmd, argv] = command(args);
+  const [cmd, argv] = cliCommand(args);
   const r = spawnSync(cmd, argv, {
     input,
     stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
@@ -71,7 +66,7 @@ function wasiPy(args: string[], input?: string | Uint8Array, env: Record<string,
 function start(
   args: string[],
 ): { child: ChildProcess; exited: Promise<{ code: number | null; out: string; err: string }> } {
-  const [cmd, argv] = command(args);
+  const [cmd, argv] = cliCommand(args);
   const child = spawn(cmd, argv, { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
   let out = "";
   let err = "";
@@ -232,7 +227,7 @@ describe("bad input: one line and a documented exit status", () => {
   const hasProc = existsSync("/proc/self/cmdline");
   it("code that is not valid UTF-8: exit 2", { skip: hasProc ? false : "no /proc/self/cmdline on this OS" }, () => {
     // The shell builds the argument from raw bytes (spawn would encode a JS string as UTF-8).
-    const [cmd, argv] = command([]);
+    const [cmd, argv] = cliCommand([]);
     const r = spawnSync("sh", ["-c", `exec "$@" "$(printf 'print("caf\\351")')"`, "sh", cmd, ...argv], {
       encoding: "utf8",
       timeout: LIMIT_MS,
@@ -265,7 +260,7 @@ describe("bad input: one line and a documented exit status", () => {
   it("a full disk on our stdout (> /dev/full): one line, exit 120", {
     skip: existsSync("/dev/full") ? false : "no /dev/full",
   }, () => {
-    const [cmd, argv] = command(["-f", "raw", "print(1)"]);
+    const [cmd, argv] = cliCommand(["-f", "raw", "print(1)"]);
     const full = openSync("/dev/full", "w");
     try {
       const r = spawnSync(cmd, argv, {
@@ -282,7 +277,7 @@ describe("bad input: one line and a documented exit status", () => {
   });
   it("a reader that goes away (| head -1): the run stops, silently, exit 141", () => {
     // (--max-output far away: past the cap nothing more is written, so nothing could fail)
-    const [cmd, argv] = command([
+    const [cmd, argv] = cliCommand([
       "-fraw",
       "--fuel=unlimited",
       "-t60",
@@ -318,7 +313,7 @@ describe("the cache never stops it", () => {
   it("an empty HOME: nothing is written into the current folder", () => {
     const cwd = mkdtempSync(join(tmpdir(), "wasi-py-cwd-"));
     try {
-      const [cmd, argv] = command(["1+1"]);
+      const [cmd, argv] = cliCommand(["1+1"]);
       const r = spawnSync(cmd, argv, {
         cwd,
         encoding: "utf8",
@@ -345,7 +340,7 @@ describe("the cache never stops it", () => {
     try {
       // Two processes expanding into an empty cache at once.
       const both = await Promise.all([0, 1].map(() => {
-        const [cmd, argv] = command(["print(6*7)"]);
+        const [cmd, argv] = cliCommand(["print(6*7)"]);
         return new Promise<string>((resolve) => {
           const c = spawn(cmd, argv, { stdio: ["ignore", "pipe", "inherit"], env: envWith({ WASI_PY_CACHE: cache }) });
           let out = "";
