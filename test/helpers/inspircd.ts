@@ -10,8 +10,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect as netConnect } from "node:net";
-import { freePort, TestIrcUser } from "./ngircd.ts";
+import { canConnect, freePort, TestIrcUser } from "./ngircd.ts";
 
 /** A running InspIRCd (and Atheme, when started with services). */
 export interface InspircdServer {
@@ -43,17 +42,6 @@ function require_(name: string, deb: string, extra: string[]): string {
     );
   }
   return bin;
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = netConnect({ host: "127.0.0.1", port });
-    s.once("connect", () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once("error", () => resolve(false));
-  });
 }
 
 const LINK_PASSWORD = "wasipy-link";

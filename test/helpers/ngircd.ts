@@ -61,7 +61,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function canConnect(port: number): Promise<boolean> {
+/** Whether something accepts a TCP connection on 127.0.0.1:port now (a daemon's readiness). */
+export function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = netConnect({ host: "127.0.0.1", port });
     s.once("connect", () => {
