@@ -11,8 +11,6 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createServer } from "node:net";
-import type { Server, Socket } from "node:net";
 import { IrcBot } from "../../src/irc/bot.ts";
 import type { BotClient, BotOptions, EvalLimits, Evaluator } from "../../src/irc/bot.ts";
 import { isChatter } from "../../src/irc/chatter.ts";
@@ -25,6 +23,7 @@ import { startBot } from "../../src/irc/start.ts";
 import { formatIrcReply } from "../../src/text/messages.ts";
 import type { RunResult } from "../../src/sandbox/result.ts";
 import { result } from "../helpers/run-result.ts";
+import { scriptedServer } from "../helpers/scripted-server.ts";
 
 const SYNTAX = (code: string) =>
   result({
@@ -280,45 +279,6 @@ describe("IrcBot: fairness, chatter, help, failures", () => {
 
 // ---------- the client against a scripted server ----------
 
-async function scripted(
-  onLine: (line: string, send: (l: string) => void, sock: Socket, conn: number) => void,
-): Promise<{ port: number; received: string[]; connections: number; close(): Promise<void> }> {
-  const received: string[] = [];
-  const sockets = new Set<Socket>();
-  const state = { connections: 0 };
-  const srv: Server = createServer((sock) => {
-    sockets.add(sock);
-    const conn = ++state.connections;
-    let buf = "";
-    sock.setEncoding("utf8");
-    sock.on("error", () => {});
-    sock.on("close", () => sockets.delete(sock));
-    sock.on("data", (d: string) => {
-      buf += d;
-      let i;
-      while ((i = buf.indexOf("\r\n")) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        received.push(line);
-        onLine(line, (l) => sock.write(l + "\r\n"), sock, conn);
-      }
-    });
-  });
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
-  return {
-    port: (srv.address() as { port: number }).port,
-    received,
-    get connections() {
-      return state.connections;
-    },
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        srv.close(() => r());
-      }),
-  };
-}
-
 function config(port: number, over: Record<string, unknown> = {}) {
   return resolveIrcConfig(
     {},
@@ -355,7 +315,7 @@ describe("IrcClient on a scripted server: failures are loud and bounded", () => 
   });
 
   it("a nick refused as too long: the fallbacks fit the RFC length, then ISUPPORT NICKLEN is read", async () => {
-    const srv = await scripted((line, send) => {
+    const srv = await scriptedServer((line, send) => {
       const m = parseLine(line)!;
       if (m.command === "NICK" && m.params[0]!.length > 9) send(`:srv 432 * ${m.params[0]} :Erroneous Nickname`);
       else if (m.command === "NICK") {
@@ -386,7 +346,7 @@ describe("IrcClient on a scripted server: failures are loud and bounded", () => 
 
   for (const optional of [false, true]) {
     it(`SASL on a server without CAP: ${optional ? "registers with a warning when saslOptional" : "refuses by default"}`, async () => {
-      const srv = await scripted((line, send) => {
+      const srv = await scriptedServer((line, send) => {
         const m = parseLine(line)!;
         if (m.command === "USER") send(welcome("pybot"));
       });
@@ -418,7 +378,7 @@ describe("IrcClient on a scripted server: failures are loud and bounded", () => 
 
   it("join refusals are logged and retried with backoff; a send refusal pauses the channel", async () => {
     let joins = 0;
-    const srv = await scripted((line, send) => {
+    const srv = await scriptedServer((line, send) => {
       const m = parseLine(line)!;
       if (m.command === "USER") send(welcome("pybot"));
       if (m.command === "JOIN") {
@@ -451,7 +411,7 @@ describe("IrcClient on a scripted server: failures are loud and bounded", () => 
   });
 
   it("a connection that dies within seconds keeps the backoff; a refused password gives up with the hint", async () => {
-    const srv = await scripted((line, send, sock) => {
+    const srv = await scriptedServer((line, send, sock) => {
       const m = parseLine(line)!;
       if (m.command === "USER") {
         send(welcome("pybot"));
@@ -470,7 +430,7 @@ describe("IrcClient on a scripted server: failures are loud and bounded", () => 
       await srv.close();
     }
 
-    const pw = await scripted((line, send, sock) => {
+    const pw = await scriptedServer((line, send, sock) => {
       const m = parseLine(line)!;
       if (m.command === "USER") {
         send(":srv 464 * :Password incorrect");
@@ -501,7 +461,7 @@ describe("IrcClient on a scripted server: failures are loud and bounded", () => 
   });
 
   it("after a reconnect, replies older than staleReplyMs are summarised, not replayed", async () => {
-    const srv = await scripted((line, send) => {
+    const srv = await scriptedServer((line, send) => {
       const m = parseLine(line)!;
       if (m.command === "USER") send(welcome("pybot"));
     });
@@ -542,7 +502,7 @@ describe("TLS settings and logs", () => {
         () => startBot(config(1, { tls: true, tlsCa: notPem }), evaluate, formatIrcReply, () => {}),
         (e: Error) => e instanceof IrcConfigError && /CA file .*ca\.der is not a PEM file/.test(e.message),
       );
-      const srv = await scripted(() => {});
+      const srv = await scriptedServer(() => {});
       const log: string[] = [];
       const b = startBot(
         config(srv.port, { tls: true, tlsInsecure: true }),

@@ -5,8 +5,7 @@
  */
 import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
-import type { Server, Socket } from "node:net";
+import type { Socket } from "node:net";
 import { IrcBot } from "../../src/irc/bot.ts";
 import type { BotClient, BotOptions, EvalLimits, Evaluator, Formatter } from "../../src/irc/bot.ts";
 import { IrcSerialiseError, parseLine } from "../../src/irc/message.ts";
@@ -19,6 +18,7 @@ import { formatIrc } from "../../src/text/messages.ts";
 import type { RunResult } from "../../src/sandbox/result.ts";
 import { startNgircd, TestIrcUser } from "../helpers/ngircd.ts";
 import type { NgircdServer } from "../helpers/ngircd.ts";
+import { scriptedServer } from "../helpers/scripted-server.ts";
 
 // ---------- fakes ----------
 
@@ -687,40 +687,6 @@ describe("server password against a real ngIRCd", () => {
 // ---------- SASL against a scripted server (ngIRCd has no SASL) ----------
 
 /** A one-connection fake server that speaks just enough IRCv3 for SASL, scripted per test. */
-async function scriptedServer(
-  onLine: (line: string, send: (l: string) => void, sock: Socket) => void,
-): Promise<{ port: number; received: string[]; close(): Promise<void> }> {
-  const received: string[] = [];
-  const sockets = new Set<Socket>();
-  const srv: Server = createServer((sock) => {
-    sockets.add(sock);
-    let buf = "";
-    sock.setEncoding("utf8");
-    sock.on("error", () => {});
-    sock.on("close", () => sockets.delete(sock));
-    sock.on("data", (d: string) => {
-      buf += d;
-      let i;
-      while ((i = buf.indexOf("\r\n")) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        received.push(line);
-        onLine(line, (l) => sock.write(l + "\r\n"), sock);
-      }
-    });
-  });
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
-  const addr = srv.address();
-  return {
-    port: typeof addr === "object" && addr ? addr.port : 0,
-    received,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        srv.close(() => r());
-      }),
-  };
-}
 
 function saslScript(mechanism: string, accept: (payload: string) => boolean) {
   return (line: string, send: (l: string) => void, sock: Socket) => {
