@@ -5,9 +5,10 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { buildImageTree, FsError, MemFs } from "../../src/wasi/memfs.ts";
+import { buildImageTree, MemFs } from "../../src/wasi/memfs.ts";
 import type { DirNode, FileNode } from "../../src/wasi/memfs.ts";
 import { Errno } from "../../src/wasi/constants.ts";
+import { errno } from "../helpers/fs-errno.ts";
 
 const IMAGE = buildImageTree([
   { path: "usr/lib/os.py", type: "file", data: new Uint8Array(3), linkTarget: "", mode: 0o644, mtime: 0 },
@@ -15,16 +16,6 @@ const IMAGE = buildImageTree([
 
 function fresh(quota = 1 << 20, files = 100): MemFs {
   return new MemFs(IMAGE, { tmpQuotaBytes: quota, tmpMaxFiles: files, now: () => 1n });
-}
-
-function errno(fn: () => unknown): number {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof FsError) return err.errno;
-    throw err;
-  }
-  return 0;
 }
 
 /** Builds /tmp from a list: names ending in "/" are directories. */

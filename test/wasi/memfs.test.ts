@@ -1,9 +1,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { buildImageTree, FsError, MemFs } from "../../src/wasi/memfs.ts";
+import { buildImageTree, MemFs } from "../../src/wasi/memfs.ts";
 import type { DirNode, FileNode } from "../../src/wasi/memfs.ts";
 import type { TarEntry } from "../../src/wasi/tar.ts";
 import { Errno } from "../../src/wasi/constants.ts";
+import { errno } from "../helpers/fs-errno.ts";
 
 const enc = new TextEncoder();
 const e = (path: string, type: TarEntry["type"], content = "", linkTarget = ""): TarEntry => ({
@@ -27,16 +28,6 @@ const IMAGE = buildImageTree([
 
 function fresh(quota = 1000, files = 10): MemFs {
   return new MemFs(IMAGE, { tmpQuotaBytes: quota, tmpMaxFiles: files, now: () => 5n });
-}
-
-function errno(fn: () => unknown): number {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof FsError) return err.errno;
-    throw err;
-  }
-  return 0;
 }
 
 const text = (f: FileNode) => new TextDecoder().decode(f.data.subarray(0, f.size));
