@@ -83,6 +83,17 @@ function start(
   return { child, exited };
 }
 
+/** Writes `chunk` to the child's stdin again and again, honouring back-pressure, until it closes. */
+function writeUntilClosed(child: ChildProcess, chunk: Buffer): void {
+  let open = true;
+  child.stdin!.on("close", () => (open = false));
+  const feed = () => {
+    while (open && child.stdin!.write(chunk));
+    if (open) child.stdin!.once("drain", feed);
+  };
+  feed();
+}
+
 /** Resolves when the child's stdout has shown `text`. */
 function seen(child: ChildProcess, text: string): Promise<void> {
   return new Promise((resolve) => {
@@ -139,27 +150,13 @@ describe("lazy stdin", () => {
   });
   it("an endless producer: `yes | wasi-py 'input()'`", async () => {
     const { child, exited } = start(["input()"]);
-    const chunk = Buffer.from("y\n".repeat(32 * 1024));
-    let open = true;
-    child.stdin!.on("close", () => (open = false));
-    const feed = () => {
-      while (open && child.stdin!.write(chunk));
-      if (open) child.stdin!.once("drain", feed);
-    };
-    feed();
+    writeUntilClosed(child, Buffer.from("y\n".repeat(32 * 1024)));
     const r = await exited;
     assert.deepEqual([r.code, r.out], [0, "'y'\n"]);
   });
   it("the 64 MiB cap counts only what the program reads, and reading past it is an error", async () => {
     const { child, exited } = start(["-fraw", "--fuel=unlimited", "-t60", "import sys\nsys.stdin.buffer.read()"]);
-    const chunk = Buffer.alloc(1 << 20, 0x61);
-    let open = true;
-    child.stdin!.on("close", () => (open = false));
-    const feed = () => {
-      while (open && child.stdin!.write(chunk));
-      if (open) child.stdin!.once("drain", feed);
-    };
-    feed();
+    writeUntilClosed(child, Buffer.alloc(1 << 20, 0x61));
     const r = await exited;
     assert.equal(r.code, 1);
     assert.match(r.err, /OSError: \[Errno 22\] File too large/);
