@@ -147,7 +147,7 @@ const OWN_EXT = OWN_URL.endsWith(".ts") ? ".ts" : ".js";
 const WORKER_URL = new URL(`./worker${OWN_EXT}`, OWN_URL);
 /**
  * Larger than Node's default 4 MB: CPython's C recursion runs on the worker's native stack. The
- * metered module ends recursion by its own stack budget (~1.1 MB of estimated frames, sized for
+ * metered module ends recursion by its own stack budget (1.9 M estimated frame bytes, sized for
  * Deno's ~1 MB worker stack, which ignores this), so this is headroom, not a depth limit.
  */
 const WORKER_STACK_MB = 16;

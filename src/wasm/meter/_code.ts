@@ -102,14 +102,13 @@ function meterFunction(job: CodeJob, f: number, bodyStart: number, bodyEnd: numb
  */
 function writeLocals(job: CodeJob, f: number, locals: LocalsHeader, local: boolean, plan: BodyPlan): void {
   const { emitter, body, paramCounts } = job;
-  const needsScratch = plan.needsScratchLocal;
   let next = paramCounts[f]! + locals.count;
   let groups = locals.groups;
   if (local) {
     emitter.fuelLocal = next++;
     groups++;
   }
-  if (needsScratch) {
+  if (plan.needsScratchLocal) {
     emitter.scratchLocal = next++;
     groups++;
   }
@@ -130,7 +129,7 @@ function writeLocals(job: CodeJob, f: number, locals: LocalsHeader, local: boole
     body.u8(1);
     body.u8(ValType.I64);
   }
-  if (needsScratch) {
+  if (plan.needsScratchLocal) {
     body.u8(1);
     body.u8(ValType.I32);
   }
