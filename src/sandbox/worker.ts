@@ -5,10 +5,12 @@
  * printed survives if the parent terminates this thread at the deadline.
  */
 import { parentChannel } from "../platform/worker.ts";
-import { buildImageTree, MemFs } from "../wasi/memfs.ts";
+import { buildImageTree } from "../wasi/memfs.ts";
 import type { DirNode } from "../wasi/memfs.ts";
 import { entriesFromIndex } from "../wasi/tar-index.ts";
-import { ExitSignal, WASI_MODULE, WasiHost } from "../wasi/host.ts";
+import { ExitSignal } from "../wasi/host.ts";
+import { newGuest } from "./guest-instance.ts";
+import type { GuestInstance } from "./guest-instance.ts";
 import type { Ending } from "./result.ts";
 import { DEFAULT_LIMITS } from "./limits.ts";
 import type { RunLimits } from "./limits.ts";
@@ -16,7 +18,6 @@ import { fuelCell, outputWriter, STDERR, STDOUT } from "./protocol.ts";
 import type { DoneMessage, InitMessage, RunMessage } from "./protocol.ts";
 import { ringReader } from "./stdin-ring.ts";
 import {
-  ENV_MODULE,
   FUEL_EXPORT,
   GROW_REFUSED_EXPORT,
   MEMORY_NAME,
@@ -42,11 +43,8 @@ let image: DirNode | undefined;
  * interpreter's data into a fresh memory: most of a warm run's cost with the pre-initialised
  * interpreter). Still fresh: nothing has run in it. Used only by a run with the same limits.
  */
-interface Prepared {
+interface Prepared extends GuestInstance {
   key: string;
-  memory: WebAssembly.Memory | undefined;
-  host: WasiHost;
-  instance: WebAssembly.Instance;
 }
 let prepared: Prepared | undefined;
 /** A private cell to block on for sleeps; nobody ever notifies it. */
@@ -97,32 +95,7 @@ function prepareSoon(limits: RunLimits): void {
 
 function prepare(limits: RunLimits): Prepared {
   if (module === undefined || image === undefined) throw new Error("worker not initialised");
-  const memory = memoryInitialPages === undefined
-    ? undefined
-    : new WebAssembly.Memory({ initial: memoryInitialPages, maximum: limits.memoryMiB * 16 });
-  const fs = new MemFs(image, {
-    tmpQuotaBytes: limits.tmpQuotaBytes,
-    tmpMaxFiles: limits.tmpMaxFiles,
-    now: () => BigInt(Date.now()) * 1_000_000n,
-  });
-  const nothing = () => {};
-  const host = new WasiHost({
-    args: [],
-    env: [],
-    fs,
-    stdin: new Uint8Array(0),
-    stdout: nothing,
-    stderr: nothing,
-    sleep: nothing,
-  });
-  const imports: WebAssembly.Imports = { [WASI_MODULE]: host.imports(moduleImports) };
-  if (memory !== undefined) {
-    imports[ENV_MODULE] = { [MEMORY_NAME]: memory };
-    host.setMemory(memory);
-  }
-  const instance = new WebAssembly.Instance(module, imports);
-  if (memory === undefined) host.setMemory(instance.exports[MEMORY_NAME] as WebAssembly.Memory);
-  return { key: limitsKey(limits), memory, host, instance };
+  return { key: limitsKey(limits), ...newGuest({ module, moduleImports, memoryInitialPages, image }, limits) };
 }
 
 function describe(e: unknown): string {

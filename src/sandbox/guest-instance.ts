@@ -1,0 +1,69 @@
+/// <reference path="../platform/webassembly.d.ts" />
+/**
+ * Makes one fresh guest: a WASI host over a fresh file system (the shared stdlib tree plus an
+ * empty /tmp), a fresh memory sized by the run's limits, and the interpreter instantiated
+ * against them. The worker makes one per run (ahead of time, while idle); prime.ts makes one on
+ * the caller's thread to get V8 compiling. One place, so both build the guest the same way.
+ */
+import { MemFs } from "../wasi/memfs.ts";
+import type { DirNode } from "../wasi/memfs.ts";
+import { WASI_MODULE, WasiHost } from "../wasi/host.ts";
+import type { RunLimits } from "./limits.ts";
+import { ENV_MODULE, MEMORY_NAME } from "./module-shape.ts";
+
+/** A fresh, never-run instance and what it was built from. */
+export interface GuestInstance {
+  /** The imported memory, or undefined when the module has its own. */
+  memory: WebAssembly.Memory | undefined;
+  host: WasiHost;
+  instance: WebAssembly.Instance;
+}
+
+/** What the guest is made from: the compiled interpreter and the stdlib tree. */
+export interface GuestTemplate {
+  module: WebAssembly.Module;
+  /** WebAssembly.Module.imports(module), computed once. */
+  moduleImports: readonly WebAssembly.ModuleImportDescriptor[];
+  /** Pages of the imported env.memory; undefined for a module with its own memory. */
+  memoryInitialPages: number | undefined;
+  image: DirNode;
+}
+
+/**
+ * Instantiates the interpreter with a fresh memory, /tmp and host; the host's run binding
+ * (arguments, streams, fuel hooks) is set later with `host.bindRun`.
+ *
+ * @example
+ * ```ts
+ * const guest = newGuest(template, DEFAULT_LIMITS);
+ * guest.host.bindRun({ ... });
+ * ```
+ */
+export function newGuest(t: GuestTemplate, limits: RunLimits): GuestInstance {
+  const memory = t.memoryInitialPages === undefined
+    ? undefined
+    : new WebAssembly.Memory({ initial: t.memoryInitialPages, maximum: limits.memoryMiB * 16 });
+  const fs = new MemFs(t.image, {
+    tmpQuotaBytes: limits.tmpQuotaBytes,
+    tmpMaxFiles: limits.tmpMaxFiles,
+    now: () => BigInt(Date.now()) * 1_000_000n,
+  });
+  const nothing = () => {};
+  const host = new WasiHost({
+    args: [],
+    env: [],
+    fs,
+    stdin: new Uint8Array(0),
+    stdout: nothing,
+    stderr: nothing,
+    sleep: nothing,
+  });
+  const imports: WebAssembly.Imports = { [WASI_MODULE]: host.imports(t.moduleImports) };
+  if (memory !== undefined) {
+    imports[ENV_MODULE] = { [MEMORY_NAME]: memory };
+    host.setMemory(memory);
+  }
+  const instance = new WebAssembly.Instance(t.module, imports);
+  if (memory === undefined) host.setMemory(instance.exports[MEMORY_NAME] as WebAssembly.Memory);
+  return { memory, host, instance };
+}
