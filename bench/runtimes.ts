@@ -32,9 +32,12 @@ export function scriptArgs(rt: Runtime, root: string, base: string, args: readon
     : ["run", "-A", join(root, "bench", `${base}.ts`), ...args];
 }
 
-/** argv to run the wasi-py CLI as the README shows it for that runtime. */
+/**
+ * argv to run the wasi-py CLI as the README shows it for that runtime: on Node the package's bin
+ * (`npx wasi-py`, which runs the bundle build/bundle/cli.js), on Deno the sources.
+ */
 export function cliArgs(rt: Runtime, root: string, args: readonly string[]): string[] {
-  return rt.kind === "node" ? [join(root, "build", "cli.js"), ...args] : ["run", "-A", join(root, "cli.ts"), ...args];
+  return rt.kind === "node" ? [join(root, "bin", "wasi-py.js"), ...args] : ["run", "-A", join(root, "cli.ts"), ...args];
 }
 
 /** argv of an empty program: the runtime's own start. */

@@ -1,17 +1,22 @@
 #!/usr/bin/env node
 /**
  * The `wasi-py` command on Node (package.json `bin`). In the npm package build/ ships compiled
- * (made by `prepack`), so this only imports build/cli.js. In a git checkout (recognised by cli.ts
- * beside package.json) it first runs scripts/build.mjs when build/ is missing or older than the
- * sources, so `npm install && npx wasi-py …` works without a separate build step and never runs
- * stale code. Plain JavaScript, because it runs before anything is compiled.
+ * (made by `prepack`), so this only imports the command: build/bundle/cli.js, one file (a faster
+ * cold start, scripts/build.mjs), or build/cli.js where no bundle was made. In a git checkout
+ * (recognised by cli.ts beside package.json) it first runs scripts/build.mjs when that file is
+ * missing or older than the sources, so `npm install && npx wasi-py …` works without a separate
+ * build step and never runs stale code. Plain JavaScript, because it runs before anything is
+ * compiled.
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const ENTRY = join(ROOT, "build", "cli.js");
+const UNBUNDLED = join(ROOT, "build", "cli.js");
+const BUNDLED = join(ROOT, "build", "bundle", "cli.js");
+/** The command to run: the bundle when the last build made one. */
+const entry = () => (existsSync(BUNDLED) ? BUNDLED : UNBUNDLED);
 
 /** Newest modification time (ms) of the TypeScript sources and the build configuration. */
 function newestSource() {
@@ -28,7 +33,7 @@ function newestSource() {
 }
 
 if (existsSync(join(ROOT, "cli.ts"))) {
-  const built = existsSync(ENTRY) ? statSync(ENTRY).mtimeMs : -1;
+  const built = existsSync(entry()) ? statSync(entry()).mtimeMs : -1;
   if (built < newestSource()) {
     const { build, tscPath } = await import("../scripts/build.mjs");
     if (tscPath() === undefined) {
@@ -42,4 +47,4 @@ if (existsSync(join(ROOT, "cli.ts"))) {
   }
 }
 
-await import(pathToFileURL(ENTRY).href);
+await import(pathToFileURL(entry()).href);

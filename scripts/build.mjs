@@ -12,18 +12,27 @@
  * declaration file that names `WebAssembly.` gets those types as a namespace local to the module
  * instead: consumers with or without the DOM lib check cleanly.
  *
+ * Then, where esbuild is installed (a dev dependency), bundle() writes build/bundle/cli.js and
+ * build/bundle/worker.js, which bin/wasi-py.js runs (see bundle()).
+ *
  * build/src is emptied first, so that a source deleted since the last build is not packed.
  *
  * Usage: node scripts/build.mjs            (exits non-zero with tsc's messages on failure)
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = join(ROOT, "build");
 const WASM_TYPES = join("src", "platform", "webassembly.d.ts");
+/** Where bundle() writes: the files bin/wasi-py.js runs. */
+export const BUNDLE_DIR = join(OUT, "bundle");
+/** What the bundles of CommonJS packages (cmd-ts, picocolors) call `require` with, in an ES module. */
+const REQUIRE_SHIM = "import { createRequire as wasiPyRequire } from 'node:module'; " +
+  "const require = wasiPyRequire(import.meta.url);";
 
 /** The TypeScript compiler's entry script, or undefined when the dev dependencies are absent. */
 export function tscPath() {
@@ -52,6 +61,44 @@ function addLocalWasmTypes() {
   }
 }
 
+/** esbuild's API, or undefined when the dev dependencies are absent. */
+function esbuildApi() {
+  try {
+    return createRequire(import.meta.url)("esbuild");
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Bundles the command (build/cli.js and all it imports, npm packages included) and the sandbox's
+ * worker thread (build/src/sandbox/worker.js) into one file each in build/bundle/, which
+ * bin/wasi-py.js runs: a cold start then loads 2 files instead of ~70 modules (issue 14). What the
+ * command imports on demand (the argument parser, --help, the bot) is in the file but runs only
+ * when imported. The pool finds the worker beside itself (src/sandbox/pool.ts), so in the bundle
+ * it starts build/bundle/worker.js. Without esbuild (dev dependencies omitted) there is no bundle
+ * and bin/wasi-py.js runs build/cli.js. Returns 0, or 1 with esbuild's messages printed.
+ */
+function bundle() {
+  rmSync(BUNDLE_DIR, { recursive: true, force: true });
+  const esbuild = esbuildApi();
+  if (esbuild === undefined) return 0;
+  try {
+    esbuild.buildSync({
+      entryPoints: { cli: join(OUT, "cli.js"), worker: join(OUT, "src", "sandbox", "worker.js") },
+      outdir: BUNDLE_DIR,
+      bundle: true,
+      format: "esm",
+      platform: "node",
+      banner: { js: REQUIRE_SHIM },
+      logLevel: "error",
+    });
+    return 0;
+  } catch {
+    return 1; // esbuild has printed why
+  }
+}
+
 /** Compiles the package into build/; returns tsc's exit status (0 on success). */
 export function build() {
   const tsc = tscPath();
@@ -64,7 +111,7 @@ export function build() {
   const r = spawnSync(process.execPath, [tsc, "-p", join(ROOT, "tsconfig.build.json")], { stdio: "inherit" });
   if (r.status !== 0) return r.status ?? 1;
   addLocalWasmTypes();
-  return 0;
+  return bundle();
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {

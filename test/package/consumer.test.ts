@@ -115,7 +115,17 @@ describe(`the npm package, on Node ${process.versions.node}`, { skip }, () => {
 
   it("ships what runs and nothing else", (t) => {
     t.diagnostic(packSummary);
-    for (const want of ["LICENSE", "README.md", "package.json", "bin/wasi-py.js", "build/cli.js"]) {
+    for (
+      const want of [
+        "LICENSE",
+        "README.md",
+        "package.json",
+        "bin/wasi-py.js",
+        "build/cli.js",
+        "build/bundle/cli.js",
+        "build/bundle/worker.js",
+      ]
+    ) {
       assert.ok(files.includes(want), `${want} missing`);
     }
     for (const want of ["python.wasm.br", "stdlib.tar.br", "manifest.json", "licenses/cpython-LICENSE.txt"]) {
