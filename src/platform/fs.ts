@@ -30,10 +30,25 @@ export function readBytes(path: string): Uint8Array {
 
 /** Reads a whole file straight into shared memory, so workers can use it without a copy. */
 export function readBytesShared(path: string): Uint8Array {
+  return readWhole(path, (size) => new Uint8Array(new SharedArrayBuffer(size)));
+}
+
+/**
+ * Reads a whole file into `target`, which must be exactly its size (else it throws, target
+ * untouched), e.g. shared memory already handed to workers. Returns `target`.
+ */
+export function readBytesInto(path: string, target: Uint8Array): Uint8Array {
+  return readWhole(path, (size) => {
+    if (size !== target.length) throw new Error(`${path}: ${size} bytes, expected ${target.length}`);
+    return target;
+  });
+}
+
+function readWhole(path: string, allocate: (size: number) => Uint8Array): Uint8Array {
   const fd = openSync(path, "r");
   try {
     const size = fstatSync(fd).size;
-    const out = new Uint8Array(new SharedArrayBuffer(size));
+    const out = allocate(size);
     let done = 0;
     while (done < size) {
       const n = readSync(fd, out, done, size - done, done);

@@ -24,6 +24,7 @@ import {
   join,
   moduleDir,
   readBytes,
+  readBytesInto,
   readBytesShared,
   readText,
   readTextIfAny,
@@ -186,12 +187,12 @@ function cacheFolders(options: AssetOptions): string[] {
  * and any change to the file changes its stamp. Stamps are trusted only in the user's own folders
  * (`trustStamps`), never in the shared temp dir, where anyone could write both.
  */
-function readVerified(path: string, expanded: ManifestFile, shared: boolean, trustStamps: boolean) {
+function readVerified(path: string, expanded: ManifestFile, read: Reader, trustStamps: boolean) {
   const before = fileStamp(path);
   if (before === undefined || !before.startsWith(`${expanded.size}:`)) return undefined;
   let bytes: Uint8Array;
   try {
-    bytes = shared ? readBytesShared(path) : readBytes(path);
+    bytes = read.file(path);
   } catch {
     return undefined;
   }
@@ -236,31 +237,45 @@ function expand(name: AssetName, options: AssetOptions, expanded: ManifestFile):
   return data;
 }
 
+/** Where an asset's bytes go: a file read into memory, and bytes expanded from the .br file. */
+interface Reader {
+  file(path: string): Uint8Array;
+  expanded(data: Uint8Array): Uint8Array;
+}
+
+const PLAIN: Reader = { file: readBytes, expanded: (data) => data };
+const SHARED: Reader = { file: readBytesShared, expanded: toShared };
+
+/** Into `target` (its size must be the asset's). */
+function readerInto(target: Uint8Array): Reader {
+  return { file: (path) => readBytesInto(path, target), expanded: (data) => (target.set(data), target) };
+}
+
 /**
  * The verified bytes of asset `name` and the cache file holding them (undefined: no usable cache
  * folder, the bytes were expanded in memory). The first folder that holds a good copy or takes a
  * new one wins; the .br file is expanded at most once per call.
  */
-function loadAsset(name: AssetName, options: AssetOptions, shared: boolean): { bytes: Uint8Array; path?: string } {
+function loadAsset(name: AssetName, options: AssetOptions, read: Reader): { bytes: Uint8Array; path?: string } {
   const entry = manifestEntry(name, options);
   let data: Uint8Array | undefined;
   const sharedTemp = join(tempDir(), `wasi-py-${userId()}`);
   for (const dir of cacheFolders(options)) {
     const path = join(dir, entry.expanded.sha256, name);
     const trustStamps = dir !== sharedTemp;
-    const cached = readVerified(path, entry.expanded, shared, trustStamps);
+    const cached = readVerified(path, entry.expanded, read, trustStamps);
     if (cached !== undefined) return { bytes: cached, path };
     data ??= expand(name, options, entry.expanded);
     try {
       writeFileAtomic(path, data);
       if (trustStamps) writeStamp(path, entry.expanded);
-      return { bytes: shared ? toShared(data) : data, path };
+      return { bytes: read.expanded(data), path };
     } catch {
       // read-only, missing, odd or full: try the next folder
     }
   }
   data ??= expand(name, options, entry.expanded);
-  return { bytes: shared ? toShared(data) : data };
+  return { bytes: read.expanded(data) };
 }
 
 function toShared(data: Uint8Array): Uint8Array {
@@ -278,7 +293,7 @@ export function ensureAsset(name: AssetName, options: AssetOptions = {}): string
   const key = `${cacheFolders(options).join("\0")}\0${options.assetsDir ?? ""}\0${name}`;
   const known = ready.get(key);
   if (known !== undefined) return known;
-  const { path } = loadAsset(name, options, false);
+  const { path } = loadAsset(name, options, PLAIN);
   if (path === undefined) throw new AssetError(`no usable cache folder for ${name} (tried ${CACHE_RULE})`);
   ready.set(key, path);
   return path;
@@ -296,10 +311,23 @@ export function ensureAssets(options: AssetOptions = {}): AssetPaths {
 
 /** The verified bytes of an expanded asset (expanding it first if needed, in memory if no cache folder works). */
 export function readAsset(name: AssetName, options: AssetOptions = {}): Uint8Array {
-  return loadAsset(name, options, false).bytes;
+  return loadAsset(name, options, PLAIN).bytes;
 }
 
 /** Like readAsset, but the bytes live in a SharedArrayBuffer (for the stdlib image workers share). */
 export function readAssetShared(name: AssetName, options: AssetOptions = {}): Uint8Array {
-  return loadAsset(name, options, true).bytes;
+  return loadAsset(name, options, SHARED).bytes;
+}
+
+/**
+ * Like readAsset, but into `target`, which must have the asset's expanded size (assetSize):
+ * e.g. shared memory that workers were given before it was filled.
+ */
+export function readAssetInto(name: AssetName, target: Uint8Array, options: AssetOptions = {}): void {
+  loadAsset(name, options, readerInto(target));
+}
+
+/** The expanded size of asset `name`, from the manifest. */
+export function assetSize(name: AssetName, options: AssetOptions = {}): number {
+  return manifestEntry(name, options).expanded.size;
 }

@@ -27,14 +27,9 @@ function indexPrefix(bytes: number): string {
  * ```
  */
 export function committedImageIndex(image: Uint8Array): string {
+  const cached = cachedImageIndex(image.length);
+  if (cached !== undefined) return cached;
   const path = cachedPath("stdlib.tar") + INDEX_SUFFIX;
-  try {
-    const text = readText(path);
-    // The worker checks every row against the image; here only that it is ours and its size.
-    if (text.startsWith(indexPrefix(image.length))) return text;
-  } catch {
-    // missing or unreadable: make it
-  }
   const text = JSON.stringify(indexTar(image));
   try {
     writeFileAtomic(path, new TextEncoder().encode(text));
@@ -42,6 +37,26 @@ export function committedImageIndex(image: Uint8Array): string {
     // read-only cache: fine, the index is only a shortcut
   }
   return text;
+}
+
+/**
+ * The committed image's index as JSON if a previous start cached it (for an image of `bytes`
+ * bytes), else undefined. Needs only the image's size, not its bytes.
+ *
+ * @example
+ * ```ts
+ * const json = cachedImageIndex(assetSize("stdlib.tar")) ?? committedImageIndex(readAssetShared("stdlib.tar"));
+ * ```
+ */
+export function cachedImageIndex(bytes: number): string | undefined {
+  try {
+    const text = readText(cachedPath("stdlib.tar") + INDEX_SUFFIX);
+    // The worker checks every row against the image; here only that it is ours and its size.
+    if (text.startsWith(indexPrefix(bytes))) return text;
+  } catch {
+    // missing or unreadable
+  }
+  return undefined;
 }
 
 /**

@@ -17,7 +17,7 @@
  * newline that was not flushed is lost when fuel runs out or the deadline passes
  * (print(..., flush=True) always arrives).
  */
-import { defaultWorkerCount, startWorker } from "../platform/worker.ts";
+import { defaultWorkerCount, startWorker, WORKER_START_BLOCKS } from "../platform/worker.ts";
 import type { WorkerHandle } from "../platform/worker.ts";
 import { fuelCounterStart, LimitError, resolveLimits, resolveStdin } from "./limits.ts";
 import type { RunLimits, RunOptions } from "./limits.ts";
@@ -29,6 +29,7 @@ import type { RunExtras } from "./run-io.ts";
 import { createOutput, fuelCell, readOutput, STDERR, STDOUT } from "./protocol.ts";
 import type { DoneMessage, InitMessage, RunMessage } from "./protocol.ts";
 import { readAsset, readAssetShared } from "./assets.ts";
+import { pendingStdlib, readyState } from "./image-fill.ts";
 import { committedImageIndex, imageIndexOf } from "./image-index.ts";
 import { readTar } from "../wasi/tar.ts";
 import { DRIVER_PY } from "./driver.ts";
@@ -185,6 +186,8 @@ export class Sandbox {
   private closed = false;
   /** SandboxOptions.prime: prime right after the first run is posted (see prime()). */
   private primeAfterPost = false;
+  /** Fills the committed stdlib image (image-fill.ts): right after the first run is posted. */
+  private fillAfterPost: (() => void) | undefined;
 
   private constructor(
     private readonly init: InitMessage,
@@ -206,36 +209,42 @@ export class Sandbox {
     if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
       throw new LimitError(`workers must be an integer from 1 to ${MAX_WORKERS}, got ${String(workers)}`);
     }
-    // The first thread boots while the assets are read and compiled (a cold CLI run waits for both).
-    const first = startWorker(WORKER_URL, { stackSizeMB: WORKER_STACK_MB });
+    // The first thread boots while the interpreter is read and compiled (a cold CLI run waits for
+    // both). Where starting a thread blocks this one until the thread has booted (Deno), it starts
+    // once the compile is under way, so that the two overlap.
+    let first = WORKER_START_BLOCKS ? undefined : startWorker(WORKER_URL, { stackSizeMB: WORKER_STACK_MB });
     let sandbox: Sandbox;
+    let image: StdlibImage;
     try {
-      const wasm = options.wasm ?? defaultAsset("python.wasm");
-      // Compiling goes on in the background while the 22 MB image is read.
+      const wasm = options.wasm ?? defaultWasm();
       const compiling = compileOnce(wasm);
       compiling.catch(() => {}); // awaited below; a read error must not leave it unhandled
-      const stdlib = options.stdlib ?? defaultAsset("stdlib.tar");
-      // A broken image given by the caller fails here, with its offset, rather than inside
-      // every worker. The committed one was checked against its sha256 when it was expanded.
-      const imageIndex = options.stdlib !== undefined
-        ? imageIndexOf(stdlib, readTar(stdlib))
-        : committedImageIndex(stdlib);
+      first ??= startWorker(WORKER_URL, { stackSizeMB: WORKER_STACK_MB });
+      image = options.stdlib !== undefined ? givenImage(options.stdlib) : committedImage();
       const module = await compiling;
       const shape = moduleShape(wasm, module);
       const init: InitMessage = {
         type: "init",
         module,
         memoryInitialPages: shape.memoryInitialPages,
-        image: sharedImage(stdlib),
-        imageIndex,
+        image: image.image,
+        imageIndex: image.index,
+        imageState: image.state,
       };
       sandbox = new Sandbox(init, options.driver ?? DRIVER_PY, workers, shape.metered, recycleBytes(options));
     } catch (e) {
-      void first.terminate().catch(() => {});
+      void first?.terminate().catch(() => {});
       throw e;
     }
     sandbox.spawn(first);
     sandbox.primeAfterPost = options.prime === true;
+    // The committed image is read once the first run has been posted (image-fill.ts), or on the next
+    // turn of the event loop if none is posted by then.
+    const fill = image.fill;
+    if (fill !== undefined) {
+      sandbox.fillAfterPost = fill;
+      setTimeout(fill, 0);
+    }
     if (options.warm) {
       for (let i = 1; i < workers; i++) sandbox.spawn();
       await Promise.all(sandbox.slots.map(() => sandbox.run("pass", { fuel: Infinity, timeoutMs: 60_000 })));
@@ -410,6 +419,8 @@ export class Sandbox {
       clock: clock.buffer,
     };
     slot.worker.post(msg);
+    this.fillAfterPost?.();
+    this.fillAfterPost = undefined;
     if (this.primeAfterPost) {
       this.primeAfterPost = false;
       this.prime();
@@ -449,16 +460,47 @@ function sharedImage(stdlib: Uint8Array): SharedArrayBuffer {
   return image;
 }
 
-const assetBytes = new Map<"python.wasm" | "stdlib.tar", Uint8Array>();
+let committedWasm: Uint8Array | undefined;
 
-/** The committed assets, read once per process (so later sandboxes reuse the compiled module). */
-function defaultAsset(name: "python.wasm" | "stdlib.tar"): Uint8Array {
-  let bytes = assetBytes.get(name);
-  if (bytes === undefined) {
-    bytes = name === "stdlib.tar" ? readAssetShared(name) : readAsset(name);
-    assetBytes.set(name, bytes);
+/** The committed interpreter, read once per process (so later sandboxes reuse the compiled module). */
+function defaultWasm(): Uint8Array {
+  committedWasm ??= readAsset("python.wasm");
+  return committedWasm;
+}
+
+/** The stdlib image as the workers get it: shared bytes, index, fill state (protocol.ts). */
+interface StdlibImage {
+  image: SharedArrayBuffer;
+  index: string;
+  state: SharedArrayBuffer;
+  /** Set while the bytes are still to be read (image-fill.ts). */
+  fill?: () => void;
+}
+
+let committed: StdlibImage | undefined;
+
+/**
+ * The committed image, once per process: pending (filled after the first run is posted) when its
+ * index is cached, else read now (which caches the index for the next start).
+ */
+function committedImage(): StdlibImage {
+  if (committed !== undefined) return committed;
+  const pending = pendingStdlib();
+  if (pending !== undefined) {
+    committed = { image: pending.image, index: pending.index, state: pending.state, fill: pending.fill };
+  } else {
+    const bytes = readAssetShared("stdlib.tar");
+    committed = { image: sharedImage(bytes), index: committedImageIndex(bytes), state: readyState() };
   }
-  return bytes;
+  return committed;
+}
+
+/**
+ * A caller's own image: a broken one fails here, with its offset, rather than inside every worker.
+ * (The committed one was checked against its sha256 when it was expanded.)
+ */
+function givenImage(stdlib: Uint8Array): StdlibImage {
+  return { image: sharedImage(stdlib), index: imageIndexOf(stdlib, readTar(stdlib)), state: readyState() };
 }
 
 const compiled = new WeakMap<Uint8Array, Promise<WebAssembly.Module>>();

@@ -21,6 +21,33 @@ export interface InitMessage {
   image: SharedArrayBuffer;
   /** The image's index as JSON (src/wasi/tar-index.ts): the worker need not parse the tar. */
   imageIndex: string;
+  /**
+   * One Int32 saying whether `image` holds its bytes yet (IMAGE_FILLING, IMAGE_READY, IMAGE_FAILED):
+   * the pool may fill it after the first run is posted (image-fill.ts); a worker waits for it before
+   * reading a stdlib file's contents.
+   */
+  imageState: SharedArrayBuffer;
+}
+
+/** InitMessage.imageState: the pool is still reading the image. */
+export const IMAGE_FILLING = 0;
+/** InitMessage.imageState: the image holds its bytes. */
+export const IMAGE_READY = 1;
+/** InitMessage.imageState: reading it failed; stdlib files cannot be read. */
+export const IMAGE_FAILED = 2;
+
+/**
+ * The worker's side of InitMessage.imageState: blocks until the image is filled; throws if it never
+ * will be.
+ *
+ * @example
+ * ```ts
+ * const beforeRead = () => awaitImage(new Int32Array(init.imageState));
+ * ```
+ */
+export function awaitImage(flag: Int32Array): void {
+  while (Atomics.load(flag, 0) === IMAGE_FILLING) Atomics.wait(flag, 0, IMAGE_FILLING);
+  if (Atomics.load(flag, 0) !== IMAGE_READY) throw new Error("the stdlib image could not be read");
 }
 
 /** Pool → worker: one evaluation. */

@@ -14,7 +14,7 @@ import type { GuestInstance } from "./guest-instance.ts";
 import type { Ending } from "./result.ts";
 import { DEFAULT_LIMITS } from "./limits.ts";
 import type { RunLimits } from "./limits.ts";
-import { fuelCell, outputWriter, STDERR, STDOUT } from "./protocol.ts";
+import { awaitImage, fuelCell, outputWriter, STDERR, STDOUT } from "./protocol.ts";
 import type { DoneMessage, InitMessage, RunMessage } from "./protocol.ts";
 import { ringReader } from "./stdin-ring.ts";
 import {
@@ -56,7 +56,11 @@ channel.onMessage((raw) => {
     module = msg.module;
     moduleImports = WebAssembly.Module.imports(msg.module);
     memoryInitialPages = msg.memoryInitialPages;
-    image = buildImageTree(entriesFromIndex(new Uint8Array(msg.image), JSON.parse(msg.imageIndex)));
+    const imageState = new Int32Array(msg.imageState);
+    image = buildImageTree(
+      entriesFromIndex(new Uint8Array(msg.image), JSON.parse(msg.imageIndex)),
+      () => awaitImage(imageState),
+    );
     prepareSoon(DEFAULT_LIMITS);
     return;
   }

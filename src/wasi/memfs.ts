@@ -43,6 +43,11 @@ export interface FileNode extends NodeBase {
   /** Links from directories (0 once unlinked) and open descriptors: quota is released when both are 0. */
   links: number;
   opens: number;
+  /**
+   * Image files only: called before the contents are read, e.g. to wait until shared memory holding
+   * the image has been filled (src/sandbox/image-fill.ts). A throw makes the read fail with EIO.
+   */
+  beforeRead?: () => void;
 }
 
 export interface DirNode extends NodeBase {
@@ -114,9 +119,10 @@ const EMPTY = new Uint8Array(0);
 
 /**
  * Builds the read-only tree of an image. Symlinks and hard links inside the image become aliases of
- * their targets; links that point outside the image or nowhere are left out.
+ * their targets; links that point outside the image or nowhere are left out. `beforeRead`, if
+ * given, becomes every file's FileNode.beforeRead.
  */
-export function buildImageTree(entries: readonly TarEntry[]): DirNode {
+export function buildImageTree(entries: readonly TarEntry[], beforeRead?: () => void): DirNode {
   const root = dirNode(false, nextImageIno++, 0n, undefined);
   const ensureDir = (parts: string[]): DirNode => {
     let dir = root;
@@ -151,6 +157,7 @@ export function buildImageTree(entries: readonly TarEntry[]): DirNode {
         atimNs: timeNs,
         mtimNs: timeNs,
         ctimNs: timeNs,
+        ...(beforeRead === undefined ? {} : { beforeRead }),
       });
     } else {
       links.push(e);
@@ -406,6 +413,13 @@ export class MemFs {
 
   /** Copies file bytes from `pos` into `dst`; returns the count. */
   static readAt(file: FileNode, pos: number, dst: Uint8Array): number {
+    if (file.beforeRead !== undefined) {
+      try {
+        file.beforeRead();
+      } catch (e) {
+        throw new FsError(Errno.IO, e instanceof Error ? e.message : String(e));
+      }
+    }
     if (pos >= file.size) return 0;
     const n = Math.min(dst.length, file.size - pos);
     dst.set(file.data.subarray(pos, pos + n));
