@@ -73,9 +73,9 @@ function esbuildApi() {
 /**
  * Bundles the command (build/cli.js and all it imports, npm packages included) and the sandbox's
  * worker thread (build/src/sandbox/worker.js) into one file each in build/bundle/, which
- * bin/wasi-py.js runs: a cold start then loads 2 files instead of ~70 modules (issue 14). What the
- * command imports on demand (the argument parser, --help, the bot) is in the file but runs only
- * when imported. The pool finds the worker beside itself (src/sandbox/pool.ts), so in the bundle
+ * bin/wasi-py.js runs: a cold start then loads a few files instead of ~70 modules (issue 14). What
+ * the command imports on demand (the argument parser, --help, the bot) goes into chunks of its own,
+ * loaded only when imported. The pool finds the worker beside itself (src/sandbox/pool.ts), so in the bundle
  * it starts build/bundle/worker.js. Without esbuild (dev dependencies omitted) there is no bundle
  * and bin/wasi-py.js runs build/cli.js. Returns 0, or 1 with esbuild's messages printed.
  */
@@ -83,14 +83,14 @@ function bundle() {
   rmSync(BUNDLE_DIR, { recursive: true, force: true });
   const esbuild = esbuildApi();
   if (esbuild === undefined) return 0;
+  const common = { outdir: BUNDLE_DIR, bundle: true, format: "esm", platform: "node", banner: { js: REQUIRE_SHIM } };
   try {
+    // The command is split at its dynamic imports (argument parser, --help, the bot, the sandbox)
+    // so that `--version` does not parse them; the worker is one file.
+    esbuild.buildSync({ ...common, entryPoints: { cli: join(OUT, "cli.js") }, splitting: true, logLevel: "error" });
     esbuild.buildSync({
-      entryPoints: { cli: join(OUT, "cli.js"), worker: join(OUT, "src", "sandbox", "worker.js") },
-      outdir: BUNDLE_DIR,
-      bundle: true,
-      format: "esm",
-      platform: "node",
-      banner: { js: REQUIRE_SHIM },
+      ...common,
+      entryPoints: { worker: join(OUT, "src", "sandbox", "worker.js") },
       logLevel: "error",
     });
     return 0;
