@@ -14,17 +14,18 @@ import { assetSize, readAssetInto } from "./assets.ts";
 import { cachedImageIndex } from "./image-index.ts";
 import { IMAGE_FAILED, IMAGE_READY } from "./protocol.ts";
 
-/** Shared memory for the committed image, its index, and the flag saying when it is filled. */
-export interface PendingImage {
+/** A stdlib image as the workers get it: shared bytes, its index, the flag saying whether it is filled. */
+export interface StdlibImage {
   image: SharedArrayBuffer;
   index: string;
+  /** InitMessage.imageState. */
   state: SharedArrayBuffer;
-  /** Reads the image into `image` and sets the flag (IMAGE_READY or IMAGE_FAILED); once; never throws. */
-  fill(): void;
+  /** Set while the bytes are still to be read: reads them into `image` and sets the flag; once; never throws. */
+  fill?: () => void;
 }
 
 /**
- * The committed image as a PendingImage, or undefined when its index is not cached yet (then the
+ * The committed image, still to be filled, or undefined when its index is not cached yet (then the
  * caller reads it up front, which also caches the index).
  *
  * @example
@@ -34,7 +35,7 @@ export interface PendingImage {
  * pending?.fill();
  * ```
  */
-export function pendingStdlib(): PendingImage | undefined {
+export function pendingStdlib(): StdlibImage & { fill: () => void } | undefined {
   const size = assetSize("stdlib.tar");
   const index = cachedImageIndex(size);
   if (index === undefined) return undefined;

@@ -30,6 +30,7 @@ import { createOutput, fuelCell, readOutput, STDERR, STDOUT } from "./protocol.t
 import type { DoneMessage, InitMessage, RunMessage } from "./protocol.ts";
 import { readAsset, readAssetShared } from "./assets.ts";
 import { pendingStdlib, readyState } from "./image-fill.ts";
+import type { StdlibImage } from "./image-fill.ts";
 import { committedImageIndex, imageIndexOf } from "./image-index.ts";
 import { readTar } from "../wasi/tar.ts";
 import { DRIVER_PY } from "./driver.ts";
@@ -468,15 +469,6 @@ function defaultWasm(): Uint8Array {
   return committedWasm;
 }
 
-/** The stdlib image as the workers get it: shared bytes, index, fill state (protocol.ts). */
-interface StdlibImage {
-  image: SharedArrayBuffer;
-  index: string;
-  state: SharedArrayBuffer;
-  /** Set while the bytes are still to be read (image-fill.ts). */
-  fill?: () => void;
-}
-
 let committed: StdlibImage | undefined;
 
 /**
@@ -484,14 +476,7 @@ let committed: StdlibImage | undefined;
  * index is cached, else read now (which caches the index for the next start).
  */
 function committedImage(): StdlibImage {
-  if (committed !== undefined) return committed;
-  const pending = pendingStdlib();
-  if (pending !== undefined) {
-    committed = { image: pending.image, index: pending.index, state: pending.state, fill: pending.fill };
-  } else {
-    const bytes = readAssetShared("stdlib.tar");
-    committed = { image: sharedImage(bytes), index: committedImageIndex(bytes), state: readyState() };
-  }
+  committed ??= pendingStdlib() ?? readyImage(readAssetShared("stdlib.tar"), committedImageIndex);
   return committed;
 }
 
@@ -500,7 +485,12 @@ function committedImage(): StdlibImage {
  * (The committed one was checked against its sha256 when it was expanded.)
  */
 function givenImage(stdlib: Uint8Array): StdlibImage {
-  return { image: sharedImage(stdlib), index: imageIndexOf(stdlib, readTar(stdlib)), state: readyState() };
+  return readyImage(stdlib, (bytes) => imageIndexOf(bytes, readTar(bytes)));
+}
+
+/** An image whose bytes are all here, in shared memory, with the index `indexOf` gives for them. */
+function readyImage(bytes: Uint8Array, indexOf: (bytes: Uint8Array) => string): StdlibImage {
+  return { image: sharedImage(bytes), index: indexOf(bytes), state: readyState() };
 }
 
 const compiled = new WeakMap<Uint8Array, Promise<WebAssembly.Module>>();
