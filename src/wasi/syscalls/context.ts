@@ -9,6 +9,7 @@ import { FsError, type MemFs } from "../memfs.ts";
 import type { DirNode, FileNode, FsNode } from "../memfs.ts";
 import { Fault, GuestMemory } from "../memory.ts";
 import { fuelForBytes } from "../cost.ts";
+import { RandomPool } from "../random-pool.ts";
 
 /**
  * A stdin read as the guest consumes it (the sandbox's lazy stdin): `read` blocks until some bytes
@@ -111,16 +112,6 @@ function defaultMonotonicNs(): bigint {
 function defaultRealtimeNs(): bigint {
   return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
 }
-/** Web Crypto, present on Node 20+ and Deno (typed here: tsconfig's lib has no DOM types). */
-const webCrypto = (globalThis as unknown as { crypto: { getRandomValues(a: Uint8Array): Uint8Array } }).crypto;
-
-function defaultRandomFill(buf: Uint8Array): void {
-  // getRandomValues fills at most 64 KiB per call.
-  for (let i = 0; i < buf.length; i += 65536) {
-    webCrypto.getRandomValues(buf.subarray(i, Math.min(buf.length, i + 65536)));
-  }
-}
-
 function nulTerminated(list: readonly string[]): Uint8Array[] {
   return list.map((s) => encoder.encode(s + "\0"));
 }
@@ -148,7 +139,12 @@ export class HostContext {
     this.fs.onWork = (bytes) => this.charge(fuelForBytes(bytes));
     this.monotonicNs = opts.monotonicNs ?? defaultMonotonicNs;
     this.realtimeNs = opts.realtimeNs ?? defaultRealtimeNs;
-    this.randomFill = opts.randomFill ?? defaultRandomFill;
+    if (opts.randomFill !== undefined) {
+      this.randomFill = opts.randomFill;
+    } else {
+      const pool = new RandomPool();
+      this.randomFill = (buf) => pool.fill(buf);
+    }
     this.argBytes = nulTerminated(opts.args);
     this.envBytes = nulTerminated(opts.env);
     this.fds.set(0, { kind: "stdin", pos: 0 });
