@@ -100,11 +100,25 @@ export const OUTPUT_LAYOUT = Object.freeze({
   fuelByte: 16,
 });
 
+/** Bytes of an output buffer for streams of `maxOutputBytes` each. */
+export function outputBytes(maxOutputBytes: number): number {
+  return OUTPUT_LAYOUT.headerBytes + 2 * maxOutputBytes;
+}
+
 /** A fresh output buffer for one run, its fuel cell holding `fuelStart`. */
 export function createOutput(maxOutputBytes: number, fuelStart: bigint): SharedArrayBuffer {
-  const output = new SharedArrayBuffer(OUTPUT_LAYOUT.headerBytes + 2 * maxOutputBytes);
+  const output = new SharedArrayBuffer(outputBytes(maxOutputBytes));
   fuelCell(output)[0] = fuelStart;
   return output;
+}
+
+/**
+ * Makes a finished run's output buffer ready for the next run of the same size: lengths and flags
+ * zeroed, the fuel cell at `fuelStart` (the stream regions are overwritten as the run writes).
+ */
+export function resetOutput(output: SharedArrayBuffer, fuelStart: bigint): void {
+  new Int32Array(output, 0, OUTPUT_LAYOUT.headerInts).fill(0);
+  fuelCell(output)[0] = fuelStart;
 }
 
 /** The buffer's fuel cell: written by the worker at every host call, read by the pool at a timeout. */

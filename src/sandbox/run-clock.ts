@@ -53,6 +53,12 @@ export class RunClock {
     return new RunClock(new SharedArrayBuffer(LAYOUT.bytes));
   }
 
+  /** Pool: makes a settled run's clock pending again, for the next run on the same worker. */
+  reset(): void {
+    this.times.fill(0);
+    Atomics.store(this.state, LAYOUT.stateIndex, RunState.pending);
+  }
+
   /** Worker: the run begins now; returns the start time. */
   start(): number {
     const now = sharedNowMs();
