@@ -99,7 +99,7 @@ async function versionText(): Promise<string> {
 function startSandbox(batch: boolean): Promise<Sandbox | Error> {
   return (batch ? Promise.resolve() : tuneForOneShot())
     .then(() => import("../sandbox/mod.ts"))
-    .then((m) => m.Sandbox.create(batch ? {} : { workers: 1, prime: true })) // batch: one worker per core
+    .then((m) => m.Sandbox.create(batch ? {} : { workers: 1, prime: true, exitsWhenDone: true })) // batch: one worker per core
     .catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
 }
 

@@ -20,14 +20,33 @@ export interface WorkerHandle {
 /**
  * Whether startWorker() returns only once the thread has booted. Deno's node:worker_threads does
  * (measured on the 2-core machine: 36-79 ms inside the constructor, the thread ready 1-3 ms after
- * it returns); Node's returns at once and the thread boots on its own. (Deno's web Worker starts
- * faster, but its terminate() does not stop a thread that is running wasm, which the wall-clock
- * limit needs.)
+ * it returns); Node's returns at once and the thread boots on its own. A disposable thread on Deno
+ * does not block either, but starting it before the interpreter's compile has begun was measured
+ * slower (its boot competes for the two cores with reading the module), so the pool treats Deno
+ * alike either way.
  */
 export const WORKER_START_BLOCKS: boolean = "Deno" in globalThis;
 
+/** How to start a worker thread. */
+export interface WorkerOptions {
+  /** The thread's stack, where the runtime honours it (Node; Deno ignores it). */
+  stackSizeMB?: number;
+  /**
+   * The caller's process exits when its work is done, so the thread need not be stoppable while it
+   * runs wasm. On Deno this starts a web Worker: its constructor does not block (a node:worker_threads
+   * one does, 36-79 ms) and it boots in ~30 ms, but its terminate() leaves a thread that is running
+   * wasm running, and it cannot be unref'd, so only a process that calls exit itself may use it.
+   * Elsewhere it changes nothing.
+   */
+  disposable?: boolean;
+}
+
 /** Starts `url` (a module) in a new thread. */
-export function startWorker(url: URL, options: { stackSizeMB?: number } = {}): WorkerHandle {
+export function startWorker(url: URL, options: WorkerOptions = {}): WorkerHandle {
+  const WebWorker = (globalThis as unknown as { Worker?: WebWorkerConstructor }).Worker;
+  if (options.disposable === true && "Deno" in globalThis && WebWorker !== undefined) {
+    return webWorker(new WebWorker(url.href, { type: "module" }));
+  }
   const worker = new Worker(url, {
     resourceLimits: options.stackSizeMB === undefined ? undefined : { stackSizeMb: options.stackSizeMB },
   });
@@ -53,12 +72,47 @@ export function startWorker(url: URL, options: { stackSizeMB?: number } = {}): W
   };
 }
 
-/** The worker side: messages from the thread that started us. */
+/** The web Worker API, as far as it is used here (typed locally: tsconfig's lib has no DOM types). */
+interface WebWorkerLike {
+  postMessage(message: unknown): void;
+  addEventListener(type: "message", listener: (e: { data: unknown }) => void): void;
+  addEventListener(type: "error", listener: (e: { message: string; preventDefault(): void }) => void): void;
+  terminate(): void;
+}
+type WebWorkerConstructor = new (url: string, options: { type: "module" }) => WebWorkerLike;
+
+/** A web Worker behind the same handle: no exit event, no ref/unref (see WorkerOptions.disposable). */
+function webWorker(worker: WebWorkerLike): WorkerHandle {
+  return {
+    post: (message) => worker.postMessage(message),
+    onMessage: (listener) => worker.addEventListener("message", (e) => listener(e.data)),
+    onError: (listener) =>
+      worker.addEventListener("error", (e) => {
+        e.preventDefault(); // reported through the listener, not as the whole program's error
+        listener(new Error(e.message));
+      }),
+    onExit: () => {},
+    terminate: () => {
+      worker.terminate();
+      return Promise.resolve();
+    },
+    setKeepAlive: () => {},
+  };
+}
+
+/** The worker side: messages from the thread that started us (a node:worker_threads parent or a web Worker's). */
 export function parentChannel(): {
   post(message: unknown): void;
   onMessage(listener: (message: unknown) => void): void;
 } {
   const port = parentPort;
+  const self = globalThis as unknown as Partial<WebWorkerLike> & { onmessage?: unknown };
+  if (port === null && typeof self.postMessage === "function" && "onmessage" in self) {
+    return {
+      post: (message) => self.postMessage!(message),
+      onMessage: (listener) => self.addEventListener!("message", (e) => listener(e.data)),
+    };
+  }
   if (port === null) throw new Error("not running in a worker thread");
   return {
     post: (message) => port.postMessage(message),

@@ -18,7 +18,7 @@
  * (print(..., flush=True) always arrives).
  */
 import { defaultWorkerCount, startWorker, WORKER_START_BLOCKS } from "../platform/worker.ts";
-import type { WorkerHandle } from "../platform/worker.ts";
+import type { WorkerHandle, WorkerOptions } from "../platform/worker.ts";
 import { fuelCounterStart, LimitError, resolveLimits, resolveStdin } from "./limits.ts";
 import type { RunLimits, RunOptions } from "./limits.ts";
 import { buildResult } from "./result.ts";
@@ -109,6 +109,13 @@ export interface SandboxOptions {
    * It blocks this thread for ~70 ms, so a long-lived program wants `warm` instead. Default false.
    */
   prime?: boolean;
+  /**
+   * The caller exits its process once its runs are done (the CLI running one program), without
+   * waiting for close(). On Deno the pool may then start web Workers: they start without blocking
+   * this thread (a cold run ~25 ms sooner), but a run that times out keeps its thread busy until
+   * the process exits, and an idle pool keeps the process alive. Default false.
+   */
+  exitsWhenDone?: boolean;
 }
 
 /**
@@ -204,6 +211,8 @@ export class Sandbox {
     readonly metered: boolean,
     /** Guest memory above which a worker is replaced after its run (recycleMemoryMiB). */
     private readonly recycleBytes: number,
+    /** How its threads are started (SandboxOptions.exitsWhenDone). */
+    private readonly threads: WorkerOptions,
   ) {}
 
   /**
@@ -219,14 +228,15 @@ export class Sandbox {
     // The first thread boots while the interpreter is read and compiled (a cold CLI run waits for
     // both). Where starting a thread blocks this one until the thread has booted (Deno), it starts
     // once the compile is under way, so that the two overlap.
-    let first = WORKER_START_BLOCKS ? undefined : startWorker(WORKER_URL, { stackSizeMB: WORKER_STACK_MB });
+    const threads: WorkerOptions = { stackSizeMB: WORKER_STACK_MB, disposable: options.exitsWhenDone === true };
+    let first = WORKER_START_BLOCKS ? undefined : startWorker(WORKER_URL, threads);
     let sandbox: Sandbox;
     let image: StdlibImage;
     try {
       const wasm = options.wasm ?? defaultWasm();
       const compiling = compileOnce(wasm);
       compiling.catch(() => {}); // awaited below; a read error must not leave it unhandled
-      first ??= startWorker(WORKER_URL, { stackSizeMB: WORKER_STACK_MB });
+      first ??= startWorker(WORKER_URL, threads);
       image = options.stdlib !== undefined ? givenImage(options.stdlib) : committedImage();
       const module = await compiling;
       const shape = moduleShape(wasm, module);
@@ -238,7 +248,14 @@ export class Sandbox {
         imageIndex: image.index,
         imageState: image.state,
       };
-      sandbox = new Sandbox(init, options.driver ?? DRIVER_PY, workers, shape.metered, recycleBytes(options));
+      sandbox = new Sandbox(
+        init,
+        options.driver ?? DRIVER_PY,
+        workers,
+        shape.metered,
+        recycleBytes(options),
+        threads,
+      );
     } catch (e) {
       void first?.terminate().catch(() => {});
       throw e;
@@ -320,7 +337,7 @@ export class Sandbox {
   }
 
   private spawn(started?: WorkerHandle): Slot {
-    const worker = started ?? startWorker(WORKER_URL, { stackSizeMB: WORKER_STACK_MB });
+    const worker = started ?? startWorker(WORKER_URL, this.threads);
     const slot: Slot = { worker, job: undefined, settle: undefined, last: undefined };
     worker.onMessage((raw) => {
       const msg = raw as DoneMessage;

@@ -8,7 +8,7 @@
  */
 import process from "node:process";
 import { Sandbox } from "../../src/sandbox/mod.ts";
-import type { RunOptions } from "../../src/sandbox/mod.ts";
+import type { RunOptions, SandboxOptions } from "../../src/sandbox/mod.ts";
 import { interpreterOptions } from "./interpreter.ts";
 
 /** Fuel enough for any of them to end by itself (deep recursion is expensive), and time to spend it. */
@@ -103,9 +103,9 @@ export interface ProbeRow {
   detail?: string;
 }
 
-/** Runs every program on this runtime, one at a time. */
-export async function probe(): Promise<ProbeRow[]> {
-  const sb = await Sandbox.create({ ...interpreterOptions(), workers: 1 });
+/** Runs every program on this runtime, one at a time, in a sandbox made with `options`. */
+export async function probe(options: SandboxOptions = {}): Promise<ProbeRow[]> {
+  const sb = await Sandbox.create({ ...interpreterOptions(), workers: 1, ...options });
   try {
     const rows: ProbeRow[] = [];
     for (const p of PROBE_PROGRAMS) {
@@ -120,5 +120,7 @@ export async function probe(): Promise<ProbeRow[]> {
 }
 
 if (process.env["WASI_PY_PROBE"] === "1") {
-  process.stdout.write(JSON.stringify(await probe()) + "\n");
+  // WASI_PY_PROBE_DISPOSABLE=1: the CLI's threads (on Deno, web Workers: SandboxOptions.exitsWhenDone).
+  const options = { exitsWhenDone: process.env["WASI_PY_PROBE_DISPOSABLE"] === "1" };
+  process.stdout.write(JSON.stringify(await probe(options)) + "\n");
 }

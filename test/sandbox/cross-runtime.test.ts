@@ -2,7 +2,9 @@
  * Same program, same ending, same fuel, on Node and Deno (issue 11, items 2 and 5). Runs the probe
  * programs (test/helpers/cross-runtime-probe.ts: deep C recursion, host-heavy work) here and, as a
  * child process, on the other runtime (Node runs build/, so under Deno `npx tsc` must have built
- * it), then compares row by row: outcome, fuel, last line of stderr, crash detail.
+ * it), then compares row by row: outcome, fuel, last line of stderr, crash detail. Deno runs both
+ * kinds of worker thread it can: node:worker_threads in its own test run, web Workers (the CLI's,
+ * SandboxOptions.exitsWhenDone) as Node's child.
  *
  * Recursion CPython guards ends as RecursionError (its C recursion limit fits the stack budget);
  * recursion it does not guard (hash of nested tuples, nested filter iterators) ends when the
@@ -41,7 +43,14 @@ function otherRuntime(): Promise<ProbeRow[]> {
     execFile(
       cmd,
       args,
-      { cwd: root, env: { ...process.env, WASI_PY_PROBE: "1" }, timeout: 900_000, maxBuffer: 1 << 20 },
+      // Deno as a child runs the CLI's kind of threads (web Workers), Deno running this test the
+      // library's (node:worker_threads): both must agree with Node.
+      {
+        cwd: root,
+        env: { ...process.env, WASI_PY_PROBE: "1", WASI_PY_PROBE_DISPOSABLE: IS_DENO ? "0" : "1" },
+        timeout: 900_000,
+        maxBuffer: 1 << 20,
+      },
       (err, stdout, stderr) => {
         if (err) reject(new Error(`${cmd} probe failed: ${err.message}\n${stderr}`));
         else resolve(JSON.parse(stdout) as ProbeRow[]);
