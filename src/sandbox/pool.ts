@@ -151,6 +151,12 @@ interface Job {
 type Settlement = Ending | "lost" | "closed";
 type Settle = (ending: Settlement, fuelUsed: number | undefined, detail?: string, memoryBytes?: number) => void;
 
+/** A run's shared buffers: its output (protocol.ts) and its clock (run-clock.ts). */
+interface RunBuffers {
+  output: SharedArrayBuffer;
+  clock: RunClock;
+}
+
 interface Slot {
   worker: WorkerHandle;
   job: Job | undefined;
@@ -161,7 +167,7 @@ interface Slot {
    * was aborted is retired): the next run of the same output size reuses them. Allocating a
    * SharedArrayBuffer costs ~80 µs for the default 2 x 64 KiB, a twentieth of a warm print(1).
    */
-  last: { output: SharedArrayBuffer; clock: RunClock } | undefined;
+  last: RunBuffers | undefined;
 }
 
 /** Module extension of this build: ".ts" when Deno runs the sources, ".js" under build/. */
@@ -376,21 +382,14 @@ export class Sandbox {
   private start(slot: Slot, job: Job): void {
     const { limits } = job;
     const fuelStart = fuelCounterStart(limits.fuel);
-    // The previous run's buffers when they fit (see Slot.last), else new ones.
-    const last = slot.last;
-    const reuse = last !== undefined && last.output.byteLength === outputBytes(limits.maxOutputBytes);
-    const output = reuse ? last.output : createOutput(limits.maxOutputBytes, fuelStart);
-    if (reuse) resetOutput(output, fuelStart);
+    // The timeout is decided on the run's own clock (run-clock.ts), not by when this timer runs.
+    const { output, clock } = slot.last = runBuffers(slot.last, limits.maxOutputBytes, fuelStart);
     const fuelSeen = fuelCell(output);
     const started = performance.now();
     slot.job = job;
     slot.worker.setKeepAlive(true);
     if (job.unqueue !== undefined) job.extras.signal?.removeEventListener("abort", job.unqueue);
 
-    // The timeout is decided on the run's own clock (run-clock.ts), not by when this timer runs.
-    const clock = reuse ? last.clock : RunClock.create();
-    if (reuse) clock.reset();
-    slot.last = { output, clock };
     const cancelTimer = armTimeout(clock, limits.timeoutMs, () => {
       // Settle before terminating: some runtimes report the worker's exit synchronously, and the
       // run must end as a timeout, not as a lost worker. Output written after this read is dropped.
@@ -488,6 +487,16 @@ function sharedImage(stdlib: Uint8Array): SharedArrayBuffer {
   const image = new SharedArrayBuffer(stdlib.length);
   new Uint8Array(image).set(stdlib);
   return image;
+}
+
+/** The slot's last buffers, reset, when they have the run's output size (see Slot.last); else new ones. */
+function runBuffers(last: RunBuffers | undefined, maxOutputBytes: number, fuelStart: bigint): RunBuffers {
+  if (last === undefined || last.output.byteLength !== outputBytes(maxOutputBytes)) {
+    return { output: createOutput(maxOutputBytes, fuelStart), clock: RunClock.create() };
+  }
+  resetOutput(last.output, fuelStart);
+  last.clock.reset();
+  return last;
 }
 
 let committedWasm: Uint8Array | undefined;
