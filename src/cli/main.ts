@@ -9,7 +9,7 @@
  * exits; the speculative work is dropped.
  */
 import { createColors } from "picocolors";
-import type { ParsedArgs } from "./args.ts";
+import type { CliOptions, ParsedArgs } from "./args.ts";
 import { plainRun } from "./plain-args.ts";
 import type { Sandbox } from "../sandbox/mod.ts";
 import { EXIT } from "../options/exit-codes.ts";
@@ -116,6 +116,14 @@ function optionPart(argv: readonly string[]): readonly string[] {
   return end < 0 ? argv : argv.slice(0, end);
 }
 
+/** `wasi-py prog.py [ARG...]`: the options with the file's text as the code (program-file.ts). */
+async function withProgramFile(argv: readonly string[], options: CliOptions): Promise<CliOptions> {
+  if (options.code === undefined || !options.code.endsWith(".py")) return options;
+  const file = await import("./program-file.ts");
+  if (!file.isProgramFile(argv, options.code, file.fileExists)) return options;
+  return { ...options, code: file.readProgramFile(options.code) };
+}
+
 /**
  * Runs the CLI with `argv` (arguments after the script) and returns the exit status.
  *
@@ -154,7 +162,7 @@ export async function main(argv: string[]): Promise<number> {
           const { runBatch } = await import("./batch.ts");
           return await runBatch(parsed.options, early ?? startSandbox(true), paintFor(2));
         }
-        return await runOnce(parsed.options, early ?? startSandbox(false), paintFor(2));
+        return await runOnce(await withProgramFile(argv, parsed.options), early ?? startSandbox(false), paintFor(2));
     }
   } catch (e) {
     if (e instanceof OutputError) return outputFailed(e);
