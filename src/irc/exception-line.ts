@@ -68,7 +68,8 @@ export function shortenException(stderr: string, maxBytes: number): string {
   const type = TYPE_PREFIX.exec(lines[start] ?? "")?.[0] ?? "";
   const typeLen = [...type].length;
   const note = (n: number) => ` [… ${groupDigits(n)} bytes cut …] `;
-  const room = Math.max(0, maxBytes - type.length - note(total).length);
+  const width = (t: string) => [...t].reduce((n, ch) => n + shownBytes(ch.codePointAt(0)!), 0);
+  const room = Math.max(0, maxBytes - width(type) - width(note(total)));
   const head = fit(exc.slice(typeLen), Math.floor(room / 3), false);
   const tail = fit(exc.slice(typeLen + head.length), room - Math.floor(room / 3), true);
   const cutChars = exc.slice(typeLen + head.length, exc.length - tail.length);
