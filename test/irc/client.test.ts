@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { resolveIrcConfig } from "../../src/irc/config.ts";
 import { startBot } from "../../src/irc/start.ts";
 import type { BotParts } from "../../src/irc/start.ts";
-import { IrcNickError } from "../../src/irc/client.ts";
+import { IrcAuthError, IrcNickError, IrcSaslError } from "../../src/irc/client.ts";
 import type { Evaluator } from "../../src/irc/bot.ts";
 import { formatIrcReply } from "../../src/text/messages.ts";
 import type { RunResult } from "../../src/sandbox/result.ts";
@@ -45,6 +45,8 @@ interface Rig {
   parts: BotParts;
   log: string[];
   evals: string[];
+  /** What the client's "fatal" event delivered. */
+  fatals: Error[];
   /** A line from a user, as the server relays it. */
   from(nick: string, line: string, host?: string): void;
   /** Lines the bot sent to `target` with this command, after index `since`. */
@@ -81,8 +83,11 @@ async function rig(
     (lvl, t) => log.push(`${clock.now()} ${lvl} ${t}`),
     { connect: net.connect, now: clock.now, timers: clock, random: () => 0.5 },
   );
+  const fatals: Error[] = [];
+  parts.client.on("fatal", (e) => fatals.push(e));
   await clock.tick(10);
   return {
+    fatals,
     clock,
     net,
     parts,
@@ -325,4 +330,124 @@ describe("kicks (issue 21 item 7)", () => {
     assert.ok(r.log.some((l) => /not rejoining \(rejoin-after-kick-ms is 0\)/.test(l)));
     await stop(r);
   });
+});
+
+describe("IrcClient failures are loud and bounded (moved from behaviour.test.ts, now on the fake clock)", () => {
+  it("a nick refused as too long: the fallbacks fit the RFC length, then ISUPPORT NICKLEN is read", async () => {
+    const script = (m: IrcMessage, t: ScriptTools) => {
+      if (m.command === "NICK" && m.params[0]!.length > 9) t.send(`:srv 432 * ${m.params[0]} :Erroneous Nickname`);
+      else if (m.command === "NICK") {
+        t.send(`:srv 001 ${m.params[0]} :Welcome ${m.params[0]}!~wasipy@bot.example`);
+        t.send(`:srv 005 ${m.params[0]} NICKLEN=9 CHANTYPES=# :are supported by this server`);
+      }
+    };
+    const r = await rig({ nick: "averylongbotnick", channels: [] }, script);
+    await r.clock.tick(1000);
+    assert.equal(r.parts.client.isupport("NICKLEN"), "9");
+    assert.equal(r.parts.client.nick, "averylong");
+    assert.ok(
+      r.log.some((l) =>
+        /nick averylongbotnick erroneous \(too long for this server, or banned\); trying averylong$/.test(l)
+      ),
+      r.log.join("\n"),
+    );
+    await stop(r);
+  });
+
+  it("join refusals are logged and retried with backoff; a send refusal pauses the channel", async () => {
+    let joins = 0;
+    const base = welcoming();
+    const script = (m: IrcMessage, t: ScriptTools) => {
+      if (m.command !== "JOIN") return base(m, t);
+      if (++joins === 1) t.send(":srv 474 pybot #py :Cannot join channel (you're banned)");
+      else {
+        t.send(":pybot!~wasipy@bot.example JOIN :#py");
+        t.send(":srv 404 pybot #py :Cannot send to channel (+m)");
+      }
+    };
+    const r = await rig({ joinRetryMinMs: 30_000 }, script);
+    assert.ok(
+      r.log.some((l) => /warn cannot join #py: banned \(\+b\), 474; retrying in \d+ s$/.test(l)),
+      r.log.join("\n"),
+    );
+    assert.equal(r.parts.client.channels.has("#py"), false);
+    await r.clock.tick(40_000);
+    assert.equal(r.parts.client.channels.has("#py"), true);
+    assert.equal(r.parts.client.canSend("#py"), false);
+    assert.ok(
+      r.log.some((l) => /warn cannot send to #py: Cannot send to channel \(\+m\); not evaluating there/.test(l)),
+    );
+    r.from("alice", "PRIVMSG #py :!py 1");
+    assert.equal(r.parts.bot.pending, 0, "no evaluation for a paused channel");
+    await stop(r);
+  });
+
+  it("a connection that dies within seconds keeps the backoff", async () => {
+    const clockRef: { clock?: FakeClock } = {};
+    const base = welcoming();
+    const script = (m: IrcMessage, t: ScriptTools) => {
+      base(m, t);
+      if (m.command === "USER") clockRef.clock?.setTimeout(() => t.close(), 50);
+    };
+    const r = await rig({ channels: [], reconnectMinMs: 100, reconnectMaxMs: 60_000 }, (m, t) => script(m, t));
+    clockRef.clock = r.clock;
+    r.net.drop();
+    await r.clock.tick(10_000);
+    const delays = r.log.filter((l) => /reconnecting in/.test(l)).map((l) => Number(/in (\d+) ms/.exec(l)![1]));
+    assert.ok(delays.length >= 3 && delays[2]! > delays[0]!, `delays grow: ${delays}`);
+    assert.ok(r.log.some((l) => /lasted only 0 s: keeping the reconnect backoff/.test(l)));
+    await stop(r);
+  });
+
+  it("a refused password gives up with the hint after --auth-failure-limit attempts", async () => {
+    const script = (m: IrcMessage, t: ScriptTools) => {
+      if (m.command !== "USER") return;
+      t.send(":srv 464 * :Password incorrect");
+      t.send("ERROR :Closing link: (Bad password)");
+      t.close();
+    };
+    const r = await rig({ channels: [], authFailureLimit: 3 }, script);
+    let fatal: Error | undefined;
+    r.parts.client.on("fatal", (e) => (fatal = e));
+    await r.clock.tick(120_000);
+    assert.ok(fatal instanceof IrcAuthError, r.log.join("\n"));
+    assert.equal(r.net.connections, 3);
+    assert.ok(
+      r.log.some((l) => / error the server refused the password .*WASI_PY_IRC_PASSWORD.*giving up after 3/.test(l)),
+    );
+    await stop(r);
+  });
+
+  it("reconnects when the server stops answering PINGs (moved from bot.test.ts)", async () => {
+    const base = welcoming();
+    const silent = (m: IrcMessage, t: ScriptTools) => m.command !== "PING" && base(m, t);
+    const r = await rig({ channels: [], pingIntervalMs: 1000, pingTimeoutMs: 1000 }, silent);
+    await r.clock.tick(10_000);
+    assert.ok(r.net.connections >= 2, `${r.net.connections} connections`);
+    assert.ok(r.net.sent.some((s) => /^PING wasi-py-\d+$/.test(s.line)));
+    assert.ok(r.log.some((l) => /no reply from the server for 1000 ms; reconnecting/.test(l)), r.log.join("\n"));
+    await stop(r);
+  });
+});
+
+describe("SASL on a server without CAP (moved from behaviour.test.ts, now on the fake clock)", () => {
+  for (const optional of [false, true]) {
+    it(`${optional ? "registers with a warning when saslOptional" : "refuses by default"}`, async () => {
+      const r = await rig(
+        { saslMechanism: "PLAIN", saslAccount: "pybot", saslPassword: "pw", saslOptional: optional },
+        welcoming(), // no CAP answer at all
+      );
+      await r.clock.tick(1000);
+      if (optional) {
+        assert.ok(r.log.some((l) => /registered as pybot/.test(l)), r.log.join("\n"));
+        assert.ok(r.log.some((l) => / warn the server has no CAP: registered WITHOUT SASL/.test(l)));
+      } else {
+        assert.equal(r.fatals.length, 1);
+        assert.ok(r.fatals[0] instanceof IrcSaslError);
+        assert.match(r.fatals[0]!.message, /no CAP.*refusing to run unauthenticated/);
+        assert.ok(!r.net.sent.some((s) => s.msg.command === "JOIN"), "never joined unauthenticated");
+      }
+      await stop(r);
+    });
+  }
 });
