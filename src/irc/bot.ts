@@ -52,6 +52,8 @@ interface Job {
   queuedAt: number;
   /** A line of its reply was refused (backlog full) and logged. */
   dropLogged?: boolean;
+  /** The requester left where the reply goes while it ran: no reply. */
+  gone?: boolean;
 }
 
 /**
@@ -120,6 +122,9 @@ export class IrcBot {
   /** Feeds one incoming message. NOTICEs are never answered; NICK changes are followed. */
   handle(m: IrcMessage): void {
     if (m.command === "NICK" && m.source?.nick && m.params[0]) return this.#renamed(m.source.nick, m.params[0]);
+    if (m.command === "QUIT" && m.source?.nick) return this.#left(m.source.nick, undefined);
+    if (m.command === "PART" && m.source?.nick && m.params[0]) return this.#left(m.source.nick, m.params[0]);
+    if (m.command === "KICK" && m.params[0] && m.params[1]) return this.#left(m.params[1], m.params[0]);
     if (m.command !== "PRIVMSG" || m.params.length < 2 || !m.source?.user) return;
     const c = this.#client;
     const who: Identity = { nick: m.source.nick, user: m.source.user, host: m.source.host, account: m.tags["account"] };
@@ -237,6 +242,24 @@ export class IrcBot {
     }
   }
 
+  /**
+   * `nick` left `channel` (PART, KICK) or the network (QUIT, no channel): its waiting requests
+   * for there are dropped unevaluated, and running ones will not reply.
+   */
+  #left(nick: string, channel: string | undefined): void {
+    const who = this.#lower(nick);
+    const chan = channel === undefined ? undefined : this.#lower(channel);
+    const affected = (j: Job) =>
+      this.#lower(j.who.nick) === who && (chan === undefined || this.#lower(j.cmd.replyTo) === chan);
+    const dropped = this.#queue.removeWhere(affected);
+    for (const j of this.#active) if (affected(j)) j.gone = true;
+    for (const j of dropped) this.#queue.idle(j.key);
+    if (dropped.length) {
+      this.#fx.log("info", `${nick} ${chan ? `left ${channel}` : "quit"}: dropped ${dropped.length} waiting requests`);
+    }
+    this.#checkIdle();
+  }
+
   #helpText(): string {
     const p = this.#opts.prefix;
     const l = this.#opts.userLimits;
@@ -328,6 +351,7 @@ export class IrcBot {
       this.stats.chatter++;
       return;
     }
+    if (job.gone) return; // they left where the reply would go
     const lines = (await this.#formatReply(result, cmd, limits, job.key)).slice(0, this.#opts.maxLines);
     const sent = { n: 0, first: -1, last: 0 };
     const onSent = (delayMs: number) => {

@@ -56,6 +56,20 @@ export class FairQueue<J extends FairJob> {
     for (const q of this.#queues.values()) yield* q;
   }
 
+  /** Removes and returns the waiting jobs `drop` selects (e.g. those of a requester who left). */
+  removeWhere(drop: (job: J) => boolean): J[] {
+    const out: J[] = [];
+    for (const [key, q] of this.#queues) {
+      const keep = q.filter((j) => !drop(j));
+      if (keep.length === q.length) continue;
+      for (const j of q) if (drop(j)) out.push(j);
+      if (keep.length) this.#queues.set(key, keep);
+      else this.#queues.delete(key);
+    }
+    this.#size -= out.length;
+    return out;
+  }
+
   /** The next job: of the requesters `mayRun` allows, the one served least (then the oldest). */
   next(mayRun: (key: string) => boolean): J | undefined {
     let best: J[] | undefined;

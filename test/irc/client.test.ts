@@ -228,6 +228,26 @@ describe("overload (issue 21 item 3)", () => {
   });
 });
 
+describe("requesters who leave (issue 21 item 1)", () => {
+  it("a quit drops their waiting requests unevaluated, and a running one does not reply", async () => {
+    const box: { clock?: FakeClock } = {};
+    const slow: Evaluator = (code) =>
+      new Promise((res) => box.clock!.setTimeout(() => res(result(`ran ${code}\n`)), 1000));
+    const r = await rig({ workers: 1 }, undefined, (code, l) => slow(code, l));
+    box.clock = r.clock;
+    r.from("carol", "PRIVMSG pybot :1+1");
+    r.from("bob", "PRIVMSG #py :!py 2+2");
+    await r.clock.tick(10);
+    r.from("carol", "QUIT :bye");
+    r.from("bob", "PART #py");
+    await r.clock.tick(10_000);
+    assert.deepEqual(r.evals, ["1+1"], "bob's request was dropped before evaluation");
+    assert.deepEqual(r.to("carol"), [], "no reply to carol, who quit");
+    assert.ok(r.log.some((l) => /bob left #py: dropped 1 waiting requests/.test(l)), r.log.join("\n"));
+    await stop(r);
+  });
+});
+
 describe("!more (issue 21 item 4)", () => {
   it("the cut line says !more; !more and 'pybot: more' give the next parts to the same host, then expire", async () => {
     const r = await rig({ moreExpiryMs: 120_000 });
