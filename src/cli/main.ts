@@ -30,6 +30,7 @@ import {
   writeStdout,
 } from "../platform/process.ts";
 import { runOnce, UsageError } from "./run.ts";
+import { noteFirstRun } from "./first-run.ts";
 
 /** SGR escape: `open`, the text, then the code that ends just that attribute. */
 const sgr = (open: number, close: number) => (s: string) => `\x1b[${open}m${s}\x1b[${close}m`;
@@ -94,12 +95,13 @@ async function versionText(): Promise<string> {
 }
 
 /**
- * Starts creating the sandbox (one worker, or one per core for --batch); a failure is kept (not
- * thrown) until a run needs it. A one-shot run tunes the engine for one short run first
+ * Starts creating the sandbox (one worker, or one per core for --batch), after the first-run notice
+ * on a terminal (src/cli/first-run.ts); a failure is kept (not thrown) until a run needs it. A one-shot run tunes the engine for one short run first
  * (src/platform/engine.ts), before the module compiles; a batch keeps tier-up (many runs).
  */
 function startSandbox(batch: boolean): Promise<Sandbox | Error> {
   return (batch ? Promise.resolve() : tuneForOneShot())
+    .then(noteFirstRun)
     .then(() => import("../sandbox/mod.ts"))
     .then((m) => m.Sandbox.create(batch ? {} : { workers: 1, prime: true, exitsWhenDone: true })) // batch: one worker per core
     .catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
