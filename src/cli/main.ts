@@ -31,6 +31,8 @@ import {
   writeStdout,
 } from "../platform/process.ts";
 import { runOnce, UsageError } from "./run.ts";
+import { optionPart } from "./argv.ts";
+import { KNOWN_OPTIONS } from "./known.ts";
 
 /** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
 function paintFor(fd: 1 | 2): Paint {
@@ -103,17 +105,9 @@ function startSandbox(batch: boolean): Promise<Sandbox | Error> {
     .catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
 }
 
-/** Whether the arguments may ask for a run (not --help / --version), judged before parsing. */
-function mayRun(argv: readonly string[]): boolean {
-  const end = argv.indexOf("--");
-  const opts = end < 0 ? argv : argv.slice(0, end);
+/** Whether our options (`opts`, before the code) may ask for a run (not --help / --version), judged before parsing. */
+function mayRun(opts: readonly string[]): boolean {
   return !opts.some((a) => a === "--help" || a === "--version" || /^-[a-zA-Z]*h[a-zA-Z]*$/.test(a));
-}
-
-/** Our options: what comes before `--` or `-c` (a rough cut, good enough to spot --irc and --version). */
-function optionPart(argv: readonly string[]): readonly string[] {
-  const end = argv.findIndex((a) => a === "--" || a.startsWith("-c"));
-  return end < 0 ? argv : argv.slice(0, end);
 }
 
 /**
@@ -125,7 +119,8 @@ function optionPart(argv: readonly string[]): readonly string[] {
 export async function main(argv: string[]): Promise<number> {
   try {
     ignoreBrokenPipes();
-    const opts = optionPart(argv);
+    // Modes are chosen by our options only: after the code, `--irc` or `--batch` is the program's.
+    const opts = optionPart(argv, KNOWN_OPTIONS);
     if (opts.includes("--irc") && opts.includes("--version")) {
       await writeStdout(await versionText());
       return 0;
@@ -134,7 +129,7 @@ export async function main(argv: string[]): Promise<number> {
       const { runIrcBot } = await import("../irc/main.ts");
       return await runIrcBot({ argv });
     }
-    const early = mayRun(argv) ? startSandbox(opts.includes("--batch")) : undefined;
+    const early = mayRun(opts) ? startSandbox(opts.includes("--batch")) : undefined;
     const plain = plainRun(argv);
     const parsed: ParsedArgs = plain !== undefined
       ? { kind: "run", options: plain }
