@@ -73,6 +73,8 @@ ${bold("Batch")}
   "memory"} (timeout in seconds, memory in MiB; flags give the defaults). Each output line: the
   json format's object with "id" first, in input order; a bad line gives {"id","line","error"}
   and the batch goes on (exit status 2 then). Programs run in parallel, one worker per core.
+  "id" is a string of at most 256 characters, a number or null; a line over --max-line is an
+  error (its bytes are skipped, not kept).
 
 ${bold("Cache")}
   The interpreter is expanded once (about 40 MB) into the first that works of:

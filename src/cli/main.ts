@@ -11,6 +11,7 @@
 import type { ParsedArgs } from "./args.ts";
 import { plainRun } from "./plain-args.ts";
 import type { Sandbox } from "../sandbox/mod.ts";
+import { createColors } from "picocolors";
 import { EXIT } from "../options/exit-codes.ts";
 import { NO_PAINT } from "./output.ts";
 import type { Paint } from "./output.ts";
@@ -31,15 +32,14 @@ import {
 } from "../platform/process.ts";
 import { runOnce, UsageError } from "./run.ts";
 import { noteFirstRun } from "./first-run.ts";
-
-/** SGR escape: `open`, the text, then the code that ends just that attribute. */
-const sgr = (open: number, close: number) => (s: string) => `\x1b[${open}m${s}\x1b[${close}m`;
-/** Our three styles (yellow, bold red, bold): too few to ship a colour library for. */
-const ANSI_PAINT: Paint = { note: sgr(33, 39), error: (s) => sgr(31, 39)(sgr(1, 22)(s)), bold: sgr(1, 22) };
+import { optionPart } from "./argv.ts";
+import { KNOWN_OPTIONS } from "./known.ts";
 
 /** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
 function paintFor(fd: 1 | 2): Paint {
-  return !isTerminal(fd) || envVar("NO_COLOR") !== undefined ? NO_PAINT : ANSI_PAINT;
+  if (!isTerminal(fd) || envVar("NO_COLOR") !== undefined) return NO_PAINT;
+  const c = createColors(true);
+  return { note: c.yellow, error: (s) => c.red(c.bold(s)), bold: c.bold };
 }
 
 async function fail(message: string, status: number): Promise<number> {
@@ -107,17 +107,9 @@ function startSandbox(batch: boolean): Promise<Sandbox | Error> {
     .catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
 }
 
-/** Whether the arguments may ask for a run (not --help / --version), judged before parsing. */
-function mayRun(argv: readonly string[]): boolean {
-  const end = argv.indexOf("--");
-  const opts = end < 0 ? argv : argv.slice(0, end);
+/** Whether our options (`opts`, before the code) may ask for a run (not --help / --version), judged before parsing. */
+function mayRun(opts: readonly string[]): boolean {
   return !opts.some((a) => a === "--help" || a === "--version" || /^-[a-zA-Z]*h[a-zA-Z]*$/.test(a));
-}
-
-/** Our options: what comes before `--` or `-c` (a rough cut, good enough to spot --irc and --version). */
-function optionPart(argv: readonly string[]): readonly string[] {
-  const end = argv.findIndex((a) => a === "--" || a.startsWith("-c"));
-  return end < 0 ? argv : argv.slice(0, end);
 }
 
 /**
@@ -129,7 +121,8 @@ function optionPart(argv: readonly string[]): readonly string[] {
 export async function main(argv: string[]): Promise<number> {
   try {
     ignoreBrokenPipes();
-    const opts = optionPart(argv);
+    // Modes are chosen by our options only: after the code, `--irc` or `--batch` is the program's.
+    const opts = optionPart(argv, KNOWN_OPTIONS);
     if (opts.includes("--irc") && opts.includes("--version")) {
       await writeStdout(await versionText());
       return 0;
@@ -138,7 +131,7 @@ export async function main(argv: string[]): Promise<number> {
       const { runIrcBot } = await import("../irc/main.ts");
       return await runIrcBot({ argv });
     }
-    const early = mayRun(argv) ? startSandbox(opts.includes("--batch")) : undefined;
+    const early = mayRun(opts) ? startSandbox(opts.includes("--batch")) : undefined;
     const plain = plainRun(argv);
     const parsed: ParsedArgs = plain !== undefined
       ? { kind: "run", options: plain }
