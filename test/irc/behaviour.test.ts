@@ -269,7 +269,7 @@ describe("IrcBot: fairness, chatter, help, failures", () => {
       broken.bot.handle(msg("alice", "#py", "!py print('word ' * 2000)"));
       await broken.bot.whenIdle();
       await new Promise((r) => setTimeout(r, 50));
-      assert.match(broken.client.sent[broken.client.sent.length - 1]!.text, /more bytes\)$/);
+      assert.match(broken.client.sent[broken.client.sent.length - 1]!.text, /more bytes: !more\)$/);
       assert.ok(broken.logs.some((l) => /^warn paste failed.*answered 500/.test(l)), broken.logs.join("\n"));
     } finally {
       await new Promise((r) => http.close(r));
@@ -335,7 +335,9 @@ describe("IrcClient on a scripted server: failures are loud and bounded", () => 
       assert.ok(b.client.nick.length <= 9, b.client.nick);
       assert.equal(b.client.isupport("NICKLEN"), "9");
       assert.ok(
-        log.some((l) => /nick averylongbotnick erroneous \(too long for this server\?\); trying \S{1,9}$/.test(l)),
+        log.some((l) =>
+          /nick averylongbotnick erroneous \(too long for this server, or banned\); trying \S{1,9}$/.test(l)
+        ),
         log.join("\n"),
       );
     } finally {
@@ -460,14 +462,20 @@ describe("IrcClient on a scripted server: failures are loud and bounded", () => 
     }
   });
 
-  it("after a reconnect, replies older than staleReplyMs are summarised, not replayed", async () => {
-    const srv = await scriptedServer((line, send) => {
+  it("after a reconnect, stale replies are summarised to those still present, not replayed", async () => {
+    // After the reconnect bob is gone from #py: his summary is not sent (he left), alice's is.
+    const srv = await scriptedServer((line, send, _sock, conn) => {
       const m = parseLine(line)!;
       if (m.command === "USER") send(welcome("pybot"));
+      if (m.command === "JOIN") {
+        send(`:pybot!~wasipy@host.example JOIN ${m.params[0]}`);
+        send(`:srv 353 pybot = #py :pybot @alice${conn === 1 ? " bob" : ""}`);
+        send(`:srv 366 pybot #py :End of /NAMES list.`);
+      }
     });
     const log: string[] = [];
     const b = startBot(
-      config(srv.port, { channels: [], staleReplyMs: 0, floodGlobalBurst: 1, floodGlobalRatePerSec: 0.5 }),
+      config(srv.port, { staleReplyMs: 0, floodGlobalBurst: 1, floodGlobalRatePerSec: 0.5 }),
       evaluate,
       formatIrcReply,
       (l, t) => log.push(`${l} ${t}`),
@@ -475,16 +483,18 @@ describe("IrcClient on a scripted server: failures are loud and bounded", () => 
     try {
       await until(() => b.client.registered, 5000, "registration", log);
       b.client.say("#py", "line one", "PRIVMSG", { requester: "@a", nick: "alice" });
+      await until(() => b.client.channels.has("#py"), 5000, "the join", log);
       for (let i = 0; i < 4; i++) b.client.say("#py", `backlog ${i}`, "PRIVMSG", { requester: "@a", nick: "alice" });
+      for (let i = 0; i < 2; i++) b.client.say("#py", `bob ${i}`, "PRIVMSG", { requester: "@b", nick: "bob" });
       b.client.dropConnection();
       await new Promise((r) => setTimeout(r, 20));
       await until(() => srv.received.filter((l) => l.startsWith("USER")).length === 2, 5000, "the reconnect", log);
       await until(() => srv.received.some((l) => /dropped after a reconnect/.test(l)), 15_000, "the summary", log);
       assert.ok(
-        srv.received.includes("PRIVMSG #py :alice: (4 reply lines dropped after a reconnect)"),
+        srv.received.includes("PRIVMSG #py :alice: (5 reply lines dropped after a reconnect)"),
         srv.received.join("\n"),
       );
-      assert.ok(!srv.received.some((l) => /backlog/.test(l)));
+      assert.ok(!srv.received.some((l) => /backlog|bob/.test(l)), srv.received.join("\n"));
     } finally {
       await b.stop();
       await srv.close();

@@ -168,6 +168,7 @@ describe("IrcBot (fake connection)", () => {
       fuelLimit: 1000,
       timeoutMs: 1000,
       memoryMiB: 64,
+      cutLink: "!more",
     });
   });
 
@@ -399,7 +400,7 @@ describe("bot against a real ngIRCd", () => {
 
       mark = alice.lines.length;
       alice.say("#py", String.raw`!py print("\n".join(str(i) * 60 for i in range(40)))`);
-      await alice.waitFor((l) => /\(output cut, [\d,]+ more bytes\)$/.test(l), 15_000, mark);
+      await alice.waitFor((l) => /\(output cut, [\d,]+ more bytes: !more\)$/.test(l), 15_000, mark);
       const long = alice.messagesFrom("pybot", mark).map((m) => m.text);
       assert.equal(long.length, 3, long.join("\n")); // maxLines
       assert.ok(long.every((t) => t.startsWith("alice: ")));
