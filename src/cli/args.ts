@@ -3,11 +3,12 @@
  * CliOptions, after argv.ts applied the conventions cmd-ts lacks. Parsing never prints or exits; a usage error comes back as one line for the caller
  * to print (exit status 2). Value parsers live in options/parse.ts, the help in help.ts.
  */
-import { command, flag, option, optional, parse, positional, string } from "cmd-ts";
+import { array, command, flag, multioption, option, optional, parse, positional, string } from "cmd-ts";
 import type { Type } from "cmd-ts";
 import { CLI_RUN_LIMITS } from "../options/limits.ts";
 import { FORMAT_LIMITS } from "../options/format.ts";
 import { OptionError, readOptionText } from "../options/spec.ts";
+import { PACKAGES_OPTION } from "../options/packages.ts";
 import type { OptionSpec } from "../options/spec.ts";
 import { normaliseArgv } from "./argv.ts";
 import type { KnownOption } from "./argv.ts";
@@ -37,6 +38,8 @@ export interface CliOptions {
   batch: boolean;
   /** The program's arguments: sys.argv[1:]. */
   args: string[];
+  /** --packages, in the order given (WASI_PY_PACKAGES is added by main.ts). */
+  packages: string[];
 }
 
 export type ParsedArgs =
@@ -100,6 +103,7 @@ const cli = command({
     verbose: flag({ long: "verbose", short: "V" }),
     noStdin: flag({ long: "no-stdin" }),
     batch: flag({ long: "batch" }),
+    packages: multioption({ long: PACKAGES_OPTION.flag, type: array(string) }),
     help: flag({ long: "help", short: "h" }),
     version: flag({ long: "version" }),
   },
@@ -128,6 +132,7 @@ export const KNOWN_OPTIONS: readonly KnownOption[] = [
   { long: "verbose", short: "V", takesValue: false },
   { long: "no-stdin", takesValue: false },
   { long: "batch", takesValue: false },
+  { long: PACKAGES_OPTION.flag, takesValue: true },
   { long: "irc", takesValue: false },
   { long: "help", short: "h", takesValue: false },
   { long: "version", takesValue: false },
@@ -178,6 +183,7 @@ export async function parseCliArgs(argv: string[]): Promise<ParsedArgs> {
     noStdin: values.noStdin,
     batch: values.batch,
     args: plan.programArgs,
+    packages: values.packages,
   };
   return { kind: "run", options };
 }
