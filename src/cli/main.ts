@@ -34,6 +34,9 @@ import { runOnce, UsageError } from "./run.ts";
 import { noteFirstRun } from "./first-run.ts";
 import { optionPart } from "./argv.ts";
 import { KNOWN_OPTIONS } from "./known.ts";
+import { PACKAGES_OPTION, packagesFrom } from "../options/packages.ts";
+import { PackageError } from "../packages/site.ts";
+import { pathListDelimiter } from "../platform/fs.ts";
 
 /** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
 function paintFor(fd: 1 | 2): Paint {
@@ -99,11 +102,11 @@ async function versionText(): Promise<string> {
  * on a terminal (src/cli/first-run.ts); a failure is kept (not thrown) until a run needs it. A one-shot run tunes the engine for one short run first
  * (src/platform/engine.ts), before the module compiles; a batch keeps tier-up (many runs).
  */
-function startSandbox(batch: boolean): Promise<Sandbox | Error> {
+function startSandbox(batch: boolean, packages: readonly string[] = []): Promise<Sandbox | Error> {
   return (batch ? Promise.resolve() : tuneForOneShot())
     .then(noteFirstRun)
     .then(() => import("../sandbox/mod.ts"))
-    .then((m) => m.Sandbox.create(batch ? {} : { workers: 1, prime: true, exitsWhenDone: true })) // batch: one worker per core
+    .then((m) => m.Sandbox.create(batch ? { packages } : { workers: 1, prime: true, exitsWhenDone: true, packages })) // batch: one worker per core
     .catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
 }
 
@@ -131,7 +134,10 @@ export async function main(argv: string[]): Promise<number> {
       const { runIrcBot } = await import("../irc/main.ts");
       return await runIrcBot({ argv });
     }
-    const early = mayRun(opts) ? startSandbox(opts.includes("--batch")) : undefined;
+    // Packages are known only once the arguments are parsed: no early start with them.
+    const packagesEnv = envVar(PACKAGES_OPTION.env);
+    const withPackages = packagesEnv !== undefined || opts.some((a) => a.startsWith(`--${PACKAGES_OPTION.flag}`));
+    const early = mayRun(opts) && !withPackages ? startSandbox(opts.includes("--batch")) : undefined;
     const plain = plainRun(argv);
     const parsed: ParsedArgs = plain !== undefined
       ? { kind: "run", options: plain }
@@ -145,13 +151,15 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case "error":
         return await fail(parsed.message, EXIT.usage);
-      case "run":
+      case "run": {
         checkArgsUtf8(argv, parsed.options.code);
+        const packages = packagesFrom(parsed.options.packages, packagesEnv, pathListDelimiter);
         if (parsed.options.batch) {
           const { runBatch } = await import("./batch.ts");
-          return await runBatch(parsed.options, early ?? startSandbox(true), paintFor(2));
+          return await runBatch(parsed.options, early ?? startSandbox(true, packages), paintFor(2));
         }
-        return await runOnce(parsed.options, early ?? startSandbox(false), paintFor(2));
+        return await runOnce(parsed.options, early ?? startSandbox(false, packages), paintFor(2));
+      }
     }
   } catch (e) {
     if (e instanceof OutputError) return outputFailed(e);
@@ -159,6 +167,8 @@ export async function main(argv: string[]): Promise<number> {
     // A limit the sandbox refused (e.g. --memory below the interpreter's minimum).
     if (e instanceof LimitError) return fail(asOptionNames(e), EXIT.usage);
     if (e instanceof AssetError) return fail(e.message, EXIT.internal);
+    // A --packages path that cannot be mounted (missing, broken, compiled code): the user's to fix.
+    if (e instanceof PackageError) return fail(e.message, EXIT.usage);
     return fail(`internal error: ${e instanceof Error ? e.message : String(e)}`, EXIT.internal);
   }
 }

@@ -34,6 +34,8 @@ import type { StdlibImage } from "./image-fill.ts";
 import { committedImageIndex, imageIndexOf } from "./image-index.ts";
 import { readTar } from "../wasi/tar.ts";
 import { DRIVER_PY } from "./driver.ts";
+import { mountPackages } from "../packages/mount.ts";
+import { driverWithSitePackages } from "../packages/site.ts";
 import { armTimeout, RunClock, RunState } from "./run-clock.ts";
 import { PRIME_PROGRAM, primeCompiledCode } from "./prime.ts";
 
@@ -89,6 +91,13 @@ export interface SandboxOptions {
   stdlib?: Uint8Array;
   /** Python source run with -c; it receives the user's code as sys.argv[1]. Default: driver.ts. */
   driver?: string;
+  /**
+   * Pure-Python packages, mounted read-only in the guest's site-packages (on sys.path after the
+   * stdlib), first wins when two hold the same file: folders laid out like site-packages, `.whl`
+   * files, package images (`.tar.br`, scripts/build-packages.sh). A compiled extension or a broken
+   * file rejects create() with PackageError. Default: none.
+   */
+  packages?: readonly string[];
   /**
    * Start every worker now and run `pass` in each before create() resolves, so the first real
    * evaluation does not pay for thread start and V8's lazy compilation (a long-running bot wants
@@ -231,6 +240,8 @@ export class Sandbox {
     if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
       throw new LimitError(`workers must be an integer from 1 to ${MAX_WORKERS}, got ${String(workers)}`);
     }
+    const packages = options.packages?.length ? mountPackages(options.packages) : undefined;
+    const driver = options.driver ?? DRIVER_PY;
     // The first thread boots while the interpreter is read and compiled (a cold CLI run waits for
     // both). Where starting a thread blocks this one until the thread has booted (Deno), it starts
     // once the compile is under way, so that the two overlap.
@@ -253,10 +264,11 @@ export class Sandbox {
         image: image.image,
         imageIndex: image.index,
         imageState: image.state,
+        ...(packages === undefined ? {} : { packages }),
       };
       sandbox = new Sandbox(
         init,
-        options.driver ?? DRIVER_PY,
+        packages === undefined ? driver : driverWithSitePackages(driver),
         workers,
         shape.metered,
         recycleBytes(options),

@@ -27,6 +27,8 @@ export interface InitMessage {
    * reading a stdlib file's contents.
    */
   imageState: SharedArrayBuffer;
+  /** Mounted packages (src/packages/mount.ts): more read-only entries, under site-packages. */
+  packages?: { bytes: SharedArrayBuffer; index: string };
 }
 
 /** InitMessage.imageState: the pool is still reading the image. */

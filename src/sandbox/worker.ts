@@ -57,10 +57,12 @@ channel.onMessage((raw) => {
     moduleImports = WebAssembly.Module.imports(msg.module);
     memoryInitialPages = msg.memoryInitialPages;
     const imageState = new Int32Array(msg.imageState);
-    image = buildImageTree(
-      entriesFromIndex(new Uint8Array(msg.image), JSON.parse(msg.imageIndex)),
-      () => awaitImage(imageState),
-    );
+    const entries = entriesFromIndex(new Uint8Array(msg.image), JSON.parse(msg.imageIndex));
+    // Package files join the same read-only tree (their bytes are there from the start).
+    if (msg.packages !== undefined) {
+      entries.push(...entriesFromIndex(new Uint8Array(msg.packages.bytes), JSON.parse(msg.packages.index)));
+    }
+    image = buildImageTree(entries, () => awaitImage(imageState));
     prepareSoon(DEFAULT_LIMITS);
     return;
   }
