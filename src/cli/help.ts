@@ -51,10 +51,12 @@ export function helpText(bold: (s: string) => string = (s) => s): string {
 
 ${bold("Usage")}
   wasi-py [options] [-c] CODE [ARG...]     ARGs are the program's sys.argv[1:]
+  wasi-py [options] FILE.py [ARG...]       the program in a file
   wasi-py [options] [- ARG...]             the code from stdin
   wasi-py --batch [options] < programs.jsonl
 
-  The code comes from the argument, or from stdin when there is none. Options go before the
+  The code comes from the argument, or from stdin when there is none. As for python3, a first
+  argument that names an existing file ending in .py (and not given with -c) is run as a file. Options go before the
   code; everything after it belongs to the program. When the code is an argument, stdin is the
   program's input, read only as the program reads it (--no-stdin gives it an empty one, e.g.
   in a \`while read\` loop). If the program never calls print and ends with an expression,

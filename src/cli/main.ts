@@ -8,7 +8,7 @@
  * (cmd-ts, tens of ms to load) is loaded while that compile runs. A usage error then simply
  * exits; the speculative work is dropped.
  */
-import type { ParsedArgs } from "./args.ts";
+import type { CliOptions, ParsedArgs } from "./args.ts";
 import { plainRun } from "./plain-args.ts";
 import type { Sandbox } from "../sandbox/mod.ts";
 import { createColors } from "picocolors";
@@ -115,6 +115,14 @@ function mayRun(opts: readonly string[]): boolean {
   return !opts.some((a) => a === "--help" || a === "--version" || /^-[a-zA-Z]*h[a-zA-Z]*$/.test(a));
 }
 
+/** `wasi-py prog.py [ARG...]`: the options with the file's text as the code (program-file.ts). */
+async function withProgramFile(argv: readonly string[], options: CliOptions): Promise<CliOptions> {
+  if (options.code === undefined || !options.code.endsWith(".py")) return options;
+  const file = await import("./program-file.ts");
+  if (!file.isProgramFile(argv, options.code, file.fileExists)) return options;
+  return { ...options, code: file.readProgramFile(options.code) };
+}
+
 /**
  * Runs the CLI with `argv` (arguments after the script) and returns the exit status.
  *
@@ -158,7 +166,7 @@ export async function main(argv: string[]): Promise<number> {
           const { runBatch } = await import("./batch.ts");
           return await runBatch(parsed.options, early ?? startSandbox(true, packages), paintFor(2));
         }
-        return await runOnce(parsed.options, early ?? startSandbox(false, packages), paintFor(2));
+        return await runOnce(await withProgramFile(argv, parsed.options), early ?? startSandbox(false, packages), paintFor(2));
       }
     }
   } catch (e) {

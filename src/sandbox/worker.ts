@@ -27,6 +27,7 @@ import {
 } from "./module-shape.ts";
 import { RunClock, sharedNowMs } from "./run-clock.ts";
 import { HostFuelExhausted } from "../wasi/cost.ts";
+import { collectFiles, writeFiles } from "./run-files.ts";
 
 /** Thrown by a host call made at or past the run's deadline: the worker ends the run itself. */
 class DeadlineReached extends Error {
@@ -117,6 +118,7 @@ function runOnce(msg: RunMessage): DoneMessage {
   const ready = prepared !== undefined && prepared.key === limitsKey(limits) ? prepared : prepare(limits);
   prepared = undefined;
   const { memory, host, instance } = ready;
+  if (msg.files !== undefined) writeFiles(ready.fs, msg.files); // before bindRun: charges no fuel
   const fuelSeen = fuelCell(msg.output);
   let fuel: WebAssembly.Global | undefined;
   host.bindRun({
@@ -185,13 +187,15 @@ function runOnce(msg: RunMessage): DoneMessage {
   }
   const remaining = fuel === undefined ? msg.fuelStart : (fuel.value as bigint);
   const used = msg.fuelStart - remaining;
-  return {
+  const done: DoneMessage = {
     type: "done",
     id: msg.id,
     ending,
     fuelUsed: fuel === undefined ? 0 : Number(used),
     memoryBytes: guestMemory.buffer.byteLength, // linear memory never shrinks: this is the peak
   };
+  if (msg.returnFiles !== undefined) done.files = collectFiles(ready.fs, msg.returnFiles, msg.files ?? []);
+  return done;
 }
 
 /** The module keeps a stack budget and the last function entry found it spent. */
