@@ -28,7 +28,8 @@ import { attachRunIo, checkExtras, guestStart, isStdinStream } from "./run-io.ts
 import type { RunExtras } from "./run-io.ts";
 import { createOutput, fuelCell, outputBytes, readOutput, resetOutput, STDERR, STDOUT } from "./protocol.ts";
 import type { DoneMessage, InitMessage, RunMessage } from "./protocol.ts";
-import { readAsset, readAssetShared } from "./assets.ts";
+import { readAssetShared } from "./assets.ts";
+import { committedInterpreter, compileInterpreter } from "./interpreter-module.ts";
 import { pendingStdlib, readyState } from "./image-fill.ts";
 import type { StdlibImage } from "./image-fill.ts";
 import { committedImageIndex, imageIndexOf } from "./image-index.ts";
@@ -287,17 +288,18 @@ export class Sandbox {
     let sandbox: Sandbox;
     let image: StdlibImage;
     try {
-      const wasm = options.wasm ?? defaultWasm();
-      const compiling = compileOnce(wasm);
+      const wasm = options.wasm ?? committedInterpreter();
+      const compiling = compileInterpreter(wasm);
       compiling.catch(() => {}); // awaited below; a read error must not leave it unhandled
       first ??= startWorker(WORKER_URL, threads);
       image = options.stdlib !== undefined ? givenImage(options.stdlib) : committedImage();
-      const module = await compiling;
+      const { module, memoryImage } = await compiling;
       const shape = moduleShape(wasm, module);
       const init: InitMessage = {
         type: "init",
         module,
         memoryInitialPages: shape.memoryInitialPages,
+        memoryImage,
         image: image.image,
         imageIndex: image.index,
         imageState: image.state,
@@ -544,8 +546,8 @@ export class Sandbox {
    * and whichever of it and this thread reaches a function first compiles it for both (prime.ts).
    */
   private prime(): void {
-    const { module, memoryInitialPages } = this.init;
-    const template = { module, moduleImports: WebAssembly.Module.imports(module), memoryInitialPages };
+    const { module, memoryInitialPages, memoryImage } = this.init;
+    const template = { module, moduleImports: WebAssembly.Module.imports(module), memoryInitialPages, memoryImage };
     primeCompiledCode(template, ["python", "-c", this.driver, PRIME_PROGRAM], GUEST_ENV);
   }
 }
@@ -582,14 +584,6 @@ function runBuffers(last: RunBuffers | undefined, maxOutputBytes: number, fuelSt
   return last;
 }
 
-let committedWasm: Uint8Array | undefined;
-
-/** The committed interpreter, read once per process (so later sandboxes reuse the compiled module). */
-function defaultWasm(): Uint8Array {
-  committedWasm ??= readAsset("python.wasm");
-  return committedWasm;
-}
-
 let committed: StdlibImage | undefined;
 
 /**
@@ -612,18 +606,6 @@ function givenImage(stdlib: Uint8Array): StdlibImage {
 /** An image whose bytes are all here, in shared memory, with the index `indexOf` gives for them. */
 function readyImage(bytes: Uint8Array, indexOf: (bytes: Uint8Array) => string): StdlibImage {
   return { image: sharedImage(bytes), index: indexOf(bytes), state: readyState() };
-}
-
-const compiled = new WeakMap<Uint8Array, Promise<WebAssembly.Module>>();
-
-/** Compiles each distinct module buffer once per process. */
-function compileOnce(bytes: Uint8Array): Promise<WebAssembly.Module> {
-  let p = compiled.get(bytes);
-  if (p === undefined) {
-    p = WebAssembly.compile(bytes);
-    compiled.set(bytes, p);
-  }
-  return p;
 }
 
 /**
