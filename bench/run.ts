@@ -5,7 +5,7 @@
  *
  *   npm run bench                     full run (several minutes)
  *   npm run bench -- --quick          smoke run: few repetitions, results written as *-quick.json
- *   npm run bench -- --only cold,warm sections: cold, warm, throughput, batch, fuel, pyodide, memory
+ *   npm run bench -- --only cold,warm sections: cold, warm, throughput, batch, fuel, pyodide, memory, packages
  *   npm run bench -- --reps N         repetitions of the cheap programs (heavy ones scale with it)
  *   npm run bench -- --no-save        print only
  *   npm run bench -- --python PATH    the native floor (default: the executable behind python3)
@@ -37,8 +37,10 @@ import { fmtMs, fmtRatio, ratio, round, table } from "./stats.ts";
 import { PRINT1, PROGRAMS } from "./programs.ts";
 import { batchReport, runBatchBench } from "./batch.ts";
 import type { BatchBench } from "./batch.ts";
+import { packagesTable, runPackagesBench } from "./packages.ts";
+import type { PackageBenchRow } from "./packages.ts";
 
-const SECTIONS = ["cold", "warm", "throughput", "batch", "fuel", "pyodide", "memory"] as const;
+const SECTIONS = ["cold", "warm", "throughput", "batch", "fuel", "pyodide", "memory", "packages"] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Config {
@@ -164,6 +166,8 @@ interface Results {
   fuelOverhead?: Record<string, FuelOverhead | { error: string }>;
   pyodide?: PyodideWarm | { error: string };
   memory?: (MemoryRow | { concurrent: number; error: string })[];
+  /** `import NAME` of the Debian package image against native (bench/packages.ts). */
+  packages?: PackageBenchRow[] | { error: string };
   summary: SummaryLine[];
   errors: string[];
 }
@@ -633,6 +637,10 @@ async function main(): Promise<void> {
       errors,
       () => runPyodide(cfg.reps * 2, cfg.repsHeavy, cfg.pyodideFreshReps, log),
     );
+  }
+  if (has("packages")) {
+    r.packages = await section("packages", errors, () => runPackagesBench(python, cfg.quick ? 2 : 5, log));
+    if (!isError(r.packages)) log(`packages: import time and fuel\n${packagesTable(r.packages)}`);
   }
   machine.loadAverageEnd = loadavg().map((x) => round(x, 2));
   r.summary = summarise(r);

@@ -41,12 +41,14 @@ export type BotSandbox = Pick<Sandbox, "run" | "close">;
  * why the sandbox does not work.
  *
  * @example
- * const sandbox = await startSandbox(4);
+ * const sandbox = await startSandbox(4, undefined, ["/srv/py/sympy.tar.br"]);
  */
 export async function startSandbox(
   workers: number,
-  create: (workers: number) => Promise<BotSandbox> = (n) => Sandbox.create({ workers: n }),
+  create: ((workers: number) => Promise<BotSandbox>) | undefined = undefined,
+  packages: readonly string[] = [],
 ): Promise<BotSandbox> {
+  create ??= (n) => Sandbox.create({ workers: n, packages });
   const sandbox = await create(workers);
   const warm = await Promise.all(Array.from({ length: workers }, () => sandbox.run("pass", { timeoutMs: 120_000 })))
     .catch((e: Error) => e);
