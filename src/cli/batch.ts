@@ -11,7 +11,7 @@ import { jsonView } from "./output.ts";
 import type { Paint } from "./output.ts";
 import type { RunOptions, Sandbox } from "../sandbox/mod.ts";
 import { LimitError } from "../sandbox/limits.ts";
-import { MAX_STDIN_BYTES, RUN_LIMITS } from "../options/limits.ts";
+import { CLI_MEMORY_LIMIT, MAX_STDIN_BYTES, RUN_LIMITS } from "../options/limits.ts";
 import { OptionError, readOptionNumber, readOptionText } from "../options/spec.ts";
 import type { OptionSpec } from "../options/spec.ts";
 import { EXIT } from "../options/exit-codes.ts";
@@ -25,7 +25,7 @@ export const MAX_LINE_BYTES = 2 * MAX_STDIN_BYTES;
 const NUMERIC_KEYS: Readonly<Record<string, OptionSpec>> = {
   fuel: RUN_LIMITS.fuel,
   timeout: RUN_LIMITS.timeoutMs,
-  memory: RUN_LIMITS.memoryMiB,
+  memory: CLI_MEMORY_LIMIT,
 };
 const KEYS = new Set(["id", "code", "stdin", "args", ...Object.keys(NUMERIC_KEYS)]);
 
