@@ -138,6 +138,10 @@ export async function main(argv: string[]): Promise<number> {
       await writeStdout(await versionText());
       return 0;
     }
+    if (opts.includes("--serve")) {
+      const { runServer } = await import("../serve/main.ts");
+      return await runServer(argv);
+    }
     if (opts.includes("--irc")) {
       const { runIrcBot } = await import("../irc/main.ts");
       return await runIrcBot({ argv });
