@@ -289,7 +289,8 @@ export class Sandbox {
     let image: StdlibImage;
     try {
       const wasm = options.wasm ?? committedInterpreter();
-      const compiling = compileInterpreter(wasm);
+      // A one-shot sandbox (prime) instantiates once: it keeps the data segments (interpreter-module.ts).
+      const compiling = compileInterpreter(wasm, options.prime !== true);
       compiling.catch(() => {}); // awaited below; a read error must not leave it unhandled
       first ??= startWorker(WORKER_URL, threads);
       image = options.stdlib !== undefined ? givenImage(options.stdlib) : committedImage();
