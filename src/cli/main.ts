@@ -8,7 +8,6 @@
  * (cmd-ts, tens of ms to load) is loaded while that compile runs. A usage error then simply
  * exits; the speculative work is dropped.
  */
-import { createColors } from "picocolors";
 import type { ParsedArgs } from "./args.ts";
 import { plainRun } from "./plain-args.ts";
 import type { Sandbox } from "../sandbox/mod.ts";
@@ -34,12 +33,16 @@ import { runOnce, UsageError } from "./run.ts";
 import { PACKAGES_OPTION, packagesFrom } from "../options/packages.ts";
 import { PackageError } from "../packages/site.ts";
 import { pathListDelimiter } from "../platform/fs.ts";
+import { noteFirstRun } from "./first-run.ts";
+
+/** SGR escape: `open`, the text, then the code that ends just that attribute. */
+const sgr = (open: number, close: number) => (s: string) => `\x1b[${open}m${s}\x1b[${close}m`;
+/** Our three styles (yellow, bold red, bold): too few to ship a colour library for. */
+const ANSI_PAINT: Paint = { note: sgr(33, 39), error: (s) => sgr(31, 39)(sgr(1, 22)(s)), bold: sgr(1, 22) };
 
 /** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
 function paintFor(fd: 1 | 2): Paint {
-  if (!isTerminal(fd) || envVar("NO_COLOR") !== undefined) return NO_PAINT;
-  const c = createColors(true);
-  return { note: c.yellow, error: (s) => c.red(c.bold(s)), bold: c.bold };
+  return !isTerminal(fd) || envVar("NO_COLOR") !== undefined ? NO_PAINT : ANSI_PAINT;
 }
 
 async function fail(message: string, status: number): Promise<number> {
@@ -95,12 +98,13 @@ async function versionText(): Promise<string> {
 }
 
 /**
- * Starts creating the sandbox (one worker, or one per core for --batch); a failure is kept (not
- * thrown) until a run needs it. A one-shot run tunes the engine for one short run first
+ * Starts creating the sandbox (one worker, or one per core for --batch), after the first-run notice
+ * on a terminal (src/cli/first-run.ts); a failure is kept (not thrown) until a run needs it. A one-shot run tunes the engine for one short run first
  * (src/platform/engine.ts), before the module compiles; a batch keeps tier-up (many runs).
  */
 function startSandbox(batch: boolean, packages: readonly string[] = []): Promise<Sandbox | Error> {
   return (batch ? Promise.resolve() : tuneForOneShot())
+    .then(noteFirstRun)
     .then(() => import("../sandbox/mod.ts"))
     .then((m) => m.Sandbox.create(batch ? { packages } : { workers: 1, prime: true, exitsWhenDone: true, packages })) // batch: one worker per core
     .catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
