@@ -3,6 +3,7 @@
  * name, meaning, default, range) and the exit codes from the exit-code table, so the help cannot
  * drift from what the parser accepts.
  */
+import { PACKAGES_OPTION } from "../options/packages.ts";
 import { EXIT_CODE_TABLE } from "../options/exit-codes.ts";
 import { flagColumn, helpLine } from "../options/spec.ts";
 import { CLI_NUMERIC_OPTIONS, FORMAT_OPTION, FORMATS } from "./args.ts";
@@ -17,6 +18,7 @@ const TRAILING_ROWS: ReadonlyArray<readonly [string, string]> = [
   ["-V, --verbose", "also report fuel used and time"],
   ["    --no-stdin", "do not read stdin; the program's input is empty"],
   ["    --batch", "JSON Lines of programs on stdin, one JSON result per line (below)"],
+  [`    --${PACKAGES_OPTION.flag} ${PACKAGES_OPTION.valueName}`, PACKAGES_OPTION.help],
   ["    --irc ...", "run as an IRC bot answering !py <code> (see wasi-py --irc --help)"],
   ["    --version", "print wasi-py's and CPython's versions"],
   ["-h, --help", "show this help"],
@@ -75,6 +77,8 @@ ${bold("Batch")}
   "memory"} (timeout in seconds, memory in MiB; flags give the defaults). Each output line: the
   json format's object with "id" first, in input order; a bad line gives {"id","line","error"}
   and the batch goes on (exit status 2 then). Programs run in parallel, one worker per core.
+  "id" is a string of at most 256 characters, a number or null; a line over --max-line is an
+  error (its bytes are skipped, not kept).
 
 ${bold("Cache")}
   The interpreter is expanded once (about 40 MB) into the first that works of:

@@ -58,3 +58,4 @@ export type { RunLimits, RunOptions } from "./limits.ts";
 export type { OutputListener, StreamName } from "./output-tap.ts";
 export { AssetError } from "./assets.ts";
 export { ModuleShapeError, STACK_EXHAUSTED_DETAIL } from "./module-shape.ts";
+export { PackageError } from "../packages/site.ts";

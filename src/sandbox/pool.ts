@@ -28,12 +28,15 @@ import { attachRunIo, checkExtras, guestStart, isStdinStream } from "./run-io.ts
 import type { RunExtras } from "./run-io.ts";
 import { createOutput, fuelCell, outputBytes, readOutput, resetOutput, STDERR, STDOUT } from "./protocol.ts";
 import type { DoneMessage, InitMessage, RunMessage } from "./protocol.ts";
-import { readAsset, readAssetShared } from "./assets.ts";
+import { readAssetShared } from "./assets.ts";
+import { committedInterpreter, compileInterpreter } from "./interpreter-module.ts";
 import { pendingStdlib, readyState } from "./image-fill.ts";
 import type { StdlibImage } from "./image-fill.ts";
 import { committedImageIndex, imageIndexOf } from "./image-index.ts";
 import { readTar } from "../wasi/tar.ts";
 import { DRIVER_PY } from "./driver.ts";
+import { mountPackages } from "../packages/mount.ts";
+import { driverWithSitePackages } from "../packages/site.ts";
 import { armTimeout, RunClock, RunState } from "./run-clock.ts";
 import { PRIME_PROGRAM, primeCompiledCode } from "./prime.ts";
 import { checkFiles, returnCaps } from "./run-files.ts";
@@ -93,6 +96,13 @@ export interface SandboxOptions {
   stdlib?: Uint8Array;
   /** Python source run with -c; it receives the user's code as sys.argv[1]. Default: driver.ts. */
   driver?: string;
+  /**
+   * Pure-Python packages, mounted read-only in the guest's site-packages (on sys.path after the
+   * stdlib), first wins when two hold the same file: folders laid out like site-packages, `.whl`
+   * files, package images (`.tar.br`, scripts/build-packages.sh). A compiled extension or a broken
+   * file rejects create() with PackageError. Default: none.
+   */
+  packages?: readonly string[];
   /**
    * Start every worker now and run `pass` in each before create() resolves, so the first real
    * evaluation does not pay for thread start and V8's lazy compilation (a long-running bot wants
@@ -267,6 +277,8 @@ export class Sandbox {
     if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
       throw new LimitError(`workers must be an integer from 1 to ${MAX_WORKERS}, got ${String(workers)}`);
     }
+    const packages = options.packages?.length ? mountPackages(options.packages) : undefined;
+    const driver = options.driver ?? DRIVER_PY;
     // The first thread boots while the interpreter is read and compiled (a cold CLI run waits for
     // both). Where starting a thread blocks this one until the thread has booted (Deno), it starts
     // once the compile is under way, so that the two overlap.
@@ -276,24 +288,27 @@ export class Sandbox {
     let sandbox: Sandbox;
     let image: StdlibImage;
     try {
-      const wasm = options.wasm ?? defaultWasm();
-      const compiling = compileOnce(wasm);
+      const wasm = options.wasm ?? committedInterpreter();
+      // A one-shot sandbox (prime) instantiates once: it keeps the data segments (interpreter-module.ts).
+      const compiling = compileInterpreter(wasm, options.prime !== true);
       compiling.catch(() => {}); // awaited below; a read error must not leave it unhandled
       first ??= startWorker(WORKER_URL, threads);
       image = options.stdlib !== undefined ? givenImage(options.stdlib) : committedImage();
-      const module = await compiling;
+      const { module, memoryImage } = await compiling;
       const shape = moduleShape(wasm, module);
       const init: InitMessage = {
         type: "init",
         module,
         memoryInitialPages: shape.memoryInitialPages,
+        memoryImage,
         image: image.image,
         imageIndex: image.index,
         imageState: image.state,
+        ...(packages === undefined ? {} : { packages }),
       };
       sandbox = new Sandbox(
         init,
-        options.driver ?? DRIVER_PY,
+        packages === undefined ? driver : driverWithSitePackages(driver),
         workers,
         shape.metered,
         recycleBytes(options),
@@ -532,8 +547,8 @@ export class Sandbox {
    * and whichever of it and this thread reaches a function first compiles it for both (prime.ts).
    */
   private prime(): void {
-    const { module, memoryInitialPages } = this.init;
-    const template = { module, moduleImports: WebAssembly.Module.imports(module), memoryInitialPages };
+    const { module, memoryInitialPages, memoryImage } = this.init;
+    const template = { module, moduleImports: WebAssembly.Module.imports(module), memoryInitialPages, memoryImage };
     primeCompiledCode(template, ["python", "-c", this.driver, PRIME_PROGRAM], GUEST_ENV);
   }
 }
@@ -570,14 +585,6 @@ function runBuffers(last: RunBuffers | undefined, maxOutputBytes: number, fuelSt
   return last;
 }
 
-let committedWasm: Uint8Array | undefined;
-
-/** The committed interpreter, read once per process (so later sandboxes reuse the compiled module). */
-function defaultWasm(): Uint8Array {
-  committedWasm ??= readAsset("python.wasm");
-  return committedWasm;
-}
-
 let committed: StdlibImage | undefined;
 
 /**
@@ -600,18 +607,6 @@ function givenImage(stdlib: Uint8Array): StdlibImage {
 /** An image whose bytes are all here, in shared memory, with the index `indexOf` gives for them. */
 function readyImage(bytes: Uint8Array, indexOf: (bytes: Uint8Array) => string): StdlibImage {
   return { image: sharedImage(bytes), index: indexOf(bytes), state: readyState() };
-}
-
-const compiled = new WeakMap<Uint8Array, Promise<WebAssembly.Module>>();
-
-/** Compiles each distinct module buffer once per process. */
-function compileOnce(bytes: Uint8Array): Promise<WebAssembly.Module> {
-  let p = compiled.get(bytes);
-  if (p === undefined) {
-    p = WebAssembly.compile(bytes);
-    compiled.set(bytes, p);
-  }
-  return p;
 }
 
 /**

@@ -11,6 +11,7 @@ import type { RunLimits } from "./limits.ts";
 import type { Ending } from "./result.ts";
 import { trimPartialUtf8 } from "../text/utf8.ts";
 import type { CollectedFiles, FileBytes, ReturnCaps } from "./run-files.ts";
+import type { MemoryImage } from "../wasm/data-image.ts";
 
 /** Pool → worker, once per thread: what every run instantiates. */
 export interface InitMessage {
@@ -18,6 +19,8 @@ export interface InitMessage {
   module: WebAssembly.Module;
   /** Pages of the imported env.memory, or undefined for a module with its own memory. */
   memoryInitialPages: number | undefined;
+  /** The data segments split out of `module` (its bytes shared by all workers), if they were. */
+  memoryImage?: MemoryImage;
   /** The stdlib image (USTAR), shared by all workers. */
   image: SharedArrayBuffer;
   /** The image's index as JSON (src/wasi/tar-index.ts): the worker need not parse the tar. */
@@ -28,6 +31,8 @@ export interface InitMessage {
    * reading a stdlib file's contents.
    */
   imageState: SharedArrayBuffer;
+  /** Mounted packages (src/packages/mount.ts): more read-only entries, under site-packages. */
+  packages?: { bytes: SharedArrayBuffer; index: string };
 }
 
 /** InitMessage.imageState: the pool is still reading the image. */
