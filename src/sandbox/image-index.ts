@@ -3,18 +3,55 @@
  * JSON: a string is copied to a worker in one piece and parsed natively there. The committed
  * image's index is made on first use and cached beside the expanded image (same sha256 folder,
  * so it never outlives its image); a caller's own image is indexed from the parse that checks it.
+ *
+ * The cached file is sealed: its first line is the sha256 of the image's sha256 and the JSON
+ * that follows, written with it in one atomic rename. A truncated, corrupt, planted or swapped
+ * index (one of another image) fails the seal and is rebuilt from the verified image; it is
+ * never used, so it can neither crash a run nor map a module to another's bytes. It is read only
+ * from a cache folder that is the user's alone (assets.ts sideFilePath, readCacheText).
  */
-import { readText, writeFileAtomic } from "../platform/fs.ts";
+import { sha256Hex, writeFileAtomic } from "../platform/fs.ts";
 import { indexTar, TAR_INDEX_VERSION } from "../wasi/tar-index.ts";
 import type { TarEntry } from "../wasi/tar.ts";
-import { cachedPath } from "./assets.ts";
+import { assetSha256, readCacheText, sideFilePath } from "./assets.ts";
 
-/** File name suffix of the cached index, beside the expanded stdlib.tar. */
-const INDEX_SUFFIX = `.index-v${TAR_INDEX_VERSION}.json`;
+/** File name suffix of the cached index, beside the expanded stdlib.tar (`.txt`: a digest line, then JSON). */
+export const INDEX_SUFFIX = `.index-v${TAR_INDEX_VERSION}.txt`;
 
 /** How JSON.stringify(indexTar(...)) begins for an archive of `bytes` bytes. */
 function indexPrefix(bytes: number): string {
   return `{"version":${TAR_INDEX_VERSION},"archiveBytes":${bytes},`;
+}
+
+/** The digest that seals `json` as the index of the image whose sha256 is `imageSha256`. */
+function sealOf(imageSha256: string, json: string): string {
+  return sha256Hex(new TextEncoder().encode(`${imageSha256}\n${json}`));
+}
+
+/**
+ * The cache file's text for index `json` of the image `imageSha256`.
+ *
+ * @example
+ * sealIndex(sha, json); // "<64 hex digits>\n{...}"
+ */
+export function sealIndex(imageSha256: string, json: string): string {
+  return `${sealOf(imageSha256, json)}\n${json}`;
+}
+
+/**
+ * The index JSON in a cache file's text if its seal holds for image `imageSha256` and it is of
+ * this version and an archive of `bytes` bytes, else undefined.
+ *
+ * @example
+ * openIndex(sealIndex(sha, json), sha, size); // json
+ * openIndex(sealIndex(sha, json).slice(0, -1), sha, size); // undefined (truncated)
+ */
+export function openIndex(file: string, imageSha256: string, bytes: number): string | undefined {
+  const nl = file.indexOf("\n");
+  if (nl !== 64) return undefined;
+  const json = file.slice(nl + 1);
+  if (!json.startsWith(indexPrefix(bytes)) || file.slice(0, nl) !== sealOf(imageSha256, json)) return undefined;
+  return json;
 }
 
 /**
@@ -29,10 +66,11 @@ function indexPrefix(bytes: number): string {
 export function committedImageIndex(image: Uint8Array): string {
   const cached = cachedImageIndex(image.length);
   if (cached !== undefined) return cached;
-  const path = cachedPath("stdlib.tar") + INDEX_SUFFIX;
   const text = JSON.stringify(indexTar(image));
+  const path = sideFilePath("stdlib.tar", INDEX_SUFFIX);
   try {
-    writeFileAtomic(path, new TextEncoder().encode(text));
+    // A private temporary name, then a rename: a reader never sees half a file.
+    if (path !== undefined) writeFileAtomic(path, new TextEncoder().encode(sealIndex(assetSha256("stdlib.tar"), text)));
   } catch {
     // read-only cache: fine, the index is only a shortcut
   }
@@ -40,8 +78,8 @@ export function committedImageIndex(image: Uint8Array): string {
 }
 
 /**
- * The committed image's index as JSON if a previous start cached it (for an image of `bytes`
- * bytes), else undefined. Needs only the image's size, not its bytes.
+ * The committed image's index as JSON if a previous start cached it and its seal holds (for an
+ * image of `bytes` bytes), else undefined. Needs only the image's size, not its bytes.
  *
  * @example
  * ```ts
@@ -49,14 +87,9 @@ export function committedImageIndex(image: Uint8Array): string {
  * ```
  */
 export function cachedImageIndex(bytes: number): string | undefined {
-  try {
-    const text = readText(cachedPath("stdlib.tar") + INDEX_SUFFIX);
-    // The worker checks every row against the image; here only that it is ours and its size.
-    if (text.startsWith(indexPrefix(bytes))) return text;
-  } catch {
-    // missing or unreadable
-  }
-  return undefined;
+  const path = sideFilePath("stdlib.tar", INDEX_SUFFIX);
+  const file = path === undefined ? undefined : readCacheText(path);
+  return file === undefined ? undefined : openIndex(file, assetSha256("stdlib.tar"), bytes);
 }
 
 /**
