@@ -205,6 +205,16 @@ export function sha256Hex(data: Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
+/**
+ * The sha256 of the UTF-8 of the texts one after another, hashed piece by piece: ~0.4 ms for
+ * 137 kB on Node 20, where encoding or concatenating them first took 4-5 ms.
+ */
+export function sha256HexOfText(...texts: string[]): string {
+  const hash = createHash("sha256");
+  for (const t of texts) hash.update(t, "utf8");
+  return hash.digest("hex");
+}
+
 export function brotliDecompress(data: Uint8Array): Uint8Array {
   return brotliDecompressSync(data);
 }

@@ -124,6 +124,8 @@ describe("the cached stdlib index against tampering", () => {
         const path = sideFilePath("stdlib.tar", INDEX_SUFFIX);
         assert.equal(path, join(cache, assetSha256("stdlib.tar"), `stdlib.tar${INDEX_SUFFIX}`));
         assert.equal(cachedImageIndex(image.length), good);
+        assert.match(readFileSync(`${path}.verified`, "utf8"), / [0-9a-f]{64}$/, "a stamp spares the next hash");
+        assert.equal(cachedImageIndex(image.length), good, "through the stamp");
         const sealed = readFileSync(path!, "utf8");
         const bad: Array<[string, string]> = [
           ["truncated", sealed.slice(0, sealed.length >> 1)],
@@ -225,7 +227,7 @@ const PROBE_OUT = "statistics True fractions\n";
 function indexFiles(dir: string): string[] {
   const out: string[] = [];
   for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile() && /^stdlib\.tar\.index-v/.test(e.name)) out.push(join(e.parentPath ?? dir, e.name));
+    if (e.isFile() && /^stdlib\.tar\.index-v.*\.(json|txt)$/.test(e.name)) out.push(join(e.parentPath ?? dir, e.name));
   }
   return out;
 }
