@@ -3,9 +3,10 @@
  * CliOptions, after argv.ts applied the conventions cmd-ts lacks. Parsing never prints or exits; a usage error comes back as one line for the caller
  * to print (exit status 2). Value parsers live in options/parse.ts, the help in help.ts.
  */
-import { command, flag, option, optional, parse, positional, string } from "cmd-ts";
+import { array, command, flag, multioption, option, optional, parse, positional, string } from "cmd-ts";
 import type { Type } from "cmd-ts";
 import { OptionError, readOptionText } from "../options/spec.ts";
+import { PACKAGES_OPTION } from "../options/packages.ts";
 import type { OptionSpec } from "../options/spec.ts";
 import { normaliseArgv, optionPart } from "./argv.ts";
 import { CLI_NUMERIC_OPTIONS, FORMAT_OPTION, KNOWN_OPTIONS } from "./known.ts";
@@ -39,6 +40,8 @@ export interface CliOptions {
   batch: boolean;
   /** The program's arguments: sys.argv[1:]. */
   args: string[];
+  /** --packages, in the order given (WASI_PY_PACKAGES is added by main.ts). */
+  packages: string[];
 }
 
 export type ParsedArgs =
@@ -92,6 +95,7 @@ const cli = command({
     verbose: flag({ long: "verbose", short: "V" }),
     noStdin: flag({ long: "no-stdin" }),
     batch: flag({ long: "batch" }),
+    packages: multioption({ long: PACKAGES_OPTION.flag, type: array(string) }),
     help: flag({ long: "help", short: "h" }),
     version: flag({ long: "version" }),
   },
@@ -158,6 +162,7 @@ export async function parseCliArgs(argv: string[]): Promise<ParsedArgs> {
     noStdin: values.noStdin,
     batch: values.batch,
     args: plan.programArgs,
+    packages: values.packages,
   };
   return { kind: "run", options };
 }

@@ -18,9 +18,9 @@ import type { CliOptions } from "./args.ts";
 import { jsonView } from "./output.ts";
 import type { Paint } from "./output.ts";
 import type { RunOptions, Sandbox } from "../sandbox/mod.ts";
-import { RUN_LIMITS } from "../options/limits.ts";
 import { BATCH_LIMITS } from "../options/batch.ts";
 import { OptionError, rangeText, readOptionNumber, readOptionText } from "../options/spec.ts";
+import { CLI_MEMORY_LIMIT, RUN_LIMITS } from "../options/limits.ts";
 import type { OptionSpec } from "../options/spec.ts";
 import { EXIT } from "../options/exit-codes.ts";
 import { allowAbortListeners, onInterrupt, stdinChunks, writeStdout } from "../platform/process.ts";
@@ -36,7 +36,7 @@ const MAX_QUOTED_CHARS = 40;
 const NUMERIC_KEYS: Readonly<Record<string, OptionSpec>> = {
   fuel: RUN_LIMITS.fuel,
   timeout: RUN_LIMITS.timeoutMs,
-  memory: RUN_LIMITS.memoryMiB,
+  memory: CLI_MEMORY_LIMIT,
 };
 const KEYS = new Set(["id", "code", "stdin", "args", ...Object.keys(NUMERIC_KEYS)]);
 

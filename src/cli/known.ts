@@ -6,6 +6,7 @@
 import { CLI_RUN_LIMITS } from "../options/limits.ts";
 import { FORMAT_LIMITS } from "../options/format.ts";
 import { BATCH_LIMITS } from "../options/batch.ts";
+import { PACKAGES_OPTION } from "../options/packages.ts";
 import type { OptionSpec } from "../options/spec.ts";
 import type { KnownOption } from "./argv.ts";
 
@@ -27,6 +28,7 @@ export const KNOWN_OPTIONS: readonly KnownOption[] = [
   { long: "verbose", short: "V", takesValue: false },
   { long: "no-stdin", takesValue: false },
   { long: "batch", takesValue: false },
+  { long: PACKAGES_OPTION.flag, takesValue: true },
   { long: "irc", takesValue: false },
   { long: "help", short: "h", takesValue: false },
   { long: "version", takesValue: false },

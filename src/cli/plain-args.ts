@@ -37,5 +37,6 @@ export function plainRun(argv: readonly string[]): CliOptions | undefined {
     noStdin: false,
     batch: false,
     args: [],
+    packages: [],
   };
 }

@@ -1,9 +1,9 @@
 /**
  * Deno's permissions for the command, checked before anything else loads: without this, a
- * missing flag surfaces as a NotCapable stack trace from deep inside a dependency (picocolors
- * reads the environment as it loads). Instead the user gets one line naming every flag that is
- * missing and the whole narrow set the command needs. On Node (no permission model) nothing is
- * checked.
+ * missing flag surfaces as a NotCapable stack trace from deep inside a dependency (the argument
+ * parser's `debug` reads the environment as it loads). Instead the user gets one line naming every
+ * flag that is missing and the whole narrow set the command needs. On Node (no permission model)
+ * nothing is checked.
  *
  * What the command needs on Deno, and why:
  * - read: the package folder (the interpreter and stdlib in assets/) and the asset cache;

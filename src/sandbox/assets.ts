@@ -436,3 +436,25 @@ export function readAssetInto(name: AssetName, target: Uint8Array, options: Asse
 export function assetSize(name: AssetName, options: AssetOptions = {}): number {
   return manifestEntry(name, options).expanded.size;
 }
+
+/**
+ * Whether the first cache folder (where a run expands what it lacks) already holds each of
+ * `names` expanded, at the manifest's size (a stat each, no hash: a hint, not a check). False on a
+ * first run, which then spends seconds expanding them; also false when the manifest cannot be read
+ * (the run will say why).
+ *
+ * @example
+ * assetsLookExpanded(["python.wasm", "stdlib.tar"], { cacheDir: "/tmp/empty" }); // false
+ */
+export function assetsLookExpanded(names: readonly AssetName[], options: AssetOptions = {}): boolean {
+  const dir = cacheFolders(options)[0];
+  if (dir === undefined) return false;
+  try {
+    return names.every((name) => {
+      const { expanded } = manifestEntry(name, options);
+      return fileStamp(join(dir, expanded.sha256, name))?.startsWith(`${expanded.size}:`) === true;
+    });
+  } catch {
+    return false;
+  }
+}
