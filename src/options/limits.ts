@@ -80,7 +80,7 @@ export const RUN_LIMITS = {
     default: 8 * 1024 * 1024,
     min: 0,
     max: 1024 * 1024 * 1024,
-    help: "bytes the program may keep in /tmp, k/M suffixes ok",
+    help: "bytes the program may keep in /tmp and /home, k/M suffixes ok",
   },
   tmpMaxFiles: {
     key: "tmpMaxFiles",
@@ -92,7 +92,7 @@ export const RUN_LIMITS = {
     default: 1000,
     min: 0,
     max: 1_000_000,
-    help: "files and directories the program may create in /tmp (library API only)",
+    help: "files and directories the program may create in /tmp and /home (library API only)",
   },
 } as const satisfies Record<string, OptionSpec>;
 

@@ -8,6 +8,7 @@ import {
   fstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   readSync,
   renameSync,
@@ -20,9 +21,9 @@ import { brotliDecompressSync } from "node:zlib";
 import { homedir, tmpdir } from "node:os";
 import process, { env } from "node:process";
 import { fileURLToPath } from "node:url";
-import { dirname, isAbsolute, join } from "node:path";
+import { delimiter as pathListDelimiter, dirname, isAbsolute, join } from "node:path";
 
-export { dirname, isAbsolute, join };
+export { dirname, isAbsolute, join, pathListDelimiter };
 
 export function readBytes(path: string): Uint8Array {
   return readFileSync(path);
@@ -72,6 +73,33 @@ export function fileSize(path: string): number | undefined {
     return st.isFile() ? st.size : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** What a folder entry is, following symbolic links ("other": devices, sockets, dangling links). */
+export type EntryKind = "file" | "dir" | "other";
+
+/**
+ * The entries of a host folder, sorted by name, each with its kind (symbolic links followed).
+ * Throws when `path` is not a readable folder.
+ */
+export function listDir(path: string): { name: string; kind: EntryKind }[] {
+  return readdirSync(path).sort().map((name) => {
+    try {
+      const st = statSync(join(path, name));
+      return { name, kind: st.isFile() ? "file" : st.isDirectory() ? "dir" : "other" };
+    } catch {
+      return { name, kind: "other" };
+    }
+  });
+}
+
+/** Whether `path` is a folder (symbolic links followed). */
+export function isDir(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }
 

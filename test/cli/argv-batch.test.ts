@@ -123,7 +123,7 @@ describe("batch lines", () => {
       '"a"',
       '"bc"',
       "Error: line is not valid UTF-8",
-      "Error: line longer than 30 bytes",
+      "Error: line longer than 30 bytes (--max-line)",
       "last",
     ]);
   });

@@ -1,0 +1,123 @@
+/**
+ * What importing a mounted package costs (issue 25, item 5): for each library of the Debian
+ * image (test/helpers/debian-image.ts), `import NAME` in a warm sandbox (library, one worker,
+ * each run a fresh instance, so every import is a first import with the image's .pyc) against
+ * native python3 importing the same .deb files (a fresh process per rep, its own .pyc written by
+ * a first untimed run). Time is measured inside the program on both sides (perf_counter around the
+ * import statement); fuel is the run's fuelUsed minus that of the same program without the import.
+ *
+ *   node build/bench/packages.js [REPS]     alone; also the `packages` section of `npm run bench`
+ */
+import { spawnSync } from "node:child_process";
+import process from "node:process";
+import { Sandbox } from "../src/sandbox/mod.ts";
+import { ensureDebianImage, unpackDebsForNative } from "../test/helpers/debian-image.ts";
+import { fmtMs, fmtRatio, ratio, round, summarize, table } from "./stats.ts";
+import { interpreter } from "./interpreter.ts";
+
+/** The module each library is imported as. */
+export const PACKAGE_MODULES = [
+  "sympy",
+  "mpmath",
+  "more_itertools",
+  "attr",
+  "dateutil.parser",
+  "six",
+  "sortedcontainers",
+  "networkx",
+  "pyparsing",
+] as const;
+
+export interface PackageBenchRow {
+  module: string;
+  /** Median ms of the import statement in the sandbox. */
+  wasiMs: number;
+  /** Median ms of the same import in native python3. */
+  nativeMs: number;
+  /** wasiMs / nativeMs. */
+  ratio: number | null;
+  /** Fuel of the import (deterministic: one value). */
+  fuel: number;
+}
+
+const timed = (module: string) =>
+  `import time\nt = time.perf_counter()\nimport ${module}\nprint((time.perf_counter() - t) * 1000)`;
+const BASE = "import time\nt = time.perf_counter()\nprint((time.perf_counter() - t) * 1000)";
+
+async function wasiSide(image: string, reps: number, log: (s: string) => void) {
+  const sb = await Sandbox.create({ ...interpreter(), workers: 1, packages: [image] });
+  const limits = { fuel: Infinity, timeoutMs: 600_000, memoryMiB: 512 };
+  try {
+    const base = await sb.run(BASE, limits);
+    const out = new Map<string, { ms: number; fuel: number }>();
+    for (const module of PACKAGE_MODULES) {
+      const ms: number[] = [];
+      const fuels = new Set<number>();
+      for (let i = 0; i < reps; i++) {
+        const r = await sb.run(timed(module), limits);
+        if (r.outcome !== "ok") throw new Error(`import ${module}: ${r.outcome} ${r.stderr.slice(-300)}`);
+        ms.push(Number(r.stdout));
+        fuels.add(r.fuelUsed - base.fuelUsed);
+      }
+      if (fuels.size !== 1) throw new Error(`import ${module}: fuel differs between runs: ${[...fuels].join(", ")}`);
+      out.set(module, { ms: summarize(ms).median, fuel: [...fuels][0]! });
+      log(`packages: wasi-py import ${module}: ${round(out.get(module)!.ms, 1)} ms`);
+    }
+    return out;
+  } finally {
+    await sb.close();
+  }
+}
+
+function nativeSide(python: string, site: string, reps: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const module of PACKAGE_MODULES) {
+    const code = `import sys; sys.path.append(${JSON.stringify(site)})\n${timed(module)}`;
+    const ms: number[] = [];
+    for (let i = 0; i <= reps; i++) {
+      const r = spawnSync(python, ["-I", "-S", "-c", code], { encoding: "utf8" });
+      if (r.status !== 0) throw new Error(`native import ${module}: ${r.stderr.trim().split("\n").pop()}`);
+      if (i > 0) ms.push(Number(r.stdout)); // the first run writes the .pyc
+    }
+    out.set(module, summarize(ms).median);
+  }
+  return out;
+}
+
+/**
+ * The rows of the packages bench (builds the Debian image first if it is missing).
+ *
+ * @example
+ * ```ts
+ * const rows = await runPackagesBench("python3", 5, console.log);
+ * ```
+ */
+export async function runPackagesBench(
+  python: string,
+  reps: number,
+  log: (s: string) => void,
+): Promise<PackageBenchRow[]> {
+  log("packages: the Debian image (built first if missing: several minutes)");
+  const image = await ensureDebianImage();
+  const wasi = await wasiSide(image, reps, log);
+  const native = nativeSide(python, unpackDebsForNative(), reps);
+  return PACKAGE_MODULES.map((module) => {
+    const w = wasi.get(module)!;
+    const n = native.get(module)!;
+    return { module, wasiMs: round(w.ms, 2), nativeMs: round(n, 2), ratio: ratio(w.ms, n), fuel: w.fuel };
+  });
+}
+
+/** The rows as a text table. */
+export function packagesTable(rows: readonly PackageBenchRow[]): string {
+  return table([
+    ["import", "wasi-py", "native python3", "ratio", "fuel"],
+    ...rows.map((r) => [r.module, fmtMs(r.wasiMs), fmtMs(r.nativeMs), fmtRatio(r.ratio), r.fuel.toLocaleString("en")]),
+  ]);
+}
+
+if (process.argv[1]?.endsWith("packages.js") || process.argv[1]?.endsWith("packages.ts")) {
+  const reps = Number(process.argv[2] ?? 5);
+  const rows = await runPackagesBench("python3", reps, (s) => process.stderr.write(s + "\n"));
+  process.stdout.write(packagesTable(rows) + "\n");
+}
