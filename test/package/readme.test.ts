@@ -4,7 +4,7 @@
  * against the manifest, and `memoryBytes` present or absent as the README says. The tarball's
  * size and file count are checked where the tarball is made (consumer.test.ts).
  */
-import { describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -19,6 +19,13 @@ const readme = readFileSync(join(repoRoot(), "README.md"), "utf8");
 const MIB_PAGES = 16; // 64-KiB wasm pages in a MiB
 
 describe("README figures", () => {
+  // One sandbox for the file: the interpreter is compiled once.
+  let sb: Sandbox;
+  before(async () => {
+    sb = await Sandbox.create({ workers: 1 });
+  });
+  after(() => sb.close());
+
   it("--memory: the bundled interpreter's floor is BUNDLED_MEMORY_MIN_MIB, and help and README say that range", () => {
     const wasm = readAsset("python.wasm");
     const section = readSections(wasm).find((s) => s.id === SectionId.Import)!;
@@ -29,20 +36,13 @@ describe("README figures", () => {
     assert.match(helpLine(CLI_MEMORY_LIMIT), new RegExp(`; ${BUNDLED_MEMORY_MIN_MIB}-${RUN_LIMITS.memoryMiB.max}\\)$`));
   });
 
-  it("the library's memoryMiB error quoted in the README is the one it throws", () => {
+  it("the library's memoryMiB error quoted in the README is the one it throws", async () => {
     const quoted = /e\.g\. "(memoryMiB must be [^"]+)"/.exec(readme);
     assert.ok(quoted !== null, "README: no quoted memoryMiB error");
-    const sb = Sandbox.create({ workers: 1 });
-    return sb.then(async (s) => {
-      try {
-        await assert.rejects(s.run("1", { memoryMiB: 0 }), (e: unknown) => {
-          assert.ok(e instanceof LimitError);
-          assert.equal(e.message, quoted[1]);
-          return true;
-        });
-      } finally {
-        await s.close();
-      }
+    await assert.rejects(sb.run("1", { memoryMiB: 0 }), (e: unknown) => {
+      assert.ok(e instanceof LimitError);
+      assert.equal(e.message, quoted[1]);
+      return true;
     });
   });
 
@@ -65,24 +65,19 @@ describe("README figures", () => {
       readme.replace(/\s+/g, " "),
       /`memoryBytes` \(peak guest memory; absent when the run was stopped from outside: `timeout`, an abort, a lost worker\)/,
     );
-    const sb = await Sandbox.create({ workers: 1 });
-    try {
-      // Programs that cannot finish: the limit under test is the only way out.
-      const timedOut = await sb.run("while True: pass", { timeoutMs: 200, fuel: Infinity });
-      assert.equal(timedOut.outcome, "timeout");
-      assert.equal(timedOut.memoryBytes, undefined);
-      const controller = new AbortController();
-      const aborted = sb.run("while True: pass", { fuel: Infinity, timeoutMs: 600_000, signal: controller.signal });
-      controller.abort();
-      assert.equal((await aborted).memoryBytes, undefined);
-      const fuel = await sb.run("while True: pass", { fuel: 1_000_000, timeoutMs: 600_000 });
-      assert.equal(fuel.outcome, "fuel_exhausted");
-      assert.ok(fuel.memoryBytes! >= BUNDLED_MEMORY_MIN_MIB * 2 ** 20 - 2 ** 20);
-      const ok = await sb.run("print(1)", { timeoutMs: 600_000 });
-      assert.equal(ok.outcome, "ok");
-      assert.ok(ok.memoryBytes! > 0);
-    } finally {
-      await sb.close();
-    }
+    // Programs that cannot finish: the limit under test is the only way out.
+    const timedOut = await sb.run("while True: pass", { timeoutMs: 200, fuel: Infinity });
+    assert.equal(timedOut.outcome, "timeout");
+    assert.equal(timedOut.memoryBytes, undefined);
+    const controller = new AbortController();
+    const aborted = sb.run("while True: pass", { fuel: Infinity, timeoutMs: 600_000, signal: controller.signal });
+    controller.abort();
+    assert.equal((await aborted).memoryBytes, undefined);
+    const fuel = await sb.run("while True: pass", { fuel: 1_000_000, timeoutMs: 600_000 });
+    assert.equal(fuel.outcome, "fuel_exhausted");
+    assert.ok(fuel.memoryBytes! >= BUNDLED_MEMORY_MIN_MIB * 2 ** 20 - 2 ** 20);
+    const ok = await sb.run("print(1)", { timeoutMs: 600_000 });
+    assert.equal(ok.outcome, "ok");
+    assert.ok(ok.memoryBytes! > 0);
   });
 });
