@@ -45,7 +45,17 @@ import type { BatchBench } from "./batch.ts";
 import { packagesTable, runPackagesBench } from "./packages.ts";
 import type { PackageBenchRow } from "./packages.ts";
 
-const SECTIONS = ["cold", "warm", "throughput", "batch", "fuel", "pyperformance", "pyodide", "memory", "packages"] as const;
+const SECTIONS = [
+  "cold",
+  "warm",
+  "throughput",
+  "batch",
+  "fuel",
+  "pyperformance",
+  "pyodide",
+  "memory",
+  "packages",
+] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Config {
