@@ -5,7 +5,7 @@
  *
  *   npm run bench                     full run (several minutes)
  *   npm run bench -- --quick          smoke run: few repetitions, results written as *-quick.json
- *   npm run bench -- --only cold,warm sections: cold, warm, throughput, batch, fuel, pyodide, memory, packages, serve
+ *   npm run bench -- --only cold,warm sections: cold, warm, throughput, batch, fuel, pyperformance, pyodide, memory, packages, serve
  *   npm run bench -- --reps N         repetitions of the cheap programs (heavy ones scale with it)
  *   npm run bench -- --no-save        print only
  *   npm run bench -- --python PATH    the native floor (default: the executable behind python3)
