@@ -178,7 +178,13 @@ describe("wasi-py --serve: the three APIs", () => {
       });
       let got = "";
       sock.setEncoding("utf8");
-      sock.on("data", (d: string) => (got += d));
+      sock.on("data", (d: string) => {
+        got += d;
+        if (got.includes("\r\n\r\n")) {
+          sock.destroy();
+          resolve(got);
+        }
+      });
       sock.on("end", () => resolve(got));
       sock.on("close", () => resolve(got));
       sock.on("error", reject);
