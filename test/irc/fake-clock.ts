@@ -13,7 +13,7 @@ interface Pending {
 }
 
 /** Lets queued promise jobs (and the jobs they queue, a few levels deep) run. */
-export async function settle(rounds = 20): Promise<void> {
+export async function settle(rounds = 200): Promise<void> {
   for (let i = 0; i < rounds; i++) await Promise.resolve();
 }
 
