@@ -95,12 +95,18 @@ export function listDir(path: string): { name: string; kind: EntryKind }[] {
   });
 }
 
-/** Whether `path` is a folder (symbolic links followed). */
-export function isDir(path: string): boolean {
+/**
+ * What `path` is (symbolic links followed), "missing" when nothing is there; throws for any other
+ * failure (e.g. Deno without --allow-read for it), with the runtime's one-line message.
+ */
+export function pathKind(path: string): EntryKind | "missing" {
   try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
+    const st = statSync(path);
+    return st.isFile() ? "file" : st.isDirectory() ? "dir" : "other";
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return "missing";
+    throw e;
   }
 }
 

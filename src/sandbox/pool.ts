@@ -507,7 +507,9 @@ export class Sandbox {
       const cap = limits.maxOutputBytes;
       const streams = { stdout: readOutput(output, STDOUT, cap), stderr: readOutput(output, STDERR, cap) };
       const result = buildResult(streams, limits, end, fuelUsed ?? 0, wallMs);
-      if (memoryBytes !== undefined) result.memoryBytes = memoryBytes;
+      // A timeout is noticed by this thread or by the worker, whichever comes first (it varies by
+      // runtime and load): it never carries memoryBytes, so the result does not depend on that race.
+      if (memoryBytes !== undefined && end.kind !== "timeout") result.memoryBytes = memoryBytes;
       if (job.returnFiles !== undefined) {
         result.files = files?.files ?? [];
         result.filesTruncated = files?.truncated ?? false;
