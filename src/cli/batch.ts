@@ -18,9 +18,9 @@ import type { CliOptions } from "./args.ts";
 import { jsonView } from "./output.ts";
 import type { Paint } from "./output.ts";
 import type { RunOptions, Sandbox } from "../sandbox/mod.ts";
-import { RUN_LIMITS } from "../options/limits.ts";
 import { BATCH_LIMITS } from "../options/batch.ts";
-import { OptionError, rangeText, readOptionNumber, readOptionText } from "../options/spec.ts";
+import { OptionError, readOptionNumber, readOptionText } from "../options/spec.ts";
+import { CLI_MEMORY_LIMIT, RUN_LIMITS } from "../options/limits.ts";
 import type { OptionSpec } from "../options/spec.ts";
 import { EXIT } from "../options/exit-codes.ts";
 import { allowAbortListeners, onInterrupt, stdinChunks, writeStdout } from "../platform/process.ts";
@@ -36,7 +36,7 @@ const MAX_QUOTED_CHARS = 40;
 const NUMERIC_KEYS: Readonly<Record<string, OptionSpec>> = {
   fuel: RUN_LIMITS.fuel,
   timeout: RUN_LIMITS.timeoutMs,
-  memory: RUN_LIMITS.memoryMiB,
+  memory: CLI_MEMORY_LIMIT,
 };
 const KEYS = new Set(["id", "code", "stdin", "args", ...Object.keys(NUMERIC_KEYS)]);
 
@@ -61,8 +61,7 @@ function quoted(text: string): string {
 function numeric(key: string, value: unknown): number {
   const spec = NUMERIC_KEYS[key]!;
   if (typeof value === "number") return readOptionNumber(spec, value, key);
-  if (typeof value === "string" && value.length <= MAX_QUOTED_CHARS) return readOptionText(spec, value, key);
-  if (typeof value === "string") throw new OptionError(`${key} wants ${rangeText(spec)}, got ${quoted(value)}`, key);
+  if (typeof value === "string") return readOptionText(spec, value, key);
   throw new OptionError(`${key} must be a number or a string, got ${kindOf(value)}`, key);
 }
 

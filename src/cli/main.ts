@@ -138,6 +138,10 @@ export async function main(argv: string[]): Promise<number> {
       await writeStdout(await versionText());
       return 0;
     }
+    if (opts.includes("--serve")) {
+      const { runServer } = await import("../serve/main.ts");
+      return await runServer(argv);
+    }
     if (opts.includes("--irc")) {
       const { runIrcBot } = await import("../irc/main.ts");
       return await runIrcBot({ argv });
@@ -166,7 +170,11 @@ export async function main(argv: string[]): Promise<number> {
           const { runBatch } = await import("./batch.ts");
           return await runBatch(parsed.options, early ?? startSandbox(true, packages), paintFor(2));
         }
-        return await runOnce(await withProgramFile(argv, parsed.options), early ?? startSandbox(false, packages), paintFor(2));
+        return await runOnce(
+          await withProgramFile(argv, parsed.options),
+          early ?? startSandbox(false, packages),
+          paintFor(2),
+        );
       }
     }
   } catch (e) {

@@ -25,7 +25,11 @@ import { WASM_PAGE_BYTES } from "../wasm/data-image.ts";
 export function freshMemory(image: MemoryImage, initialPages: number, maxPages: number): WebAssembly.Memory {
   const memory = new WebAssembly.Memory({ initial: initialPages, maximum: maxPages });
   const bytes = new Uint8Array(memory.buffer);
-  for (const [start, end] of image.runs) bytes.set(image.bytes.subarray(start - image.base, end - image.base), start);
+  const { runs } = image;
+  for (let r = 0; r < runs.length; r += 3) {
+    const from = runs[r + 2]!;
+    bytes.set(image.bytes.subarray(from, from + runs[r + 1]! - runs[r]!), runs[r]!);
+  }
   return memory;
 }
 
@@ -38,8 +42,8 @@ export function restorable(memory: WebAssembly.Memory, initialPages: number): bo
 }
 
 /**
- * Rewrites every byte of `memory` to the image's state (zero outside it). Only for a memory that
- * `restorable` accepted.
+ * Rewrites every byte of `memory` to the image's state: the runs, and zero everywhere else. Only
+ * for a memory that `restorable` accepted.
  *
  * @example
  * ```ts
@@ -48,8 +52,13 @@ export function restorable(memory: WebAssembly.Memory, initialPages: number): bo
  */
 export function restoreMemory(memory: WebAssembly.Memory, image: MemoryImage): void {
   const bytes = new Uint8Array(memory.buffer);
-  const top = image.base + image.bytes.length;
-  bytes.fill(0, 0, image.base);
-  bytes.set(image.bytes, image.base);
-  bytes.fill(0, top);
+  const { runs } = image;
+  let zeroFrom = 0;
+  for (let r = 0; r < runs.length; r += 3) {
+    const start = runs[r]!, end = runs[r + 1]!, from = runs[r + 2]!;
+    bytes.fill(0, zeroFrom, start);
+    bytes.set(image.bytes.subarray(from, from + end - start), start);
+    zeroFrom = end;
+  }
+  bytes.fill(0, zeroFrom);
 }

@@ -289,7 +289,8 @@ export class Sandbox {
     let image: StdlibImage;
     try {
       const wasm = options.wasm ?? committedInterpreter();
-      const compiling = compileInterpreter(wasm);
+      // A one-shot sandbox (prime) instantiates once: it keeps the data segments (interpreter-module.ts).
+      const compiling = compileInterpreter(wasm, options.prime !== true);
       compiling.catch(() => {}); // awaited below; a read error must not leave it unhandled
       first ??= startWorker(WORKER_URL, threads);
       image = options.stdlib !== undefined ? givenImage(options.stdlib) : committedImage();
@@ -506,7 +507,9 @@ export class Sandbox {
       const cap = limits.maxOutputBytes;
       const streams = { stdout: readOutput(output, STDOUT, cap), stderr: readOutput(output, STDERR, cap) };
       const result = buildResult(streams, limits, end, fuelUsed ?? 0, wallMs);
-      if (memoryBytes !== undefined) result.memoryBytes = memoryBytes;
+      // A timeout is noticed by this thread or by the worker, whichever comes first (it varies by
+      // runtime and load): it never carries memoryBytes, so the result does not depend on that race.
+      if (memoryBytes !== undefined && end.kind !== "timeout") result.memoryBytes = memoryBytes;
       if (job.returnFiles !== undefined) {
         result.files = files?.files ?? [];
         result.filesTruncated = files?.truncated ?? false;

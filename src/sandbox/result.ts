@@ -71,7 +71,7 @@ export interface RunResult {
   truncated: { stdout: boolean; stderr: boolean };
   /**
    * Peak size of the guest's linear memory in bytes (how close the run came to memoryMiB).
-   * Absent when the run did not end by itself (timeout, lost worker).
+   * Absent when the run was stopped from outside (timeout, abort, lost worker).
    */
   memoryBytes?: number;
   /** For `crashed`: the trap or host error message (not shown to users by default). */

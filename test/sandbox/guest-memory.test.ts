@@ -31,7 +31,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 describe("the interpreter's memory image", () => {
   it("a fresh and a restored memory equal what instantiating the whole module writes", async () => {
     const wasm = interpreterOptions().wasm ?? committedInterpreter();
-    const { module, memoryImage } = await compileInterpreter(wasm);
+    const { module, memoryImage } = await compileInterpreter(wasm, true);
     assert.ok(memoryImage !== undefined, "the interpreter's data segments were not split");
     const whole = await wasmApi.compile(wasm);
     const pages = moduleShape(wasm, whole).memoryInitialPages;

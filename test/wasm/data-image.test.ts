@@ -7,7 +7,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import wabtInit from "wabt";
-import { splitDataSegments, WASM_PAGE_BYTES } from "../../src/wasm/data-image.ts";
+import { splitDataSegments, WASM_PAGE_BYTES, withSplitModule } from "../../src/wasm/data-image.ts";
 import { freshMemory, restorable, restoreMemory } from "../../src/sandbox/guest-memory.ts";
 import { readSections, SectionId } from "../../src/wasm/binary.ts";
 
@@ -57,25 +57,28 @@ describe("splitDataSegments", () => {
     const bytes = await assemble(SPLITTABLE);
     const split = splitDataSegments(bytes)!;
     assert.ok(split !== undefined);
-    const ids = readSections(split.module).map((s) => s.id);
+    const module = withSplitModule(split, (b) => b.slice());
+    assert.deepEqual(bytes, await assemble(SPLITTABLE), "the input is left as it was");
+    const ids = readSections(module).map((s) => s.id);
     assert.ok(!ids.includes(SectionId.Data) && !ids.includes(SectionId.DataCount));
-    assert.ok(wasm.validate(split.module));
+    assert.ok(wasm.validate(module));
     const expected = memoryOf(bytes, new wasm.Memory({ initial: 2, maximum: 8 }));
 
     const fresh = freshMemory(split.image, 2, 8);
-    assert.deepEqual(memoryOf(split.module, fresh), expected);
+    assert.deepEqual(memoryOf(module, fresh), expected);
 
     const used = new wasm.Memory({ initial: 2, maximum: 8 });
     new Uint8Array(used.buffer).fill(0xaa);
     assert.ok(restorable(used, 2));
     restoreMemory(used, split.image);
-    assert.deepEqual(memoryOf(split.module, used), expected);
+    assert.deepEqual(memoryOf(module, used), expected);
     assert.equal(String.fromCharCode(...expected.subarray(16, 22)), "abXYef");
   });
 
   it("copies into a fresh memory only the 4 KiB pages that hold data", async () => {
     const split = splitDataSegments(await assemble(SPLITTABLE))!;
-    assert.deepEqual(split.image.runs, [[16, 8192], [69632, 70003]]);
+    assert.deepEqual(Array.from(split.image.runs), [16, 8192, 0, 69632, 70003, 8176]);
+    assert.equal(split.image.bytes.length, 8176 + 371);
   });
 
   it("a grown memory is not restorable (its size would show)", () => {
@@ -119,6 +122,15 @@ describe("splitDataSegments", () => {
       (func (export "f") (result i32) (i32.const 1148)))`);
     assert.ok(Array.from(bytes).some((b, i) => b === 0xfc && bytes[i + 1] === 0x08));
     assert.ok(splitDataSegments(bytes) !== undefined);
+  });
+
+  it("gives the same module from a shared buffer, without writing into it", async () => {
+    const bytes = await assemble(SPLITTABLE);
+    const shared = new Uint8Array(new SharedArrayBuffer(bytes.length));
+    shared.set(bytes);
+    const fromShared = withSplitModule(splitDataSegments(shared)!, (b) => b.slice());
+    assert.deepEqual(fromShared, withSplitModule(splitDataSegments(bytes)!, (b) => b.slice()));
+    assert.deepEqual(shared.slice(), bytes);
   });
 
   it("refuses a truncated module instead of throwing", async () => {
