@@ -44,12 +44,14 @@ export class FakeClock implements Timers {
     return this.#pending.length;
   }
 
+  /** Schedules `fn` at now + `ms` of fake time. */
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const id = ++this.#seq;
     this.#pending.push({ id, at: this.#now + Math.max(0, ms), fn });
     return id;
   }
 
+  /** Cancels a timer not yet fired. */
   clearTimeout(handle: TimerHandle): void {
     this.#pending = this.#pending.filter((p) => p.id !== handle);
   }
