@@ -5,13 +5,12 @@
 # the .deb (no root needed, nothing installed), `dpkg -x` it, take its usr/lib/python3/dist-packages
 # tree. A tree with compiled code (.so) is refused, naming the file. The merged tree is then
 # byte-compiled by the sandbox's own interpreter (scripts/compile-packages.ts, so the .pyc match
-# the guest), packed as a deterministic USTAR tar (sorted, mtime 0, root-owned) and compressed with
-# brotli: mount it with `wasi-py --packages OUT.tar.br`. The image's WASI-PY-IMAGE file lists the
+# the guest), packed as a deterministic USTAR tar (scripts/ustar.ts: sorted, mtime 0, owner 0) and
+# compressed with brotli: mount it with `wasi-py --packages OUT.tar.br`. The image's WASI-PY-IMAGE file lists the
 # .deb files it was made from. Default OUT: build/packages/<first NAME>.tar.br.
-# Needs apt-get and dpkg (Debian/Ubuntu), python3 (tar), node; run `npm install` first.
+# Needs apt-get and dpkg (Debian/Ubuntu) and node; run `npm install` first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
 
 die() { echo "build-packages: $*" >&2; exit 1; }
 
@@ -51,29 +50,6 @@ find "$work/tree" -name __pycache__ -type d -prune -exec rm -rf {} +
 # What the image was made from, one .deb per line (the integration test checks it).
 (cd "$work/debs" && ls -- *.deb | sed 's/\.deb$//' | sort) >"$work/tree/WASI-PY-IMAGE"
 
-echo "build-packages: byte-compiling with the guest interpreter"
+echo "build-packages: byte-compiling with the guest interpreter, then packing"
 npx tsc -p tsconfig.json
-node build/scripts/compile-packages.js "$work/tree"
-
-python3 - "$work/tree" "$work/image.tar" <<'PY'
-import os, sys, tarfile
-root, dest = sys.argv[1], sys.argv[2]
-def clean(info):
-    info.mtime = 0
-    info.uid = info.gid = 0
-    info.uname = info.gname = ""
-    info.mode = 0o755 if info.isdir() else 0o644
-    return info
-with tarfile.open(dest, "w", format=tarfile.USTAR_FORMAT) as tar:
-    for dirpath, dirs, files in os.walk(root):
-        dirs.sort()
-        for name in sorted(files):
-            path = os.path.join(dirpath, name)
-            tar.add(path, arcname=os.path.relpath(path, root), filter=clean)
-PY
-node -e '
-const fs = require("node:fs"), zlib = require("node:zlib");
-const tar = fs.readFileSync(process.argv[1]);
-fs.writeFileSync(process.argv[2], zlib.brotliCompressSync(tar, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 9, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: tar.length } }));
-' "$work/image.tar" "$out"
-echo "build-packages: wrote $out ($(stat -c %s "$out") bytes; $(stat -c %s "$work/image.tar") bytes expanded)"
+node build/scripts/compile-packages.js "$work/tree" "$out"

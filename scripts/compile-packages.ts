@@ -7,12 +7,17 @@
  * kind: the files are read-only, so there is no source to check them against a change). A file
  * that does not compile on 3.13 is listed on stderr with its SyntaxError and left as source only.
  *
- * Usage: node build/scripts/compile-packages.js TREE
+ * Then, given OUT, packs the tree as a package image: a deterministic USTAR tar (scripts/ustar.ts)
+ * compressed with brotli.
+ *
+ * Usage: node build/scripts/compile-packages.js TREE [OUT.tar.br]
  */
-import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
 import process from "node:process";
+import { brotliCompressSync, constants } from "node:zlib";
 import { Sandbox } from "../src/sandbox/mod.ts";
+import { writeUstar } from "./ustar.ts";
 
 /** Source bytes per guest run (its pycs come back as hex, within the output limit). */
 const BATCH_SOURCE_BYTES = 4 * 1024 * 1024;
@@ -33,14 +38,25 @@ for rel in sys.stdin.read().split('\\n'):
     print('OK', rel, be._code_to_hash_pyc(code, importlib.util.source_hash(src), False).hex())
 `;
 
-function pyFiles(root: string, dir = root, out: { rel: string; bytes: number }[] = []) {
+/** Every regular file under `dir`, paths relative to `root` ("/"-separated), with its size. */
+function allFiles(root: string, dir = root, out: { rel: string; bytes: number }[] = []) {
   for (const name of readdirSync(dir).sort()) {
     const path = join(dir, name);
     const st = statSync(path);
-    if (st.isDirectory() && name !== "__pycache__") pyFiles(root, path, out);
-    else if (st.isFile() && name.endsWith(".py")) out.push({ rel: relative(root, path), bytes: st.size });
+    if (st.isDirectory()) allFiles(root, path, out);
+    else if (st.isFile()) out.push({ rel: relative(root, path).split("\\").join("/"), bytes: st.size });
   }
   return out;
+}
+
+/** Writes the tree as a brotli-compressed USTAR package image. */
+function pack(root: string, out: string): void {
+  const files = new Map(allFiles(root).map((f) => [f.rel, new Uint8Array(readFileSync(join(root, f.rel)))]));
+  const tar = writeUstar(files);
+  const params = { [constants.BROTLI_PARAM_QUALITY]: 9, [constants.BROTLI_PARAM_SIZE_HINT]: tar.length };
+  const compressed = brotliCompressSync(tar, { params });
+  writeFileSync(out, compressed);
+  process.stderr.write(`compile-packages: wrote ${out} (${compressed.length} bytes; ${tar.length} expanded)\n`);
 }
 
 function batches(files: { rel: string; bytes: number }[]): string[][] {
@@ -70,8 +86,8 @@ function store(root: string, line: string): string | undefined {
   return undefined;
 }
 
-async function main(root: string): Promise<number> {
-  const files = pyFiles(root);
+async function main(root: string, out: string | undefined): Promise<number> {
+  const files = allFiles(root).filter((f) => f.rel.endsWith(".py") && !f.rel.includes("__pycache__/"));
   const sb = await Sandbox.create({ workers: 2, packages: [root] });
   let failed = 0;
   try {
@@ -99,12 +115,13 @@ async function main(root: string): Promise<number> {
     await sb.close();
   }
   process.stderr.write(`compile-packages: ${files.length - failed} of ${files.length} files compiled\n`);
+  if (out !== undefined) pack(root, out);
   return 0;
 }
 
 const root = process.argv[2];
 if (root === undefined) {
-  process.stderr.write("usage: node build/scripts/compile-packages.js TREE\n");
+  process.stderr.write("usage: node build/scripts/compile-packages.js TREE [OUT.tar.br]\n");
   process.exit(2);
 }
-process.exit(await main(root));
+process.exit(await main(root, process.argv[3]));

@@ -83,7 +83,8 @@ ${bold("Batch")}
 ${bold("Cache")}
   The interpreter is expanded once (about 40 MB) into the first that works of:
   ${CACHE_RULE}
-  (now: ${defaultCacheDir()}). Set WASI_PY_CACHE or XDG_CACHE_HOME to move it.
+  (now: ${defaultCacheDir()}). Set WASI_PY_CACHE or XDG_CACHE_HOME to move it. A folder that is
+  not yours alone (another owner, or writable by others) is skipped, with a notice.
 
 ${bold("Exit status")}
 ${exits}

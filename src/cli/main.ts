@@ -170,7 +170,11 @@ export async function main(argv: string[]): Promise<number> {
           const { runBatch } = await import("./batch.ts");
           return await runBatch(parsed.options, early ?? startSandbox(true, packages), paintFor(2));
         }
-        return await runOnce(await withProgramFile(argv, parsed.options), early ?? startSandbox(false, packages), paintFor(2));
+        return await runOnce(
+          await withProgramFile(argv, parsed.options),
+          early ?? startSandbox(false, packages),
+          paintFor(2),
+        );
       }
     }
   } catch (e) {

@@ -220,7 +220,7 @@ const BOT_SETTINGS = [
     1,
     1000,
     "lines",
-    "reply lines one requester may have waiting per target; more are dropped (and logged)",
+    "reply lines one requester may have waiting per target; a request whose reply would not fit is refused ('busy') before it is evaluated",
   ),
   count(
     "staleReplyMs",

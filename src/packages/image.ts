@@ -51,6 +51,7 @@ export function imageFiles(path: string): PackageFile[] {
     if (e instanceof TarError) throw fail(`not a package image: ${e.message}`);
     throw e;
   }
+  if (entries.length === 0) throw fail("not a package image: it holds no files");
   const files: PackageFile[] = [];
   for (const e of entries) {
     const compiled = compiledReason(e.path);
@@ -77,8 +78,10 @@ function expandedEntries(compressed: Uint8Array): TarEntry[] {
   try {
     tar = brotliDecompress(compressed);
   } catch {
-    throw new TarError("not valid brotli data");
+    tar = new Uint8Array(0);
   }
+  // Deno's brotli returns nothing for corrupt data where Node throws: both mean the same here.
+  if (tar.length === 0) throw new TarError("not valid brotli data");
   const entries = readTar(tar);
   try {
     writeFileAtomic(tarPath, tar);

@@ -6,7 +6,7 @@
  * writes exactly like stdlib files. Mounts are merged in the order given: when two hold the same
  * file, the first one's is used, as the first of two sys.path entries would win.
  */
-import { fileSize, isDir, readBytes } from "../platform/fs.ts";
+import { pathKind, readBytes } from "../platform/fs.ts";
 import { TAR_INDEX_VERSION } from "../wasi/tar-index.ts";
 import type { TarIndex, TarIndexRow } from "../wasi/tar-index.ts";
 import { folderFiles } from "./folder.ts";
@@ -33,8 +33,14 @@ export interface PackageMount {
  */
 export function packageFiles(path: string): PackageFile[] {
   if (typeof path !== "string" || path === "") throw new PackageError("packages: a path must be a non-empty string");
-  if (isDir(path)) return folderFiles(path);
-  if (fileSize(path) === undefined) throw new PackageError(`${path}: no such file or folder`);
+  let kind;
+  try {
+    kind = pathKind(path);
+  } catch (e) {
+    throw new PackageError(`${path}: cannot read (${e instanceof Error ? e.message : String(e)})`);
+  }
+  if (kind === "dir") return folderFiles(path);
+  if (kind === "missing") throw new PackageError(`${path}: no such file or folder`);
   if (/\.whl$/i.test(path)) {
     let bytes: Uint8Array;
     try {

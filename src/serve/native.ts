@@ -92,6 +92,9 @@ export function nativeResponse(r: ServedResult): Record<string, unknown> {
 export function nativeRoutes(app: Hono<AppEnv>, runner: Runner, config: ServeConfig, cpython: string): void {
   app.post("/v1/run", async (c) => {
     const req = nativeRequest(await readJson(c.req.raw, config), config);
+    if (c.req.query("stream") !== undefined) {
+      return c.body(runStream(req, runner, c.req.raw.signal), 200, { "content-type": NDJSON });
+    }
     const r = await runner.run(req.code, req.options, c.req.raw.signal);
     c.set("outcome", r.outcome);
     return c.json(nativeResponse(r));
@@ -102,9 +105,7 @@ export function nativeRoutes(app: Hono<AppEnv>, runner: Runner, config: ServeCon
     if (lines.length > config.batchMaxLines) {
       throw badRequest(`at most ${config.batchMaxLines} programs per batch, got ${lines.length}`);
     }
-    return c.body(batchStream(lines, runner, config, c.req.raw.signal), 200, {
-      "content-type": "application/x-ndjson; charset=utf-8",
-    });
+    return c.body(batchStream(lines, runner, config, c.req.raw.signal), 200, { "content-type": NDJSON });
   });
 
   app.get("/v1/info", (c) =>
@@ -117,6 +118,32 @@ export function nativeRoutes(app: Hono<AppEnv>, runner: Runner, config: ServeCon
       maxQueue: config.maxQueue,
       maxBodyBytes: config.maxBodyBytes,
     }));
+}
+
+/** The media type of JSON Lines answers. */
+const NDJSON = "application/x-ndjson; charset=utf-8";
+
+/**
+ * `POST /v1/run?stream`: the program's output as it is written, one JSON line per chunk
+ * (`{"stdout": BASE64}` or `{"stderr": BASE64}`, exact bytes), then `{"result": RESULT}` (the
+ * RunResult as /v1/run gives it) or `{"error": MESSAGE, "status": N}`. Closing the connection
+ * aborts the run (the CLI's Ctrl-C through a service).
+ */
+function runStream(req: NativeRequest, runner: Runner, signal: AbortSignal): ReadableStream {
+  const encoder = new TextEncoder();
+  return new ReadableStream({
+    async start(controller) {
+      const send = (o: unknown) => controller.enqueue(encoder.encode(JSON.stringify(o) + "\n"));
+      const onOutput = (stream: string, bytes: Uint8Array) => send({ [stream]: toBase64(bytes) });
+      try {
+        const r = await runner.run(req.code, { ...req.options, onOutput }, signal);
+        send({ result: nativeResponse(r) });
+      } catch (e) {
+        send({ error: e instanceof Error ? e.message : String(e), status: e instanceof HttpError ? e.status : 500 });
+      }
+      controller.close();
+    },
+  });
 }
 
 /**

@@ -74,7 +74,13 @@ export class Runner {
   async run(code: string, options: RunOptions, client?: AbortSignal, merged = false): Promise<ServedResult> {
     const signals = [this.shutdown.signal, ...(client === undefined ? [] : [client])];
     const chunks: { stream: string; bytes: Uint8Array }[] = [];
-    const onOutput = merged ? (stream: string, bytes: Uint8Array) => chunks.push({ stream, bytes }) : undefined;
+    const given = options.onOutput;
+    const onOutput = merged
+      ? (stream: "stdout" | "stderr", bytes: Uint8Array) => {
+        chunks.push({ stream, bytes });
+        given?.(stream, bytes);
+      }
+      : given;
     const signal = AbortSignal.any(signals);
     const p = this.sandbox.run(code, { ...options, signal, onOutput });
     this.running.add(p);

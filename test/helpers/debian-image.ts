@@ -26,7 +26,7 @@ export const DEBIAN_IMAGE = join(
 
 /** Why the image cannot be built on this machine, or undefined. */
 export function missingTools(): string | undefined {
-  for (const tool of ["apt-get", "dpkg", "python3"]) {
+  for (const tool of ["apt-get", "dpkg"]) {
     if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0) return `${tool} is not installed`;
   }
   return undefined;

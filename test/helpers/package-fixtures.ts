@@ -13,7 +13,7 @@ export interface PackageFixtures {
   root: string;
   /** tinywheel-1.0-py3-none-any.whl: `tinywheel` (a counter kept in module state) and its dist-info. */
   wheel: string;
-  /** A folder with `tinyfolder` (a package with a submodule) and `shadow.py`. */
+  /** A folder with `tinyfolder` (a package with a submodule), `shadow.py` and `blob.bin` (256 KiB of 7s). */
   folder: string;
   /** A second folder that also has `shadow.py` (to show the first mount wins). */
   later: string;
@@ -49,6 +49,7 @@ export function makePackageFixtures(): PackageFixtures {
   write("folder/tinyfolder/__init__.py", "from .sub import twice\nNAME = 'tinyfolder'\n");
   write("folder/tinyfolder/sub.py", "def twice(x):\n    return 2 * x\n");
   write("folder/shadow.py", "WHO = 'first'\n");
+  write("folder/blob.bin", new Uint8Array(256 * 1024).fill(7));
   write("later/shadow.py", "WHO = 'later'\n");
   write("sofolder/ok.py", "X = 1\n");
   write("sofolder/native/_impl.cpython-313-wasm32-wasi.so", "\0asm");

@@ -11,6 +11,7 @@ import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import process from "node:process";
 import { Sandbox } from "../../src/sandbox/mod.ts";
 import { repoRoot } from "../../src/sandbox/assets.ts";
 import { interpreterOptions } from "../helpers/interpreter.ts";
@@ -25,7 +26,7 @@ const EXPECTED = JSON.parse(readFileSync(join(FIX, "expected.json"), "utf8")) as
 const SITE = "/usr/local/lib/python3.13/site-packages";
 
 const skip = existsSync(DEBIAN_IMAGE) ? undefined : missingTools();
-if (skip !== undefined) console.log(`# debian.test: skipped, cannot build the package image: ${skip}`);
+if (skip !== undefined) process.stdout.write(`# debian.test: skipped, cannot build the package image: ${skip}\n`);
 
 describe("Debian's pure-Python packages in a package image", { skip: skip ?? false }, () => {
   let sb: Sandbox;

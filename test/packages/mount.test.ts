@@ -81,6 +81,13 @@ describe("mounted packages", () => {
     assert.equal(r.outcome, "error");
     assert.equal(lastLine(r.stderr), "ModuleNotFoundError: No module named 'missing_module'");
   });
+  it("reading package bytes is charged fuel like the stdlib's (1 unit per 8 bytes)", async () => {
+    const open = `f = open('${SITE}/blob.bin', 'rb')\n`;
+    const read = await run(`${open}b = f.read()\nprint(len(b), b[:1] == b'\\x07')`);
+    const opened = await run(`${open}b = f.read(0)\nprint(len(b), True)`);
+    assert.equal(read.stdout, "262144 True\n", read.stderr);
+    assert.ok(read.fuelUsed - opened.fuelUsed >= 262144 / 8, `${read.fuelUsed} - ${opened.fuelUsed}`);
+  });
   it("package bytes do not count toward the /tmp quota", async () => {
     const r = await sb.run(
       "import tinywheel\nopen('/tmp/a', 'wb').write(b'x' * 1000)\nprint('ok')",
