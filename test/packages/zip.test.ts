@@ -15,6 +15,7 @@ import { OptionError } from "../../src/options/spec.ts";
 import { DRIVER_PY } from "../../src/sandbox/driver.ts";
 import { driverWithArgs } from "../../src/sandbox/program-args.ts";
 import { inflateRaw } from "../../src/platform/inflate.ts";
+import { checkConfigFile, IrcConfigError, resolveIrcConfig } from "../../src/irc/config.ts";
 import { makeZip, wheelInfo } from "../helpers/zip-writer.ts";
 
 const enc = new TextEncoder();
@@ -193,6 +194,13 @@ describe("the packages option", () => {
     assert.deepEqual(readPackagesConfig(["/a.whl"], "bot.json"), ["/a.whl"]);
     assert.throws(() => readPackagesConfig("/a.whl", "bot.json"), OptionError);
     assert.throws(() => readPackagesConfig([""], "bot.json"), /bot.json: packages must be a list of paths/);
+  });
+  it("the bot's config file takes packages, in order", () => {
+    const file = checkConfigFile({ packages: ["/srv/a.whl", "/srv/b.tar.br"] }, "bot.json");
+    const cfg = resolveIrcConfig(file, { server: "irc.example.org", nick: "pybot" }, {}, 1);
+    assert.deepEqual(cfg.packages, ["/srv/a.whl", "/srv/b.tar.br"]);
+    assert.deepEqual(resolveIrcConfig({}, { server: "irc.example.org", nick: "pybot" }, {}, 1).packages, []);
+    assert.throws(() => checkConfigFile({ packages: "/srv/a.whl" }, "bot.json"), IrcConfigError);
   });
   it("the site-packages driver keeps program arguments working", () => {
     const d = driverWithArgs(driverWithSitePackages(DRIVER_PY));
