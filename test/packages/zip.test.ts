@@ -155,6 +155,12 @@ describe("wheelFiles", () => {
       makeZip([{ name: "d.dist-info/WHEEL", data: wheelInfo("py3-none-any", false) }]),
       /Root-Is-Purelib/,
     ],
+    [
+      "entries declaring more than 1 GiB",
+      "demo.whl",
+      declareHuge(makeZip(good)),
+      /unpacks to \d+ bytes, more than 1073741824/,
+    ],
     ["no WHEEL file", "demo.whl", makeZip([good[0]!]), /not a wheel/],
     ["a path escaping site-packages", "demo.whl", makeZip([...good, { name: "../evil.py", data: "" }]), /escapes/],
   ];
@@ -210,6 +216,10 @@ describe("the packages option", () => {
   });
 });
 
+/** The first entry's declared size set to 2 GiB (in its central-directory record). */
+function declareHuge(z: Uint8Array): Uint8Array {
+  return setU32(z, centralAt(z) + 24, 0x80000000);
+}
 function setU32(z: Uint8Array, at: number, v: number): Uint8Array {
   new DataView(z.buffer, z.byteOffset).setUint32(at, v, true);
   return z;
