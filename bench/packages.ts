@@ -3,7 +3,8 @@
  * image (test/helpers/debian-image.ts), `import NAME` in a warm sandbox (library, one worker,
  * each run a fresh instance, so every import is a first import with the image's .pyc) against
  * native python3 importing the same .deb files (a fresh process per rep, its own .pyc written by
- * a first untimed run). Time is measured inside the program on both sides (perf_counter around the
+ * a first untimed run, and the modules the guest starts with imported first, as the guest's
+ * snapshot has them). Time is measured inside the program on both sides (perf_counter around the
  * import statement); fuel is that of a run of `import NAME` alone minus that of `pass` (its median,
  * and the spread between runs, which is 0 unless the import draws random numbers).
  *
@@ -51,9 +52,16 @@ const timed = (module: string) =>
 /** Fuel is measured on runs without the timing (a float's repr varies in length, and so in fuel). */
 const BASE = "pass";
 
-/** One timed native import in a fresh python3 (-I -S, the unpacked .deb files alone on sys.path). */
-function nativeMs(python: string, site: string, module: string): number {
-  const code = `import sys; sys.path.append(${JSON.stringify(site)})\n${timed(module)}`;
+/**
+ * One timed native import in a fresh python3 (-I -S, the unpacked .deb files alone on sys.path),
+ * after importing `preloaded` (the modules the guest starts with: its snapshot has them imported,
+ * so both sides time the same work).
+ */
+function nativeMs(python: string, site: string, module: string, preloaded: readonly string[]): number {
+  const pre = `for _m in ${
+    JSON.stringify(preloaded)
+  }:\n    try:\n        __import__(_m)\n    except Exception:\n        pass\n`;
+  const code = `import sys; sys.path.append(${JSON.stringify(site)})\n${pre}${timed(module)}`;
   const r = spawnSync(python, ["-I", "-S", "-c", code], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`native import ${module}: ${r.stderr.trim().split("\n").pop()}`);
   return Number(r.stdout);
@@ -68,9 +76,11 @@ async function measure(python: string, image: string, site: string, reps: number
   const limits = { fuel: Infinity, timeoutMs: 600_000, memoryMiB: 512 };
   try {
     const base = await sb.run(BASE, limits);
+    const start = await sb.run("import sys; print(' '.join(sorted(sys.modules)))", limits);
+    const preloaded = start.stdout.trim().split(" ").filter((m) => m !== "__main__");
     const rows: PackageBenchRow[] = [];
     for (const module of PACKAGE_MODULES) {
-      nativeMs(python, site, module); // writes native's .pyc
+      nativeMs(python, site, module, preloaded); // writes native's .pyc
       const wasi: number[] = [];
       const native: number[] = [];
       const fuels: number[] = [];
@@ -79,7 +89,7 @@ async function measure(python: string, image: string, site: string, reps: number
         if (r.outcome !== "ok") throw new Error(`import ${module}: ${r.outcome} ${r.stderr.slice(-300)}`);
         wasi.push(Number(r.stdout));
         fuels.push((await sb.run(`import ${module}`, limits)).fuelUsed - base.fuelUsed);
-        native.push(nativeMs(python, site, module));
+        native.push(nativeMs(python, site, module, preloaded));
       }
       const w = summarize(wasi).median;
       const n = summarize(native).median;
