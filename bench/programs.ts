@@ -64,3 +64,38 @@ export const FUEL_PROGRAMS: readonly Program[] = [
     expected: "7333399\n",
   },
 ];
+
+/**
+ * A program of the size and kind of a HumanEval task with its checks (our own, not from the data
+ * set): a 20-line function over strings and lists, then a handful of asserts.
+ */
+export const HUMANEVAL_SIZED: Program = {
+  name: "humaneval-sized",
+  code: [
+    "from typing import List",
+    "",
+    "def split_groups(text: str) -> List[str]:",
+    '    """Split balanced top-level bracket groups, ignoring spaces."""',
+    "    groups, depth, current = [], 0, []",
+    "    for ch in text:",
+    "        if ch == ' ':",
+    "            continue",
+    "        current.append(ch)",
+    "        depth += 1 if ch == '(' else -1",
+    "        if depth == 0:",
+    "            groups.append(''.join(current))",
+    "            current = []",
+    "    return groups",
+    "",
+    "def check(f):",
+    "    assert f('(()()) ((())) () ((())()())') == ['(()())', '((()))', '()', '((())()())']",
+    "    assert f('() (()) ((())) (((())))') == ['()', '(())', '((()))', '(((())))']",
+    "    assert f('(()(())((())))') == ['(()(())((())))']",
+    "    assert f('( ) (( )) (( )( ))') == ['()', '(())', '(()())']",
+    "    assert f('') == []",
+    "",
+    "check(split_groups)",
+    "print('ok')",
+  ].join("\n"),
+  expected: "ok\n",
+};

@@ -28,6 +28,10 @@ export interface WarmRow {
 }
 
 export interface ThroughputRow {
+  /** The runtime that ran it (absent in results older than issue 23: the machine's Node). */
+  runtime?: string;
+  /** The program (absent in older results: print(1)). */
+  program?: string;
   workers: number;
   /** Evaluations kept in flight. */
   concurrency: number;
@@ -36,6 +40,8 @@ export interface ThroughputRow {
   runsPerSecond: number;
   /** CPU time of this process (all threads) over wall time: how many cores the pool kept busy. */
   coresBusy: number;
+  /** CPU time of this process (all threads) per run, ms: what a run costs whatever the machine's load. */
+  cpuMsPerRun?: number;
 }
 
 export async function checkedRun(sb: Sandbox, p: Program): Promise<RunResult> {
@@ -93,8 +99,9 @@ export async function runWarm(reps: number, repsHeavy: number, log: (s: string) 
 }
 
 /**
- * Closed-loop throughput of print(1): `concurrency` callers each submit the next evaluation as
- * soon as theirs returns, for `seconds`; the pool has `workers` threads.
+ * Closed-loop throughput of a program: `concurrency` callers each submit the next evaluation as
+ * soon as theirs returns, for `seconds`; the pool has `workers` threads. With one caller the runs
+ * are back to back (the worker never idles between them).
  */
 export async function runThroughput(
   workers: number,
@@ -120,12 +127,14 @@ export async function runThroughput(
     const cpu = process.cpuUsage(cpu0);
     const coresBusy = (cpu.user + cpu.system) / 1e6 / elapsed;
     return {
+      program: p.name,
       workers,
       concurrency,
       runs,
       seconds: round(elapsed, 2),
       runsPerSecond: round(runs / elapsed, 2),
       coresBusy: round(coresBusy, 2),
+      cpuMsPerRun: round((cpu.user + cpu.system) / 1000 / runs, 2),
     };
   } finally {
     await sb.close();

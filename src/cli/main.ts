@@ -8,9 +8,10 @@
  * (cmd-ts, tens of ms to load) is loaded while that compile runs. A usage error then simply
  * exits; the speculative work is dropped.
  */
-import type { ParsedArgs } from "./args.ts";
+import type { CliOptions, ParsedArgs } from "./args.ts";
 import { plainRun } from "./plain-args.ts";
 import type { Sandbox } from "../sandbox/mod.ts";
+import { createColors } from "picocolors";
 import { EXIT } from "../options/exit-codes.ts";
 import { NO_PAINT } from "./output.ts";
 import type { Paint } from "./output.ts";
@@ -30,19 +31,18 @@ import {
   writeStdout,
 } from "../platform/process.ts";
 import { runOnce, UsageError } from "./run.ts";
+import { noteFirstRun } from "./first-run.ts";
+import { optionPart } from "./argv.ts";
+import { KNOWN_OPTIONS } from "./known.ts";
 import { PACKAGES_OPTION, packagesFrom } from "../options/packages.ts";
 import { PackageError } from "../packages/site.ts";
 import { pathListDelimiter } from "../platform/fs.ts";
-import { noteFirstRun } from "./first-run.ts";
-
-/** SGR escape: `open`, the text, then the code that ends just that attribute. */
-const sgr = (open: number, close: number) => (s: string) => `\x1b[${open}m${s}\x1b[${close}m`;
-/** Our three styles (yellow, bold red, bold): too few to ship a colour library for. */
-const ANSI_PAINT: Paint = { note: sgr(33, 39), error: (s) => sgr(31, 39)(sgr(1, 22)(s)), bold: sgr(1, 22) };
 
 /** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
 function paintFor(fd: 1 | 2): Paint {
-  return !isTerminal(fd) || envVar("NO_COLOR") !== undefined ? NO_PAINT : ANSI_PAINT;
+  if (!isTerminal(fd) || envVar("NO_COLOR") !== undefined) return NO_PAINT;
+  const c = createColors(true);
+  return { note: c.yellow, error: (s) => c.red(c.bold(s)), bold: c.bold };
 }
 
 async function fail(message: string, status: number): Promise<number> {
@@ -110,17 +110,17 @@ function startSandbox(batch: boolean, packages: readonly string[] = []): Promise
     .catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
 }
 
-/** Whether the arguments may ask for a run (not --help / --version), judged before parsing. */
-function mayRun(argv: readonly string[]): boolean {
-  const end = argv.indexOf("--");
-  const opts = end < 0 ? argv : argv.slice(0, end);
+/** Whether our options (`opts`, before the code) may ask for a run (not --help / --version), judged before parsing. */
+function mayRun(opts: readonly string[]): boolean {
   return !opts.some((a) => a === "--help" || a === "--version" || /^-[a-zA-Z]*h[a-zA-Z]*$/.test(a));
 }
 
-/** Our options: what comes before `--` or `-c` (a rough cut, good enough to spot --irc and --version). */
-function optionPart(argv: readonly string[]): readonly string[] {
-  const end = argv.findIndex((a) => a === "--" || a.startsWith("-c"));
-  return end < 0 ? argv : argv.slice(0, end);
+/** `wasi-py prog.py [ARG...]`: the options with the file's text as the code (program-file.ts). */
+async function withProgramFile(argv: readonly string[], options: CliOptions): Promise<CliOptions> {
+  if (options.code === undefined || !options.code.endsWith(".py")) return options;
+  const file = await import("./program-file.ts");
+  if (!file.isProgramFile(argv, options.code, file.fileExists)) return options;
+  return { ...options, code: file.readProgramFile(options.code) };
 }
 
 /**
@@ -132,10 +132,15 @@ function optionPart(argv: readonly string[]): readonly string[] {
 export async function main(argv: string[]): Promise<number> {
   try {
     ignoreBrokenPipes();
-    const opts = optionPart(argv);
+    // Modes are chosen by our options only: after the code, `--irc` or `--batch` is the program's.
+    const opts = optionPart(argv, KNOWN_OPTIONS);
     if (opts.includes("--irc") && opts.includes("--version")) {
       await writeStdout(await versionText());
       return 0;
+    }
+    if (opts.includes("--serve")) {
+      const { runServer } = await import("../serve/main.ts");
+      return await runServer(argv);
     }
     if (opts.includes("--irc")) {
       const { runIrcBot } = await import("../irc/main.ts");
@@ -144,7 +149,7 @@ export async function main(argv: string[]): Promise<number> {
     // Packages are known only once the arguments are parsed: no early start with them.
     const packagesEnv = envVar(PACKAGES_OPTION.env);
     const withPackages = packagesEnv !== undefined || opts.some((a) => a.startsWith(`--${PACKAGES_OPTION.flag}`));
-    const early = mayRun(argv) && !withPackages ? startSandbox(opts.includes("--batch")) : undefined;
+    const early = mayRun(opts) && !withPackages ? startSandbox(opts.includes("--batch")) : undefined;
     const plain = plainRun(argv);
     const parsed: ParsedArgs = plain !== undefined
       ? { kind: "run", options: plain }
@@ -165,7 +170,11 @@ export async function main(argv: string[]): Promise<number> {
           const { runBatch } = await import("./batch.ts");
           return await runBatch(parsed.options, early ?? startSandbox(true, packages), paintFor(2));
         }
-        return await runOnce(parsed.options, early ?? startSandbox(false, packages), paintFor(2));
+        return await runOnce(
+          await withProgramFile(argv, parsed.options),
+          early ?? startSandbox(false, packages),
+          paintFor(2),
+        );
       }
     }
   } catch (e) {

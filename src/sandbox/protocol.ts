@@ -10,6 +10,8 @@
 import type { RunLimits } from "./limits.ts";
 import type { Ending } from "./result.ts";
 import { trimPartialUtf8 } from "../text/utf8.ts";
+import type { CollectedFiles, FileBytes, ReturnCaps } from "./run-files.ts";
+import type { MemoryImage } from "../wasm/data-image.ts";
 
 /** Pool → worker, once per thread: what every run instantiates. */
 export interface InitMessage {
@@ -17,6 +19,8 @@ export interface InitMessage {
   module: WebAssembly.Module;
   /** Pages of the imported env.memory, or undefined for a module with its own memory. */
   memoryInitialPages: number | undefined;
+  /** The data segments split out of `module` (its bytes shared by all workers), if they were. */
+  memoryImage?: MemoryImage;
   /** The stdlib image (USTAR), shared by all workers. */
   image: SharedArrayBuffer;
   /** The image's index as JSON (src/wasi/tar-index.ts): the worker need not parse the tar. */
@@ -67,6 +71,10 @@ export interface RunMessage {
   clock: SharedArrayBuffer;
   /** The shared output buffer (see OUTPUT_LAYOUT), made by createOutput. */
   output: SharedArrayBuffer;
+  /** Files written into /home before the program starts (run-files.ts). */
+  files?: FileBytes[];
+  /** Set when the files left in /home are to be returned, with their caps. */
+  returnFiles?: ReturnCaps;
 }
 
 /** Worker → pool: how the evaluation `id` ended. */
@@ -77,6 +85,8 @@ export interface DoneMessage {
   fuelUsed: number;
   /** Size of the guest's linear memory at the end (its peak). */
   memoryBytes?: number;
+  /** What the program left in /home, when RunMessage.returnFiles asked for it. */
+  files?: CollectedFiles;
 }
 
 /** An output stream's index in the shared buffer. */

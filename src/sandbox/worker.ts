@@ -14,6 +14,7 @@ import type { GuestInstance } from "./guest-instance.ts";
 import type { Ending } from "./result.ts";
 import { DEFAULT_LIMITS } from "./limits.ts";
 import type { RunLimits } from "./limits.ts";
+import type { MemoryImage } from "../wasm/data-image.ts";
 import { awaitImage, fuelCell, outputWriter, STDERR, STDOUT } from "./protocol.ts";
 import type { DoneMessage, InitMessage, RunMessage } from "./protocol.ts";
 import { ringReader } from "./stdin-ring.ts";
@@ -27,6 +28,7 @@ import {
 } from "./module-shape.ts";
 import { RunClock, sharedNowMs } from "./run-clock.ts";
 import { HostFuelExhausted } from "../wasi/cost.ts";
+import { collectFiles, writeFiles } from "./run-files.ts";
 
 /** Thrown by a host call made at or past the run's deadline: the worker ends the run itself. */
 class DeadlineReached extends Error {
@@ -37,6 +39,7 @@ const channel = parentChannel();
 let module: WebAssembly.Module | undefined;
 let moduleImports: WebAssembly.ModuleImportDescriptor[] = [];
 let memoryInitialPages: number | undefined;
+let memoryImage: MemoryImage | undefined;
 let image: DirNode | undefined;
 /**
  * The next evaluation's instance, made while the worker is idle (instantiating copies the
@@ -47,6 +50,11 @@ interface Prepared extends GuestInstance {
   key: string;
 }
 let prepared: Prepared | undefined;
+/**
+ * The memory of the last run, with its limits' key: the next guest of the same limits restores and
+ * reuses it if the run did not grow it (guest-memory.ts), instead of paying a new memory's first touch.
+ */
+let spare: { key: string; memory: WebAssembly.Memory } | undefined;
 /** A private cell to block on for sleeps; nobody ever notifies it. */
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
@@ -56,6 +64,7 @@ channel.onMessage((raw) => {
     module = msg.module;
     moduleImports = WebAssembly.Module.imports(msg.module);
     memoryInitialPages = msg.memoryInitialPages;
+    memoryImage = msg.memoryImage;
     const imageState = new Int32Array(msg.imageState);
     const entries = entriesFromIndex(new Uint8Array(msg.image), JSON.parse(msg.imageIndex));
     // Package files join the same read-only tree (their bytes are there from the start).
@@ -101,7 +110,11 @@ function prepareSoon(limits: RunLimits): void {
 
 function prepare(limits: RunLimits): Prepared {
   if (module === undefined || image === undefined) throw new Error("worker not initialised");
-  return { key: limitsKey(limits), ...newGuest({ module, moduleImports, memoryInitialPages, image }, limits) };
+  const key = limitsKey(limits);
+  const reuse = spare?.key === key ? spare.memory : undefined;
+  spare = undefined;
+  const template = { module, moduleImports, memoryInitialPages, memoryImage, image };
+  return { key, ...newGuest(template, limits, reuse) };
 }
 
 function describe(e: unknown): string {
@@ -117,6 +130,8 @@ function runOnce(msg: RunMessage): DoneMessage {
   const ready = prepared !== undefined && prepared.key === limitsKey(limits) ? prepared : prepare(limits);
   prepared = undefined;
   const { memory, host, instance } = ready;
+  if (msg.files !== undefined) writeFiles(ready.fs, msg.files); // before bindRun: charges no fuel
+  if (memory !== undefined) spare = { key: ready.key, memory };
   const fuelSeen = fuelCell(msg.output);
   let fuel: WebAssembly.Global | undefined;
   host.bindRun({
@@ -185,13 +200,15 @@ function runOnce(msg: RunMessage): DoneMessage {
   }
   const remaining = fuel === undefined ? msg.fuelStart : (fuel.value as bigint);
   const used = msg.fuelStart - remaining;
-  return {
+  const done: DoneMessage = {
     type: "done",
     id: msg.id,
     ending,
     fuelUsed: fuel === undefined ? 0 : Number(used),
     memoryBytes: guestMemory.buffer.byteLength, // linear memory never shrinks: this is the peak
   };
+  if (msg.returnFiles !== undefined) done.files = collectFiles(ready.fs, msg.returnFiles, msg.files ?? []);
+  return done;
 }
 
 /** The module keeps a stack budget and the last function entry found it spent. */

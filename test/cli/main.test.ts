@@ -44,6 +44,7 @@ describe("argument parsing", () => {
         tmpQuotaBytes: 8 * 1024 * 1024,
         maxLines: 2,
         maxBytes: 400,
+        maxLineBytes: 8 * 1024 * 1024,
         verbose: false,
         noStdin: false,
         batch: false,

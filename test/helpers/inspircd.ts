@@ -46,7 +46,14 @@ function require_(name: string, deb: string, extra: string[]): string {
 
 const LINK_PASSWORD = "wasipy-link";
 
-function inspircdConf(dir: string, port: number, userPort: number, linkPort: number, services: boolean): string {
+function inspircdConf(
+  dir: string,
+  port: number,
+  userPort: number,
+  linkPort: number,
+  services: boolean,
+  maxNick: number,
+): string {
   return [
     `<server name="irc.test" description="wasi-py test server" id="0AA" network="TestNet">`,
     `<admin name="tests" nick="tests" email="nobody@invalid">`,
@@ -63,7 +70,7 @@ function inspircdConf(dir: string, port: number, userPort: number, linkPort: num
     `<files motd="${join(dir, "motd")}">`,
     `<dns timeout="1">`,
     `<performance clonesonconnect="no" quietbursts="yes">`,
-    `<limits maxnick="30">`,
+    `<limits maxnick="${maxNick}">`,
     `<module name="cap">`,
     `<module name="ircv3">`,
     `<module name="ircv3_accounttag">`,
@@ -153,20 +160,21 @@ function daemon(
 }
 
 /**
- * Starts InspIRCd (as root it needs --runasroot) and, with `services`, Atheme linked to it.
+ * Starts InspIRCd (as root it needs --runasroot) and, with `services`, Atheme linked to it;
+ * `maxNick` sets the server's nick length (default 30).
  *
  * @example
  * const s = await startInspircd({ services: true });
  * await registerAccount(s.userPort, "pybot", "secret");
  */
-export async function startInspircd(opts: { services?: boolean } = {}): Promise<InspircdServer> {
+export async function startInspircd(opts: { services?: boolean; maxNick?: number } = {}): Promise<InspircdServer> {
   const ircd = require_("inspircd", "inspircd", ["/usr/sbin/inspircd"]);
   const atheme = opts.services ? require_("atheme-services", "atheme-services", ["/usr/bin/atheme-services"]) : "";
   const dir = mkdtempSync(join(tmpdir(), "wasi-py-inspircd-"));
   const [port, userPort, linkPort] = [await freePort(), await freePort(), await freePort()];
   writeFileSync(join(dir, "motd"), "wasi-py test server\n");
   const conf = join(dir, "inspircd.conf");
-  writeFileSync(conf, inspircdConf(dir, port, userPort, linkPort, !!opts.services));
+  writeFileSync(conf, inspircdConf(dir, port, userPort, linkPort, !!opts.services, opts.maxNick ?? 30));
   const root = typeof process.getuid === "function" && process.getuid() === 0;
   const ircdArgs = ["--nofork", "--nopid", `--config=${conf}`, ...(root ? ["--runasroot"] : [])];
   const server = daemon(ircd, ircdArgs, async () => await canConnect(port) && await canConnect(userPort), "inspircd");

@@ -192,7 +192,7 @@ describe("bot against InspIRCd (default connect class) with Atheme services", ()
     await sleep(4000);
     const lines = u.messagesFrom(BOT, mark).map((m) => m.text);
     assert.ok(lines.length >= 2, lines.join("\n"));
-    assert.match(lines[0]!, /^tracer: Exited with code 1 ⏎ … \([\d,]+ bytes cut\) /);
+    assert.match(lines[0]!, /^tracer: Exited with code 1 ⏎ … \([\d,]+ bytes cut, all: !more\) /);
     const last = lines[lines.length - 1]!;
     assert.match(last, /(\w+\.)*\w*(Error|Exception)\b[^⏎]*$/, `the exception ends the reply: ${last}`);
   });

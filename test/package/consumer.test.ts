@@ -96,6 +96,7 @@ let tarball = "";
 let files: string[] = [];
 /** What `npm pack` made, for the report. */
 let packSummary = "";
+let sizes = { packedMB: 0, unpackedMB: 0 };
 
 describe(`the npm package, on Node ${process.versions.node}`, { skip }, () => {
   before(() => {
@@ -103,10 +104,13 @@ describe(`the npm package, on Node ${process.versions.node}`, { skip }, () => {
     mkdirSync(project);
     const packed = npm(["pack", "--json", "--pack-destination", work], root);
     assert.equal(packed.status, 0, packed.stderr);
-    const info = JSON.parse(packed.stdout) as Array<{ filename: string; size: number; files: { path: string }[] }>;
+    const info = JSON.parse(packed.stdout) as Array<
+      { filename: string; size: number; unpackedSize: number; files: { path: string }[] }
+    >;
     tarball = join(work, info[0].filename);
     files = info[0].files.map((f) => f.path).sort();
     packSummary = `tarball ${info[0].filename}: ${info[0].size} bytes, ${files.length} files`;
+    sizes = { packedMB: info[0].size / 1e6, unpackedMB: info[0].unpackedSize / 1e6 };
     writeFileSync(
       join(project, "package.json"),
       JSON.stringify({ name: "scratch", version: "1.0.0", private: true, type: "module" }),
@@ -144,6 +148,16 @@ describe(`the npm package, on Node ${process.versions.node}`, { skip }, () => {
     assert.ok(files.length <= 60, `${files.length} files (55 when this was written)`);
   });
 
+  it("the README's figures for the package: size packed and unpacked, file count", () => {
+    const readme = readFileSync(join(root, "README.md"), "utf8").replace(/\s+/g, " ");
+    const said = /\(([\d.]+) MB packed, ([\d.]+) MB unpacked, (\d+) files;/.exec(readme);
+    assert.ok(said !== null, "README: no '(N MB packed, N MB unpacked, N files;' under Install");
+    assert.equal(Number(said[3]), files.length, "file count");
+    // Sizes to the README's 0.1 MB, with room for a rebuild's small changes.
+    assert.ok(Math.abs(Number(said[1]) - sizes.packedMB) < 0.15, `packed ${sizes.packedMB.toFixed(2)} MB`);
+    assert.ok(Math.abs(Number(said[2]) - sizes.unpackedMB) < 0.15, `unpacked ${sizes.unpackedMB.toFixed(2)} MB`);
+  });
+
   it("installs with --omit=dev, without a warning", (t) => {
     const start = performance.now();
     const r = npm(["install", "--omit=dev", "--no-audit", "--no-fund", tarball], project);
@@ -153,8 +167,11 @@ describe(`the npm package, on Node ${process.versions.node}`, { skip }, () => {
     t.diagnostic(`npm install --omit=dev of the tarball: ${Math.round(ms)} ms`);
     assert.ok(existsSync(join(project, "node_modules", "wasi-py", "build", "bundle", "cli.js")));
     assert.ok(!existsSync(join(project, "node_modules", "typescript")), "a dev dependency was installed");
-    // One colour library: chalk, which the argument parser (cmd-ts) brings; our own colours are three SGR codes.
-    assert.ok(!existsSync(join(project, "node_modules", "picocolors")), "a second colour library was installed");
+    // The runtime dependencies are the ones the README names (the bundles inline them; npm installs them for
+    // programs that import them themselves).
+    for (const dep of ["cmd-ts", "picocolors", "hono"]) {
+      assert.ok(existsSync(join(project, "node_modules", dep)), `${dep} was not installed`);
+    }
   });
 
   it("every installed module and declaration is reached from the bin or the exports", () => {
