@@ -40,10 +40,7 @@ export interface PackageBenchRow {
   ratio: number | null;
   /** Median fuel of the import. */
   fuel: number;
-  /**
-   * Largest minus smallest fuel seen: 0 unless the import draws random numbers (sympy shuffles
-   * the facts its assumption system checks, with a generator seeded from os.urandom).
-   */
+  /** Largest minus smallest fuel seen over the reps: 0 when the import spends the same every time. */
   fuelSpread: number;
 }
 
