@@ -19,6 +19,8 @@ export interface GuestInstance {
   /** The imported memory, or undefined when the module has its own. */
   memory: WebAssembly.Memory | undefined;
   host: WasiHost;
+  /** The run's filesystem (the files of RunOptions.files are written here before it starts). */
+  fs: MemFs;
   instance: WebAssembly.Instance;
 }
 
@@ -73,7 +75,7 @@ export function newGuest(t: GuestTemplate, limits: RunLimits, reuse?: WebAssembl
   }
   const instance = new WebAssembly.Instance(t.module, imports);
   if (memory === undefined) host.setMemory(instance.exports[MEMORY_NAME] as WebAssembly.Memory);
-  return { memory, host, instance };
+  return { memory, host, instance, fs };
 }
 
 /** The imported memory in its instantiated state, or undefined for a module with its own memory. */

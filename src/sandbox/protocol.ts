@@ -10,6 +10,7 @@
 import type { RunLimits } from "./limits.ts";
 import type { Ending } from "./result.ts";
 import { trimPartialUtf8 } from "../text/utf8.ts";
+import type { CollectedFiles, FileBytes, ReturnCaps } from "./run-files.ts";
 import type { MemoryImage } from "../wasm/data-image.ts";
 
 /** Pool → worker, once per thread: what every run instantiates. */
@@ -30,6 +31,8 @@ export interface InitMessage {
    * reading a stdlib file's contents.
    */
   imageState: SharedArrayBuffer;
+  /** Mounted packages (src/packages/mount.ts): more read-only entries, under site-packages. */
+  packages?: { bytes: SharedArrayBuffer; index: string };
 }
 
 /** InitMessage.imageState: the pool is still reading the image. */
@@ -68,6 +71,10 @@ export interface RunMessage {
   clock: SharedArrayBuffer;
   /** The shared output buffer (see OUTPUT_LAYOUT), made by createOutput. */
   output: SharedArrayBuffer;
+  /** Files written into /home before the program starts (run-files.ts). */
+  files?: FileBytes[];
+  /** Set when the files left in /home are to be returned, with their caps. */
+  returnFiles?: ReturnCaps;
 }
 
 /** Worker → pool: how the evaluation `id` ended. */
@@ -78,6 +85,8 @@ export interface DoneMessage {
   fuelUsed: number;
   /** Size of the guest's linear memory at the end (its peak). */
   memoryBytes?: number;
+  /** What the program left in /home, when RunMessage.returnFiles asked for it. */
+  files?: CollectedFiles;
 }
 
 /** An output stream's index in the shared buffer. */

@@ -28,6 +28,7 @@ import {
 } from "./module-shape.ts";
 import { RunClock, sharedNowMs } from "./run-clock.ts";
 import { HostFuelExhausted } from "../wasi/cost.ts";
+import { collectFiles, writeFiles } from "./run-files.ts";
 
 /** Thrown by a host call made at or past the run's deadline: the worker ends the run itself. */
 class DeadlineReached extends Error {
@@ -65,10 +66,12 @@ channel.onMessage((raw) => {
     memoryInitialPages = msg.memoryInitialPages;
     memoryImage = msg.memoryImage;
     const imageState = new Int32Array(msg.imageState);
-    image = buildImageTree(
-      entriesFromIndex(new Uint8Array(msg.image), JSON.parse(msg.imageIndex)),
-      () => awaitImage(imageState),
-    );
+    const entries = entriesFromIndex(new Uint8Array(msg.image), JSON.parse(msg.imageIndex));
+    // Package files join the same read-only tree (their bytes are there from the start).
+    if (msg.packages !== undefined) {
+      entries.push(...entriesFromIndex(new Uint8Array(msg.packages.bytes), JSON.parse(msg.packages.index)));
+    }
+    image = buildImageTree(entries, () => awaitImage(imageState));
     prepareSoon(DEFAULT_LIMITS);
     return;
   }
@@ -127,6 +130,7 @@ function runOnce(msg: RunMessage): DoneMessage {
   const ready = prepared !== undefined && prepared.key === limitsKey(limits) ? prepared : prepare(limits);
   prepared = undefined;
   const { memory, host, instance } = ready;
+  if (msg.files !== undefined) writeFiles(ready.fs, msg.files); // before bindRun: charges no fuel
   if (memory !== undefined) spare = { key: ready.key, memory };
   const fuelSeen = fuelCell(msg.output);
   let fuel: WebAssembly.Global | undefined;
@@ -196,13 +200,15 @@ function runOnce(msg: RunMessage): DoneMessage {
   }
   const remaining = fuel === undefined ? msg.fuelStart : (fuel.value as bigint);
   const used = msg.fuelStart - remaining;
-  return {
+  const done: DoneMessage = {
     type: "done",
     id: msg.id,
     ending,
     fuelUsed: fuel === undefined ? 0 : Number(used),
     memoryBytes: guestMemory.buffer.byteLength, // linear memory never shrinks: this is the peak
   };
+  if (msg.returnFiles !== undefined) done.files = collectFiles(ready.fs, msg.returnFiles, msg.files ?? []);
+  return done;
 }
 
 /** The module keeps a stack budget and the last function entry found it spent. */

@@ -2,7 +2,8 @@
  * The Deno permission check of the command (src/platform/permissions.ts): the needs per command
  * line, the one-line message, the cache folder agreeing with the sandbox's own, and end to end on
  * Deno: a missing permission is one line and exit 120, never a NotCapable trace, and the
- * documented narrow set is enough to run a program.
+ * documented narrow set is enough to run a program (from Node too when Deno's half of npm test
+ * does not run).
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -14,6 +15,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { cacheDirFor, commandNeeds, packageRoot, permissionMessage } from "../../src/platform/permissions.ts";
 import { cacheDirs, repoRoot } from "../../src/sandbox/assets.ts";
+import { otherHalfRuns } from "../helpers/halves.ts";
 
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
 const root = repoRoot();
@@ -28,6 +30,9 @@ describe("commandNeeds", () => {
     ["--server=", ["--irc", "--server=h"], "/c", [...cached, "--allow-net=h"]],
     ["the bot, server from a config file", ["--irc", "--config", "f.json"], "/c", cached],
     ["--server after -- is code", ["--", "--irc", "--server", "h"], "/c", cached],
+    ["the service's default address", ["--serve"], "/c", [...cached, "--allow-net=127.0.0.1:8060"]],
+    ["the service's --listen", ["--serve", "--listen=0.0.0.0:9000"], "/c", [...cached, "--allow-net=0.0.0.0:9000"]],
+    ["a run through a service", ["--server", "http://h:8060", "1"], "/c", [...cached, "--allow-net=h:8060"]],
   ];
   for (const [name, argv, cache, flags] of cases) {
     it(name, () => assert.deepEqual(commandNeeds(argv, "/p", cache).map((n) => n.flag), flags));
@@ -85,7 +90,12 @@ function denoBinary(): string | undefined {
 
 describe("on Deno, end to end", () => {
   const deno = denoBinary();
-  const skip = deno === undefined ? "the deno dev dependency is not installed (npm install)" : false;
+  const skip = deno === undefined
+    ? "the deno dev dependency is not installed (npm install)"
+    : !isDeno && otherHalfRuns()
+    ? "npm test's Deno half runs these (test/helpers/halves.ts)"
+    : false;
+  if (skip) process.stdout.write(`# skip: ${skip}\n`);
   const cache = mkdtempSync(join(tmpdir(), "wasi-py-perm-"));
   const run = (flags: string[]) => {
     const args = ["run", ...flags, join(root, "cli.ts"), "print(6*7)"];

@@ -280,7 +280,7 @@ const CASES: Case[] = [
     name: "os.listdir('/')",
     code: "import os\nprint(sorted(os.listdir('/')), sorted(os.listdir('/tmp/../..')))",
     outcome: "ok",
-    stdout: "['tmp', 'usr'] ['tmp', 'usr']\n",
+    stdout: "['home', 'tmp', 'usr'] ['home', 'tmp', 'usr']\n",
   },
   {
     name: "host environment variables",
