@@ -5,7 +5,7 @@
  *
  *   npm run bench                     full run (several minutes)
  *   npm run bench -- --quick          smoke run: few repetitions, results written as *-quick.json
- *   npm run bench -- --only cold,warm sections: cold, warm, throughput, batch, fuel, pyperformance, pyodide, memory, packages, serve
+ *   npm run bench -- --only cold,warm sections: cold, warm, throughput, batch, fuel, pyperformance, pyodide, memory, packages, serve, irc
  *   npm run bench -- --reps N         repetitions of the cheap programs (heavy ones scale with it)
  *   npm run bench -- --no-save        print only
  *   npm run bench -- --python PATH    the native floor (default: the executable behind python3)
@@ -46,6 +46,8 @@ import { packagesTable, runPackagesBench } from "./packages.ts";
 import type { PackageBenchRow } from "./packages.ts";
 import { runServeBench, serveReport } from "./serve.ts";
 import type { ServeBench } from "./serve.ts";
+import { ircHardeningReport, runIrcHardeningBench } from "./irc.ts";
+import type { IrcHardening } from "./irc.ts";
 
 const SECTIONS = [
   "cold",
@@ -58,6 +60,7 @@ const SECTIONS = [
   "memory",
   "packages",
   "serve",
+  "irc",
 ] as const;
 type Section = (typeof SECTIONS)[number];
 
@@ -207,6 +210,8 @@ interface Results {
   packages?: PackageBenchRow[] | { error: string };
   /** The HTTP service under autocannon, a flood against a full queue, the CLI through it (bench/serve.ts). */
   serve?: ServeBench | { error: string };
+  /** The IRC bot under three abuses, on the fake clock (bench/irc-hardening.ts). */
+  irc?: IrcHardening | { error: string };
   summary: SummaryLine[];
   errors: string[];
 }
@@ -363,6 +368,16 @@ function summarise(r: Results): SummaryLine[] {
         met: ours < theirs,
       });
     }
+  }
+  if (r.irc && !isError(r.irc)) {
+    const dropped = r.irc.overload.evaluatedThenDropped;
+    lines.push({
+      figure: "IRC overload: replies evaluated, then dropped (fake clock)",
+      value: String(dropped),
+      ratio: null,
+      target: "0",
+      met: dropped === 0,
+    });
   }
   return lines;
 }
@@ -547,6 +562,7 @@ function print(r: Results): void {
     out.push("", `pyperformance: skipped (${r.pyperformance.skipped})`);
   }
   if (r.serve && !("error" in r.serve)) out.push("", ...serveReport(r.serve));
+  if (r.irc && !("error" in r.irc)) out.push("", ...ircHardeningReport(r.irc));
   out.push("", "Summary");
   out.push(
     table([
@@ -727,6 +743,7 @@ async function main(): Promise<void> {
     const seconds = cfg.quick ? 5 : 20;
     r.serve = await section("serve", errors, () => runServeBench(root, python, seconds, cfg.quick ? 5 : 15, log));
   }
+  if (has("irc")) r.irc = await section("irc", errors, () => runIrcHardeningBench(log));
   machine.loadAverageEnd = loadavg().map((x) => round(x, 2));
   r.summary = summarise(r);
   print(r);
