@@ -19,7 +19,7 @@ import { jsonView } from "./output.ts";
 import type { Paint } from "./output.ts";
 import type { RunOptions, Sandbox } from "../sandbox/mod.ts";
 import { BATCH_LIMITS } from "../options/batch.ts";
-import { OptionError, rangeText, readOptionNumber, readOptionText } from "../options/spec.ts";
+import { OptionError, readOptionNumber, readOptionText } from "../options/spec.ts";
 import { CLI_MEMORY_LIMIT, RUN_LIMITS } from "../options/limits.ts";
 import type { OptionSpec } from "../options/spec.ts";
 import { EXIT } from "../options/exit-codes.ts";
@@ -61,8 +61,7 @@ function quoted(text: string): string {
 function numeric(key: string, value: unknown): number {
   const spec = NUMERIC_KEYS[key]!;
   if (typeof value === "number") return readOptionNumber(spec, value, key);
-  if (typeof value === "string" && value.length <= MAX_QUOTED_CHARS) return readOptionText(spec, value, key);
-  if (typeof value === "string") throw new OptionError(`${key} wants ${rangeText(spec)}, got ${quoted(value)}`, key);
+  if (typeof value === "string") return readOptionText(spec, value, key);
   throw new OptionError(`${key} must be a number or a string, got ${kindOf(value)}`, key);
 }
 

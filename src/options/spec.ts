@@ -135,6 +135,14 @@ function inRange(spec: OptionSpec, v: number | undefined): v is number {
   return v >= spec.min && v <= spec.max && (!spec.kind.integer || Number.isInteger(v));
 }
 
+/** Longest piece of a refused value quoted back in a message (a config string may be megabytes long). */
+const MAX_QUOTED_CHARS = 40;
+
+/** `text` in double quotes, cut to MAX_QUOTED_CHARS characters with "…". */
+function quoteShort(text: string): string {
+  return `"${text.length > MAX_QUOTED_CHARS ? `${text.slice(0, MAX_QUOTED_CHARS)}…` : text}"`;
+}
+
 /**
  * Reads an option's text (a flag value, or a string in the config file); throws OptionError
  * naming `as` (default `--flag`).
@@ -144,7 +152,7 @@ function inRange(spec: OptionSpec, v: number | undefined): v is number {
  */
 export function readOptionText(spec: OptionSpec, text: string, as = `--${spec.flag}`): number {
   const v = spec.kind.parse(text);
-  if (!inRange(spec, v)) throw new OptionError(`${as} wants ${rangeText(spec)}, got "${text}"`, as);
+  if (!inRange(spec, v)) throw new OptionError(`${as} wants ${rangeText(spec)}, got ${quoteShort(text)}`, as);
   return v;
 }
 

@@ -156,3 +156,34 @@ describe(`items 9-11 end to end on ${isDeno ? "Deno" : "Node"}`, () => {
     assert.deepEqual([c.stdout, c.status], ["['--irc']\n", 0], c.stderr);
   });
 });
+
+describe("no JSON input elsewhere can blow the stack or echo megabytes", () => {
+  it("the bot's config file: 100,000-deep values and megabyte strings give one short line", async () => {
+    const { readConfigFile, IrcConfigError } = await import("../../src/irc/config.ts");
+    const { mkdtempSync, rmSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const dir = mkdtempSync(join(tmpdir(), "wasi-py-json-"));
+    try {
+      const cases: Array<[string, RegExp]> = [
+        [`{"nick":${deep(100_000)}}`, /"nick" must be a string$/],
+        [`{"channels":[${deep(100_000)}]}`, /"channels" must be a list of strings$/],
+        [`{"timeoutSeconds":${deep(100_000)}}`, /timeoutSeconds must be a number/],
+        [`[${deep(100_000)}]`, /must be a JSON object$/],
+        [`{"timeoutSeconds":"${"9".repeat(1_000_000)}"}`, /wants seconds from .*, got "9{40}…"$/],
+      ];
+      for (const [text, re] of cases) {
+        const path = join(dir, "bot.json");
+        writeFileSync(path, text, { mode: 0o600 });
+        assert.throws(() => readConfigFile(path), (e: unknown) => {
+          assert.ok(e instanceof IrcConfigError, String(e));
+          assert.match(e.message, re);
+          assert.ok(e.message.length < 300 + path.length, `${e.message.length} characters`);
+          return true;
+        });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
