@@ -30,6 +30,9 @@ describe("commandNeeds", () => {
     ["--server=", ["--irc", "--server=h"], "/c", [...cached, "--allow-net=h"]],
     ["the bot, server from a config file", ["--irc", "--config", "f.json"], "/c", cached],
     ["--server after -- is code", ["--", "--irc", "--server", "h"], "/c", cached],
+    ["the service's default address", ["--serve"], "/c", [...cached, "--allow-net=127.0.0.1:8060"]],
+    ["the service's --listen", ["--serve", "--listen=0.0.0.0:9000"], "/c", [...cached, "--allow-net=0.0.0.0:9000"]],
+    ["a run through a service", ["--server", "http://h:8060", "1"], "/c", [...cached, "--allow-net=h:8060"]],
   ];
   for (const [name, argv, cache, flags] of cases) {
     it(name, () => assert.deepEqual(commandNeeds(argv, "/p", cache).map((n) => n.flag), flags));
