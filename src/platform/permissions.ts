@@ -62,10 +62,8 @@ export function cacheDirFor(env: (name: string) => string | undefined): string |
   return undefined;
 }
 
-/** The `host[:port]` of a `--server` argument, if the command line has one. */
-function serverHost(argv: readonly string[]): string | undefined {
-  const end = argv.indexOf("--");
-  const opts = end < 0 ? argv : argv.slice(0, end);
+/** The `host[:port]` of a `--server` option, if our options have one. */
+function serverHost(opts: readonly string[]): string | undefined {
   const at = opts.findIndex((a) => a === "--server" || a.startsWith("--server="));
   if (at < 0) return undefined;
   const value = opts[at].startsWith("--server=") ? opts[at].slice("--server=".length) : opts[at + 1];
@@ -73,8 +71,10 @@ function serverHost(argv: readonly string[]): string | undefined {
 }
 
 /**
- * The permissions the command needs with these arguments, given where the package and the asset
- * cache are (`cache` undefined: none is configured, so none is asked for).
+ * The permissions the command needs with these options, given where the package and the asset
+ * cache are (`cache` undefined: none is configured, so none is asked for). `options` are our
+ * options only, the arguments before the code (src/cli/argv.ts's optionPart): after the code,
+ * `--irc --server host` are the program's and ask for no network.
  *
  * @example
  * ```ts
@@ -82,7 +82,7 @@ function serverHost(argv: readonly string[]): string | undefined {
  * // ["--allow-env", "--allow-read=/pkg", "--allow-read=/c", "--allow-write=/c"]
  * ```
  */
-export function commandNeeds(argv: readonly string[], root: string, cache: string | undefined): PermissionNeed[] {
+export function commandNeeds(options: readonly string[], root: string, cache: string | undefined): PermissionNeed[] {
   const needs: PermissionNeed[] = [
     { descriptor: { name: "env" }, flag: "--allow-env" },
     { descriptor: { name: "read", path: root }, flag: `--allow-read=${root}` },
@@ -91,7 +91,7 @@ export function commandNeeds(argv: readonly string[], root: string, cache: strin
     needs.push({ descriptor: { name: "read", path: cache }, flag: `--allow-read=${cache}` });
     needs.push({ descriptor: { name: "write", path: cache }, flag: `--allow-write=${cache}` });
   }
-  const server = argv.includes("--irc") ? serverHost(argv) : undefined;
+  const server = options.includes("--irc") ? serverHost(options) : undefined;
   if (server !== undefined) needs.push({ descriptor: { name: "net", host: server }, flag: `--allow-net=${server}` });
   return needs;
 }
@@ -141,15 +141,16 @@ function granted(perms: DenoPermissions, need: PermissionNeed): boolean {
 
 /**
  * On Deno, exits with status 120 and one line on stderr when a permission the command needs is
- * missing; on Node, returns at once. Call it before loading the rest of the command.
+ * missing; on Node, returns at once. Call it before loading the rest of the command, with our
+ * options (the arguments before the code; see commandNeeds).
  *
  * @example
  * ```ts
- * exitUnlessDenoPermissions(cliArgs());
+ * exitUnlessDenoPermissions(optionPart(cliArgs(), KNOWN_OPTIONS));
  * const { main } = await import("./src/cli/main.ts");
  * ```
  */
-export function exitUnlessDenoPermissions(argv: readonly string[]): void {
+export function exitUnlessDenoPermissions(options: readonly string[]): void {
   const perms = denoPermissions();
   if (perms === undefined) return;
   const root = packageRoot((import.meta as unknown as { url: string }).url);
@@ -157,7 +158,7 @@ export function exitUnlessDenoPermissions(argv: readonly string[]): void {
   const envKnown = granted(perms, envNeed);
   const env = (name: string) => (process.env[name] === "" ? undefined : process.env[name]);
   // Without env access the cache folder is unknown: show where it usually is, and ask for env first.
-  const all = commandNeeds(argv, root, envKnown ? cacheDirFor(env) : DEFAULT_CACHE_TEXT);
+  const all = commandNeeds(options, root, envKnown ? cacheDirFor(env) : DEFAULT_CACHE_TEXT);
   const checkable = envKnown ? all : all.slice(0, 2);
   const message = permissionMessage(checkable.filter((n) => !granted(perms, n)), all);
   if (message === undefined) return;
