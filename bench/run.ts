@@ -5,7 +5,7 @@
  *
  *   npm run bench                     full run (several minutes)
  *   npm run bench -- --quick          smoke run: few repetitions, results written as *-quick.json
- *   npm run bench -- --only cold,warm sections: cold, warm, throughput, batch, fuel, pyodide, memory, packages
+ *   npm run bench -- --only cold,warm sections: cold, warm, throughput, batch, fuel, pyperformance, pyodide, memory, packages, serve
  *   npm run bench -- --reps N         repetitions of the cheap programs (heavy ones scale with it)
  *   npm run bench -- --no-save        print only
  *   npm run bench -- --python PATH    the native floor (default: the executable behind python3)
@@ -44,6 +44,8 @@ import type { PyperfReport, ShimResult } from "./pyperformance.ts";
 import type { BatchBench } from "./batch.ts";
 import { packagesTable, runPackagesBench } from "./packages.ts";
 import type { PackageBenchRow } from "./packages.ts";
+import { runServeBench, serveReport } from "./serve.ts";
+import type { ServeBench } from "./serve.ts";
 
 const SECTIONS = [
   "cold",
@@ -55,6 +57,7 @@ const SECTIONS = [
   "pyodide",
   "memory",
   "packages",
+  "serve",
 ] as const;
 type Section = (typeof SECTIONS)[number];
 
@@ -202,6 +205,8 @@ interface Results {
   memory?: (MemoryRow | { concurrent: number; error: string })[];
   /** `import NAME` of the Debian package image against native (bench/packages.ts). */
   packages?: PackageBenchRow[] | { error: string };
+  /** The HTTP service under autocannon, a flood against a full queue, the CLI through it (bench/serve.ts). */
+  serve?: ServeBench | { error: string };
   summary: SummaryLine[];
   errors: string[];
 }
@@ -541,6 +546,7 @@ function print(r: Results): void {
   if (r.pyperformance && "skipped" in r.pyperformance) {
     out.push("", `pyperformance: skipped (${r.pyperformance.skipped})`);
   }
+  if (r.serve && !("error" in r.serve)) out.push("", ...serveReport(r.serve));
   out.push("", "Summary");
   out.push(
     table([
@@ -716,6 +722,10 @@ async function main(): Promise<void> {
   if (has("packages")) {
     r.packages = await section("packages", errors, () => runPackagesBench(python, cfg.quick ? 2 : 5, log));
     if (!isError(r.packages)) log(`packages: import time and fuel\n${packagesTable(r.packages)}`);
+  }
+  if (has("serve")) {
+    const seconds = cfg.quick ? 5 : 20;
+    r.serve = await section("serve", errors, () => runServeBench(root, python, seconds, cfg.quick ? 5 : 15, log));
   }
   machine.loadAverageEnd = loadavg().map((x) => round(x, 2));
   r.summary = summarise(r);

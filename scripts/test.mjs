@@ -10,7 +10,7 @@
  *    once, so each Deno file then runs with --no-check instead of checking its own graph again.
  * 3. Each file in its own process, `--jobs` at a time (default: the machine's cores, at most 2
  *    for now: the files start interpreters and real servers), longest first by the previous run's
- *    times (kept in build/test-times.json). Both runtimes always run, and both are reported
+ *    times (kept in build/test-times.json; a first run orders by scripts/test-times.json). Both runtimes always run, and both are reported
  *    before the exit status says whether anything failed. A failing file's output is printed in
  *    full; a passing file's is one line.
  * 4. The summary: per runtime, files, tests passed/failed/skipped, wall time and CPU time (user +
@@ -39,6 +39,8 @@ import {
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const TIMES_FILE = join(ROOT, "build", "test-times.json");
+/** Seconds per file measured once (scripts/test-times.json), for the order of a first run. */
+const SEED_TIMES_FILE = join(ROOT, "scripts", "test-times.json");
 /** A file still running after this long is killed and counted as failed. */
 const FILE_TIMEOUT_MS = 20 * 60_000;
 
@@ -152,7 +154,25 @@ function fileCommand(runtime, file, deno) {
   return [...deno, "test", "-A", "--no-check", file];
 }
 
-/** Runs argv under bash so that `times` reports the CPU the whole process tree used. */
+/** Process groups of the files running now: stopped with the runner (Ctrl-C) or after FILE_TIMEOUT_MS. */
+const running = new Set();
+const killGroup = (pid) => {
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+};
+process.on("SIGINT", () => {
+  for (const pid of running) killGroup(pid);
+  process.stderr.write("\nnpm test: interrupted\n");
+  process.exit(130);
+});
+
+/**
+ * Runs argv under bash so that `times` reports the CPU the whole process tree used, in a process
+ * group of its own (so that a timeout stops the file's children too).
+ */
 function runTimed(argv, env) {
   return new Promise((resolve) => {
     const start = performance.now();
@@ -161,7 +181,9 @@ function runTimed(argv, env) {
       cwd: ROOT,
       env,
       stdio: ["ignore", "pipe", "pipe", "pipe"],
+      detached: true,
     });
+    running.add(child.pid);
     let output = "";
     let times = "";
     child.stdout.on("data", (d) => (output += d));
@@ -169,10 +191,11 @@ function runTimed(argv, env) {
     child.stdio[3].on("data", (d) => (times += d));
     const timer = setTimeout(() => {
       output += `\n[scripts/test.mjs: killed after ${FILE_TIMEOUT_MS / 60_000} minutes]\n`;
-      child.kill("SIGKILL");
+      killGroup(child.pid);
     }, FILE_TIMEOUT_MS);
     child.on("close", (code, signal) => {
       clearTimeout(timer);
+      running.delete(child.pid);
       resolve({
         status: code ?? 128,
         signal,
@@ -235,12 +258,16 @@ function fmtDuration(seconds) {
   return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
 }
 
+/** The last run's seconds per file, over the committed seed (a first run has only the seed). */
 function loadTimes() {
-  try {
-    return JSON.parse(readFileSync(TIMES_FILE, "utf8"));
-  } catch {
-    return {};
-  }
+  const read = (path) => {
+    try {
+      return JSON.parse(readFileSync(path, "utf8"));
+    } catch {
+      return {};
+    }
+  };
+  return { ...read(SEED_TIMES_FILE), ...read(TIMES_FILE) };
 }
 
 function saveTimes(previous, records) {

@@ -56,12 +56,14 @@ export interface IrcClientOptions extends ConnectionOptions {
 }
 
 /**
- * The client's effects: the connection's (socket, clock, randomness, log).
+ * The client's effects: the connection's (socket, clock, randomness, log, and the timers that
+ * reconnects, keep-alive, pacing, nick retries and rejoins use; the runtime's when absent).
  *
  * @example
  * ```ts
  * import { connect } from "../platform/net.ts";
- * const fx: ClientEffects = { connect, now: Date.now, random: Math.random, log: console.log };
+ * import { systemTimers } from "./clock.ts";
+ * const fx: ClientEffects = { connect, now: Date.now, random: Math.random, log: console.log, timers: systemTimers };
  * ```
  */
 export type ClientEffects = ConnectionEffects;

@@ -304,6 +304,7 @@ export class IrcClient {
       pong: (token) => this.#out.pong(token),
       joinFailed: (chan, why) => this.#chans.joinFailed(chan, why),
       joined: (chan) => this.#chans.joined(chan),
+      parted: (chan) => this.#members.left(lower(chan), "", true),
       kicked: (chan, by, reason) => {
         this.#members.left(lower(chan), "", true);
         this.#chans.kicked(chan, by, reason);
@@ -373,10 +374,12 @@ export class IrcClient {
     if (n) this.#fx.log("info", `${nick} ${chan ? `left ${chan}` : "quit"}: dropped ${n} waiting lines for them`);
   }
 
-  /** Whether `nick` is in `target` (see Members.present); every configured channel listed = all known. */
+  /** Whether `nick` is in `target` (see Members.present); all known once every configured channel is joined and listed. */
   #present(target: string, nick: string): boolean | undefined {
     const isChan = this.chanTypes.includes(target[0] ?? "");
-    return this.#members.present(target, nick, isChan, this.#s.channels.size >= this.opts.channels.length);
+    const chans = this.#s.channels;
+    const allKnown = chans.size >= this.opts.channels.length && [...chans].every((c) => this.#members.isComplete(c));
+    return this.#members.present(target, nick, isChan, allKnown);
   }
 
   // ---- CAP and SASL ----

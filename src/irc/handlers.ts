@@ -134,6 +134,8 @@ export interface HandlerContext {
   noSuchNick(target: string, why: string): void;
   /** We were kicked from `channel` by `by`. */
   kicked(channel: string, by: string, reason: string): void;
+  /** We left `channel` (PART). */
+  parted(channel: string): void;
 }
 
 /**
@@ -335,8 +337,9 @@ const channelHandlers: Record<string, Handler> = {
   PART: (c, m) => {
     const chan = m.params[0];
     if (!chan || !m.source?.nick) return;
-    if (c.isMe(m.source.nick)) c.state.channels.delete(c.lower(chan));
-    else c.userLeft(m.source.nick, chan);
+    if (!c.isMe(m.source.nick)) return c.userLeft(m.source.nick, chan);
+    c.state.channels.delete(c.lower(chan));
+    c.parted(chan);
   },
   KICK: (c, m) => {
     const [chan, victim, reason] = m.params;

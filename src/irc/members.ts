@@ -37,6 +37,11 @@ export class Members {
     this.#complete.add(chan);
   }
 
+  /** Whether `chan`'s member list is complete. */
+  isComplete(chan: string): boolean {
+    return this.#complete.has(chan);
+  }
+
   /** Someone joined a channel we are in. */
   joined(chan: string, nick: string): void {
     this.#chans.get(chan)?.add(nick);

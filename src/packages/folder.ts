@@ -4,7 +4,7 @@
  * against a link that loops; a compiled extension anywhere refuses the whole folder, naming it.
  */
 import { join, listDir, readBytes } from "../platform/fs.ts";
-import { compiledReason, PackageError } from "./site.ts";
+import { compiledReason, MAX_PACKAGE_BYTES, PackageError } from "./site.ts";
 import type { PackageFile } from "./wheel.ts";
 
 /** Deepest folder nesting read (a loop of symbolic links stops here). */
@@ -23,6 +23,7 @@ export const MAX_FOLDER_FILES = 100_000;
  */
 export function folderFiles(root: string): PackageFile[] {
   const files: PackageFile[] = [];
+  let bytes = 0;
   const walk = (dir: string, prefix: string, depth: number): void => {
     if (depth > MAX_FOLDER_DEPTH) {
       throw new PackageError(`${root}: folders nested deeper than ${MAX_FOLDER_DEPTH} at ${prefix}`);
@@ -43,7 +44,10 @@ export function folderFiles(root: string): PackageFile[] {
       const compiled = compiledReason(path);
       if (compiled) throw new PackageError(`${root}: ${compiled}`);
       if (files.length >= MAX_FOLDER_FILES) throw new PackageError(`${root}: more than ${MAX_FOLDER_FILES} files`);
-      files.push({ path, data: readFile(join(dir, name)) });
+      const data = readFile(join(dir, name));
+      bytes += data.length;
+      if (bytes > MAX_PACKAGE_BYTES) throw new PackageError(`${root}: more than ${MAX_PACKAGE_BYTES} bytes`);
+      files.push({ path, data });
     }
   };
   walk(root, "", 0);

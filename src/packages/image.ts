@@ -4,13 +4,23 @@
  * and `.pyc` compiled by the guest interpreter, compressed with brotli (`NAME.tar.br`; a plain
  * `.tar` is read as is). Like the stdlib image, a compressed one is expanded once into the asset
  * cache, keyed by its sha256, with its index beside it (src/wasi/tar-index.ts), so later starts
- * neither decompress nor parse the tar: they read the index and view the expanded bytes.
+ * neither decompress nor parse the tar: they read the index and view the expanded bytes. Only the
+ * user's own cache folders are used (never the shared temp dir, where anyone could plant one).
  */
-import { brotliDecompress, join, readBytes, readTextIfAny, sha256Hex, writeFileAtomic } from "../platform/fs.ts";
+import {
+  brotliDecompress,
+  join,
+  readBytes,
+  readTextIfAny,
+  sha256Hex,
+  tempDir,
+  userId,
+  writeFileAtomic,
+} from "../platform/fs.ts";
 import { entriesFromIndex, indexTar } from "../wasi/tar-index.ts";
 import { readTar, TarError } from "../wasi/tar.ts";
 import type { TarEntry } from "../wasi/tar.ts";
-import { defaultCacheDir } from "../sandbox/assets.ts";
+import { cacheDirs } from "../sandbox/assets.ts";
 import { compiledReason, PackageError } from "./site.ts";
 import type { PackageFile } from "./wheel.ts";
 
@@ -61,12 +71,22 @@ export function imageFiles(path: string): PackageFile[] {
   return files;
 }
 
+/**
+ * The user's own cache folder for expanded images, or undefined: the shared temp dir is never used,
+ * since an expansion found there is not checked (anyone could have planted it), unlike the assets'.
+ */
+function ownCacheDir(): string | undefined {
+  const shared = join(tempDir(), `wasi-py-${userId()}`);
+  return cacheDirs().find((d) => d !== shared);
+}
+
 /** A compressed image's entries, from the cache when an earlier start expanded it. */
 function expandedEntries(compressed: Uint8Array): TarEntry[] {
-  const dir = join(defaultCacheDir(), "packages", sha256Hex(compressed));
+  const cache = ownCacheDir();
+  const dir = join(cache ?? "", "packages", sha256Hex(compressed));
   const tarPath = join(dir, "image.tar");
   const indexPath = `${tarPath}.index.json`;
-  const index = readTextIfAny(indexPath);
+  const index = cache === undefined ? undefined : readTextIfAny(indexPath);
   if (index !== undefined) {
     try {
       return entriesFromIndex(readBytes(tarPath), JSON.parse(index));
@@ -83,6 +103,7 @@ function expandedEntries(compressed: Uint8Array): TarEntry[] {
   // Deno's brotli returns nothing for corrupt data where Node throws: both mean the same here.
   if (tar.length === 0) throw new TarError("not valid brotli data");
   const entries = readTar(tar);
+  if (cache === undefined) return entries;
   try {
     writeFileAtomic(tarPath, tar);
     writeFileAtomic(indexPath, new TextEncoder().encode(JSON.stringify(indexTar(tar, entries))));

@@ -11,7 +11,7 @@ import { TAR_INDEX_VERSION } from "../wasi/tar-index.ts";
 import type { TarIndex, TarIndexRow } from "../wasi/tar-index.ts";
 import { folderFiles } from "./folder.ts";
 import { imageFiles, isImagePath } from "./image.ts";
-import { PackageError, SITE_PACKAGES } from "./site.ts";
+import { MAX_PACKAGE_BYTES, PackageError, SITE_PACKAGES } from "./site.ts";
 import { wheelFiles } from "./wheel.ts";
 import type { PackageFile } from "./wheel.ts";
 
@@ -71,6 +71,9 @@ export function packMount(lists: readonly (readonly PackageFile[])[]): PackageMo
   }
   let total = 0;
   for (const data of chosen.values()) total += data.length;
+  if (total > MAX_PACKAGE_BYTES) {
+    throw new PackageError(`packages: ${total} bytes in all, more than ${MAX_PACKAGE_BYTES} (MAX_PACKAGE_BYTES)`);
+  }
   const bytes = new SharedArrayBuffer(total);
   const view = new Uint8Array(bytes);
   const rows: TarIndexRow[] = [];

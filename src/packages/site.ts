@@ -14,6 +14,13 @@ export class PackageError extends Error {
 /** The guest folder holding every mounted package (a path of the stdlib image, without "/"). */
 export const SITE_PACKAGES = "usr/local/lib/python3.13/site-packages";
 
+/**
+ * Most bytes all mounted packages may hold together (host memory shared by the workers): far above
+ * any real set of pure-Python packages (sympy with its tests is ~60 MB), and a bound on a wheel whose
+ * entries declare absurd sizes.
+ */
+export const MAX_PACKAGE_BYTES = 1024 * 1024 * 1024;
+
 /** Files that are native code: a pure-Python mount must hold none. */
 const COMPILED = /\.(?:so|pyd|dylib|dll)(?:\.\d+)*$/i;
 

@@ -7,7 +7,7 @@
  * (scripts, headers, data files) has no place on sys.path and is left out.
  */
 import { listZip, readZipEntry, ZipError } from "./zip.ts";
-import { compiledReason, PackageError } from "./site.ts";
+import { compiledReason, MAX_PACKAGE_BYTES, PackageError } from "./site.ts";
 import { normalizeTarPath, TarError } from "../wasi/tar.ts";
 
 /** One file a mount contributes: its path under site-packages and its bytes. */
@@ -100,6 +100,8 @@ export function wheelFiles(zip: Uint8Array, label: string): PackageFile[] {
     const refused = tagRefusal(meta.tags);
     if (refused) throw fail(`${wheelInfo.name}: ${refused}`);
     if (meta.purelib === false) throw fail(`${wheelInfo.name}: Root-Is-Purelib is false (not a pure-Python wheel)`);
+    const declared = entries.reduce((n, e) => n + e.sizeBytes, 0);
+    if (declared > MAX_PACKAGE_BYTES) throw fail(`unpacks to ${declared} bytes, more than ${MAX_PACKAGE_BYTES}`);
     const files: PackageFile[] = [];
     for (const e of entries) {
       const compiled = compiledReason(e.name);

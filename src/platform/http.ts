@@ -62,6 +62,8 @@ async function listenNode(handler: FetchHandler, options: ListenOptions): Promis
         headersTimeout: options.headersTimeoutMs,
         requestTimeout: options.requestTimeoutMs,
         keepAliveTimeout: 5_000,
+        // How often Node checks those two timeouts (its default, 30 s, would let them run late).
+        connectionsCheckingInterval: 1_000,
       },
     }, (info) => {
       const http = server as import("node:http").Server;

@@ -10,7 +10,8 @@
  * - write: the asset cache only (expanded once, on first use);
  * - env: all variables, because cmd-ts's `debug` lists the whole environment as it loads (our own
  *   code reads WASI_PY_CACHE, XDG_CACHE_HOME, HOME, NO_COLOR and the bot's password variables);
- * - net: the bot only; checked here when `--server` is on the command line.
+ * - net: the bot's `--server`, the service's `--listen` address (`--serve`), and the service a
+ *   command runs through (`--server URL`); checked here when they are on the command line.
  */
 import process from "node:process";
 import { dirname, isAbsolute, join } from "node:path";
@@ -64,10 +65,25 @@ export function cacheDirFor(env: (name: string) => string | undefined): string |
 
 /** The `host[:port]` of a `--server` option, if our options have one. */
 function serverHost(opts: readonly string[]): string | undefined {
-  const at = opts.findIndex((a) => a === "--server" || a.startsWith("--server="));
+  return optionValue(opts, "--server");
+}
+
+/** The value of `--name VALUE` or `--name=VALUE` among our options. */
+function optionValue(opts: readonly string[], name: string): string | undefined {
+  const at = opts.findIndex((a) => a === name || a.startsWith(`${name}=`));
   if (at < 0) return undefined;
-  const value = opts[at].startsWith("--server=") ? opts[at].slice("--server=".length) : opts[at + 1];
+  const value = opts[at].startsWith(`${name}=`) ? opts[at].slice(name.length + 1) : opts[at + 1];
   return value === undefined || value === "" ? undefined : value;
+}
+
+/** HOST:PORT of a service URL given with `--server` (the command through a service), if it parses. */
+function urlHost(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    return new URL(url).host || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -91,7 +107,11 @@ export function commandNeeds(options: readonly string[], root: string, cache: st
     needs.push({ descriptor: { name: "read", path: cache }, flag: `--allow-read=${cache}` });
     needs.push({ descriptor: { name: "write", path: cache }, flag: `--allow-write=${cache}` });
   }
-  const server = options.includes("--irc") ? serverHost(options) : undefined;
+  const server = options.includes("--irc")
+    ? serverHost(options)
+    : options.includes("--serve")
+    ? optionValue(options, "--listen") ?? "127.0.0.1:8060"
+    : urlHost(serverHost(options));
   if (server !== undefined) needs.push({ descriptor: { name: "net", host: server }, flag: `--allow-net=${server}` });
   return needs;
 }

@@ -158,5 +158,7 @@ function errorResponse(c: Context<AppEnv>, e: Error, metrics: Metrics): Response
   const headers: Record<string, string> = {};
   if (http?.retryAfterS !== undefined) headers["retry-after"] = String(http.retryAfterS);
   if (status === 401) headers["www-authenticate"] = 'Bearer realm="wasi-py"';
+  // The rest of an unread body would be taken for the next request: end the connection.
+  if (status === 408 || status === 413) headers["connection"] = "close";
   return c.json(errorBody(c.req.path, status, message), status as 400, headers);
 }

@@ -15,7 +15,7 @@ export function serveHelpText(): string {
     ["--config FILE", "JSON settings (keys as below in camelCase; flags win)"],
     ...[...SERVE_SETTINGS, ...Object.values(RUN_LIMITS)].map((s): [string, string] => [
       `--${s.flag} ${s.valueName}`,
-      helpLine(s),
+      helpLine({ ...s, help: s.help.replace(" (library API only)", "") }), // the service takes them all
     ]),
   ];
   const width = Math.max(...rows.map(([f]) => f.length)) + 2;

@@ -3,7 +3,7 @@
  * on free loopback ports for the IRC tests. The bot's port uses InspIRCd's DEFAULT connect class
  * (no limits set: about one command a second with fakelag, a small recvq), the port the test
  * users take has a generous class so the tests' own traffic is never the one penalised.
- * Fails loudly when a binary is missing: CI installs them (.ci/run), and a silent skip would
+ * Fails loudly when a binary is missing: `npm test` installs them (scripts/test.mjs), and a silent skip would
  * hide that the bot was never tested against this server.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
@@ -38,7 +38,7 @@ function require_(name: string, deb: string, extra: string[]): string {
   const bin = findBinary(name, extra);
   if (!bin) {
     throw new Error(
-      `${name} is not installed: the IRC tests need it. Install it with \`apt-get install -y ${deb}\` (CI's .ci/run does this).`,
+      `${name} is not installed: the IRC tests need it. Install it with \`apt-get install -y ${deb}\` (\`npm test\` does this).`,
     );
   }
   return bin;

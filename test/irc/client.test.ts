@@ -16,6 +16,7 @@ import type { RunResult } from "../../src/sandbox/result.ts";
 import { FakeClock, settle } from "./fake-clock.ts";
 import { fakeNet, welcoming } from "./fake-net.ts";
 import type { ScriptTools } from "./fake-net.ts";
+import { IrcSerialiseError } from "../../src/irc/message.ts";
 import type { IrcMessage } from "../../src/irc/message.ts";
 
 function result(stdout: string, extra: Partial<RunResult> = {}): RunResult {
@@ -210,8 +211,10 @@ describe("overload (issue 21 item 3)", () => {
     for (let i = 0; i < 4; i++) r.parts.client.say("#py", `bob: ${i}`, "PRIVMSG", { requester: "@bob", nick: "bob" });
     const before = r.parts.client.queuedLines;
     r.from("bob", "PART #py");
+    await settle();
     assert.equal(r.parts.client.queuedLines, before - 4, "bob's channel lines dropped when he parted");
     r.from("bob", "QUIT :gone");
+    await settle();
     assert.equal(r.parts.client.queuedLines, before - 5, "and his private line when he quit");
     // A reconnect with lines waiting for alice (present) and carol (not on the channel any more).
     for (const n of ["alice", "carol"]) {
@@ -398,7 +401,8 @@ describe("IrcClient failures are loud and bounded (moved from behaviour.test.ts,
       r.log.some((l) => /warn cannot send to #py: Cannot send to channel \(\+m\); not evaluating there/.test(l)),
     );
     r.from("alice", "PRIVMSG #py :!py 1");
-    assert.equal(r.parts.bot.pending, 0, "no evaluation for a paused channel");
+    await r.clock.tick(1000);
+    assert.deepEqual(r.evals, [], "no evaluation for a paused channel");
     await stop(r);
   });
 
@@ -470,4 +474,140 @@ describe("SASL on a server without CAP (moved from behaviour.test.ts, now on the
       await stop(r);
     });
   }
+});
+
+/** A server offering SASL (moved from bot.test.ts): `accept` judges the AUTHENTICATE payload. */
+function saslScript(mechanism: string, accept: (payload: string) => boolean) {
+  return (m: IrcMessage, t: ScriptTools) => {
+    if (m.command === "CAP" && m.params[0] === "LS") {
+      t.send(":srv CAP * LS :multi-prefix sasl=PLAIN,EXTERNAL account-tag");
+    } else if (m.command === "CAP" && m.params[0] === "REQ") t.send(`:srv CAP * ACK :${m.params[1]}`);
+    else if (m.command === "AUTHENTICATE" && m.params[0] === mechanism) t.send("AUTHENTICATE +");
+    else if (m.command === "AUTHENTICATE") {
+      if (accept(m.params[0]!)) {
+        t.send(":srv 900 saslbot saslbot!u@h acc :You are now logged in as acc");
+        t.send(":srv 903 saslbot :SASL authentication successful");
+      } else t.send(":srv 904 saslbot :SASL authentication failed");
+    } else if (m.command === "CAP" && m.params[0] === "END") {
+      t.send(":srv 001 saslbot :Welcome saslbot!~wasipy@sasl.example");
+    } else if (m.command === "QUIT") t.close();
+  };
+}
+
+describe("SASL (moved from bot.test.ts, now on the fake clock)", () => {
+  const lines = (r: Rig) => r.net.sent.map((s) => s.line);
+
+  it("PLAIN: sends account\\0account\\0password in base64 and registers", async () => {
+    const r = await rig(
+      { nick: "saslbot", channels: [], saslMechanism: "PLAIN", saslAccount: "acc", saslPassword: "pw" },
+      saslScript("PLAIN", (p) => atob(p) === "acc\0acc\0pw"),
+    );
+    assert.equal(r.parts.client.registered, true, r.log.join("\n"));
+    assert.deepEqual(lines(r).slice(0, 4), [
+      "CAP LS 302",
+      "NICK saslbot",
+      "USER wasipy 0 * :wasi-py eval bot (!py <code>)",
+      "CAP REQ :sasl account-tag multi-prefix",
+    ]);
+    assert.ok(lines(r).includes("AUTHENTICATE PLAIN"));
+    assert.ok(lines(r).indexOf("CAP END") > lines(r).indexOf("AUTHENTICATE PLAIN"));
+    assert.equal(r.parts.client.selfPrefix, "saslbot!~wasipy@sasl.example");
+    assert.ok(r.parts.client.caps.has("account-tag"));
+    await stop(r);
+  });
+
+  it("EXTERNAL: answers the challenge with +", async () => {
+    // EXTERNAL needs a client certificate over TLS in real use (the config insists); the exchange is what is tested here
+    const clock = new FakeClock();
+    const net = fakeNet(clock.now, saslScript("EXTERNAL", (p) => p === "+"));
+    const cfg = {
+      ...resolveIrcConfig({}, { server: "irc.test:6667", nick: "saslbot", channels: [], workers: 1 } as never, {}, 2),
+      sasl: { mechanism: "EXTERNAL" as const },
+    };
+    const parts = startBot(cfg, quickEval, formatIrcReply, () => {}, {
+      connect: net.connect,
+      now: clock.now,
+      timers: clock,
+      random: () => 0.5,
+    });
+    await clock.tick(10);
+    assert.equal(parts.client.registered, true);
+    const sent = net.sent.map((s) => s.line);
+    assert.ok(sent.includes("AUTHENTICATE EXTERNAL") && sent.includes("AUTHENTICATE +"));
+    const q = parts.stop();
+    await clock.tick(5000);
+    await q;
+  });
+
+  it("a rejected password stops the bot with a clear error instead of retrying forever", async () => {
+    const r = await rig(
+      { nick: "saslbot", channels: [], saslMechanism: "PLAIN", saslAccount: "acc", saslPassword: "wrong" },
+      saslScript("PLAIN", () => false),
+    );
+    await r.clock.tick(600_000);
+    assert.ok(r.log.some((l) => / error SASL PLAIN failed: SASL authentication failed$/.test(l)), r.log.join("\n"));
+    assert.equal(r.parts.client.registered, false);
+    assert.equal(r.fatals.length, 1);
+    assert.equal(lines(r).filter((l) => l === "CAP LS 302").length, 1, "no reconnect");
+    await stop(r);
+  });
+});
+
+describe("IrcClient protocol details (moved from bot.test.ts, now on the fake clock)", () => {
+  it("splits incoming lines on a bare CR too, answers PING at once, and walks the alternate nicks", async () => {
+    const script = (m: IrcMessage, t: ScriptTools) => {
+      if (m.command === "CAP" && m.params[0] === "LS") {
+        t.send(":srv CAP * LS * :away-notify");
+        t.send(":srv CAP * LS :multi-prefix");
+      } else if (m.command === "CAP" && m.params[0] === "REQ") t.send(`:srv CAP * ACK :${m.params[1]}`);
+      else if (m.command === "NICK" && (m.params[0] === "pybot" || m.params[0] === "pybot_")) {
+        t.send(`:srv 433 * ${m.params[0]} :Nickname is already in use`);
+      } else if (m.command === "NICK") t.send(`:srv 001 ${m.params[0]} :Welcome ${m.params[0]}!~wasipy@10.0.0.1`);
+      else if (m.command === "JOIN") {
+        // one write with a bare CR between two commands, then a PING
+        t.send(`:pybot__!~wasipy@cloak/bot JOIN ${m.params[0]}\r:alice!~a@h PRIVMSG ${m.params[0]} :!py 1`);
+        t.send("PING :tok123");
+      }
+    };
+    const r = await rig({}, script);
+    await r.clock.tick(5000);
+    const sent = r.net.sent.map((s) => s.line);
+    assert.ok(sent.includes("PONG tok123"));
+    assert.ok(sent.some((l) => l.startsWith("PRIVMSG #py :alice: ran 1")), sent.join("\n"));
+    assert.equal(r.net.connections, 1);
+    assert.deepEqual(sent.filter((l) => l.startsWith("NICK")), ["NICK pybot", "NICK pybot_", "NICK pybot__"]);
+    assert.ok(sent.includes("CAP REQ multi-prefix"), "requested a cap from the second LS line");
+    const c = r.parts.client;
+    assert.equal(c.nick, "pybot__");
+    assert.equal(c.selfPrefix, "pybot__!~wasipy@cloak/bot"); // learned from the JOIN echo, after 001
+    assert.equal(
+      c.maxTextBytes("PRIVMSG", "#py"),
+      512 - 2 - ":pybot__!~wasipy@cloak/bot ".length - "PRIVMSG #py :".length,
+    );
+    // the last line of defence: unsafe text is refused, over-long text cut to the budget
+    for (const bad of ["a\r\nQUIT :x", "a\rb", "a\nb", "a\0b", "\x01ACTION x\x01"]) {
+      assert.throws(() => c.say("#py", bad), IrcSerialiseError);
+    }
+    c.say("#py", "é".repeat(400));
+    await r.clock.tick(10_000);
+    const long = r.net.sent.map((s) => s.msg).find((m) => m.command === "PRIVMSG" && m.params[1]!.startsWith("éé"));
+    const budget = c.maxTextBytes("PRIVMSG", "#py");
+    assert.equal(new TextEncoder().encode(long!.params[1]!).length, budget - (budget % 2)); // whole characters only
+    await stop(r);
+  });
+
+  it("asks WHOIS for its own prefix when the welcome does not show it", async () => {
+    const script = (m: IrcMessage, t: ScriptTools) => {
+      if (m.command === "CAP" && m.params[0] === "LS") t.send(":srv CAP * LS :");
+      else if (m.command === "CAP" && m.params[0] === "END") t.send(":srv 001 pybot :Welcome to the test network");
+      else if (m.command === "WHOIS") {
+        t.send(`:srv 311 pybot ${m.params[0]} ~wasipy some.very.long.cloaked.host.example * :real name`);
+      }
+    };
+    const r = await rig({ channels: [] }, script);
+    assert.equal(r.parts.client.registered, true);
+    assert.equal(r.parts.client.selfPrefix, "pybot!~wasipy@some.very.long.cloaked.host.example");
+    assert.ok(r.net.sent.some((s) => s.line === "WHOIS pybot"));
+    await stop(r);
+  });
 });

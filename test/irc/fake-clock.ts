@@ -13,7 +13,7 @@ interface Pending {
 }
 
 /** Lets queued promise jobs (and the jobs they queue, a few levels deep) run. */
-export async function settle(rounds = 20): Promise<void> {
+export async function settle(rounds = 200): Promise<void> {
   for (let i = 0; i < rounds; i++) await Promise.resolve();
 }
 
@@ -44,12 +44,14 @@ export class FakeClock implements Timers {
     return this.#pending.length;
   }
 
+  /** Schedules `fn` at now + `ms` of fake time. */
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const id = ++this.#seq;
     this.#pending.push({ id, at: this.#now + Math.max(0, ms), fn });
     return id;
   }
 
+  /** Cancels a timer not yet fired. */
   clearTimeout(handle: TimerHandle): void {
     this.#pending = this.#pending.filter((p) => p.id !== handle);
   }

@@ -1,7 +1,7 @@
 /**
  * An in-memory IRC server for client and bot tests on a fake clock: `connect` hands the client a
  * socket whose writes are split into lines, recorded with the fake time they were sent at, and
- * passed to a script that answers with `send`. No ports, no sleeps: with FakeClock, a test runs
+ * passed to a script that answers with `send` (delivered as a later job, as a socket would). No ports, no sleeps: with FakeClock, a test runs
  * minutes of protocol time (backoff, expiry, pacing) in milliseconds.
  */
 import type { ConnectOptions, LineSocket } from "../../src/platform/net.ts";
@@ -44,12 +44,19 @@ export function fakeNet(now: () => number, script: (m: IrcMessage, t: ScriptTool
     let onClose: (e?: Error) => void = () => {};
     let open = true;
     let buf = "";
-    const close = () => {
-      if (!open) return;
-      open = false;
-      queueMicrotask(() => onClose());
+    // Closing, like answering, happens after what was sent before it.
+    const close = () =>
+      queueMicrotask(() => {
+        if (!open) return;
+        open = false;
+        onClose();
+      });
+    // Answers arrive after the client's write returns, as over a socket (never re-entrantly).
+    const tools: ScriptTools = {
+      send: (l) => queueMicrotask(() => open && onData(enc.encode(l + "\r\n"))),
+      close,
+      conn,
     };
-    const tools: ScriptTools = { send: (l) => open && onData(enc.encode(l + "\r\n")), close, conn };
     current = { push: tools.send, close };
     return Promise.resolve({
       write: (data: Uint8Array) => {

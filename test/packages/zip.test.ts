@@ -15,6 +15,7 @@ import { OptionError } from "../../src/options/spec.ts";
 import { DRIVER_PY } from "../../src/sandbox/driver.ts";
 import { driverWithArgs } from "../../src/sandbox/program-args.ts";
 import { inflateRaw } from "../../src/platform/inflate.ts";
+import { checkConfigFile, IrcConfigError, resolveIrcConfig } from "../../src/irc/config.ts";
 import { makeZip, wheelInfo } from "../helpers/zip-writer.ts";
 
 const enc = new TextEncoder();
@@ -154,6 +155,12 @@ describe("wheelFiles", () => {
       makeZip([{ name: "d.dist-info/WHEEL", data: wheelInfo("py3-none-any", false) }]),
       /Root-Is-Purelib/,
     ],
+    [
+      "entries declaring more than 1 GiB",
+      "demo.whl",
+      declareHuge(makeZip(good)),
+      /unpacks to \d+ bytes, more than 1073741824/,
+    ],
     ["no WHEEL file", "demo.whl", makeZip([good[0]!]), /not a wheel/],
     ["a path escaping site-packages", "demo.whl", makeZip([...good, { name: "../evil.py", data: "" }]), /escapes/],
   ];
@@ -194,6 +201,13 @@ describe("the packages option", () => {
     assert.throws(() => readPackagesConfig("/a.whl", "bot.json"), OptionError);
     assert.throws(() => readPackagesConfig([""], "bot.json"), /bot.json: packages must be a list of paths/);
   });
+  it("the bot's config file takes packages, in order", () => {
+    const file = checkConfigFile({ packages: ["/srv/a.whl", "/srv/b.tar.br"] }, "bot.json");
+    const cfg = resolveIrcConfig(file, { server: "irc.example.org", nick: "pybot" }, {}, 1);
+    assert.deepEqual(cfg.packages, ["/srv/a.whl", "/srv/b.tar.br"]);
+    assert.deepEqual(resolveIrcConfig({}, { server: "irc.example.org", nick: "pybot" }, {}, 1).packages, []);
+    assert.throws(() => checkConfigFile({ packages: "/srv/a.whl" }, "bot.json"), IrcConfigError);
+  });
   it("the site-packages driver keeps program arguments working", () => {
     const d = driverWithArgs(driverWithSitePackages(DRIVER_PY));
     assert.match(d, /site\.addsitedir\('\/usr\/local\/lib\/python3\.13\/site-packages'\)/);
@@ -202,6 +216,10 @@ describe("the packages option", () => {
   });
 });
 
+/** The first entry's declared size set to 2 GiB (in its central-directory record). */
+function declareHuge(z: Uint8Array): Uint8Array {
+  return setU32(z, centralAt(z) + 24, 0x80000000);
+}
 function setU32(z: Uint8Array, at: number, v: number): Uint8Array {
   new DataView(z.buffer, z.byteOffset).setUint32(at, v, true);
   return z;

@@ -39,6 +39,11 @@ describe("commandNeeds", () => {
       ...cached,
       "--allow-net=h",
     ]],
+    ["the service's default address", ["--serve"], "/c", [...cached, "--allow-net=127.0.0.1:8060"]],
+    ["the service's --listen", ["--serve", "--listen=0.0.0.0:9000"], "/c", [...cached, "--allow-net=0.0.0.0:9000"]],
+    ["a run through a service", ["--server", "http://h:8060", "1"], "/c", [...cached, "--allow-net=h:8060"]],
+    ["a program's --serve", ["1", "--serve", "--listen=0.0.0.0:9000"], "/c", cached],
+    ["a program's --server URL", ["1", "--server", "http://h:8060"], "/c", cached],
   ];
   // As cli.ts calls it: with our options only, the arguments before the code.
   for (const [name, argv, cache, flags] of cases) {

@@ -37,6 +37,7 @@ describe("wasi-py --serve: the three APIs", () => {
       "--queue-timeout=1",
       "--max-body=64k",
       "--body-timeout=1",
+      "--headers-timeout=1",
       "--grace=3",
       "--timeout=20",
     ]);
@@ -177,8 +178,32 @@ describe("wasi-py --serve: the three APIs", () => {
       });
       let got = "";
       sock.setEncoding("utf8");
-      sock.on("data", (d: string) => (got += d));
+      sock.on("data", (d: string) => {
+        got += d;
+        if (got.includes("\r\n\r\n")) {
+          sock.destroy();
+          resolve(got);
+        }
+      });
       sock.on("end", () => resolve(got));
+      sock.on("close", () => resolve(got));
+      sock.on("error", reject);
+      setTimeout(() => sock.destroy(), 30_000);
+    });
+    assert.match(answer, /^HTTP\/1\.1 408/);
+  });
+
+  it("headers that do not arrive within --headers-timeout: the connection is answered 408 and closed", async (t) => {
+    if (IS_DENO) {
+      t.skip("Deno.serve has no header timeout (README, Service)");
+      return;
+    }
+    const { hostname, port } = new URL(s.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const sock = connect(Number(port), hostname, () => sock.write("POST /v1/run HTTP/1.1\r\nHost: x\r\n"));
+      let got = "";
+      sock.setEncoding("utf8");
+      sock.on("data", (d: string) => (got += d));
       sock.on("close", () => resolve(got));
       sock.on("error", reject);
       setTimeout(() => sock.destroy(), 30_000);
@@ -218,7 +243,11 @@ describe("wasi-py --serve: the three APIs", () => {
   it("SIGTERM: running runs finish within the grace period, longer ones end aborted, then exit 0", async () => {
     const short = post(`${s.url}/v1/run`, { code: "import time\ntime.sleep(1)\nprint('done')" });
     const long = post(`${s.url}/v1/run`, { code: "import time\nwhile True: time.sleep(0.01)" });
-    await new Promise((r) => setTimeout(r, 500));
+    // Both runs started (not still on their way in), whatever the machine's load.
+    for (let running = 0; running < 2;) {
+      await new Promise((r) => setTimeout(r, 50));
+      running = ((await (await fetch(`${s.url}/healthz`)).json()) as { running: number }).running;
+    }
     s.child.kill("SIGTERM");
     const [a, b] = await Promise.all([short, long]);
     assert.deepEqual([a.json.outcome, a.json.stdout], ["ok", "done\n"]);
