@@ -14,7 +14,7 @@ import {
   IRC_RENAMED_CONFIG_KEYS,
 } from "../options/irc.ts";
 import type { IrcNumericKey } from "../options/irc.ts";
-import { isValidValue, OptionError, readOptionNumber, readOptionText } from "../options/spec.ts";
+import { isValidValue, OptionError, quoteShort, readOptionNumber, readOptionText } from "../options/spec.ts";
 import type { OptionSpec } from "../options/spec.ts";
 import type { SaslOptions } from "./client.ts";
 import type { EvalLimits } from "./bot.ts";
@@ -170,7 +170,7 @@ export function checkConfigFile(json: unknown, where: string): IrcSettingsInput 
       );
     }
     if (!STRING_KEYS.has(k) && !BOOL_KEYS.has(k) && !LIST_KEYS.has(k)) {
-      throw new IrcConfigError(`${where}: unknown setting "${k}"`);
+      throw new IrcConfigError(`${where}: unknown setting ${quoteShort(k)}`);
     }
     checkShape(k, v, where);
     out[k] = v;
