@@ -8,6 +8,8 @@ export interface Program {
   name: string;
   code: string;
   expected: string;
+  /** The program's stdin, when it reads one. */
+  stdin?: Uint8Array;
 }
 
 export const PRINT1: Program = { name: "print(1)", code: "print(1)", expected: "1\n" };
@@ -40,6 +42,18 @@ export const CPU: Program = {
 };
 
 export const PROGRAMS: readonly Program[] = [PRINT1, IMPORTS, CPU];
+
+/**
+ * 8 MiB of stdin, read and counted: what handing a run large input costs (the bytes cross to the
+ * worker in shared memory; Deno's worker_threads took 6 s to post them as a Uint8Array). Warm
+ * section only, next to print(1).
+ */
+export const STDIN_8MIB: Program = {
+  name: "stdin-8MiB",
+  code: "import sys; print(len(sys.stdin.buffer.read()))",
+  expected: "8388608\n",
+  stdin: new Uint8Array(8 * 1024 * 1024).fill(0x61),
+};
 
 /**
  * The fuel-overhead section's programs: CPU-bound and long enough (about a second each

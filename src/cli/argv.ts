@@ -6,6 +6,7 @@
  * misspelt long option. Pure: argv in, a plan out; cmd-ts then sees only `--long=value` options
  * followed by `-- CODE`, so it never guesses.
  */
+import { cutShort } from "../options/spec.ts";
 
 /** An option as the normaliser needs to know it: its long name, short letter, whether it takes a value. */
 export interface KnownOption {
@@ -70,8 +71,8 @@ const HINT = '(code starting with "-" goes after "--")';
 function unknownLong(name: string, known: readonly KnownOption[]): string {
   const guess = suggestOption(name, known.map((o) => o.long));
   return guess === undefined
-    ? `unknown option --${name} ${HINT}`
-    : `unknown option --${name} (did you mean --${guess}?)`;
+    ? `unknown option --${cutShort(name)} ${HINT}`
+    : `unknown option --${cutShort(name)} (did you mean --${guess}?)`;
 }
 
 /** Reads one short-option cluster (`-Vfjson`) at argv[i]; returns how many items it used. */

@@ -19,7 +19,7 @@ import { jsonView } from "./output.ts";
 import type { Paint } from "./output.ts";
 import type { RunOptions, Sandbox } from "../sandbox/mod.ts";
 import { BATCH_LIMITS } from "../options/batch.ts";
-import { OptionError, readOptionNumber, readOptionText } from "../options/spec.ts";
+import { OptionError, quoteShort, readOptionNumber, readOptionText } from "../options/spec.ts";
 import { CLI_MEMORY_LIMIT, RUN_LIMITS } from "../options/limits.ts";
 import type { OptionSpec } from "../options/spec.ts";
 import { EXIT } from "../options/exit-codes.ts";
@@ -28,9 +28,6 @@ import { defaultWorkerCount } from "../platform/worker.ts";
 
 /** Longest "id" string echoed back, in UTF-16 code units (a longer one makes the line bad). */
 export const MAX_ID_CHARS = 256;
-
-/** Longest piece of the line (a key name) quoted in an error message. */
-const MAX_QUOTED_CHARS = 40;
 
 /** The keys a line object may have, and the option each numeric one is read with. */
 const NUMERIC_KEYS: Readonly<Record<string, OptionSpec>> = {
@@ -50,11 +47,6 @@ function kindOf(value: unknown): string {
   if (value === null || typeof value === "boolean") return String(value);
   if (Array.isArray(value)) return "an array";
   return typeof value === "object" ? "an object" : `a ${typeof value}`;
-}
-
-/** Text from the line for a message: at most MAX_QUOTED_CHARS characters, JSON-quoted. */
-function quoted(text: string): string {
-  return JSON.stringify(text.length > MAX_QUOTED_CHARS ? `${text.slice(0, MAX_QUOTED_CHARS)}…` : text);
 }
 
 /** A numeric key's value: a number in the key's unit (seconds, MiB, units) or the flag's text ("1e9", "unlimited"). */
@@ -84,7 +76,7 @@ function jobFromObject(o: Record<string, unknown>, defaults: RunOptions): BatchJ
   if (id === undefined) return { kind: "bad", id: null, message: `${BAD_ID_MESSAGE}, got ${kindOf(o.id)}` };
   const bad = (message: string): BatchJob => ({ kind: "bad", id, message });
   const unknown = Object.keys(o).filter((k) => !KEYS.has(k));
-  if (unknown.length > 0) return bad(`unknown key ${quoted(unknown[0]!)} (keys: ${[...KEYS].join(", ")})`);
+  if (unknown.length > 0) return bad(`unknown key ${quoteShort(unknown[0]!)} (keys: ${[...KEYS].join(", ")})`);
   if (typeof o.code !== "string") return bad('"code" must be a string');
   if (o.stdin !== undefined && typeof o.stdin !== "string") return bad('"stdin" must be a string');
   if (o.args !== undefined && !(Array.isArray(o.args) && o.args.every((a) => typeof a === "string"))) {

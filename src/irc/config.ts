@@ -18,7 +18,7 @@ import {
   WORD_SETTINGS,
 } from "./settings.ts";
 import type { IrcNumericKey, IrcWordSettings, WordType } from "./settings.ts";
-import { isValidValue, OptionError, readOptionNumber, readOptionText } from "../options/spec.ts";
+import { isValidValue, OptionError, quoteShort, readOptionNumber, readOptionText } from "../options/spec.ts";
 import type { OptionSpec } from "../options/spec.ts";
 import type { SaslOptions } from "./client.ts";
 import type { EvalLimits } from "./bot.ts";
@@ -121,7 +121,7 @@ function settingFor(k: string, where: string, warn: ConfigWarn) {
       `${where}: "${k}" is now "${renamed.configKey}" (in ${renamed.unit}, as --${renamed.flag} takes it)`,
     );
   }
-  throw new IrcConfigError(`${where}: unknown setting "${k}"`);
+  throw new IrcConfigError(`${where}: unknown setting ${quoteShort(k)}`);
 }
 
 /**

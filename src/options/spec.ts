@@ -138,9 +138,27 @@ function inRange(spec: OptionSpec, v: number | undefined): v is number {
 /** Longest piece of a refused value quoted back in a message (a config string may be megabytes long). */
 const MAX_QUOTED_CHARS = 40;
 
-/** `text` in double quotes, cut to MAX_QUOTED_CHARS characters with "…". */
-function quoteShort(text: string): string {
-  return `"${text.length > MAX_QUOTED_CHARS ? `${text.slice(0, MAX_QUOTED_CHARS)}…` : text}"`;
+/**
+ * Text the user gave, for a one-line message: cut to MAX_QUOTED_CHARS characters (with "…") and
+ * JSON-quoted, so neither a megabyte of it nor a line break in it reaches the message. Every
+ * front end quotes refused names and values with this (flags, batch lines, config files).
+ *
+ * @example
+ * quoteShort("a\nb"); // "\"a\\nb\""
+ */
+export function quoteShort(text: string): string {
+  return JSON.stringify(cutShort(text));
+}
+
+/**
+ * Text the user gave cut to MAX_QUOTED_CHARS characters (with "…"), for where it is shown
+ * unquoted (an unknown `--name`).
+ *
+ * @example
+ * cutShort("x".repeat(50)).length; // 41
+ */
+export function cutShort(text: string): string {
+  return text.length > MAX_QUOTED_CHARS ? `${text.slice(0, MAX_QUOTED_CHARS)}…` : text;
 }
 
 /**

@@ -63,15 +63,13 @@ export function cacheDirFor(env: (name: string) => string | undefined): string |
   return undefined;
 }
 
-/** The `host[:port]` of a `--server` argument, if the command line has one. */
-function serverHost(argv: readonly string[]): string | undefined {
-  return optionValue(argv, "--server");
+/** The `host[:port]` of a `--server` option, if our options have one. */
+function serverHost(opts: readonly string[]): string | undefined {
+  return optionValue(opts, "--server");
 }
 
-/** The value of `--name VALUE` or `--name=VALUE` among the options (before `--`). */
-function optionValue(argv: readonly string[], name: string): string | undefined {
-  const end = argv.indexOf("--");
-  const opts = end < 0 ? argv : argv.slice(0, end);
+/** The value of `--name VALUE` or `--name=VALUE` among our options. */
+function optionValue(opts: readonly string[], name: string): string | undefined {
   const at = opts.findIndex((a) => a === name || a.startsWith(`${name}=`));
   if (at < 0) return undefined;
   const value = opts[at].startsWith(`${name}=`) ? opts[at].slice(name.length + 1) : opts[at + 1];
@@ -89,8 +87,10 @@ function urlHost(url: string | undefined): string | undefined {
 }
 
 /**
- * The permissions the command needs with these arguments, given where the package and the asset
- * cache are (`cache` undefined: none is configured, so none is asked for).
+ * The permissions the command needs with these options, given where the package and the asset
+ * cache are (`cache` undefined: none is configured, so none is asked for). `options` are our
+ * options only, the arguments before the code (src/cli/argv.ts's optionPart): after the code,
+ * `--irc --server host` are the program's and ask for no network.
  *
  * @example
  * ```ts
@@ -98,7 +98,7 @@ function urlHost(url: string | undefined): string | undefined {
  * // ["--allow-env", "--allow-read=/pkg", "--allow-read=/c", "--allow-write=/c"]
  * ```
  */
-export function commandNeeds(argv: readonly string[], root: string, cache: string | undefined): PermissionNeed[] {
+export function commandNeeds(options: readonly string[], root: string, cache: string | undefined): PermissionNeed[] {
   const needs: PermissionNeed[] = [
     { descriptor: { name: "env" }, flag: "--allow-env" },
     { descriptor: { name: "read", path: root }, flag: `--allow-read=${root}` },
@@ -107,11 +107,11 @@ export function commandNeeds(argv: readonly string[], root: string, cache: strin
     needs.push({ descriptor: { name: "read", path: cache }, flag: `--allow-read=${cache}` });
     needs.push({ descriptor: { name: "write", path: cache }, flag: `--allow-write=${cache}` });
   }
-  const server = argv.includes("--irc")
-    ? serverHost(argv)
-    : argv.includes("--serve")
-    ? optionValue(argv, "--listen") ?? "127.0.0.1:8060"
-    : urlHost(serverHost(argv));
+  const server = options.includes("--irc")
+    ? serverHost(options)
+    : options.includes("--serve")
+    ? optionValue(options, "--listen") ?? "127.0.0.1:8060"
+    : urlHost(serverHost(options));
   if (server !== undefined) needs.push({ descriptor: { name: "net", host: server }, flag: `--allow-net=${server}` });
   return needs;
 }
@@ -161,15 +161,16 @@ function granted(perms: DenoPermissions, need: PermissionNeed): boolean {
 
 /**
  * On Deno, exits with status 120 and one line on stderr when a permission the command needs is
- * missing; on Node, returns at once. Call it before loading the rest of the command.
+ * missing; on Node, returns at once. Call it before loading the rest of the command, with our
+ * options (the arguments before the code; see commandNeeds).
  *
  * @example
  * ```ts
- * exitUnlessDenoPermissions(cliArgs());
+ * exitUnlessDenoPermissions(optionPart(cliArgs(), KNOWN_OPTIONS));
  * const { main } = await import("./src/cli/main.ts");
  * ```
  */
-export function exitUnlessDenoPermissions(argv: readonly string[]): void {
+export function exitUnlessDenoPermissions(options: readonly string[]): void {
   const perms = denoPermissions();
   if (perms === undefined) return;
   const root = packageRoot((import.meta as unknown as { url: string }).url);
@@ -177,7 +178,7 @@ export function exitUnlessDenoPermissions(argv: readonly string[]): void {
   const envKnown = granted(perms, envNeed);
   const env = (name: string) => (process.env[name] === "" ? undefined : process.env[name]);
   // Without env access the cache folder is unknown: show where it usually is, and ask for env first.
-  const all = commandNeeds(argv, root, envKnown ? cacheDirFor(env) : DEFAULT_CACHE_TEXT);
+  const all = commandNeeds(options, root, envKnown ? cacheDirFor(env) : DEFAULT_CACHE_TEXT);
   const checkable = envKnown ? all : all.slice(0, 2);
   const message = permissionMessage(checkable.filter((n) => !granted(perms, n)), all);
   if (message === undefined) return;

@@ -26,7 +26,18 @@ import type { Ending, RunResult } from "./result.ts";
 import { moduleShape } from "./module-shape.ts";
 import { attachRunIo, checkExtras, guestStart, isStdinStream } from "./run-io.ts";
 import type { RunExtras } from "./run-io.ts";
-import { createOutput, fuelCell, outputBytes, readOutput, resetOutput, STDERR, STDOUT } from "./protocol.ts";
+import {
+  createOutput,
+  fuelCell,
+  outputBytes,
+  postable,
+  postableFiles,
+  readOutput,
+  receivedFiles,
+  resetOutput,
+  STDERR,
+  STDOUT,
+} from "./protocol.ts";
 import type { DoneMessage, InitMessage, RunMessage } from "./protocol.ts";
 import { readAssetShared } from "./assets.ts";
 import { committedInterpreter, compileInterpreter } from "./interpreter-module.ts";
@@ -40,7 +51,7 @@ import { driverWithSitePackages } from "../packages/site.ts";
 import { armTimeout, RunClock, RunState } from "./run-clock.ts";
 import { PRIME_PROGRAM, primeCompiledCode } from "./prime.ts";
 import { checkFiles, returnCaps } from "./run-files.ts";
-import type { CollectedFiles, FileBytes, ReturnCaps } from "./run-files.ts";
+import type { FileBytes, ReturnCaps } from "./run-files.ts";
 import { queueBounds, QueueFullError, QueueTimeoutError } from "./queue.ts";
 import type { QueueBounds } from "./queue.ts";
 
@@ -181,7 +192,7 @@ type Settle = (
   fuelUsed: number | undefined,
   detail?: string,
   memoryBytes?: number,
-  files?: CollectedFiles,
+  files?: DoneMessage["files"],
 ) => void;
 
 /** A run's shared buffers: its output (protocol.ts) and its clock (run-clock.ts). */
@@ -511,7 +522,7 @@ export class Sandbox {
       // runtime and load): it never carries memoryBytes, so the result does not depend on that race.
       if (memoryBytes !== undefined && end.kind !== "timeout") result.memoryBytes = memoryBytes;
       if (job.returnFiles !== undefined) {
-        result.files = files?.files ?? [];
+        result.files = receivedFiles(files?.files, true).map((f) => ({ path: f.path, content: f.bytes }));
         result.filesTruncated = files?.truncated ?? false;
       }
       job.resolve(result);
@@ -526,14 +537,14 @@ export class Sandbox {
       id: job.id,
       args: ["python", "-c", guest.driver, guest.code],
       env: [...GUEST_ENV],
-      stdin: job.stdin,
+      stdin: postable(job.stdin),
       stdinRing: io.stdinRing,
       limits,
       fuelStart,
       output,
       clock: clock.buffer,
     };
-    if (job.files.length > 0) msg.files = job.files;
+    if (job.files.length > 0) msg.files = postableFiles(job.files);
     if (job.returnFiles !== undefined) msg.returnFiles = job.returnFiles;
     slot.worker.post(msg);
     this.fillAfterPost?.();

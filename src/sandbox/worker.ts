@@ -15,7 +15,16 @@ import type { Ending } from "./result.ts";
 import { DEFAULT_LIMITS } from "./limits.ts";
 import type { RunLimits } from "./limits.ts";
 import type { MemoryImage } from "../wasm/data-image.ts";
-import { awaitImage, fuelCell, outputWriter, STDERR, STDOUT } from "./protocol.ts";
+import {
+  awaitImage,
+  fuelCell,
+  outputWriter,
+  postableFiles,
+  received,
+  receivedFiles,
+  STDERR,
+  STDOUT,
+} from "./protocol.ts";
 import type { DoneMessage, InitMessage, RunMessage } from "./protocol.ts";
 import { ringReader } from "./stdin-ring.ts";
 import {
@@ -68,8 +77,8 @@ channel.onMessage((raw) => {
     const imageState = new Int32Array(msg.imageState);
     const entries = entriesFromIndex(new Uint8Array(msg.image), JSON.parse(msg.imageIndex));
     // Package files join the same read-only tree (their bytes are there from the start).
-    if (msg.packages !== undefined) {
-      entries.push(...entriesFromIndex(new Uint8Array(msg.packages.bytes), JSON.parse(msg.packages.index)));
+    for (const part of msg.packages ?? []) {
+      for (const e of entriesFromIndex(new Uint8Array(part.bytes), JSON.parse(part.index))) entries.push(e);
     }
     image = buildImageTree(entries, () => awaitImage(imageState));
     prepareSoon(DEFAULT_LIMITS);
@@ -130,14 +139,15 @@ function runOnce(msg: RunMessage): DoneMessage {
   const ready = prepared !== undefined && prepared.key === limitsKey(limits) ? prepared : prepare(limits);
   prepared = undefined;
   const { memory, host, instance } = ready;
-  if (msg.files !== undefined) writeFiles(ready.fs, msg.files); // before bindRun: charges no fuel
+  const given = receivedFiles(msg.files);
+  writeFiles(ready.fs, given); // before bindRun: charges no fuel
   if (memory !== undefined) spare = { key: ready.key, memory };
   const fuelSeen = fuelCell(msg.output);
   let fuel: WebAssembly.Global | undefined;
   host.bindRun({
     args: msg.args,
     env: msg.env,
-    stdin: msg.stdinRing === undefined ? msg.stdin : ringReader(msg.stdinRing),
+    stdin: msg.stdinRing === undefined ? received(msg.stdin) : ringReader(msg.stdinRing),
     stdout: outputWriter(msg.output, STDOUT, limits.maxOutputBytes),
     stderr: outputWriter(msg.output, STDERR, limits.maxOutputBytes),
     // Never sleep past the deadline: a sleep that reaches it ends the run there.
@@ -207,7 +217,10 @@ function runOnce(msg: RunMessage): DoneMessage {
     fuelUsed: fuel === undefined ? 0 : Number(used),
     memoryBytes: guestMemory.buffer.byteLength, // linear memory never shrinks: this is the peak
   };
-  if (msg.returnFiles !== undefined) done.files = collectFiles(ready.fs, msg.returnFiles, msg.files ?? []);
+  if (msg.returnFiles !== undefined) {
+    const { files, truncated } = collectFiles(ready.fs, msg.returnFiles, given);
+    done.files = { files: postableFiles(files.map((f) => ({ path: f.path, bytes: f.content }))), truncated };
+  }
   return done;
 }
 

@@ -6,7 +6,7 @@
  */
 import { RUN_LIMITS } from "../options/limits.ts";
 import type { RunLimitKey } from "../options/limits.ts";
-import { OptionError, readOptionNumber, readOptionText } from "../options/spec.ts";
+import { cutShort, OptionError, quoteShort, readOptionNumber, readOptionText } from "../options/spec.ts";
 import type { OptionSpec } from "../options/spec.ts";
 import { DEFAULT_LISTEN, SERVE_SETTINGS } from "../options/serve.ts";
 import type { ServeNumericKey } from "../options/serve.ts";
@@ -56,14 +56,16 @@ export function parseServeFlags(argv: readonly string[]): Given {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--serve") continue;
-    if (!arg.startsWith("--")) throw new ServeConfigError(`unexpected argument "${arg}" (--serve takes only options)`);
+    if (!arg.startsWith("--")) {
+      throw new ServeConfigError(`unexpected argument ${quoteShort(arg)} (--serve takes only options)`);
+    }
     const eq = arg.indexOf("=");
     const name = arg.slice(2, eq < 0 ? undefined : eq);
     const spec = BY_FLAG.get(name);
     const isString = (STRING_FLAGS as readonly string[]).includes(name);
     if (spec === undefined && !isString) {
       const hint = name === "token" ? ` (give it in a file with --token-file, or in ${TOKEN_ENV})` : "";
-      throw new ServeConfigError(`unknown option --${name}${hint}`);
+      throw new ServeConfigError(`unknown option --${cutShort(name)}${hint}`);
     }
     const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
     if (value === undefined) throw new ServeConfigError(`--${name} needs a value`);
@@ -113,7 +115,7 @@ export function readServeConfigFile(text: string, where: string): Given {
       }
       if (Number.isNaN(given.numbers[spec.key])) throw new ServeConfigError(`${as} must be a number`);
     } else {
-      throw new ServeConfigError(`${as}: unknown setting`);
+      throw new ServeConfigError(`${where}: unknown setting ${quoteShort(key)}`);
     }
   }
   return given;
