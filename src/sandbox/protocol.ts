@@ -72,7 +72,8 @@ export interface DoneMessage {
   type: "done";
   id: number;
   ending: Ending;
-  fuelUsed: number;
+  /** Exactly what the run spent; absent when unknown (the pool then reads the sampled fuel cell). */
+  fuelUsed?: number;
   /** Size of the guest's linear memory at the end (its peak). */
   memoryBytes?: number;
 }

@@ -186,6 +186,22 @@ describe("sandbox with CPython", () => {
     assert.equal(r.outcome, "timeout");
     assert.equal(r.stdout, "started\n");
     assert.ok(r.wallMs >= 1400 && r.wallMs < 15_000, `took ${r.wallMs} ms`);
+    assert.equal(r.fuelUsedIsLowerBound, true, "stopped by the pool's timer: fuel sampled at the last host call");
+  });
+
+  it("says which fuel counts are exact: a run the worker saw end is exact, one stopped from outside a lower bound", async () => {
+    const done = await sb.run("print(1)");
+    assert.equal(done.fuelUsedIsLowerBound, false);
+    // Ends at the deadline inside a sleep: the worker itself ends it and reads the counter.
+    const slept = await sb.run("import time\nsum(range(10**5))\ntime.sleep(60)", { fuel: Infinity, timeoutMs: 500 });
+    assert.equal(slept.outcome, "timeout");
+    assert.equal(slept.fuelUsedIsLowerBound, false);
+    const fuel = await sb.run("while True: pass", { fuel: 3_000_000 });
+    assert.deepEqual([fuel.outcome, fuel.fuelUsed, fuel.fuelUsedIsLowerBound], ["fuel_exhausted", 3_000_000, false]);
+    const aborter = new AbortController();
+    setTimeout(() => aborter.abort(), 300);
+    const aborted = await sb.run("while True: pass", { fuel: Infinity, signal: aborter.signal });
+    assert.equal(aborted.fuelUsedIsLowerBound, true);
   });
 
   it("time.sleep works and is cut by the deadline", async () => {
