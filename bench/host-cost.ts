@@ -42,9 +42,14 @@ export const PATTERNS: readonly Pattern[] = [
   { name: "write 1 byte", setup: SETUP_FILE, body: "os.write(fd, b'x')" },
   { name: "write 64 KiB", setup: SETUP_FILE + "\nb = bytes(65536)", body: "os.pwrite(fd, b, 0)" },
   { name: "read 64 KiB", setup: SETUP_FILE + "\nos.write(fd, bytes(65536))", body: "os.pread(fd, 65536, 0)" },
+  { name: "python call", setup: "", body: "abs(1)" },
   { name: "lseek", setup: SETUP_FILE, body: "os.lseek(fd, 0, 0)" },
   { name: "open/close", setup: SETUP_FILE, body: "os.close(os.open('/tmp/f', os.O_RDONLY))" },
-  { name: "create/unlink", setup: "import os", body: "os.close(os.open('/tmp/g', os.O_CREAT | os.O_WRONLY)); os.unlink('/tmp/g')" },
+  {
+    name: "create/unlink",
+    setup: "import os",
+    body: "os.close(os.open('/tmp/g', os.O_CREAT | os.O_WRONLY)); os.unlink('/tmp/g')",
+  },
   { name: "stat", setup: "import os", body: "os.stat('/tmp')" },
   { name: "rename", setup: SETUP_FILE, body: "os.rename('/tmp/f', '/tmp/h'); os.rename('/tmp/h', '/tmp/f')" },
   {
@@ -77,7 +82,7 @@ export interface HostCost {
 }
 
 /** Idle time before each run: the worker prepares its next instance then, outside the measurement. */
-const GAP_MS = 150;
+const GAP_MS = 400;
 
 const code = (p: Pattern) => `${p.setup}\nwhile True:\n    ${p.body}\n`;
 

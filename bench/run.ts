@@ -5,7 +5,7 @@
  *
  *   npm run bench                     full run (several minutes)
  *   npm run bench -- --quick          smoke run: few repetitions, results written as *-quick.json
- *   npm run bench -- --only cold,warm sections: cold, warm, throughput, batch, fuel, pyodide, memory
+ *   npm run bench -- --only cold,warm sections: cold, warm, throughput, batch, fuel, hostcost, pyodide, memory
  *   npm run bench -- --reps N         repetitions of the cheap programs (heavy ones scale with it)
  *   npm run bench -- --no-save        print only
  *   npm run bench -- --python PATH    the native floor (default: the executable behind python3)
@@ -27,6 +27,7 @@ import { runThroughput, runWarm, WARM_GAP_MS } from "./warm.ts";
 import type { ThroughputRow, WarmRow } from "./warm.ts";
 import { fmtSpread } from "./fuel-overhead.ts";
 import type { FuelOverhead } from "./fuel-overhead.ts";
+import type { HostCost } from "./host-cost.ts";
 import { findRuntimes, scriptArgs } from "./runtimes.ts";
 import type { Runtime } from "./runtimes.ts";
 import { runPyodide } from "./pyodide.ts";
@@ -38,7 +39,7 @@ import { PRINT1, PROGRAMS } from "./programs.ts";
 import { batchReport, runBatchBench } from "./batch.ts";
 import type { BatchBench } from "./batch.ts";
 
-const SECTIONS = ["cold", "warm", "throughput", "batch", "fuel", "pyodide", "memory"] as const;
+const SECTIONS = ["cold", "warm", "throughput", "batch", "fuel", "hostcost", "pyodide", "memory"] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Config {
@@ -55,7 +56,7 @@ interface Config {
   render: string | undefined;
 }
 
-const TARGETS = { coldVsPython: 5, warmPrint1Ms: 2, fuelOverhead: 1.15 };
+const TARGETS = { coldVsPython: 5, warmPrint1Ms: 2, fuelOverhead: 1.15, hostCostRatio: 3 };
 
 function usage(msg: string): never {
   process.stderr.write(
@@ -162,6 +163,8 @@ interface Results {
   batch?: BatchBench | { error: string };
   /** Per runtime name (child processes). */
   fuelOverhead?: Record<string, FuelOverhead | { error: string }>;
+  /** Host CPU per fuel unit of host-heavy patterns against a Python loop, per runtime name (child processes). */
+  hostCost?: Record<string, HostCost | { error: string }>;
   pyodide?: PyodideWarm | { error: string };
   memory?: (MemoryRow | { concurrent: number; error: string })[];
   summary: SummaryLine[];
@@ -242,6 +245,16 @@ function summarise(r: Results): SummaryLine[] {
       ratio: f.ratio.median,
       target: `<= ${TARGETS.fuelOverhead}x`,
       met: f.ratio.median <= TARGETS.fuelOverhead,
+    });
+  }
+  for (const [rt, h] of Object.entries(r.hostCost ?? {})) {
+    if (isError(h)) continue;
+    lines.push({
+      figure: `host CPU per fuel unit, worst pattern / Python loop, ${rt}`,
+      value: `${h.worst.ratio}x (${h.worst.name})`,
+      ratio: h.worst.ratio,
+      target: `<= ${TARGETS.hostCostRatio}x`,
+      met: h.worst.ratio <= TARGETS.hostCostRatio,
     });
   }
   if (r.pyodide && !isError(r.pyodide) && r.warm) {
@@ -624,6 +637,18 @@ async function main(): Promise<void> {
         `fuel overhead ${rt.name}`,
         errors,
         () => child<FuelOverhead>(rt, root, "fuel-overhead", ["--child", rt.name, String(pairs)]),
+      );
+    }
+  }
+  if (has("hostcost")) {
+    r.hostCost = {};
+    const reps = cfg.quick ? 1 : 3;
+    for (const rt of runtimes) {
+      log(`host cost on ${rt.name}: child process, ${reps} pairs per pattern`);
+      r.hostCost[rt.name] = await section(
+        `host cost ${rt.name}`,
+        errors,
+        () => child<HostCost>(rt, root, "host-cost", ["--child", "--reps", String(reps), "--fuel", "3e8"]),
       );
     }
   }

@@ -11,7 +11,8 @@
  * The worker also notes when it last entered a host call, and marks the time it spends blocked in
  * one (a sleep, a stdin read, a poll) as "in a host call". Such a run reaches the deadline in the
  * host, where the worker ends it itself and reads the exact fuel it spent; the pool's timer gives
- * it HOST_GRACE_MS to do so before terminating the thread (which leaves only a sampled count).
+ * it a grace (hostGraceMs) to do so before terminating the thread (which leaves only a sampled
+ * count).
  */
 
 /** The run's state cell. */
@@ -34,6 +35,12 @@ const LAYOUT = Object.freeze({ bytes: 32, stateIndex: 0, startByte: 8, endByte: 
  * with an exact fuel count. A computing run (no host calls) is terminated at the deadline.
  */
 export const HOST_GRACE_MS = 100;
+/**
+ * How long past the deadline the pool waits for a worker blocked in a host call (sleep, stdin,
+ * poll): such a wait ends at the deadline by itself, so only a thread slow to wake on a loaded
+ * machine needs this long.
+ */
+export const HOST_WAIT_GRACE_MS = 2000;
 
 /** Milliseconds on a clock both threads share (epoch-based, sub-millisecond). */
 export function sharedNowMs(): number {
@@ -89,9 +96,15 @@ export class RunClock {
     this.times[2] = sharedNowMs();
   }
 
-  /** Pool: the worker is in a host call, or entered one within the last HOST_GRACE_MS. */
-  inHostRecently(): boolean {
-    return sharedNowMs() - this.times[2]! < HOST_GRACE_MS;
+  /**
+   * Pool: how long past the deadline to wait for the worker to end the run itself: while it is
+   * blocked in a host call HOST_WAIT_GRACE_MS, if it entered one within the last HOST_GRACE_MS
+   * that long, else 0.
+   */
+  hostGraceMs(): number {
+    const last = this.times[2]!;
+    if (last === Infinity) return HOST_WAIT_GRACE_MS;
+    return sharedNowMs() - last < HOST_GRACE_MS ? HOST_GRACE_MS : 0;
   }
 
   /** Worker: claims the run as finished; false if the pool already declared a timeout. */
@@ -141,7 +154,7 @@ export function armTimeout(clock: RunClock, timeoutMs: number, onTimeout: () => 
     const left = state === RunState.pending ? timeoutMs : timeoutMs - clock.elapsedMs();
     if (left > 0) timer = setTimeout(check, Math.ceil(left));
     // A worker in (or just out of) a host call ends the run itself, with its exact fuel.
-    else if (left > -HOST_GRACE_MS && clock.inHostRecently()) timer = setTimeout(check, 5);
+    else if (-left < clock.hostGraceMs()) timer = setTimeout(check, 5);
     else if (clock.kill()) onTimeout();
   };
   timer = setTimeout(check, timeoutMs);

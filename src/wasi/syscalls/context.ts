@@ -8,7 +8,7 @@ import { ALL_RIGHTS, Clockid, Errno, Filetype, Fstflags } from "../constants.ts"
 import { FsError, type MemFs } from "../memfs.ts";
 import type { DirNode, FileNode, FsNode } from "../memfs.ts";
 import { Fault, GuestMemory } from "../memory.ts";
-import { fuelForBytes } from "../cost.ts";
+import { FUEL_PER_PATH, fuelForBytes } from "../cost.ts";
 import { RandomPool } from "../random-pool.ts";
 
 /**
@@ -191,7 +191,7 @@ export class HostContext {
 
   path(ptr: number, len: number): string {
     if (len >>> 0 > MAX_PATH_BYTES) fail(Errno.NAMETOOLONG);
-    this.charge(fuelForBytes(len >>> 0));
+    this.charge(FUEL_PER_PATH + fuelForBytes(len >>> 0));
     try {
       return pathDecoder.decode(this.m.bytes(ptr, len).slice());
     } catch (e) {
