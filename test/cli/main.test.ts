@@ -178,6 +178,7 @@ describe("exit codes and rendering", () => {
       "exitCode",
       "outcome",
       "fuelUsed",
+      "fuelUsedIsLowerBound",
       "wallMs",
       "truncated",
     ]);
@@ -187,6 +188,7 @@ describe("exit codes and rendering", () => {
       "exitCode",
       "outcome",
       "fuelUsed",
+      "fuelUsedIsLowerBound",
       "wallMs",
       "truncated",
     ]);
