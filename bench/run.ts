@@ -5,10 +5,13 @@
  *
  *   npm run bench                     full run (several minutes)
  *   npm run bench -- --quick          smoke run: few repetitions, results written as *-quick.json
- *   npm run bench -- --only cold,warm sections: cold, warm, throughput, batch, fuel, hostcost, pyodide, memory
+ *   npm run bench -- --only cold,warm sections: cold, warm, throughput, batch, fuel, hostcost, pyperformance, pyodide, memory, packages, serve
  *   npm run bench -- --reps N         repetitions of the cheap programs (heavy ones scale with it)
  *   npm run bench -- --no-save        print only
  *   npm run bench -- --python PATH    the native floor (default: the executable behind python3)
+ *   npm run bench -- --pyperformance DIR [--native PATH]
+ *                                     a python/pyperformance checkout (no network here) and the native
+ *                                     CPython to compare with (default: the floor's); else skipped
  *   npm run bench -- --render FILE    print a saved result again (latest.json: also rewrites latest.md)
  */
 import { spawnSync } from "node:child_process";
@@ -23,7 +26,7 @@ import { runCold } from "./cold-cli.ts";
 import { runBreakdown } from "./cold-breakdown.ts";
 import type { BreakdownSummary } from "./cold-breakdown.ts";
 import type { ColdRow } from "./cold-cli.ts";
-import { runThroughput, runWarm, WARM_GAP_MS } from "./warm.ts";
+import { runWarm, WARM_GAP_MS } from "./warm.ts";
 import type { ThroughputRow, WarmRow } from "./warm.ts";
 import { fmtSpread } from "./fuel-overhead.ts";
 import type { FuelOverhead } from "./fuel-overhead.ts";
@@ -37,9 +40,27 @@ import type { MemoryRow } from "./memory.ts";
 import { fmtMs, fmtRatio, ratio, round, table } from "./stats.ts";
 import { PRINT1, PROGRAMS } from "./programs.ts";
 import { batchReport, runBatchBench } from "./batch.ts";
+import { pyperfReport, runPyperformance } from "./pyperformance.ts";
+import type { PyperfReport, ShimResult } from "./pyperformance.ts";
 import type { BatchBench } from "./batch.ts";
+import { packagesTable, runPackagesBench } from "./packages.ts";
+import type { PackageBenchRow } from "./packages.ts";
+import { runServeBench, serveReport } from "./serve.ts";
+import type { ServeBench } from "./serve.ts";
 
-const SECTIONS = ["cold", "warm", "throughput", "batch", "fuel", "hostcost", "pyodide", "memory"] as const;
+const SECTIONS = [
+  "cold",
+  "warm",
+  "throughput",
+  "batch",
+  "fuel",
+  "hostcost",
+  "pyperformance",
+  "pyodide",
+  "memory",
+  "packages",
+  "serve",
+] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Config {
@@ -52,11 +73,22 @@ interface Config {
   sections: Set<Section>;
   save: boolean;
   python: string | undefined;
+  /** A pyperformance checkout, and the native CPython its benchmarks are compared with. */
+  pyperformance: string | undefined;
+  native: string | undefined;
   /** Re-print (and, for latest.json, re-write latest.md) a saved result without measuring. */
   render: string | undefined;
 }
 
-const TARGETS = { coldVsPython: 5, warmPrint1Ms: 2, fuelOverhead: 1.15, hostCostRatio: 3 };
+const TARGETS = {
+  coldVsPython: 5,
+  warmPrint1Ms: 2,
+  fuelOverhead: 1.15,
+  hostCostRatio: 3,
+  backToBackRunsPerSec: 200,
+  pyperfLibrary: 2.0,
+  pyperfOneShot: 2.5,
+};
 
 function usage(msg: string): never {
   process.stderr.write(
@@ -70,6 +102,7 @@ function usage(msg: string): never {
 function parseArgs(argv: string[]): Config {
   let render: string | undefined;
   let quick = false, reps: number | undefined, only: Section[] | undefined, save = true, python: string | undefined;
+  let pyperformance: string | undefined, native: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--quick") quick = true;
@@ -80,6 +113,11 @@ function parseArgs(argv: string[]): Config {
     } else if (a === "--python") {
       python = argv[++i];
       if (!python) usage("--python needs the path of a python3 executable");
+    } else if (a === "--pyperformance" || a === "--native") {
+      const v = argv[++i];
+      if (!v) usage(`${a} needs a path`);
+      if (a === "--native") native = v;
+      else pyperformance = v;
     } else if (a === "--reps") {
       const n = Number(argv[++i]);
       if (!Number.isInteger(n) || n < 1 || n > 10_000) usage("--reps needs an integer from 1 to 10000");
@@ -105,6 +143,8 @@ function parseArgs(argv: string[]): Config {
     sections: new Set(only ?? SECTIONS),
     save,
     python,
+    pyperformance,
+    native,
     render,
   };
 }
@@ -166,7 +206,12 @@ interface Results {
   /** Host CPU per fuel unit of host-heavy patterns against a Python loop, per runtime name (child processes). */
   hostCost?: Record<string, HostCost | { error: string }>;
   pyodide?: PyodideWarm | { error: string };
+  pyperformance?: PyperfReport | { error: string } | { skipped: string };
   memory?: (MemoryRow | { concurrent: number; error: string })[];
+  /** `import NAME` of the Debian package image against native (bench/packages.ts). */
+  packages?: PackageBenchRow[] | { error: string };
+  /** The HTTP service under autocannon, a flood against a full queue, the CLI through it (bench/serve.ts). */
+  serve?: ServeBench | { error: string };
   summary: SummaryLine[];
   errors: string[];
 }
@@ -226,14 +271,14 @@ function summarise(r: Results): SummaryLine[] {
       });
     }
   }
-  const t2 = r.throughput?.find((t) => t.workers === 2);
-  if (t2) {
+  for (const t of r.throughput ?? []) {
+    if (t.workers !== 1 || t.concurrency !== 1 || (t.program ?? PRINT1.name) !== PRINT1.name) continue;
     lines.push({
-      figure: `throughput print(1), 2 workers, ${runtimes[0] ?? "node"}`,
-      value: `${t2.runsPerSecond} runs/s`,
+      figure: `print(1) back to back, 1 worker, ${t.runtime ?? runtimes[0] ?? "node"}`,
+      value: `${t.runsPerSecond} runs/s (${fmtMs(1000 / t.runsPerSecond)}; CPU ${t.cpuMsPerRun ?? "-"} ms/run)`,
       ratio: null,
-      target: "-",
-      met: null,
+      target: `>= ${TARGETS.backToBackRunsPerSec} runs/s`,
+      met: t.runsPerSecond >= TARGETS.backToBackRunsPerSec,
     });
   }
   for (const [rt, f] of Object.entries(r.fuelOverhead ?? {})) {
@@ -246,6 +291,22 @@ function summarise(r: Results): SummaryLine[] {
       target: `<= ${TARGETS.fuelOverhead}x`,
       met: f.ratio.median <= TARGETS.fuelOverhead,
     });
+  }
+  const pp = r.pyperformance;
+  if (pp && "rows" in pp) {
+    for (const [kind, target] of [["library", TARGETS.pyperfLibrary], ["oneShot", TARGETS.pyperfOneShot]] as const) {
+      for (const [rt, g] of Object.entries(pp.geomean[kind])) {
+        lines.push({
+          figure: `pyperformance geometric mean, ${
+            kind === "library" ? "library (warm)" : "one-shot command (>= 1 s)"
+          }, ${rt}`,
+          value: `vs native ${pp.native.version}`,
+          ratio: g,
+          target: `<= ${target}x`,
+          met: g === null ? null : g <= target,
+        });
+      }
+    }
   }
   for (const [rt, h] of Object.entries(r.hostCost ?? {})) {
     if (isError(h)) continue;
@@ -418,19 +479,22 @@ function print(r: Results): void {
     out.push(table(rows));
   }
   if (r.throughput) {
-    out.push("", "Throughput of print(1) (closed loop)");
+    out.push("", "Throughput (closed loop; 1 in flight = back to back, the worker never idles)");
     out.push(
       table([
-        ["workers", "in flight", "runs", "seconds", "runs/s", "cores busy"],
+        ["runtime", "program", "workers", "in flight", "runs", "seconds", "runs/s", "cores busy", "CPU ms/run"],
         ...r.throughput.map((
           t,
         ) => [
+          t.runtime ?? "-",
+          t.program ?? PRINT1.name,
           String(t.workers),
           String(t.concurrency),
           String(t.runs),
           String(t.seconds),
           String(t.runsPerSecond),
           String(t.coresBusy),
+          String(t.cpuMsPerRun ?? "-"),
         ]),
       ]),
     );
@@ -493,6 +557,11 @@ function print(r: Results): void {
     out.push(table(rows));
   }
   if (r.batch && !("error" in r.batch)) out.push("", ...batchReport(r.batch));
+  if (r.pyperformance && "rows" in r.pyperformance) out.push("", ...pyperfReport(r.pyperformance));
+  if (r.pyperformance && "skipped" in r.pyperformance) {
+    out.push("", `pyperformance: skipped (${r.pyperformance.skipped})`);
+  }
+  if (r.serve && !("error" in r.serve)) out.push("", ...serveReport(r.serve));
   out.push("", "Summary");
   out.push(
     table([
@@ -614,14 +683,16 @@ async function main(): Promise<void> {
   }
   if (has("throughput")) {
     const rows: ThroughputRow[] = [];
-    for (const [workers, inFlight] of [[1, 2], [2, 4]] as const) {
-      log(`throughput: ${workers} worker(s), ${inFlight} in flight, ${cfg.throughputSeconds} s`);
-      const t = await section(
-        "throughput",
-        errors,
-        () => runThroughput(workers, inFlight, cfg.throughputSeconds, PRINT1),
+    for (const rt of runtimes) {
+      log(
+        `throughput on ${rt.name}: child process, back to back on 1 worker, then 2 workers; ${cfg.throughputSeconds} s each`,
       );
-      if (!isError(t)) rows.push(t);
+      const t = await section(
+        `throughput ${rt.name}`,
+        errors,
+        () => child<ThroughputRow[]>(rt, root, "throughput-child", [String(cfg.throughputSeconds)]),
+      );
+      if (!isError(t)) rows.push(...t.map((row) => ({ ...row, runtime: rt.name })));
     }
     r.throughput = rows;
   }
@@ -637,6 +708,22 @@ async function main(): Promise<void> {
         `fuel overhead ${rt.name}`,
         errors,
         () => child<FuelOverhead>(rt, root, "fuel-overhead", ["--child", rt.name, String(pairs)]),
+      );
+    }
+  }
+  if (has("pyperformance")) {
+    if (cfg.pyperformance === undefined) {
+      const why = "no --pyperformance DIR: a python/pyperformance checkout, which the bench cannot download";
+      log(`pyperformance: skipped (${why})`);
+      r.pyperformance = { skipped: why };
+    } else {
+      const dir = cfg.pyperformance;
+      const native = cfg.native ?? python;
+      const library = (rt: Runtime) => Promise.resolve(child<ShimResult[]>(rt, root, "pyperf-child", [dir]));
+      r.pyperformance = await section(
+        "pyperformance",
+        errors,
+        () => runPyperformance(dir, native, runtimes, root, library, log),
       );
     }
   }
@@ -658,6 +745,14 @@ async function main(): Promise<void> {
       errors,
       () => runPyodide(cfg.reps * 2, cfg.repsHeavy, cfg.pyodideFreshReps, log),
     );
+  }
+  if (has("packages")) {
+    r.packages = await section("packages", errors, () => runPackagesBench(python, cfg.quick ? 2 : 5, log));
+    if (!isError(r.packages)) log(`packages: import time and fuel\n${packagesTable(r.packages)}`);
+  }
+  if (has("serve")) {
+    const seconds = cfg.quick ? 5 : 20;
+    r.serve = await section("serve", errors, () => runServeBench(root, python, seconds, cfg.quick ? 5 : 15, log));
   }
   machine.loadAverageEnd = loadavg().map((x) => round(x, 2));
   r.summary = summarise(r);

@@ -7,6 +7,7 @@
 import type { CliOptions } from "./args.ts";
 import { CLI_RUN_LIMITS } from "../options/limits.ts";
 import { FORMAT_LIMITS } from "../options/format.ts";
+import { BATCH_LIMITS } from "../options/batch.ts";
 
 /**
  * CliOptions for argv = [code] where code is non-empty and does not start with "-";
@@ -31,9 +32,11 @@ export function plainRun(argv: readonly string[]): CliOptions | undefined {
     tmpQuotaBytes: limits.tmpQuotaBytes!,
     maxLines: FORMAT_LIMITS.maxLines.default,
     maxBytes: FORMAT_LIMITS.maxBytes.default,
+    maxLineBytes: BATCH_LIMITS.maxLineBytes.default,
     verbose: false,
     noStdin: false,
     batch: false,
     args: [],
+    packages: [],
   };
 }

@@ -5,6 +5,7 @@
  * carry the unit the flag takes (`timeoutSeconds` for `--timeout`), and a number or the flag's
  * own text is accepted for them.
  */
+import { PACKAGES_OPTION } from "../options/packages.ts";
 import { fileMode, readText } from "../platform/fs.ts";
 import {
   IRC_NUMERIC_BY_CONFIG_KEY,
@@ -13,7 +14,7 @@ import {
   IRC_RENAMED_CONFIG_KEYS,
 } from "../options/irc.ts";
 import type { IrcNumericKey } from "../options/irc.ts";
-import { isValidValue, OptionError, readOptionNumber, readOptionText } from "../options/spec.ts";
+import { isValidValue, OptionError, quoteShort, readOptionNumber, readOptionText } from "../options/spec.ts";
 import type { OptionSpec } from "../options/spec.ts";
 import type { SaslOptions } from "./client.ts";
 import type { EvalLimits } from "./bot.ts";
@@ -55,6 +56,8 @@ export interface IrcSettingsInput extends Partial<Record<IrcNumericKey, number>>
   quitMessage?: string;
   saslOptional?: boolean;
   pasteUrl?: string;
+  /** Package paths mounted in the sandbox (src/options/packages.ts). */
+  packages?: string[];
 }
 
 /** Everything the bot runs with (numbers in the program's units: ms, bytes, MiB). */
@@ -78,6 +81,8 @@ export interface IrcConfig extends Record<IrcNumericKey, number> {
   privateBareCode: boolean;
   admins: string[];
   ignore: string[];
+  /** Package paths mounted in the sandbox, in order (SandboxOptions.packages). */
+  packages: string[];
   quitMessage: string;
   /** Register without SASL on a server with no CAP at all (default false: refuse). */
   saslOptional: boolean;
@@ -104,7 +109,7 @@ const STRING_KEYS = new Set([
   "pasteUrl",
 ]);
 const BOOL_KEYS = new Set(["tls", "tlsInsecure", "nickAddressing", "privateBareCode", "saslOptional"]);
-const LIST_KEYS = new Set(["altNicks", "channels", "admins", "ignore"]);
+const LIST_KEYS = new Set(["altNicks", "channels", "admins", "ignore", PACKAGES_OPTION.configKey]);
 
 /** Environment variables read for secrets (kept off the command line, where `ps` shows them). */
 export const SECRET_ENV = {
@@ -165,7 +170,7 @@ export function checkConfigFile(json: unknown, where: string): IrcSettingsInput 
       );
     }
     if (!STRING_KEYS.has(k) && !BOOL_KEYS.has(k) && !LIST_KEYS.has(k)) {
-      throw new IrcConfigError(`${where}: unknown setting "${k}"`);
+      throw new IrcConfigError(`${where}: unknown setting ${quoteShort(k)}`);
     }
     checkShape(k, v, where);
     out[k] = v;
@@ -486,6 +491,7 @@ export function resolveIrcConfig(
     nickAddressing: s.nickAddressing ?? true,
     privateBareCode: s.privateBareCode ?? true,
     quitMessage: noControls("quitMessage", s.quitMessage ?? "wasi-py signing off"),
+    packages: s.packages ?? [],
     ...resolveEvalLimits(nums),
   };
 }

@@ -45,6 +45,8 @@ export function statusLine(result: RunResult, options: SummaryOptions = {}): str
       return options.memoryMiB === undefined
         ? "Out of memory"
         : `Out of memory (limit ${groupDigits(options.memoryMiB)} MiB)`;
+    case "aborted":
+      return "Interrupted";
     case "crashed":
       return options.verbose && result.detail
         ? `Crashed (interpreter error: ${firstLine(result.detail)})`

@@ -44,10 +44,12 @@ describe("argument parsing", () => {
         tmpQuotaBytes: 8 * 1024 * 1024,
         maxLines: 2,
         maxBytes: 400,
+        maxLineBytes: 8 * 1024 * 1024,
         verbose: false,
         noStdin: false,
         batch: false,
         args: [],
+        packages: [],
       },
     });
   });
@@ -57,6 +59,7 @@ describe("argument parsing", () => {
     assert.equal(p.kind === "run" && p.options.code, undefined);
   });
   const good: Array<[string[], Record<string, unknown>]> = [
+    [["--packages", "a.whl", "--packages=b/", "x"], { packages: ["a.whl", "b/"] }],
     [["-f", "raw", "x"], { format: "raw" }],
     [["--format=json", "x"], { format: "json" }],
     [["--fuel", "1e8", "x"], { fuel: 100_000_000 }],

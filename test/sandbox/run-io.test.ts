@@ -123,14 +123,14 @@ describe("run extras", () => {
     assert.throws(() => encodeArgs(new Array(5000).fill("a")), LimitError);
   });
 
-  it("an abort ends a running program like Ctrl-C: exit 130, output kept; the sandbox goes on", async () => {
+  it("an abort ends a running program like Ctrl-C: outcome aborted, exit 130, output kept; the sandbox goes on", async () => {
     const ac = new AbortController();
     const r = await sb.run("print('first', flush=True)\nwhile True: pass", {
       ...GENEROUS,
       signal: ac.signal,
       onOutput: () => ac.abort(),
     });
-    assert.deepEqual([r.exitCode, r.outcome, r.stdout], [130, "error", "first\n"]);
+    assert.deepEqual([r.exitCode, r.outcome, r.stdout], [130, "aborted", "first\n"]);
     assert.equal((await sb.run("print(2)")).stdout, "2\n");
   });
 
