@@ -130,14 +130,14 @@ describe("sandbox with small modules", () => {
     const sb = await Sandbox.create({ wasm, stdlib: EMPTY_TAR, driver: "", workers: 1 });
     try {
       assert.equal(sb.metered, true);
-      const r = await sb.run("", { fuel: 5000, memoryMiB: 16 });
+      const r = await sb.run("", { fuel: 50_000, memoryMiB: 16 });
       assert.deepEqual([r.outcome, r.exitCode, r.stdout, r.fuelUsed], [
         "error",
         7,
         "hi\n",
         1002 + 2 * FUEL_PER_HOST_CALL,
       ]);
-      const small = await sb.run("", { fuel: 5000, memoryMiB: 1 });
+      const small = await sb.run("", { fuel: 50_000, memoryMiB: 1 });
       assert.equal(small.outcome, "fuel_exhausted", "memory.grow refused at 1 MiB; the module then drains its fuel");
       await assert.rejects(sb.run("", { memoryMiB: 0 }), LimitError);
       await assert.rejects(sb.run("print(1)\0"), LimitError);
