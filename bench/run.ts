@@ -5,7 +5,8 @@
  *
  *   npm run bench                     full run (several minutes)
  *   npm run bench -- --quick          smoke run: few repetitions, results written as *-quick.json
- *   npm run bench -- --only cold,warm sections: cold, warm, throughput, batch, fuel, pyperformance, pyodide, memory, packages, serve, irc
+ *   npm run bench -- --only cold,warm sections: cold, warm, throughput, batch, fuel, hostcost, pyperformance, pyodide, memory,
+ *                                     packages, serve, irc
  *   npm run bench -- --reps N         repetitions of the cheap programs (heavy ones scale with it)
  *   npm run bench -- --no-save        print only
  *   npm run bench -- --python PATH    the native floor (default: the executable behind python3)
@@ -30,6 +31,7 @@ import { runWarm, WARM_GAP_MS } from "./warm.ts";
 import type { ThroughputRow, WarmRow } from "./warm.ts";
 import { fmtSpread } from "./fuel-overhead.ts";
 import type { FuelOverhead } from "./fuel-overhead.ts";
+import type { HostCost } from "./host-cost.ts";
 import { findRuntimes, scriptArgs } from "./runtimes.ts";
 import type { Runtime } from "./runtimes.ts";
 import { runPyodide } from "./pyodide.ts";
@@ -55,6 +57,7 @@ const SECTIONS = [
   "throughput",
   "batch",
   "fuel",
+  "hostcost",
   "pyperformance",
   "pyodide",
   "memory",
@@ -85,6 +88,7 @@ const TARGETS = {
   coldVsPython: 5,
   warmPrint1Ms: 2,
   fuelOverhead: 1.15,
+  hostCostRatio: 3,
   backToBackRunsPerSec: 200,
   pyperfLibrary: 2.0,
   pyperfOneShot: 2.5,
@@ -203,6 +207,8 @@ interface Results {
   batch?: BatchBench | { error: string };
   /** Per runtime name (child processes). */
   fuelOverhead?: Record<string, FuelOverhead | { error: string }>;
+  /** Host CPU per fuel unit of host-heavy patterns against a Python loop, per runtime name (child processes). */
+  hostCost?: Record<string, HostCost | { error: string }>;
   pyodide?: PyodideWarm | { error: string };
   pyperformance?: PyperfReport | { error: string } | { skipped: string };
   memory?: (MemoryRow | { concurrent: number; error: string })[];
@@ -307,6 +313,16 @@ function summarise(r: Results): SummaryLine[] {
         });
       }
     }
+  }
+  for (const [rt, h] of Object.entries(r.hostCost ?? {})) {
+    if (isError(h)) continue;
+    lines.push({
+      figure: `host CPU per fuel unit, worst pattern / Python loop, ${rt}`,
+      value: `${h.worst.ratio}x (${h.worst.name})`,
+      ratio: h.worst.ratio,
+      target: `<= ${TARGETS.hostCostRatio}x`,
+      met: h.worst.ratio <= TARGETS.hostCostRatio,
+    });
   }
   if (r.pyodide && !isError(r.pyodide) && r.warm) {
     for (const p of PROGRAMS) {
@@ -725,6 +741,18 @@ async function main(): Promise<void> {
         "pyperformance",
         errors,
         () => runPyperformance(dir, native, runtimes, root, library, log),
+      );
+    }
+  }
+  if (has("hostcost")) {
+    r.hostCost = {};
+    const reps = cfg.quick ? 1 : 3;
+    for (const rt of runtimes) {
+      log(`host cost on ${rt.name}: child process, ${reps} pairs per pattern`);
+      r.hostCost[rt.name] = await section(
+        `host cost ${rt.name}`,
+        errors,
+        () => child<HostCost>(rt, root, "host-cost", ["--child", "--reps", String(reps), "--fuel", "3e8"]),
       );
     }
   }

@@ -69,7 +69,8 @@ ${bold("Formats")}
         --max-lines messages of --max-bytes each, the cut marked with "…"
   raw   the program's stdout and stderr, untouched and as it writes them (limit notes go
         to stderr); Ctrl-C ends the run, keeps what was printed, exits 130
-  json  {"stdout","stderr","exitCode","outcome","fuelUsed","wallMs","truncated"}
+  json  {"stdout","stderr","exitCode","outcome","fuelUsed",
+        "fuelUsedIsLowerBound","wallMs","truncated"}
 
 ${bold("Batch")}
   Each stdin line: a JSON string (the code) or {"id","code","stdin","args","fuel","timeout",

@@ -268,6 +268,10 @@ describe("helpers", () => {
     );
     assert.equal(usageLine(result({ fuelUsed: 10 }), 1_000_000_000), "Used 10 fuel units (<0.1%) in 34 ms");
     assert.equal(usageLine(result({ fuelUsed: 0 }), 1_000_000_000), "Used 0 fuel units (0.0%) in 34 ms");
+    assert.equal(
+      usageLine(result({ fuelUsed: 93_678, fuelUsedIsLowerBound: true }), 1_000_000_000),
+      "Used at least 93,678 fuel units (<0.1%) in 34 ms",
+    );
   });
   it("statusLine is undefined for a clean exit", () => {
     assert.equal(statusLine(result()), undefined);
