@@ -10,7 +10,7 @@
  * the command's defaults are the service's defaults instead.
  */
 import type { CliOptions } from "./args.ts";
-import type { RunResult } from "../sandbox/result.ts";
+import type { RunResult } from "../sandbox/mod.ts";
 import { plainRun } from "./plain-args.ts";
 import { rawNotes, renderResult } from "./output.ts";
 import type { Paint } from "./output.ts";

@@ -8,7 +8,7 @@
  */
 import type { CliOptions } from "./args.ts";
 import type { RunOptions, Sandbox } from "../sandbox/mod.ts";
-import type { RunResult } from "../sandbox/result.ts";
+import type { RunResult } from "../sandbox/mod.ts";
 import { BOUNDS } from "../sandbox/limits.ts";
 import { EXIT, exitCodeFor } from "../options/exit-codes.ts";
 import { rawNotes, renderResult } from "./output.ts";

@@ -8,6 +8,7 @@
 
 /** A package path that cannot be mounted; the message is one line naming the file. */
 export class PackageError extends Error {
+  /** Always "PackageError". */
   override name = "PackageError";
 }
 

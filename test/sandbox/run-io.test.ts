@@ -117,8 +117,8 @@ describe("run extras", () => {
     assert.equal(empty.fuelUsed, plain.fuelUsed);
   });
 
-  it("bad args are refused with LimitError", async () => {
-    await assert.rejects(sb.run("1", { args: [1 as unknown as string] }), LimitError);
+  it("bad args are refused: TypeError for a wrong type, LimitError for too many", async () => {
+    await assert.rejects(sb.run("1", { args: [1 as unknown as string] }), TypeError);
     assert.throws(() => encodeArgs(new Array(5000).fill("a")), LimitError);
   });
 
