@@ -111,7 +111,7 @@ interface CannonResult {
 
 function cannon(options: Record<string, unknown>): Promise<CannonResult> {
   return new Promise((resolve, reject) => {
-    autocannon(options, (e, r) => (e ? reject(e) : resolve(r as CannonResult)));
+    autocannon(options, (e: unknown, r: unknown) => (e ? reject(e) : resolve(r as CannonResult)));
   });
 }
 

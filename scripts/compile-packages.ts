@@ -12,7 +12,7 @@
  *
  * Usage: node build/scripts/compile-packages.js TREE [OUT.tar.br]
  */
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
 import process from "node:process";
 import { brotliCompressSync, constants } from "node:zlib";
@@ -55,7 +55,10 @@ function pack(root: string, out: string): void {
   const tar = writeUstar(files);
   const params = { [constants.BROTLI_PARAM_QUALITY]: 9, [constants.BROTLI_PARAM_SIZE_HINT]: tar.length };
   const compressed = brotliCompressSync(tar, { params });
-  writeFileSync(out, compressed);
+  // Written aside and renamed into place: a reader never sees half an image.
+  const partial = `${out}.partial-${process.pid}`;
+  writeFileSync(partial, compressed);
+  renameSync(partial, out);
   process.stderr.write(`compile-packages: wrote ${out} (${compressed.length} bytes; ${tar.length} expanded)\n`);
 }
 

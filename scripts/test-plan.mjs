@@ -96,6 +96,22 @@ export function peerPlan(state) {
 }
 
 /**
+ * Whether to refresh apt's package lists for the package-image test (test/packages/debian.test.ts
+ * downloads `python3-*` .deb files with `apt-get download`): only when the lists do not know them
+ * (a fresh machine whose lists were never fetched) and we may run apt-get. Installing peers already
+ * runs `apt-get update`, so this matters only when every peer is present.
+ *
+ * @param {{ listsKnowPackages: boolean, peersInstalled: boolean, isRoot: boolean, hasSudo: boolean, hasAptGet: boolean, install: boolean }} state
+ * @returns {string[][]} the commands to run (none, or one `apt-get update`)
+ * @example listsPlan({ listsKnowPackages: false, peersInstalled: false, isRoot: true, hasSudo: false, hasAptGet: true, install: true }); // [["apt-get", "update", "-qq"]]
+ */
+export function listsPlan(state) {
+  const { listsKnowPackages, peersInstalled, isRoot, hasSudo, hasAptGet, install } = state;
+  if (listsKnowPackages || peersInstalled || !hasAptGet || !install || !(isRoot || hasSudo)) return [];
+  return [aptCommands([], isRoot)[0]];
+}
+
+/**
  * Counts from a test file's output: Node's TAP summary (`# pass 3`) or Deno's last result line
  * (`ok | 3 passed (5 steps) | 0 failed | 1 ignored`). Missing numbers are 0; `found` says whether
  * a summary was there at all (a file that crashed before it has none).

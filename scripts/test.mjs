@@ -29,6 +29,7 @@ import { delimiter, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   childCpuSeconds,
+  listsPlan,
   longestFirst,
   missingPeers,
   parseCounts,
@@ -92,6 +93,22 @@ function ensurePeers(dryRun) {
     hasAptGet: onPath("apt-get"),
     install: !process.env.WASI_PY_TEST_NO_INSTALL,
   });
+  const hasAptGet = onPath("apt-get");
+  const refresh = listsPlan({
+    listsKnowPackages: !onPath("apt-cache") ||
+      spawnSync("apt-cache", ["show", "python3-sympy"], { stdio: "ignore", timeout: 30_000 }).status === 0,
+    peersInstalled: plan.action === "install",
+    isRoot,
+    hasSudo: hasSudo || (!isRoot && onPath("sudo") &&
+      spawnSync("sudo", ["-n", "true"], { stdio: "ignore", timeout: 5000 }).status === 0),
+    hasAptGet,
+    install: !process.env.WASI_PY_TEST_NO_INSTALL,
+  });
+  for (const argv of refresh) {
+    process.stderr.write("npm test: refreshing apt's package lists (the package-image test downloads .deb files)\n");
+    if (dryRun) process.stdout.write(`would run: ${shellLine(argv)}\n`);
+    else spawnSync(argv[0], argv.slice(1), { stdio: ["ignore", "inherit", "inherit"] });
+  }
   if (plan.action === "none") return;
   if (plan.action === "stop") fail(plan.message);
   process.stderr.write(`npm test: installing the tests' real peers: ${missing.join(" ")}\n`);

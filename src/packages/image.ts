@@ -11,6 +11,7 @@ import {
   brotliDecompress,
   join,
   readBytes,
+  readBytesShared,
   readTextIfAny,
   sha256Hex,
   tempDir,
@@ -56,7 +57,7 @@ export function imageFiles(path: string): PackageFile[] {
   }
   let entries: TarEntry[];
   try {
-    entries = path.endsWith(".br") ? expandedEntries(raw) : readTar(raw);
+    entries = path.endsWith(".br") ? expandedEntries(raw) : readTar(toShared(raw));
   } catch (e) {
     if (e instanceof TarError) throw fail(`not a package image: ${e.message}`);
     throw e;
@@ -69,6 +70,16 @@ export function imageFiles(path: string): PackageFile[] {
     if (e.type === "file") files.push({ path: e.path, data: e.data });
   }
   return files;
+}
+
+/**
+ * `bytes` in shared memory: the workers then view the image's files in place (mount.ts copies only
+ * files whose bytes are not shared already).
+ */
+function toShared(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(new SharedArrayBuffer(bytes.length));
+  out.set(bytes);
+  return out;
 }
 
 /**
@@ -89,7 +100,7 @@ function expandedEntries(compressed: Uint8Array): TarEntry[] {
   const index = cache === undefined ? undefined : readTextIfAny(indexPath);
   if (index !== undefined) {
     try {
-      return entriesFromIndex(readBytes(tarPath), JSON.parse(index));
+      return entriesFromIndex(readBytesShared(tarPath), JSON.parse(index));
     } catch {
       // damaged or foreign cache entry: expand again below
     }
@@ -102,6 +113,7 @@ function expandedEntries(compressed: Uint8Array): TarEntry[] {
   }
   // Deno's brotli returns nothing for corrupt data where Node throws: both mean the same here.
   if (tar.length === 0) throw new TarError("not valid brotli data");
+  tar = toShared(tar);
   const entries = readTar(tar);
   if (cache === undefined) return entries;
   try {

@@ -15,13 +15,17 @@ import { MAX_PACKAGE_BYTES, PackageError, SITE_PACKAGES } from "./site.ts";
 import { wheelFiles } from "./wheel.ts";
 import type { PackageFile } from "./wheel.ts";
 
-/** Mounted packages as workers get them (InitMessage.packages). */
-export interface PackageMount {
-  /** Every file's bytes, one after the other. */
+/**
+ * One shared buffer of mounted files and its index (a TarIndex as JSON, paths relative to the
+ * guest's `/`): InitMessage.packages is a list of these.
+ */
+export interface PackagePart {
   bytes: SharedArrayBuffer;
-  /** A TarIndex (JSON) of `bytes`, paths relative to the guest's `/`. */
   index: string;
 }
+
+/** Mounted packages as workers get them: parts viewing images in place, plus one of copied files. */
+export type PackageMount = PackagePart[];
 
 /**
  * The files one package path contributes, by its kind: a folder, a `.whl`, or a package image.
@@ -55,12 +59,13 @@ export function packageFiles(path: string): PackageFile[] {
 }
 
 /**
- * Merges `files` lists (first wins per path) into one shared buffer and its index.
+ * Merges `files` lists (first wins per path) into parts: files whose bytes already live in shared
+ * memory (a package image) are indexed where they are; the others are copied into one new buffer.
  *
  * @example
  * ```ts
- * const mount = packMount([[{ path: "six.py", data: bytes }]]);
- * JSON.parse(mount.index).rows[0][0]; // "usr/local/lib/python3.13/site-packages/six.py"
+ * const [part] = packMount([[{ path: "six.py", data: bytes }]]);
+ * JSON.parse(part.index).rows[0][0]; // "usr/local/lib/python3.13/site-packages/six.py"
  * ```
  */
 export function packMount(lists: readonly (readonly PackageFile[])[]): PackageMount {
@@ -69,22 +74,48 @@ export function packMount(lists: readonly (readonly PackageFile[])[]): PackageMo
   for (const files of lists) {
     for (const f of files) if (fits(f.path, chosen, dirs)) chosen.set(f.path, f.data);
   }
+  const shared = new Map<SharedArrayBuffer, TarIndexRow[]>();
+  const loose: [string, Uint8Array][] = [];
   let total = 0;
-  for (const data of chosen.values()) total += data.length;
+  for (const [path, data] of chosen) {
+    total += data.length;
+    if (data.buffer instanceof SharedArrayBuffer) {
+      const rows = shared.get(data.buffer) ?? [];
+      rows.push(row(path, data.byteOffset, data.length));
+      shared.set(data.buffer, rows);
+    } else {
+      loose.push([path, data]);
+    }
+  }
   if (total > MAX_PACKAGE_BYTES) {
     throw new PackageError(`packages: ${total} bytes in all, more than ${MAX_PACKAGE_BYTES} (MAX_PACKAGE_BYTES)`);
   }
-  const bytes = new SharedArrayBuffer(total);
+  const parts = [...shared].map(([bytes, rows]) => part(bytes, rows));
+  if (loose.length > 0 || parts.length === 0) parts.push(copied(loose));
+  return parts;
+}
+
+function row(path: string, offset: number, size: number): TarIndexRow {
+  return [`${SITE_PACKAGES}/${path}`, "file", offset, size, "", 0o644, 0];
+}
+
+function part(bytes: SharedArrayBuffer, rows: TarIndexRow[]): PackagePart {
+  const index: TarIndex = { version: TAR_INDEX_VERSION, archiveBytes: bytes.byteLength, rows };
+  return { bytes, index: JSON.stringify(index) };
+}
+
+/** The files copied one after the other into a new shared buffer. */
+function copied(files: readonly [string, Uint8Array][]): PackagePart {
+  const bytes = new SharedArrayBuffer(files.reduce((n, [, d]) => n + d.length, 0));
   const view = new Uint8Array(bytes);
   const rows: TarIndexRow[] = [];
   let offset = 0;
-  for (const [path, data] of chosen) {
+  for (const [path, data] of files) {
     view.set(data, offset);
-    rows.push([`${SITE_PACKAGES}/${path}`, "file", offset, data.length, "", 0o644, 0]);
+    rows.push(row(path, offset, data.length));
     offset += data.length;
   }
-  const index: TarIndex = { version: TAR_INDEX_VERSION, archiveBytes: total, rows };
-  return { bytes, index: JSON.stringify(index) };
+  return part(bytes, rows);
 }
 
 /**

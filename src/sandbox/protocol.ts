@@ -33,7 +33,7 @@ export interface InitMessage {
    */
   imageState: SharedArrayBuffer;
   /** Mounted packages (src/packages/mount.ts): more read-only entries, under site-packages. */
-  packages?: { bytes: SharedArrayBuffer; index: string };
+  packages?: { bytes: SharedArrayBuffer; index: string }[];
 }
 
 /** InitMessage.imageState: the pool is still reading the image. */

@@ -77,8 +77,8 @@ channel.onMessage((raw) => {
     const imageState = new Int32Array(msg.imageState);
     const entries = entriesFromIndex(new Uint8Array(msg.image), JSON.parse(msg.imageIndex));
     // Package files join the same read-only tree (their bytes are there from the start).
-    if (msg.packages !== undefined) {
-      entries.push(...entriesFromIndex(new Uint8Array(msg.packages.bytes), JSON.parse(msg.packages.index)));
+    for (const part of msg.packages ?? []) {
+      for (const e of entriesFromIndex(new Uint8Array(part.bytes), JSON.parse(part.index))) entries.push(e);
     }
     image = buildImageTree(entries, () => awaitImage(imageState));
     prepareSoon(DEFAULT_LIMITS);

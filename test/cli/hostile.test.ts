@@ -257,10 +257,16 @@ const CASES: Case[] = [
     check: (r) => assert.equal(r.text, "Timed out after 0.001 s\n"),
   },
   {
-    name: "memory below what the interpreter needs: usage error",
+    name: "memory below what the interpreter needs: usage error naming the range",
     args: ["--memory", "1", "1"],
     status: EXIT.usage,
-    check: usageError(/--memory must be at least/),
+    check: usageError(/--memory wants MiB from 20 to 4096, got "1"/),
+  },
+  {
+    name: "memory one MiB below the interpreter's floor: refused the same way",
+    args: ["--memory", "19", "1"],
+    status: EXIT.usage,
+    check: usageError(/--memory wants MiB from 20 to 4096, got "19"/),
   },
 ];
 

@@ -179,16 +179,29 @@ describe("wheelFiles", () => {
 
 describe("packMount", () => {
   const file = (path: string, text: string) => ({ path, data: enc.encode(text) });
+  const at = "usr/local/lib/python3.13/site-packages/";
+  /** Every part's files, path -> text. */
+  const contents = (mount: ReturnType<typeof packMount>) =>
+    Object.fromEntries(mount.flatMap((part) => {
+      const bytes = new Uint8Array(part.bytes);
+      const index = JSON.parse(part.index) as { rows: [string, string, number, number][] };
+      return index.rows.map(([p, , o, n]) => [p, dec.decode(bytes.slice(o, o + n))]);
+    }));
   it("merges in order, first wins, clashing kinds dropped", () => {
     const mount = packMount([
       [file("a.py", "first"), file("pkg/x.py", "x")],
       [file("a.py", "second"), file("b.py", "b"), file("pkg", "a file where a folder is"), file("a.py/c.py", "c")],
     ]);
-    const index = JSON.parse(mount.index) as { rows: [string, string, number, number][] };
-    const bytes = new Uint8Array(mount.bytes);
-    const contents = Object.fromEntries(index.rows.map(([p, , o, n]) => [p, dec.decode(bytes.slice(o, o + n))]));
-    const at = "usr/local/lib/python3.13/site-packages/";
-    assert.deepEqual(contents, { [`${at}a.py`]: "first", [`${at}pkg/x.py`]: "x", [`${at}b.py`]: "b" });
+    assert.equal(mount.length, 1);
+    assert.deepEqual(contents(mount), { [`${at}a.py`]: "first", [`${at}pkg/x.py`]: "x", [`${at}b.py`]: "b" });
+  });
+  it("indexes files already in shared memory where they are, copies the rest", () => {
+    const image = new Uint8Array(new SharedArrayBuffer(16));
+    image.set(enc.encode("IMAGEBYTES"), 3);
+    const mount = packMount([[{ path: "img.py", data: image.subarray(3, 13) }], [file("loose.py", "L")]]);
+    assert.equal(mount.length, 2);
+    assert.equal(mount[0]!.bytes, image.buffer);
+    assert.deepEqual(contents(mount), { [`${at}img.py`]: "IMAGEBYTES", [`${at}loose.py`]: "L" });
   });
 });
 

@@ -196,7 +196,7 @@ describe("hostile programs against the host", () => {
   before(async () => {
     sb = await Sandbox.create({ ...interpreterOptions(), workers: 2, warm: true });
     for (const c of CASES) {
-      const p = sb.run(c.code, { timeoutMs: 60_000, ...c.opts });
+      const p = sb.run(c.code, { timeoutMs: 180_000, ...c.opts });
       p.catch(() => {}); // reported by its own test
       results.set(c.name, p);
     }

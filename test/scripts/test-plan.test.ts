@@ -27,6 +27,16 @@ interface TestPlan {
   peerPlan(
     state: { missing: readonly string[]; isRoot: boolean; hasSudo: boolean; hasAptGet: boolean; install: boolean },
   ): Plan;
+  listsPlan(
+    state: {
+      listsKnowPackages: boolean;
+      peersInstalled: boolean;
+      isRoot: boolean;
+      hasSudo: boolean;
+      hasAptGet: boolean;
+      install: boolean;
+    },
+  ): string[][];
   parseCounts(runtime: "node" | "deno", output: string): Counts;
   childCpuSeconds(text: string): number | undefined;
   longestFirst(files: readonly string[], lastSeconds: Record<string, number>): string[];
@@ -96,6 +106,35 @@ describe("npm test: real peers", () => {
         assert.deepEqual(got, want);
       }
     });
+  }
+});
+
+describe("npm test: apt's package lists for the package-image test", () => {
+  const base = {
+    listsKnowPackages: false,
+    peersInstalled: false,
+    isRoot: true,
+    hasSudo: false,
+    hasAptGet: true,
+    install: true,
+  };
+  const rows: Array<[string, Partial<typeof base>, string[][]]> = [
+    ["lists never fetched, root: update", {}, [["apt-get", "update", "-qq"]]],
+    ["lists never fetched, sudo: update through sudo -n", { isRoot: false, hasSudo: true }, [[
+      "sudo",
+      "-n",
+      "apt-get",
+      "update",
+      "-qq",
+    ]]],
+    ["lists know the packages: nothing", { listsKnowPackages: true }, []],
+    ["peers being installed (that updates): nothing", { peersInstalled: true }, []],
+    ["neither root nor sudo: nothing (the test says why)", { isRoot: false }, []],
+    ["WASI_PY_TEST_NO_INSTALL: nothing", { install: false }, []],
+    ["no apt-get: nothing", { hasAptGet: false }, []],
+  ];
+  for (const [name, over, want] of rows) {
+    it(name, () => assert.deepEqual(plan.listsPlan({ ...base, ...over }), want));
   }
 });
 
