@@ -5,7 +5,7 @@
  * logic out of the pool's queueing code.
  */
 import type { RunOptions } from "./limits.ts";
-import { MAX_STDIN_BYTES } from "../options/limits.ts";
+import { BOUNDS } from "./limits.ts";
 import { OutputTap } from "./output-tap.ts";
 import { createStdinRing, StdinPump } from "./stdin-ring.ts";
 import { driverWithArgs, encodeArgs } from "./program-args.ts";
@@ -82,7 +82,7 @@ export function attachRunIo(
   let stdinRing: SharedArrayBuffer | undefined;
   if (extras.stdinSource !== undefined) {
     stdinRing = createStdinRing();
-    pump = new StdinPump(stdinRing, extras.stdinSource, MAX_STDIN_BYTES);
+    pump = new StdinPump(stdinRing, extras.stdinSource, BOUNDS.stdinBytes);
     void pump.run();
   }
   const signal = extras.signal;
