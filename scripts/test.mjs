@@ -308,7 +308,15 @@ async function main() {
   const lastTimes = loadTimes();
   const tsc = [process.execPath, join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"];
   // build/ first whatever the order: the Deno half's cross-runtime tests start Node on build/.
-  const built = await step("tsc -p tsconfig.json", tsc, o.dryRun);
+  // The command's build (scripts/build.mjs: build/src and the bundles) comes first and once: a
+  // checkout's bin/wasi-py.js rebuilds (emptying build/src) when the bundle is older than the
+  // sources, which would pull modules from under the test files running beside it.
+  const bundled = await step(
+    "node scripts/build.mjs",
+    [process.execPath, join(ROOT, "scripts", "build.mjs")],
+    o.dryRun,
+  );
+  const built = bundled === undefined ? undefined : await step("tsc -p tsconfig.json", tsc, o.dryRun);
   const summaries = [];
   const all = [];
   for (const runtime of runtimes) {
