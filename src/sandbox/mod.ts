@@ -56,7 +56,7 @@ export { QueueFullError, QueueTimeoutError } from "./queue.ts";
 export { HOME_DIR } from "./run-files.ts";
 export type { ReturnedFile, ReturnFilesOptions, RunFile } from "./run-files.ts";
 export type { RunLimitKey, RunLimits, RunOptions } from "./limits.ts";
-export type { OutputListener, StreamName } from "./output-tap.ts";
+export type { OutputListener, StreamName } from "./_output-tap.ts";
 export { AssetError } from "./assets.ts";
 export { ModuleShapeError, STACK_EXHAUSTED_DETAIL } from "./module-shape.ts";
 export { PackageError } from "../packages/site.ts";

@@ -5,7 +5,7 @@
  * Other code imports the public API from mod.ts.
  *
  * Each run gets a fresh instance and memory. At the deadline (measured on the run's own clock,
- * run-clock.ts) the worker ends the run at its next host call or sleep, and a run making no host
+ * _run-clock.ts) the worker ends the run at its next host call or sleep, and a run making no host
  * calls has its worker terminated and replaced; what the program printed so far is kept because output is written
  * into a SharedArrayBuffer as it happens (protocol.ts). Output past maxOutputBytes is dropped while
  * the program keeps running; the run then says `truncated` and, if it otherwise succeeded,
@@ -24,8 +24,8 @@ import type { RunLimits, RunOptions } from "./limits.ts";
 import { buildResult } from "./result.ts";
 import type { Ending, RunResult } from "./result.ts";
 import { moduleShape } from "./module-shape.ts";
-import { attachRunIo, checkExtras, guestStart, isStdinStream } from "./run-io.ts";
-import type { RunExtras } from "./run-io.ts";
+import { attachRunIo, checkExtras, guestStart, isStdinStream } from "./_run-io.ts";
+import type { RunExtras } from "./_run-io.ts";
 import {
   createOutput,
   fuelCell,
@@ -41,15 +41,15 @@ import {
 import type { DoneMessage, InitMessage, RunMessage } from "./protocol.ts";
 import { readAssetShared } from "./assets.ts";
 import { committedInterpreter, compileInterpreter } from "./interpreter-module.ts";
-import { pendingStdlib, readyState } from "./image-fill.ts";
-import type { StdlibImage } from "./image-fill.ts";
+import { pendingStdlib, readyState } from "./_image-fill.ts";
+import type { StdlibImage } from "./_image-fill.ts";
 import { committedImageIndex, imageIndexOf } from "./image-index.ts";
 import { readTar } from "../wasi/tar.ts";
 import { DRIVER_PY } from "./driver.ts";
 import { mountPackages } from "../packages/mount.ts";
 import { driverWithSitePackages } from "../packages/site.ts";
-import { armTimeout, RunClock, RunState } from "./run-clock.ts";
-import { PRIME_PROGRAM, primeCompiledCode } from "./prime.ts";
+import { armTimeout, RunClock, RunState } from "./_run-clock.ts";
+import { PRIME_PROGRAM, primeCompiledCode } from "./_prime.ts";
 import { checkFiles, returnCaps } from "./run-files.ts";
 import type { FileBytes, ReturnCaps } from "./run-files.ts";
 import { queueBounds, QueueFullError, QueueTimeoutError } from "./queue.ts";
@@ -146,7 +146,7 @@ export interface OneShotOptions extends SandboxOptions {
   /**
    * For a one-shot run (one evaluation, then exit): once the first run is posted, and while its
    * worker may still be starting, run a throwaway `print(1)` on this thread, so that V8 compiles
-   * the interpreter's startup code in the meantime (prime.ts): a cold first run is ~50 ms faster.
+   * the interpreter's startup code in the meantime (_prime.ts): a cold first run is ~50 ms faster.
    * It blocks this thread for ~70 ms, so a long-lived program wants `warm` instead. Default false.
    */
   prime?: boolean;
@@ -206,7 +206,7 @@ type Settle = (
   files?: DoneMessage["files"],
 ) => void;
 
-/** A run's shared buffers: its output (protocol.ts) and its clock (run-clock.ts). */
+/** A run's shared buffers: its output (protocol.ts) and its clock (_run-clock.ts). */
 interface RunBuffers {
   output: SharedArrayBuffer;
   clock: RunClock;
@@ -262,7 +262,7 @@ export class Sandbox {
   private closed = false;
   /** SandboxOptions.prime: prime right after the first run is posted (see prime()). */
   private primeAfterPost = false;
-  /** Fills the committed stdlib image (image-fill.ts): right after the first run is posted. */
+  /** Fills the committed stdlib image (_image-fill.ts): right after the first run is posted. */
   private fillAfterPost: (() => void) | undefined;
 
   private constructor(
@@ -346,7 +346,7 @@ export class Sandbox {
     }
     sandbox.spawn(first);
     sandbox.primeAfterPost = oneShot.prime === true;
-    // The committed image is read once the first run has been posted (image-fill.ts), or on the next
+    // The committed image is read once the first run has been posted (_image-fill.ts), or on the next
     // turn of the event loop if none is posted by then.
     const fill = image.fill;
     if (fill !== undefined) {
@@ -489,7 +489,7 @@ export class Sandbox {
   private start(slot: Slot, job: Job): void {
     const { limits } = job;
     const fuelStart = fuelCounterStart(limits.fuel);
-    // The timeout is decided on the run's own clock (run-clock.ts), not by when this timer runs.
+    // The timeout is decided on the run's own clock (_run-clock.ts), not by when this timer runs.
     const { output, clock } = slot.last = runBuffers(slot.last, limits.maxOutputBytes, fuelStart);
     const fuelSeen = fuelCell(output);
     const started = performance.now();
@@ -574,7 +574,7 @@ export class Sandbox {
 
   /**
    * SandboxOptions.prime, done once the first run is posted: the worker may still be starting,
-   * and whichever of it and this thread reaches a function first compiles it for both (prime.ts).
+   * and whichever of it and this thread reaches a function first compiles it for both (_prime.ts).
    */
   private prime(): void {
     const { module, memoryInitialPages, memoryImage } = this.init;

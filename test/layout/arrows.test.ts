@@ -110,6 +110,19 @@ describe("import arrows in src/", () => {
     }
   });
 
+  it("a `_` file is imported only from its own folder", () => {
+    const all = sourceFiles(SRC).flatMap((path) => {
+      const from = relative(SRC, path).replaceAll("\\", "/");
+      return importSpecifiers(readFileSync(path, "utf8")).map((spec) => {
+        const to = relative(SRC, normalize(join(dirname(path), spec))).replaceAll("\\", "/");
+        return [from, to] as const;
+      });
+    });
+    const wrong = all.filter(([from, to]) => /(^|\/)_[^/]*$/.test(to) && dirname(from) !== dirname(to));
+    assert.deepEqual(wrong.map(([f, t]) => `${f} -> ${t}`), []);
+    assert.ok(all.some(([, to]) => to === "sandbox/_run-io.ts"), "the sandbox's internal files are seen");
+  });
+
   it("sees the whole tree (a layer missing from the rules is an error)", () => {
     const layers = new Set(sourceFiles(SRC).map((p) => layerOf(relative(SRC, p).replaceAll("\\", "/"))));
     for (const layer of layers) assert.ok(layer in ALLOWED, `no rule for ${layer}`);

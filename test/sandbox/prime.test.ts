@@ -1,5 +1,5 @@
 /**
- * SandboxOptions.prime (src/sandbox/prime.ts): the primer really runs the driver's path to the
+ * SandboxOptions.prime (src/sandbox/_prime.ts): the primer really runs the driver's path to the
  * end on the caller's thread, and a primed sandbox gives exactly what an unprimed one gives.
  */
 import { describe, it } from "node:test";
@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { Sandbox } from "../../src/sandbox/mod.ts";
 import { GUEST_ENV } from "../../src/sandbox/pool.ts";
 import type { OneShotOptions } from "../../src/sandbox/pool.ts";
-import { PRIME_PROGRAM, primeCompiledCode } from "../../src/sandbox/prime.ts";
+import { PRIME_PROGRAM, primeCompiledCode } from "../../src/sandbox/_prime.ts";
 import { DRIVER_PY } from "../../src/sandbox/driver.ts";
 import { readAsset } from "../../src/sandbox/assets.ts";
 import { moduleShape } from "../../src/sandbox/module-shape.ts";

@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { LimitError, Sandbox } from "../../src/sandbox/mod.ts";
 import { MAX_STDIN_BYTES } from "../../src/options/limits.ts";
-import { encodeArgs } from "../../src/sandbox/program-args.ts";
+import { encodeArgs } from "../../src/sandbox/_program-args.ts";
 
 const GENEROUS = { timeoutMs: 60_000, fuel: Infinity };
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
