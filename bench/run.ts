@@ -5,7 +5,8 @@
  *
  *   npm run bench                     full run (several minutes)
  *   npm run bench -- --quick          smoke run: few repetitions, results written as *-quick.json
- *   npm run bench -- --only cold,warm sections: cold, warm, throughput, batch, fuel, pyperformance, pyodide, memory, packages, serve
+ *   npm run bench -- --only cold,warm sections: cold, warm, throughput, batch, fuel, hostcost, pyperformance, pyodide, memory,
+ *                                     packages, serve, irc
  *   npm run bench -- --reps N         repetitions of the cheap programs (heavy ones scale with it)
  *   npm run bench -- --no-save        print only
  *   npm run bench -- --python PATH    the native floor (default: the executable behind python3)
@@ -30,6 +31,7 @@ import { runWarm, WARM_GAP_MS } from "./warm.ts";
 import type { ThroughputRow, WarmRow } from "./warm.ts";
 import { fmtSpread } from "./fuel-overhead.ts";
 import type { FuelOverhead } from "./fuel-overhead.ts";
+import type { HostCost } from "./host-cost.ts";
 import { findRuntimes, scriptArgs } from "./runtimes.ts";
 import type { Runtime } from "./runtimes.ts";
 import { runPyodide } from "./pyodide.ts";
@@ -46,6 +48,8 @@ import { packagesTable, runPackagesBench } from "./packages.ts";
 import type { PackageBenchRow } from "./packages.ts";
 import { runServeBench, serveReport } from "./serve.ts";
 import type { ServeBench } from "./serve.ts";
+import { ircHardeningReport, runIrcHardeningBench } from "./irc.ts";
+import type { IrcHardening } from "./irc.ts";
 
 const SECTIONS = [
   "cold",
@@ -53,11 +57,13 @@ const SECTIONS = [
   "throughput",
   "batch",
   "fuel",
+  "hostcost",
   "pyperformance",
   "pyodide",
   "memory",
   "packages",
   "serve",
+  "irc",
 ] as const;
 type Section = (typeof SECTIONS)[number];
 
@@ -82,6 +88,7 @@ const TARGETS = {
   coldVsPython: 5,
   warmPrint1Ms: 2,
   fuelOverhead: 1.15,
+  hostCostRatio: 3,
   backToBackRunsPerSec: 200,
   pyperfLibrary: 2.0,
   pyperfOneShot: 2.5,
@@ -200,6 +207,8 @@ interface Results {
   batch?: BatchBench | { error: string };
   /** Per runtime name (child processes). */
   fuelOverhead?: Record<string, FuelOverhead | { error: string }>;
+  /** Host CPU per fuel unit of host-heavy patterns against a Python loop, per runtime name (child processes). */
+  hostCost?: Record<string, HostCost | { error: string }>;
   pyodide?: PyodideWarm | { error: string };
   pyperformance?: PyperfReport | { error: string } | { skipped: string };
   memory?: (MemoryRow | { concurrent: number; error: string })[];
@@ -207,6 +216,8 @@ interface Results {
   packages?: PackageBenchRow[] | { error: string };
   /** The HTTP service under autocannon, a flood against a full queue, the CLI through it (bench/serve.ts). */
   serve?: ServeBench | { error: string };
+  /** The IRC bot under three abuses, on the fake clock (bench/irc-hardening.ts). */
+  irc?: IrcHardening | { error: string };
   summary: SummaryLine[];
   errors: string[];
 }
@@ -303,6 +314,16 @@ function summarise(r: Results): SummaryLine[] {
       }
     }
   }
+  for (const [rt, h] of Object.entries(r.hostCost ?? {})) {
+    if (isError(h)) continue;
+    lines.push({
+      figure: `host CPU per fuel unit, worst pattern / Python loop, ${rt}`,
+      value: `${h.worst.ratio}x (${h.worst.name})`,
+      ratio: h.worst.ratio,
+      target: `<= ${TARGETS.hostCostRatio}x`,
+      met: h.worst.ratio <= TARGETS.hostCostRatio,
+    });
+  }
   if (r.pyodide && !isError(r.pyodide) && r.warm) {
     for (const p of PROGRAMS) {
       const ours = r.warm.find((x) => x.program === p.name)?.ms.median;
@@ -363,6 +384,16 @@ function summarise(r: Results): SummaryLine[] {
         met: ours < theirs,
       });
     }
+  }
+  if (r.irc && !isError(r.irc)) {
+    const dropped = r.irc.overload.evaluatedThenDropped;
+    lines.push({
+      figure: "IRC overload: replies evaluated, then dropped (fake clock)",
+      value: String(dropped),
+      ratio: null,
+      target: "0",
+      met: dropped === 0,
+    });
   }
   return lines;
 }
@@ -547,6 +578,7 @@ function print(r: Results): void {
     out.push("", `pyperformance: skipped (${r.pyperformance.skipped})`);
   }
   if (r.serve && !("error" in r.serve)) out.push("", ...serveReport(r.serve));
+  if (r.irc && !("error" in r.irc)) out.push("", ...ircHardeningReport(r.irc));
   out.push("", "Summary");
   out.push(
     table([
@@ -712,6 +744,18 @@ async function main(): Promise<void> {
       );
     }
   }
+  if (has("hostcost")) {
+    r.hostCost = {};
+    const reps = cfg.quick ? 1 : 3;
+    for (const rt of runtimes) {
+      log(`host cost on ${rt.name}: child process, ${reps} pairs per pattern`);
+      r.hostCost[rt.name] = await section(
+        `host cost ${rt.name}`,
+        errors,
+        () => child<HostCost>(rt, root, "host-cost", ["--child", "--reps", String(reps), "--fuel", "3e8"]),
+      );
+    }
+  }
   if (has("pyodide")) {
     r.pyodide = await section(
       "pyodide",
@@ -727,6 +771,7 @@ async function main(): Promise<void> {
     const seconds = cfg.quick ? 5 : 20;
     r.serve = await section("serve", errors, () => runServeBench(root, python, seconds, cfg.quick ? 5 : 15, log));
   }
+  if (has("irc")) r.irc = await section("irc", errors, () => runIrcHardeningBench(log));
   machine.loadAverageEnd = loadavg().map((x) => round(x, 2));
   r.summary = summarise(r);
   print(r);

@@ -9,7 +9,8 @@ import { OptionError, readOptionText } from "../options/spec.ts";
 import { PACKAGES_OPTION } from "../options/packages.ts";
 import type { OptionSpec } from "../options/spec.ts";
 import { normaliseArgv, optionPart } from "./argv.ts";
-import { CLI_NUMERIC_OPTIONS, FORMAT_OPTION, KNOWN_OPTIONS } from "./known.ts";
+import { CLI_NUMERIC_OPTIONS, CLI_SWITCHES, FORMAT_OPTION, KNOWN_OPTIONS } from "./known.ts";
+import type { CliSwitch } from "./known.ts";
 
 export { CLI_NUMERIC_OPTIONS, FORMAT_OPTION, KNOWN_OPTIONS };
 
@@ -81,6 +82,13 @@ function numericArgs(): Record<string, ReturnType<typeof numericOption>> {
   return Object.fromEntries(CLI_NUMERIC_OPTIONS.map((s) => [s.key, numericOption(s)]));
 }
 
+function switchArgs(): Record<CliSwitch["key"], ReturnType<typeof flag>> {
+  return Object.fromEntries(CLI_SWITCHES.map((s) => [s.key, flag({ long: s.flag, short: s.short })])) as Record<
+    CliSwitch["key"],
+    ReturnType<typeof flag>
+  >;
+}
+
 const cli = command({
   name: "wasi-py",
   args: {
@@ -92,9 +100,7 @@ const cli = command({
       defaultValue: (): Format => "irc",
     }),
     ...numericArgs(),
-    verbose: flag({ long: "verbose", short: "V" }),
-    noStdin: flag({ long: "no-stdin" }),
-    batch: flag({ long: "batch" }),
+    ...switchArgs(),
     packages: multioption({ long: PACKAGES_OPTION.flag, type: array(string) }),
     help: flag({ long: "help", short: "h" }),
     version: flag({ long: "version" }),
@@ -147,22 +153,6 @@ export async function parseCliArgs(argv: string[]): Promise<ParsedArgs> {
   const { help, version, ...values } = result.value as unknown as ParsedValues;
   if (help) return { kind: "help" };
   if (version) return { kind: "version" };
-  const options: CliOptions = {
-    code: values.code,
-    format: values.format,
-    fuel: values.fuel,
-    timeoutMs: values.timeoutMs,
-    memoryMiB: values.memoryMiB,
-    maxOutputBytes: values.maxOutputBytes,
-    tmpQuotaBytes: values.tmpQuotaBytes,
-    maxLines: values.maxLines,
-    maxBytes: values.maxBytes,
-    maxLineBytes: values.maxLineBytes,
-    verbose: values.verbose,
-    noStdin: values.noStdin,
-    batch: values.batch,
-    args: plan.programArgs,
-    packages: values.packages,
-  };
+  const options: CliOptions = { ...values, args: plan.programArgs };
   return { kind: "run", options };
 }

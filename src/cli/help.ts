@@ -7,6 +7,7 @@ import { PACKAGES_OPTION } from "../options/packages.ts";
 import { EXIT_CODE_TABLE } from "../options/exit-codes.ts";
 import { flagColumn, helpLine } from "../options/spec.ts";
 import { CLI_NUMERIC_OPTIONS, FORMAT_OPTION, FORMATS } from "./args.ts";
+import { CLI_SWITCHES } from "./known.ts";
 import { CACHE_RULE, defaultCacheDir } from "../sandbox/assets.ts";
 
 /** Rows before and after the numeric options: flags without a table entry. */
@@ -15,9 +16,7 @@ const LEADING_ROWS: ReadonlyArray<readonly [string, string]> = [
 ];
 const TRAILING_ROWS: ReadonlyArray<readonly [string, string]> = [
   ["-c CODE", "the program (as python3 -c); what follows goes to sys.argv"],
-  ["-V, --verbose", "also report fuel used and time"],
-  ["    --no-stdin", "do not read stdin; the program's input is empty"],
-  ["    --batch", "JSON Lines of programs on stdin, one JSON result per line (below)"],
+  ...CLI_SWITCHES.map((s) => [`${s.short ? `-${s.short}, ` : "    "}--${s.flag}`, s.help] as const),
   [`    --${PACKAGES_OPTION.flag} ${PACKAGES_OPTION.valueName}`, PACKAGES_OPTION.help],
   ["    --irc ...", "run as an IRC bot answering !py <code> (see wasi-py --irc --help)"],
   ["    --version", "print wasi-py's and CPython's versions"],
@@ -70,7 +69,8 @@ ${bold("Formats")}
         --max-lines messages of --max-bytes each, the cut marked with "…"
   raw   the program's stdout and stderr, untouched and as it writes them (limit notes go
         to stderr); Ctrl-C ends the run, keeps what was printed, exits 130
-  json  {"stdout","stderr","exitCode","outcome","fuelUsed","wallMs","truncated"}
+  json  {"stdout","stderr","exitCode","outcome","fuelUsed",
+        "fuelUsedIsLowerBound","wallMs","truncated"}
 
 ${bold("Batch")}
   Each stdin line: a JSON string (the code) or {"id","code","stdin","args","fuel","timeout",

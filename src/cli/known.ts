@@ -1,6 +1,6 @@
 /**
  * The command's options as data, without cmd-ts (tens of ms to load): the numeric ones from the
- * option tables, --format's spelling, and every flag as the argv normaliser and the mode check in
+ * option tables, the boolean ones (CLI_SWITCHES), --format's spelling, and every flag as the argv normaliser and the mode check in
  * main.ts need to know it (long name, short letter, whether it takes a value).
  */
 import { CLI_RUN_LIMITS } from "../options/limits.ts";
@@ -21,13 +21,29 @@ export const CLI_NUMERIC_OPTIONS: readonly OptionSpec[] = [
 /** --format's spelling (not numeric, so not in the table). */
 export const FORMAT_OPTION = { flag: "format", short: "f" } as const;
 
+/** A boolean setting of the command (off unless given). */
+export interface CliSwitch {
+  /** Name in CliOptions: `noStdin`. */
+  key: "verbose" | "noStdin" | "batch";
+  /** Long flag without dashes: `no-stdin`. */
+  flag: string;
+  short?: string;
+  /** What it does, for the help. */
+  help: string;
+}
+
+/** The command's boolean settings, in help order: the parser, the help and the plain-run defaults read this. */
+export const CLI_SWITCHES: readonly CliSwitch[] = [
+  { key: "verbose", flag: "verbose", short: "V", help: "also report fuel used and time" },
+  { key: "noStdin", flag: "no-stdin", help: "do not read stdin; the program's input is empty" },
+  { key: "batch", flag: "batch", help: "JSON Lines of programs on stdin, one JSON result per line (below)" },
+];
+
 /** Every option of the command as the argv normaliser needs to know it. */
 export const KNOWN_OPTIONS: readonly KnownOption[] = [
   { long: FORMAT_OPTION.flag, short: FORMAT_OPTION.short, takesValue: true },
   ...CLI_NUMERIC_OPTIONS.map((s) => ({ long: s.flag, short: s.short, takesValue: true })),
-  { long: "verbose", short: "V", takesValue: false },
-  { long: "no-stdin", takesValue: false },
-  { long: "batch", takesValue: false },
+  ...CLI_SWITCHES.map((s) => ({ long: s.flag, short: s.short, takesValue: false })),
   { long: PACKAGES_OPTION.flag, takesValue: true },
   { long: "irc", takesValue: false },
   { long: "help", short: "h", takesValue: false },

@@ -34,6 +34,7 @@ export function jsonView(r: RunResult): Record<string, unknown> {
     exitCode: r.exitCode,
     outcome: r.outcome,
     fuelUsed: r.fuelUsed,
+    fuelUsedIsLowerBound: r.fuelUsedIsLowerBound === true,
     wallMs: r.wallMs,
     truncated: { stdout: r.truncated.stdout, stderr: r.truncated.stderr },
   };

@@ -501,8 +501,7 @@ export class Sandbox {
     const cancelTimer = armTimeout(clock, limits.timeoutMs, () => {
       // Settle before terminating: some runtimes report the worker's exit synchronously, and the
       // run must end as a timeout, not as a lost worker. Output written after this read is dropped.
-      const seen = this.metered ? Number(fuelStart - fuelSeen[0]!) : 0;
-      settle({ kind: "timeout" }, seen);
+      settle({ kind: "timeout" }, undefined);
       this.retire(slot);
       if (!this.closed) this.spawn(); // replace it now, so the next run does not wait for a thread start
       this.dispatch();
@@ -511,7 +510,7 @@ export class Sandbox {
     // Streaming output, lazy stdin, and an abort, which ends the run as SIGINT would (exit 130).
     const io = attachRunIo(job.extras, output, limits.maxOutputBytes, () => {
       if (slot.job !== job) return;
-      settle({ kind: "aborted" }, this.metered ? Number(fuelStart - fuelSeen[0]!) : 0);
+      settle({ kind: "aborted" }, undefined);
       this.retire(slot);
       if (!this.closed) this.spawn();
       this.dispatch();
@@ -534,7 +533,9 @@ export class Sandbox {
         : ending;
       const cap = limits.maxOutputBytes;
       const streams = { stdout: readOutput(output, STDOUT, cap), stderr: readOutput(output, STDERR, cap) };
-      const result = buildResult(streams, limits, end, fuelUsed ?? 0, wallMs);
+      // Not reported by the worker (stopped from outside): the count at its last host call.
+      const sampled = this.metered ? Number(fuelStart - fuelSeen[0]!) : 0;
+      const result = buildResult(streams, limits, end, fuelUsed ?? sampled, wallMs, fuelUsed === undefined);
       // A timeout is noticed by this thread or by the worker, whichever comes first (it varies by
       // runtime and load): it never carries memoryBytes, so the result does not depend on that race.
       if (memoryBytes !== undefined && end.kind !== "timeout") result.memoryBytes = memoryBytes;

@@ -150,7 +150,8 @@ export interface DoneMessage {
   type: "done";
   id: number;
   ending: Ending;
-  fuelUsed: number;
+  /** Exactly what the run spent; absent when unknown (the pool then reads the sampled fuel cell). */
+  fuelUsed?: number;
   /** Size of the guest's linear memory at the end (its peak). */
   memoryBytes?: number;
   /** What the program left in /home, when RunMessage.returnFiles asked for it (bytes postable). */

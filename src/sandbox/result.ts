@@ -63,11 +63,19 @@ export interface RunResult {
   /** How it ended: normally, by a limit, by a crash or by the caller's signal (see Outcome). */
   outcome: Outcome;
   /**
-   * Fuel spent: exactly initial - remaining for programs that end by themselves; for
-   * `fuel_exhausted` the budget; for `timeout` a lower bound (the count at the last host call).
-   * 0 for an unmetered module.
+   * Fuel spent: exactly initial - remaining when the worker saw the run end (the program exited,
+   * trapped, ran out of fuel or memory, or reached its deadline in a host call or sleep); for
+   * `fuel_exhausted` the budget. When the run was stopped from outside while it computed (the
+   * pool's timer ended a `timeout` that made no host call near its end, an abort, a lost worker)
+   * the worker cannot be asked: then it is the count at the guest's last host call, a lower bound,
+   * and `fuelUsedIsLowerBound` is true. 0 for an unmetered module.
    */
   fuelUsed: number;
+  /**
+   * True when `fuelUsed` is only a lower bound (see `fuelUsed`); false or absent when exact.
+   * Always set by the sandbox.
+   */
+  fuelUsedIsLowerBound?: boolean;
   /** Wall-clock time from when a worker took the run, in milliseconds (0.1 ms steps). */
   wallMs: number;
   /** Which streams lost output beyond maxOutputBytes. */
@@ -159,13 +167,17 @@ export interface StreamText {
   truncated: boolean;
 }
 
-/** Assembles the RunResult from what the worker reported and what the output buffer holds. */
+/**
+ * Assembles the RunResult from what the worker reported and what the output buffer holds;
+ * `fuelUsedIsLowerBound` when the fuel was sampled at a host call rather than read at the end.
+ */
 export function buildResult(
   streams: { stdout: StreamText; stderr: StreamText },
   limits: Pick<RunLimits, "fuel">,
   ending: Ending,
   fuelUsed: number,
   wallMs: number,
+  fuelUsedIsLowerBound = false,
 ): RunResult {
   const { stdout, stderr } = streams;
   const truncated = { stdout: stdout.truncated, stderr: stderr.truncated };
@@ -177,6 +189,7 @@ export function buildResult(
     outcome,
     // The whole budget when the counter went below zero (the trap overshoots by a block's cost).
     fuelUsed: ending.kind === "trap" && ending.fuelSpent && limits.fuel !== Infinity ? limits.fuel : fuelUsed,
+    fuelUsedIsLowerBound,
     wallMs: Math.round(wallMs * 10) / 10,
     truncated,
   };

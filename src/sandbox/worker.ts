@@ -27,6 +27,7 @@ import {
 } from "./protocol.ts";
 import type { DoneMessage, InitMessage, RunMessage } from "./protocol.ts";
 import { ringReader } from "./_stdin-ring.ts";
+import type { HostWait } from "./_stdin-ring.ts";
 import {
   FUEL_EXPORT,
   GROW_REFUSED_EXPORT,
@@ -93,7 +94,6 @@ channel.onMessage((raw) => {
       type: "done",
       id: msg.id,
       ending: { kind: "trap", message: `host error: ${describe(e)}`, fuelSpent: false, memoryAtMax: false },
-      fuelUsed: 0,
     };
   }
   const clock = new RunClock(msg.clock);
@@ -134,7 +134,9 @@ function runOnce(msg: RunMessage): DoneMessage {
   if (module === undefined || image === undefined) throw new Error("worker not initialised");
   const { limits } = msg;
   // The run's time counts on this thread's clock, from now (the pool's timer only enforces it).
-  const deadline = new RunClock(msg.clock).start() + limits.timeoutMs;
+  const clock = new RunClock(msg.clock);
+  const deadline = clock.start() + limits.timeoutMs;
+  const wait = deadlineWait(clock, deadline);
   const maxPages = limits.memoryMiB * 16;
   const ready = prepared !== undefined && prepared.key === limitsKey(limits) ? prepared : prepare(limits);
   prepared = undefined;
@@ -147,24 +149,18 @@ function runOnce(msg: RunMessage): DoneMessage {
   host.bindRun({
     args: msg.args,
     env: msg.env,
-    stdin: msg.stdinRing === undefined ? received(msg.stdin) : ringReader(msg.stdinRing),
+    stdin: msg.stdinRing === undefined ? received(msg.stdin) : ringReader(msg.stdinRing, wait),
     stdout: outputWriter(msg.output, STDOUT, limits.maxOutputBytes),
     stderr: outputWriter(msg.output, STDERR, limits.maxOutputBytes),
     // Never sleep past the deadline: a sleep that reaches it ends the run there.
-    sleep: (ms) => {
-      const left = deadline - sharedNowMs();
-      if (ms < left) {
-        Atomics.wait(sleepCell, 0, 0, ms);
-        return;
-      }
-      if (left > 0) Atomics.wait(sleepCell, 0, 0, left);
-      throw new DeadlineReached();
-    },
+    sleep: (ms) => wait(sleepCell, 0, 0, ms),
     // Every host call checks the deadline too, so a run ends on time even if the pool's thread is
     // too busy to terminate this one (the pool's timer still stops runs that make no host calls).
     onSyscall: () => {
       if (fuel !== undefined) fuelSeen[0] = fuel.value as bigint;
-      if (sharedNowMs() >= deadline) throw new DeadlineReached();
+      const now = sharedNowMs();
+      clock.hostCalled(now);
+      if (now >= deadline) throw new DeadlineReached();
     },
     chargeFuel: (units) => {
       if (fuel === undefined) return;
@@ -222,6 +218,22 @@ function runOnce(msg: RunMessage): DoneMessage {
     done.files = { files: postableFiles(files.map((f) => ({ path: f.path, bytes: f.content }))), truncated };
   }
   return done;
+}
+
+/**
+ * The worker's blocking wait (sleeps, stdin, poll): on `cell[index]` while it holds `value`, at most
+ * `timeoutMs`, never past the deadline, where it throws DeadlineReached so that the run ends here,
+ * with its exact fuel. Marked as time in a host call, so the pool's timer lets it end the run.
+ */
+function deadlineWait(clock: RunClock, deadline: number): HostWait {
+  return (cell, index, value, timeoutMs) => {
+    const left = deadline - sharedNowMs();
+    if (left <= 0) throw new DeadlineReached();
+    clock.hostCalled(0, true);
+    const woke = Atomics.wait(cell, index, value, Math.min(timeoutMs, left));
+    clock.hostReturned();
+    if (woke === "timed-out" && timeoutMs >= left) throw new DeadlineReached();
+  };
 }
 
 /** The module keeps a stack budget and the last function entry found it spent. */

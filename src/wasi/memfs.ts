@@ -17,7 +17,7 @@
  */
 import { Errno } from "./constants.ts";
 import type { TarEntry } from "./tar.ts";
-import { planSize } from "./file-bytes.ts";
+import { growsInPlace, planSize } from "./file-bytes.ts";
 
 /** A filesystem operation the guest asked for failed; `errno` is what the syscall returns. */
 export class FsError extends Error {
@@ -460,6 +460,11 @@ export class MemFs {
   setSize(file: FileNode, size: number): void {
     if (!file.writable) throw new FsError(Errno.ROFS);
     if (!Number.isSafeInteger(size) || size < 0) throw new FsError(Errno.INVAL);
+    if (growsInPlace(file.data, file.size, size)) {
+      file.size = size;
+      file.mtimNs = this.now();
+      return;
+    }
     const held = file.data.length;
     const plan = planSize(file.data, file.size, size, held + this.quota.roomBytes);
     if (plan === undefined) throw new FsError(Errno.NOSPC);

@@ -170,6 +170,7 @@ describe(`wasi-py --batch end to end on ${isDeno ? "Deno" : "Node"}`, () => {
       "exitCode",
       "outcome",
       "fuelUsed",
+      "fuelUsedIsLowerBound",
       "wallMs",
       "truncated",
     ]);

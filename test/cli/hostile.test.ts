@@ -167,7 +167,16 @@ const CASES: Case[] = [
       const lines = strict.decode(r.stdout).trimEnd().split("\n");
       assert.equal(lines.length, 1);
       const o = JSON.parse(lines[0]!) as { stdout: string; stderr: string; outcome: string; exitCode: number };
-      assert.deepEqual(Object.keys(o), ["stdout", "stderr", "exitCode", "outcome", "fuelUsed", "wallMs", "truncated"]);
+      assert.deepEqual(Object.keys(o), [
+        "stdout",
+        "stderr",
+        "exitCode",
+        "outcome",
+        "fuelUsed",
+        "fuelUsedIsLowerBound",
+        "wallMs",
+        "truncated",
+      ]);
       assert.ok(o.stdout.startsWith('\ufffd\u0000\r\n}"'));
       assert.equal(o.stderr, "\u2028\n");
     },

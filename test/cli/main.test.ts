@@ -182,6 +182,7 @@ describe("exit codes and rendering", () => {
       "exitCode",
       "outcome",
       "fuelUsed",
+      "fuelUsedIsLowerBound",
       "wallMs",
       "truncated",
     ]);
@@ -191,6 +192,7 @@ describe("exit codes and rendering", () => {
       "exitCode",
       "outcome",
       "fuelUsed",
+      "fuelUsedIsLowerBound",
       "wallMs",
       "truncated",
     ]);
@@ -315,7 +317,16 @@ describe(`wasi-py end to end on ${isDeno ? "Deno" : "Node"}`, () => {
     const r = wasiPy(["--format", "json", 'print("x"); 1/0']);
     assert.equal(r.status, 1);
     const j = JSON.parse(r.stdout);
-    assert.deepEqual(Object.keys(j), ["stdout", "stderr", "exitCode", "outcome", "fuelUsed", "wallMs", "truncated"]);
+    assert.deepEqual(Object.keys(j), [
+      "stdout",
+      "stderr",
+      "exitCode",
+      "outcome",
+      "fuelUsed",
+      "fuelUsedIsLowerBound",
+      "wallMs",
+      "truncated",
+    ]);
     assert.equal(j.stdout, "x\n");
     assert.match(j.stderr, /ZeroDivisionError: division by zero\n$/);
     assert.equal(j.exitCode, 1);

@@ -74,7 +74,8 @@ describe("run extras", () => {
     }
     const r = await sb.run("print(input(), input())", { stdin: endless() });
     assert.equal(r.stdout, "y y\n");
-    assert.ok(pulls <= 2, `${pulls} pulls`);
+    // CPython's first read asks for 8 KiB, which a read fills (so fuel does not depend on chunking).
+    assert.ok(pulls <= Math.ceil(8192 / 2000) + 1, `${pulls} pulls`);
   });
 
   it("reading past 64 MiB fails in the program (EFBIG); exactly 64 MiB is fine", async () => {
