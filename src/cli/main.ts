@@ -11,6 +11,7 @@
 import type { CliOptions, ParsedArgs } from "./args.ts";
 import { plainRun } from "./plain-args.ts";
 import type { Sandbox } from "../sandbox/mod.ts";
+import type { OneShotOptions } from "../sandbox/pool.ts";
 import { createColors } from "picocolors";
 import { EXIT } from "../options/exit-codes.ts";
 import { NO_PAINT } from "./output.ts";
@@ -106,8 +107,13 @@ function startSandbox(batch: boolean, packages: readonly string[] = []): Promise
   return (batch ? Promise.resolve() : tuneForOneShot())
     .then(noteFirstRun)
     .then(() => import("../sandbox/mod.ts"))
-    .then((m) => m.Sandbox.create(batch ? { packages } : { workers: 1, prime: true, exitsWhenDone: true, packages })) // batch: one worker per core
+    .then((m) => m.Sandbox.create(batch ? { packages } : oneShot(packages))) // batch: one worker per core
     .catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+}
+
+/** The one-shot command's sandbox: one worker, primed, its threads disposable (see OneShotOptions). */
+function oneShot(packages: readonly string[]): OneShotOptions {
+  return { workers: 1, prime: true, exitsWhenDone: true, packages };
 }
 
 /** Whether our options (`opts`, before the code) may ask for a run (not --help / --version), judged before parsing. */

@@ -2,7 +2,7 @@
  * What the CLI writes for a result, per --format. Pure: returns the text for stdout and stderr;
  * cli-main writes it.
  */
-import type { RunResult } from "../sandbox/result.ts";
+import type { RunResult } from "../sandbox/mod.ts";
 import type { CliOptions } from "./args.ts";
 import { formatIrc } from "../text/messages.ts";
 import { groupDigits, statusLine, usageLine } from "../text/summary.ts";

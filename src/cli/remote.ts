@@ -10,12 +10,13 @@
  * the command's defaults are the service's defaults instead.
  */
 import type { CliOptions } from "./args.ts";
-import type { RunResult } from "../sandbox/result.ts";
+import type { RunResult } from "../sandbox/mod.ts";
 import { plainRun } from "./plain-args.ts";
 import { rawNotes, renderResult } from "./output.ts";
 import type { Paint } from "./output.ts";
 import { NO_PAINT } from "./output.ts";
-import { EXIT, exitCodeFor } from "../options/exit-codes.ts";
+import { EXIT } from "../options/exit-codes.ts";
+import { exitCodeFor } from "./exit-status.ts";
 import { CLI_RUN_LIMITS } from "../options/limits.ts";
 import { isTerminal, onInterrupt, readStdin, StdinTooLarge, writeStderr, writeStdout } from "../platform/process.ts";
 import { HttpRequestError, postRequest } from "../platform/http-client.ts";

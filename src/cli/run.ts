@@ -8,9 +8,10 @@
  */
 import type { CliOptions } from "./args.ts";
 import type { RunOptions, Sandbox } from "../sandbox/mod.ts";
-import type { RunResult } from "../sandbox/result.ts";
+import type { RunResult } from "../sandbox/mod.ts";
 import { BOUNDS } from "../sandbox/limits.ts";
-import { EXIT, exitCodeFor } from "../options/exit-codes.ts";
+import { EXIT } from "../options/exit-codes.ts";
+import { exitCodeFor } from "./exit-status.ts";
 import { rawNotes, renderResult } from "./output.ts";
 import type { Paint } from "./output.ts";
 import { writeFileAtomic } from "../platform/fs.ts";

@@ -2,7 +2,7 @@
  * The bot's contracts: the evaluation limits, the evaluator, formatter and paster it is given,
  * what it needs of the IRC client, and its options and effects (the bot itself is bot.ts).
  */
-import type { RunResult } from "../sandbox/result.ts";
+import type { RunResult } from "../sandbox/mod.ts";
 import type { RateLimitOptions } from "./access.ts";
 import type { SayMeta } from "./output.ts";
 import type { MoreOptions } from "./more.ts";

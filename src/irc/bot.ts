@@ -26,7 +26,7 @@ import type { Command } from "./command.ts";
 import { fullMask, RateLimiter, userKey } from "./access.ts";
 import type { Decision, Identity } from "./access.ts";
 import { isChatter } from "./chatter.ts";
-import type { RunResult } from "../sandbox/result.ts";
+import type { RunResult } from "../sandbox/mod.ts";
 import type { SayMeta } from "./output.ts";
 import { FairQueue } from "./fair-queue.ts";
 import { bytesLeftOut, lastBytes, MoreStore } from "./more.ts";

@@ -7,7 +7,7 @@
  * CPython prints it for `-c`: `  File "<string>", line N` then the error, with no
  * `Traceback` header (an error raised at run time has one). Pure.
  */
-import type { RunResult } from "../sandbox/result.ts";
+import type { RunResult } from "../sandbox/mod.ts";
 
 const COMPILE_ERROR =
   /^ {2}File "<string>", line \d+\n(?:.*\n){0,4}(?:SyntaxError|IndentationError|TabError): [^\n]*\n?$/;

@@ -3,10 +3,9 @@
  * its sandbox exits 120 like the command). A program that ends by itself passes its exit code through (taken
  * modulo 256, as a shell sees `python3 -c 'import sys; sys.exit(263)'`); a run stopped by a limit
  * or a fault gets a code of its own, high enough to stay clear of ordinary program exits
- * (0, 1, small numbers, 2 for usage) and next to coreutils' `timeout` (124).
+ * (0, 1, small numbers, 2 for usage) and next to coreutils' `timeout` (124). Which code a run
+ * gets is src/cli/exit-status.ts (the command's; options/ imports nothing from sandbox/).
  */
-import type { RunResult } from "../sandbox/result.ts";
-
 export const EXIT = Object.freeze({
   /** wasi-py was used wrongly: bad option, missing code, stdin too large, invalid UTF-8 code. */
   usage: 2,
@@ -48,24 +47,3 @@ export const IRC_EXIT_CODE_TABLE: ReadonlyArray<readonly [string, string]> = [
   [String(EXIT.usage), "usage error (bad option, setting or config file)"],
   [String(EXIT.internal), "the sandbox could not start (assets missing or corrupt)"],
 ];
-
-/**
- * wasi-py's exit status for a finished run.
- *
- * @example
- * exitCodeFor(result); // 124 when result.outcome is "timeout"
- */
-export function exitCodeFor(result: RunResult): number {
-  switch (result.outcome) {
-    case "timeout":
-      return EXIT.timeout;
-    case "fuel_exhausted":
-      return EXIT.fuel;
-    case "memory_exhausted":
-      return EXIT.memory;
-    case "crashed":
-      return EXIT.crashed;
-    default:
-      return result.exitCode < 0 ? EXIT.crashed : result.exitCode & 0xff;
-  }
-}

@@ -1,11 +1,14 @@
 /**
  * The `irc` output format's limits (--max-lines, --max-bytes): options of the command and, for
- * --max-lines, of the bot, but not run limits, so kept apart from limits.ts (which the sandbox
- * worker loads and which therefore imports nothing from text/).
+ * --max-lines, of the bot, but not run limits, so kept apart from limits.ts. Declared here, with
+ * their defaults, and read by the formatter (src/text/messages.ts): options/ imports nothing from
+ * text/ or sandbox/ (test/arch/arrows.test.ts).
  */
 import { COUNT } from "./spec.ts";
 import type { OptionSpec } from "./spec.ts";
-import { IRC_DEFAULTS, MIN_MAX_BYTES } from "../text/messages.ts";
+
+/** Smallest usable maxBytes of the `irc` format: room for a status line fragment and the cut mark. */
+export const MIN_MAX_BYTES = 16;
 
 /** How the `irc` format cuts a result: the CLI's --max-lines/--max-bytes (the bot's maxLines is in irc.ts). */
 export const FORMAT_LIMITS = {
@@ -16,7 +19,7 @@ export const FORMAT_LIMITS = {
     kind: COUNT,
     valueName: "N",
     unit: "a number of messages",
-    default: IRC_DEFAULTS.maxLines,
+    default: 2,
     min: 1,
     max: 100,
     help: "irc format: most messages",
@@ -28,7 +31,7 @@ export const FORMAT_LIMITS = {
     kind: COUNT,
     valueName: "BYTES",
     unit: "bytes",
-    default: IRC_DEFAULTS.maxBytes,
+    default: 400,
     min: MIN_MAX_BYTES,
     max: 65_536,
     help: "irc format: longest message in UTF-8 bytes",

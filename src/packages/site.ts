@@ -8,6 +8,7 @@
 
 /** A package path that cannot be mounted; the message is one line naming the file. */
 export class PackageError extends Error {
+  /** Always "PackageError". */
   override name = "PackageError";
 }
 
@@ -37,7 +38,7 @@ export function compiledReason(path: string): string | undefined {
 
 /** The driver line the site-packages variant runs before the program (see driverWithSitePackages). */
 const SITE_LINE = `import site; site.addsitedir('/${SITE_PACKAGES}')\n`;
-/** Where it goes: just before sys.argv is set (the same anchor program-args.ts uses). */
+/** Where it goes: just before sys.argv is set (the same anchor _program-args.ts uses). */
 const ANCHOR = "sys.argv[:] = ['-c']\n";
 
 /**

@@ -89,17 +89,19 @@ export interface AssetOptions {
  *
  * @example
  * ```ts
- * import { AssetError, Sandbox } from "./mod.ts";
+ * import process from "node:process";
+ * import { AssetError, Sandbox } from "wasi-py";
  *
  * try {
  *   await (await Sandbox.create({ workers: 1 })).close();
  * } catch (e) {
- *   if (e instanceof AssetError) console.error(`wasi-py: ${e.message}`);
+ *   if (e instanceof AssetError) process.stderr.write(`wasi-py: ${e.message}\n`);
  *   else throw e;
  * }
  * ```
  */
 export class AssetError extends Error {
+  /** Always "AssetError". */
   override name = "AssetError";
 }
 

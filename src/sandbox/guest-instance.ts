@@ -3,7 +3,7 @@
  * Makes one fresh guest: a WASI host over a fresh file system (the shared stdlib tree plus an
  * empty /tmp), a memory sized by the run's limits in the state instantiation leaves it (new, or
  * the worker's last one restored byte for byte: guest-memory.ts), and the interpreter
- * instantiated against them. The worker makes one per run (ahead of time, while idle); prime.ts makes one on
+ * instantiated against them. The worker makes one per run (ahead of time, while idle); _prime.ts makes one on
  * the caller's thread to get V8 compiling. One place, so both build the guest the same way.
  */
 import { MemFs } from "../wasi/memfs.ts";

@@ -5,26 +5,50 @@
  * as their own options through LimitError's `limit`.
  */
 import { MAX_STDIN_BYTES, RUN_LIMITS } from "../options/limits.ts";
-import type { RunLimitKey } from "../options/limits.ts";
 import { isValidValue } from "../options/spec.ts";
 import type { ReturnFilesOptions, RunFile } from "./run-files.ts";
 
-export { MAX_FINITE_FUEL } from "../options/limits.ts";
-export type { RunLimitKey } from "../options/limits.ts";
+/** The name of a run limit: a key of RunLimits. */
+export type RunLimitKey = keyof RunLimits;
 
 /** Limits for one evaluation. */
 export interface RunLimits {
-  /** Fuel units (wasmtime cost model) the program may spend; `Infinity` = unlimited (2^63-1). */
+  /**
+   * Fuel units (wasmtime cost model) the program may spend; `Infinity` = unlimited (2^63-1).
+   *
+   * @default {1_000_000_000}
+   */
   fuel: number;
-  /** Wall-clock limit in milliseconds; the worker running the program is terminated at the deadline. */
+  /**
+   * Wall-clock limit in milliseconds; the worker running the program is terminated at the deadline.
+   *
+   * @default {10_000}
+   */
   timeoutMs: number;
-  /** Maximum size of the guest's linear memory in MiB (metered module only). */
+  /**
+   * Maximum size of the guest's linear memory in MiB (metered module only).
+   *
+   * @default {256}
+   */
   memoryMiB: number;
-  /** Bytes kept per output stream (stdout, stderr); further output is dropped, the program keeps running. */
+  /**
+   * Bytes kept per output stream (stdout, stderr); further output is dropped, the program keeps running.
+   *
+   * @default {65_536}
+   */
   maxOutputBytes: number;
-  /** Bytes the program may keep in its writable /tmp and /home together, files given in RunOptions.files included (ENOSPC beyond). */
+  /**
+   * Bytes the program may keep in its writable /tmp and /home together, files given in
+   * RunOptions.files included (ENOSPC beyond).
+   *
+   * @default {8_388_608}
+   */
   tmpQuotaBytes: number;
-  /** Files and directories the program may have in /tmp and /home together (ENOSPC beyond). */
+  /**
+   * Files and directories the program may have in /tmp and /home together (ENOSPC beyond).
+   *
+   * @default {1000}
+   */
   tmpMaxFiles: number;
 }
 
@@ -89,25 +113,41 @@ export const UNLIMITED_FUEL = (1n << 63n) - 1n;
  * @example
  * BOUNDS.memoryMiB; // 4096
  */
-export const BOUNDS = Object.freeze({
+export const BOUNDS: Readonly<RunLimits & { stdinBytes: number }> = Object.freeze({
   ...fromTable((k) => RUN_LIMITS[k].max),
   stdinBytes: MAX_STDIN_BYTES,
 });
 
 /**
- * Raised for an option a caller got wrong; `message` is one line meant for the user. `limit`
- * names the RunLimits key at fault and `detail` is the message without that name, so a front end
- * can say it as its own option (`--memory must be at least 8`).
+ * Raised for an option value a caller got wrong (out of range, too long, a bad path); `message`
+ * is one line meant for the user. A RangeError, as the built-ins raise for a value of the right
+ * type that is not allowed; a value of the wrong type is a TypeError. `limit` names the RunLimits
+ * key at fault and `detail` is the message without that name, so a front end can say it as its
+ * own option (`--memory must be at least 8`).
  *
  * @example
- * new LimitError("must be at least 8", { limit: "memoryMiB" }).message; // "memoryMiB must be at least 8"
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LimitError } from "wasi-py";
+ *
+ * const e = new LimitError("must be at least 8", { limit: "memoryMiB" });
+ * assert.equal(e.message, "memoryMiB must be at least 8");
+ * assert.ok(e instanceof RangeError);
+ * ```
  */
-export class LimitError extends Error {
+export class LimitError extends RangeError {
+  /** Always "LimitError". */
   override name = "LimitError";
   /** The limit at fault, if the error is about one. */
   readonly limit: RunLimitKey | undefined;
   /** The reason without the limit's name (the whole message when there is no limit). */
   readonly detail: string;
+  /**
+   * A LimitError saying `message`, after the limit's name when `options.limit` names one.
+   *
+   * @param message The reason, without the limit's name when `limit` is given.
+   * @param options `limit`: the RunLimits key at fault, put before the message.
+   */
   constructor(message: string, options: { limit?: RunLimitKey } = {}) {
     super(options.limit === undefined ? message : `${options.limit} ${message}`);
     this.limit = options.limit;
@@ -115,8 +155,32 @@ export class LimitError extends Error {
   }
 }
 
+/**
+ * A value's type in words, for a TypeError (never the value itself, which may be megabytes long).
+ *
+ * @example
+ * typeWords("1e9"); // "a string"
+ */
+export function typeWords(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  const t = typeof value;
+  return t === "undefined" ? "undefined" : `${/^[aeiou]/.test(t) ? "an" : "a"} ${t}`;
+}
+
+/**
+ * Throws a TypeError unless `value` is a number.
+ *
+ * @example
+ * mustBeNumber("workers", "2"); // throws TypeError: workers must be a number, got a string
+ */
+export function mustBeNumber(name: string, value: unknown): asserts value is number {
+  if (typeof value !== "number") throw new TypeError(`${name} must be a number, got ${typeWords(value)}`);
+}
+
 function checked(key: RunLimitKey, value: unknown): number {
   const spec = RUN_LIMITS[key];
+  mustBeNumber(key, value);
   if (!isValidValue(spec, value)) {
     const what = spec.kind.unlimited ? "an integer (or Infinity)" : "an integer";
     throw new LimitError(`must be ${what} from ${spec.min} to ${spec.max}, got ${String(value)}`, { limit: key });
@@ -125,8 +189,8 @@ function checked(key: RunLimitKey, value: unknown): number {
 }
 
 /**
- * Fills defaults and checks every limit against the table's bounds; throws LimitError with a
- * one-line message.
+ * Fills defaults and checks every limit against the table's bounds; throws TypeError for a value
+ * that is not a number, LimitError for one out of range, with a one-line message.
  *
  * @example
  * resolveLimits({ timeoutMs: 500 }).memoryMiB; // 256
@@ -148,7 +212,9 @@ export function resolveStdin(stdin: Uint8Array | string | AsyncIterable<Uint8Arr
     : typeof stdin === "string"
     ? new TextEncoder().encode(stdin)
     : stdin;
-  if (!(bytes instanceof Uint8Array)) throw new LimitError("stdin must be a string or a Uint8Array");
+  if (!(bytes instanceof Uint8Array)) {
+    throw new TypeError(`stdin must be a string, a Uint8Array or an async iterable, got ${typeWords(bytes)}`);
+  }
   if (bytes.length > BOUNDS.stdinBytes) {
     throw new LimitError(`stdin must be at most ${BOUNDS.stdinBytes} bytes, got ${bytes.length}`);
   }

@@ -9,11 +9,12 @@
  *
  * @example
  * ```ts
- * import { Sandbox } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * import { Sandbox } from "wasi-py";
  *
  * const sb = await Sandbox.create({ workers: 1 });
  * const r = await sb.run("print(1)", { fuel: 100_000_000, timeoutMs: 2000 });
- * console.log(r.outcome, r.stdout); // ok 1
+ * assert.deepEqual([r.outcome, r.stdout], ["ok", "1\n"]);
  * await sb.close();
  * ```
  *
@@ -30,7 +31,7 @@
  * @example Streaming a run to the terminal, with the terminal's stdin
  * ```ts
  * import process from "node:process";
- * import { Sandbox } from "./mod.ts";
+ * import { Sandbox } from "wasi-py";
  *
  * const sb = await Sandbox.create({ workers: 1 });
  * const stop = new AbortController();
@@ -50,12 +51,12 @@
 export { GUEST_ENV, run, Sandbox, SandboxClosedError } from "./pool.ts";
 export type { SandboxOptions } from "./pool.ts";
 export type { Outcome, RunResult } from "./result.ts";
-export { LimitError } from "./limits.ts";
+export { BOUNDS, DEFAULT_LIMITS, LimitError } from "./limits.ts";
 export { QueueFullError, QueueTimeoutError } from "./queue.ts";
 export { HOME_DIR } from "./run-files.ts";
 export type { ReturnedFile, ReturnFilesOptions, RunFile } from "./run-files.ts";
-export type { RunLimits, RunOptions } from "./limits.ts";
-export type { OutputListener, StreamName } from "./output-tap.ts";
+export type { RunLimitKey, RunLimits, RunOptions } from "./limits.ts";
+export type { OutputListener, StreamName } from "./_output-tap.ts";
 export { AssetError } from "./assets.ts";
 export { ModuleShapeError, STACK_EXHAUSTED_DETAIL } from "./module-shape.ts";
 export { PackageError } from "../packages/site.ts";

@@ -34,7 +34,9 @@ export const STACK_LEFT_EXPORT = "wasi_py_stack_left";
  *
  * @example
  * ```ts
- * const r = await sandbox.run("x = ()\nfor i in range(3 * 10**5): x = (x,)\nhash(x)", { fuel: 1e11 });
+ * import { run, STACK_EXHAUSTED_DETAIL } from "wasi-py";
+ *
+ * const r = await run("x = ()\nfor i in range(3 * 10**5): x = (x,)\nhash(x)", { fuel: 1e11 });
  * r.outcome === "crashed" && r.detail === STACK_EXHAUSTED_DETAIL; // true
  * ```
  */
@@ -46,14 +48,16 @@ export const STACK_EXHAUSTED_DETAIL = "C stack exhausted (native recursion too d
  *
  * @example
  * ```ts
- * import { ModuleShapeError, Sandbox } from "./mod.ts";
- * import { WASM_MAGIC_AND_VERSION } from "../wasm/binary.ts";
+ * import assert from "node:assert/strict";
+ * import { ModuleShapeError, Sandbox } from "wasi-py";
  *
- * // A valid module with nothing in it: no _start, no memory.
- * await Sandbox.create({ wasm: WASM_MAGIC_AND_VERSION }).catch((e) => console.log(e instanceof ModuleShapeError)); // true
+ * // A valid module with nothing in it (magic and version only): no _start, no memory.
+ * const empty = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+ * await assert.rejects(Sandbox.create({ wasm: empty }), ModuleShapeError);
  * ```
  */
 export class ModuleShapeError extends Error {
+  /** Always "ModuleShapeError". */
   override name = "ModuleShapeError";
 }
 

@@ -5,7 +5,7 @@
  * Other code imports the public API from mod.ts.
  *
  * Each run gets a fresh instance and memory. At the deadline (measured on the run's own clock,
- * run-clock.ts) the worker ends the run at its next host call or sleep, and a run making no host
+ * _run-clock.ts) the worker ends the run at its next host call or sleep, and a run making no host
  * calls has its worker terminated and replaced; what the program printed so far is kept because output is written
  * into a SharedArrayBuffer as it happens (protocol.ts). Output past maxOutputBytes is dropped while
  * the program keeps running; the run then says `truncated` and, if it otherwise succeeded,
@@ -19,13 +19,13 @@
  */
 import { defaultWorkerCount, startWorker, WORKER_START_BLOCKS } from "../platform/worker.ts";
 import type { WorkerHandle, WorkerOptions } from "../platform/worker.ts";
-import { fuelCounterStart, LimitError, resolveLimits, resolveStdin } from "./limits.ts";
+import { fuelCounterStart, LimitError, mustBeNumber, resolveLimits, resolveStdin } from "./limits.ts";
 import type { RunLimits, RunOptions } from "./limits.ts";
 import { buildResult } from "./result.ts";
 import type { Ending, RunResult } from "./result.ts";
 import { moduleShape } from "./module-shape.ts";
-import { attachRunIo, checkExtras, guestStart, isStdinStream } from "./run-io.ts";
-import type { RunExtras } from "./run-io.ts";
+import { attachRunIo, checkExtras, guestStart, isStdinStream } from "./_run-io.ts";
+import type { RunExtras } from "./_run-io.ts";
 import {
   createOutput,
   fuelCell,
@@ -41,15 +41,15 @@ import {
 import type { DoneMessage, InitMessage, RunMessage } from "./protocol.ts";
 import { readAssetShared } from "./assets.ts";
 import { committedInterpreter, compileInterpreter } from "./interpreter-module.ts";
-import { pendingStdlib, readyState } from "./image-fill.ts";
-import type { StdlibImage } from "./image-fill.ts";
+import { pendingStdlib, readyState } from "./_image-fill.ts";
+import type { StdlibImage } from "./_image-fill.ts";
 import { committedImageIndex, imageIndexOf } from "./image-index.ts";
 import { readTar } from "../wasi/tar.ts";
 import { DRIVER_PY } from "./driver.ts";
 import { mountPackages } from "../packages/mount.ts";
 import { driverWithSitePackages } from "../packages/site.ts";
-import { armTimeout, RunClock, RunState } from "./run-clock.ts";
-import { PRIME_PROGRAM, primeCompiledCode } from "./prime.ts";
+import { armTimeout, RunClock, RunState } from "./_run-clock.ts";
+import { PRIME_PROGRAM, primeCompiledCode } from "./_prime.ts";
 import { checkFiles, returnCaps } from "./run-files.ts";
 import type { FileBytes, ReturnCaps } from "./run-files.ts";
 import { queueBounds, QueueFullError, QueueTimeoutError } from "./queue.ts";
@@ -65,10 +65,12 @@ export type { RunLimits, RunOptions } from "./limits.ts";
  *
  * @example
  * ```ts
- * import { GUEST_ENV, run } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * import { GUEST_ENV, run } from "wasi-py";
  *
  * const r = await run("import os; print(os.environ['HOME'])");
- * console.log(r.stdout, GUEST_ENV.includes("HOME=/home")); // "/home\n" true
+ * assert.equal(r.stdout, "/home\n");
+ * assert.ok(GUEST_ENV.includes("HOME=/home"));
  * ```
  */
 export const GUEST_ENV: readonly string[] = Object.freeze([
@@ -91,7 +93,7 @@ export const DEFAULT_RECYCLE_MEMORY_MIB = 64;
  *
  * @example
  * ```ts
- * import { Sandbox } from "./mod.ts";
+ * import { Sandbox } from "wasi-py";
  *
  * // A bot: two evaluations at once, threads started and warmed before the first request.
  * const sb = await Sandbox.create({ workers: 2, warm: true });
@@ -128,9 +130,23 @@ export interface SandboxOptions {
    */
   recycleMemoryMiB?: number;
   /**
+   * Most runs that may wait for a worker; one more rejects at once with QueueFullError (a service
+   * answers 429). 0 means a run is taken only when a worker is free. Default Infinity.
+   */
+  maxQueue?: number;
+  /** Milliseconds a run may wait for a worker; then it rejects with QueueTimeoutError (503). Default Infinity. */
+  queueTimeoutMs?: number;
+}
+
+/**
+ * SandboxOptions plus the tuning of the one-shot command (src/cli/main.ts), which runs one program
+ * and exits: not part of the public API (the package entry does not export it).
+ */
+export interface OneShotOptions extends SandboxOptions {
+  /**
    * For a one-shot run (one evaluation, then exit): once the first run is posted, and while its
    * worker may still be starting, run a throwaway `print(1)` on this thread, so that V8 compiles
-   * the interpreter's startup code in the meantime (prime.ts): a cold first run is ~50 ms faster.
+   * the interpreter's startup code in the meantime (_prime.ts): a cold first run is ~50 ms faster.
    * It blocks this thread for ~70 ms, so a long-lived program wants `warm` instead. Default false.
    */
   prime?: boolean;
@@ -141,13 +157,6 @@ export interface SandboxOptions {
    * thread busy until the process exits, and an idle pool keeps the process alive. Default false.
    */
   exitsWhenDone?: boolean;
-  /**
-   * Most runs that may wait for a worker; one more rejects at once with QueueFullError (a service
-   * answers 429). 0 means a run is taken only when a worker is free. Default Infinity.
-   */
-  maxQueue?: number;
-  /** Milliseconds a run may wait for a worker; then it rejects with QueueTimeoutError (503). Default Infinity. */
-  queueTimeoutMs?: number;
 }
 
 /**
@@ -156,14 +165,16 @@ export interface SandboxOptions {
  *
  * @example
  * ```ts
- * import { Sandbox, SandboxClosedError } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * import { Sandbox, SandboxClosedError } from "wasi-py";
  *
  * const sb = await Sandbox.create({ workers: 1 });
  * await sb.close();
- * await sb.run("1").catch((e) => console.log(e instanceof SandboxClosedError)); // true
+ * await assert.rejects(sb.run("1"), SandboxClosedError);
  * ```
  */
 export class SandboxClosedError extends Error {
+  /** Always "SandboxClosedError". */
   override name = "SandboxClosedError";
 }
 
@@ -195,7 +206,7 @@ type Settle = (
   files?: DoneMessage["files"],
 ) => void;
 
-/** A run's shared buffers: its output (protocol.ts) and its clock (run-clock.ts). */
+/** A run's shared buffers: its output (protocol.ts) and its clock (_run-clock.ts). */
 interface RunBuffers {
   output: SharedArrayBuffer;
   clock: RunClock;
@@ -232,12 +243,13 @@ const WORKER_STACK_MB = 16;
  *
  * @example
  * ```ts
- * import { Sandbox } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * import { Sandbox } from "wasi-py";
  *
  * const sb = await Sandbox.create({ workers: 1 });
  * try {
  *   const r = await sb.run("print(sum(range(10)))", { fuel: 100_000_000, timeoutMs: 2000 });
- *   console.log(r.outcome, r.stdout); // ok 45
+ *   assert.deepEqual([r.outcome, r.stdout], ["ok", "45\n"]);
  * } finally {
  *   await sb.close();
  * }
@@ -250,7 +262,7 @@ export class Sandbox {
   private closed = false;
   /** SandboxOptions.prime: prime right after the first run is posted (see prime()). */
   private primeAfterPost = false;
-  /** Fills the committed stdlib image (image-fill.ts): right after the first run is posted. */
+  /** Fills the committed stdlib image (_image-fill.ts): right after the first run is posted. */
   private fillAfterPost: (() => void) | undefined;
 
   private constructor(
@@ -284,7 +296,9 @@ export class Sandbox {
    * ModuleShapeError for an interpreter the sandbox cannot run.
    */
   static async create(options: SandboxOptions = {}): Promise<Sandbox> {
+    const oneShot: OneShotOptions = options; // the command's own tuning, when it passes it
     const workers = options.workers ?? defaultWorkerCount();
+    mustBeNumber("workers", workers);
     if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
       throw new LimitError(`workers must be an integer from 1 to ${MAX_WORKERS}, got ${String(workers)}`);
     }
@@ -294,14 +308,14 @@ export class Sandbox {
     // both). Where starting a thread blocks this one until the thread has booted (Deno), it starts
     // once the compile is under way, so that the two overlap.
     const bounds = queueBounds(options);
-    const threads: WorkerOptions = { stackSizeMB: WORKER_STACK_MB, disposable: options.exitsWhenDone === true };
+    const threads: WorkerOptions = { stackSizeMB: WORKER_STACK_MB, disposable: oneShot.exitsWhenDone === true };
     let first = WORKER_START_BLOCKS ? undefined : startWorker(WORKER_URL, threads);
     let sandbox: Sandbox;
     let image: StdlibImage;
     try {
       const wasm = options.wasm ?? committedInterpreter();
       // A one-shot sandbox (prime) instantiates once: it keeps the data segments (interpreter-module.ts).
-      const compiling = compileInterpreter(wasm, options.prime !== true);
+      const compiling = compileInterpreter(wasm, oneShot.prime !== true);
       compiling.catch(() => {}); // awaited below; a read error must not leave it unhandled
       first ??= startWorker(WORKER_URL, threads);
       image = options.stdlib !== undefined ? givenImage(options.stdlib) : committedImage();
@@ -331,8 +345,8 @@ export class Sandbox {
       throw e;
     }
     sandbox.spawn(first);
-    sandbox.primeAfterPost = options.prime === true;
-    // The committed image is read once the first run has been posted (image-fill.ts), or on the next
+    sandbox.primeAfterPost = oneShot.prime === true;
+    // The committed image is read once the first run has been posted (_image-fill.ts), or on the next
     // turn of the event loop if none is posted by then.
     const fill = image.fill;
     if (fill !== undefined) {
@@ -421,6 +435,7 @@ export class Sandbox {
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 
+  /** Hands queued runs to idle workers, starting threads up to the pool's size. */
   private dispatch(): void {
     while (this.queue.length > 0 && !this.closed) {
       let slot = this.slots.find((s) => s.job === undefined);
@@ -432,6 +447,7 @@ export class Sandbox {
     }
   }
 
+  /** A new slot around a thread (`started`, or one started now). */
   private spawn(started?: WorkerHandle): Slot {
     const worker = started ?? startWorker(WORKER_URL, this.threads);
     const slot: Slot = { worker, job: undefined, settle: undefined, last: undefined };
@@ -469,10 +485,11 @@ export class Sandbox {
     }
   }
 
+  /** Runs `job` on `slot`'s worker: posts it and settles it when the worker reports, the timer fires or it is aborted. */
   private start(slot: Slot, job: Job): void {
     const { limits } = job;
     const fuelStart = fuelCounterStart(limits.fuel);
-    // The timeout is decided on the run's own clock (run-clock.ts), not by when this timer runs.
+    // The timeout is decided on the run's own clock (_run-clock.ts), not by when this timer runs.
     const { output, clock } = slot.last = runBuffers(slot.last, limits.maxOutputBytes, fuelStart);
     const fuelSeen = fuelCell(output);
     const started = performance.now();
@@ -558,7 +575,7 @@ export class Sandbox {
 
   /**
    * SandboxOptions.prime, done once the first run is posted: the worker may still be starting,
-   * and whichever of it and this thread reaches a function first compiles it for both (prime.ts).
+   * and whichever of it and this thread reaches a function first compiles it for both (_prime.ts).
    */
   private prime(): void {
     const { module, memoryInitialPages, memoryImage } = this.init;
@@ -567,10 +584,11 @@ export class Sandbox {
   }
 }
 
-/** recycleMemoryMiB in bytes, checked (LimitError for anything but a positive number). */
+/** recycleMemoryMiB in bytes, checked (TypeError for a non-number, LimitError for one not positive). */
 function recycleBytes(options: SandboxOptions): number {
   const mib = options.recycleMemoryMiB ?? DEFAULT_RECYCLE_MEMORY_MIB;
-  if (typeof mib !== "number" || !(mib > 0)) {
+  mustBeNumber("recycleMemoryMiB", mib);
+  if (!(mib > 0)) {
     throw new LimitError(`recycleMemoryMiB must be a positive number of MiB (or Infinity), got ${String(mib)}`);
   }
   return mib * 1024 * 1024;
@@ -629,10 +647,11 @@ function readyImage(bytes: Uint8Array, indexOf: (bytes: Uint8Array) => string): 
  *
  * @example
  * ```ts
- * import { run } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * import { run } from "wasi-py";
  *
  * const r = await run("import sys; print(sys.stdin.read().upper())", { stdin: "hi", timeoutMs: 5000 });
- * console.log(r.stdout); // "HI\n"
+ * assert.equal(r.stdout, "HI\n");
  * ```
  */
 export async function run(code: string, options: RunOptions & SandboxOptions = {}): Promise<RunResult> {

@@ -28,7 +28,7 @@ export interface InitMessage {
   imageIndex: string;
   /**
    * One Int32 saying whether `image` holds its bytes yet (IMAGE_FILLING, IMAGE_READY, IMAGE_FAILED):
-   * the pool may fill it after the first run is posted (image-fill.ts); a worker waits for it before
+   * the pool may fill it after the first run is posted (_image-fill.ts); a worker waits for it before
    * reading a stdlib file's contents.
    */
   imageState: SharedArrayBuffer;
@@ -65,11 +65,11 @@ export interface RunMessage {
   env: string[];
   /** The program's stdin bytes (postable). */
   stdin: PostedBytes;
-  /** A lazy stdin's ring (stdin-ring.ts); when present, `stdin` is unused. */
+  /** A lazy stdin's ring (_stdin-ring.ts); when present, `stdin` is unused. */
   stdinRing?: SharedArrayBuffer;
   limits: RunLimits;
   fuelStart: bigint;
-  /** The run clock's buffer (run-clock.ts): the worker marks start and finish there. */
+  /** The run clock's buffer (_run-clock.ts): the worker marks start and finish there. */
   clock: SharedArrayBuffer;
   /** The shared output buffer (see OUTPUT_LAYOUT), made by createOutput. */
   output: SharedArrayBuffer;

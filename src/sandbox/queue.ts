@@ -5,7 +5,7 @@
  * instead of letting memory and latency grow without end. The pool applies them; this file holds
  * the option checks and the error classes.
  */
-import { LimitError } from "./limits.ts";
+import { LimitError, mustBeNumber } from "./limits.ts";
 
 /** Most runs a sandbox may hold waiting (SandboxOptions.maxQueue's upper bound). */
 export const MAX_QUEUE = 1_000_000;
@@ -18,17 +18,24 @@ export const MAX_QUEUE_TIMEOUT_MS = 24 * 60 * 60 * 1000;
  *
  * @example
  * ```ts
- * import { QueueFullError, Sandbox } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * import { QueueFullError, Sandbox } from "wasi-py";
  *
  * const sb = await Sandbox.create({ workers: 1, maxQueue: 0 });
  * const first = sb.run("pass");
- * await sb.run("pass").catch((e) => console.log(e instanceof QueueFullError)); // true
+ * await assert.rejects(sb.run("pass"), QueueFullError);
  * await first;
  * await sb.close();
  * ```
  */
 export class QueueFullError extends Error {
+  /** Always "QueueFullError". */
   override name = "QueueFullError";
+  /**
+   * The error for a queue holding `maxQueue` runs.
+   *
+   * @param maxQueue The bound that was reached (SandboxOptions.maxQueue), kept on the error.
+   */
   constructor(readonly maxQueue: number) {
     super(`the queue is full (${maxQueue} runs waiting)`);
   }
@@ -39,7 +46,13 @@ export class QueueFullError extends Error {
  * taking it: it never started. A service answers it 503 with Retry-After.
  */
 export class QueueTimeoutError extends Error {
+  /** Always "QueueTimeoutError". */
   override name = "QueueTimeoutError";
+  /**
+   * The error for a run that waited `queueTimeoutMs`.
+   *
+   * @param queueTimeoutMs The wait that passed (SandboxOptions.queueTimeoutMs), kept on the error.
+   */
   constructor(readonly queueTimeoutMs: number) {
     super(`no worker took the run within ${queueTimeoutMs} ms`);
   }
@@ -52,7 +65,7 @@ export interface QueueBounds {
 }
 
 /**
- * Checks the queue options (LimitError for a bad one); both default to unbounded (Infinity).
+ * Checks the queue options (TypeError for a non-number, LimitError for one out of range); both default to unbounded (Infinity).
  *
  * @example
  * queueBounds({ maxQueue: 10 }); // { maxQueue: 10, queueTimeoutMs: Infinity }
@@ -61,6 +74,7 @@ export function queueBounds(options: { maxQueue?: number; queueTimeoutMs?: numbe
   const bounds = { maxQueue: options.maxQueue ?? Infinity, queueTimeoutMs: options.queueTimeoutMs ?? Infinity };
   const check = (key: keyof QueueBounds, min: number, max: number) => {
     const v = bounds[key];
+    mustBeNumber(key, v);
     if (v !== Infinity && !(Number.isSafeInteger(v) && v >= min && v <= max)) {
       throw new LimitError(`${key} must be an integer from ${min} to ${max} (or Infinity), got ${String(v)}`);
     }

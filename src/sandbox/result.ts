@@ -21,10 +21,11 @@ import type { ReturnedFile } from "./run-files.ts";
  *
  * @example Telling a limit from a program error
  * ```ts
- * import { run } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * import { run } from "wasi-py";
  *
  * const r = await run("while True: pass", { fuel: 1_000_000 });
- * if (r.outcome === "fuel_exhausted") console.log("stopped: out of fuel");
+ * assert.equal(r.outcome, "fuel_exhausted"); // a limit, not a rejection
  * ```
  */
 export type Outcome =
@@ -44,11 +45,12 @@ export type Outcome =
  *
  * @example
  * ```ts
- * import { run } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * import { run } from "wasi-py";
  *
  * const r = await run("print(6 * 7)");
- * console.log(r.outcome, r.exitCode, r.stdout); // ok 0 42
- * console.log(`${r.fuelUsed} fuel in ${r.wallMs} ms`);
+ * assert.deepEqual([r.outcome, r.exitCode, r.stdout], ["ok", 0, "42\n"]);
+ * assert.ok(r.fuelUsed > 0 && r.wallMs > 0);
  * ```
  */
 export interface RunResult {
@@ -58,6 +60,7 @@ export interface RunResult {
   stderr: string;
   /** The guest's exit status (0–255, see exitStatus); 130 when aborted; -1 when it did not exit (trap, timeout). */
   exitCode: number;
+  /** How it ended: normally, by a limit, by a crash or by the caller's signal (see Outcome). */
   outcome: Outcome;
   /**
    * Fuel spent: exactly initial - remaining when the worker saw the run end (the program exited,

@@ -7,7 +7,7 @@
  */
 import { HOME_NAME, MAX_NAME_BYTES, MAX_PATH_BYTES } from "../wasi/memfs.ts";
 import type { DirNode, MemFs } from "../wasi/memfs.ts";
-import { LimitError } from "./limits.ts";
+import { LimitError, mustBeNumber, typeWords } from "./limits.ts";
 import type { RunLimits } from "./limits.ts";
 
 /** The folder programs start in (their cwd and HOME), where `files` land. */
@@ -15,13 +15,17 @@ export const HOME_DIR = `/${HOME_NAME}`;
 
 /** A file given to a program: its path relative to /home and its contents (text is written as UTF-8). */
 export interface RunFile {
+  /** Relative to /home, `/`-separated, without empty, `.` or `..` parts: `data/in.txt`. */
   path: string;
+  /** Text (written as UTF-8) or bytes. */
   content: string | Uint8Array;
 }
 
 /** A file the program left in /home: its path relative to /home and its bytes. */
 export interface ReturnedFile {
+  /** Relative to /home, `/`-separated: `data/out.txt`. */
   path: string;
+  /** The file's bytes (decode them if they are text). */
   content: Uint8Array;
 }
 
@@ -52,7 +56,8 @@ const encoder = new TextEncoder();
 
 /** The path's components, or a LimitError saying why it is not a plain relative path. */
 function pathParts(path: unknown, i: number): string[] {
-  if (typeof path !== "string" || path === "") throw new LimitError(`files[${i}].path must be a non-empty string`);
+  if (typeof path !== "string") throw new TypeError(`files[${i}].path must be a string, got ${typeWords(path)}`);
+  if (path === "") throw new LimitError(`files[${i}].path must be a non-empty string`);
   const quoted = JSON.stringify(path);
   if (path.startsWith("/")) throw new LimitError(`files[${i}].path must be relative to the home folder: ${quoted}`);
   if (path.includes("\0")) throw new LimitError(`files[${i}].path must not contain NUL: ${quoted}`);
@@ -81,13 +86,17 @@ function pathParts(path: unknown, i: number): string[] {
  */
 export function checkFiles(files: unknown, limits: Pick<RunLimits, "tmpQuotaBytes" | "tmpMaxFiles">): FileBytes[] {
   if (files === undefined) return [];
-  if (!Array.isArray(files)) throw new LimitError("files must be an array of { path, content }");
+  if (!Array.isArray(files)) {
+    throw new TypeError(`files must be an array of { path, content }, got ${typeWords(files)}`);
+  }
   const out: FileBytes[] = [];
   const filePaths = new Set<string>();
   const dirPaths = new Set<string>();
   let totalBytes = 0;
   files.forEach((file: unknown, i) => {
-    if (typeof file !== "object" || file === null) throw new LimitError(`files[${i}] must be { path, content }`);
+    if (typeof file !== "object" || file === null) {
+      throw new TypeError(`files[${i}] must be { path, content }, got ${typeWords(file)}`);
+    }
     const { path, content } = file as Partial<RunFile>;
     const parts = pathParts(path, i);
     const joined = parts.join("/");
@@ -101,7 +110,9 @@ export function checkFiles(files: unknown, limits: Pick<RunLimits, "tmpQuotaByte
     }
     filePaths.add(joined);
     const bytes = typeof content === "string" ? encoder.encode(content) : content;
-    if (!(bytes instanceof Uint8Array)) throw new LimitError(`files[${i}].content must be a string or a Uint8Array`);
+    if (!(bytes instanceof Uint8Array)) {
+      throw new TypeError(`files[${i}].content must be a string or a Uint8Array, got ${typeWords(bytes)}`);
+    }
     totalBytes += bytes.length;
     out.push({ path: joined, bytes });
   });
@@ -127,12 +138,15 @@ export function returnCaps(
 ): ReturnCaps | undefined {
   if (option === undefined || option === false) return undefined;
   const given: ReturnFilesOptions = option === true ? {} : option;
-  if (typeof given !== "object" || given === null) throw new LimitError("returnFiles must be a boolean or an object");
+  if (typeof given !== "object" || given === null) {
+    throw new TypeError(`returnFiles must be a boolean or an object, got ${typeWords(given)}`);
+  }
   const caps = {
     maxFiles: given.maxFiles ?? DEFAULT_RETURN_MAX_FILES,
     maxBytes: given.maxBytes ?? limits.tmpQuotaBytes,
   };
   for (const [key, value] of Object.entries(caps)) {
+    mustBeNumber(`returnFiles.${key}`, value);
     if (!Number.isSafeInteger(value) || value < 0) {
       throw new LimitError(`returnFiles.${key} must be a non-negative integer, got ${String(value)}`);
     }

@@ -26,8 +26,8 @@ import {
   STDOUT,
 } from "./protocol.ts";
 import type { DoneMessage, InitMessage, RunMessage } from "./protocol.ts";
-import { ringReader } from "./stdin-ring.ts";
-import type { HostWait } from "./stdin-ring.ts";
+import { ringReader } from "./_stdin-ring.ts";
+import type { HostWait } from "./_stdin-ring.ts";
 import {
   FUEL_EXPORT,
   GROW_REFUSED_EXPORT,
@@ -36,7 +36,7 @@ import {
   STACK_LEFT_EXPORT,
   START_EXPORT,
 } from "./module-shape.ts";
-import { RunClock, sharedNowMs } from "./run-clock.ts";
+import { RunClock, sharedNowMs } from "./_run-clock.ts";
 import { HostFuelExhausted } from "../wasi/cost.ts";
 import { collectFiles, writeFiles } from "./run-files.ts";
 

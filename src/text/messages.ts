@@ -37,6 +37,7 @@ import { escapeCodePoint, NEWLINE } from "./escape.ts";
 import { groupDigits, statusLine, usageLine } from "./summary.ts";
 import type { SummaryOptions } from "./summary.ts";
 import { utf8Length } from "./utf8.ts";
+import { FORMAT_LIMITS, MIN_MAX_BYTES } from "../options/format.ts";
 
 /** How to cut a result into messages; the summary options say which limits the status line names. */
 export interface IrcFormatOptions extends SummaryOptions {
@@ -61,9 +62,11 @@ export interface IrcReply {
   cut: boolean;
 }
 
-export const IRC_DEFAULTS = Object.freeze({ maxBytes: 400, maxLines: 2 });
-/** Smallest usable maxBytes: room for a status line fragment and the cut mark. */
-export const MIN_MAX_BYTES = 16;
+/** The `irc` format's defaults: the --max-bytes and --max-lines options' (src/options/format.ts). */
+export const IRC_DEFAULTS = Object.freeze({
+  maxBytes: FORMAT_LIMITS.maxBytes.default,
+  maxLines: FORMAT_LIMITS.maxLines.default,
+});
 
 const encoder = new TextEncoder();
 const TRACEBACK_HEADER = "Traceback (most recent call last):";

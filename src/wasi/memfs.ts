@@ -46,7 +46,7 @@ export interface FileNode extends NodeBase {
   opens: number;
   /**
    * Image files only: called before the contents are read, e.g. to wait until shared memory holding
-   * the image has been filled (src/sandbox/image-fill.ts). A throw makes the read fail with EIO.
+   * the image has been filled (src/sandbox/_image-fill.ts). A throw makes the read fail with EIO.
    */
   beforeRead?: () => void;
 }

@@ -10,6 +10,7 @@ import process from "node:process";
 import { Sandbox } from "../../src/sandbox/mod.ts";
 import type { RunOptions, SandboxOptions } from "../../src/sandbox/mod.ts";
 import { interpreterOptions } from "./interpreter.ts";
+import type { OneShotOptions } from "../../src/sandbox/pool.ts";
 
 /** Fuel enough for any of them to end by itself (deep recursion is expensive), and time to spend it. */
 const DEEP: RunOptions = { fuel: 20_000_000_000, timeoutMs: 300_000 };
@@ -121,6 +122,6 @@ export async function probe(options: SandboxOptions = {}): Promise<ProbeRow[]> {
 
 if (process.env["WASI_PY_PROBE"] === "1") {
   // WASI_PY_PROBE_DISPOSABLE=1: the CLI's threads (on Deno, web Workers: SandboxOptions.exitsWhenDone).
-  const options = { exitsWhenDone: process.env["WASI_PY_PROBE_DISPOSABLE"] === "1" };
+  const options: OneShotOptions = { exitsWhenDone: process.env["WASI_PY_PROBE_DISPOSABLE"] === "1" };
   process.stdout.write(JSON.stringify(await probe(options)) + "\n");
 }

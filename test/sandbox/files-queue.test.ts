@@ -39,9 +39,12 @@ describe("checkFiles", () => {
     ["too many entries", [{ path: "a/b/c/d", content: "" }], /tmpMaxFiles/],
     ["too many bytes", [{ path: "a", content: "12345678901" }], /tmpQuotaBytes/],
   ];
+  // A value of the wrong type is a TypeError; one of the right type that is not allowed, a LimitError.
+  const wrongType = new Set(["not an array", "a number as content"]);
   for (const [name, files, message] of bad) {
     it(`refuses ${name}`, () => {
-      assert.throws(() => checkFiles(files, limits), (e: Error) => e instanceof LimitError && message.test(e.message));
+      const kind = wrongType.has(name) ? TypeError : LimitError;
+      assert.throws(() => checkFiles(files, limits), (e: Error) => e instanceof kind && message.test(e.message));
     });
   }
 });

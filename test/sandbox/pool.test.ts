@@ -53,12 +53,14 @@ describe("limits", () => {
     ["fractional fuel", { fuel: 1.5 }],
     ["zero timeout", { timeoutMs: 0 }],
     ["memory over 4 GiB", { memoryMiB: 4097 }],
-    ["string output cap", { maxOutputBytes: "1" }],
     ["NaN quota", { tmpQuotaBytes: NaN }],
   ];
   for (const [name, opts] of bad) {
     it(`rejects ${name}`, () => assert.throws(() => resolveLimits(opts), LimitError));
   }
+  it("rejects a string output cap with TypeError", () => {
+    assert.throws(() => resolveLimits({ maxOutputBytes: "1" } as object), TypeError);
+  });
 });
 
 // ---- the pipeline with tiny hand-written modules (no CPython needed) -----------------------------

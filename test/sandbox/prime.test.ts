@@ -1,12 +1,13 @@
 /**
- * SandboxOptions.prime (src/sandbox/prime.ts): the primer really runs the driver's path to the
+ * SandboxOptions.prime (src/sandbox/_prime.ts): the primer really runs the driver's path to the
  * end on the caller's thread, and a primed sandbox gives exactly what an unprimed one gives.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Sandbox } from "../../src/sandbox/mod.ts";
 import { GUEST_ENV } from "../../src/sandbox/pool.ts";
-import { PRIME_PROGRAM, primeCompiledCode } from "../../src/sandbox/prime.ts";
+import type { OneShotOptions } from "../../src/sandbox/pool.ts";
+import { PRIME_PROGRAM, primeCompiledCode } from "../../src/sandbox/_prime.ts";
 import { DRIVER_PY } from "../../src/sandbox/driver.ts";
 import { readAsset } from "../../src/sandbox/assets.ts";
 import { moduleShape } from "../../src/sandbox/module-shape.ts";
@@ -30,7 +31,8 @@ describe("priming", () => {
     const programs = ["print(1)", "[2**n for n in range(5)]", "import json; print(json.dumps({'a': [1, 2]}))", "1/0"];
     const results = [];
     for (const prime of [true, false]) {
-      const sb = await Sandbox.create({ ...interpreterOptions(), workers: 1, prime });
+      const options: OneShotOptions = { ...interpreterOptions(), workers: 1, prime };
+      const sb = await Sandbox.create(options);
       try {
         const rows = [];
         for (const code of programs) {

@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { LimitError, Sandbox } from "../../src/sandbox/mod.ts";
 import { MAX_STDIN_BYTES } from "../../src/options/limits.ts";
-import { encodeArgs } from "../../src/sandbox/program-args.ts";
+import { encodeArgs } from "../../src/sandbox/_program-args.ts";
 
 const GENEROUS = { timeoutMs: 60_000, fuel: Infinity };
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -118,8 +118,8 @@ describe("run extras", () => {
     assert.equal(empty.fuelUsed, plain.fuelUsed);
   });
 
-  it("bad args are refused with LimitError", async () => {
-    await assert.rejects(sb.run("1", { args: [1 as unknown as string] }), LimitError);
+  it("bad args are refused: TypeError for a wrong type, LimitError for too many", async () => {
+    await assert.rejects(sb.run("1", { args: [1 as unknown as string] }), TypeError);
     assert.throws(() => encodeArgs(new Array(5000).fill("a")), LimitError);
   });
 

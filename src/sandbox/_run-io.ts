@@ -5,14 +5,14 @@
  * logic out of the pool's queueing code.
  */
 import type { RunOptions } from "./limits.ts";
-import { MAX_STDIN_BYTES } from "../options/limits.ts";
-import { OutputTap } from "./output-tap.ts";
-import { createStdinRing, StdinPump } from "./stdin-ring.ts";
-import { driverWithArgs, encodeArgs } from "./program-args.ts";
+import { BOUNDS } from "./limits.ts";
+import { OutputTap } from "./_output-tap.ts";
+import { createStdinRing, StdinPump } from "./_stdin-ring.ts";
+import { driverWithArgs, encodeArgs } from "./_program-args.ts";
 
 /** What a queued run carries besides its code, limits and stdin bytes. */
 export interface RunExtras {
-  /** The program's arguments, encoded (program-args.ts), when it has any. */
+  /** The program's arguments, encoded (_program-args.ts), when it has any. */
   argsHeader: string | undefined;
   /** A lazily read stdin. */
   stdinSource: AsyncIterable<Uint8Array> | undefined;
@@ -82,7 +82,7 @@ export function attachRunIo(
   let stdinRing: SharedArrayBuffer | undefined;
   if (extras.stdinSource !== undefined) {
     stdinRing = createStdinRing();
-    pump = new StdinPump(stdinRing, extras.stdinSource, MAX_STDIN_BYTES);
+    pump = new StdinPump(stdinRing, extras.stdinSource, BOUNDS.stdinBytes);
     void pump.run();
   }
   const signal = extras.signal;

@@ -42,7 +42,7 @@ const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padSt
  */
 export function encodeArgs(args: readonly unknown[]): string {
   if (!Array.isArray(args) || !args.every((a) => typeof a === "string")) {
-    throw new LimitError("args must be an array of strings");
+    throw new TypeError("args must be an array of strings");
   }
   if (args.length > MAX_PROGRAM_ARGS) {
     throw new LimitError(`args: at most ${MAX_PROGRAM_ARGS} arguments, got ${args.length}`);
