@@ -32,8 +32,10 @@ import {
   outputBytes,
   postable,
   postableFiles,
+  postedImage,
   readOutput,
   receivedFiles,
+  receivedImage,
   resetOutput,
   STDERR,
   STDOUT,
@@ -325,7 +327,7 @@ export class Sandbox {
         type: "init",
         module,
         memoryInitialPages: shape.memoryInitialPages,
-        memoryImage,
+        ...(memoryImage === undefined ? {} : { memoryImage: postedImage(memoryImage) }),
         image: image.image,
         imageIndex: image.index,
         imageState: image.state,
@@ -578,7 +580,8 @@ export class Sandbox {
    * and whichever of it and this thread reaches a function first compiles it for both (_prime.ts).
    */
   private prime(): void {
-    const { module, memoryInitialPages, memoryImage } = this.init;
+    const { module, memoryInitialPages } = this.init;
+    const memoryImage = this.init.memoryImage === undefined ? undefined : receivedImage(this.init.memoryImage);
     const template = { module, moduleImports: WebAssembly.Module.imports(module), memoryInitialPages, memoryImage };
     primeCompiledCode(template, ["python", "-c", this.driver, PRIME_PROGRAM], GUEST_ENV);
   }

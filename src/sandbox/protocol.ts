@@ -20,8 +20,11 @@ export interface InitMessage {
   module: WebAssembly.Module;
   /** Pages of the imported env.memory, or undefined for a module with its own memory. */
   memoryInitialPages: number | undefined;
-  /** The data segments split out of `module` (its bytes shared by all workers), if they were. */
-  memoryImage?: MemoryImage;
+  /**
+   * The data segments split out of `module`, if they were: their bytes as the bare SharedArrayBuffer
+   * all workers share (see postedImage: a posted view would be walked byte by byte on Deno).
+   */
+  memoryImage?: PostedMemoryImage;
   /** The stdlib image (USTAR), shared by all workers. */
   image: SharedArrayBuffer;
   /** The image's index as JSON (src/wasi/tar-index.ts): the worker need not parse the tar. */
@@ -84,6 +87,38 @@ export interface RunMessage {
  * `postable`) or, when short, a Uint8Array.
  */
 export type PostedBytes = Uint8Array | SharedArrayBuffer;
+
+/** A MemoryImage as it crosses to a worker: its bytes' whole SharedArrayBuffer, posted bare. */
+export interface PostedMemoryImage {
+  buffer: SharedArrayBuffer;
+  runs: Int32Array;
+  top: number;
+}
+
+/**
+ * A memory image as it goes into a message: its shared buffer bare, not a view of it (Deno's
+ * node:worker_threads copies a view's 6.4 MB byte by byte into every worker; a bare
+ * SharedArrayBuffer crosses in well under a millisecond and stays shared). The image's bytes fill
+ * their buffer from offset 0 (src/wasm/data-image.ts makes them so); anything else is refused.
+ *
+ * @example
+ * const image = { bytes: new Uint8Array(new SharedArrayBuffer(8)), runs: new Int32Array(0), top: 0 };
+ * receivedImage(postedImage(image)).bytes.length; // 8
+ */
+export function postedImage(image: MemoryImage): PostedMemoryImage {
+  const { bytes, runs, top } = image;
+  if (
+    !(bytes.buffer instanceof SharedArrayBuffer) || bytes.byteOffset !== 0 || bytes.length !== bytes.buffer.byteLength
+  ) {
+    throw new TypeError("a memory image must fill a SharedArrayBuffer of its own");
+  }
+  return { buffer: bytes.buffer, runs, top };
+}
+
+/** A posted memory image as the MemoryImage the worker instantiates with (a view, no copy). */
+export function receivedImage(posted: PostedMemoryImage): MemoryImage {
+  return { bytes: new Uint8Array(posted.buffer), runs: posted.runs, top: posted.top };
+}
 
 /** A file (given or returned) as it crosses between the pool and a worker. */
 export interface PostedFile {

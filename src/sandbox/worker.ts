@@ -22,6 +22,7 @@ import {
   postableFiles,
   received,
   receivedFiles,
+  receivedImage,
   STDERR,
   STDOUT,
 } from "./protocol.ts";
@@ -74,7 +75,7 @@ channel.onMessage((raw) => {
     module = msg.module;
     moduleImports = WebAssembly.Module.imports(msg.module);
     memoryInitialPages = msg.memoryInitialPages;
-    memoryImage = msg.memoryImage;
+    memoryImage = msg.memoryImage === undefined ? undefined : receivedImage(msg.memoryImage);
     const imageState = new Int32Array(msg.imageState);
     const entries = entriesFromIndex(new Uint8Array(msg.image), JSON.parse(msg.imageIndex));
     // Package files join the same read-only tree (their bytes are there from the start).

@@ -8,7 +8,15 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { Sandbox } from "../../src/sandbox/mod.ts";
-import { postable, postableFiles, received, receivedFiles, SHARED_FROM_BYTES } from "../../src/sandbox/protocol.ts";
+import {
+  postable,
+  postableFiles,
+  postedImage,
+  received,
+  receivedFiles,
+  receivedImage,
+  SHARED_FROM_BYTES,
+} from "../../src/sandbox/protocol.ts";
 import { interpreterOptions } from "../helpers/interpreter.ts";
 
 const GENEROUS = { fuel: Infinity, timeoutMs: 120_000 };
@@ -81,4 +89,25 @@ describe("long stdin and files through a worker", () => {
     assert.ok(!(out.buffer instanceof SharedArrayBuffer), "returned bytes are in ordinary memory");
     assert.deepEqual(out, big.slice().reverse());
   });
+});
+
+describe("the memory image crosses to workers as its bare shared buffer", () => {
+  const runs = new Int32Array([0, 4096, 0]);
+  it("posts the SharedArrayBuffer itself (no view for Deno to walk) and gets the same bytes back", () => {
+    const bytes = new Uint8Array(new SharedArrayBuffer(4096));
+    bytes[7] = 42;
+    const posted = postedImage({ bytes, runs, top: 4096 });
+    assert.ok(posted.buffer instanceof SharedArrayBuffer);
+    assert.equal(posted.buffer, bytes.buffer, "shared, not copied");
+    const back = receivedImage(structuredClone(posted));
+    assert.deepEqual([back.bytes.length, back.bytes[7], back.top, [...back.runs]], [4096, 42, 4096, [0, 4096, 0]]);
+  });
+  const refused: Array<[string, Uint8Array]> = [
+    ["ordinary memory", new Uint8Array(4096)],
+    ["a view at an offset", new Uint8Array(new SharedArrayBuffer(8192), 4096)],
+    ["a view shorter than its buffer", new Uint8Array(new SharedArrayBuffer(8192), 0, 4096)],
+  ];
+  for (const [name, bytes] of refused) {
+    it(`refuses ${name}`, () => assert.throws(() => postedImage({ bytes, runs, top: 4096 }), TypeError));
+  }
 });
