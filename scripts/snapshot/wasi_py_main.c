@@ -275,7 +275,7 @@ void wasi_py_initialize(void) {
     warm_up_tracebacks();
 
     /* Same bytes from every build: nothing random or clock-derived stays in memory (random is
-     * reseeded from os.urandom at the start of every run anyway). */
+     * reseeded from os.urandom when a program imports it: hidden_modules.py). */
     PyObject *random_name = PyUnicode_FromString("random");
     PyObject *random = random_name ? PyImport_GetModule(random_name) : NULL;
     Py_XDECREF(random_name);
