@@ -24,7 +24,10 @@ _state = {}
 
 def _initializing_module():
     """Name of the innermost module whose body is running (its spec says _initializing)."""
-    f = sys._getframe(2)
+    try:
+        f = sys._getframe(2)
+    except ValueError:   # an import from C with no Python frame under it
+        return None
     while f is not None:
         if f.f_code.co_name == '<module>':
             name = f.f_globals.get('__name__')
