@@ -56,8 +56,8 @@ SOURCE_DATE_EPOCH=1763942400                     # 2025-11-24T00:00:00Z: the rec
 # Every recursion CPython guards must reach RecursionError inside that budget: the heaviest
 # measured, `__getattr__` calling getattr, takes ~1,025 estimated bytes per unit (2.15 M at 2100),
 # so 1600 units need ~1.64 M. The price: native CPython (limit 10000 on Linux) stops that
-# recursion at Python's limit of 1000 levels (2004 units), we stop it at 797 levels, so its
-# traceback says "[Previous line repeated 794 more times]" instead of 996 (same exception, same
+# recursion at Python's limit of 1000 levels (2004 units), we stop it at 799 levels, so its
+# traceback says "[Previous line repeated 796 more times]" instead of 996 (same exception, same
 # message). A limit of 2100 kept the native count, but needed 2.15 M of a budget that must stay
 # below 2.26 M, the overflow of nested map/zip iterators on Deno: no margin for either.
 WASI_C_RECURSION_LIMIT=1600
