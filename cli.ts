@@ -5,8 +5,15 @@
  * command loads, so a missing one is one line rather than a NotCapable trace.
  */
 import { exitUnlessDenoPermissions } from "./src/platform/permissions.ts";
-import { cliArgs, exitProcess } from "./src/platform/process.ts";
+import { cliArgs, envVar, exitProcess } from "./src/platform/process.ts";
+import { optionPart } from "./src/cli/argv.ts";
+import { KNOWN_OPTIONS } from "./src/cli/known.ts";
 
-exitUnlessDenoPermissions(cliArgs());
+// Only our options (before the code) ask for permissions: `CODE --irc --server h` needs no network.
+exitUnlessDenoPermissions(optionPart(cliArgs(), KNOWN_OPTIONS));
+// Through a service (--server URL or WASI_PY_SERVER): a small client, no interpreter code loaded.
+const remote = await import("./src/cli/remote.ts");
+const target = remote.remoteTarget(cliArgs(), envVar);
+if (target !== undefined) exitProcess(await remote.runRemote(target, envVar));
 const { main } = await import("./src/cli/main.ts");
 exitProcess(await main(cliArgs()));

@@ -10,6 +10,8 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { round } from "./stats.ts";
+import { HUMANEVAL_SIZED, PRINT1 } from "./programs.ts";
+import type { Program } from "./programs.ts";
 
 export interface BatchBench {
   programs: number;
@@ -24,23 +26,28 @@ export interface BatchBench {
   /** One process per program, `cores` at a time (as `xargs -P cores`). */
   singleParallelPerSec: number;
   singleRuns: number;
+  /** The HumanEval-sized program (programs.ts): N through one --batch process, start to exit, and marginal. */
+  humanEvalBatchPerSec?: number;
+  humanEvalBatchMarginalPerSec?: number;
 }
 
 function cliCommand(root: string): [string, string[]] {
   return [process.execPath, [join(root, "build", "cli.js")]];
 }
 
-/** Times one --batch process over `n` print(1) lines; checks every result. */
-function timeBatch(root: string, n: number): number {
+/** Times one --batch process over `n` copies of a program (print(1) by default); checks every result. */
+function timeBatch(root: string, n: number, p: Program = PRINT1): number {
   const [cmd, base] = cliCommand(root);
-  const input = `${JSON.stringify("print(1)")}\n`.repeat(n);
+  const input = `${JSON.stringify(p.code)}\n`.repeat(n);
   const t0 = performance.now();
   const r = spawnSync(cmd, [...base, "--batch"], { input, encoding: "utf8", timeout: 600_000, maxBuffer: 1 << 28 });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`--batch exit ${r.status}: ${String(r.stderr).trim().slice(-300)}`);
   const lines = r.stdout.trim().split("\n");
-  const ok = lines.filter((l) => (JSON.parse(l) as { stdout: string }).stdout === "1\n").length;
-  if (lines.length !== n || ok !== n) throw new Error(`--batch: ${ok} of ${n} results were "1\\n"`);
+  const ok = lines.filter((l) => (JSON.parse(l) as { stdout: string }).stdout === p.expected).length;
+  if (lines.length !== n || ok !== n) {
+    throw new Error(`--batch: ${ok} of ${n} results were ${JSON.stringify(p.expected)}`);
+  }
   return ms;
 }
 
@@ -85,6 +92,9 @@ export async function runBatchBench(
   timeBatch(root, 4); // the cache and the OS's file cache are warm for both ways
   const batchMs = timeBatch(root, programs);
   const doubleMs = timeBatch(root, 2 * programs);
+  log(`batch: ${programs} and ${2 * programs} HumanEval-sized programs`);
+  const heMs = timeBatch(root, programs, HUMANEVAL_SIZED);
+  const heDoubleMs = timeBatch(root, 2 * programs, HUMANEVAL_SIZED);
   log(`batch: ${singleRuns} single processes, sequential, then ${cores} at a time`);
   const singleSequentialPerSec = await singleRate(root, singleRuns, 1);
   const singleParallelPerSec = await singleRate(root, singleRuns, cores);
@@ -97,6 +107,8 @@ export async function runBatchBench(
     singleSequentialPerSec: round(singleSequentialPerSec, 2),
     singleParallelPerSec: round(singleParallelPerSec, 2),
     singleRuns,
+    humanEvalBatchPerSec: round(programs / (heMs / 1000), 1),
+    humanEvalBatchMarginalPerSec: round(programs / (Math.max(1, heDoubleMs - heMs) / 1000), 1),
   };
 }
 
@@ -109,5 +121,8 @@ export function batchReport(b: BatchBench): string[] {
     `  one process per program: ${b.singleSequentialPerSec} programs/s sequential, ` +
     `${b.singleParallelPerSec} programs/s ${b.cores} at a time (${b.singleRuns} runs each)`,
     `  batch / one-process-per-program (${b.cores} at a time): ${round(b.batchPerSec / b.singleParallelPerSec, 1)}x`,
+    ...(b.humanEvalBatchPerSec === undefined ? [] : [
+      `  HumanEval-sized program through --batch: ${b.humanEvalBatchPerSec} programs/s (marginal ${b.humanEvalBatchMarginalPerSec})`,
+    ]),
   ];
 }

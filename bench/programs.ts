@@ -8,6 +8,8 @@ export interface Program {
   name: string;
   code: string;
   expected: string;
+  /** The program's stdin, when it reads one. */
+  stdin?: Uint8Array;
 }
 
 export const PRINT1: Program = { name: "print(1)", code: "print(1)", expected: "1\n" };
@@ -42,6 +44,18 @@ export const CPU: Program = {
 export const PROGRAMS: readonly Program[] = [PRINT1, IMPORTS, CPU];
 
 /**
+ * 8 MiB of stdin, read and counted: what handing a run large input costs (the bytes cross to the
+ * worker in shared memory; Deno's worker_threads took 6 s to post them as a Uint8Array). Warm
+ * section only, next to print(1).
+ */
+export const STDIN_8MIB: Program = {
+  name: "stdin-8MiB",
+  code: "import sys; print(len(sys.stdin.buffer.read()))",
+  expected: "8388608\n",
+  stdin: new Uint8Array(8 * 1024 * 1024).fill(0x61),
+};
+
+/**
  * The fuel-overhead section's programs: CPU-bound and long enough (about a second each
  * unmetered) that V8 has tiered the hot code up to TurboFan, the steady state a long program
  * sees. One is integer arithmetic in loops and calls, the other string and dict work.
@@ -64,3 +78,38 @@ export const FUEL_PROGRAMS: readonly Program[] = [
     expected: "7333399\n",
   },
 ];
+
+/**
+ * A program of the size and kind of a HumanEval task with its checks (our own, not from the data
+ * set): a 20-line function over strings and lists, then a handful of asserts.
+ */
+export const HUMANEVAL_SIZED: Program = {
+  name: "humaneval-sized",
+  code: [
+    "from typing import List",
+    "",
+    "def split_groups(text: str) -> List[str]:",
+    '    """Split balanced top-level bracket groups, ignoring spaces."""',
+    "    groups, depth, current = [], 0, []",
+    "    for ch in text:",
+    "        if ch == ' ':",
+    "            continue",
+    "        current.append(ch)",
+    "        depth += 1 if ch == '(' else -1",
+    "        if depth == 0:",
+    "            groups.append(''.join(current))",
+    "            current = []",
+    "    return groups",
+    "",
+    "def check(f):",
+    "    assert f('(()()) ((())) () ((())()())') == ['(()())', '((()))', '()', '((())()())']",
+    "    assert f('() (()) ((())) (((())))') == ['()', '(())', '((()))', '(((())))']",
+    "    assert f('(()(())((())))') == ['(()(())((())))']",
+    "    assert f('( ) (( )) (( )( ))') == ['()', '(())', '(()())']",
+    "    assert f('') == []",
+    "",
+    "check(split_groups)",
+    "print('ok')",
+  ].join("\n"),
+  expected: "ok\n",
+};

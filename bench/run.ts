@@ -5,10 +5,14 @@
  *
  *   npm run bench                     full run (several minutes)
  *   npm run bench -- --quick          smoke run: few repetitions, results written as *-quick.json
- *   npm run bench -- --only cold,warm sections: cold, warm, throughput, batch, fuel, pyodide, memory
+ *   npm run bench -- --only cold,warm sections: cold, warm, throughput, batch, fuel, hostcost, pyperformance, pyodide, memory,
+ *                                     packages, serve, irc
  *   npm run bench -- --reps N         repetitions of the cheap programs (heavy ones scale with it)
  *   npm run bench -- --no-save        print only
  *   npm run bench -- --python PATH    the native floor (default: the executable behind python3)
+ *   npm run bench -- --pyperformance DIR [--native PATH]
+ *                                     a python/pyperformance checkout (no network here) and the native
+ *                                     CPython to compare with (default: the floor's); else skipped
  *   npm run bench -- --render FILE    print a saved result again (latest.json: also rewrites latest.md)
  */
 import { spawnSync } from "node:child_process";
@@ -23,10 +27,11 @@ import { runCold } from "./cold-cli.ts";
 import { runBreakdown } from "./cold-breakdown.ts";
 import type { BreakdownSummary } from "./cold-breakdown.ts";
 import type { ColdRow } from "./cold-cli.ts";
-import { runThroughput, runWarm, WARM_GAP_MS } from "./warm.ts";
+import { runWarm, WARM_GAP_MS } from "./warm.ts";
 import type { ThroughputRow, WarmRow } from "./warm.ts";
 import { fmtSpread } from "./fuel-overhead.ts";
 import type { FuelOverhead } from "./fuel-overhead.ts";
+import type { HostCost } from "./host-cost.ts";
 import { findRuntimes, scriptArgs } from "./runtimes.ts";
 import type { Runtime } from "./runtimes.ts";
 import { runPyodide } from "./pyodide.ts";
@@ -36,9 +41,30 @@ import type { MemoryRow } from "./memory.ts";
 import { fmtMs, fmtRatio, ratio, round, table } from "./stats.ts";
 import { PRINT1, PROGRAMS } from "./programs.ts";
 import { batchReport, runBatchBench } from "./batch.ts";
+import { pyperfReport, runPyperformance } from "./pyperformance.ts";
+import type { PyperfReport, ShimResult } from "./pyperformance.ts";
 import type { BatchBench } from "./batch.ts";
+import { packagesTable, runPackagesBench } from "./packages.ts";
+import type { PackageBenchRow } from "./packages.ts";
+import { runServeBench, serveReport } from "./serve.ts";
+import type { ServeBench } from "./serve.ts";
+import { ircHardeningReport, runIrcHardeningBench } from "./irc.ts";
+import type { IrcHardening } from "./irc.ts";
 
-const SECTIONS = ["cold", "warm", "throughput", "batch", "fuel", "pyodide", "memory"] as const;
+const SECTIONS = [
+  "cold",
+  "warm",
+  "throughput",
+  "batch",
+  "fuel",
+  "hostcost",
+  "pyperformance",
+  "pyodide",
+  "memory",
+  "packages",
+  "serve",
+  "irc",
+] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Config {
@@ -51,11 +77,22 @@ interface Config {
   sections: Set<Section>;
   save: boolean;
   python: string | undefined;
+  /** A pyperformance checkout, and the native CPython its benchmarks are compared with. */
+  pyperformance: string | undefined;
+  native: string | undefined;
   /** Re-print (and, for latest.json, re-write latest.md) a saved result without measuring. */
   render: string | undefined;
 }
 
-const TARGETS = { coldVsPython: 5, warmPrint1Ms: 2, fuelOverhead: 1.15 };
+const TARGETS = {
+  coldVsPython: 5,
+  warmPrint1Ms: 2,
+  fuelOverhead: 1.15,
+  hostCostRatio: 3,
+  backToBackRunsPerSec: 200,
+  pyperfLibrary: 2.0,
+  pyperfOneShot: 2.5,
+};
 
 function usage(msg: string): never {
   process.stderr.write(
@@ -69,6 +106,7 @@ function usage(msg: string): never {
 function parseArgs(argv: string[]): Config {
   let render: string | undefined;
   let quick = false, reps: number | undefined, only: Section[] | undefined, save = true, python: string | undefined;
+  let pyperformance: string | undefined, native: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--quick") quick = true;
@@ -79,6 +117,11 @@ function parseArgs(argv: string[]): Config {
     } else if (a === "--python") {
       python = argv[++i];
       if (!python) usage("--python needs the path of a python3 executable");
+    } else if (a === "--pyperformance" || a === "--native") {
+      const v = argv[++i];
+      if (!v) usage(`${a} needs a path`);
+      if (a === "--native") native = v;
+      else pyperformance = v;
     } else if (a === "--reps") {
       const n = Number(argv[++i]);
       if (!Number.isInteger(n) || n < 1 || n > 10_000) usage("--reps needs an integer from 1 to 10000");
@@ -104,6 +147,8 @@ function parseArgs(argv: string[]): Config {
     sections: new Set(only ?? SECTIONS),
     save,
     python,
+    pyperformance,
+    native,
     render,
   };
 }
@@ -162,8 +207,17 @@ interface Results {
   batch?: BatchBench | { error: string };
   /** Per runtime name (child processes). */
   fuelOverhead?: Record<string, FuelOverhead | { error: string }>;
+  /** Host CPU per fuel unit of host-heavy patterns against a Python loop, per runtime name (child processes). */
+  hostCost?: Record<string, HostCost | { error: string }>;
   pyodide?: PyodideWarm | { error: string };
+  pyperformance?: PyperfReport | { error: string } | { skipped: string };
   memory?: (MemoryRow | { concurrent: number; error: string })[];
+  /** `import NAME` of the Debian package image against native (bench/packages.ts). */
+  packages?: PackageBenchRow[] | { error: string };
+  /** The HTTP service under autocannon, a flood against a full queue, the CLI through it (bench/serve.ts). */
+  serve?: ServeBench | { error: string };
+  /** The IRC bot under three abuses, on the fake clock (bench/irc-hardening.ts). */
+  irc?: IrcHardening | { error: string };
   summary: SummaryLine[];
   errors: string[];
 }
@@ -223,14 +277,14 @@ function summarise(r: Results): SummaryLine[] {
       });
     }
   }
-  const t2 = r.throughput?.find((t) => t.workers === 2);
-  if (t2) {
+  for (const t of r.throughput ?? []) {
+    if (t.workers !== 1 || t.concurrency !== 1 || (t.program ?? PRINT1.name) !== PRINT1.name) continue;
     lines.push({
-      figure: `throughput print(1), 2 workers, ${runtimes[0] ?? "node"}`,
-      value: `${t2.runsPerSecond} runs/s`,
+      figure: `print(1) back to back, 1 worker, ${t.runtime ?? runtimes[0] ?? "node"}`,
+      value: `${t.runsPerSecond} runs/s (${fmtMs(1000 / t.runsPerSecond)}; CPU ${t.cpuMsPerRun ?? "-"} ms/run)`,
       ratio: null,
-      target: "-",
-      met: null,
+      target: `>= ${TARGETS.backToBackRunsPerSec} runs/s`,
+      met: t.runsPerSecond >= TARGETS.backToBackRunsPerSec,
     });
   }
   for (const [rt, f] of Object.entries(r.fuelOverhead ?? {})) {
@@ -242,6 +296,32 @@ function summarise(r: Results): SummaryLine[] {
       ratio: f.ratio.median,
       target: `<= ${TARGETS.fuelOverhead}x`,
       met: f.ratio.median <= TARGETS.fuelOverhead,
+    });
+  }
+  const pp = r.pyperformance;
+  if (pp && "rows" in pp) {
+    for (const [kind, target] of [["library", TARGETS.pyperfLibrary], ["oneShot", TARGETS.pyperfOneShot]] as const) {
+      for (const [rt, g] of Object.entries(pp.geomean[kind])) {
+        lines.push({
+          figure: `pyperformance geometric mean, ${
+            kind === "library" ? "library (warm)" : "one-shot command (>= 1 s)"
+          }, ${rt}`,
+          value: `vs native ${pp.native.version}`,
+          ratio: g,
+          target: `<= ${target}x`,
+          met: g === null ? null : g <= target,
+        });
+      }
+    }
+  }
+  for (const [rt, h] of Object.entries(r.hostCost ?? {})) {
+    if (isError(h)) continue;
+    lines.push({
+      figure: `host CPU per fuel unit, worst pattern / Python loop, ${rt}`,
+      value: `${h.worst.ratio}x (${h.worst.name})`,
+      ratio: h.worst.ratio,
+      target: `<= ${TARGETS.hostCostRatio}x`,
+      met: h.worst.ratio <= TARGETS.hostCostRatio,
     });
   }
   if (r.pyodide && !isError(r.pyodide) && r.warm) {
@@ -304,6 +384,16 @@ function summarise(r: Results): SummaryLine[] {
         met: ours < theirs,
       });
     }
+  }
+  if (r.irc && !isError(r.irc)) {
+    const dropped = r.irc.overload.evaluatedThenDropped;
+    lines.push({
+      figure: "IRC overload: replies evaluated, then dropped (fake clock)",
+      value: String(dropped),
+      ratio: null,
+      target: "0",
+      met: dropped === 0,
+    });
   }
   return lines;
 }
@@ -405,19 +495,22 @@ function print(r: Results): void {
     out.push(table(rows));
   }
   if (r.throughput) {
-    out.push("", "Throughput of print(1) (closed loop)");
+    out.push("", "Throughput (closed loop; 1 in flight = back to back, the worker never idles)");
     out.push(
       table([
-        ["workers", "in flight", "runs", "seconds", "runs/s", "cores busy"],
+        ["runtime", "program", "workers", "in flight", "runs", "seconds", "runs/s", "cores busy", "CPU ms/run"],
         ...r.throughput.map((
           t,
         ) => [
+          t.runtime ?? "-",
+          t.program ?? PRINT1.name,
           String(t.workers),
           String(t.concurrency),
           String(t.runs),
           String(t.seconds),
           String(t.runsPerSecond),
           String(t.coresBusy),
+          String(t.cpuMsPerRun ?? "-"),
         ]),
       ]),
     );
@@ -480,6 +573,12 @@ function print(r: Results): void {
     out.push(table(rows));
   }
   if (r.batch && !("error" in r.batch)) out.push("", ...batchReport(r.batch));
+  if (r.pyperformance && "rows" in r.pyperformance) out.push("", ...pyperfReport(r.pyperformance));
+  if (r.pyperformance && "skipped" in r.pyperformance) {
+    out.push("", `pyperformance: skipped (${r.pyperformance.skipped})`);
+  }
+  if (r.serve && !("error" in r.serve)) out.push("", ...serveReport(r.serve));
+  if (r.irc && !("error" in r.irc)) out.push("", ...ircHardeningReport(r.irc));
   out.push("", "Summary");
   out.push(
     table([
@@ -601,14 +700,16 @@ async function main(): Promise<void> {
   }
   if (has("throughput")) {
     const rows: ThroughputRow[] = [];
-    for (const [workers, inFlight] of [[1, 2], [2, 4]] as const) {
-      log(`throughput: ${workers} worker(s), ${inFlight} in flight, ${cfg.throughputSeconds} s`);
-      const t = await section(
-        "throughput",
-        errors,
-        () => runThroughput(workers, inFlight, cfg.throughputSeconds, PRINT1),
+    for (const rt of runtimes) {
+      log(
+        `throughput on ${rt.name}: child process, back to back on 1 worker, then 2 workers; ${cfg.throughputSeconds} s each`,
       );
-      if (!isError(t)) rows.push(t);
+      const t = await section(
+        `throughput ${rt.name}`,
+        errors,
+        () => child<ThroughputRow[]>(rt, root, "throughput-child", [String(cfg.throughputSeconds)]),
+      );
+      if (!isError(t)) rows.push(...t.map((row) => ({ ...row, runtime: rt.name })));
     }
     r.throughput = rows;
   }
@@ -627,6 +728,34 @@ async function main(): Promise<void> {
       );
     }
   }
+  if (has("pyperformance")) {
+    if (cfg.pyperformance === undefined) {
+      const why = "no --pyperformance DIR: a python/pyperformance checkout, which the bench cannot download";
+      log(`pyperformance: skipped (${why})`);
+      r.pyperformance = { skipped: why };
+    } else {
+      const dir = cfg.pyperformance;
+      const native = cfg.native ?? python;
+      const library = (rt: Runtime) => Promise.resolve(child<ShimResult[]>(rt, root, "pyperf-child", [dir]));
+      r.pyperformance = await section(
+        "pyperformance",
+        errors,
+        () => runPyperformance(dir, native, runtimes, root, library, log),
+      );
+    }
+  }
+  if (has("hostcost")) {
+    r.hostCost = {};
+    const reps = cfg.quick ? 1 : 3;
+    for (const rt of runtimes) {
+      log(`host cost on ${rt.name}: child process, ${reps} pairs per pattern`);
+      r.hostCost[rt.name] = await section(
+        `host cost ${rt.name}`,
+        errors,
+        () => child<HostCost>(rt, root, "host-cost", ["--child", "--reps", String(reps), "--fuel", "3e8"]),
+      );
+    }
+  }
   if (has("pyodide")) {
     r.pyodide = await section(
       "pyodide",
@@ -634,6 +763,15 @@ async function main(): Promise<void> {
       () => runPyodide(cfg.reps * 2, cfg.repsHeavy, cfg.pyodideFreshReps, log),
     );
   }
+  if (has("packages")) {
+    r.packages = await section("packages", errors, () => runPackagesBench(python, cfg.quick ? 2 : 5, log));
+    if (!isError(r.packages)) log(`packages: import time and fuel\n${packagesTable(r.packages)}`);
+  }
+  if (has("serve")) {
+    const seconds = cfg.quick ? 5 : 20;
+    r.serve = await section("serve", errors, () => runServeBench(root, python, seconds, cfg.quick ? 5 : 15, log));
+  }
+  if (has("irc")) r.irc = await section("irc", errors, () => runIrcHardeningBench(log));
   machine.loadAverageEnd = loadavg().map((x) => round(x, 2));
   r.summary = summarise(r);
   print(r);

@@ -9,7 +9,7 @@ import { Sandbox } from "../src/sandbox/mod.ts";
 import type { RunResult } from "../src/sandbox/mod.ts";
 import { round, roundSummary, summarize } from "./stats.ts";
 import type { Summary } from "./stats.ts";
-import { PROGRAMS } from "./programs.ts";
+import { PROGRAMS, STDIN_8MIB } from "./programs.ts";
 import type { Program } from "./programs.ts";
 import { interpreter } from "./interpreter.ts";
 
@@ -28,6 +28,10 @@ export interface WarmRow {
 }
 
 export interface ThroughputRow {
+  /** The runtime that ran it (absent in results older than issue 23: the machine's Node). */
+  runtime?: string;
+  /** The program (absent in older results: print(1)). */
+  program?: string;
   workers: number;
   /** Evaluations kept in flight. */
   concurrency: number;
@@ -36,10 +40,12 @@ export interface ThroughputRow {
   runsPerSecond: number;
   /** CPU time of this process (all threads) over wall time: how many cores the pool kept busy. */
   coresBusy: number;
+  /** CPU time of this process (all threads) per run, ms: what a run costs whatever the machine's load. */
+  cpuMsPerRun?: number;
 }
 
 export async function checkedRun(sb: Sandbox, p: Program): Promise<RunResult> {
-  const r = await sb.run(p.code, BENCH_LIMITS);
+  const r = await sb.run(p.code, { ...BENCH_LIMITS, stdin: p.stdin });
   if (r.outcome !== "ok" || r.stdout !== p.expected) {
     throw new Error(
       `${p.name}: outcome ${r.outcome}, stdout ${JSON.stringify(r.stdout.slice(0, 80))}, stderr ${
@@ -55,17 +61,22 @@ export const WARM_GAP_MS = 100;
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The warm section's programs: the shared ones, and large stdin. */
+const WARM_PROGRAMS: readonly Program[] = [...PROGRAMS, STDIN_8MIB];
+/** Programs run only repsHeavy times (long, or heavy on memory). */
+const HEAVY = new Set(["cpu-primes", STDIN_8MIB.name]);
+
 export async function runWarm(reps: number, repsHeavy: number, log: (s: string) => void): Promise<WarmRow[]> {
   const sb = await Sandbox.create({ ...interpreter(), workers: 1 });
   try {
-    for (const p of PROGRAMS) await checkedRun(sb, p); // warm-up: worker started, code paths hot
+    for (const p of WARM_PROGRAMS) await checkedRun(sb, p); // warm-up: worker started, code paths hot
     const samples = new Map<string, { ms: number[]; wall: number[]; fuel: Set<number>; mem: number[] }>(
-      PROGRAMS.map((p) => [p.name, { ms: [], wall: [], fuel: new Set(), mem: [] }]),
+      WARM_PROGRAMS.map((p) => [p.name, { ms: [], wall: [], fuel: new Set(), mem: [] }]),
     );
-    log(`warm: ${reps} reps (${repsHeavy} for the CPU-bound program), 1 worker, ${WARM_GAP_MS} ms apart`);
+    log(`warm: ${reps} reps (${repsHeavy} for the CPU-bound and stdin programs), 1 worker, ${WARM_GAP_MS} ms apart`);
     for (let rep = 0; rep < reps; rep++) {
-      for (const p of PROGRAMS) {
-        if (p.name === "cpu-primes" && rep >= repsHeavy) continue;
+      for (const p of WARM_PROGRAMS) {
+        if (HEAVY.has(p.name) && rep >= repsHeavy) continue;
         await pause(WARM_GAP_MS);
         const t0 = performance.now();
         const r = await checkedRun(sb, p);
@@ -77,7 +88,7 @@ export async function runWarm(reps: number, repsHeavy: number, log: (s: string) 
         if (typeof r.memoryBytes === "number") s.mem.push(r.memoryBytes);
       }
     }
-    return PROGRAMS.map((p) => {
+    return WARM_PROGRAMS.map((p) => {
       const s = samples.get(p.name)!;
       return {
         program: p.name,
@@ -93,8 +104,9 @@ export async function runWarm(reps: number, repsHeavy: number, log: (s: string) 
 }
 
 /**
- * Closed-loop throughput of print(1): `concurrency` callers each submit the next evaluation as
- * soon as theirs returns, for `seconds`; the pool has `workers` threads.
+ * Closed-loop throughput of a program: `concurrency` callers each submit the next evaluation as
+ * soon as theirs returns, for `seconds`; the pool has `workers` threads. With one caller the runs
+ * are back to back (the worker never idles between them).
  */
 export async function runThroughput(
   workers: number,
@@ -120,12 +132,14 @@ export async function runThroughput(
     const cpu = process.cpuUsage(cpu0);
     const coresBusy = (cpu.user + cpu.system) / 1e6 / elapsed;
     return {
+      program: p.name,
       workers,
       concurrency,
       runs,
       seconds: round(elapsed, 2),
       runsPerSecond: round(runs / elapsed, 2),
       coresBusy: round(coresBusy, 2),
+      cpuMsPerRun: round((cpu.user + cpu.system) / 1000 / runs, 2),
     };
   } finally {
     await sb.close();

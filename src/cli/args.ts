@@ -3,14 +3,16 @@
  * CliOptions, after argv.ts applied the conventions cmd-ts lacks. Parsing never prints or exits; a usage error comes back as one line for the caller
  * to print (exit status 2). Value parsers live in options/parse.ts, the help in help.ts.
  */
-import { command, flag, option, optional, parse, positional, string } from "cmd-ts";
+import { array, command, flag, multioption, option, optional, parse, positional, string } from "cmd-ts";
 import type { Type } from "cmd-ts";
-import { CLI_RUN_LIMITS } from "../options/limits.ts";
-import { FORMAT_LIMITS } from "../options/format.ts";
 import { OptionError, readOptionText } from "../options/spec.ts";
+import { PACKAGES_OPTION } from "../options/packages.ts";
 import type { OptionSpec } from "../options/spec.ts";
-import { normaliseArgv } from "./argv.ts";
-import type { KnownOption } from "./argv.ts";
+import { normaliseArgv, optionPart } from "./argv.ts";
+import { CLI_NUMERIC_OPTIONS, CLI_SWITCHES, FORMAT_OPTION, KNOWN_OPTIONS } from "./known.ts";
+import type { CliSwitch } from "./known.ts";
+
+export { CLI_NUMERIC_OPTIONS, FORMAT_OPTION, KNOWN_OPTIONS };
 
 export type Format = "irc" | "raw" | "json";
 export const FORMATS: readonly Format[] = ["irc", "raw", "json"];
@@ -30,6 +32,8 @@ export interface CliOptions {
   maxLines: number;
   /** IRC format: longest message in bytes. */
   maxBytes: number;
+  /** --batch: longest input line in bytes (a longer one is answered with an error). */
+  maxLineBytes: number;
   verbose: boolean;
   /** Leave stdin alone (the program reads an empty stdin), e.g. inside `while read` loops. */
   noStdin: boolean;
@@ -37,6 +41,8 @@ export interface CliOptions {
   batch: boolean;
   /** The program's arguments: sys.argv[1:]. */
   args: string[];
+  /** --packages, in the order given (WASI_PY_PACKAGES is added by main.ts). */
+  packages: string[];
 }
 
 export type ParsedArgs =
@@ -44,16 +50,6 @@ export type ParsedArgs =
   | { kind: "help" }
   | { kind: "version" }
   | { kind: "error"; message: string };
-
-/** Every numeric option of the command, in help order: the run limits, then the irc format's. */
-export const CLI_NUMERIC_OPTIONS: readonly OptionSpec[] = [
-  ...CLI_RUN_LIMITS,
-  FORMAT_LIMITS.maxLines,
-  FORMAT_LIMITS.maxBytes,
-];
-
-/** --format's spelling (not numeric, so not in the table). */
-export const FORMAT_OPTION = { flag: "format", short: "f" } as const;
 
 /**
  * --format: one of irc, raw, json.
@@ -86,6 +82,13 @@ function numericArgs(): Record<string, ReturnType<typeof numericOption>> {
   return Object.fromEntries(CLI_NUMERIC_OPTIONS.map((s) => [s.key, numericOption(s)]));
 }
 
+function switchArgs(): Record<CliSwitch["key"], ReturnType<typeof flag>> {
+  return Object.fromEntries(CLI_SWITCHES.map((s) => [s.key, flag({ long: s.flag, short: s.short })])) as Record<
+    CliSwitch["key"],
+    ReturnType<typeof flag>
+  >;
+}
+
 const cli = command({
   name: "wasi-py",
   args: {
@@ -97,9 +100,8 @@ const cli = command({
       defaultValue: (): Format => "irc",
     }),
     ...numericArgs(),
-    verbose: flag({ long: "verbose", short: "V" }),
-    noStdin: flag({ long: "no-stdin" }),
-    batch: flag({ long: "batch" }),
+    ...switchArgs(),
+    packages: multioption({ long: PACKAGES_OPTION.flag, type: array(string) }),
     help: flag({ long: "help", short: "h" }),
     version: flag({ long: "version" }),
   },
@@ -121,18 +123,6 @@ function describeError(message: string, nodes: ErrorNode[]): string {
   return message.replace(/\s*\n\s*/g, " ").replace(/\.$/, "");
 }
 
-/** Every option of the command as the argv normaliser needs to know it. */
-export const KNOWN_OPTIONS: readonly KnownOption[] = [
-  { long: FORMAT_OPTION.flag, short: FORMAT_OPTION.short, takesValue: true },
-  ...CLI_NUMERIC_OPTIONS.map((s) => ({ long: s.flag, short: s.short, takesValue: true })),
-  { long: "verbose", short: "V", takesValue: false },
-  { long: "no-stdin", takesValue: false },
-  { long: "batch", takesValue: false },
-  { long: "irc", takesValue: false },
-  { long: "help", short: "h", takesValue: false },
-  { long: "version", takesValue: false },
-];
-
 interface FailedParse {
   errors: Array<{ message: string; nodes: unknown[] }>;
 }
@@ -148,9 +138,8 @@ type ParsedValues = Omit<CliOptions, "args"> & { help: boolean; version: boolean
 export async function parseCliArgs(argv: string[]): Promise<ParsedArgs> {
   const plan = normaliseArgv(argv, KNOWN_OPTIONS);
   if (plan.kind === "error") {
-    // --help and --version win over a mistake elsewhere, as in most tools.
-    const end = argv.indexOf("--");
-    const opts = end < 0 ? argv : argv.slice(0, end);
+    // --help and --version win over a mistake elsewhere among our options, as in most tools.
+    const opts = optionPart(argv, KNOWN_OPTIONS);
     if (opts.includes("--help") || opts.includes("-h")) return { kind: "help" };
     if (opts.includes("--version")) return { kind: "version" };
     return { kind: "error", message: plan.message };
@@ -164,20 +153,6 @@ export async function parseCliArgs(argv: string[]): Promise<ParsedArgs> {
   const { help, version, ...values } = result.value as unknown as ParsedValues;
   if (help) return { kind: "help" };
   if (version) return { kind: "version" };
-  const options: CliOptions = {
-    code: values.code,
-    format: values.format,
-    fuel: values.fuel,
-    timeoutMs: values.timeoutMs,
-    memoryMiB: values.memoryMiB,
-    maxOutputBytes: values.maxOutputBytes,
-    tmpQuotaBytes: values.tmpQuotaBytes,
-    maxLines: values.maxLines,
-    maxBytes: values.maxBytes,
-    verbose: values.verbose,
-    noStdin: values.noStdin,
-    batch: values.batch,
-    args: plan.programArgs,
-  };
+  const options: CliOptions = { ...values, args: plan.programArgs };
   return { kind: "run", options };
 }

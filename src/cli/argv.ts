@@ -6,6 +6,7 @@
  * misspelt long option. Pure: argv in, a plan out; cmd-ts then sees only `--long=value` options
  * followed by `-- CODE`, so it never guesses.
  */
+import { cutShort } from "../options/spec.ts";
 
 /** An option as the normaliser needs to know it: its long name, short letter, whether it takes a value. */
 export interface KnownOption {
@@ -70,8 +71,8 @@ const HINT = '(code starting with "-" goes after "--")';
 function unknownLong(name: string, known: readonly KnownOption[]): string {
   const guess = suggestOption(name, known.map((o) => o.long));
   return guess === undefined
-    ? `unknown option --${name} ${HINT}`
-    : `unknown option --${name} (did you mean --${guess}?)`;
+    ? `unknown option --${cutShort(name)} ${HINT}`
+    : `unknown option --${cutShort(name)} (did you mean --${guess}?)`;
 }
 
 /** Reads one short-option cluster (`-Vfjson`) at argv[i]; returns how many items it used. */
@@ -167,4 +168,43 @@ export function normaliseArgv(argv: readonly string[], known: readonly KnownOpti
     return { kind: "ok", cmdArgs: out, programArgs: argv.slice(rest) };
   }
   return { kind: "ok", cmdArgs: out, programArgs: [] };
+}
+
+/** How many items the option at argv[i] uses, tolerantly: an unknown `--name` takes a next item that is no option. */
+function optionWidth(argv: readonly string[], i: number, known: readonly KnownOption[]): number {
+  const a = argv[i]!;
+  const next = argv[i + 1];
+  if (a.startsWith("--")) {
+    if (a.includes("=")) return 1;
+    const opt = known.find((o) => o.long === a.slice(2));
+    if (opt !== undefined) return opt.takesValue && next !== undefined ? 2 : 1;
+    return next !== undefined && !next.startsWith("-") ? 2 : 1;
+  }
+  for (let k = 1; k < a.length; k++) {
+    const opt = known.find((o) => o.short === a[k]);
+    if (opt === undefined) return 1;
+    if (opt.takesValue) return k === a.length - 1 && next !== undefined ? 2 : 1;
+  }
+  return 1;
+}
+
+/**
+ * Our options: the items before the code (the first non-option, `-`, `--` or `-c`). Only there
+ * does a mode flag count (`--irc`, `--batch`, `--help`, `--version`): after the code everything is
+ * the program's, so `wasi-py CODE --irc` passes `--irc` to the program. Unlike normaliseArgv this
+ * never fails: an unknown `--name` (e.g. the bot's `--nick pybot`) is taken to use the next item
+ * as its value when that does not start with "-".
+ *
+ * @example
+ * optionPart(["-t", "1", "print(1)", "--irc"], KNOWN); // ["-t", "1"]
+ * optionPart(["--nick", "pybot", "--irc"], KNOWN); // ["--nick", "pybot", "--irc"]
+ */
+export function optionPart(argv: readonly string[], known: readonly KnownOption[]): readonly string[] {
+  let i = 0;
+  while (i < argv.length) {
+    const a = argv[i]!;
+    if (a === "--" || a === "-" || !a.startsWith("-") || (a.startsWith("-c") && !a.startsWith("--"))) break;
+    i += optionWidth(argv, i, known);
+  }
+  return argv.slice(0, i);
 }

@@ -5,27 +5,35 @@
  * input order. Every program runs in a fresh instance; the pool runs several at once (one worker
  * per core) while the results still come out in order. A bad line yields {"id","line","error"}
  * and the batch goes on; the exit status is then 2 (0 when every line ran).
+ *
+ * Host memory: a line longer than --max-line is answered with an error and the rest of it is
+ * skipped as it streams by (never buffered), and a new line waits while the lines in flight would
+ * total more than --max-line with it, so the lines held at once (in flight and being read) come to
+ * at most twice the cap (README "Batch mode" gives the measured peak memory). An "id" is a string of at most
+ * MAX_ID_CHARS characters, a finite number or null, and messages never quote a value of the line
+ * beyond a short cut: nothing of a line is walked recursively (a 10,000-deep value cannot blow
+ * the stack) or echoed at full size.
  */
 import type { CliOptions } from "./args.ts";
 import { jsonView } from "./output.ts";
 import type { Paint } from "./output.ts";
 import type { RunOptions, Sandbox } from "../sandbox/mod.ts";
-import { LimitError } from "../sandbox/limits.ts";
-import { MAX_STDIN_BYTES, RUN_LIMITS } from "../options/limits.ts";
-import { OptionError, readOptionNumber, readOptionText } from "../options/spec.ts";
+import { BATCH_LIMITS } from "../options/batch.ts";
+import { OptionError, quoteShort, readOptionNumber, readOptionText } from "../options/spec.ts";
+import { CLI_MEMORY_LIMIT, RUN_LIMITS } from "../options/limits.ts";
 import type { OptionSpec } from "../options/spec.ts";
 import { EXIT } from "../options/exit-codes.ts";
 import { allowAbortListeners, onInterrupt, stdinChunks, writeStdout } from "../platform/process.ts";
 import { defaultWorkerCount } from "../platform/worker.ts";
 
-/** Longest input line, bytes: a program and its stdin (anything longer is a bad line). */
-export const MAX_LINE_BYTES = 2 * MAX_STDIN_BYTES;
+/** Longest "id" string echoed back, in UTF-16 code units (a longer one makes the line bad). */
+export const MAX_ID_CHARS = 256;
 
 /** The keys a line object may have, and the option each numeric one is read with. */
 const NUMERIC_KEYS: Readonly<Record<string, OptionSpec>> = {
   fuel: RUN_LIMITS.fuel,
   timeout: RUN_LIMITS.timeoutMs,
-  memory: RUN_LIMITS.memoryMiB,
+  memory: CLI_MEMORY_LIMIT,
 };
 const KEYS = new Set(["id", "code", "stdin", "args", ...Object.keys(NUMERIC_KEYS)]);
 
@@ -34,19 +42,41 @@ export type BatchJob =
   | { kind: "run"; id: unknown; code: string; options: RunOptions }
   | { kind: "bad"; id: unknown; message: string };
 
+/** A JSON value named by its kind, never walked or quoted (it may be 10,000 levels deep or megabytes long). */
+function kindOf(value: unknown): string {
+  if (value === null || typeof value === "boolean") return String(value);
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
+
 /** A numeric key's value: a number in the key's unit (seconds, MiB, units) or the flag's text ("1e9", "unlimited"). */
 function numeric(key: string, value: unknown): number {
   const spec = NUMERIC_KEYS[key]!;
   if (typeof value === "number") return readOptionNumber(spec, value, key);
   if (typeof value === "string") return readOptionText(spec, value, key);
-  throw new OptionError(`${key} must be a number or a string, got ${JSON.stringify(value)}`, key);
+  throw new OptionError(`${key} must be a number or a string, got ${kindOf(value)}`, key);
 }
 
+/**
+ * The line's "id" if it is one we echo: a string of at most MAX_ID_CHARS, a finite number, or
+ * null (also for no id); undefined for anything else.
+ */
+function validId(id: unknown): string | number | null | undefined {
+  if (id === undefined || id === null) return null;
+  if (typeof id === "string" && id.length <= MAX_ID_CHARS) return id;
+  if (typeof id === "number" && Number.isFinite(id)) return id;
+  return undefined;
+}
+
+/** What a bad "id" is told (exported for the README and tests). */
+export const BAD_ID_MESSAGE = `"id" must be a string of at most ${MAX_ID_CHARS} characters, a number or null`;
+
 function jobFromObject(o: Record<string, unknown>, defaults: RunOptions): BatchJob {
-  const id = o.id ?? null;
+  const id = validId(o.id);
+  if (id === undefined) return { kind: "bad", id: null, message: `${BAD_ID_MESSAGE}, got ${kindOf(o.id)}` };
   const bad = (message: string): BatchJob => ({ kind: "bad", id, message });
   const unknown = Object.keys(o).filter((k) => !KEYS.has(k));
-  if (unknown.length > 0) return bad(`unknown key "${unknown[0]}" (keys: ${[...KEYS].join(", ")})`);
+  if (unknown.length > 0) return bad(`unknown key ${quoteShort(unknown[0]!)} (keys: ${[...KEYS].join(", ")})`);
   if (typeof o.code !== "string") return bad('"code" must be a string');
   if (o.stdin !== undefined && typeof o.stdin !== "string") return bad('"stdin" must be a string');
   if (o.args !== undefined && !(Array.isArray(o.args) && o.args.every((a) => typeof a === "string"))) {
@@ -96,7 +126,7 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 /** The lines of a byte stream (without "\n"); a line over `maxBytes` comes as an Error, skipped to its end. */
 export async function* splitLines(
   chunks: AsyncIterable<Uint8Array>,
-  maxBytes = MAX_LINE_BYTES,
+  maxBytes: number = BATCH_LIMITS.maxLineBytes.default,
 ): AsyncGenerator<string | Error> {
   let parts: Uint8Array[] = [];
   let size = 0;
@@ -107,7 +137,7 @@ export async function* splitLines(
     for (const p of parts) (bytes.set(p, at), at += p.length);
     parts = [];
     size = 0;
-    if (tooLong) return (tooLong = false, new Error(`line longer than ${maxBytes} bytes`));
+    if (tooLong) return (tooLong = false, new Error(`line longer than ${maxBytes} bytes (--max-line)`));
     try {
       return strictUtf8.decode(bytes);
     } catch {
@@ -117,33 +147,49 @@ export async function* splitLines(
   for await (const chunk of chunks) {
     let from = 0;
     for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, from)) {
-      if (size + nl - from > maxBytes) tooLong = true;
+      if (size + nl - from > maxBytes) (tooLong = true, parts = [], size = 0);
       if (!tooLong) (parts.push(chunk.subarray(from, nl)), size += nl - from);
       yield finish();
       from = nl + 1;
     }
     const rest = chunk.subarray(from);
-    if (size + rest.length > maxBytes) tooLong = true;
+    if (size + rest.length > maxBytes) (tooLong = true, parts = [], size = 0);
     if (!tooLong && rest.length > 0) (parts.push(rest.slice()), size += rest.length);
   }
   if (size > 0 || tooLong) yield finish();
 }
 
-/** The output line for one input line. */
+/** An error object's text (the id is one validId let through, so this never throws). */
+function errorText(id: unknown, line: number, message: string): string {
+  return JSON.stringify({ id, line, error: message });
+}
+
+/** The output line for one input line; a line that cannot be answered gets its error object, never a throw. */
 async function outcomeLine(sb: Sandbox, job: BatchJob, line: number): Promise<{ text: string; bad: boolean }> {
-  if (job.kind === "bad") return { text: JSON.stringify({ id: job.id, line, error: job.message }), bad: true };
+  if (job.kind === "bad") return { text: errorText(job.id, line, job.message), bad: true };
   try {
     const r = await sb.run(job.code, job.options);
     return { text: JSON.stringify({ id: job.id, ...jsonView(r) }), bad: false };
   } catch (e) {
-    if (job.options.signal?.aborted) {
-      return { text: JSON.stringify({ id: job.id, line, error: "interrupted" }), bad: true };
-    }
-    if (e instanceof LimitError || e instanceof TypeError) {
-      return { text: JSON.stringify({ id: job.id, line, error: e.message }), bad: true };
-    }
-    throw e;
+    const message = job.options.signal?.aborted ? "interrupted" : e instanceof Error ? e.message : String(e);
+    return { text: errorText(job.id, line, message.replace(/\s*\n\s*/g, " ")), bad: true };
   }
+}
+
+/** The job for one item of splitLines: a line, or the Error of one that could not be read. */
+function jobFor(line: string | Error, defaults: RunOptions): BatchJob {
+  if (typeof line !== "string") return { kind: "bad", id: null, message: line.message };
+  try {
+    return parseBatchLine(line, defaults);
+  } catch (e) {
+    return { kind: "bad", id: null, message: `cannot read the line: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+/** A result being made, and the size of the line it came from (what it holds in memory). */
+interface Pending {
+  outcome: Promise<{ text: string; bad: boolean }>;
+  lineBytes: number;
 }
 
 /**
@@ -172,30 +218,37 @@ export async function runBatch(options: CliOptions, sandbox: Promise<Sandbox | E
     tmpQuotaBytes: options.tmpQuotaBytes,
     signal: controller.signal,
   };
-  const inFlight: Array<Promise<{ text: string; bad: boolean }>> = [];
+  const inFlight: Pending[] = [];
+  let heldBytes = 0;
   let anyBad = false;
   const writeOldest = async () => {
-    const { text, bad } = await inFlight.shift()!;
+    const oldest = inFlight.shift()!;
+    heldBytes -= oldest.lineBytes;
+    const { text, bad } = await oldest.outcome;
     anyBad ||= bad;
     await writeStdout(text + "\n");
   };
+  // The lines in flight total at most the cap (a line that would pass it waits; alone it always runs).
+  // String lengths stand for bytes: a string never has more UTF-16 units than UTF-8 bytes.
+  const budgetBytes = options.maxLineBytes;
   try {
     let n = 0;
-    for await (const line of splitLines(stdinChunks())) {
+    for await (const line of splitLines(stdinChunks(), options.maxLineBytes)) {
       n++;
       if (controller.signal.aborted) break;
       if (typeof line === "string" && line.trim() === "") continue;
-      const job: BatchJob = typeof line === "string"
-        ? parseBatchLine(line, defaults)
-        : { kind: "bad", id: null, message: line.message };
-      inFlight.push(outcomeLine(sb, job, n));
-      while (inFlight.length >= window) await writeOldest();
+      const lineBytes = typeof line === "string" ? line.length : 0;
+      while (inFlight.length > 0 && (inFlight.length >= window || heldBytes + lineBytes > budgetBytes)) {
+        await writeOldest();
+      }
+      inFlight.push({ outcome: outcomeLine(sb, jobFor(line, defaults), n), lineBytes });
+      heldBytes += lineBytes;
     }
     while (inFlight.length > 0) await writeOldest();
   } finally {
     restore();
     controller.abort(); // anything still running when our stdout failed
-    await Promise.allSettled(inFlight);
+    await Promise.allSettled(inFlight.map((p) => p.outcome));
     await sb.close();
   }
   return interrupted ? EXIT.interrupted : anyBad ? EXIT.usage : 0;

@@ -3,9 +3,11 @@
  * name, meaning, default, range) and the exit codes from the exit-code table, so the help cannot
  * drift from what the parser accepts.
  */
+import { PACKAGES_OPTION } from "../options/packages.ts";
 import { EXIT_CODE_TABLE } from "../options/exit-codes.ts";
 import { flagColumn, helpLine } from "../options/spec.ts";
 import { CLI_NUMERIC_OPTIONS, FORMAT_OPTION, FORMATS } from "./args.ts";
+import { CLI_SWITCHES } from "./known.ts";
 import { CACHE_RULE, defaultCacheDir } from "../sandbox/assets.ts";
 
 /** Rows before and after the numeric options: flags without a table entry. */
@@ -14,9 +16,8 @@ const LEADING_ROWS: ReadonlyArray<readonly [string, string]> = [
 ];
 const TRAILING_ROWS: ReadonlyArray<readonly [string, string]> = [
   ["-c CODE", "the program (as python3 -c); what follows goes to sys.argv"],
-  ["-V, --verbose", "also report fuel used and time"],
-  ["    --no-stdin", "do not read stdin; the program's input is empty"],
-  ["    --batch", "JSON Lines of programs on stdin, one JSON result per line (below)"],
+  ...CLI_SWITCHES.map((s) => [`${s.short ? `-${s.short}, ` : "    "}--${s.flag}`, s.help] as const),
+  [`    --${PACKAGES_OPTION.flag} ${PACKAGES_OPTION.valueName}`, PACKAGES_OPTION.help],
   ["    --irc ...", "run as an IRC bot answering !py <code> (see wasi-py --irc --help)"],
   ["    --version", "print wasi-py's and CPython's versions"],
   ["-h, --help", "show this help"],
@@ -49,10 +50,12 @@ export function helpText(bold: (s: string) => string = (s) => s): string {
 
 ${bold("Usage")}
   wasi-py [options] [-c] CODE [ARG...]     ARGs are the program's sys.argv[1:]
+  wasi-py [options] FILE.py [ARG...]       the program in a file
   wasi-py [options] [- ARG...]             the code from stdin
   wasi-py --batch [options] < programs.jsonl
 
-  The code comes from the argument, or from stdin when there is none. Options go before the
+  The code comes from the argument, or from stdin when there is none. As for python3, a first
+  argument that names an existing file ending in .py (and not given with -c) is run as a file. Options go before the
   code; everything after it belongs to the program. When the code is an argument, stdin is the
   program's input, read only as the program reads it (--no-stdin gives it an empty one, e.g.
   in a \`while read\` loop). If the program never calls print and ends with an expression,
@@ -66,18 +69,22 @@ ${bold("Formats")}
         --max-lines messages of --max-bytes each, the cut marked with "…"
   raw   the program's stdout and stderr, untouched and as it writes them (limit notes go
         to stderr); Ctrl-C ends the run, keeps what was printed, exits 130
-  json  {"stdout","stderr","exitCode","outcome","fuelUsed","wallMs","truncated"}
+  json  {"stdout","stderr","exitCode","outcome","fuelUsed",
+        "fuelUsedIsLowerBound","wallMs","truncated"}
 
 ${bold("Batch")}
   Each stdin line: a JSON string (the code) or {"id","code","stdin","args","fuel","timeout",
   "memory"} (timeout in seconds, memory in MiB; flags give the defaults). Each output line: the
   json format's object with "id" first, in input order; a bad line gives {"id","line","error"}
   and the batch goes on (exit status 2 then). Programs run in parallel, one worker per core.
+  "id" is a string of at most 256 characters, a number or null; a line over --max-line is an
+  error (its bytes are skipped, not kept).
 
 ${bold("Cache")}
   The interpreter is expanded once (about 40 MB) into the first that works of:
   ${CACHE_RULE}
-  (now: ${defaultCacheDir()}). Set WASI_PY_CACHE or XDG_CACHE_HOME to move it.
+  (now: ${defaultCacheDir()}). Set WASI_PY_CACHE or XDG_CACHE_HOME to move it. A folder that is
+  not yours alone (another owner, or writable by others) is skipped, with a notice.
 
 ${bold("Exit status")}
 ${exits}

@@ -8,10 +8,10 @@
  * (cmd-ts, tens of ms to load) is loaded while that compile runs. A usage error then simply
  * exits; the speculative work is dropped.
  */
-import { createColors } from "picocolors";
-import type { ParsedArgs } from "./args.ts";
+import type { CliOptions, ParsedArgs } from "./args.ts";
 import { plainRun } from "./plain-args.ts";
 import type { Sandbox } from "../sandbox/mod.ts";
+import { createColors } from "picocolors";
 import { EXIT } from "../options/exit-codes.ts";
 import { NO_PAINT } from "./output.ts";
 import type { Paint } from "./output.ts";
@@ -31,6 +31,12 @@ import {
   writeStdout,
 } from "../platform/process.ts";
 import { runOnce, UsageError } from "./run.ts";
+import { noteFirstRun } from "./first-run.ts";
+import { optionPart } from "./argv.ts";
+import { KNOWN_OPTIONS } from "./known.ts";
+import { PACKAGES_OPTION, packagesFrom } from "../options/packages.ts";
+import { PackageError } from "../packages/site.ts";
+import { pathListDelimiter } from "../platform/fs.ts";
 
 /** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
 function paintFor(fd: 1 | 2): Paint {
@@ -92,28 +98,29 @@ async function versionText(): Promise<string> {
 }
 
 /**
- * Starts creating the sandbox (one worker, or one per core for --batch); a failure is kept (not
- * thrown) until a run needs it. A one-shot run tunes the engine for one short run first
+ * Starts creating the sandbox (one worker, or one per core for --batch), after the first-run notice
+ * on a terminal (src/cli/first-run.ts); a failure is kept (not thrown) until a run needs it. A one-shot run tunes the engine for one short run first
  * (src/platform/engine.ts), before the module compiles; a batch keeps tier-up (many runs).
  */
-function startSandbox(batch: boolean): Promise<Sandbox | Error> {
+function startSandbox(batch: boolean, packages: readonly string[] = []): Promise<Sandbox | Error> {
   return (batch ? Promise.resolve() : tuneForOneShot())
+    .then(noteFirstRun)
     .then(() => import("../sandbox/mod.ts"))
-    .then((m) => m.Sandbox.create(batch ? {} : { workers: 1, prime: true, exitsWhenDone: true })) // batch: one worker per core
+    .then((m) => m.Sandbox.create(batch ? { packages } : { workers: 1, prime: true, exitsWhenDone: true, packages })) // batch: one worker per core
     .catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
 }
 
-/** Whether the arguments may ask for a run (not --help / --version), judged before parsing. */
-function mayRun(argv: readonly string[]): boolean {
-  const end = argv.indexOf("--");
-  const opts = end < 0 ? argv : argv.slice(0, end);
+/** Whether our options (`opts`, before the code) may ask for a run (not --help / --version), judged before parsing. */
+function mayRun(opts: readonly string[]): boolean {
   return !opts.some((a) => a === "--help" || a === "--version" || /^-[a-zA-Z]*h[a-zA-Z]*$/.test(a));
 }
 
-/** Our options: what comes before `--` or `-c` (a rough cut, good enough to spot --irc and --version). */
-function optionPart(argv: readonly string[]): readonly string[] {
-  const end = argv.findIndex((a) => a === "--" || a.startsWith("-c"));
-  return end < 0 ? argv : argv.slice(0, end);
+/** `wasi-py prog.py [ARG...]`: the options with the file's text as the code (program-file.ts). */
+async function withProgramFile(argv: readonly string[], options: CliOptions): Promise<CliOptions> {
+  if (options.code === undefined || !options.code.endsWith(".py")) return options;
+  const file = await import("./program-file.ts");
+  if (!file.isProgramFile(argv, options.code, file.fileExists)) return options;
+  return { ...options, code: file.readProgramFile(options.code) };
 }
 
 /**
@@ -125,16 +132,24 @@ function optionPart(argv: readonly string[]): readonly string[] {
 export async function main(argv: string[]): Promise<number> {
   try {
     ignoreBrokenPipes();
-    const opts = optionPart(argv);
+    // Modes are chosen by our options only: after the code, `--irc` or `--batch` is the program's.
+    const opts = optionPart(argv, KNOWN_OPTIONS);
     if (opts.includes("--irc") && opts.includes("--version")) {
       await writeStdout(await versionText());
       return 0;
+    }
+    if (opts.includes("--serve")) {
+      const { runServer } = await import("../serve/main.ts");
+      return await runServer(argv);
     }
     if (opts.includes("--irc")) {
       const { runIrcBot } = await import("../irc/main.ts");
       return await runIrcBot({ argv });
     }
-    const early = mayRun(argv) ? startSandbox(opts.includes("--batch")) : undefined;
+    // Packages are known only once the arguments are parsed: no early start with them.
+    const packagesEnv = envVar(PACKAGES_OPTION.env);
+    const withPackages = packagesEnv !== undefined || opts.some((a) => a.startsWith(`--${PACKAGES_OPTION.flag}`));
+    const early = mayRun(opts) && !withPackages ? startSandbox(opts.includes("--batch")) : undefined;
     const plain = plainRun(argv);
     const parsed: ParsedArgs = plain !== undefined
       ? { kind: "run", options: plain }
@@ -148,13 +163,19 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case "error":
         return await fail(parsed.message, EXIT.usage);
-      case "run":
+      case "run": {
         checkArgsUtf8(argv, parsed.options.code);
+        const packages = packagesFrom(parsed.options.packages, packagesEnv, pathListDelimiter);
         if (parsed.options.batch) {
           const { runBatch } = await import("./batch.ts");
-          return await runBatch(parsed.options, early ?? startSandbox(true), paintFor(2));
+          return await runBatch(parsed.options, early ?? startSandbox(true, packages), paintFor(2));
         }
-        return await runOnce(parsed.options, early ?? startSandbox(false), paintFor(2));
+        return await runOnce(
+          await withProgramFile(argv, parsed.options),
+          early ?? startSandbox(false, packages),
+          paintFor(2),
+        );
+      }
     }
   } catch (e) {
     if (e instanceof OutputError) return outputFailed(e);
@@ -162,6 +183,8 @@ export async function main(argv: string[]): Promise<number> {
     // A limit the sandbox refused (e.g. --memory below the interpreter's minimum).
     if (e instanceof LimitError) return fail(asOptionNames(e), EXIT.usage);
     if (e instanceof AssetError) return fail(e.message, EXIT.internal);
+    // A --packages path that cannot be mounted (missing, broken, compiled code): the user's to fix.
+    if (e instanceof PackageError) return fail(e.message, EXIT.usage);
     return fail(`internal error: ${e instanceof Error ? e.message : String(e)}`, EXIT.internal);
   }
 }

@@ -34,6 +34,7 @@ export function jsonView(r: RunResult): Record<string, unknown> {
     exitCode: r.exitCode,
     outcome: r.outcome,
     fuelUsed: r.fuelUsed,
+    fuelUsedIsLowerBound: r.fuelUsedIsLowerBound === true,
     wallMs: r.wallMs,
     truncated: { stdout: r.truncated.stdout, stderr: r.truncated.stderr },
   };
@@ -42,7 +43,8 @@ export function jsonView(r: RunResult): Record<string, unknown> {
 /** Notes raw mode adds on stderr, after the program's own stderr: limits hit, truncation, --verbose. */
 export function rawNotes(r: RunResult, o: Shown): string[] {
   const notes: string[] = [];
-  if (r.outcome !== "ok" && r.outcome !== "error" && r.outcome !== "output_truncated") {
+  const quiet = ["ok", "error", "output_truncated", "aborted"]; // Ctrl-C needs no note
+  if (!quiet.includes(r.outcome)) {
     notes.push(
       statusLine(r, { fuelLimit: o.fuel, timeoutMs: o.timeoutMs, memoryMiB: o.memoryMiB, verbose: o.verbose })!,
     );

@@ -5,8 +5,19 @@
  * the same CliOptions that args.ts gives for that argument (a test compares the two).
  */
 import type { CliOptions } from "./args.ts";
-import { CLI_RUN_LIMITS } from "../options/limits.ts";
-import { FORMAT_LIMITS } from "../options/format.ts";
+import { CLI_NUMERIC_OPTIONS, CLI_SWITCHES } from "./known.ts";
+import type { CliSwitch } from "./known.ts";
+
+/** The numeric options' names in CliOptions (each has a spec in CLI_NUMERIC_OPTIONS; a test compares with args.ts). */
+type NumericKey =
+  | "fuel"
+  | "timeoutMs"
+  | "memoryMiB"
+  | "maxOutputBytes"
+  | "tmpQuotaBytes"
+  | "maxLines"
+  | "maxBytes"
+  | "maxLineBytes";
 
 /**
  * CliOptions for argv = [code] where code is non-empty and does not start with "-";
@@ -20,20 +31,14 @@ export function plainRun(argv: readonly string[]): CliOptions | undefined {
   if (argv.length !== 1) return undefined;
   const code = argv[0]!;
   if (code === "" || code.startsWith("-")) return undefined;
-  const limits = Object.fromEntries(CLI_RUN_LIMITS.map((s) => [s.key, s.default]));
+  const numbers = Object.fromEntries(CLI_NUMERIC_OPTIONS.map((s) => [s.key, s.default]));
+  const switches = Object.fromEntries(CLI_SWITCHES.map((s) => [s.key, false]));
   return {
+    ...(numbers as Pick<CliOptions, NumericKey>),
+    ...(switches as Pick<CliOptions, CliSwitch["key"]>),
     code,
     format: "irc",
-    fuel: limits.fuel!,
-    timeoutMs: limits.timeoutMs!,
-    memoryMiB: limits.memoryMiB!,
-    maxOutputBytes: limits.maxOutputBytes!,
-    tmpQuotaBytes: limits.tmpQuotaBytes!,
-    maxLines: FORMAT_LIMITS.maxLines.default,
-    maxBytes: FORMAT_LIMITS.maxBytes.default,
-    verbose: false,
-    noStdin: false,
-    batch: false,
     args: [],
+    packages: [],
   };
 }

@@ -2,16 +2,20 @@
  * One run of the command: gather the code and the program's stdin, run it, and write the result.
  * In `raw` format the program's bytes reach our stdout/stderr as it writes them (untouched);
  * `irc` and `json` print once at the end. Ctrl-C ends the run, keeps what was printed and exits
- * 130; our stdout failing (a closed pipe, a full disk) ends the run too.
+ * 130; a Ctrl-C before the run starts (while the code is read or the sandbox starts) prints the
+ * same one result a run stopped at once would, and exits 130. Our stdout failing (a closed pipe, a
+ * full disk) ends the run too.
  */
 import type { CliOptions } from "./args.ts";
 import type { RunOptions, Sandbox } from "../sandbox/mod.ts";
 import type { RunResult } from "../sandbox/result.ts";
 import { BOUNDS } from "../sandbox/limits.ts";
-import { exitCodeFor } from "../options/exit-codes.ts";
+import { EXIT, exitCodeFor } from "../options/exit-codes.ts";
 import { rawNotes, renderResult } from "./output.ts";
 import type { Paint } from "./output.ts";
+import { writeFileAtomic } from "../platform/fs.ts";
 import {
+  envVar,
   isTerminal,
   onInterrupt,
   OutputError,
@@ -104,9 +108,6 @@ async function writeResult(result: RunResult, options: CliOptions, paint: Paint,
  * const status = await runOnce(options, Sandbox.create({ workers: 1 }), NO_PAINT);
  */
 export async function runOnce(options: CliOptions, sandbox: Promise<Sandbox | Error>, paint: Paint): Promise<number> {
-  const { code, fromStdin } = await gatherCode(options);
-  const sb = await sandbox;
-  if (sb instanceof Error) throw sb;
   const controller = new AbortController();
   let interrupted = false;
   const restore = onInterrupt(() => {
@@ -114,6 +115,74 @@ export async function runOnce(options: CliOptions, sandbox: Promise<Sandbox | Er
     interrupted = true;
     controller.abort();
   });
+  try {
+    const aborted = new Promise<undefined>((resolve) =>
+      controller.signal.addEventListener("abort", () => resolve(undefined), { once: true })
+    );
+    const gathered = await Promise.race([gatherCode(options), aborted]);
+    const sb = gathered === undefined ? undefined : await Promise.race([sandbox, aborted]);
+    if (sb instanceof Error) throw sb;
+    await holdForTest(aborted);
+    if (gathered === undefined || sb === undefined || interrupted) {
+      if (sb !== undefined) void sb.close().catch(() => {});
+      return await reportInterruptedBeforeStart(options, paint);
+    }
+    return await runStarted(options, gathered, sb, paint, { controller, isInterrupted: () => interrupted, restore });
+  } finally {
+    restore();
+  }
+}
+
+/** The result of a run interrupted before it started: what one stopped at once reports (exit status 130, nothing run). */
+export function interruptedBeforeStart(): RunResult {
+  return {
+    stdout: "",
+    stderr: "",
+    exitCode: EXIT.interrupted,
+    outcome: "error",
+    fuelUsed: 0,
+    wallMs: 0,
+    truncated: { stdout: false, stderr: false },
+  };
+}
+
+/** Writes what a run interrupted at once would (one result; in raw format, the note); returns 130. */
+async function reportInterruptedBeforeStart(options: CliOptions, paint: Paint): Promise<number> {
+  const sink = options.format === "raw" ? new RawSink(() => {}) : undefined;
+  await writeResult(interruptedBeforeStart(), options, paint, sink);
+  if (sink !== undefined) await writeStderr(paint.note("wasi-py: interrupted (Ctrl-C)") + "\n");
+  return EXIT.interrupted;
+}
+
+/**
+ * Test hook (test/cli/interrupt.test.ts): with WASI_PY_TEST_HOLD_FILE set, the command writes that
+ * file once it is ready to start the run and waits for Ctrl-C before starting it, so a test can
+ * interrupt "before the run starts" without racing the clock.
+ */
+async function holdForTest(aborted: Promise<undefined>): Promise<void> {
+  const file = envVar("WASI_PY_TEST_HOLD_FILE");
+  if (file === undefined) return;
+  writeFileAtomic(file, new TextEncoder().encode("ready\n"));
+  const keepAlive = setInterval(() => {}, 60_000); // a signal listener alone does not keep the process up
+  await aborted;
+  clearInterval(keepAlive);
+}
+
+/** The interrupt state runOnce set up, for the run itself. */
+interface Interrupts {
+  controller: AbortController;
+  isInterrupted(): boolean;
+  restore(): void;
+}
+
+/** Runs the gathered code in `sb` and writes its result; returns the exit status. */
+async function runStarted(
+  options: CliOptions,
+  { code, fromStdin }: { code: string; fromStdin: boolean },
+  sb: Sandbox,
+  paint: Paint,
+  { controller, isInterrupted, restore }: Interrupts,
+): Promise<number> {
   const sink = options.format === "raw" ? new RawSink(() => controller.abort()) : undefined;
   const runOptions: RunOptions = {
     fuel: options.fuel,
@@ -131,7 +200,9 @@ export async function runOnce(options: CliOptions, sandbox: Promise<Sandbox | Er
     restore();
     // Output first: the user should not wait for the worker to be torn down.
     await writeResult(result, options, paint, sink);
-    if (interrupted && sink !== undefined) await writeStderr(paint.note("wasi-py: interrupted (Ctrl-C)") + "\n");
+    if (isInterrupted() && sink !== undefined) {
+      await writeStderr(paint.note("wasi-py: interrupted (Ctrl-C)") + "\n");
+    }
     return exitCodeFor(result);
   } finally {
     restore();

@@ -1,48 +1,40 @@
 /**
- * `wasi-py --irc ...` arguments: the cmd-ts definitions (numeric flags from the option table),
- * argv → flags, flags → settings (values read by the table's parsers, so `--timeout 2.5` is
- * 2500 ms as on the command line), and the `--irc --help` page derived from the same table.
+ * `wasi-py --irc ...` arguments: the cmd-ts definitions, argv → flags, flags → settings (numbers
+ * read by their spec's parser, so `--timeout 2.5` is 2500 ms as on the command line), and the
+ * `--irc --help` page, all derived from the one settings schema (settings.ts).
  */
 import { array, boolean, command, flag, multioption, option, optional, parse, string } from "cmd-ts";
-import { IRC_NUMERIC_BY_KEY, IRC_NUMERIC_SETTINGS } from "../options/irc.ts";
-import type { IrcNumericKey } from "../options/irc.ts";
+import { IRC_NUMERIC_BY_KEY, IRC_SETTINGS } from "./settings.ts";
+import type { IrcNumericKey, IrcSetting, IrcWordKey } from "./settings.ts";
 import { IRC_EXIT_CODE_TABLE } from "../options/exit-codes.ts";
 import { helpLine, OptionError, readOptionText } from "../options/spec.ts";
-import { IrcConfigError, SECRET_ENV } from "./config.ts";
+import { IrcConfigError } from "./config.ts";
 import type { IrcSettingsInput } from "./config.ts";
 
-function numericArgs() {
-  const out = {} as Record<IrcNumericKey, ReturnType<typeof option<ReturnType<typeof optional<typeof string>>>>>;
-  for (const spec of IRC_NUMERIC_SETTINGS) {
-    out[spec.key as IrcNumericKey] = option({ type: optional(string), long: spec.flag });
+/** The cmd-ts definition of one setting's flag: lists repeat, booleans take no value, the rest take text. */
+function argOf(s: IrcSetting, flagName: string) {
+  const type = "number" in s ? "text" : s.word.type;
+  if (type === "list") return multioption({ type: array(string), long: flagName });
+  if (type === "boolean") return flag({ type: optional(boolean), long: flagName });
+  return option({ type: optional(string), long: flagName });
+}
+
+/** The flags of every setting that has one, by setting name. */
+function settingArgs() {
+  const out = {} as Record<IrcNumericKey | IrcWordKey, ReturnType<typeof argOf>>;
+  for (const s of IRC_SETTINGS) {
+    const f = "number" in s ? s.number.flag : s.word.flag;
+    if (f !== undefined) out[s.name] = argOf(s, f);
   }
   return out;
 }
 
-/** cmd-ts definitions of every IRC option (`wasi-py --irc ...`). */
+/** cmd-ts definitions of every IRC option (`wasi-py --irc ...`): three of the command's own, then the settings'. */
 export const ircArgs = {
   irc: flag({ type: optional(boolean), long: "irc" }),
   help: flag({ type: optional(boolean), long: "help", short: "h" }),
   ircConfig: option({ type: optional(string), long: "config", short: "c" }),
-  server: option({ type: optional(string), long: "server" }),
-  tls: flag({ type: optional(boolean), long: "tls" }),
-  tlsCa: option({ type: optional(string), long: "tls-ca" }),
-  tlsInsecure: flag({ type: optional(boolean), long: "tls-insecure" }),
-  tlsCert: option({ type: optional(string), long: "tls-cert" }),
-  tlsKey: option({ type: optional(string), long: "tls-key" }),
-  nick: option({ type: optional(string), long: "nick" }),
-  altNicks: multioption({ type: array(string), long: "alt-nick" }),
-  username: option({ type: optional(string), long: "username" }),
-  realname: option({ type: optional(string), long: "realname" }),
-  saslMechanism: option({ type: optional(string), long: "sasl" }),
-  saslAccount: option({ type: optional(string), long: "sasl-account" }),
-  saslOptional: flag({ type: optional(boolean), long: "sasl-optional" }),
-  pasteUrl: option({ type: optional(string), long: "paste-url" }),
-  channels: multioption({ type: array(string), long: "channel" }),
-  prefix: option({ type: optional(string), long: "prefix" }),
-  admins: multioption({ type: array(string), long: "admin" }),
-  ignore: multioption({ type: array(string), long: "ignore" }),
-  ...numericArgs(),
+  ...settingArgs(),
 };
 
 /** What cmd-ts hands over for `ircArgs` (all optional; defaults come from the config). */
@@ -103,40 +95,29 @@ export async function parseIrcArgv(argv: string[]): Promise<ParsedIrcArgs> {
   return { kind: "run", flags: v };
 }
 
-/** Help rows of the settings that are not numbers: [flags, meaning [config key]]. */
-const TEXT_ROWS: ReadonlyArray<readonly [string, string]> = [
-  ["-c, --config FILE", "JSON file with any of the settings below (keys as in brackets); flags override it"],
-  ["--server HOST[:PORT]", "IRC server (required) [server]"],
-  ["--tls", "connect with TLS; the certificate and host name are checked [tls]"],
-  ["--tls-ca FILE", "PEM file of CA certificates to trust instead of the system store [tlsCa]"],
-  ["--tls-insecure", "do not verify the server certificate (testing only) [tlsInsecure]"],
-  ["--tls-cert FILE, --tls-key FILE", "client certificate and key (CertFP, SASL EXTERNAL) [tlsCert, tlsKey]"],
-  ["--nick NICK", "the bot's nick (required) [nick]"],
-  ["--alt-nick NICK", "alternate nick, repeatable (default NICK_, NICK__) [altNicks]"],
-  ["--username NAME", "user name / ident (default wasipy) [username]"],
-  ["--realname TEXT", "real name (default: wasi-py eval bot (!py <code>)) [realname]"],
-  [
-    "--sasl PLAIN|EXTERNAL",
-    `SASL mechanism [saslMechanism]; PLAIN takes the password from $${SECRET_ENV.saslPassword} or the file [saslPassword]`,
-  ],
-  ["--sasl-account NAME", "account for SASL PLAIN [saslAccount]"],
-  ["--sasl-optional", "on a server with no CAP at all, register without SASL (default: refuse) [saslOptional]"],
-  ["--paste-url URL", "POST cut output here; the reply ends with the link (see README) [pasteUrl]"],
-  ["(server password)", `from $${SECRET_ENV.password} or the file [password]; never a flag (ps would show it)`],
-  [
-    "--channel '#chan'",
-    `channel to join, repeatable [channels]; keys from the file ('#chan key') or $${SECRET_ENV.channelKeys}`,
-  ],
-  ["--prefix TEXT", "command prefix (default !py) [prefix]; nick: <code> also works [nickAddressing]"],
-  ["--admin MASK", "admin: nick!user@host glob or $a:account, repeatable [admins]"],
-  ["--ignore MASK", "ignored: nick!user@host glob or $a:account, repeatable [ignore]"],
-];
-
 /** Defaults the table cannot say as a number. */
 const DEFAULT_TEXT: Partial<Record<IrcNumericKey, string>> = {
   port: "6667, 6697 with --tls",
   workers: "CPU cores, at least 2",
 };
+
+/**
+ * One setting's help row: [flag column, meaning with default, range and `[configKey]`]; a
+ * setting without a flag shows `(file)`.
+ *
+ * @example
+ * helpRow(IRC_SETTINGS[0]!); // ["--server HOST[:PORT]", "IRC server (required) [server]"]
+ */
+export function helpRow(s: IrcSetting): readonly [string, string] {
+  if ("number" in s) {
+    const n = s.number;
+    return [`--${n.flag} ${n.valueName}`, `${helpLine(n, DEFAULT_TEXT[s.name as IrcNumericKey])} [${n.configKey}]`];
+  }
+  const w = s.word;
+  const col = w.flag === undefined ? "(file)" : `--${w.flag}${w.valueName ? ` ${w.valueName}` : ""}`;
+  const def = w.defaultText ?? (w.default === undefined || w.default === false ? undefined : String(w.default));
+  return [col, `${w.help}${def === undefined ? "" : ` (default ${def})`} [${w.configKey}]`];
+}
 
 /**
  * Help for `wasi-py --irc --help`: every option with its default, range and config key.
@@ -145,11 +126,10 @@ const DEFAULT_TEXT: Partial<Record<IrcNumericKey, string>> = {
  * ircHelpText().includes("--timeout SECONDS"); // true
  */
 export function ircHelpText(): string {
-  const rows: (readonly [string, string])[] = [...TEXT_ROWS];
-  for (const spec of IRC_NUMERIC_SETTINGS) {
-    const line = helpLine(spec, DEFAULT_TEXT[spec.key as IrcNumericKey]);
-    rows.push([`--${spec.flag} ${spec.valueName}`, `${line} [${spec.configKey}]`]);
-  }
+  const rows: (readonly [string, string])[] = [
+    ["-c, --config FILE", "JSON file with any of the settings below (keys as in brackets); flags override it"],
+    ...IRC_SETTINGS.map(helpRow),
+  ];
   const width = Math.max(...rows.map(([a]) => a.length)) + 2;
   const exits = IRC_EXIT_CODE_TABLE.map(([c, what]) => `  ${c.padEnd(5)}${what}`).join("\n");
   return (

@@ -1,31 +1,33 @@
 /**
  * A small, strict IRC client: registration with CAP negotiation, SASL PLAIN/EXTERNAL,
- * server password, alternate nicks with a later regain of the main one, paced output
- * (token buckets) and a clean QUIT. It learns its own `nick!user@host` from the server
+ * server password, nicks (nick-keeper.ts), channel members (members.ts), paced output
+ * (output.ts: token buckets, lines that follow a nick change or go when the nick leaves) and a
+ * clean QUIT. It learns its own `nick!user@host` from the server
  * so the bot can compute how many bytes of text fit in one line as other clients
  * receive it.
  *
  * Three layers, as in irc-framework: the connection (connection.ts: socket, reconnect,
  * keep-alive, framing) below, the handlers (handlers.ts: one map entry per incoming
  * command or named numeric) beside, and this file holding the session state and the
- * public API the bot uses. The socket, clock, randomness and log are injected so tests
- * can drive it.
+ * public API the bot uses. The socket, clock, timers, randomness and log are injected so
+ * tests can drive it.
  */
 
 import { IRC_LINE_MAX, ircLower, IrcSerialiseError, parseLine, serialise } from "./message.ts";
 import { cutToBytes, utf8Length } from "../text/utf8.ts";
 import type { IrcMessage } from "./message.ts";
-import type { SchedulerOptions } from "./flood.ts";
-import { droppedNote, PacedOutput } from "./output.ts";
+import { PacedOutput } from "./output.ts";
 import { ChannelWatch } from "./channels.ts";
-import type { SayMeta } from "./output.ts";
+import type { OutLine, SayMeta } from "./output.ts";
 import { IrcConnection } from "./connection.ts";
-import type { ConnectionEffects, ConnectionOptions } from "./connection.ts";
 import { dispatch, joinParams, newSession } from "./handlers.ts";
 import { CAP_LS_VERSION } from "./numerics.ts";
-import { fitNick, randomNick, RFC_NICKLEN } from "./nicks.ts";
+import { NickKeeper } from "./nick-keeper.ts";
+import { Members } from "./members.ts";
 import { authenticateReply, IrcSaslError, onCap } from "./sasl.ts";
-import type { CapContext, SaslOptions } from "./sasl.ts";
+import type { CapContext } from "./sasl.ts";
+import { IrcAuthError, IrcNickError } from "./client-options.ts";
+import type { ClientEffects, IrcClientOptions } from "./client-options.ts";
 import type { HandlerContext, SessionState } from "./handlers.ts";
 
 export { backoffDelay } from "./connection.ts";
@@ -34,73 +36,8 @@ export type { SayMeta } from "./output.ts";
 export { fitNick } from "./nicks.ts";
 export { authenticateChunks, IrcSaslError } from "./sasl.ts";
 export type { SaslOptions } from "./sasl.ts";
-
-/**
- * Everything the client needs: where to connect (ConnectionOptions) and who to be.
- *
- * @example
- * ```ts
- * const opts: IrcClientOptions = {
- *   host: "irc.example.net", port: 6697, tls: true,
- *   nick: "pybot", altNicks: ["pybot_"], username: "wasipy", realname: "wasi-py bot",
- *   channels: ["#py"], connectTimeoutMs: 20_000, pingIntervalMs: 120_000, pingTimeoutMs: 60_000,
- *   regainNickIntervalMs: 60_000, reconnect: { minDelayMs: 1000, maxDelayMs: 60_000, jitter: 0.5 },
- *   flood: { perTarget: { burst: 4, ratePerSec: 1 }, global: { burst: 8, ratePerSec: 2 } },
- *   quitTimeoutMs: 3000,
- * };
- * ```
- */
-export interface IrcClientOptions extends ConnectionOptions {
-  nick: string;
-  /** Nicks tried in order when the main one is taken. */
-  altNicks: string[];
-  username: string;
-  realname: string;
-  /** Server password (PASS). */
-  password?: string;
-  sasl?: SaslOptions;
-  /** Channels to join, optionally with a key: "#chan key". */
-  channels: string[];
-  /** While on an alternate nick, try to take the main one back this often. */
-  regainNickIntervalMs: number;
-  flood: SchedulerOptions;
-  /** After a reconnect, replies queued longer ago than this are dropped and summarised. */
-  staleReplyMs: number;
-  /** Server lag above this slows the output down. */
-  lagThresholdMs: number;
-  /** While lines wait, measure the server's lag at most this often. */
-  lagProbeIntervalMs: number;
-  /** First delay before retrying a refused JOIN (doubles, up to reconnect.maxDelayMs). */
-  joinRetryMinMs: number;
-  /** After "cannot send to channel", requests from that channel are ignored this long (or until its modes change). */
-  cannotSendPauseMs: number;
-  /** Register without SASL on a server that has no CAP at all (default: refuse). */
-  saslOptional?: boolean;
-}
-
-/**
- * The client's effects: the connection's (socket, clock, randomness, log).
- *
- * @example
- * ```ts
- * import { connect } from "../platform/net.ts";
- * const fx: ClientEffects = { connect, now: Date.now, random: Math.random, log: console.log };
- * ```
- */
-export type ClientEffects = ConnectionEffects;
-
-/**
- * The server keeps refusing our credentials (TLS certificate, server password): retrying will not
- * help. Delivered through the client's "fatal" event after authFailureLimit attempts.
- *
- * @example
- * ```ts
- * client.on("fatal", (e) => { if (e instanceof IrcAuthError) console.error(e.message); });
- * ```
- */
-export class IrcAuthError extends Error {
-  override name = "IrcAuthError";
-}
+export { IrcAuthError, IrcNickError } from "./client-options.ts";
+export type { ClientEffects, IrcClientOptions } from "./client-options.ts";
 
 type Listener<A extends unknown[]> = (...args: A) => void;
 interface Events {
@@ -133,7 +70,8 @@ export class IrcClient {
   #listeners = new Map<keyof Events, Set<Listener<never>>>();
   #s: SessionState;
   #ctx: HandlerContext;
-  #regain: ReturnType<typeof setInterval> | undefined;
+  #nicks: NickKeeper;
+  #members = new Members();
   #out: PacedOutput;
   /** The server offered SASL on an earlier connection (so its absence now is services being down). */
   #saslSeen = false;
@@ -143,18 +81,32 @@ export class IrcClient {
     this.opts = opts;
     this.#fx = fx;
     this.#s = newSession(opts.nick);
-    this.#out = new PacedOutput(opts, {
-      now: fx.now,
-      log: fx.log,
-      write: (line) => this.#conn.writeLine(line),
-      ping: (token) => this.#conn.send({ command: "PING", params: [token] }),
-      summary: (target, nick, n) => serialise({ command: "PRIVMSG", params: [target, droppedNote(nick, n)] }),
-    });
     this.#conn = new IrcConnection(opts, fx, {
       open: () => this.#onOpen(),
       line: (line) => this.#onLine(line),
       close: (reason) => this.#onClose(reason),
       fatal: (why) => this.#emit("fatal", new IrcAuthError(why)),
+    });
+    this.#out = new PacedOutput(opts, {
+      now: fx.now,
+      timers: this.#conn.timers,
+      log: fx.log,
+      write: (line) => this.#write(line),
+      ping: (token) => this.#conn.send({ command: "PING", params: [token] }),
+      present: (target, nick) => this.#present(target, nick),
+    });
+    this.#nicks = new NickKeeper(opts, {
+      state: () => this.#s,
+      random: fx.random,
+      log: fx.log,
+      lower: (x) => ircLower(x, this.casemapping),
+      timers: this.#conn.timers,
+      later: (ms, fn) => this.#conn.later(ms, fn),
+      sendNick: (nick) => this.#sendNow({ command: "NICK", params: [nick] }),
+      fatal: (why) => {
+        this.#emit("fatal", new IrcNickError(why));
+        void this.quit("no acceptable nick");
+      },
     });
     this.#ctx = this.#handlerContext();
     this.#chans = new ChannelWatch(opts, {
@@ -230,6 +182,11 @@ export class IrcClient {
   get casemapping(): string {
     return this.#s.isupport.get("CASEMAPPING") ?? "rfc1459";
   }
+  /** Room left for `requester`'s lines to `target` in the flood control's backlog, in lines. */
+  backlogRoom(target: string, requester: string): number {
+    return this.#out.room(ircLower(target, this.casemapping), requester);
+  }
+
   /** Outgoing lines waiting for the flood control. */
   get queuedLines(): number {
     return this.#out.size;
@@ -288,7 +245,8 @@ export class IrcClient {
   /** A new socket: a fresh session, then registration. */
   #onOpen(): void {
     const o = this.opts;
-    this.#s = newSession(o.nick);
+    this.#s = newSession(this.#nicks.firstNick());
+    this.#members.clear();
     this.#sendNow({ command: "CAP", params: ["LS", CAP_LS_VERSION] });
     if (o.password !== undefined) this.#sendNow({ command: "PASS", params: [o.password] });
     this.#sendNow({ command: "NICK", params: [this.#s.nick] });
@@ -298,8 +256,7 @@ export class IrcClient {
   #onClose(reason: string): void {
     const was = this.#s.registered;
     this.#s.registered = false;
-    if (this.#regain) clearInterval(this.#regain);
-    this.#regain = undefined;
+    this.#nicks.disconnected();
     this.#out.pause();
     this.#emit("disconnected", reason);
     if (!this.#conn.quitting) this.#fx.log("warn", `disconnected${was ? "" : " before registration"}: ${reason}`);
@@ -321,11 +278,15 @@ export class IrcClient {
   /** What the handlers in handlers.ts may see and do. */
   #handlerContext(): HandlerContext {
     const session = () => this.#s;
+    const nicks = () => this.#nicks;
+    const lower = (x: string) => ircLower(x, this.casemapping);
     return {
       get state() {
         return session();
       },
-      mainNick: this.opts.nick,
+      get mainNick() {
+        return nicks().mainNick;
+      },
       autoJoin: this.opts.channels,
       saslMechanism: this.opts.sasl?.mechanism,
       send: (command, ...params) => this.#sendNow({ command, params }),
@@ -339,18 +300,38 @@ export class IrcClient {
       authenticate: (arg) => this.#onAuthenticate(arg),
       capEnd: () => this.#capEnd(),
       saslFailed: (why) => this.#saslFailed(why),
-      nextNick: (why) => this.#nextNick(why),
+      nextNick: (why) => this.#nicks.refused(why),
       pong: (token) => this.#out.pong(token),
       joinFailed: (chan, why) => this.#chans.joinFailed(chan, why),
       joined: (chan) => this.#chans.joined(chan),
+      parted: (chan) => this.#members.left(lower(chan), "", true),
+      kicked: (chan, by, reason) => {
+        this.#members.left(lower(chan), "", true);
+        this.#chans.kicked(chan, by, reason);
+      },
       cannotSend: (target, why) => this.#chans.cannotSend(target, why),
       modesChanged: (chan) => this.#chans.modesChanged(chan),
       passwordRefused: (why) =>
         this.#conn.authFailed(
           `the server refused the password (${why}); check $WASI_PY_IRC_PASSWORD or the config file's "password"`,
         ),
-      nickChanged: () => this.#updateRegain(),
-      wantMainNick: (nick) => this.#wantMainNick(nick),
+      nickChanged: () => this.#nicks.update(),
+      wantMainNick: (nick) => this.#nicks.wantMainNick(nick),
+      userJoined: (chan, nick) => this.#members.joined(lower(chan), lower(nick)),
+      userLeft: (nick, chan) => this.#userLeft(lower(nick), chan === undefined ? undefined : lower(chan)),
+      userRenamed: (from, to) => {
+        this.#members.renamed(lower(from), lower(to));
+        this.#out.renamed(lower(from), lower(to), to);
+      },
+      names: (chan, nicks) => this.#members.names(lower(chan), nicks.map(lower)),
+      namesEnd: (chan) => {
+        this.#members.namesEnd(lower(chan));
+        this.#out.presenceChanged();
+      },
+      noSuchNick: (target, why) => {
+        const n = this.#out.departed(lower(target));
+        this.#fx.log("warn", `cannot send to ${target}: ${why}${n ? `; dropped ${n} waiting lines` : ""}`);
+      },
     };
   }
 
@@ -378,51 +359,27 @@ export class IrcClient {
     // Our host as others see it decides the reply budget: ask when 001 did not say.
     if (s.host === undefined) this.#sendNow({ command: "WHOIS", params: [s.nick] });
     for (const c of this.opts.channels) this.#sendNow({ command: "JOIN", params: joinParams(c) });
-    this.#updateRegain();
+    this.#nicks.registered();
     this.#emit("registered", s.nick);
     this.#out.resume();
   }
 
-  // ---- nick ----
+  // ---- members ----
 
-  #wantMainNick(nick: string | undefined): boolean {
-    return (
-      this.#s.registered &&
-      nick !== undefined &&
-      ircLower(this.#s.nick, this.casemapping) !== ircLower(this.opts.nick, this.casemapping) &&
-      ircLower(nick, this.casemapping) === ircLower(this.opts.nick, this.casemapping)
-    );
+  /** `nick` left `chan` (PART, KICK) or the network (no chan): its waiting lines go. */
+  #userLeft(nick: string, chan: string | undefined): void {
+    if (chan === undefined) this.#members.quit(nick);
+    else this.#members.left(chan, nick, false);
+    const n = this.#out.departed(nick, chan);
+    if (n) this.#fx.log("info", `${nick} ${chan ? `left ${chan}` : "quit"}: dropped ${n} waiting lines for them`);
   }
 
-  #nextNick(why: string): void {
-    const s = this.#s;
-    const refused = s.nick;
-    // A nick refused as erroneous for being long: assume RFC 1459's 9 until ISUPPORT says more.
-    if (why.startsWith("erroneous") && refused.length > RFC_NICKLEN) s.nickMax = RFC_NICKLEN;
-    const alts = this.opts.altNicks;
-    const max = s.nickMax ?? Infinity;
-    let next: string | undefined;
-    while (next === undefined || next === refused) {
-      s.nickIndex++;
-      const cand = s.nickIndex <= alts.length ? alts[s.nickIndex - 1]! : randomNick(this.opts.nick, this.#fx.random());
-      next = fitNick(cand, max);
-      if (s.nickIndex > alts.length + 3) break;
-    }
-    s.nick = next;
-    this.#fx.log("warn", `nick ${refused} ${why}; trying ${s.nick}`);
-    this.#sendNow({ command: "NICK", params: [s.nick] });
-  }
-
-  #updateRegain(): void {
-    const onMain = ircLower(this.#s.nick, this.casemapping) === ircLower(this.opts.nick, this.casemapping);
-    if (onMain && this.#regain) {
-      clearInterval(this.#regain);
-      this.#regain = undefined;
-    } else if (!onMain && !this.#regain && this.#s.registered) {
-      this.#regain = setInterval(() => {
-        if (this.#s.registered) this.#sendNow({ command: "NICK", params: [this.opts.nick] });
-      }, this.opts.regainNickIntervalMs);
-    }
+  /** Whether `nick` is in `target` (see Members.present); all known once every configured channel is joined and listed. */
+  #present(target: string, nick: string): boolean | undefined {
+    const isChan = this.chanTypes.includes(target[0] ?? "");
+    const chans = this.#s.channels;
+    const allKnown = chans.size >= this.opts.channels.length && [...chans].every((c) => this.#members.isComplete(c));
+    return this.#members.present(target, nick, isChan, allKnown);
   }
 
   // ---- CAP and SASL ----
@@ -474,6 +431,13 @@ export class IrcClient {
     this.#sendNow({ command, params });
   }
 
+  /** Writes one paced line, cut to fit when its target grew (a nick change) since it was queued. */
+  #write(l: OutLine): void {
+    const max = this.maxTextBytes(l.command, l.to);
+    const text = utf8Length(l.text) > max ? cutToBytes(l.text, max) : l.text;
+    this.#conn.writeLine(serialise({ command: l.command, params: [l.to, text] }));
+  }
+
   /**
    * Queues a PRIVMSG/NOTICE through the flood control; false when the requester's backlog is full
    * (the line is refused). The text may not contain CR, LF, NUL or \x01 (no CTCP from untrusted
@@ -488,14 +452,28 @@ export class IrcClient {
       this.#fx.log("warn", `cutting an over-long ${command} to ${target} to ${max} bytes`);
       t = cutToBytes(t, max);
     }
-    const line = serialise({ command, params: [target, t] });
-    return this.#out.push(ircLower(target, this.casemapping), line, meta);
+    serialise({ command, params: [target, t] }); // refuses an unsafe target now, not when sent
+    return this.#out.push(ircLower(target, this.casemapping), {
+      command,
+      to: target,
+      text: t,
+      meta: this.#lowerNick(meta),
+    });
   }
 
-  /** Answers a CTCP request (e.g. VERSION) with a NOTICE; `text` is our own, checked like any text. */
-  ctcpReply(target: string, text: string): void {
+  #lowerNick(meta: SayMeta): SayMeta {
+    return meta.nick === undefined ? meta : { ...meta, nick: ircLower(meta.nick, this.casemapping) };
+  }
+
+  /**
+   * Answers a CTCP request (e.g. VERSION) with a NOTICE, queued like any reply (the requester's
+   * backlog cap and turn; false when refused); `text` is our own, checked like any text.
+   */
+  ctcpReply(target: string, text: string, meta: SayMeta = {}): boolean {
     if (/[\r\n\0\x01]/.test(text)) throw new IrcSerialiseError("CTCP reply contains CR, LF, NUL or \\x01");
-    const line = serialise({ command: "NOTICE", params: [target, `\x01${text}\x01`] });
-    this.#out.push(ircLower(target, this.casemapping), line, {});
+    const t = `\x01${text}\x01`;
+    serialise({ command: "NOTICE", params: [target, t] });
+    const line: OutLine = { command: "NOTICE", to: target, text: t, meta: this.#lowerNick(meta) };
+    return this.#out.push(ircLower(target, this.casemapping), line);
   }
 }

@@ -31,6 +31,8 @@ export interface CommandContext {
   /** In a private query, treat text without the prefix as code (default true). */
   privateBareCode?: boolean;
   casemapping?: string;
+  /** The word that asks for the rest of a cut reply (`!more`; see moreWord). */
+  moreWord?: string;
 }
 
 /**
@@ -65,6 +67,7 @@ export type Command =
     explicit: boolean;
   } & Reply)
   | ({ kind: "usage"; verbose: boolean } & Reply)
+  | ({ kind: "more"; verbose: boolean } & Reply)
   | ({ kind: "help"; verbose: boolean } & Reply);
 
 /**
@@ -90,6 +93,20 @@ export function isChannel(target: string, chanTypes = "#&"): boolean {
  */
 export function usageHint(prefix: string, botNick: string): string {
   return `usage: ${prefix} <python code> (e.g. ${prefix} sum(range(10))), ${prefix}:v <code> adds fuel and time; or ${botNick}: <code>`;
+}
+
+/**
+ * The `!more` command for a prefix: the prefix's leading punctuation (`!` when it has none) and "more".
+ *
+ * @example
+ * ```ts
+ * moreWord("!py"); // "!more"
+ * moreWord("py"); // "!more"
+ * ```
+ */
+export function moreWord(prefix: string): string {
+  const sigil = /^[^\p{L}\p{N}]*/u.exec(prefix)![0];
+  return `${sigil || "!"}more`;
 }
 
 function afterWord(text: string, word: string): string | undefined {
@@ -121,6 +138,10 @@ export function parseCommand(ctx: CommandContext): Command | undefined {
   let verbose = false;
   let explicit = false;
   if (prefix && afterWord(text, prefix + ":help") !== undefined) return { kind: "help", verbose, ...reply };
+  const more = ctx.moreWord ?? moreWord(prefix);
+  if (text.trim() === more || (!inChannel && text.trim().toLowerCase() === "more")) {
+    return { kind: "more", verbose, ...reply };
+  }
   // A bare mention of the bot ("pybot", "pybot?") asks who it is.
   const bare = /^([^\s:,?!]+)[?!]*$/.exec(text.trim());
   if (bare && (ctx.allowNickAddressing ?? true) && ircLower(bare[1]!, cm) === ircLower(botNick, cm)) {
@@ -140,5 +161,6 @@ export function parseCommand(ctx: CommandContext): Command | undefined {
   if (body === undefined) return undefined;
   const code = body.trim();
   if (code === "") return { kind: "usage", verbose, ...reply };
+  if (!explicit && code.toLowerCase() === "more") return { kind: "more", verbose, ...reply };
   return { kind: "eval", code, verbose, explicit, ...reply };
 }

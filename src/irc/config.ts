@@ -1,24 +1,30 @@
 /**
  * IRC bot configuration: a JSON config file and command-line flags (flags win) and secrets from
  * the environment, merged, filled with defaults and validated into an IrcConfig, with one-line
- * errors. The numeric settings come from the option table (options/irc.ts); config-file keys
+ * errors. Keys, shapes, defaults and bounds come from the settings schema (settings.ts); config-file keys
  * carry the unit the flag takes (`timeoutSeconds` for `--timeout`), and a number or the flag's
  * own text is accepted for them.
  */
 import { fileMode, readText } from "../platform/fs.ts";
+import { writeStderr } from "../platform/process.ts";
 import {
-  IRC_NUMERIC_BY_CONFIG_KEY,
+  configKeyOf,
+  IRC_BY_CONFIG_KEY,
   IRC_NUMERIC_BY_KEY,
   IRC_NUMERIC_SETTINGS,
+  IRC_OLD_CONFIG_KEYS,
   IRC_RENAMED_CONFIG_KEYS,
-} from "../options/irc.ts";
-import type { IrcNumericKey } from "../options/irc.ts";
-import { isValidValue, OptionError, readOptionNumber, readOptionText } from "../options/spec.ts";
+  SECRET_ENV,
+  WORD_SETTINGS,
+} from "./settings.ts";
+import type { IrcNumericKey, IrcWordSettings, WordType } from "./settings.ts";
+import { isValidValue, OptionError, quoteShort, readOptionNumber, readOptionText } from "../options/spec.ts";
 import type { OptionSpec } from "../options/spec.ts";
 import type { SaslOptions } from "./client.ts";
 import type { EvalLimits } from "./bot.ts";
 
-export type { IrcNumericKey } from "../options/irc.ts";
+export type { IrcNumericKey } from "./settings.ts";
+export { SECRET_ENV } from "./settings.ts";
 
 /**
  * A setting, flag or config file the bot cannot use; `message` is one line for the user.
@@ -30,32 +36,11 @@ export class IrcConfigError extends Error {
   override name = "IrcConfigError";
 }
 
-/** Settings as given by the file or flags, numbers already in the program's units, before defaults and validation. */
-export interface IrcSettingsInput extends Partial<Record<IrcNumericKey, number>> {
-  server?: string;
-  tls?: boolean;
-  tlsCa?: string;
-  tlsInsecure?: boolean;
-  tlsCert?: string;
-  tlsKey?: string;
-  nick?: string;
-  altNicks?: string[];
-  username?: string;
-  realname?: string;
-  password?: string;
-  saslMechanism?: string;
-  saslAccount?: string;
-  saslPassword?: string;
-  channels?: string[];
-  prefix?: string;
-  nickAddressing?: boolean;
-  privateBareCode?: boolean;
-  admins?: string[];
-  ignore?: string[];
-  quitMessage?: string;
-  saslOptional?: boolean;
-  pasteUrl?: string;
-}
+/**
+ * Settings as given by the file or flags, numbers already in the program's units, before defaults
+ * and validation: one optional field per setting of the schema (settings.ts).
+ */
+export interface IrcSettingsInput extends Partial<Record<IrcNumericKey, number>>, IrcWordSettings {}
 
 /** Everything the bot runs with (numbers in the program's units: ms, bytes, MiB). */
 export interface IrcConfig extends Record<IrcNumericKey, number> {
@@ -78,6 +63,8 @@ export interface IrcConfig extends Record<IrcNumericKey, number> {
   privateBareCode: boolean;
   admins: string[];
   ignore: string[];
+  /** Package paths mounted in the sandbox, in order (SandboxOptions.packages). */
+  packages: string[];
   quitMessage: string;
   /** Register without SASL on a server with no CAP at all (default false: refuse). */
   saslOptional: boolean;
@@ -87,35 +74,10 @@ export interface IrcConfig extends Record<IrcNumericKey, number> {
   adminLimits: EvalLimits;
 }
 
-const STRING_KEYS = new Set([
-  "server",
-  "tlsCa",
-  "tlsCert",
-  "tlsKey",
-  "nick",
-  "username",
-  "realname",
-  "password",
-  "saslMechanism",
-  "saslAccount",
-  "saslPassword",
-  "prefix",
-  "quitMessage",
-  "pasteUrl",
-]);
-const BOOL_KEYS = new Set(["tls", "tlsInsecure", "nickAddressing", "privateBareCode", "saslOptional"]);
-const LIST_KEYS = new Set(["altNicks", "channels", "admins", "ignore"]);
-
-/** Environment variables read for secrets (kept off the command line, where `ps` shows them). */
-export const SECRET_ENV = {
-  password: "WASI_PY_IRC_PASSWORD",
-  saslPassword: "WASI_PY_IRC_SASL_PASSWORD",
-  /** `#chan=key` pairs, separated by commas or spaces. */
-  channelKeys: "WASI_PY_IRC_CHANNEL_KEYS",
-} as const;
-
 /** Settings whose values are secrets: never shown, and a file holding them must not be readable by others. */
 const SECRET_KEYS = ["password", "saslPassword"] as const;
+
+const W = WORD_SETTINGS;
 
 const NICK_RE = /^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]{0,29}$/;
 
@@ -132,43 +94,58 @@ function fileNumber(spec: OptionSpec, v: unknown, where: string): number {
   throw new IrcConfigError(`${as} must be a number, or text as --${spec.flag} takes it`);
 }
 
-function checkShape(k: string, v: unknown, where: string): void {
-  if (STRING_KEYS.has(k) && typeof v !== "string") throw new IrcConfigError(`${where}: "${k}" must be a string`);
-  if (BOOL_KEYS.has(k) && typeof v !== "boolean") throw new IrcConfigError(`${where}: "${k}" must be true or false`);
-  if (LIST_KEYS.has(k) && !(Array.isArray(v) && v.every((x) => typeof x === "string"))) {
-    throw new IrcConfigError(`${where}: "${k}" must be a list of strings`);
+/** What a config value of each type must be, and the message when it is not. */
+const SHAPES: Record<WordType, [(v: unknown) => boolean, string]> = {
+  text: [(v) => typeof v === "string", "must be a string"],
+  boolean: [(v) => typeof v === "boolean", "must be true or false"],
+  list: [(v) => Array.isArray(v) && v.every((x) => typeof x === "string"), "must be a list of strings"],
+};
+
+/** Writes a warning line about the config file (stderr unless a caller collects them). */
+export type ConfigWarn = (line: string) => void;
+
+const stderrWarn: ConfigWarn = (line) => void writeStderr(`wasi-py: ${line}\n`);
+
+/** The setting a config key names: its key, or its old spelling (with a warning), or an error. */
+function settingFor(k: string, where: string, warn: ConfigWarn) {
+  const s = IRC_BY_CONFIG_KEY.get(k);
+  if (s !== undefined) return s;
+  const old = IRC_OLD_CONFIG_KEYS.get(k);
+  if (old !== undefined) {
+    warn(`${where}: "${k}" is deprecated; it is now "${configKeyOf(old)}", the word of its flag`);
+    return old;
   }
+  const renamed = IRC_RENAMED_CONFIG_KEYS.get(k);
+  if (renamed !== undefined) {
+    throw new IrcConfigError(
+      `${where}: "${k}" is now "${renamed.configKey}" (in ${renamed.unit}, as --${renamed.flag} takes it)`,
+    );
+  }
+  throw new IrcConfigError(`${where}: unknown setting ${quoteShort(k)}`);
 }
 
 /**
  * Checks a parsed JSON config file and converts its numbers to the program's units; throws
- * IrcConfigError naming the bad key (an old key names its new one).
+ * IrcConfigError naming the bad key (an old key in ms names its new one); an old spelling of a
+ * key is read, with one warning line through `warn`.
  *
  * @example
  * checkConfigFile({ nick: "pybot", timeoutSeconds: 2.5 }, "bot.json"); // { nick: "pybot", timeoutMs: 2500 }
  */
-export function checkConfigFile(json: unknown, where: string): IrcSettingsInput {
+export function checkConfigFile(json: unknown, where: string, warn: ConfigWarn = stderrWarn): IrcSettingsInput {
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new IrcConfigError(`${where}: the config must be a JSON object`);
   }
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(json)) {
-    const spec = IRC_NUMERIC_BY_CONFIG_KEY.get(k);
-    if (spec !== undefined) {
-      out[spec.key] = fileNumber(spec, v, where);
+    const s = settingFor(k, where, warn);
+    if ("number" in s) {
+      out[s.name] = fileNumber(s.number, v, where);
       continue;
     }
-    const renamed = IRC_RENAMED_CONFIG_KEYS.get(k);
-    if (renamed !== undefined) {
-      throw new IrcConfigError(
-        `${where}: "${k}" is now "${renamed.configKey}" (in ${renamed.unit}, as --${renamed.flag} takes it)`,
-      );
-    }
-    if (!STRING_KEYS.has(k) && !BOOL_KEYS.has(k) && !LIST_KEYS.has(k)) {
-      throw new IrcConfigError(`${where}: unknown setting "${k}"`);
-    }
-    checkShape(k, v, where);
-    out[k] = v;
+    const [ok, must] = SHAPES[s.word.type];
+    if (!ok(v)) throw new IrcConfigError(`${where}: "${k}" ${must}`);
+    out[s.name] = v;
   }
   return out as IrcSettingsInput;
 }
@@ -179,7 +156,7 @@ export function checkConfigFile(json: unknown, where: string): IrcSettingsInput 
  * @example
  * readConfigFile("bot.json").nick; // "pybot"
  */
-export function readConfigFile(path: string): IrcSettingsInput {
+export function readConfigFile(path: string, warn: ConfigWarn = stderrWarn): IrcSettingsInput {
   let text: string;
   try {
     text = readText(path);
@@ -193,7 +170,7 @@ export function readConfigFile(path: string): IrcSettingsInput {
     // The parser's message may quote the text around the error, a password included: say where only.
     throw new IrcConfigError(`${path}: not valid JSON${jsonErrorPlace(text, (e as Error).message)}`);
   }
-  const settings = checkConfigFile(json, path);
+  const settings = checkConfigFile(json, path, warn);
   checkSecretFileMode(path, settings, fileMode(path));
   return settings;
 }
@@ -287,7 +264,7 @@ function mergeSettings(
   const s: IrcSettingsInput = { ...file };
   for (const [k, v] of Object.entries(flags)) {
     if (v === undefined) continue;
-    if (LIST_KEYS.has(k) && Array.isArray(v) && v.length === 0) continue;
+    if (Array.isArray(v) && v.length === 0) continue;
     (s as Record<string, unknown>)[k] = v;
   }
   if (env[SECRET_ENV.password] !== undefined && s.password === undefined) s.password = env[SECRET_ENV.password];
@@ -350,7 +327,7 @@ function resolveIdentity(s: IrcSettingsInput) {
   for (const a of altNicks) {
     if (!NICK_RE.test(a)) throw new IrcConfigError(`alternate nick ${JSON.stringify(a)} is not a valid IRC nick`);
   }
-  const username = noControls("username", s.username ?? "wasipy");
+  const username = noControls("username", s.username ?? W.username.default);
   if (!/^[^\s@!]{1,20}$/.test(username)) {
     throw new IrcConfigError(`username ${JSON.stringify(username)} must be 1-20 characters without spaces, '@' or '!'`);
   }
@@ -358,7 +335,7 @@ function resolveIdentity(s: IrcSettingsInput) {
     nick: s.nick,
     altNicks,
     username,
-    realname: noControls("realname", s.realname ?? "wasi-py eval bot (!py <code>)"),
+    realname: noControls("realname", s.realname ?? W.realname.default),
     password: s.password === undefined ? undefined : noControls("password", s.password),
   };
 }
@@ -371,7 +348,7 @@ function resolveAudience(s: IrcSettingsInput) {
       throw new IrcConfigError(`--channel ${JSON.stringify(c)} is not a channel name (e.g. '#python', or '#chan key')`);
     }
   }
-  const prefix = noControls("prefix", s.prefix ?? "!py");
+  const prefix = noControls("prefix", s.prefix ?? W.prefix.default);
   if (/\s/.test(prefix)) throw new IrcConfigError("prefix must not contain spaces");
   for (const e of [...(s.admins ?? []), ...(s.ignore ?? [])]) {
     if (!e.startsWith("$a:") && !/^[^\s!@]+![^\s!@]+@[^\s]+$/.test(e)) {
@@ -465,7 +442,7 @@ export function resolveIrcConfig(
   const s = mergeSettings(file, flags, env);
   s.channels = channelsWithKeys(s, flags, env);
   const { host, port } = parseServer(s.server);
-  const tls = s.tls ?? false;
+  const tls = s.tls ?? W.tls.default;
   const nums = resolveNumbers(s, port, tls, cores);
   const identity = resolveIdentity(s);
   const audience = resolveAudience(s);
@@ -475,17 +452,18 @@ export function resolveIrcConfig(
     host,
     tls,
     tlsCa: s.tlsCa,
-    tlsInsecure: s.tlsInsecure ?? false,
+    tlsInsecure: s.tlsInsecure ?? W.tlsInsecure.default,
     tlsCert: s.tlsCert,
     tlsKey: s.tlsKey,
     ...identity,
     sasl,
     ...audience,
-    saslOptional: s.saslOptional ?? false,
+    saslOptional: s.saslOptional ?? W.saslOptional.default,
     pasteUrl: s.pasteUrl === undefined ? undefined : checkPasteUrl(s.pasteUrl),
-    nickAddressing: s.nickAddressing ?? true,
-    privateBareCode: s.privateBareCode ?? true,
-    quitMessage: noControls("quitMessage", s.quitMessage ?? "wasi-py signing off"),
+    nickAddressing: s.nickAddressing ?? W.nickAddressing.default,
+    privateBareCode: s.privateBareCode ?? W.privateBareCode.default,
+    quitMessage: noControls("quitMessage", s.quitMessage ?? W.quitMessage.default),
+    packages: s.packages ?? [],
     ...resolveEvalLimits(nums),
   };
 }

@@ -5,11 +5,13 @@
  * when a socket opens, when a line arrives and when the socket closes, so the
  * protocol logic can be tested without timers and the timers without the protocol.
  *
- * The socket, clock, randomness and log are injected so tests can drive it.
+ * The socket, clock, timers, randomness and log are injected so tests can drive it.
  */
 
 import { IRC_LINE_MAX, IrcSerialiseError, serialise } from "./message.ts";
 import type { ConnectOptions, LineSocket } from "../platform/net.ts";
+import { repeat, systemTimers } from "./clock.ts";
+import type { TimerHandle, Timers } from "./clock.ts";
 
 /**
  * How long to wait between reconnect attempts.
@@ -82,6 +84,8 @@ export interface ConnectionEffects {
   now(): number;
   random(): number;
   log(level: "info" | "warn" | "error", text: string): void;
+  /** Timers (default: the runtime's); tests pass a fake clock's. */
+  timers?: Timers;
 }
 
 /**
@@ -183,8 +187,8 @@ export class IrcConnection {
   #buf = new Uint8Array(0);
   #quitting = false;
   #attempt = 0;
-  #timers = new Set<ReturnType<typeof setTimeout>>();
-  #keepalive: ReturnType<typeof setInterval> | undefined;
+  #timers = new Set<TimerHandle>();
+  #keepalive: (() => void) | undefined;
   #lastRx = 0;
   #pingSent = 0;
   #closedWaiters: (() => void)[] = [];
@@ -197,6 +201,11 @@ export class IrcConnection {
     this.opts = opts;
     this.#fx = fx;
     this.#events = events;
+  }
+
+  /** The timers everything above the connection schedules with too. */
+  get timers(): Timers {
+    return this.#fx.timers ?? systemTimers;
   }
 
   /** Whether a socket is up. */
@@ -233,8 +242,7 @@ export class IrcConnection {
     if (this.#authFailures >= this.opts.authFailureLimit) {
       this.#fx.log("error", `${hint}; giving up after ${this.#authFailures} attempts`);
       this.#quitting = true;
-      for (const t of this.#timers) clearTimeout(t);
-      this.#timers.clear();
+      this.#clearTimers();
       this.#sock?.destroy();
       this.#events.fatal(hint);
     } else {
@@ -244,11 +252,16 @@ export class IrcConnection {
 
   /** Runs `fn` after `ms` unless quit() comes first. */
   later(ms: number, fn: () => void): void {
-    const t = setTimeout(() => {
+    const t = this.timers.setTimeout(() => {
       this.#timers.delete(t);
       fn();
     }, ms);
     this.#timers.add(t);
+  }
+
+  #clearTimers(): void {
+    for (const t of this.#timers) this.timers.clearTimeout(t);
+    this.#timers.clear();
   }
 
   /** Serialises and writes one message now; throws IrcSerialiseError on unsafe input. */
@@ -266,8 +279,7 @@ export class IrcConnection {
   /** Sends QUIT, waits for the server to close (at most quitTimeoutMs), and stops reconnecting. */
   async quit(message: string): Promise<void> {
     this.#quitting = true;
-    for (const t of this.#timers) clearTimeout(t);
-    this.#timers.clear();
+    this.#clearTimers();
     const sock = this.#sock;
     if (!sock) return;
     const closed = new Promise<void>((r) => this.#closedWaiters.push(r));
@@ -277,9 +289,9 @@ export class IrcConnection {
       this.send({ command: "QUIT", params: ["bye"] });
     }
     sock.end();
-    const timer = setTimeout(() => sock.destroy(), this.opts.quitTimeoutMs);
+    const timer = this.timers.setTimeout(() => sock.destroy(), this.opts.quitTimeoutMs);
     await closed;
-    clearTimeout(timer);
+    this.timers.clearTimeout(timer);
   }
 
   /** Drops the socket without QUIT (a reconnect follows). */
@@ -322,9 +334,10 @@ export class IrcConnection {
     sock.onData((chunk) => this.#onData(chunk));
     sock.onClose((err) => this.#onClose(sock, err));
     this.#events.open();
-    this.#keepalive = setInterval(
-      () => this.#checkAlive(),
+    this.#keepalive = repeat(
+      this.timers,
       Math.max(1000, Math.min(o.pingIntervalMs, o.pingTimeoutMs) / 4),
+      () => this.#checkAlive(),
     );
   }
 
@@ -342,7 +355,7 @@ export class IrcConnection {
   #onClose(sock: LineSocket, err?: Error): void {
     if (this.#sock !== sock) return;
     this.#sock = undefined;
-    if (this.#keepalive) clearInterval(this.#keepalive);
+    this.#keepalive?.();
     this.#keepalive = undefined;
     const lasted = this.#upSince ? this.#fx.now() - this.#upSince : 0;
     if (this.#upSince && lasted >= this.opts.stableConnectionMs) this.#attempt = 0;

@@ -200,16 +200,45 @@ export class OutgoingScheduler<T> {
 
   /** Removes and returns the lines queued before `cutoff` (stale after a reconnect). */
   dropQueuedBefore(cutoff: number): Queued<T>[] {
+    return this.removeWhere((x) => x.queuedAt < cutoff);
+  }
+
+  /** Removes and returns the waiting lines `drop` selects (e.g. those for a nick that quit). */
+  removeWhere(drop: (x: Queued<T>) => boolean): Queued<T>[] {
     const dropped: Queued<T>[] = [];
     for (const [key, q] of this.#pairs) {
-      const keep = q.filter((x) => x.queuedAt >= cutoff);
-      for (const x of q) if (x.queuedAt < cutoff) dropped.push(x);
+      const keep = q.filter((x) => !drop(x));
+      if (keep.length === q.length) continue;
+      for (const x of q) if (drop(x)) dropped.push(x);
       if (keep.length) this.#pairs.set(key, keep);
       else this.#pairs.delete(key);
     }
     this.#size -= dropped.length;
     this.#forgetIdle();
     return dropped;
+  }
+
+  /** Moves the lines waiting for target `from` to target `to` (a nick change), in order. */
+  retarget(from: string, to: string): void {
+    if (from === to) return;
+    for (const [key, q] of [...this.#pairs]) {
+      if (q[0]!.target !== from) continue;
+      this.#pairs.delete(key);
+      const moved = q.map((x) => ({ ...x, target: to }));
+      const newKey = `${to}\0${q[0]!.requester}`;
+      const merged = [...(this.#pairs.get(newKey) ?? []), ...moved].sort((a, b) => a.queuedAt - b.queuedAt);
+      this.#pairs.set(newKey, merged);
+    }
+  }
+
+  /** Rewrites every waiting line's item (e.g. for a requester's new nick). */
+  update(fn: (x: Queued<T>) => T): void {
+    for (const q of this.#pairs.values()) for (const x of q) x.item = fn(x);
+  }
+
+  /** Lines waiting for `target` from `requester`. */
+  queuedFor(target: string, requester: string): number {
+    return this.#pairs.get(`${target}\0${requester}`)?.length ?? 0;
   }
 
   #forgetIdle(): void {

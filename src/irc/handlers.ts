@@ -81,7 +81,7 @@ export function newSession(nick: string): SessionState {
  */
 export interface HandlerContext {
   readonly state: SessionState;
-  /** The configured main nick and channels ("#chan" or "#chan key"). */
+  /** The main nick as the server takes it, and the configured channels ("#chan" or "#chan key"). */
   readonly mainNick: string;
   readonly autoJoin: readonly string[];
   /** The configured SASL mechanism, if any. */
@@ -121,6 +121,21 @@ export interface HandlerContext {
   nickChanged(): void;
   /** Whether `nick` leaving or changing frees our main nick for us to take back. */
   wantMainNick(nick: string | undefined): boolean;
+  /** Someone else joined `channel`. */
+  userJoined(channel: string, nick: string): void;
+  /** Someone else left `channel` (PART, KICK), or the network when `channel` is undefined (QUIT). */
+  userLeft(nick: string, channel: string | undefined): void;
+  /** Someone else changed nick. */
+  userRenamed(from: string, to: string): void;
+  /** A NAMES line's nicks for `channel`, and its end. */
+  names(channel: string, nicks: string[]): void;
+  namesEnd(channel: string): void;
+  /** A message to `target` was refused: no such nick or channel (401). */
+  noSuchNick(target: string, why: string): void;
+  /** We were kicked from `channel` by `by`. */
+  kicked(channel: string, by: string, reason: string): void;
+  /** We left `channel` (PART). */
+  parted(channel: string): void;
 }
 
 /**
@@ -170,9 +185,6 @@ export function applyIsupport(table: Map<string, string>, params: readonly strin
     else table.set((eq < 0 ? tok : tok.slice(0, eq)).toUpperCase(), eq < 0 ? "" : tok.slice(eq + 1));
   }
 }
-
-/** Wait before rejoining a configured channel we were kicked from. */
-const REJOIN_AFTER_KICK_MS = 10_000;
 
 /**
  * The JOIN parameters for a configured channel entry ("#chan" or "#chan key").
@@ -269,7 +281,7 @@ const takeMainNick: Handler = (c, m) => {
 };
 
 const nickHandlers: Record<string, Handler> = {
-  [N.ERR_ERRONEUSNICKNAME]: nickRefused("erroneous (too long for this server?)"),
+  [N.ERR_ERRONEUSNICKNAME]: nickRefused("erroneous (too long for this server, or banned)"),
   [N.ERR_NICKNAMEINUSE]: nickRefused("taken"),
   [N.ERR_NICKCOLLISION]: nickRefused("taken (collision)"),
   [N.ERR_UNAVAILRESOURCE]: nickRefused("temporarily unavailable"),
@@ -279,10 +291,14 @@ const nickHandlers: Record<string, Handler> = {
       c.log("info", `now known as ${c.state.nick}`);
       c.nickChanged();
     } else {
+      if (m.source?.nick && m.params[0]) c.userRenamed(m.source.nick, m.params[0]);
       takeMainNick(c, m);
     }
   },
-  QUIT: takeMainNick,
+  QUIT: (c, m) => {
+    if (m.source?.nick && !c.isMe(m.source.nick)) c.userLeft(m.source.nick, undefined);
+    takeMainNick(c, m);
+  },
 };
 
 function joinRefused(why: string): Handler {
@@ -291,7 +307,10 @@ function joinRefused(why: string): Handler {
 
 const channelHandlers: Record<string, Handler> = {
   JOIN: (c, m) => {
-    if (!c.isMe(m.source?.nick)) return;
+    if (!c.isMe(m.source?.nick)) {
+      if (m.source?.nick && m.params[0]) c.userJoined(m.params[0], m.source.nick);
+      return;
+    }
     if (m.source?.user) c.state.user = m.source.user;
     if (m.source?.host) c.state.host = m.source.host;
     if (m.params[0]) {
@@ -302,25 +321,35 @@ const channelHandlers: Record<string, Handler> = {
   MODE: (c, m) => {
     if (m.params[0]) c.modesChanged(m.params[0]);
   },
+  [N.RPL_NAMREPLY]: (c, m) => {
+    const p = m.params;
+    if (p.length >= 4) c.names(p[p.length - 2]!, p[p.length - 1]!.split(" "));
+  },
+  [N.RPL_ENDOFNAMES]: (c, m) => {
+    if (m.params[1]) c.namesEnd(m.params[1]);
+  },
+  [N.ERR_NOSUCHNICK]: (c, m) => c.noSuchNick(m.params[1] ?? "", m.params[2] ?? "no such nick/channel"),
   [N.ERR_CHANNELISFULL]: joinRefused("the channel is full (+l)"),
   [N.ERR_INVITEONLYCHAN]: joinRefused("the channel is invite-only (+i)"),
   [N.ERR_BANNEDFROMCHAN]: joinRefused("banned (+b)"),
   [N.ERR_BADCHANNELKEY]: joinRefused("wrong or missing channel key (+k)"),
   [N.ERR_CANNOTSENDTOCHAN]: (c, m) => c.cannotSend(m.params[1] ?? "", m.params[2] ?? "cannot send"),
   PART: (c, m) => {
-    if (c.isMe(m.source?.nick) && m.params[0]) c.state.channels.delete(c.lower(m.params[0]));
+    const chan = m.params[0];
+    if (!chan || !m.source?.nick) return;
+    if (!c.isMe(m.source.nick)) return c.userLeft(m.source.nick, chan);
+    c.state.channels.delete(c.lower(chan));
+    c.parted(chan);
   },
   KICK: (c, m) => {
     const [chan, victim, reason] = m.params;
-    if (!c.isMe(victim)) return;
-    c.state.channels.delete(c.lower(chan));
-    c.log("warn", `kicked from ${chan}: ${reason ?? ""}`);
-    const entry = c.autoJoin.find((e) => c.lower(e.split(" ")[0]) === c.lower(chan));
-    if (entry) {
-      c.later(REJOIN_AFTER_KICK_MS, () => {
-        if (c.state.registered) c.send("JOIN", ...joinParams(entry));
-      });
+    if (!chan || !victim) return;
+    if (!c.isMe(victim)) {
+      c.userLeft(victim, chan);
+      return;
     }
+    c.state.channels.delete(c.lower(chan));
+    c.kicked(chan, m.source?.nick ?? "the server", reason ?? "");
   },
 };
 

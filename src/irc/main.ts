@@ -99,7 +99,7 @@ export async function runIrcBot(options: RunIrcBotOptions): Promise<number> {
   if (typeof cfg === "number") return cfg;
   let sandbox: BotSandbox;
   try {
-    sandbox = await startSandbox(cfg.workers, options.createSandbox);
+    sandbox = await startSandbox(cfg.workers, options.createSandbox, cfg.packages);
   } catch (e) {
     return failWith(EXIT.internal, `cannot start the sandbox: ${e instanceof Error ? e.message : String(e)}`);
   }

@@ -36,6 +36,11 @@ export const Numerics = {
   ERR_PASSWDMISMATCH: "464",
 
   // ---- channels and messages ----
+  /** One line of a channel's member list: `me = #chan :@op +voice nick`. */
+  RPL_NAMREPLY: "353",
+  RPL_ENDOFNAMES: "366",
+  /** No such nick or channel (a private reply to someone who left). */
+  ERR_NOSUCHNICK: "401",
   ERR_CANNOTSENDTOCHAN: "404",
   ERR_CHANNELISFULL: "471",
   ERR_INVITEONLYCHAN: "473",

@@ -4,11 +4,14 @@
  * server's lag (InspIRCd's fakelag shows up there first): a lagging server halves the pace, a
  * quick one restores it step by step. After a reconnect, lines that waited longer than
  * `staleReplyMs` are not replayed (a backlog sent at once is what gets a bot killed again): each
- * requester whose lines were dropped gets one line saying so. Each line's real wait is reported
+ * requester whose lines were dropped gets one line saying so, once the channel's member list
+ * shows they are still there (never to someone who left). Lines for a nick that quit or left the
+ * channel are dropped; lines for a nick that changed follow it. Each line's real wait is reported
  * to whoever queued it, so the log shows the delay users saw.
  */
 import { OutgoingScheduler } from "./flood.ts";
-import type { SchedulerOptions } from "./flood.ts";
+import type { Queued, SchedulerOptions } from "./flood.ts";
+import type { TimerHandle, Timers } from "./clock.ts";
 
 /**
  * Pacing settings.
@@ -42,10 +45,25 @@ export interface PacedOutputOptions {
 export interface SayMeta {
   /** Fairness key (the rate-limit key); lines without one are the bot's own. */
   requester?: string;
-  /** The requester's nick, for the summary after a reconnect. */
+  /** The requester's nick (lower-cased by the client), for the summary after a reconnect and to drop lines when they leave. */
   nick?: string;
   /** Called when the line is written, with how long it waited. */
   onSent?: (delayMs: number) => void;
+}
+
+/**
+ * One line as queued: the command, where it goes (as given), its text, and for whom.
+ *
+ * @example
+ * ```ts
+ * const l: OutLine = { command: "PRIVMSG", to: "#py", text: "alice: 42", meta: { requester: "@h", nick: "alice" } };
+ * ```
+ */
+export interface OutLine {
+  command: "PRIVMSG" | "NOTICE";
+  to: string;
+  text: string;
+  meta: SayMeta;
 }
 
 /**
@@ -53,22 +71,19 @@ export interface SayMeta {
  *
  * @example
  * ```ts
- * const fx: PacedOutputEffects = { now: Date.now, log: console.log, write: (l) => conn.writeLine(l),
- *   ping: (t) => conn.send({ command: "PING", params: [t] }), summary: (t, n, k) => `PRIVMSG ${t} :${k} dropped` };
+ * const fx: PacedOutputEffects = { now: Date.now, timers: systemTimers, log: console.log,
+ *   write: (l) => conn.send({ command: l.command, params: [l.to, l.text] }),
+ *   ping: (t) => conn.send({ command: "PING", params: [t] }), present: () => true };
  * ```
  */
 export interface PacedOutputEffects {
   now(): number;
+  timers: Timers;
   log(level: "info" | "warn" | "error", text: string): void;
-  write(line: string): void;
+  write(line: OutLine): void;
   ping(token: string): void;
-  /** The serialised line telling `nick` (if any) in `target` that `count` lines were dropped. */
-  summary(target: string, nick: string | undefined, count: number): string;
-}
-
-interface Line {
-  line: string;
-  meta: SayMeta;
+  /** Whether `nick` is in `target` (a channel) or on a channel with us (a nick); undefined: not known yet. */
+  present(target: string, nick: string): boolean | undefined;
 }
 
 const LAG_TOKEN = "wasi-py-lag-";
@@ -85,32 +100,43 @@ export function droppedNote(nick: string | undefined, n: number): string {
   return `${nick ? `${nick}: ` : ""}(${n} reply line${n === 1 ? "" : "s"} dropped after a reconnect)`;
 }
 
+/** A "lines dropped" note waiting to learn whether its addressee is still there. */
+interface Note {
+  target: string;
+  to: string;
+  nick: string | undefined;
+  n: number;
+}
+
 /**
  * Paced, fair, lag-aware output for one client (lives across reconnects).
  *
  * @example
  * ```ts
  * const out = new PacedOutput(options, effects);
- * out.push("#py", "PRIVMSG #py :hi", {});
+ * out.push("#py", { command: "PRIVMSG", to: "#py", text: "hi", meta: {} });
  * out.resume(); // on registration
  * ```
  */
 export class PacedOutput {
   #o: PacedOutputOptions;
   #fx: PacedOutputEffects;
-  #q: OutgoingScheduler<Line>;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #q: OutgoingScheduler<OutLine>;
+  #timer: TimerHandle | undefined;
   #live = false;
   #probe: { token: string; at: number; slowed: boolean } | undefined;
   #lastProbe = -Infinity;
   #seq = 0;
+  /** "Dropped after a reconnect" notes until their addressee is known to be present (or not). */
+  #notes: Note[] = [];
+  #notesExpire: TimerHandle | undefined;
   /** Counters for tests and the log. */
-  readonly stats = { sent: 0, dropped: 0, refused: 0, worstDelayMs: 0, lastLagMs: 0 };
+  readonly stats = { sent: 0, dropped: 0, refused: 0, worstDelayMs: 0, lastLagMs: 0, departed: 0 };
 
   constructor(o: PacedOutputOptions, fx: PacedOutputEffects) {
     this.#o = o;
     this.#fx = fx;
-    this.#q = new OutgoingScheduler<Line>(o.flood, fx.now());
+    this.#q = new OutgoingScheduler<OutLine>(o.flood, fx.now());
   }
 
   /** Lines waiting. */
@@ -123,12 +149,17 @@ export class PacedOutput {
     return this.#q.ratePerSec;
   }
 
-  /** Queues a line; false when the requester's backlog is full (the line is refused). */
-  push(target: string, line: string, meta: SayMeta): boolean {
-    const ok = this.#q.push(target, meta.requester ?? "", { line, meta }, this.#fx.now());
+  /** Queues a line for `target` (lower-cased); false when the requester's backlog is full (the line is refused). */
+  push(target: string, line: OutLine): boolean {
+    const ok = this.#q.push(target, line.meta.requester ?? "", line, this.#fx.now());
     if (!ok) this.stats.refused++;
     else this.#kick();
     return ok;
+  }
+
+  /** Room left in the requester's backlog for `target` (lower-cased), in lines. */
+  room(target: string, requester: string): number {
+    return Math.max(0, this.#o.flood.maxQueuedPerRequester - this.#q.queuedFor(target, requester));
   }
 
   /** A command went out unpaced (PONG, JOIN, ...): it counts against the pace too. */
@@ -136,32 +167,90 @@ export class PacedOutput {
     this.#q.charge(this.#fx.now());
   }
 
-  /** Registered (again): drop and summarise stale lines, then send at the pace. */
+  /**
+   * `nick` (lower-cased) left: drops its lines in `channel`, or everywhere when it quit (no
+   * channel). Returns how many were dropped.
+   */
+  departed(nick: string, channel?: string): number {
+    const gone = this.#q.removeWhere((x) =>
+      channel === undefined
+        ? x.target === nick || x.item.meta.nick === nick
+        : x.target === channel && x.item.meta.nick === nick
+    );
+    this.#notes = this.#notes.filter((n) => !(n.nick === nick && (channel === undefined || n.target === channel)));
+    this.stats.departed += gone.length;
+    return gone.length;
+  }
+
+  /** `from` is now `to` (both lower-cased; `toShown` as the server spells it): its lines follow it. */
+  renamed(from: string, to: string, toShown: string): void {
+    this.#q.update((x) => {
+      const l = x.item;
+      const mine = l.meta.nick === from;
+      if (!mine && x.target !== from) return l;
+      const prefix = `${l.meta.nick ?? ""}: `;
+      return {
+        ...l,
+        to: x.target === from ? toShown : l.to,
+        text: mine && l.text.toLowerCase().startsWith(prefix) ? `${toShown}: ${l.text.slice(prefix.length)}` : l.text,
+        meta: mine ? { ...l.meta, nick: to } : l.meta,
+      };
+    });
+    this.#q.retarget(from, to);
+    for (const n of this.#notes) {
+      if (n.nick === from) n.nick = to;
+      if (n.target === from) [n.target, n.to] = [to, toShown];
+    }
+  }
+
+  /** Registered (again): drop stale lines, note them for their requesters, then send at the pace. */
   resume(): void {
     this.#live = true;
     this.#probe = undefined;
     const dropped = this.#q.dropQueuedBefore(this.#fx.now() - this.#o.staleReplyMs);
-    if (dropped.length) {
-      this.stats.dropped += dropped.length;
-      const groups = new Map<string, { target: string; nick?: string; n: number }>();
-      for (const d of dropped) {
-        const k = `${d.target}\0${d.requester}`;
-        const g = groups.get(k) ?? { target: d.target, nick: d.item.meta.nick, n: 0 };
-        g.n++;
-        groups.set(k, g);
-      }
-      this.#fx.log("warn", `reconnected: dropped ${dropped.length} stale reply lines (${groups.size} replies)`);
-      for (const g of groups.values()) {
-        this.#q.push(g.target, "", { line: this.#fx.summary(g.target, g.nick, g.n), meta: {} }, this.#fx.now());
+    if (dropped.length) this.#noteDropped(dropped);
+    this.#kick();
+  }
+
+  #noteDropped(dropped: Queued<OutLine>[]): void {
+    this.stats.dropped += dropped.length;
+    const groups = new Map<string, Note>();
+    for (const d of dropped) {
+      const k = `${d.target}\0${d.requester}`;
+      const g = groups.get(k) ?? { target: d.target, to: d.item.to, nick: d.item.meta.nick, n: 0 };
+      g.n++;
+      groups.set(k, g);
+    }
+    this.#fx.log("warn", `reconnected: dropped ${dropped.length} stale reply lines (${groups.size} replies)`);
+    this.#notes.push(...groups.values());
+    if (this.#notesExpire !== undefined) this.#fx.timers.clearTimeout(this.#notesExpire);
+    // Addressees not seen again by then are taken as gone.
+    this.#notesExpire = this.#fx.timers.setTimeout(() => {
+      this.#notesExpire = undefined;
+      this.#notes = [];
+    }, Math.max(this.#o.staleReplyMs, 1000));
+    this.presenceChanged();
+  }
+
+  /** The client learnt who is where (a channel's member list): send the notes now known to be wanted. */
+  presenceChanged(): void {
+    const keep: Note[] = [];
+    for (const n of this.#notes) {
+      const here = n.nick === undefined ? true : this.#fx.present(n.target, n.nick);
+      if (here === undefined) keep.push(n);
+      else if (here) {
+        const line: OutLine = { command: "PRIVMSG", to: n.to, text: droppedNote(n.nick, n.n), meta: {} };
+        this.#q.push(n.target, "", line, this.#fx.now());
       }
     }
+    this.#notes = keep;
     this.#kick();
   }
 
   /** The connection is gone: stop sending until resume(). */
   pause(): void {
     this.#live = false;
-    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.#fx.timers.clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 
@@ -186,7 +275,7 @@ export class PacedOutput {
   }
 
   #kick(): void {
-    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.#fx.timers.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#pump();
   }
@@ -211,7 +300,7 @@ export class PacedOutput {
     const now = this.#fx.now();
     const { send, nextMs } = this.#q.drain(now);
     for (const x of send) {
-      this.#fx.write(x.item.line);
+      this.#fx.write(x.item);
       this.stats.sent++;
       const delay = now - x.queuedAt;
       this.stats.worstDelayMs = Math.max(this.stats.worstDelayMs, delay);
@@ -219,7 +308,7 @@ export class PacedOutput {
     }
     if (nextMs === undefined) return;
     this.#maybeProbe(now);
-    this.#timer = setTimeout(() => {
+    this.#timer = this.#fx.timers.setTimeout(() => {
       this.#timer = undefined;
       this.#pump();
     }, nextMs);

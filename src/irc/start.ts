@@ -41,12 +41,14 @@ export type BotSandbox = Pick<Sandbox, "run" | "close">;
  * why the sandbox does not work.
  *
  * @example
- * const sandbox = await startSandbox(4);
+ * const sandbox = await startSandbox(4, undefined, ["/srv/py/sympy.tar.br"]);
  */
 export async function startSandbox(
   workers: number,
-  create: (workers: number) => Promise<BotSandbox> = (n) => Sandbox.create({ workers: n }),
+  create: ((workers: number) => Promise<BotSandbox>) | undefined = undefined,
+  packages: readonly string[] = [],
 ): Promise<BotSandbox> {
+  create ??= (n) => Sandbox.create({ workers: n, packages });
   const sandbox = await create(workers);
   const warm = await Promise.all(Array.from({ length: workers }, () => sandbox.run("pass", { timeoutMs: 120_000 })))
     .catch((e: Error) => e);
@@ -102,6 +104,9 @@ function clientOptions(cfg: IrcConfig): ClientOptions {
     pingIntervalMs: cfg.pingIntervalMs,
     pingTimeoutMs: cfg.pingTimeoutMs,
     regainNickIntervalMs: cfg.regainNickIntervalMs,
+    nickRetryMinMs: cfg.nickRetryMinMs,
+    nickRefusalLimit: cfg.nickRefusalLimit,
+    rejoinAfterKickMs: cfg.rejoinAfterKickMs,
     reconnect: { minDelayMs: cfg.reconnectMinMs, maxDelayMs: cfg.reconnectMaxMs, jitter: cfg.reconnectJitter },
     flood: {
       perTarget: { burst: cfg.floodBurst, ratePerSec: cfg.floodRatePerSec },
@@ -134,6 +139,7 @@ function botOptions(cfg: IrcConfig): BotOptions {
     adminLimits: cfg.adminLimits,
     paste: cfg.pasteUrl === undefined ? undefined : pasteClient(cfg.pasteUrl, cfg.pasteTimeoutMs),
     version: BOT_VERSION,
+    more: { expiryMs: cfg.moreExpiryMs, maxBytesPerRequester: cfg.moreMaxBytes, maxBytesTotal: cfg.moreTotalBytes },
     rateLimit: {
       evalsPerWindow: cfg.evalsPerWindow,
       windowMs: cfg.rateWindowMs,
@@ -169,7 +175,7 @@ export function startBot(
   fx: Partial<ClientEffects> = {},
 ): BotParts {
   const client = new IrcClient(clientOptions(cfg), { connect, now: Date.now, random: Math.random, log, ...fx });
-  const bot = new IrcBot(client, evaluate, format, botOptions(cfg), { now: Date.now, log });
+  const bot = new IrcBot(client, evaluate, format, botOptions(cfg), { now: fx.now ?? Date.now, log });
   client.on("message", (m) => bot.handle(m));
   client.start();
   return {

@@ -80,7 +80,7 @@ export const RUN_LIMITS = {
     default: 8 * 1024 * 1024,
     min: 0,
     max: 1024 * 1024 * 1024,
-    help: "bytes the program may keep in /tmp, k/M suffixes ok",
+    help: "bytes the program may keep in /tmp and /home, k/M suffixes ok",
   },
   tmpMaxFiles: {
     key: "tmpMaxFiles",
@@ -92,7 +92,7 @@ export const RUN_LIMITS = {
     default: 1000,
     min: 0,
     max: 1_000_000,
-    help: "files and directories the program may create in /tmp (library API only)",
+    help: "files and directories the program may create in /tmp and /home (library API only)",
   },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -107,11 +107,23 @@ export type RunLimitKey = keyof typeof RUN_LIMITS;
  */
 export const CLI_FUEL_DEFAULT = 50_000_000_000;
 
+/**
+ * The least memory the bundled interpreter starts with, MiB: its imported memory's initial pages
+ * / 16, rounded up (test/package/readme.test.ts checks it against assets/python.wasm). The
+ * library keeps the table's 1 (a caller's own module may need less; Sandbox.run refuses less than
+ * its module needs); the command line and its batch mode always run the bundled interpreter, so
+ * their --memory starts here and the help, the validation and the README say the same range.
+ */
+export const BUNDLED_MEMORY_MIN_MIB = 20;
+
+/** The command line's --memory (and a batch line's `memory`): the table's, from BUNDLED_MEMORY_MIN_MIB. */
+export const CLI_MEMORY_LIMIT: OptionSpec = { ...RUN_LIMITS.memoryMiB, min: BUNDLED_MEMORY_MIN_MIB };
+
 /** The run limits the command line offers (tmpMaxFiles is the library's only), with its own fuel default. */
 export const CLI_RUN_LIMITS: readonly OptionSpec[] = [
   { ...RUN_LIMITS.fuel, default: CLI_FUEL_DEFAULT },
   RUN_LIMITS.timeoutMs,
-  RUN_LIMITS.memoryMiB,
+  CLI_MEMORY_LIMIT,
   RUN_LIMITS.maxOutputBytes,
   RUN_LIMITS.tmpQuotaBytes,
 ];

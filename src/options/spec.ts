@@ -135,6 +135,32 @@ function inRange(spec: OptionSpec, v: number | undefined): v is number {
   return v >= spec.min && v <= spec.max && (!spec.kind.integer || Number.isInteger(v));
 }
 
+/** Longest piece of a refused value quoted back in a message (a config string may be megabytes long). */
+const MAX_QUOTED_CHARS = 40;
+
+/**
+ * Text the user gave, for a one-line message: cut to MAX_QUOTED_CHARS characters (with "…") and
+ * JSON-quoted, so neither a megabyte of it nor a line break in it reaches the message. Every
+ * front end quotes refused names and values with this (flags, batch lines, config files).
+ *
+ * @example
+ * quoteShort("a\nb"); // "\"a\\nb\""
+ */
+export function quoteShort(text: string): string {
+  return JSON.stringify(cutShort(text));
+}
+
+/**
+ * Text the user gave cut to MAX_QUOTED_CHARS characters (with "…"), for where it is shown
+ * unquoted (an unknown `--name`).
+ *
+ * @example
+ * cutShort("x".repeat(50)).length; // 41
+ */
+export function cutShort(text: string): string {
+  return text.length > MAX_QUOTED_CHARS ? `${text.slice(0, MAX_QUOTED_CHARS)}…` : text;
+}
+
 /**
  * Reads an option's text (a flag value, or a string in the config file); throws OptionError
  * naming `as` (default `--flag`).
@@ -144,7 +170,7 @@ function inRange(spec: OptionSpec, v: number | undefined): v is number {
  */
 export function readOptionText(spec: OptionSpec, text: string, as = `--${spec.flag}`): number {
   const v = spec.kind.parse(text);
-  if (!inRange(spec, v)) throw new OptionError(`${as} wants ${rangeText(spec)}, got "${text}"`, as);
+  if (!inRange(spec, v)) throw new OptionError(`${as} wants ${rangeText(spec)}, got ${quoteShort(text)}`, as);
   return v;
 }
 

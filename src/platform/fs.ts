@@ -8,21 +8,23 @@ import {
   fstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   readSync,
   renameSync,
   rmSync,
   statSync,
   writeFileSync,
+  writeSync,
 } from "node:fs";
 import { createHash, randomBytes } from "node:crypto";
 import { brotliDecompressSync } from "node:zlib";
 import { homedir, tmpdir } from "node:os";
 import process, { env } from "node:process";
 import { fileURLToPath } from "node:url";
-import { dirname, isAbsolute, join } from "node:path";
+import { delimiter as pathListDelimiter, dirname, isAbsolute, join } from "node:path";
 
-export { dirname, isAbsolute, join };
+export { dirname, isAbsolute, join, pathListDelimiter };
 
 export function readBytes(path: string): Uint8Array {
   return readFileSync(path);
@@ -72,6 +74,39 @@ export function fileSize(path: string): number | undefined {
     return st.isFile() ? st.size : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** What a folder entry is, following symbolic links ("other": devices, sockets, dangling links). */
+export type EntryKind = "file" | "dir" | "other";
+
+/**
+ * The entries of a host folder, sorted by name, each with its kind (symbolic links followed).
+ * Throws when `path` is not a readable folder.
+ */
+export function listDir(path: string): { name: string; kind: EntryKind }[] {
+  return readdirSync(path).sort().map((name) => {
+    try {
+      const st = statSync(join(path, name));
+      return { name, kind: st.isFile() ? "file" : st.isDirectory() ? "dir" : "other" };
+    } catch {
+      return { name, kind: "other" };
+    }
+  });
+}
+
+/**
+ * What `path` is (symbolic links followed), "missing" when nothing is there; throws for any other
+ * failure (e.g. Deno without --allow-read for it), with the runtime's one-line message.
+ */
+export function pathKind(path: string): EntryKind | "missing" {
+  try {
+    const st = statSync(path);
+    return st.isFile() ? "file" : st.isDirectory() ? "dir" : "other";
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return "missing";
+    throw e;
   }
 }
 
@@ -161,8 +196,57 @@ export function userId(): string {
   }
 }
 
+/**
+ * The current user's numeric id, or undefined where the OS has none (Windows) or it may not be
+ * asked (Deno without --allow-sys=uid).
+ */
+export function currentUid(): number | undefined {
+  try {
+    return typeof process.getuid === "function" ? process.getuid() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The owner and permission bits (`mode & 0o7777`) of what `path` names, links followed; undefined
+ * when nothing is there, null where the OS has no such owners (Windows). Throws for other failures.
+ *
+ * @example
+ * ownership("/tmp"); // { uid: 0, mode: 0o1777 }
+ */
+export function ownership(path: string): { uid: number; mode: number } | undefined | null {
+  if (process.platform === "win32") return null;
+  try {
+    const st = statSync(path);
+    return { uid: st.uid, mode: st.mode & 0o7777 };
+  } catch (e) {
+    if ((e as { code?: string }).code === "ENOENT") return undefined;
+    throw e;
+  }
+}
+
+/** Writes one line to stderr at once (a notice from deep inside; a failure to write is ignored). */
+export function stderrLine(text: string): void {
+  try {
+    writeSync(2, `${text}\n`);
+  } catch {
+    // no stderr: nobody to tell
+  }
+}
+
 export function sha256Hex(data: Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
+}
+
+/**
+ * The sha256 of the UTF-8 of the texts one after another, hashed piece by piece: ~0.4 ms for
+ * 137 kB on Node 20, where encoding or concatenating them first took 4-5 ms.
+ */
+export function sha256HexOfText(...texts: string[]): string {
+  const hash = createHash("sha256");
+  for (const t of texts) hash.update(t, "utf8");
+  return hash.digest("hex");
 }
 
 export function brotliDecompress(data: Uint8Array): Uint8Array {

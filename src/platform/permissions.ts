@@ -1,16 +1,17 @@
 /**
  * Deno's permissions for the command, checked before anything else loads: without this, a
- * missing flag surfaces as a NotCapable stack trace from deep inside a dependency (picocolors
- * reads the environment as it loads). Instead the user gets one line naming every flag that is
- * missing and the whole narrow set the command needs. On Node (no permission model) nothing is
- * checked.
+ * missing flag surfaces as a NotCapable stack trace from deep inside a dependency (the argument
+ * parser's `debug` reads the environment as it loads). Instead the user gets one line naming every
+ * flag that is missing and the whole narrow set the command needs. On Node (no permission model)
+ * nothing is checked.
  *
  * What the command needs on Deno, and why:
  * - read: the package folder (the interpreter and stdlib in assets/) and the asset cache;
  * - write: the asset cache only (expanded once, on first use);
  * - env: all variables, because cmd-ts's `debug` lists the whole environment as it loads (our own
  *   code reads WASI_PY_CACHE, XDG_CACHE_HOME, HOME, NO_COLOR and the bot's password variables);
- * - net: the bot only; checked here when `--server` is on the command line.
+ * - net: the bot's `--server`, the service's `--listen` address (`--serve`), and the service a
+ *   command runs through (`--server URL`); checked here when they are on the command line.
  */
 import process from "node:process";
 import { dirname, isAbsolute, join } from "node:path";
@@ -62,19 +63,34 @@ export function cacheDirFor(env: (name: string) => string | undefined): string |
   return undefined;
 }
 
-/** The `host[:port]` of a `--server` argument, if the command line has one. */
-function serverHost(argv: readonly string[]): string | undefined {
-  const end = argv.indexOf("--");
-  const opts = end < 0 ? argv : argv.slice(0, end);
-  const at = opts.findIndex((a) => a === "--server" || a.startsWith("--server="));
+/** The `host[:port]` of a `--server` option, if our options have one. */
+function serverHost(opts: readonly string[]): string | undefined {
+  return optionValue(opts, "--server");
+}
+
+/** The value of `--name VALUE` or `--name=VALUE` among our options. */
+function optionValue(opts: readonly string[], name: string): string | undefined {
+  const at = opts.findIndex((a) => a === name || a.startsWith(`${name}=`));
   if (at < 0) return undefined;
-  const value = opts[at].startsWith("--server=") ? opts[at].slice("--server=".length) : opts[at + 1];
+  const value = opts[at].startsWith(`${name}=`) ? opts[at].slice(name.length + 1) : opts[at + 1];
   return value === undefined || value === "" ? undefined : value;
 }
 
+/** HOST:PORT of a service URL given with `--server` (the command through a service), if it parses. */
+function urlHost(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    return new URL(url).host || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * The permissions the command needs with these arguments, given where the package and the asset
- * cache are (`cache` undefined: none is configured, so none is asked for).
+ * The permissions the command needs with these options, given where the package and the asset
+ * cache are (`cache` undefined: none is configured, so none is asked for). `options` are our
+ * options only, the arguments before the code (src/cli/argv.ts's optionPart): after the code,
+ * `--irc --server host` are the program's and ask for no network.
  *
  * @example
  * ```ts
@@ -82,7 +98,7 @@ function serverHost(argv: readonly string[]): string | undefined {
  * // ["--allow-env", "--allow-read=/pkg", "--allow-read=/c", "--allow-write=/c"]
  * ```
  */
-export function commandNeeds(argv: readonly string[], root: string, cache: string | undefined): PermissionNeed[] {
+export function commandNeeds(options: readonly string[], root: string, cache: string | undefined): PermissionNeed[] {
   const needs: PermissionNeed[] = [
     { descriptor: { name: "env" }, flag: "--allow-env" },
     { descriptor: { name: "read", path: root }, flag: `--allow-read=${root}` },
@@ -91,7 +107,11 @@ export function commandNeeds(argv: readonly string[], root: string, cache: strin
     needs.push({ descriptor: { name: "read", path: cache }, flag: `--allow-read=${cache}` });
     needs.push({ descriptor: { name: "write", path: cache }, flag: `--allow-write=${cache}` });
   }
-  const server = argv.includes("--irc") ? serverHost(argv) : undefined;
+  const server = options.includes("--irc")
+    ? serverHost(options)
+    : options.includes("--serve")
+    ? optionValue(options, "--listen") ?? "127.0.0.1:8060"
+    : urlHost(serverHost(options));
   if (server !== undefined) needs.push({ descriptor: { name: "net", host: server }, flag: `--allow-net=${server}` });
   return needs;
 }
@@ -141,15 +161,16 @@ function granted(perms: DenoPermissions, need: PermissionNeed): boolean {
 
 /**
  * On Deno, exits with status 120 and one line on stderr when a permission the command needs is
- * missing; on Node, returns at once. Call it before loading the rest of the command.
+ * missing; on Node, returns at once. Call it before loading the rest of the command, with our
+ * options (the arguments before the code; see commandNeeds).
  *
  * @example
  * ```ts
- * exitUnlessDenoPermissions(cliArgs());
+ * exitUnlessDenoPermissions(optionPart(cliArgs(), KNOWN_OPTIONS));
  * const { main } = await import("./src/cli/main.ts");
  * ```
  */
-export function exitUnlessDenoPermissions(argv: readonly string[]): void {
+export function exitUnlessDenoPermissions(options: readonly string[]): void {
   const perms = denoPermissions();
   if (perms === undefined) return;
   const root = packageRoot((import.meta as unknown as { url: string }).url);
@@ -157,7 +178,7 @@ export function exitUnlessDenoPermissions(argv: readonly string[]): void {
   const envKnown = granted(perms, envNeed);
   const env = (name: string) => (process.env[name] === "" ? undefined : process.env[name]);
   // Without env access the cache folder is unknown: show where it usually is, and ask for env first.
-  const all = commandNeeds(argv, root, envKnown ? cacheDirFor(env) : DEFAULT_CACHE_TEXT);
+  const all = commandNeeds(options, root, envKnown ? cacheDirFor(env) : DEFAULT_CACHE_TEXT);
   const checkable = envKnown ? all : all.slice(0, 2);
   const message = permissionMessage(checkable.filter((n) => !granted(perms, n)), all);
   if (message === undefined) return;

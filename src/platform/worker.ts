@@ -4,6 +4,7 @@
  */
 import { parentPort, Worker } from "node:worker_threads";
 import { availableParallelism } from "node:os";
+import process from "node:process";
 
 export interface WorkerHandle {
   post(message: unknown): void;
@@ -49,6 +50,7 @@ export function startWorker(url: URL, options: WorkerOptions = {}): WorkerHandle
     return webWorker(new WebWorker(url.href, { type: "module" }));
   }
   const worker = new Worker(url, {
+    execArgv: workerExecArgv(process.execArgv ?? []),
     resourceLimits: options.stackSizeMB === undefined ? undefined : { stackSizeMb: options.stackSizeMB },
   });
   return {
@@ -72,6 +74,58 @@ export function startWorker(url: URL, options: WorkerOptions = {}): WorkerHandle
     },
   };
 }
+
+/**
+ * Node flags a worker thread may inherit: engine and memory tuning only. A thread inherits its
+ * parent's execArgv by default, and flags that describe the main program (`-e`, `--input-type`,
+ * `--test`, `--watch`, `--import`, ...) make Node refuse to start the worker, which used to kill the
+ * host process (`node --input-type=module -e '...Sandbox.run()...'`). Anything not known harmless is
+ * left out, with the value a separate argument may carry.
+ *
+ * @example
+ * workerExecArgv(["--input-type=module", "-e", "code", "--max-old-space-size=512"]); // ["--max-old-space-size=512"]
+ */
+export function workerExecArgv(execArgv: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i]!;
+    if (INHERITED_FLAGS.some((flag) => arg === flag || arg.startsWith(`${flag}=`))) kept.push(arg);
+    else if (!arg.includes("=") && FLAGS_WITH_VALUE.has(arg)) i++; // skip its value too
+  }
+  return kept;
+}
+
+/** Flags a worker keeps (engine, memory and diagnostics settings that are valid in a thread). */
+const INHERITED_FLAGS = [
+  "--max-old-space-size",
+  "--max-semi-space-size",
+  "--stack-size",
+  "--expose-gc",
+  "--no-warnings",
+  "--jitless",
+  "--experimental-wasm-stack-switching",
+];
+
+/** Dropped flags that take their value as the next argument when written without `=`. */
+const FLAGS_WITH_VALUE = new Set([
+  "-e",
+  "--eval",
+  "-p",
+  "--print",
+  "-r",
+  "--require",
+  "--import",
+  "--loader",
+  "--experimental-loader",
+  "--input-type",
+  "--env-file",
+  "--conditions",
+  "-C",
+  "--test-reporter",
+  "--test-reporter-destination",
+  "--test-name-pattern",
+  "--watch-path",
+]);
 
 /** The web Worker API, as far as it is used here (typed locally: tsconfig's lib has no DOM types). */
 interface WebWorkerLike {

@@ -5,10 +5,15 @@
  * - where: the first usable of $WASI_PY_CACHE, $XDG_CACHE_HOME/wasi-py, $HOME/.cache/wasi-py,
  *   <OS temp dir>/wasi-py-<uid>, each only if it is an absolute path (never the current folder);
  *   if none can be written, the assets are expanded in memory for this process.
- * - every read is checked against the manifest's sha256, so a truncated or corrupt entry, or one
- *   planted in a shared temp dir, is never used: it is expanded again. In the user's own folders
- *   a `.verified` stamp (size, inode, mtime, ctime of the hashed file) spares the ~20 ms hash
- *   while the file is untouched; any write to it changes the stamp.
+ * - a cache folder is used only if the current user owns it and nobody else may write it (nor its
+ *   `<sha256>` subfolder, nor the file read): a folder planted in the shared temp dir by another
+ *   user, or one that others can write, is skipped with one notice per process (cacheNotice), and
+ *   the next place, or memory, is used. Where the user's id cannot be asked (Deno without
+ *   --allow-sys=uid) only the permission bits are checked and the shared temp dir is not used.
+ * - every read is checked against the manifest's sha256, so a truncated or corrupt entry is never
+ *   used: it is expanded again. In the user's own folders a `.verified` stamp (size, inode, mtime,
+ *   ctime of the hashed file) spares the ~20 ms hash while the file is untouched; any write to it
+ *   changes the stamp. Side files (the stdlib index, image-index.ts) carry their own digest.
  * - files are written to a unique temporary name and renamed into place, so a process that
  *   expands at the same time never sees a half-written file.
  * - folders are made one level at a time (Node's recursive mkdir could spin on odd filesystems,
@@ -16,6 +21,7 @@
  */
 import {
   brotliDecompress,
+  currentUid,
   dirname,
   fileSize,
   fileStamp,
@@ -23,12 +29,14 @@ import {
   isAbsolute,
   join,
   moduleDir,
+  ownership,
   readBytes,
   readBytesInto,
   readBytesShared,
   readText,
   readTextIfAny,
   sha256Hex,
+  stderrLine,
   tempDir,
   userId,
   writeFileAtomic,
@@ -176,8 +184,100 @@ function manifestEntry(name: AssetName, options: AssetOptions): Required<Manifes
 
 const ready = new Map<string, string>();
 
+/** Where cache notices go (one line each, without the "wasi-py: " prefix); stderr by default. */
+export const cacheNotice: { say: (message: string) => void } = {
+  say: (message) => stderrLine(`wasi-py: ${message}`),
+};
+
+const noticed = new Set<string>();
+
+function noticeOnce(message: string): void {
+  if (noticed.has(message)) return;
+  noticed.add(message);
+  cacheNotice.say(message);
+}
+
+/**
+ * Why a cache folder or file with this owner and mode must not be read, or undefined when it may:
+ * it must be the user's (`uid`; undefined: unknown, not checked) and not writable by group or others.
+ *
+ * @example
+ * ownershipProblem({ uid: 1001, mode: 0o700 }, 1000); // "owned by uid 1001, not by uid 1000"
+ * ownershipProblem({ uid: 1000, mode: 0o777 }, 1000); // "writable by others (mode 777)"
+ */
+export function ownershipProblem(info: { uid: number; mode: number }, uid: number | undefined): string | undefined {
+  if (uid !== undefined && info.uid !== uid) return `owned by uid ${info.uid}, not by uid ${uid}`;
+  if ((info.mode & 0o022) !== 0) return `writable by others (mode ${(info.mode & 0o777).toString(8)})`;
+  return undefined;
+}
+
+/** Why the cache path must not be read, or undefined (also when nothing is there yet: it will be made ours). */
+function untrusted(path: string): string | undefined {
+  try {
+    const info = ownership(path);
+    return info === undefined || info === null ? undefined : ownershipProblem(info, currentUid());
+  } catch (e) {
+    return `cannot be checked (${(e as { code?: string }).code ?? (e as Error).message})`;
+  }
+}
+
+/** The shared temp dir's cache folder, which another user may have made first. */
+function sharedTempFolder(): string {
+  return join(tempDir(), `wasi-py-${userId()}`);
+}
+
+/** Why a cache root must not be used, or undefined. */
+function folderProblem(dir: string): string | undefined {
+  const why = untrusted(dir);
+  if (why !== undefined || dir !== sharedTempFolder() || currentUid() !== undefined) return why;
+  try {
+    // Owners exist (not Windows) but ours cannot be asked: anyone could have made this folder.
+    return ownership(tempDir()) === null ? undefined : "in the shared temp dir, and the user's id cannot be asked";
+  } catch {
+    return "in the shared temp dir, which cannot be checked";
+  }
+}
+
+/** The configured cache roots, in order. */
 function cacheFolders(options: AssetOptions): string[] {
   return options.cacheDir !== undefined ? [options.cacheDir] : cacheDirs();
+}
+
+/**
+ * The cache roots that may be used, in order: the user's own, writable by nobody else. Checked
+ * lazily, so a place after the one used is never looked at; a skipped one is said once.
+ */
+function* privateFolders(options: AssetOptions): Generator<string> {
+  for (const dir of cacheFolders(options)) {
+    const why = folderProblem(dir);
+    if (why === undefined) yield dir;
+    else noticeOnce(`cache folder ${dir} not used: ${why}; using the next place or memory`);
+  }
+}
+
+/**
+ * Where a side file of asset `name` (e.g. its index, `suffix` ".index-v1.txt") lives: beside the
+ * asset in the first usable cache folder (where the asset is written), if that folder's
+ * `<sha256>` subfolder is the user's too; undefined when there is none.
+ *
+ * @example
+ * sideFilePath("stdlib.tar", ".index-v1.txt"); // "/home/me/.cache/wasi-py/<sha256>/stdlib.tar.index-v1.txt"
+ */
+export function sideFilePath(name: AssetName, suffix: string, options: AssetOptions = {}): string | undefined {
+  const sha = manifestEntry(name, options).expanded.sha256;
+  const first = privateFolders(options).next();
+  if (first.done || untrusted(join(first.value, sha)) !== undefined) return undefined;
+  return join(first.value, sha, name + suffix);
+}
+
+/** A cache file's text if it is there and the user's alone (see untrusted), else undefined. */
+export function readCacheText(path: string): string | undefined {
+  return untrusted(path) === undefined ? readTextIfAny(path) : undefined;
+}
+
+/** The manifest's sha256 of the expanded asset `name`. */
+export function assetSha256(name: AssetName, options: AssetOptions = {}): string {
+  return manifestEntry(name, options).expanded.sha256;
 }
 
 /**
@@ -188,6 +288,7 @@ function cacheFolders(options: AssetOptions): string[] {
  * (`trustStamps`), never in the shared temp dir, where anyone could write both.
  */
 function readVerified(path: string, expanded: ManifestFile, read: Reader, trustStamps: boolean) {
+  if (untrusted(path) !== undefined) return undefined; // replaced by a fresh copy of ours
   const before = fileStamp(path);
   if (before === undefined || !before.startsWith(`${expanded.size}:`)) return undefined;
   let bytes: Uint8Array;
@@ -198,7 +299,7 @@ function readVerified(path: string, expanded: ManifestFile, read: Reader, trustS
   }
   const stampPath = `${path}.verified`;
   const unchanged = fileStamp(path) === before;
-  if (trustStamps && unchanged && readTextIfAny(stampPath) === `${before} ${expanded.sha256}`) return bytes;
+  if (trustStamps && unchanged && readCacheText(stampPath) === `${before} ${expanded.sha256}`) return bytes;
   if (bytes.length !== expanded.size || sha256Hex(bytes) !== expanded.sha256) return undefined;
   if (trustStamps && unchanged) writeStamp(path, expanded);
   return bytes;
@@ -259,9 +360,11 @@ function readerInto(target: Uint8Array): Reader {
 function loadAsset(name: AssetName, options: AssetOptions, read: Reader): { bytes: Uint8Array; path?: string } {
   const entry = manifestEntry(name, options);
   let data: Uint8Array | undefined;
-  const sharedTemp = join(tempDir(), `wasi-py-${userId()}`);
-  for (const dir of cacheFolders(options)) {
-    const path = join(dir, entry.expanded.sha256, name);
+  const sharedTemp = sharedTempFolder();
+  for (const dir of privateFolders(options)) {
+    const folder = join(dir, entry.expanded.sha256);
+    if (untrusted(folder) !== undefined) continue;
+    const path = join(folder, name);
     const trustStamps = dir !== sharedTemp;
     const cached = readVerified(path, entry.expanded, read, trustStamps);
     if (cached !== undefined) return { bytes: cached, path };
@@ -269,6 +372,8 @@ function loadAsset(name: AssetName, options: AssetOptions, read: Reader): { byte
     try {
       writeFileAtomic(path, data);
       if (trustStamps) writeStamp(path, entry.expanded);
+      // A folder someone else made between the check and the write is not ours: not used.
+      if (folderProblem(dir) !== undefined || untrusted(folder) !== undefined) continue;
       return { bytes: read.expanded(data), path };
     } catch {
       // read-only, missing, odd or full: try the next folder
@@ -330,4 +435,26 @@ export function readAssetInto(name: AssetName, target: Uint8Array, options: Asse
 /** The expanded size of asset `name`, from the manifest. */
 export function assetSize(name: AssetName, options: AssetOptions = {}): number {
   return manifestEntry(name, options).expanded.size;
+}
+
+/**
+ * Whether the first cache folder (where a run expands what it lacks) already holds each of
+ * `names` expanded, at the manifest's size (a stat each, no hash: a hint, not a check). False on a
+ * first run, which then spends seconds expanding them; also false when the manifest cannot be read
+ * (the run will say why).
+ *
+ * @example
+ * assetsLookExpanded(["python.wasm", "stdlib.tar"], { cacheDir: "/tmp/empty" }); // false
+ */
+export function assetsLookExpanded(names: readonly AssetName[], options: AssetOptions = {}): boolean {
+  const dir = cacheFolders(options)[0];
+  if (dir === undefined) return false;
+  try {
+    return names.every((name) => {
+      const { expanded } = manifestEntry(name, options);
+      return fileStamp(join(dir, expanded.sha256, name))?.startsWith(`${expanded.size}:`) === true;
+    });
+  } catch {
+    return false;
+  }
 }

@@ -37,6 +37,9 @@
  *   `-c`'s. The plain interpreter runs both parts in Python; its run part raises the recursion
  *   limit by one to pay for the driver's frame.
  *
+ * - The program starts in its writable home, `/home` (cwd and HOME, as under snekbox; the
+ *   snapshot's os.environ was frozen with HOME=/tmp): the two `os.` lines after the imports.
+ *
  * - stdout is line-buffered (as on a terminal), so what a program printed before it runs out
  *   of fuel or time is not lost in CPython's buffer when the sandbox stops it mid-run.
  *
@@ -48,7 +51,9 @@
  * or `${` in the Python source below (it is a template literal).
  */
 export const DRIVER_PY = String.raw`_i = dict(globals())
-import sys, _ast, linecache
+import sys, _ast, linecache, os
+os.chdir('/home')
+os.environ['HOME'] = '/home'
 sys.stdout.reconfigure(line_buffering=True)
 _f = sys._getframe()
 _m = type(sys)('__main__')

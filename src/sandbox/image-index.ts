@@ -3,18 +3,70 @@
  * JSON: a string is copied to a worker in one piece and parsed natively there. The committed
  * image's index is made on first use and cached beside the expanded image (same sha256 folder,
  * so it never outlives its image); a caller's own image is indexed from the parse that checks it.
+ *
+ * The cached file is sealed: its first line is the sha256 of the image's sha256 and the JSON
+ * that follows, written with it in one atomic rename. A truncated, corrupt, planted or swapped
+ * index (one of another image) fails the seal and is rebuilt from the verified image; it is
+ * never used, so it can neither crash a run nor map a module to another's bytes. It is read only
+ * from a cache folder that is the user's alone (assets.ts sideFilePath, readCacheText), where a
+ * `.verified` stamp (the file's size, inode, mtime, ctime and seal) spares the hash (0.4 ms warm,
+ * several ms cold) while the file is untouched, as for the assets.
  */
-import { readText, writeFileAtomic } from "../platform/fs.ts";
+import { fileStamp, sha256HexOfText, writeFileAtomic } from "../platform/fs.ts";
 import { indexTar, TAR_INDEX_VERSION } from "../wasi/tar-index.ts";
 import type { TarEntry } from "../wasi/tar.ts";
-import { cachedPath } from "./assets.ts";
+import { assetSha256, readCacheText, sideFilePath } from "./assets.ts";
 
-/** File name suffix of the cached index, beside the expanded stdlib.tar. */
-const INDEX_SUFFIX = `.index-v${TAR_INDEX_VERSION}.json`;
+/** File name suffix of the cached index, beside the expanded stdlib.tar (`.txt`: a digest line, then JSON). */
+export const INDEX_SUFFIX = `.index-v${TAR_INDEX_VERSION}.txt`;
 
 /** How JSON.stringify(indexTar(...)) begins for an archive of `bytes` bytes. */
 function indexPrefix(bytes: number): string {
   return `{"version":${TAR_INDEX_VERSION},"archiveBytes":${bytes},`;
+}
+
+/** Length of the seal line, without its newline (a sha256 in hex). */
+const SEAL_CHARS = 64;
+
+/** Records that the index file with this stamp was checked and has this seal (best effort). */
+function writeStamp(path: string, stamp: string | undefined, seal: string): void {
+  if (stamp === undefined) return;
+  try {
+    writeFileAtomic(`${path}.verified`, new TextEncoder().encode(`${stamp} ${seal}`));
+  } catch {
+    // without a stamp the next start hashes again
+  }
+}
+
+/** The digest that seals `json` as the index of the image whose sha256 is `imageSha256`. */
+function sealOf(imageSha256: string, json: string): string {
+  return sha256HexOfText(`${imageSha256}\n`, json);
+}
+
+/**
+ * The cache file's text for index `json` of the image `imageSha256`.
+ *
+ * @example
+ * sealIndex(sha, json); // "<64 hex digits>\n{...}"
+ */
+export function sealIndex(imageSha256: string, json: string): string {
+  return `${sealOf(imageSha256, json)}\n${json}`;
+}
+
+/**
+ * The index JSON in a cache file's text if its seal holds for image `imageSha256` and it is of
+ * this version and an archive of `bytes` bytes, else undefined.
+ *
+ * @example
+ * openIndex(sealIndex(sha, json), sha, size); // json
+ * openIndex(sealIndex(sha, json).slice(0, -1), sha, size); // undefined (truncated)
+ */
+export function openIndex(file: string, imageSha256: string, bytes: number): string | undefined {
+  const nl = file.indexOf("\n");
+  if (nl !== SEAL_CHARS) return undefined;
+  const json = file.slice(nl + 1);
+  if (!json.startsWith(indexPrefix(bytes)) || file.slice(0, nl) !== sealOf(imageSha256, json)) return undefined;
+  return json;
 }
 
 /**
@@ -29,10 +81,14 @@ function indexPrefix(bytes: number): string {
 export function committedImageIndex(image: Uint8Array): string {
   const cached = cachedImageIndex(image.length);
   if (cached !== undefined) return cached;
-  const path = cachedPath("stdlib.tar") + INDEX_SUFFIX;
   const text = JSON.stringify(indexTar(image));
+  const path = sideFilePath("stdlib.tar", INDEX_SUFFIX);
   try {
-    writeFileAtomic(path, new TextEncoder().encode(text));
+    if (path === undefined) return text;
+    // A private temporary name, then a rename: a reader never sees half a file.
+    const sealed = sealIndex(assetSha256("stdlib.tar"), text);
+    writeFileAtomic(path, new TextEncoder().encode(sealed));
+    writeStamp(path, fileStamp(path), sealed.slice(0, SEAL_CHARS));
   } catch {
     // read-only cache: fine, the index is only a shortcut
   }
@@ -40,8 +96,8 @@ export function committedImageIndex(image: Uint8Array): string {
 }
 
 /**
- * The committed image's index as JSON if a previous start cached it (for an image of `bytes`
- * bytes), else undefined. Needs only the image's size, not its bytes.
+ * The committed image's index as JSON if a previous start cached it and its seal holds (for an
+ * image of `bytes` bytes), else undefined. Needs only the image's size, not its bytes.
  *
  * @example
  * ```ts
@@ -49,14 +105,19 @@ export function committedImageIndex(image: Uint8Array): string {
  * ```
  */
 export function cachedImageIndex(bytes: number): string | undefined {
-  try {
-    const text = readText(cachedPath("stdlib.tar") + INDEX_SUFFIX);
-    // The worker checks every row against the image; here only that it is ours and its size.
-    if (text.startsWith(indexPrefix(bytes))) return text;
-  } catch {
-    // missing or unreadable
+  const path = sideFilePath("stdlib.tar", INDEX_SUFFIX);
+  const before = path === undefined ? undefined : fileStamp(path);
+  const file = before === undefined ? undefined : readCacheText(path!);
+  if (file === undefined) return undefined;
+  const seal = file.slice(0, SEAL_CHARS);
+  const unchanged = fileStamp(path!) === before;
+  if (unchanged && readCacheText(`${path}.verified`) === `${before} ${seal}`) {
+    const json = file.slice(SEAL_CHARS + 1);
+    return file[SEAL_CHARS] === "\n" && json.startsWith(indexPrefix(bytes)) ? json : undefined;
   }
-  return undefined;
+  const json = openIndex(file, assetSha256("stdlib.tar"), bytes);
+  if (json !== undefined && unchanged) writeStamp(path!, before, seal);
+  return json;
 }
 
 /**

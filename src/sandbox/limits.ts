@@ -7,6 +7,7 @@
 import { MAX_STDIN_BYTES, RUN_LIMITS } from "../options/limits.ts";
 import type { RunLimitKey } from "../options/limits.ts";
 import { isValidValue } from "../options/spec.ts";
+import type { ReturnFilesOptions, RunFile } from "./run-files.ts";
 
 export { MAX_FINITE_FUEL } from "../options/limits.ts";
 export type { RunLimitKey } from "../options/limits.ts";
@@ -21,9 +22,9 @@ export interface RunLimits {
   memoryMiB: number;
   /** Bytes kept per output stream (stdout, stderr); further output is dropped, the program keeps running. */
   maxOutputBytes: number;
-  /** Bytes the program may keep in its writable /tmp (ENOSPC beyond). */
+  /** Bytes the program may keep in its writable /tmp and /home together, files given in RunOptions.files included (ENOSPC beyond). */
   tmpQuotaBytes: number;
-  /** Files and directories the program may create in /tmp (ENOSPC beyond). */
+  /** Files and directories the program may have in /tmp and /home together (ENOSPC beyond). */
   tmpMaxFiles: number;
 }
 
@@ -45,11 +46,23 @@ export interface RunOptions extends Partial<RunLimits> {
    */
   onOutput?: (stream: "stdout" | "stderr", bytes: Uint8Array) => void;
   /**
-   * Ends the run when aborted (e.g. on Ctrl-C): a running program resolves like one interrupted by
-   * SIGINT (exitCode 130, outcome "error", output so far kept); a queued one rejects with the
-   * signal's reason.
+   * Ends the run when aborted (e.g. on Ctrl-C): a running program resolves with outcome "aborted"
+   * (exitCode 130, as for SIGINT, output so far kept; a program's own `sys.exit(130)` is "error");
+   * a queued one rejects with the signal's reason.
    */
   signal?: AbortSignal;
+  /**
+   * Files written into the program's working folder, `/home`, before it starts: paths relative to
+   * it (folders are made as needed; no `..`), contents as text (UTF-8) or bytes. They count in the
+   * run's tmpQuotaBytes and tmpMaxFiles, so more than those allow is a LimitError.
+   */
+  files?: readonly RunFile[];
+  /**
+   * Return the files the program left in /home (`RunResult.files`), given files it did not change
+   * left out. `true` for the default caps (100 files, tmpQuotaBytes in all) or the caps to apply;
+   * files beyond them are left out and `RunResult.filesTruncated` says so. Default false.
+   */
+  returnFiles?: boolean | ReturnFilesOptions;
 }
 
 const LIMIT_KEYS = Object.keys(RUN_LIMITS) as RunLimitKey[];

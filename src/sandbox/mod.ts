@@ -21,7 +21,11 @@
  * as it is written (exact bytes, polled from the shared output buffer every 10 ms while the run
  * goes on; the result still carries all of it at the end); `stdin` may be an async iterable
  * (e.g. `process.stdin`) read lazily, only as far as the program reads; `args` become sys.argv[1:];
- * `signal` (an AbortSignal) ends a run like Ctrl-C (exit status 130, output kept).
+ * `signal` (an AbortSignal) ends a run like Ctrl-C (outcome "aborted", exit status 130, output kept).
+ *
+ * Files: programs start in `/home` (their HOME, writable, in the /tmp quota); `files` are written
+ * there first and `returnFiles` brings back what the program left there. `maxQueue` and
+ * `queueTimeoutMs` (SandboxOptions) bound the waiting runs: QueueFullError, QueueTimeoutError.
  *
  * @example Streaming a run to the terminal, with the terminal's stdin
  * ```ts
@@ -47,7 +51,11 @@ export { GUEST_ENV, run, Sandbox, SandboxClosedError } from "./pool.ts";
 export type { SandboxOptions } from "./pool.ts";
 export type { Outcome, RunResult } from "./result.ts";
 export { LimitError } from "./limits.ts";
+export { QueueFullError, QueueTimeoutError } from "./queue.ts";
+export { HOME_DIR } from "./run-files.ts";
+export type { ReturnedFile, ReturnFilesOptions, RunFile } from "./run-files.ts";
 export type { RunLimits, RunOptions } from "./limits.ts";
 export type { OutputListener, StreamName } from "./output-tap.ts";
 export { AssetError } from "./assets.ts";
 export { ModuleShapeError, STACK_EXHAUSTED_DETAIL } from "./module-shape.ts";
+export { PackageError } from "../packages/site.ts";

@@ -26,16 +26,34 @@ import type { Ending, RunResult } from "./result.ts";
 import { moduleShape } from "./module-shape.ts";
 import { attachRunIo, checkExtras, guestStart, isStdinStream } from "./run-io.ts";
 import type { RunExtras } from "./run-io.ts";
-import { createOutput, fuelCell, outputBytes, readOutput, resetOutput, STDERR, STDOUT } from "./protocol.ts";
+import {
+  createOutput,
+  fuelCell,
+  outputBytes,
+  postable,
+  postableFiles,
+  readOutput,
+  receivedFiles,
+  resetOutput,
+  STDERR,
+  STDOUT,
+} from "./protocol.ts";
 import type { DoneMessage, InitMessage, RunMessage } from "./protocol.ts";
-import { readAsset, readAssetShared } from "./assets.ts";
+import { readAssetShared } from "./assets.ts";
+import { committedInterpreter, compileInterpreter } from "./interpreter-module.ts";
 import { pendingStdlib, readyState } from "./image-fill.ts";
 import type { StdlibImage } from "./image-fill.ts";
 import { committedImageIndex, imageIndexOf } from "./image-index.ts";
 import { readTar } from "../wasi/tar.ts";
 import { DRIVER_PY } from "./driver.ts";
+import { mountPackages } from "../packages/mount.ts";
+import { driverWithSitePackages } from "../packages/site.ts";
 import { armTimeout, RunClock, RunState } from "./run-clock.ts";
 import { PRIME_PROGRAM, primeCompiledCode } from "./prime.ts";
+import { checkFiles, returnCaps } from "./run-files.ts";
+import type { FileBytes, ReturnCaps } from "./run-files.ts";
+import { queueBounds, QueueFullError, QueueTimeoutError } from "./queue.ts";
+import type { QueueBounds } from "./queue.ts";
 
 // Kept until src/cli and src/irc import from mod.ts (the lead switches them when merging).
 export type { Outcome, RunResult } from "./result.ts";
@@ -50,7 +68,7 @@ export type { RunLimits, RunOptions } from "./limits.ts";
  * import { GUEST_ENV, run } from "./mod.ts";
  *
  * const r = await run("import os; print(os.environ['HOME'])");
- * console.log(r.stdout, GUEST_ENV.includes("HOME=/tmp")); // "/tmp\n" true
+ * console.log(r.stdout, GUEST_ENV.includes("HOME=/home")); // "/home\n" true
  * ```
  */
 export const GUEST_ENV: readonly string[] = Object.freeze([
@@ -58,7 +76,7 @@ export const GUEST_ENV: readonly string[] = Object.freeze([
   "PYTHONHASHSEED=0", // same hashing every run, so the same program spends the same fuel
   "PYTHONDONTWRITEBYTECODE=1",
   "PYTHON_COLORS=0",
-  "HOME=/tmp",
+  "HOME=/home",
   "LANG=C.UTF-8",
 ]);
 
@@ -90,6 +108,13 @@ export interface SandboxOptions {
   /** Python source run with -c; it receives the user's code as sys.argv[1]. Default: driver.ts. */
   driver?: string;
   /**
+   * Pure-Python packages, mounted read-only in the guest's site-packages (on sys.path after the
+   * stdlib), first wins when two hold the same file: folders laid out like site-packages, `.whl`
+   * files, package images (`.tar.br`, scripts/build-packages.sh). A compiled extension or a broken
+   * file rejects create() with PackageError. Default: none.
+   */
+  packages?: readonly string[];
+  /**
    * Start every worker now and run `pass` in each before create() resolves, so the first real
    * evaluation does not pay for thread start and V8's lazy compilation (a long-running bot wants
    * this; a one-shot CLI does not). Default false.
@@ -116,6 +141,13 @@ export interface SandboxOptions {
    * thread busy until the process exits, and an idle pool keeps the process alive. Default false.
    */
   exitsWhenDone?: boolean;
+  /**
+   * Most runs that may wait for a worker; one more rejects at once with QueueFullError (a service
+   * answers 429). 0 means a run is taken only when a worker is free. Default Infinity.
+   */
+  maxQueue?: number;
+  /** Milliseconds a run may wait for a worker; then it rejects with QueueTimeoutError (503). Default Infinity. */
+  queueTimeoutMs?: number;
 }
 
 /**
@@ -141,15 +173,27 @@ interface Job {
   limits: RunLimits;
   stdin: Uint8Array;
   extras: RunExtras;
+  /** RunOptions.files, as bytes. */
+  files: FileBytes[];
+  /** RunOptions.returnFiles, resolved. */
+  returnFiles: ReturnCaps | undefined;
   /** Takes the job out of the queue when its signal fires first. */
   unqueue?: () => void;
+  /** Cancels the queue timeout (queueTimeoutMs) once a worker takes the job. */
+  cancelQueueTimer?: () => void;
   resolve: (r: RunResult) => void;
   reject: (e: Error) => void;
 }
 
 /** How a job ended from the pool's side: the worker's ending, a lost worker, or the sandbox closing. */
 type Settlement = Ending | "lost" | "closed";
-type Settle = (ending: Settlement, fuelUsed: number | undefined, detail?: string, memoryBytes?: number) => void;
+type Settle = (
+  ending: Settlement,
+  fuelUsed: number | undefined,
+  detail?: string,
+  memoryBytes?: number,
+  files?: DoneMessage["files"],
+) => void;
 
 /** A run's shared buffers: its output (protocol.ts) and its clock (run-clock.ts). */
 interface RunBuffers {
@@ -219,7 +263,20 @@ export class Sandbox {
     private readonly recycleBytes: number,
     /** How its threads are started (SandboxOptions.exitsWhenDone). */
     private readonly threads: WorkerOptions,
+    /** maxQueue and queueTimeoutMs. */
+    private readonly bounds: QueueBounds,
   ) {}
+
+  /**
+   * Runs going on and runs waiting for a worker, now (for a service's metrics and health).
+   *
+   * @example
+   * sb.load; // { running: 1, queued: 0, workers: 2 }
+   */
+  get load(): { running: number; queued: number; workers: number } {
+    const running = this.slots.filter((s) => s.job !== undefined).length;
+    return { running, queued: this.queue.length, workers: this.workers };
+  }
 
   /**
    * Reads and compiles the interpreter (once per process for the default assets) and starts the
@@ -231,36 +288,43 @@ export class Sandbox {
     if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
       throw new LimitError(`workers must be an integer from 1 to ${MAX_WORKERS}, got ${String(workers)}`);
     }
+    const packages = options.packages?.length ? mountPackages(options.packages) : undefined;
+    const driver = options.driver ?? DRIVER_PY;
     // The first thread boots while the interpreter is read and compiled (a cold CLI run waits for
     // both). Where starting a thread blocks this one until the thread has booted (Deno), it starts
     // once the compile is under way, so that the two overlap.
+    const bounds = queueBounds(options);
     const threads: WorkerOptions = { stackSizeMB: WORKER_STACK_MB, disposable: options.exitsWhenDone === true };
     let first = WORKER_START_BLOCKS ? undefined : startWorker(WORKER_URL, threads);
     let sandbox: Sandbox;
     let image: StdlibImage;
     try {
-      const wasm = options.wasm ?? defaultWasm();
-      const compiling = compileOnce(wasm);
+      const wasm = options.wasm ?? committedInterpreter();
+      // A one-shot sandbox (prime) instantiates once: it keeps the data segments (interpreter-module.ts).
+      const compiling = compileInterpreter(wasm, options.prime !== true);
       compiling.catch(() => {}); // awaited below; a read error must not leave it unhandled
       first ??= startWorker(WORKER_URL, threads);
       image = options.stdlib !== undefined ? givenImage(options.stdlib) : committedImage();
-      const module = await compiling;
+      const { module, memoryImage } = await compiling;
       const shape = moduleShape(wasm, module);
       const init: InitMessage = {
         type: "init",
         module,
         memoryInitialPages: shape.memoryInitialPages,
+        memoryImage,
         image: image.image,
         imageIndex: image.index,
         imageState: image.state,
+        ...(packages === undefined ? {} : { packages }),
       };
       sandbox = new Sandbox(
         init,
-        options.driver ?? DRIVER_PY,
+        packages === undefined ? driver : driverWithSitePackages(driver),
         workers,
         shape.metered,
         recycleBytes(options),
         threads,
+        bounds,
       );
     } catch (e) {
       void first?.terminate().catch(() => {});
@@ -285,11 +349,13 @@ export class Sandbox {
   /**
    * Runs `code`; resolves with the result (limits hit are outcomes, not rejections). Rejects with
    * LimitError for a bad option or code with a NUL, TypeError for code that is not a string,
-   * SandboxClosedError after close().
+   * SandboxClosedError after close(), QueueFullError when maxQueue runs already wait,
+   * QueueTimeoutError when it waited queueTimeoutMs for a worker.
    */
   run(code: string, options: RunOptions = {}): Promise<RunResult> {
     if (this.closed) return Promise.reject(new SandboxClosedError("sandbox is closed"));
     let limits: RunLimits, stdin: Uint8Array, extras: RunExtras;
+    let files: FileBytes[], returnFiles: ReturnCaps | undefined;
     try {
       // argv strings are NUL-terminated for the guest: a NUL would silently cut the program.
       if (typeof code !== "string") throw new TypeError("code must be a string");
@@ -297,6 +363,8 @@ export class Sandbox {
       limits = resolveLimits(options);
       stdin = isStdinStream(options.stdin) ? new Uint8Array(0) : resolveStdin(options.stdin);
       extras = checkExtras(options);
+      files = checkFiles(options.files, limits);
+      returnFiles = returnCaps(options.returnFiles, limits);
       options.signal?.throwIfAborted();
       const pages = this.init.memoryInitialPages;
       if (pages !== undefined && limits.memoryMiB * 16 < pages) {
@@ -306,18 +374,37 @@ export class Sandbox {
       return Promise.reject(e);
     }
     return new Promise<RunResult>((resolve, reject) => {
-      const job: Job = { id: this.nextId++, code, limits, stdin, extras, resolve, reject };
+      const job: Job = { id: this.nextId++, code, limits, stdin, extras, files, returnFiles, resolve, reject };
       this.queue.push(job);
+      this.dispatch();
+      if (!this.queue.includes(job)) return;
+      if (this.queue.length > this.bounds.maxQueue) {
+        this.queue.splice(this.queue.indexOf(job), 1);
+        reject(new QueueFullError(this.bounds.maxQueue));
+        return;
+      }
+      if (this.bounds.queueTimeoutMs !== Infinity) {
+        const timeoutMs = this.bounds.queueTimeoutMs;
+        const timer = setTimeout(() => {
+          const i = this.queue.indexOf(job);
+          if (i < 0) return;
+          this.queue.splice(i, 1);
+          if (job.unqueue !== undefined) extras.signal?.removeEventListener("abort", job.unqueue);
+          reject(new QueueTimeoutError(timeoutMs));
+        }, timeoutMs);
+        job.cancelQueueTimer = () => clearTimeout(timer);
+      }
       // Aborted while still queued: it never starts (start() removes this listener).
       const signal = extras.signal;
       if (signal !== undefined) {
         job.unqueue = () => {
           const i = this.queue.indexOf(job);
-          if (i >= 0) reject(this.queue.splice(i, 1)[0]!.extras.signal!.reason);
+          if (i < 0) return;
+          job.cancelQueueTimer?.();
+          reject(this.queue.splice(i, 1)[0]!.extras.signal!.reason);
         };
         signal.addEventListener("abort", job.unqueue, { once: true });
       }
-      this.dispatch();
     });
   }
 
@@ -325,7 +412,10 @@ export class Sandbox {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const job of this.queue.splice(0)) job.reject(new SandboxClosedError("sandbox closed"));
+    for (const job of this.queue.splice(0)) {
+      job.cancelQueueTimer?.();
+      job.reject(new SandboxClosedError("sandbox closed"));
+    }
     const slots = this.slots.splice(0);
     for (const slot of slots) slot.settle?.("closed", undefined);
     await Promise.all(slots.map((s) => s.worker.terminate()));
@@ -348,7 +438,7 @@ export class Sandbox {
     worker.onMessage((raw) => {
       const msg = raw as DoneMessage;
       if (msg.type === "done" && slot.job?.id === msg.id) {
-        slot.settle?.(msg.ending, msg.fuelUsed, undefined, msg.memoryBytes);
+        slot.settle?.(msg.ending, msg.fuelUsed, undefined, msg.memoryBytes, msg.files);
       }
     });
     const lost = (why: string) => {
@@ -389,12 +479,12 @@ export class Sandbox {
     slot.job = job;
     slot.worker.setKeepAlive(true);
     if (job.unqueue !== undefined) job.extras.signal?.removeEventListener("abort", job.unqueue);
+    job.cancelQueueTimer?.();
 
     const cancelTimer = armTimeout(clock, limits.timeoutMs, () => {
       // Settle before terminating: some runtimes report the worker's exit synchronously, and the
       // run must end as a timeout, not as a lost worker. Output written after this read is dropped.
-      const seen = this.metered ? Number(fuelStart - fuelSeen[0]!) : 0;
-      settle({ kind: "timeout" }, seen);
+      settle({ kind: "timeout" }, undefined);
       this.retire(slot);
       if (!this.closed) this.spawn(); // replace it now, so the next run does not wait for a thread start
       this.dispatch();
@@ -403,13 +493,13 @@ export class Sandbox {
     // Streaming output, lazy stdin, and an abort, which ends the run as SIGINT would (exit 130).
     const io = attachRunIo(job.extras, output, limits.maxOutputBytes, () => {
       if (slot.job !== job) return;
-      settle({ kind: "exit", code: 130, memoryAtMax: false }, this.metered ? Number(fuelStart - fuelSeen[0]!) : 0);
+      settle({ kind: "aborted" }, undefined);
       this.retire(slot);
       if (!this.closed) this.spawn();
       this.dispatch();
     });
 
-    const settle: Settle = (ending, fuelUsed, detail, memoryBytes) => {
+    const settle: Settle = (ending, fuelUsed, detail, memoryBytes, files) => {
       if (slot.job !== job) return;
       cancelTimer();
       slot.job = undefined;
@@ -426,8 +516,16 @@ export class Sandbox {
         : ending;
       const cap = limits.maxOutputBytes;
       const streams = { stdout: readOutput(output, STDOUT, cap), stderr: readOutput(output, STDERR, cap) };
-      const result = buildResult(streams, limits, end, fuelUsed ?? 0, wallMs);
-      if (memoryBytes !== undefined) result.memoryBytes = memoryBytes;
+      // Not reported by the worker (stopped from outside): the count at its last host call.
+      const sampled = this.metered ? Number(fuelStart - fuelSeen[0]!) : 0;
+      const result = buildResult(streams, limits, end, fuelUsed ?? sampled, wallMs, fuelUsed === undefined);
+      // A timeout is noticed by this thread or by the worker, whichever comes first (it varies by
+      // runtime and load): it never carries memoryBytes, so the result does not depend on that race.
+      if (memoryBytes !== undefined && end.kind !== "timeout") result.memoryBytes = memoryBytes;
+      if (job.returnFiles !== undefined) {
+        result.files = receivedFiles(files?.files, true).map((f) => ({ path: f.path, content: f.bytes }));
+        result.filesTruncated = files?.truncated ?? false;
+      }
       job.resolve(result);
       if (memoryBytes !== undefined && memoryBytes > this.recycleBytes) this.recycle(slot);
       queueMicrotask(() => this.dispatch());
@@ -440,13 +538,15 @@ export class Sandbox {
       id: job.id,
       args: ["python", "-c", guest.driver, guest.code],
       env: [...GUEST_ENV],
-      stdin: job.stdin,
+      stdin: postable(job.stdin),
       stdinRing: io.stdinRing,
       limits,
       fuelStart,
       output,
       clock: clock.buffer,
     };
+    if (job.files.length > 0) msg.files = postableFiles(job.files);
+    if (job.returnFiles !== undefined) msg.returnFiles = job.returnFiles;
     slot.worker.post(msg);
     this.fillAfterPost?.();
     this.fillAfterPost = undefined;
@@ -461,8 +561,8 @@ export class Sandbox {
    * and whichever of it and this thread reaches a function first compiles it for both (prime.ts).
    */
   private prime(): void {
-    const { module, memoryInitialPages } = this.init;
-    const template = { module, moduleImports: WebAssembly.Module.imports(module), memoryInitialPages };
+    const { module, memoryInitialPages, memoryImage } = this.init;
+    const template = { module, moduleImports: WebAssembly.Module.imports(module), memoryInitialPages, memoryImage };
     primeCompiledCode(template, ["python", "-c", this.driver, PRIME_PROGRAM], GUEST_ENV);
   }
 }
@@ -499,14 +599,6 @@ function runBuffers(last: RunBuffers | undefined, maxOutputBytes: number, fuelSt
   return last;
 }
 
-let committedWasm: Uint8Array | undefined;
-
-/** The committed interpreter, read once per process (so later sandboxes reuse the compiled module). */
-function defaultWasm(): Uint8Array {
-  committedWasm ??= readAsset("python.wasm");
-  return committedWasm;
-}
-
 let committed: StdlibImage | undefined;
 
 /**
@@ -529,18 +621,6 @@ function givenImage(stdlib: Uint8Array): StdlibImage {
 /** An image whose bytes are all here, in shared memory, with the index `indexOf` gives for them. */
 function readyImage(bytes: Uint8Array, indexOf: (bytes: Uint8Array) => string): StdlibImage {
   return { image: sharedImage(bytes), index: indexOf(bytes), state: readyState() };
-}
-
-const compiled = new WeakMap<Uint8Array, Promise<WebAssembly.Module>>();
-
-/** Compiles each distinct module buffer once per process. */
-function compileOnce(bytes: Uint8Array): Promise<WebAssembly.Module> {
-  let p = compiled.get(bytes);
-  if (p === undefined) {
-    p = WebAssembly.compile(bytes);
-    compiled.set(bytes, p);
-  }
-  return p;
 }
 
 /**

@@ -5,11 +5,14 @@
  * it back into text with). Both sides import this file, so the layout is defined once.
  *
  * The output buffer is a SharedArrayBuffer so that what a program printed survives when the pool
- * terminates its worker at the deadline.
+ * terminates its worker at the deadline. Large stdin and files cross in shared memory too
+ * (`postable`): Deno's worker_threads takes seconds to clone a megabytes-long Uint8Array.
  */
 import type { RunLimits } from "./limits.ts";
 import type { Ending } from "./result.ts";
 import { trimPartialUtf8 } from "../text/utf8.ts";
+import type { FileBytes, ReturnCaps } from "./run-files.ts";
+import type { MemoryImage } from "../wasm/data-image.ts";
 
 /** Pool → worker, once per thread: what every run instantiates. */
 export interface InitMessage {
@@ -17,6 +20,8 @@ export interface InitMessage {
   module: WebAssembly.Module;
   /** Pages of the imported env.memory, or undefined for a module with its own memory. */
   memoryInitialPages: number | undefined;
+  /** The data segments split out of `module` (its bytes shared by all workers), if they were. */
+  memoryImage?: MemoryImage;
   /** The stdlib image (USTAR), shared by all workers. */
   image: SharedArrayBuffer;
   /** The image's index as JSON (src/wasi/tar-index.ts): the worker need not parse the tar. */
@@ -27,6 +32,8 @@ export interface InitMessage {
    * reading a stdlib file's contents.
    */
   imageState: SharedArrayBuffer;
+  /** Mounted packages (src/packages/mount.ts): more read-only entries, under site-packages. */
+  packages?: { bytes: SharedArrayBuffer; index: string }[];
 }
 
 /** InitMessage.imageState: the pool is still reading the image. */
@@ -56,7 +63,8 @@ export interface RunMessage {
   id: number;
   args: string[];
   env: string[];
-  stdin: Uint8Array;
+  /** The program's stdin bytes (postable). */
+  stdin: PostedBytes;
   /** A lazy stdin's ring (stdin-ring.ts); when present, `stdin` is unused. */
   stdinRing?: SharedArrayBuffer;
   limits: RunLimits;
@@ -65,6 +73,76 @@ export interface RunMessage {
   clock: SharedArrayBuffer;
   /** The shared output buffer (see OUTPUT_LAYOUT), made by createOutput. */
   output: SharedArrayBuffer;
+  /** Files written into /home before the program starts (run-files.ts), bytes postable. */
+  files?: PostedFile[];
+  /** Set when the files left in /home are to be returned, with their caps. */
+  returnFiles?: ReturnCaps;
+}
+
+/**
+ * Bytes as they cross between the pool and a worker: a SharedArrayBuffer holding them (see
+ * `postable`) or, when short, a Uint8Array.
+ */
+export type PostedBytes = Uint8Array | SharedArrayBuffer;
+
+/** A file (given or returned) as it crosses between the pool and a worker. */
+export interface PostedFile {
+  path: string;
+  bytes: PostedBytes;
+}
+
+/**
+ * Bytes from which stdin and files cross in a SharedArrayBuffer of their own, posted bare. Deno's
+ * node:worker_threads walks a typed array's bytes when it posts one, shared or not (8 MiB took 6 s
+ * on the loaded 2-core machine against 0.25 s on Node), while a bare SharedArrayBuffer takes under
+ * a millisecond; short ones are cheaper cloned than given a buffer of their own.
+ */
+export const SHARED_FROM_BYTES = 1024;
+
+/**
+ * `bytes` as they go into a message: a copy in a bare SharedArrayBuffer when they are long, else
+ * the view as it is. The caller's buffer is never transferred (it stays theirs).
+ *
+ * @example
+ * postable(new Uint8Array(1 << 20)) instanceof SharedArrayBuffer; // true
+ */
+export function postable(bytes: Uint8Array): PostedBytes {
+  if (bytes.length < SHARED_FROM_BYTES) return bytes;
+  const shared = new SharedArrayBuffer(bytes.length);
+  new Uint8Array(shared).set(bytes);
+  return shared;
+}
+
+/**
+ * Posted bytes as a Uint8Array: a view of the shared buffer (the receiver's own: one run's), or
+ * with `copy`, an ordinary one for a caller who keeps it.
+ *
+ * @example
+ * received(postable(new Uint8Array(1 << 20)), true).buffer instanceof ArrayBuffer; // true
+ */
+export function received(bytes: PostedBytes, copy = false): Uint8Array {
+  if (!(bytes instanceof SharedArrayBuffer)) return bytes;
+  return copy ? new Uint8Array(bytes).slice() : new Uint8Array(bytes);
+}
+
+/**
+ * Files as they go into a message (see postable).
+ *
+ * @example
+ * postableFiles([{ path: "a", bytes: new Uint8Array(2) }]); // [{ path: "a", bytes: Uint8Array(2) }]
+ */
+export function postableFiles(files: readonly { path: string; bytes: Uint8Array }[]): PostedFile[] {
+  return files.map((f) => ({ path: f.path, bytes: postable(f.bytes) }));
+}
+
+/**
+ * Files from a message with their bytes as Uint8Arrays (see received).
+ *
+ * @example
+ * receivedFiles(postableFiles(files), true); // ordinary copies, for the caller
+ */
+export function receivedFiles(files: readonly PostedFile[] | undefined, copy = false): FileBytes[] {
+  return (files ?? []).map((f) => ({ path: f.path, bytes: received(f.bytes, copy) }));
 }
 
 /** Worker → pool: how the evaluation `id` ended. */
@@ -72,9 +150,12 @@ export interface DoneMessage {
   type: "done";
   id: number;
   ending: Ending;
-  fuelUsed: number;
+  /** Exactly what the run spent; absent when unknown (the pool then reads the sampled fuel cell). */
+  fuelUsed?: number;
   /** Size of the guest's linear memory at the end (its peak). */
   memoryBytes?: number;
+  /** What the program left in /home, when RunMessage.returnFiles asked for it (bytes postable). */
+  files?: { files: PostedFile[]; truncated: boolean };
 }
 
 /** An output stream's index in the shared buffer. */

@@ -4,6 +4,7 @@
  * with a table of cases.
  */
 import type { RunLimits } from "./limits.ts";
+import type { ReturnedFile } from "./run-files.ts";
 
 /**
  * How an evaluation ended, decided from host-side facts only, never from what the program printed
@@ -15,6 +16,8 @@ import type { RunLimits } from "./limits.ts";
  * - `fuel_exhausted`, `timeout`, `memory_exhausted`: the named limit stopped it.
  * - `output_truncated`: exit 0, but output beyond maxOutputBytes was dropped.
  * - `crashed`: the interpreter trapped for another reason (`RunResult.detail` says why).
+ * - `aborted`: the caller's AbortSignal ended it (exitCode 130, as Ctrl-C; a program's own
+ *   `sys.exit(130)` is `error`).
  *
  * @example Telling a limit from a program error
  * ```ts
@@ -31,7 +34,8 @@ export type Outcome =
   | "timeout"
   | "memory_exhausted"
   | "output_truncated"
-  | "crashed";
+  | "crashed"
+  | "aborted";
 
 /**
  * What one evaluation produced: its output as text, its exit status, how it ended and what it
@@ -52,26 +56,38 @@ export interface RunResult {
   stdout: string;
   /** What the program (or CPython, for an uncaught exception) wrote to fd 2. */
   stderr: string;
-  /** The guest's exit status (0–255, see exitStatus); -1 when it did not exit (trap, timeout). */
+  /** The guest's exit status (0–255, see exitStatus); 130 when aborted; -1 when it did not exit (trap, timeout). */
   exitCode: number;
   outcome: Outcome;
   /**
-   * Fuel spent: exactly initial - remaining for programs that end by themselves; for
-   * `fuel_exhausted` the budget; for `timeout` a lower bound (the count at the last host call).
-   * 0 for an unmetered module.
+   * Fuel spent: exactly initial - remaining when the worker saw the run end (the program exited,
+   * trapped, ran out of fuel or memory, or reached its deadline in a host call or sleep); for
+   * `fuel_exhausted` the budget. When the run was stopped from outside while it computed (the
+   * pool's timer ended a `timeout` that made no host call near its end, an abort, a lost worker)
+   * the worker cannot be asked: then it is the count at the guest's last host call, a lower bound,
+   * and `fuelUsedIsLowerBound` is true. 0 for an unmetered module.
    */
   fuelUsed: number;
+  /**
+   * True when `fuelUsed` is only a lower bound (see `fuelUsed`); false or absent when exact.
+   * Always set by the sandbox.
+   */
+  fuelUsedIsLowerBound?: boolean;
   /** Wall-clock time from when a worker took the run, in milliseconds (0.1 ms steps). */
   wallMs: number;
   /** Which streams lost output beyond maxOutputBytes. */
   truncated: { stdout: boolean; stderr: boolean };
   /**
    * Peak size of the guest's linear memory in bytes (how close the run came to memoryMiB).
-   * Absent when the run did not end by itself (timeout, lost worker).
+   * Absent when the run was stopped from outside (timeout, abort, lost worker).
    */
   memoryBytes?: number;
   /** For `crashed`: the trap or host error message (not shown to users by default). */
   detail?: string;
+  /** With RunOptions.returnFiles: what the program left in /home (paths relative to it). */
+  files?: ReturnedFile[];
+  /** With RunOptions.returnFiles: some files were left out by its caps. */
+  filesTruncated?: boolean;
 }
 
 /** How the guest stopped, as the worker saw it. */
@@ -93,7 +109,8 @@ export type Ending =
     /** Linear memory was within one growth step of its maximum when the trap happened. */
     memoryAtMax: boolean;
   }
-  | { kind: "timeout" };
+  | { kind: "timeout" }
+  | { kind: "aborted" };
 
 /**
  * The exit status a program's exit code becomes: its low 8 bits, as a POSIX shell sees native
@@ -114,6 +131,7 @@ export function exitStatus(code: number): number {
  * to its limit. Never from what the program printed: a guest controls its stderr, so text there
  * could forge any outcome (issue 11).
  * - timeout: the run outlived timeoutMs (by the worker's own clock).
+ * - aborted: the caller's AbortSignal ended it.
  * - fuel_exhausted: a trap with the fuel counter below zero (wasm or a host call's charge).
  * - memory_exhausted: a trap, or a non-zero exit, with memory grown to its limit (memoryAtMax).
  *   A single request larger than what is left (`bytearray(2**31 - 1)` with memory far from the
@@ -126,6 +144,8 @@ export function classify(ending: Ending, truncated: { stdout: boolean; stderr: b
   switch (ending.kind) {
     case "timeout":
       return "timeout";
+    case "aborted":
+      return "aborted";
     case "trap":
       if (ending.fuelSpent) return "fuel_exhausted";
       return ending.memoryAtMax ? "memory_exhausted" : "crashed";
@@ -135,19 +155,26 @@ export function classify(ending: Ending, truncated: { stdout: boolean; stderr: b
   }
 }
 
+/** RunResult.exitCode of an aborted run: a shell's status for SIGINT. */
+export const ABORTED_EXIT_CODE = 130;
+
 /** One output stream as read back from the shared buffer. */
 export interface StreamText {
   text: string;
   truncated: boolean;
 }
 
-/** Assembles the RunResult from what the worker reported and what the output buffer holds. */
+/**
+ * Assembles the RunResult from what the worker reported and what the output buffer holds;
+ * `fuelUsedIsLowerBound` when the fuel was sampled at a host call rather than read at the end.
+ */
 export function buildResult(
   streams: { stdout: StreamText; stderr: StreamText },
   limits: Pick<RunLimits, "fuel">,
   ending: Ending,
   fuelUsed: number,
   wallMs: number,
+  fuelUsedIsLowerBound = false,
 ): RunResult {
   const { stdout, stderr } = streams;
   const truncated = { stdout: stdout.truncated, stderr: stderr.truncated };
@@ -155,10 +182,11 @@ export function buildResult(
   const result: RunResult = {
     stdout: stdout.text,
     stderr: stderr.text,
-    exitCode: ending.kind === "exit" ? exitStatus(ending.code) : -1,
+    exitCode: ending.kind === "exit" ? exitStatus(ending.code) : ending.kind === "aborted" ? ABORTED_EXIT_CODE : -1,
     outcome,
     // The whole budget when the counter went below zero (the trap overshoots by a block's cost).
     fuelUsed: ending.kind === "trap" && ending.fuelSpent && limits.fuel !== Infinity ? limits.fuel : fuelUsed,
+    fuelUsedIsLowerBound,
     wallMs: Math.round(wallMs * 10) / 10,
     truncated,
   };

@@ -7,6 +7,12 @@
  * The worker marks the run started and, at its end, claims it as finished; the pool's timer claims
  * it as killed only if it is still running and has run for the whole timeout by the shared clock.
  * The claim is one compare-and-swap, so exactly one side decides.
+ *
+ * The worker also notes when it last entered a host call, and marks the time it spends blocked in
+ * one (a sleep, a stdin read, a poll) as "in a host call". Such a run reaches the deadline in the
+ * host, where the worker ends it itself and reads the exact fuel it spent; the pool's timer gives
+ * it a grace (hostGraceMs) to do so before terminating the thread (which leaves only a sampled
+ * count).
  */
 
 /** The run's state cell. */
@@ -20,8 +26,21 @@ export const RunState = Object.freeze({
   killed: 3,
 });
 
-/** Int32 cells first (the state), then Float64 cells (start, end) at these byte offsets. */
-const LAYOUT = Object.freeze({ bytes: 24, stateIndex: 0, startByte: 8, endByte: 16 });
+/** Int32 cells first (the state), then Float64 cells (start, end, last host call) at these byte offsets. */
+const LAYOUT = Object.freeze({ bytes: 32, stateIndex: 0, startByte: 8, endByte: 16, hostByte: 24 });
+
+/**
+ * How long past the deadline the pool waits for a worker that is in a host call or made one this
+ * recently: it notices the deadline at its next host call (or when its wait ends) and ends the run
+ * with an exact fuel count. A computing run (no host calls) is terminated at the deadline.
+ */
+export const HOST_GRACE_MS = 100;
+/**
+ * How long past the deadline the pool waits for a worker blocked in a host call (sleep, stdin,
+ * poll): such a wait ends at the deadline by itself, so only a thread slow to wake on a loaded
+ * machine needs this long.
+ */
+export const HOST_WAIT_GRACE_MS = 2000;
 
 /** Milliseconds on a clock both threads share (epoch-based, sub-millisecond). */
 export function sharedNowMs(): number {
@@ -46,7 +65,7 @@ export class RunClock {
 
   constructor(readonly buffer: SharedArrayBuffer) {
     this.state = new Int32Array(buffer, 0, 1);
-    this.times = new Float64Array(buffer, LAYOUT.startByte, 2);
+    this.times = new Float64Array(buffer, LAYOUT.startByte, 3);
   }
 
   static create(): RunClock {
@@ -65,6 +84,27 @@ export class RunClock {
     this.times[0] = now;
     Atomics.store(this.state, LAYOUT.stateIndex, RunState.running);
     return now;
+  }
+
+  /** Worker: a host call begins now (`blocking`: it may wait; call `hostReturned` after the wait). */
+  hostCalled(nowMs: number, blocking = false): void {
+    this.times[2] = blocking ? Infinity : nowMs;
+  }
+
+  /** Worker: a blocking host call's wait is over. */
+  hostReturned(): void {
+    this.times[2] = sharedNowMs();
+  }
+
+  /**
+   * Pool: how long past the deadline to wait for the worker to end the run itself: while it is
+   * blocked in a host call HOST_WAIT_GRACE_MS, if it entered one within the last HOST_GRACE_MS
+   * that long, else 0.
+   */
+  hostGraceMs(): number {
+    const last = this.times[2]!;
+    if (last === Infinity) return HOST_WAIT_GRACE_MS;
+    return sharedNowMs() - last < HOST_GRACE_MS ? HOST_GRACE_MS : 0;
   }
 
   /** Worker: claims the run as finished; false if the pool already declared a timeout. */
@@ -113,6 +153,8 @@ export function armTimeout(clock: RunClock, timeoutMs: number, onTimeout: () => 
     if (state === RunState.finished || state === RunState.killed) return;
     const left = state === RunState.pending ? timeoutMs : timeoutMs - clock.elapsedMs();
     if (left > 0) timer = setTimeout(check, Math.ceil(left));
+    // A worker in (or just out of) a host call ends the run itself, with its exact fuel.
+    else if (-left < clock.hostGraceMs()) timer = setTimeout(check, 5);
     else if (clock.kill()) onTimeout();
   };
   timer = setTimeout(check, timeoutMs);

@@ -7,9 +7,15 @@
  * How: a SharedArrayBuffer ring between the pool (main thread) and the worker. The worker's
  * fd_read, finding the ring empty, bumps the WANT cell and blocks (Atomics.wait) on the SEQ cell;
  * the pool's pump, waiting on WANT with Atomics.waitAsync, pulls one chunk from the source, copies
- * it into the ring, bumps SEQ and wakes the worker. Only the pump writes WRITTEN/STATE/SEQ, only
- * the worker writes READ/WANT. The pool terminates the worker at the deadline, which also ends a
- * blocked read.
+ * it into the ring, bumps SEQ and wakes the worker. Only the pump writes WRITTEN/STATE/SEQ/PAUSED,
+ * only the worker writes READ/WANT. The worker's waits end at the run's deadline.
+ *
+ * Fuel must not depend on how the source's chunks arrive (a file gives 64 KiB chunks, a slow
+ * producer a few bytes at a time), since every read call costs the guest fuel. So a read fills
+ * the whole buffer it was given, as a read of a bytes stdin does, and returns fewer bytes only at
+ * the end of stdin, on an error, or when the source pauses: it has delivered nothing for
+ * STDIN_PAUSE_MS although the pump's thread was free to take it (a terminal waiting for the next
+ * line, a producer waiting for the program's answer). Only pauses can change a program's reads.
  */
 import { Errno } from "../wasi/constants.ts";
 import { FsError } from "../wasi/memfs.ts";
@@ -27,12 +33,27 @@ export const STDIN_RING = Object.freeze({
   want: 3,
   /** Bumped by the pump after every write or state change; the worker waits on it. */
   seq: 4,
+  /** 1 while the source has paused (see STDIN_PAUSE_MS), 0 otherwise. */
+  paused: 5,
   headerBytes: 32,
   dataBytes: 64 * 1024,
 });
 
 /** STATE values. */
 export const STDIN_STATE = Object.freeze({ open: 0, end: 1, overCap: 2, failed: 3 });
+
+/**
+ * A source that has delivered nothing for this long, while the pump's thread was free to take its
+ * bytes, has paused: a read holding some bytes returns them instead of waiting to fill its buffer.
+ */
+export const STDIN_PAUSE_MS = 50;
+
+/**
+ * Blocks the worker while `cell[index]` holds `value`, at most `timeoutMs` (Infinity: no limit but
+ * the run's deadline, where it throws to end the run). The worker's implementation marks the
+ * time as spent in a host call (run-clock.ts).
+ */
+export type HostWait = (cell: Int32Array, index: number, value: number, timeoutMs: number) => void;
 
 /**
  * A fresh ring for one run.
@@ -45,38 +66,63 @@ export function createStdinRing(): SharedArrayBuffer {
 }
 
 /**
- * The worker's side: a blocking StdinSource over the ring, for the WASI host's fd_read.
- * Reading past the cap fails with EFBIG (Python: `OSError: [Errno 27] File too large`, Linux numbering), a failed
- * source with EIO: the program learns its input was cut, nothing is dropped silently.
+ * The worker's side: a blocking StdinSource over the ring, for the WASI host's fd_read and
+ * poll_oneoff. Reading past the cap fails with EFBIG (Python: `OSError: [Errno 27] File too
+ * large`), a failed source with EIO: the program learns its input was cut, nothing is dropped
+ * silently.
  *
  * @example
- * host.bindRun({ ...binding, stdin: ringReader(msg.stdinRing) });
+ * host.bindRun({ ...binding, stdin: ringReader(msg.stdinRing, wait) });
  */
-export function ringReader(ring: SharedArrayBuffer): StdinSource {
+export function ringReader(ring: SharedArrayBuffer, wait: HostWait): StdinSource {
   const h = new Int32Array(ring, 0, STDIN_RING.headerBytes / 4);
   const data = new Uint8Array(ring, STDIN_RING.headerBytes, STDIN_RING.dataBytes);
   const size = STDIN_RING.dataBytes;
+  const available = () => Atomics.load(h, STDIN_RING.written) - Atomics.load(h, STDIN_RING.read);
+  /** Moves what the ring holds into `into` from `at`; returns the new fill. */
+  const take = (into: Uint8Array, at: number): number => {
+    let got = at;
+    for (;;) {
+      const read = Atomics.load(h, STDIN_RING.read);
+      const n = Math.min(Atomics.load(h, STDIN_RING.written) - read, into.length - got, size - read % size);
+      if (n <= 0) return got;
+      into.set(data.subarray(read % size, read % size + n), got);
+      Atomics.store(h, STDIN_RING.read, read + n);
+      got += n;
+    }
+  };
+  /** Asks the pump for more and waits for its answer (or `timeoutMs`). */
+  const askAndWait = (seq: number, timeoutMs: number) => {
+    Atomics.add(h, STDIN_RING.want, 1);
+    Atomics.notify(h, STDIN_RING.want);
+    wait(h, STDIN_RING.seq, seq, timeoutMs);
+  };
   return {
-    available: () => Atomics.load(h, STDIN_RING.written) - Atomics.load(h, STDIN_RING.read),
+    available,
     read(into) {
+      let got = 0;
       for (;;) {
         const seq = Atomics.load(h, STDIN_RING.seq);
-        const written = Atomics.load(h, STDIN_RING.written);
-        const read = Atomics.load(h, STDIN_RING.read);
-        if (written > read) {
-          const at = read % size;
-          const n = Math.min(written - read, into.length, size - at);
-          into.set(data.subarray(at, at + n));
-          Atomics.store(h, STDIN_RING.read, read + n);
-          return n;
-        }
+        got = take(into, got);
+        if (got === into.length) return got;
         const state = Atomics.load(h, STDIN_RING.state);
+        if (state !== STDIN_STATE.open && got > 0) return got;
         if (state === STDIN_STATE.end) return 0;
         if (state === STDIN_STATE.overCap) throw new FsError(Errno.FBIG);
         if (state === STDIN_STATE.failed) throw new FsError(Errno.IO);
-        Atomics.add(h, STDIN_RING.want, 1);
-        Atomics.notify(h, STDIN_RING.want);
-        Atomics.wait(h, STDIN_RING.seq, seq);
+        if (got > 0 && Atomics.load(h, STDIN_RING.paused) === 1) return got;
+        askAndWait(seq, Infinity);
+      }
+    },
+    readable(timeoutMs) {
+      const until = performance.now() + timeoutMs;
+      // Asks the pump at least once, even with no time to wait: a polling loop sees bytes soon.
+      for (let asked = false;; asked = true) {
+        const seq = Atomics.load(h, STDIN_RING.seq);
+        if (available() > 0 || Atomics.load(h, STDIN_RING.state) !== STDIN_STATE.open) return true;
+        const left = Math.max(0, until - performance.now());
+        if (asked && left === 0) return false;
+        askAndWait(seq, left);
       }
     },
   };
@@ -135,6 +181,9 @@ export class StdinPump {
       await changed(this.h, STDIN_RING.want, served);
       if (this.stopped) return;
       served = Atomics.load(this.h, STDIN_RING.want);
+      // A worker that stopped waiting (a pause, a poll's timeout) may ask again before the answer
+      // lands: the ring is refilled only when empty, and the worker asks again once it is.
+      if (Atomics.load(this.h, STDIN_RING.written) !== Atomics.load(this.h, STDIN_RING.read)) continue;
       const state = await this.refill();
       if (state !== STDIN_STATE.open) {
         this.publish(state);
@@ -157,7 +206,7 @@ export class StdinPump {
     while (chunk === undefined || chunk.length === 0) {
       try {
         this.iterator ??= this.source[Symbol.asyncIterator]();
-        const next = await this.iterator.next();
+        const next = await this.watchPause(this.iterator.next());
         if (next.done) return STDIN_STATE.end;
         chunk = typeof next.value === "string" ? new TextEncoder().encode(next.value) : next.value;
       } catch {
@@ -178,6 +227,30 @@ export class StdinPump {
     Atomics.store(this.h, STDIN_RING.written, written + n);
     this.publish(STDIN_STATE.open);
     return STDIN_STATE.open;
+  }
+
+  /**
+   * Awaits the source's next chunk, flagging a pause if it takes STDIN_PAUSE_MS. A timer that
+   * fires late means this thread was busy (its I/O may be waiting behind the timer): it is re-armed
+   * instead, so a stalled main thread never makes a file's or a fast pipe's reads shorter.
+   */
+  private async watchPause<T>(next: Promise<T>): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const arm = () => {
+      const armedAt = performance.now();
+      timer = setTimeout(() => {
+        if (performance.now() - armedAt > STDIN_PAUSE_MS * 1.5) return arm();
+        Atomics.store(this.h, STDIN_RING.paused, 1);
+        this.publish(Atomics.load(this.h, STDIN_RING.state));
+      }, STDIN_PAUSE_MS);
+    };
+    arm();
+    try {
+      return await next;
+    } finally {
+      clearTimeout(timer);
+      Atomics.store(this.h, STDIN_RING.paused, 0);
+    }
   }
 
   private publish(state: number): void {

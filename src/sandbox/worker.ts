@@ -14,9 +14,20 @@ import type { GuestInstance } from "./guest-instance.ts";
 import type { Ending } from "./result.ts";
 import { DEFAULT_LIMITS } from "./limits.ts";
 import type { RunLimits } from "./limits.ts";
-import { awaitImage, fuelCell, outputWriter, STDERR, STDOUT } from "./protocol.ts";
+import type { MemoryImage } from "../wasm/data-image.ts";
+import {
+  awaitImage,
+  fuelCell,
+  outputWriter,
+  postableFiles,
+  received,
+  receivedFiles,
+  STDERR,
+  STDOUT,
+} from "./protocol.ts";
 import type { DoneMessage, InitMessage, RunMessage } from "./protocol.ts";
 import { ringReader } from "./stdin-ring.ts";
+import type { HostWait } from "./stdin-ring.ts";
 import {
   FUEL_EXPORT,
   GROW_REFUSED_EXPORT,
@@ -27,6 +38,7 @@ import {
 } from "./module-shape.ts";
 import { RunClock, sharedNowMs } from "./run-clock.ts";
 import { HostFuelExhausted } from "../wasi/cost.ts";
+import { collectFiles, writeFiles } from "./run-files.ts";
 
 /** Thrown by a host call made at or past the run's deadline: the worker ends the run itself. */
 class DeadlineReached extends Error {
@@ -37,6 +49,7 @@ const channel = parentChannel();
 let module: WebAssembly.Module | undefined;
 let moduleImports: WebAssembly.ModuleImportDescriptor[] = [];
 let memoryInitialPages: number | undefined;
+let memoryImage: MemoryImage | undefined;
 let image: DirNode | undefined;
 /**
  * The next evaluation's instance, made while the worker is idle (instantiating copies the
@@ -47,6 +60,11 @@ interface Prepared extends GuestInstance {
   key: string;
 }
 let prepared: Prepared | undefined;
+/**
+ * The memory of the last run, with its limits' key: the next guest of the same limits restores and
+ * reuses it if the run did not grow it (guest-memory.ts), instead of paying a new memory's first touch.
+ */
+let spare: { key: string; memory: WebAssembly.Memory } | undefined;
 /** A private cell to block on for sleeps; nobody ever notifies it. */
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
@@ -56,11 +74,14 @@ channel.onMessage((raw) => {
     module = msg.module;
     moduleImports = WebAssembly.Module.imports(msg.module);
     memoryInitialPages = msg.memoryInitialPages;
+    memoryImage = msg.memoryImage;
     const imageState = new Int32Array(msg.imageState);
-    image = buildImageTree(
-      entriesFromIndex(new Uint8Array(msg.image), JSON.parse(msg.imageIndex)),
-      () => awaitImage(imageState),
-    );
+    const entries = entriesFromIndex(new Uint8Array(msg.image), JSON.parse(msg.imageIndex));
+    // Package files join the same read-only tree (their bytes are there from the start).
+    for (const part of msg.packages ?? []) {
+      for (const e of entriesFromIndex(new Uint8Array(part.bytes), JSON.parse(part.index))) entries.push(e);
+    }
+    image = buildImageTree(entries, () => awaitImage(imageState));
     prepareSoon(DEFAULT_LIMITS);
     return;
   }
@@ -73,7 +94,6 @@ channel.onMessage((raw) => {
       type: "done",
       id: msg.id,
       ending: { kind: "trap", message: `host error: ${describe(e)}`, fuelSpent: false, memoryAtMax: false },
-      fuelUsed: 0,
     };
   }
   const clock = new RunClock(msg.clock);
@@ -99,7 +119,11 @@ function prepareSoon(limits: RunLimits): void {
 
 function prepare(limits: RunLimits): Prepared {
   if (module === undefined || image === undefined) throw new Error("worker not initialised");
-  return { key: limitsKey(limits), ...newGuest({ module, moduleImports, memoryInitialPages, image }, limits) };
+  const key = limitsKey(limits);
+  const reuse = spare?.key === key ? spare.memory : undefined;
+  spare = undefined;
+  const template = { module, moduleImports, memoryInitialPages, memoryImage, image };
+  return { key, ...newGuest(template, limits, reuse) };
 }
 
 function describe(e: unknown): string {
@@ -110,34 +134,33 @@ function runOnce(msg: RunMessage): DoneMessage {
   if (module === undefined || image === undefined) throw new Error("worker not initialised");
   const { limits } = msg;
   // The run's time counts on this thread's clock, from now (the pool's timer only enforces it).
-  const deadline = new RunClock(msg.clock).start() + limits.timeoutMs;
+  const clock = new RunClock(msg.clock);
+  const deadline = clock.start() + limits.timeoutMs;
+  const wait = deadlineWait(clock, deadline);
   const maxPages = limits.memoryMiB * 16;
   const ready = prepared !== undefined && prepared.key === limitsKey(limits) ? prepared : prepare(limits);
   prepared = undefined;
   const { memory, host, instance } = ready;
+  const given = receivedFiles(msg.files);
+  writeFiles(ready.fs, given); // before bindRun: charges no fuel
+  if (memory !== undefined) spare = { key: ready.key, memory };
   const fuelSeen = fuelCell(msg.output);
   let fuel: WebAssembly.Global | undefined;
   host.bindRun({
     args: msg.args,
     env: msg.env,
-    stdin: msg.stdinRing === undefined ? msg.stdin : ringReader(msg.stdinRing),
+    stdin: msg.stdinRing === undefined ? received(msg.stdin) : ringReader(msg.stdinRing, wait),
     stdout: outputWriter(msg.output, STDOUT, limits.maxOutputBytes),
     stderr: outputWriter(msg.output, STDERR, limits.maxOutputBytes),
     // Never sleep past the deadline: a sleep that reaches it ends the run there.
-    sleep: (ms) => {
-      const left = deadline - sharedNowMs();
-      if (ms < left) {
-        Atomics.wait(sleepCell, 0, 0, ms);
-        return;
-      }
-      if (left > 0) Atomics.wait(sleepCell, 0, 0, left);
-      throw new DeadlineReached();
-    },
+    sleep: (ms) => wait(sleepCell, 0, 0, ms),
     // Every host call checks the deadline too, so a run ends on time even if the pool's thread is
     // too busy to terminate this one (the pool's timer still stops runs that make no host calls).
     onSyscall: () => {
       if (fuel !== undefined) fuelSeen[0] = fuel.value as bigint;
-      if (sharedNowMs() >= deadline) throw new DeadlineReached();
+      const now = sharedNowMs();
+      clock.hostCalled(now);
+      if (now >= deadline) throw new DeadlineReached();
     },
     chargeFuel: (units) => {
       if (fuel === undefined) return;
@@ -183,12 +206,33 @@ function runOnce(msg: RunMessage): DoneMessage {
   }
   const remaining = fuel === undefined ? msg.fuelStart : (fuel.value as bigint);
   const used = msg.fuelStart - remaining;
-  return {
+  const done: DoneMessage = {
     type: "done",
     id: msg.id,
     ending,
     fuelUsed: fuel === undefined ? 0 : Number(used),
     memoryBytes: guestMemory.buffer.byteLength, // linear memory never shrinks: this is the peak
+  };
+  if (msg.returnFiles !== undefined) {
+    const { files, truncated } = collectFiles(ready.fs, msg.returnFiles, given);
+    done.files = { files: postableFiles(files.map((f) => ({ path: f.path, bytes: f.content }))), truncated };
+  }
+  return done;
+}
+
+/**
+ * The worker's blocking wait (sleeps, stdin, poll): on `cell[index]` while it holds `value`, at most
+ * `timeoutMs`, never past the deadline, where it throws DeadlineReached so that the run ends here,
+ * with its exact fuel. Marked as time in a host call, so the pool's timer lets it end the run.
+ */
+function deadlineWait(clock: RunClock, deadline: number): HostWait {
+  return (cell, index, value, timeoutMs) => {
+    const left = deadline - sharedNowMs();
+    if (left <= 0) throw new DeadlineReached();
+    clock.hostCalled(0, true);
+    const woke = Atomics.wait(cell, index, value, Math.min(timeoutMs, left));
+    clock.hostReturned();
+    if (woke === "timed-out" && timeoutMs >= left) throw new DeadlineReached();
   };
 }
 

@@ -45,6 +45,8 @@ export function statusLine(result: RunResult, options: SummaryOptions = {}): str
       return options.memoryMiB === undefined
         ? "Out of memory"
         : `Out of memory (limit ${groupDigits(options.memoryMiB)} MiB)`;
+    case "aborted":
+      return "Interrupted";
     case "crashed":
       return options.verbose && result.detail
         ? `Crashed (interpreter error: ${firstLine(result.detail)})`
@@ -55,14 +57,20 @@ export function statusLine(result: RunResult, options: SummaryOptions = {}): str
   }
 }
 
-/** `Used 12,345,678 fuel units (1.2%) in 34 ms`. */
+/**
+ * `Used 12,345,678 fuel units (1.2%) in 34 ms`; `Used at least …` when the count is a lower bound
+ * (a run stopped from outside while it computed, see RunResult.fuelUsedIsLowerBound).
+ */
 export function usageLine(result: RunResult, fuelLimit?: number): string {
   let pct = "";
   if (fuelLimit !== undefined && Number.isFinite(fuelLimit) && fuelLimit > 0) {
     const p = (result.fuelUsed / fuelLimit) * 100;
     pct = p > 0 && p < 0.1 ? " (<0.1%)" : ` (${p.toFixed(1)}%)`;
   }
-  return `Used ${groupDigits(result.fuelUsed)} fuel units${pct} in ${groupDigits(Math.round(result.wallMs))} ms`;
+  const atLeast = result.fuelUsedIsLowerBound ? "at least " : "";
+  return `Used ${atLeast}${groupDigits(result.fuelUsed)} fuel units${pct} in ${
+    groupDigits(Math.round(result.wallMs))
+  } ms`;
 }
 
 function firstLine(s: string): string {

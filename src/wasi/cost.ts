@@ -5,6 +5,10 @@
  * call whose work grows with a size pays for that size, at the same rate as the metered module's
  * bulk memory operations (1 unit per 8 bytes), so host work and wasm work are priced alike.
  *
+ * Work the host does not do by copying costs more per byte, by what it was measured to cost the
+ * host (bench/host-cost.ts): pages a /tmp file's buffer takes from or gives back to the system
+ * (file-bytes.ts's PAGE_WORK_*) and random bytes (FUEL_PER_RANDOM_BYTE).
+ *
  * The charges depend only on the call's arguments and the filesystem's state, never on time or the
  * runtime, so a program spends the same fuel on Node and Deno. Calls with fixed-size work (stat,
  * seek, clocks, open, unlink, …) cost nothing extra.
@@ -13,8 +17,26 @@
 /** Bytes per fuel unit for host work (the meter's bulk-memory rate). */
 export const BYTES_PER_FUEL = 8;
 
-/** Fuel per directory entry a fd_readdir call walks (the entry's 24-byte header, at the byte rate). */
-export const FUEL_PER_DIRENT = 3;
+/**
+ * Fuel of every host call, before its own work: crossing into the host and back, the deadline
+ * check, the argument checks (about 0.4 µs on Node 20, what ~1,000 units of a Python loop take).
+ */
+export const FUEL_PER_HOST_CALL = 5000;
+
+/**
+ * Fuel per path a call resolves (besides its bytes): decoding, walking the tree, the name checks
+ * (an open/close or a rename took 3-9 µs of host time per path).
+ */
+export const FUEL_PER_PATH = 8000;
+
+/** Fuel per directory entry a fd_readdir call walks (encoding its name, building its record). */
+export const FUEL_PER_DIRENT = 1024;
+
+/**
+ * Fuel per random byte (random_get): Web Crypto makes about 0.3 bytes a nanosecond, some 30 times
+ * slower than a copy, so a byte costs what 32 copied bytes do.
+ */
+export const FUEL_PER_RANDOM_BYTE = 8;
 
 /** Fuel per iovec a read or write passes, and per poll_oneoff subscription (their records). */
 export const FUEL_PER_RECORD = 1;

@@ -11,6 +11,7 @@
 import { Errno } from "./constants.ts";
 import { FsError } from "./memfs.ts";
 import { Fault } from "./memory.ts";
+import { FUEL_PER_HOST_CALL } from "./cost.ts";
 import { HostContext } from "./syscalls/context.ts";
 import type { RunBinding, Syscall, SyscallTable, WasiHostOptions } from "./syscalls/context.ts";
 import { argsClockSyscalls } from "./syscalls/args-clock.ts";
@@ -86,6 +87,7 @@ export class WasiHost {
       if (imp.module === WASI_MODULE && imp.kind === "function" && !(imp.name in out)) {
         out[imp.name] = () => {
           this.ctx.opts.onSyscall?.();
+          this.ctx.charge(FUEL_PER_HOST_CALL);
           return Errno.NOSYS;
         };
       }
@@ -102,6 +104,7 @@ export class WasiHost {
     return (...args: never[]) => {
       ctx.opts.onSyscall?.();
       if (!beforeMain && ctx.mainStartNs === undefined) ctx.mainStartNs = ctx.monotonicNs();
+      ctx.charge(FUEL_PER_HOST_CALL);
       try {
         return fn(ctx, ...args) ?? Errno.SUCCESS;
       } catch (e) {

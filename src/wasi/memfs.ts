@@ -1,6 +1,7 @@
 /**
  * An in-memory filesystem for one guest run: a shared read-only tree (the stdlib image) with a
- * fresh writable `/tmp` under a byte and file-count quota. There are no symlinks: image links are
+ * fresh writable `/tmp` and a fresh writable `/home` (where programs start, as under snekbox),
+ * both under one byte and file-count quota. There are no symlinks: image links are
  * resolved to the nodes they name when the tree is built.
  *
  * Why it is shaped this way (host safety, issue 11):
@@ -16,7 +17,7 @@
  */
 import { Errno } from "./constants.ts";
 import type { TarEntry } from "./tar.ts";
-import { planSize } from "./file-bytes.ts";
+import { growsInPlace, planSize } from "./file-bytes.ts";
 
 /** A filesystem operation the guest asked for failed; `errno` is what the syscall returns. */
 export class FsError extends Error {
@@ -88,6 +89,8 @@ export class Quota {
 }
 
 export const MAX_PATH_BYTES = 4096;
+/** The writable home's name in `/` (programs start in `/home`). */
+export const HOME_NAME = "home";
 export const MAX_NAME_BYTES = 255;
 
 /** Where a path lands: the directory it is in, the last component, and the node if it exists. */
@@ -207,7 +210,8 @@ export interface MemFsOptions {
 }
 
 /**
- * The filesystem one run sees: `/` (read-only) = the image's top level plus a fresh writable `/tmp`.
+ * The filesystem one run sees: `/` (read-only) = the image's top level plus a fresh writable `/tmp`
+ * and a fresh writable `/home` (HOME_DIR), sharing one quota.
  *
  * @example
  * ```ts
@@ -218,6 +222,8 @@ export interface MemFsOptions {
  */
 export class MemFs {
   readonly root: DirNode;
+  /** The program's home and working folder, `/home`: writable, under the same quota as /tmp. */
+  readonly home: DirNode;
   readonly quota: Quota;
   /**
    * Told the byte count of each allocation, zero-fill or copy before it happens; may throw to
@@ -236,6 +242,8 @@ export class MemFs {
     this.root = dirNode(false, image.ino, 0n, undefined);
     for (const [name, node] of image.entries) this.root.entries.set(name, node);
     this.root.entries.set("tmp", dirNode(true, this.nextIno++, this.now(), this.root));
+    this.home = dirNode(true, this.nextIno++, this.now(), this.root);
+    this.root.entries.set(HOME_NAME, this.home);
   }
 
   /** What `..` names from `dir`: its parent (the root for the root); ENOENT for a removed one. */
@@ -452,6 +460,11 @@ export class MemFs {
   setSize(file: FileNode, size: number): void {
     if (!file.writable) throw new FsError(Errno.ROFS);
     if (!Number.isSafeInteger(size) || size < 0) throw new FsError(Errno.INVAL);
+    if (growsInPlace(file.data, file.size, size)) {
+      file.size = size;
+      file.mtimNs = this.now();
+      return;
+    }
     const held = file.data.length;
     const plan = planSize(file.data, file.size, size, held + this.quota.roomBytes);
     if (plan === undefined) throw new FsError(Errno.NOSPC);

@@ -3,7 +3,7 @@
  * wasi-libc's getentropy asks for in ten 256-byte random_get calls; each Web Crypto call costs
  * 3-13 µs, together ~0.13 ms of a 1.5 ms warm print(1). A host fills a pool once when it is made
  * (the sandbox makes the next run's host while the worker is idle) and serves small requests from
- * it; larger ones, and whatever comes after the pool is spent, go to Web Crypto directly.
+ * it, drawing a fresh pool when it is spent; larger requests go to Web Crypto directly.
  * Each pool belongs to one host, so no byte is ever given out twice.
  */
 
@@ -54,11 +54,19 @@ export class RandomPool {
     return this.bytes.length - this.used;
   }
 
-  /** Fills `buf` from the pool when it holds enough, else from the source; never repeats a byte. */
+  /**
+   * Fills `buf` from the pool, drawing a fresh pool when this one holds too little (one source
+   * call per pool, not one per request); requests larger than a pool go to the source. Never
+   * repeats a byte.
+   */
   fill(buf: Uint8Array): void {
-    if (buf.length > this.left) {
+    if (buf.length > this.bytes.length) {
       this.source(buf);
       return;
+    }
+    if (buf.length > this.left) {
+      this.source(this.bytes);
+      this.used = 0;
     }
     buf.set(this.bytes.subarray(this.used, this.used + buf.length));
     this.bytes.fill(0, this.used, this.used + buf.length);

@@ -96,7 +96,8 @@ describe("batch lines", () => {
     ['{"id":4,"code":"x","stdin":5}', /"stdin" must be a string/, 4],
     ['{"id":5,"code":"x","args":"a"}', /"args" must be an array of strings/, 5],
     ['{"id":6,"code":"x","timeout":0}', /^timeout wants seconds from 0\.001/, 6],
-    ['{"id":7,"code":"x","memory":5000}', /^memory wants MiB from 1 to 4096/, 7],
+    ['{"id":7,"code":"x","memory":5000}', /^memory wants MiB from 20 to 4096/, 7],
+    ['{"id":9,"code":"x","memory":19}', /^memory wants MiB from 20 to 4096, got 19$/, 9],
     ['{"id":8,"code":"x","fuel":true}', /^fuel must be a number or a string/, 8],
   ];
   for (const [line, re, id] of bad) {
@@ -122,7 +123,7 @@ describe("batch lines", () => {
       '"a"',
       '"bc"',
       "Error: line is not valid UTF-8",
-      "Error: line longer than 30 bytes",
+      "Error: line longer than 30 bytes (--max-line)",
       "last",
     ]);
   });
@@ -169,6 +170,7 @@ describe(`wasi-py --batch end to end on ${isDeno ? "Deno" : "Node"}`, () => {
       "exitCode",
       "outcome",
       "fuelUsed",
+      "fuelUsedIsLowerBound",
       "wallMs",
       "truncated",
     ]);

@@ -167,7 +167,16 @@ const CASES: Case[] = [
       const lines = strict.decode(r.stdout).trimEnd().split("\n");
       assert.equal(lines.length, 1);
       const o = JSON.parse(lines[0]!) as { stdout: string; stderr: string; outcome: string; exitCode: number };
-      assert.deepEqual(Object.keys(o), ["stdout", "stderr", "exitCode", "outcome", "fuelUsed", "wallMs", "truncated"]);
+      assert.deepEqual(Object.keys(o), [
+        "stdout",
+        "stderr",
+        "exitCode",
+        "outcome",
+        "fuelUsed",
+        "fuelUsedIsLowerBound",
+        "wallMs",
+        "truncated",
+      ]);
       assert.ok(o.stdout.startsWith('\ufffd\u0000\r\n}"'));
       assert.equal(o.stderr, "\u2028\n");
     },
@@ -257,10 +266,16 @@ const CASES: Case[] = [
     check: (r) => assert.equal(r.text, "Timed out after 0.001 s\n"),
   },
   {
-    name: "memory below what the interpreter needs: usage error",
+    name: "memory below what the interpreter needs: usage error naming the range",
     args: ["--memory", "1", "1"],
     status: EXIT.usage,
-    check: usageError(/--memory must be at least/),
+    check: usageError(/--memory wants MiB from 20 to 4096, got "1"/),
+  },
+  {
+    name: "memory one MiB below the interpreter's floor: refused the same way",
+    args: ["--memory", "19", "1"],
+    status: EXIT.usage,
+    check: usageError(/--memory wants MiB from 20 to 4096, got "19"/),
   },
 ];
 

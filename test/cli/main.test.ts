@@ -44,10 +44,12 @@ describe("argument parsing", () => {
         tmpQuotaBytes: 8 * 1024 * 1024,
         maxLines: 2,
         maxBytes: 400,
+        maxLineBytes: 8 * 1024 * 1024,
         verbose: false,
         noStdin: false,
         batch: false,
         args: [],
+        packages: [],
       },
     });
   });
@@ -57,6 +59,7 @@ describe("argument parsing", () => {
     assert.equal(p.kind === "run" && p.options.code, undefined);
   });
   const good: Array<[string[], Record<string, unknown>]> = [
+    [["--packages", "a.whl", "--packages=b/", "x"], { packages: ["a.whl", "b/"] }],
     [["-f", "raw", "x"], { format: "raw" }],
     [["--format=json", "x"], { format: "json" }],
     [["--fuel", "1e8", "x"], { fuel: 100_000_000 }],
@@ -178,6 +181,7 @@ describe("exit codes and rendering", () => {
       "exitCode",
       "outcome",
       "fuelUsed",
+      "fuelUsedIsLowerBound",
       "wallMs",
       "truncated",
     ]);
@@ -187,6 +191,7 @@ describe("exit codes and rendering", () => {
       "exitCode",
       "outcome",
       "fuelUsed",
+      "fuelUsedIsLowerBound",
       "wallMs",
       "truncated",
     ]);
@@ -311,7 +316,16 @@ describe(`wasi-py end to end on ${isDeno ? "Deno" : "Node"}`, () => {
     const r = wasiPy(["--format", "json", 'print("x"); 1/0']);
     assert.equal(r.status, 1);
     const j = JSON.parse(r.stdout);
-    assert.deepEqual(Object.keys(j), ["stdout", "stderr", "exitCode", "outcome", "fuelUsed", "wallMs", "truncated"]);
+    assert.deepEqual(Object.keys(j), [
+      "stdout",
+      "stderr",
+      "exitCode",
+      "outcome",
+      "fuelUsed",
+      "fuelUsedIsLowerBound",
+      "wallMs",
+      "truncated",
+    ]);
     assert.equal(j.stdout, "x\n");
     assert.match(j.stderr, /ZeroDivisionError: division by zero\n$/);
     assert.equal(j.exitCode, 1);

@@ -3,7 +3,7 @@
  * on free loopback ports for the IRC tests. The bot's port uses InspIRCd's DEFAULT connect class
  * (no limits set: about one command a second with fakelag, a small recvq), the port the test
  * users take has a generous class so the tests' own traffic is never the one penalised.
- * Fails loudly when a binary is missing: CI installs them (.ci/run), and a silent skip would
+ * Fails loudly when a binary is missing: `npm test` installs them (scripts/test.mjs), and a silent skip would
  * hide that the bot was never tested against this server.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
@@ -38,7 +38,7 @@ function require_(name: string, deb: string, extra: string[]): string {
   const bin = findBinary(name, extra);
   if (!bin) {
     throw new Error(
-      `${name} is not installed: the IRC tests need it. Install it with \`apt-get install -y ${deb}\` (CI's .ci/run does this).`,
+      `${name} is not installed: the IRC tests need it. Install it with \`apt-get install -y ${deb}\` (\`npm test\` does this).`,
     );
   }
   return bin;
@@ -46,7 +46,14 @@ function require_(name: string, deb: string, extra: string[]): string {
 
 const LINK_PASSWORD = "wasipy-link";
 
-function inspircdConf(dir: string, port: number, userPort: number, linkPort: number, services: boolean): string {
+function inspircdConf(
+  dir: string,
+  port: number,
+  userPort: number,
+  linkPort: number,
+  services: boolean,
+  maxNick: number,
+): string {
   return [
     `<server name="irc.test" description="wasi-py test server" id="0AA" network="TestNet">`,
     `<admin name="tests" nick="tests" email="nobody@invalid">`,
@@ -63,7 +70,7 @@ function inspircdConf(dir: string, port: number, userPort: number, linkPort: num
     `<files motd="${join(dir, "motd")}">`,
     `<dns timeout="1">`,
     `<performance clonesonconnect="no" quietbursts="yes">`,
-    `<limits maxnick="30">`,
+    `<limits maxnick="${maxNick}">`,
     `<module name="cap">`,
     `<module name="ircv3">`,
     `<module name="ircv3_accounttag">`,
@@ -153,20 +160,21 @@ function daemon(
 }
 
 /**
- * Starts InspIRCd (as root it needs --runasroot) and, with `services`, Atheme linked to it.
+ * Starts InspIRCd (as root it needs --runasroot) and, with `services`, Atheme linked to it;
+ * `maxNick` sets the server's nick length (default 30).
  *
  * @example
  * const s = await startInspircd({ services: true });
  * await registerAccount(s.userPort, "pybot", "secret");
  */
-export async function startInspircd(opts: { services?: boolean } = {}): Promise<InspircdServer> {
+export async function startInspircd(opts: { services?: boolean; maxNick?: number } = {}): Promise<InspircdServer> {
   const ircd = require_("inspircd", "inspircd", ["/usr/sbin/inspircd"]);
   const atheme = opts.services ? require_("atheme-services", "atheme-services", ["/usr/bin/atheme-services"]) : "";
   const dir = mkdtempSync(join(tmpdir(), "wasi-py-inspircd-"));
   const [port, userPort, linkPort] = [await freePort(), await freePort(), await freePort()];
   writeFileSync(join(dir, "motd"), "wasi-py test server\n");
   const conf = join(dir, "inspircd.conf");
-  writeFileSync(conf, inspircdConf(dir, port, userPort, linkPort, !!opts.services));
+  writeFileSync(conf, inspircdConf(dir, port, userPort, linkPort, !!opts.services, opts.maxNick ?? 30));
   const root = typeof process.getuid === "function" && process.getuid() === 0;
   const ircdArgs = ["--nofork", "--nopid", `--config=${conf}`, ...(root ? ["--runasroot"] : [])];
   const server = daemon(ircd, ircdArgs, async () => await canConnect(port) && await canConnect(userPort), "inspircd");

@@ -1,6 +1,6 @@
 /**
  * Starts a throw-away ngIRCd on a free loopback port (plain + TLS) for the IRC tests.
- * Fails loudly when ngircd or openssl is missing: CI installs them (.ci/run), and a
+ * Fails loudly when ngircd or openssl is missing: `npm test` installs them (scripts/test.mjs), and a
  * silent skip would hide that the bot was never tested against a real server.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
@@ -33,7 +33,7 @@ export function requireNgircd(): string {
   const bin = findBinary("ngircd", ["/usr/sbin/ngircd", "/usr/bin/ngircd"]);
   if (!bin) {
     throw new Error(
-      "ngircd is not installed: the IRC tests need a real server. Install it with `apt-get install -y ngircd` (CI's .ci/run does this).",
+      "ngircd is not installed: the IRC tests need a real server. Install it with `apt-get install -y ngircd` (`npm test` does this).",
     );
   }
   return bin;

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { ircHelpText, parseIrcArgv, settingsFromFlags } from "../../src/irc/args.ts";
 import type { IrcFlags } from "../../src/irc/args.ts";
 import { IrcConfigError, resolveIrcConfig } from "../../src/irc/config.ts";
-import { IRC_NUMERIC_SETTINGS } from "../../src/options/irc.ts";
+import { IRC_NUMERIC_SETTINGS } from "../../src/irc/settings.ts";
 
 describe("IRC flags", () => {
   it("the CLI's names and units for limits, kebab-case for the rest", async () => {

@@ -17,7 +17,6 @@ import { isChatter } from "../../src/irc/chatter.ts";
 import { parseLine } from "../../src/irc/message.ts";
 import type { SayMeta } from "../../src/irc/output.ts";
 import { pasteClient } from "../../src/irc/paste.ts";
-import { fitNick, IrcAuthError, IrcSaslError } from "../../src/irc/client.ts";
 import { IrcConfigError, redactChannel, resolveIrcConfig } from "../../src/irc/config.ts";
 import { startBot } from "../../src/irc/start.ts";
 import { formatIrcReply } from "../../src/text/messages.ts";
@@ -269,7 +268,7 @@ describe("IrcBot: fairness, chatter, help, failures", () => {
       broken.bot.handle(msg("alice", "#py", "!py print('word ' * 2000)"));
       await broken.bot.whenIdle();
       await new Promise((r) => setTimeout(r, 50));
-      assert.match(broken.client.sent[broken.client.sent.length - 1]!.text, /more bytes\)$/);
+      assert.match(broken.client.sent[broken.client.sent.length - 1]!.text, /more bytes: !more\)$/);
       assert.ok(broken.logs.some((l) => /^warn paste failed.*answered 500/.test(l)), broken.logs.join("\n"));
     } finally {
       await new Promise((r) => http.close(r));
@@ -297,200 +296,7 @@ function config(port: number, over: Record<string, unknown> = {}) {
   );
 }
 
-async function until(cond: () => boolean, ms: number, what: string, log: string[] = []): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${log.join("\n")}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-const welcome = (nick: string) => `:srv 001 ${nick} :Welcome ${nick}!~wasipy@host.example`;
 const evaluate: Evaluator = () => Promise.resolve(result({ stdout: "ok\n" }));
-
-describe("IrcClient on a scripted server: failures are loud and bounded", () => {
-  it("fitNick cuts to NICKLEN", () => {
-    assert.equal(fitNick("averyverylongbotnick", 9), "averyvery");
-    assert.equal(fitNick("short", 9), "short");
-  });
-
-  it("a nick refused as too long: the fallbacks fit the RFC length, then ISUPPORT NICKLEN is read", async () => {
-    const srv = await scriptedServer((line, send) => {
-      const m = parseLine(line)!;
-      if (m.command === "NICK" && m.params[0]!.length > 9) send(`:srv 432 * ${m.params[0]} :Erroneous Nickname`);
-      else if (m.command === "NICK") {
-        send(welcome(m.params[0]!));
-        send(`:srv 005 ${m.params[0]} NICKLEN=9 CHANTYPES=# :are supported by this server`);
-      }
-    });
-    const log: string[] = [];
-    const b = startBot(
-      config(srv.port, { nick: "averylongbotnick", channels: [] }),
-      evaluate,
-      formatIrcReply,
-      (l, t) => log.push(`${l} ${t}`),
-    );
-    try {
-      await until(() => b.client.isupport("NICKLEN") !== undefined, 5000, "registration and ISUPPORT", log);
-      assert.ok(b.client.nick.length <= 9, b.client.nick);
-      assert.equal(b.client.isupport("NICKLEN"), "9");
-      assert.ok(
-        log.some((l) => /nick averylongbotnick erroneous \(too long for this server\?\); trying \S{1,9}$/.test(l)),
-        log.join("\n"),
-      );
-    } finally {
-      await b.stop();
-      await srv.close();
-    }
-  });
-
-  for (const optional of [false, true]) {
-    it(`SASL on a server without CAP: ${optional ? "registers with a warning when saslOptional" : "refuses by default"}`, async () => {
-      const srv = await scriptedServer((line, send) => {
-        const m = parseLine(line)!;
-        if (m.command === "USER") send(welcome("pybot"));
-      });
-      const log: string[] = [];
-      const b = startBot(
-        config(srv.port, { saslMechanism: "PLAIN", saslAccount: "pybot", saslPassword: "pw", saslOptional: optional }),
-        evaluate,
-        formatIrcReply,
-        (l, t) => log.push(`${l} ${t}`),
-      );
-      let fatal: Error | undefined;
-      b.client.on("fatal", (e) => (fatal = e));
-      try {
-        if (optional) {
-          await until(() => log.some((l) => /registered as pybot/.test(l)), 5000, "registration", log);
-          assert.ok(log.some((l) => /^warn the server has no CAP: registered WITHOUT SASL/.test(l)));
-        } else {
-          await until(() => fatal !== undefined, 5000, "the refusal", log);
-          assert.ok(fatal instanceof IrcSaslError);
-          assert.match(fatal!.message, /no CAP.*refusing to run unauthenticated/);
-          assert.ok(!srv.received.some((l) => l.startsWith("JOIN")), "never joined unauthenticated");
-        }
-      } finally {
-        await b.stop();
-        await srv.close();
-      }
-    });
-  }
-
-  it("join refusals are logged and retried with backoff; a send refusal pauses the channel", async () => {
-    let joins = 0;
-    const srv = await scriptedServer((line, send) => {
-      const m = parseLine(line)!;
-      if (m.command === "USER") send(welcome("pybot"));
-      if (m.command === "JOIN") {
-        joins++;
-        if (joins === 1) send(":srv 474 pybot #py :Cannot join channel (you're banned)");
-        else {
-          send(":pybot!~wasipy@host.example JOIN :#py");
-          send(":srv 404 pybot #py :Cannot send to channel (+m)");
-        }
-      }
-    });
-    const log: string[] = [];
-    const b = startBot(config(srv.port), evaluate, formatIrcReply, (l, t) => log.push(`${l} ${t}`));
-    try {
-      await until(() => b.client.channels.has("#py"), 10_000, "the retried JOIN", log);
-      assert.ok(
-        log.some((l) => /^warn cannot join #py: banned \(\+b\), 474; retrying in \d+ s$/.test(l)),
-        log.join("\n"),
-      );
-      await until(() => !b.client.canSend("#py"), 5000, "the pause", log);
-      assert.ok(
-        log.some((l) => /^warn cannot send to #py: Cannot send to channel \(\+m\); not evaluating there/.test(l)),
-      );
-      b.bot.handle(parseLine(":alice!~a@a.example PRIVMSG #py :!py 1")!);
-      assert.equal(b.bot.pending, 0, "no evaluation for a paused channel");
-    } finally {
-      await b.stop();
-      await srv.close();
-    }
-  });
-
-  it("a connection that dies within seconds keeps the backoff; a refused password gives up with the hint", async () => {
-    const srv = await scriptedServer((line, send, sock) => {
-      const m = parseLine(line)!;
-      if (m.command === "USER") {
-        send(welcome("pybot"));
-        setTimeout(() => sock.destroy(), 50);
-      }
-    });
-    const log: string[] = [];
-    const b = startBot(config(srv.port, { channels: [] }), evaluate, formatIrcReply, (l, t) => log.push(`${l} ${t}`));
-    try {
-      await until(() => log.filter((l) => /reconnecting in/.test(l)).length >= 3, 10_000, "three reconnects", log);
-      const delays = log.filter((l) => /reconnecting in/.test(l)).map((l) => Number(/in (\d+) ms/.exec(l)![1]));
-      assert.ok(delays[2]! > delays[0]!, `delays grow: ${delays}`);
-      assert.ok(log.some((l) => /lasted only 0 s: keeping the reconnect backoff/.test(l)));
-    } finally {
-      await b.stop();
-      await srv.close();
-    }
-
-    const pw = await scriptedServer((line, send, sock) => {
-      const m = parseLine(line)!;
-      if (m.command === "USER") {
-        send(":srv 464 * :Password incorrect");
-        send("ERROR :Closing link: (Bad password)");
-        sock.end();
-      }
-    });
-    const log2: string[] = [];
-    const b2 = startBot(
-      config(pw.port, { channels: [], authFailureLimit: 3 }),
-      evaluate,
-      formatIrcReply,
-      (l, t) => log2.push(`${l} ${t}`),
-    );
-    let fatal: Error | undefined;
-    b2.client.on("fatal", (e) => (fatal = e));
-    try {
-      await until(() => fatal !== undefined, 15_000, "giving up", log2);
-      assert.ok(fatal instanceof IrcAuthError);
-      assert.equal(pw.connections, 3);
-      assert.ok(
-        log2.some((l) => /^error the server refused the password .*WASI_PY_IRC_PASSWORD.*giving up after 3/.test(l)),
-      );
-    } finally {
-      await b2.stop();
-      await pw.close();
-    }
-  });
-
-  it("after a reconnect, replies older than staleReplyMs are summarised, not replayed", async () => {
-    const srv = await scriptedServer((line, send) => {
-      const m = parseLine(line)!;
-      if (m.command === "USER") send(welcome("pybot"));
-    });
-    const log: string[] = [];
-    const b = startBot(
-      config(srv.port, { channels: [], staleReplyMs: 0, floodGlobalBurst: 1, floodGlobalRatePerSec: 0.5 }),
-      evaluate,
-      formatIrcReply,
-      (l, t) => log.push(`${l} ${t}`),
-    );
-    try {
-      await until(() => b.client.registered, 5000, "registration", log);
-      b.client.say("#py", "line one", "PRIVMSG", { requester: "@a", nick: "alice" });
-      for (let i = 0; i < 4; i++) b.client.say("#py", `backlog ${i}`, "PRIVMSG", { requester: "@a", nick: "alice" });
-      b.client.dropConnection();
-      await new Promise((r) => setTimeout(r, 20));
-      await until(() => srv.received.filter((l) => l.startsWith("USER")).length === 2, 5000, "the reconnect", log);
-      await until(() => srv.received.some((l) => /dropped after a reconnect/.test(l)), 15_000, "the summary", log);
-      assert.ok(
-        srv.received.includes("PRIVMSG #py :alice: (4 reply lines dropped after a reconnect)"),
-        srv.received.join("\n"),
-      );
-      assert.ok(!srv.received.some((l) => /backlog/.test(l)));
-    } finally {
-      await b.stop();
-      await srv.close();
-    }
-  });
-});
 
 describe("TLS settings and logs", () => {
   it("a --tls-ca that is not PEM is refused; --tls-insecure logs a warning; channel keys are redacted", async () => {

@@ -1,11 +1,11 @@
 /**
- * The IRC bot: unit tests with a fake connection and evaluator, client helpers, SASL against a
- * scripted server, and end-to-end runs against a real ngIRCd with the real sandbox and formatter.
- * (The config, flags and entry point are tested in config.test.ts, args.test.ts, main.test.ts.)
+ * The IRC bot: unit tests with a fake connection and evaluator, client helpers, and end-to-end runs
+ * against a real ngIRCd with the real sandbox and formatter. (The client on a fake clock, SASL and
+ * protocol details are in client.test.ts; the config, flags and entry point in config.test.ts,
+ * args.test.ts, main.test.ts.)
  */
 import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { Socket } from "node:net";
 import { IrcBot } from "../../src/irc/bot.ts";
 import type { BotClient, BotOptions, EvalLimits, Evaluator, Formatter } from "../../src/irc/bot.ts";
 import { IrcSerialiseError, parseLine } from "../../src/irc/message.ts";
@@ -18,7 +18,6 @@ import { formatIrc } from "../../src/text/messages.ts";
 import type { RunResult } from "../../src/sandbox/result.ts";
 import { startNgircd, TestIrcUser } from "../helpers/ngircd.ts";
 import type { NgircdServer } from "../helpers/ngircd.ts";
-import { scriptedServer } from "../helpers/scripted-server.ts";
 
 // ---------- fakes ----------
 
@@ -168,6 +167,7 @@ describe("IrcBot (fake connection)", () => {
       fuelLimit: 1000,
       timeoutMs: 1000,
       memoryMiB: 64,
+      cutLink: "!more",
     });
   });
 
@@ -223,19 +223,18 @@ describe("IrcBot (fake connection)", () => {
     assert.equal(h.client.sent.length, 2);
   });
 
-  it("one user's backlog waits for that user, not for everyone", async () => {
+  // Fairness between requesters is behaviour.test.ts's (end to end) and pieces.test.ts's (FairQueue); this is the cap.
+  it("--per-user-concurrency 1: a user's second request waits even when a worker is free", async () => {
     const h = harness({ workers: 2, perUserConcurrency: 1 }, false);
     h.bot.handle(privmsg("alice", "#py", "!py a1"));
     h.bot.handle(privmsg("alice", "#py", "!py a2"));
-    h.bot.handle(privmsg("bob", "#py", "!py b1"));
     await tick();
-    assert.deepEqual(h.calls.map((c) => c.code), ["a1", "b1"]);
+    assert.deepEqual(h.calls.map((c) => c.code), ["a1"]);
     h.release("a1");
     await tick();
     await tick();
-    assert.deepEqual(h.calls.map((c) => c.code), ["a1", "b1", "a2"]);
+    assert.deepEqual(h.calls.map((c) => c.code), ["a1", "a2"]);
     h.release("a2");
-    h.release("b1");
     await h.bot.whenIdle();
   });
 
@@ -399,7 +398,7 @@ describe("bot against a real ngIRCd", () => {
 
       mark = alice.lines.length;
       alice.say("#py", String.raw`!py print("\n".join(str(i) * 60 for i in range(40)))`);
-      await alice.waitFor((l) => /\(output cut, [\d,]+ more bytes\)$/.test(l), 15_000, mark);
+      await alice.waitFor((l) => /\(output cut, [\d,]+ more bytes: !more\)$/.test(l), 15_000, mark);
       const long = alice.messagesFrom("pybot", mark).map((m) => m.text);
       assert.equal(long.length, 3, long.join("\n")); // maxLines
       assert.ok(long.every((t) => t.startsWith("alice: ")));
@@ -688,95 +687,6 @@ describe("server password against a real ngIRCd", () => {
 
 /** A one-connection fake server that speaks just enough IRCv3 for SASL, scripted per test. */
 
-function saslScript(mechanism: string, accept: (payload: string) => boolean) {
-  return (line: string, send: (l: string) => void, sock: Socket) => {
-    const m = parseLine(line)!;
-    if (m.command === "CAP" && m.params[0] === "LS") {
-      send(":srv CAP * LS :multi-prefix sasl=PLAIN,EXTERNAL account-tag");
-    } else if (m.command === "CAP" && m.params[0] === "REQ") send(`:srv CAP * ACK :${m.params[1]}`);
-    else if (m.command === "AUTHENTICATE" && m.params[0] === mechanism) send("AUTHENTICATE +");
-    else if (m.command === "AUTHENTICATE") {
-      if (accept(m.params[0])) {
-        send(":srv 900 saslbot saslbot!u@h acc :You are now logged in as acc");
-        send(":srv 903 saslbot :SASL authentication successful");
-      } else send(":srv 904 saslbot :SASL authentication failed");
-    } else if (m.command === "CAP" && m.params[0] === "END") {
-      send(":srv 001 saslbot :Welcome saslbot!~wasipy@sasl.example");
-    } else if (m.command === "QUIT") sock.end();
-  };
-}
-
-describe("SASL (scripted server)", () => {
-  const fakeEval: Evaluator = () => Promise.resolve(result(""));
-  const launchAt = (port: number, over: Record<string, unknown>) => {
-    const log: string[] = [];
-    const parts = startBot(
-      testConfig(port, { nick: "saslbot", channels: [], ...over }),
-      fakeEval,
-      simpleFormat,
-      (l, t) => log.push(`${l} ${t}`),
-    );
-    return { ...parts, log };
-  };
-
-  it("PLAIN: sends account\\0account\\0password in base64 and registers", async () => {
-    const srv = await scriptedServer(saslScript("PLAIN", (p) => atob(p) === "acc\0acc\0pw"));
-    const b = launchAt(srv.port, { saslMechanism: "PLAIN", saslAccount: "acc", saslPassword: "pw" });
-    try {
-      await until(() => b.client.registered, 5000, "registration");
-      assert.deepEqual(srv.received.slice(0, 4), [
-        "CAP LS 302",
-        "NICK saslbot",
-        "USER wasipy 0 * :wasi-py eval bot (!py <code>)",
-        "CAP REQ :sasl account-tag multi-prefix",
-      ]);
-      assert.ok(srv.received.includes("AUTHENTICATE PLAIN"));
-      assert.ok(srv.received.indexOf("CAP END") > srv.received.indexOf("AUTHENTICATE PLAIN"));
-      assert.equal(b.client.selfPrefix, "saslbot!~wasipy@sasl.example");
-      assert.ok(b.client.caps.has("account-tag"));
-    } finally {
-      await b.stop();
-      await srv.close();
-    }
-  });
-
-  it("EXTERNAL: answers the challenge with +", async () => {
-    const srv = await scriptedServer(saslScript("EXTERNAL", (p) => p === "+"));
-    // EXTERNAL needs a client certificate over TLS in real use (the config insists); the exchange is what is tested here
-    const log: string[] = [];
-    const cfg = {
-      ...testConfig(srv.port, { nick: "saslbot", channels: [] }),
-      sasl: { mechanism: "EXTERNAL" as const },
-    };
-    const b = { ...startBot(cfg, fakeEval, simpleFormat, (l, t) => log.push(`${l} ${t}`)), log };
-    try {
-      await until(() => b.client.registered, 5000, "registration");
-      assert.ok(srv.received.includes("AUTHENTICATE EXTERNAL") && srv.received.includes("AUTHENTICATE +"));
-    } finally {
-      await b.stop();
-      await srv.close();
-    }
-  });
-
-  it("a rejected password stops the bot with a clear error instead of retrying forever", async () => {
-    const srv = await scriptedServer(saslScript("PLAIN", () => false));
-    const b = launchAt(srv.port, { saslMechanism: "PLAIN", saslAccount: "acc", saslPassword: "wrong" });
-    try {
-      await until(
-        () => b.log.some((l) => /^error SASL PLAIN failed: SASL authentication failed$/.test(l)),
-        5000,
-        "failure",
-      );
-      await new Promise((r) => setTimeout(r, 600));
-      assert.equal(b.client.registered, false);
-      assert.equal(srv.received.filter((l) => l === "CAP LS 302").length, 1, "no reconnect");
-    } finally {
-      await b.stop();
-      await srv.close();
-    }
-  });
-});
-
 /** The real sandbox (two workers) and the real IRC formatter. */
 async function makeEngine(): Promise<Engine> {
   const sb = await Sandbox.create({ workers: 2 });
@@ -784,101 +694,3 @@ async function makeEngine(): Promise<Engine> {
   await Promise.all([sb.run("pass", { timeoutMs: 120_000 }), sb.run("pass", { timeoutMs: 120_000 })]);
   return { evaluate: (code, l) => sb.run(code, l), format: formatIrc, close: () => sb.close() };
 }
-
-describe("IrcClient protocol details (scripted server)", () => {
-  const fakeEval: Evaluator = () => Promise.resolve(result("ok\n"));
-
-  it("splits incoming lines on a bare CR too, answers PING at once, and walks the alternate nicks", async () => {
-    let conn = 0;
-    const srv = await scriptedServer((line, send) => {
-      const m = parseLine(line)!;
-      if (m.command === "CAP" && m.params[0] === "LS") {
-        conn++;
-        send(":srv CAP * LS * :away-notify");
-        send(":srv CAP * LS :multi-prefix");
-      } else if (m.command === "CAP" && m.params[0] === "REQ") send(`:srv CAP * ACK :${m.params[1]}`);
-      else if (m.command === "NICK" && (m.params[0] === "pybot" || m.params[0] === "pybot_")) {
-        send(`:srv 433 * ${m.params[0]} :Nickname is already in use`);
-      } else if (m.command === "NICK") send(`:srv 001 ${m.params[0]} :Welcome ${m.params[0]}!~wasipy@10.0.0.1`);
-      else if (m.command === "JOIN") {
-        // one TCP write with a bare CR between two commands, then a PING
-        send(`:pybot__!~wasipy@cloak/bot JOIN ${m.params[0]}\r:alice!~a@h PRIVMSG ${m.params[0]} :!py 1`);
-        send("PING :tok123");
-      }
-    });
-    const log: string[] = [];
-    const b = startBot(testConfig(srv.port), fakeEval, simpleFormat, (l, t) => log.push(`${l} ${t}`));
-    try {
-      await until(() => srv.received.includes("PONG tok123"), 5000, "PONG");
-      await until(() => srv.received.some((l) => l.startsWith("PRIVMSG #py :alice: ok")), 5000, "answer");
-      assert.equal(conn, 1);
-      assert.deepEqual(srv.received.filter((l) => l.startsWith("NICK")), ["NICK pybot", "NICK pybot_", "NICK pybot__"]);
-      assert.ok(srv.received.includes("CAP REQ multi-prefix"), "requested a cap from the second LS line");
-      assert.equal(b.client.nick, "pybot__");
-      assert.equal(b.client.selfPrefix, "pybot__!~wasipy@cloak/bot"); // learned from the JOIN echo, after 001
-      assert.equal(
-        b.client.maxTextBytes("PRIVMSG", "#py"),
-        512 - 2 - ":pybot__!~wasipy@cloak/bot ".length - "PRIVMSG #py :".length,
-      );
-      // the last line of defence: unsafe text is refused, over-long text cut to the budget
-      for (const bad of ["a\r\nQUIT :x", "a\rb", "a\nb", "a\0b", "\x01ACTION x\x01"]) {
-        assert.throws(() => b.client.say("#py", bad), IrcSerialiseError);
-      }
-      b.client.say("#py", "é".repeat(400));
-      const longText = () =>
-        srv.received.map((l) => parseLine(l)!).find((m) => m.command === "PRIVMSG" && m.params[1].startsWith("éé"))
-          ?.params[1];
-      await until(() => longText() !== undefined, 5000, "long line");
-      const budget = b.client.maxTextBytes("PRIVMSG", "#py");
-      assert.equal(new TextEncoder().encode(longText()).length, budget - (budget % 2)); // whole characters only
-    } finally {
-      await b.stop();
-      await srv.close();
-    }
-  });
-
-  it("asks WHOIS for its own prefix when the welcome does not show it", async () => {
-    const srv = await scriptedServer((line, send) => {
-      const m = parseLine(line)!;
-      if (m.command === "CAP" && m.params[0] === "LS") send(":srv CAP * LS :");
-      else if (m.command === "CAP" && m.params[0] === "END") send(":srv 001 pybot :Welcome to the test network");
-      else if (m.command === "WHOIS") {
-        send(`:srv 311 pybot ${m.params[0]} ~wasipy some.very.long.cloaked.host.example * :real name`);
-      }
-    });
-    const b = startBot(testConfig(srv.port, { channels: [] }), fakeEval, simpleFormat, () => {});
-    try {
-      await until(() => b.client.registered, 5000, "registration");
-      // before the answer, the budget assumes a 63-byte host
-      await until(() => b.client.selfPrefix !== undefined, 5000, "WHOIS reply");
-      assert.equal(b.client.selfPrefix, "pybot!~wasipy@some.very.long.cloaked.host.example");
-      assert.ok(srv.received.includes("WHOIS pybot"));
-    } finally {
-      await b.stop();
-      await srv.close();
-    }
-  });
-
-  it("reconnects when the server stops answering PINGs", async () => {
-    let conns = 0;
-    const srv = await scriptedServer((line, send) => {
-      const m = parseLine(line)!;
-      if (m.command === "CAP" && m.params[0] === "LS") {
-        conns++;
-        send(":srv CAP * LS :");
-      } else if (m.command === "CAP" && m.params[0] === "END") send(":srv 001 pybot :Welcome pybot!~wasipy@h");
-      // PINGs from the client are never answered
-    });
-    const cfg = { ...testConfig(srv.port, { channels: [] }), pingIntervalMs: 1000, pingTimeoutMs: 1000 };
-    const log: string[] = [];
-    const b = startBot(cfg, fakeEval, simpleFormat, (l, t) => log.push(`${l} ${t}`));
-    try {
-      await until(() => conns >= 2, 10_000, "second connection");
-      assert.ok(srv.received.some((l) => /^PING wasi-py-\d+$/.test(l)));
-      assert.ok(log.some((l) => /no reply from the server for 1000 ms; reconnecting/.test(l)), log.join("\n"));
-    } finally {
-      await b.stop();
-      await srv.close();
-    }
-  });
-});

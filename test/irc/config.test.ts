@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checkConfigFile, IrcConfigError, readConfigFile, resolveIrcConfig } from "../../src/irc/config.ts";
 import { loadIrcConfig } from "../../src/irc/main.ts";
-import { IRC_RENAMED_CONFIG_KEYS } from "../../src/options/irc.ts";
+import { IRC_RENAMED_CONFIG_KEYS } from "../../src/irc/settings.ts";
 
 describe("IRC config", () => {
   const base = { server: "irc.example.org", nick: "pybot" };
@@ -58,12 +58,12 @@ describe("IRC config", () => {
     [
       "admin above ceiling",
       { ...base, adminFuel: 10, maxFuel: 5, fuel: 1 },
-      /adminFuel \(10\) exceeds its ceiling maxFuel \(5\)/,
+      /adminFuel \(10\) exceeds its ceiling ceilingFuel \(5\)/,
     ],
     [
       "user above ceiling, said in the file's units",
       { ...base, timeoutMs: 70_000, maxTimeoutMs: 60_000 },
-      /^timeoutSeconds \(70\) exceeds its ceiling maxTimeoutSeconds \(60\)$/,
+      /^timeoutSeconds \(70\) exceeds its ceiling ceilingTimeoutSeconds \(60\)$/,
     ],
     ["sasl without password", { ...base, saslMechanism: "PLAIN", saslAccount: "a" }, /needs a password/],
     ["external without cert", { ...base, saslMechanism: "EXTERNAL" }, /needs a client certificate/],
@@ -105,9 +105,9 @@ describe("IRC config file keys", () => {
   const good: [Record<string, unknown>, Record<string, number>][] = [
     [{ timeoutSeconds: 2.5 }, { timeoutMs: 2500 }],
     [{ timeoutSeconds: "0.5" }, { timeoutMs: 500 }],
-    [{ adminTimeoutSeconds: 30, maxTimeoutSeconds: 60 }, { adminTimeoutMs: 30_000, maxTimeoutMs: 60_000 }],
+    [{ adminTimeoutSeconds: 30, ceilingTimeoutSeconds: 60 }, { adminTimeoutMs: 30_000, maxTimeoutMs: 60_000 }],
     [{ fuel: "1e8" }, { fuel: 1e8 }],
-    [{ maxFuel: "unlimited" }, { maxFuel: Infinity }],
+    [{ ceilingFuel: "unlimited" }, { maxFuel: Infinity }],
     [{ maxOutputBytes: "16k" }, { maxOutputBytes: 16_384 }],
     [{ maxOutputBytes: 100 }, { maxOutputBytes: 100 }],
     [{ rateWindowMs: 30_000 }, { rateWindowMs: 30_000 }],
@@ -141,8 +141,28 @@ describe("IRC config file keys", () => {
         e instanceof IrcConfigError &&
         e.message === 'bot.json: "timeoutMs" is now "timeoutSeconds" (in seconds, as --timeout takes it)',
     );
-    assert.throws(() => checkConfigFile({ maxTimeoutMs: 1 }, "bot.json"), /"maxTimeoutMs" is now "maxTimeoutSeconds"/);
+    assert.throws(
+      () => checkConfigFile({ maxTimeoutMs: 1 }, "bot.json"),
+      /"maxTimeoutMs" is now "ceilingTimeoutSeconds"/,
+    );
   });
+  const oldKeys: [Record<string, unknown>, Record<string, unknown>, string][] = [
+    [{ maxFuel: "unlimited" }, { maxFuel: Infinity }, "ceilingFuel"],
+    [{ maxTimeoutSeconds: 60 }, { maxTimeoutMs: 60_000 }, "ceilingTimeoutSeconds"],
+    [{ maxMemoryMiB: 512 }, { maxMemoryMiB: 512 }, "ceilingMemoryMiB"],
+    [{ maxMaxOutputBytes: "1M" }, { maxMaxOutputBytes: 1_048_576 }, "ceilingMaxOutputBytes"],
+    [{ maxQueuedPerRequester: 3 }, { maxQueuedPerRequester: 3 }, "maxQueuedLines"],
+    [{ saslMechanism: "PLAIN" }, { saslMechanism: "PLAIN" }, "sasl"],
+  ];
+  for (const [json, want, now] of oldKeys) {
+    it(`still reads the old key ${Object.keys(json)[0]}, with one warning line naming ${now}`, () => {
+      const lines: string[] = [];
+      assert.deepEqual(checkConfigFile(json, "bot.json", (l) => lines.push(l)), want);
+      assert.equal(lines.length, 1);
+      assert.match(lines[0]!, new RegExp(`^bot\\.json: "${Object.keys(json)[0]}" is deprecated; it is now "${now}"`));
+      assert.doesNotMatch(lines[0]!, /\n/);
+    });
+  }
   it("loads a JSON config file; flags win; file errors are one line", () => {
     const dir = mkdtempSync(join(tmpdir(), "wasi-py-irc-cfg-"));
     try {
@@ -156,7 +176,7 @@ describe("IRC config file keys", () => {
           channels: ["#a"],
           evalsPerWindow: 7,
           timeoutSeconds: 4,
-          saslMechanism: "PLAIN",
+          sasl: "PLAIN",
           saslAccount: "acc",
           saslPassword: "pw",
         }),

@@ -2,6 +2,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { OutgoingScheduler, TokenBucket } from "../../src/irc/flood.ts";
 import { PacedOutput } from "../../src/irc/output.ts";
+import type { OutLine } from "../../src/irc/output.ts";
+import { FakeClock } from "./fake-clock.ts";
 
 describe("TokenBucket", () => {
   it("allows a burst, then paces at the rate", () => {
@@ -101,9 +103,18 @@ describe("OutgoingScheduler", () => {
   });
 });
 
+const line = (text: string, requester: string): OutLine => ({
+  command: "PRIVMSG",
+  to: "#c",
+  text,
+  meta: { requester },
+});
+
 describe("PacedOutput", () => {
   it("measures lag with a PING while lines wait: slows down when the server lags, recovers when it answers fast", () => {
+    // Time moves by hand, and the pump's timers never fire: only push and pong drive it.
     let now = 0;
+    const clock = new FakeClock(0);
     const pings: string[] = [];
     const written: string[] = [];
     const logs: string[] = [];
@@ -118,21 +129,22 @@ describe("PacedOutput", () => {
       lagProbeIntervalMs: 1000,
     }, {
       now: () => now,
+      timers: clock,
       log: (l, t) => logs.push(`${l} ${t}`),
-      write: (l) => written.push(l),
+      write: (l) => written.push(l.text),
       ping: (t) => pings.push(t),
-      summary: () => "PRIVMSG #c :summary",
+      present: () => true,
     });
     try {
       out.resume();
-      for (let i = 0; i < 10; i++) out.push("#c", `PRIVMSG #c :${i}`, { requester: "u" });
+      for (let i = 0; i < 10; i++) out.push("#c", line(`${i}`, "u"));
       assert.equal(written.length, 1);
       assert.equal(pings.length, 1, "a lag probe while lines wait");
       now = 3000;
       out.pong(pings[0]!);
       assert.equal(out.ratePerSec, 0.5);
       assert.ok(logs.some((l) => /server lag 3000 ms: pacing at 0\.5 lines\/s/.test(l)), logs.join("\n"));
-      out.push("#c", "PRIVMSG #c :x", { requester: "v" }); // pumps: a new probe goes out
+      out.push("#c", line("x", "v")); // pumps: a new probe goes out
       assert.equal(pings.length, 2);
       now = 3010;
       out.pong(pings[1]!);

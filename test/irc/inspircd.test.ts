@@ -188,11 +188,11 @@ describe("bot against InspIRCd (default connect class) with Atheme services", ()
     await until(() => b.client.channels.has("#t"), 20_000, "the bot's join", b.log);
     const mark = u.lines.length;
     u.say("#t", "!py import urllib.request; urllib.request.urlopen('http://example.invalid/')");
-    await u.waitFor((l) => l.startsWith(`:${BOT}!`), 60_000, mark);
-    await sleep(4000);
+    // Wait for the line that ends the reply (the exception), not for a fixed time.
+    await u.waitFor((l) => l.startsWith(`:${BOT}!`) && /(Error|Exception)\b[^⏎]*$/.test(l), 60_000, mark);
     const lines = u.messagesFrom(BOT, mark).map((m) => m.text);
     assert.ok(lines.length >= 2, lines.join("\n"));
-    assert.match(lines[0]!, /^tracer: Exited with code 1 ⏎ … \([\d,]+ bytes cut\) /);
+    assert.match(lines[0]!, /^tracer: Exited with code 1 ⏎ … \([\d,]+ bytes cut, all: !more\) /);
     const last = lines[lines.length - 1]!;
     assert.match(last, /(\w+\.)*\w*(Error|Exception)\b[^⏎]*$/, `the exception ends the reply: ${last}`);
   });

@@ -8,7 +8,18 @@ import { runIrcBot } from "../../src/irc/main.ts";
 import { EXIT } from "../../src/options/exit-codes.ts";
 import { AssetError } from "../../src/sandbox/assets.ts";
 import { startNgircd, TestIrcUser } from "../helpers/ngircd.ts";
+import { scriptedServer } from "../helpers/scripted-server.ts";
 import type { NgircdServer } from "../helpers/ngircd.ts";
+
+const okRun = {
+  stdout: "",
+  stderr: "",
+  exitCode: 0,
+  outcome: "ok" as const,
+  fuelUsed: 1,
+  wallMs: 1,
+  truncated: { stdout: false, stderr: false },
+};
 
 describe("runIrcBot", () => {
   let server: NgircdServer;
@@ -68,6 +79,31 @@ describe("runIrcBot", () => {
     assert.equal(await runIrcBot({ argv: ["--irc", "--nick", "x"], log: () => {} }), EXIT.usage); // no --server
     assert.equal(await runIrcBot({ argv: ["--irc", "--no-such-option"], log: () => {} }), EXIT.usage);
     assert.equal(await runIrcBot({ argv: ["--irc", "--server", "h", "--nick", "x", "--timeout", "0"] }), EXIT.usage);
+  });
+
+  it("a server that refuses every nick: one error line and exit status 1 after --nick-refusal-limit", async () => {
+    const srv = await scriptedServer((line, send) => {
+      const nick = /^NICK (\S+)/.exec(line)?.[1];
+      if (nick) send(`:srv 432 * ${nick} :Erroneous Nickname`);
+    });
+    const log: string[] = [];
+    try {
+      const code = await runIrcBot({
+        argv: ["--irc", "--server", `127.0.0.1:${srv.port}`, "--nick", "wasipybot", "--workers", "1"].concat(
+          ["--nick-refusal-limit", "4", "--nick-retry-min-ms", "100"],
+        ),
+        log: (l, t) => log.push(`${l} ${t}`),
+        createSandbox: () => Promise.resolve({ run: () => Promise.resolve(okRun), close: () => Promise.resolve() }),
+      });
+      assert.equal(code, EXIT.botFatal);
+      assert.equal(EXIT.botFatal, 1);
+      const errors = log.filter((l) => l.startsWith("error "));
+      assert.deepEqual(errors.length, 1, log.join("\n"));
+      assert.match(errors[0]!, /refused 4 nicks in a row .*choose --nick/);
+      assert.equal(srv.received.filter((l) => l.startsWith("NICK")).length, 4);
+    } finally {
+      await srv.close();
+    }
   });
 
   it("missing assets: exit status 120, as the command", async () => {

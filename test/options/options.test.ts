@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { CLI_RUN_LIMITS, RUN_LIMITS } from "../../src/options/limits.ts";
 import { FORMAT_LIMITS } from "../../src/options/format.ts";
-import { IRC_NUMERIC_SETTINGS } from "../../src/options/irc.ts";
+import { IRC_NUMERIC_SETTINGS } from "../../src/irc/settings.ts";
 import { isValidValue, OptionError, rangeText, readOptionNumber, readOptionText } from "../../src/options/spec.ts";
 import type { OptionSpec } from "../../src/options/spec.ts";
 import {

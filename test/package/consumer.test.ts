@@ -5,10 +5,13 @@
  * (c) a TypeScript consumer type-checked with `strict` against the shipped declarations (no
  * skipLibCheck; with the default lib, and with ES2023 + @types/node), (d) the same import from Deno with narrow
  * permissions; the README's library example is type-checked in (c) and run in (d). Also: the
- * tarball holds only what runs, and the install prints no warning.
+ * tarball holds only what runs (its file list, and every module and declaration in it reached
+ * from the bin or the exports), and the install prints no warning.
  *
- * Runs on the Node running the tests, with npm's own CLI under that Node (so `npx -y node@24
- * --test build/test/package/` checks Node 24; .ci/run does). Figures (size, files, install time)
+ * The tarball is packed from a copy of the checkout (stagedCheckout), so that its build never
+ * touches the build/ the other test files run from. Runs on the Node running the tests, with
+ * npm's own CLI under that Node (so `npx -y node@24 --test build/test/package/` checks Node 24;
+ * .ci/run does). Figures (size, files, install time)
  * are printed as test diagnostics. On Deno this file is skipped: packing and installing are
  * npm's job, and part (d) runs Deno from here.
  */
@@ -16,7 +19,17 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import type { SpawnSyncOptionsWithStringEncoding, SpawnSyncReturns } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import process from "node:process";
@@ -91,21 +104,43 @@ function warnings(stderr: string): string[] {
   );
 }
 
+/**
+ * A copy of what `npm pack` reads (sources, build scripts, shipped assets, package.json) with the
+ * checkout's node_modules linked in: prepack rebuilds build/ from scratch, and doing that in the
+ * checkout would pull build/src/ from under the test files running beside this one.
+ */
+function stagedCheckout(): string {
+  const stage = join(work, "checkout");
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { files: string[] };
+  const inputs = ["package.json", "README.md", "LICENSE", "cli.ts", "src", "bin", "scripts", "tsconfig.json"];
+  for (const path of [...inputs, "tsconfig.build.json", ...pkg.files.filter((f) => f.startsWith("assets/"))]) {
+    cpSync(join(root, path), join(stage, path), { recursive: true });
+  }
+  symlinkSync(join(root, "node_modules"), join(stage, "node_modules"));
+  return stage;
+}
+
 let tarball = "";
 let files: string[] = [];
 /** What `npm pack` made, for the report. */
 let packSummary = "";
+let sizes = { packedMB: 0, unpackedMB: 0 };
 
 describe(`the npm package, on Node ${process.versions.node}`, { skip }, () => {
   before(() => {
     mkdirSync(elsewhere);
     mkdirSync(project);
-    const packed = npm(["pack", "--json", "--pack-destination", work], root);
+    const packed = npm(["pack", "--json", "--pack-destination", work], stagedCheckout());
     assert.equal(packed.status, 0, packed.stderr);
-    const info = JSON.parse(packed.stdout) as Array<{ filename: string; size: number; files: { path: string }[] }>;
+    const info = JSON.parse(packed.stdout) as Array<
+      { filename: string; size: number; unpackedSize: number; files: { path: string }[] }
+    >;
     tarball = join(work, info[0].filename);
     files = info[0].files.map((f) => f.path).sort();
-    packSummary = `tarball ${info[0].filename}: ${info[0].size} bytes, ${files.length} files`;
+    packSummary = `tarball ${info[0].filename}: ${info[0].size} bytes (${
+      info[0].unpackedSize
+    } unpacked), ${files.length} files`;
+    sizes = { packedMB: info[0].size / 1e6, unpackedMB: info[0].unpackedSize / 1e6 };
     writeFileSync(
       join(project, "package.json"),
       JSON.stringify({ name: "scratch", version: "1.0.0", private: true, type: "module" }),
@@ -113,29 +148,46 @@ describe(`the npm package, on Node ${process.versions.node}`, { skip }, () => {
   });
   after(() => rmSync(work, { recursive: true, force: true }));
 
-  it("ships what runs and nothing else", (t) => {
+  it("ships what runs and nothing else: the file list", (t) => {
     t.diagnostic(packSummary);
-    for (
-      const want of [
-        "LICENSE",
-        "README.md",
-        "package.json",
-        "bin/wasi-py.js",
-        "build/cli.js",
-        "build/bundle/cli.js",
-        "build/bundle/worker.js",
-      ]
-    ) {
-      assert.ok(files.includes(want), `${want} missing`);
-    }
-    for (const want of ["python.wasm.br", "stdlib.tar.br", "manifest.json", "licenses/cpython-LICENSE.txt"]) {
-      assert.ok(files.includes(`assets/${want}`), `assets/${want} missing`);
-    }
-    assert.ok(files.includes("build/src/sandbox/mod.js") && files.includes("build/src/sandbox/mod.d.ts"));
-    const stray = files.filter((f) =>
-      /^(build\/)?(test|bench|scripts)\//.test(f) || f.includes("unmetered") || /\.ts$/.test(f) && !/\.d\.ts$/.test(f)
-    );
-    assert.deepEqual(stray, []);
+    const exact = [
+      "LICENSE",
+      "README.md",
+      "package.json",
+      "bin/wasi-py.js",
+      "assets/manifest.json",
+      "assets/python.wasm.br",
+      "assets/stdlib.tar.br",
+      "assets/licenses/cpython-LICENSE.txt",
+      "build/bundle/cli.js",
+      "build/bundle/mod.js",
+      "build/bundle/main.js",
+      "build/bundle/worker.js",
+      "build/types/src/sandbox/mod.d.ts",
+      "build/types/src/cli/main.d.ts",
+    ];
+    for (const want of exact) assert.ok(files.includes(want), `${want} missing`);
+    // Everything else is a licence, a chunk of the bundle or a declaration (whose reach is checked below).
+    const patterns = [
+      /^assets\/licenses\/[\w.-]+\.(txt|rst)$/,
+      /^build\/bundle\/[\w-]+\.js$/,
+      /^build\/types\/src\/[\w/.-]+\.d\.ts$/,
+    ];
+    const stray = files.filter((f) => !exact.includes(f) && !patterns.some((p) => p.test(f)));
+    assert.deepEqual(stray, [], "files outside the list (build/src/, build/cli.js, tests, sources...)");
+  });
+
+  it("the README's figures for the package: size packed and unpacked, file count", () => {
+    const readme = readFileSync(join(root, "README.md"), "utf8").replace(/\s+/g, " ");
+    const said = /\(about ([\d.]+) MB packed, ([\d.]+) MB unpacked, (\d+) files;/.exec(readme);
+    assert.ok(said !== null, "README: no '(about N MB packed, N MB unpacked, N files;' under Install");
+    // "About": a new module or declaration need not change the README, a tenth more files or 0.3 MB does.
+    const want = `(about ${sizes.packedMB.toFixed(1)} MB packed, ${
+      sizes.unpackedMB.toFixed(1)
+    } MB unpacked, ${files.length} files`;
+    assert.ok(Math.abs(Number(said[3]) - files.length) <= files.length / 10, `file count; write ${want}`);
+    assert.ok(Math.abs(Number(said[1]) - sizes.packedMB) < 0.3, `packed size; write ${want}`);
+    assert.ok(Math.abs(Number(said[2]) - sizes.unpackedMB) < 0.3, `unpacked size; write ${want}`);
   });
 
   it("installs with --omit=dev, without a warning", (t) => {
@@ -145,8 +197,46 @@ describe(`the npm package, on Node ${process.versions.node}`, { skip }, () => {
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(warnings(r.stderr), []);
     t.diagnostic(`npm install --omit=dev of the tarball: ${Math.round(ms)} ms`);
-    assert.ok(existsSync(join(project, "node_modules", "wasi-py", "build", "cli.js")));
+    assert.ok(existsSync(join(project, "node_modules", "wasi-py", "build", "bundle", "cli.js")));
     assert.ok(!existsSync(join(project, "node_modules", "typescript")), "a dev dependency was installed");
+    // The runtime dependencies are the ones the README names (the bundles inline them; npm installs them for
+    // programs that import them themselves).
+    for (const dep of ["cmd-ts", "picocolors", "hono"]) {
+      assert.ok(existsSync(join(project, "node_modules", dep)), `${dep} was not installed`);
+    }
+  });
+
+  it("every installed module and declaration is reached from the bin or the exports", () => {
+    const pkg = join(project, "node_modules", "wasi-py");
+    // What the entries import, statically or on demand, transitively (relative specifiers only).
+    const reach = (entries: string[], toPath: (spec: string) => string) => {
+      const seen = new Set<string>();
+      const todo = [...entries];
+      while (todo.length > 0) {
+        const file = todo.pop()!;
+        if (seen.has(file)) continue;
+        seen.add(file);
+        const text = readFileSync(join(pkg, file), "utf8");
+        const specs = [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)["'](\.\.?\/[^"']+)["']/g)].map((m) => m[1]);
+        for (const spec of specs) todo.push(join(dirname(file), toPath(spec)));
+      }
+      return seen;
+    };
+    const js = reach(
+      ["build/bundle/cli.js", "build/bundle/mod.js", "build/bundle/main.js", "build/bundle/worker.js"],
+      (s) => s,
+    );
+    const dts = reach(
+      ["build/types/src/sandbox/mod.d.ts", "build/types/src/cli/main.d.ts"],
+      (s) => s.replace(/\.(js|ts)$/, ".d.ts"),
+    );
+    assert.deepEqual(files.filter((f) => f.startsWith("build/bundle/") && !js.has(f)), [], "modules nothing loads");
+    assert.deepEqual(
+      files.filter((f) => f.startsWith("build/types/") && !dts.has(f)),
+      [],
+      "declarations no export reaches",
+    );
+    for (const f of [...js, ...dts]) assert.ok(files.includes(f), `${f} is imported but not shipped`);
   });
 
   it("(a) the bin runs from another folder", () => {

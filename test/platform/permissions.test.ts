@@ -2,7 +2,8 @@
  * The Deno permission check of the command (src/platform/permissions.ts): the needs per command
  * line, the one-line message, the cache folder agreeing with the sandbox's own, and end to end on
  * Deno: a missing permission is one line and exit 120, never a NotCapable trace, and the
- * documented narrow set is enough to run a program.
+ * documented narrow set is enough to run a program (from Node too when Deno's half of npm test
+ * does not run).
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -13,7 +14,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { cacheDirFor, commandNeeds, packageRoot, permissionMessage } from "../../src/platform/permissions.ts";
+import { optionPart } from "../../src/cli/argv.ts";
+import { KNOWN_OPTIONS } from "../../src/cli/known.ts";
 import { cacheDirs, repoRoot } from "../../src/sandbox/assets.ts";
+import { otherHalfRuns } from "../helpers/halves.ts";
 
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
 const root = repoRoot();
@@ -28,9 +32,25 @@ describe("commandNeeds", () => {
     ["--server=", ["--irc", "--server=h"], "/c", [...cached, "--allow-net=h"]],
     ["the bot, server from a config file", ["--irc", "--config", "f.json"], "/c", cached],
     ["--server after -- is code", ["--", "--irc", "--server", "h"], "/c", cached],
+    ["--irc --server after the code are the program's", ["print(1)", "--irc", "--server", "h"], "/c", cached],
+    ["... also after options", ["-t", "1", "CODE", "--irc", "--server=h"], "/c", cached],
+    ["... and after -c CODE", ["-c", "1", "--irc", "--server", "h"], "/c", cached],
+    ["the bot's own options before --server", ["--irc", "--nick", "py", "--server", "h"], "/c", [
+      ...cached,
+      "--allow-net=h",
+    ]],
+    ["the service's default address", ["--serve"], "/c", [...cached, "--allow-net=127.0.0.1:8060"]],
+    ["the service's --listen", ["--serve", "--listen=0.0.0.0:9000"], "/c", [...cached, "--allow-net=0.0.0.0:9000"]],
+    ["a run through a service", ["--server", "http://h:8060", "1"], "/c", [...cached, "--allow-net=h:8060"]],
+    ["a program's --serve", ["1", "--serve", "--listen=0.0.0.0:9000"], "/c", cached],
+    ["a program's --server URL", ["1", "--server", "http://h:8060"], "/c", cached],
   ];
+  // As cli.ts calls it: with our options only, the arguments before the code.
   for (const [name, argv, cache, flags] of cases) {
-    it(name, () => assert.deepEqual(commandNeeds(argv, "/p", cache).map((n) => n.flag), flags));
+    it(
+      name,
+      () => assert.deepEqual(commandNeeds(optionPart(argv, KNOWN_OPTIONS), "/p", cache).map((n) => n.flag), flags),
+    );
   }
 });
 
@@ -85,10 +105,15 @@ function denoBinary(): string | undefined {
 
 describe("on Deno, end to end", () => {
   const deno = denoBinary();
-  const skip = deno === undefined ? "the deno dev dependency is not installed (npm install)" : false;
+  const skip = deno === undefined
+    ? "the deno dev dependency is not installed (npm install)"
+    : !isDeno && otherHalfRuns()
+    ? "npm test's Deno half runs these (test/helpers/halves.ts)"
+    : false;
+  if (skip) process.stdout.write(`# skip: ${skip}\n`);
   const cache = mkdtempSync(join(tmpdir(), "wasi-py-perm-"));
-  const run = (flags: string[]) => {
-    const args = ["run", ...flags, join(root, "cli.ts"), "print(6*7)"];
+  const run = (flags: string[], command = ["print(6*7)"]) => {
+    const args = ["run", ...flags, join(root, "cli.ts"), ...command];
     const env = { ...process.env, WASI_PY_CACHE: cache, NO_COLOR: "1" };
     const options: SpawnSyncOptionsWithStringEncoding = {
       encoding: "utf8",
@@ -131,6 +156,14 @@ describe("on Deno, end to end", () => {
     const r = run(["--allow-env", `--allow-read=${root},${cache}`, `--allow-write=${cache}`]);
     assert.equal(r.stderr, "");
     assert.equal(r.stdout, "42\n");
+    assert.equal(r.status, 0);
+  });
+
+  it("a program's own --irc --server asks for no network", { skip }, () => {
+    const narrow = ["--allow-env", `--allow-read=${root},${cache}`, `--allow-write=${cache}`];
+    const r = run(narrow, ["import sys; print(sys.argv[1:])", "--irc", "--server", "h:6667"]);
+    assert.equal(r.stderr, "");
+    assert.equal(r.stdout, "['--irc', '--server', 'h:6667']\n");
     assert.equal(r.status, 0);
     rmSync(cache, { recursive: true, force: true });
   });

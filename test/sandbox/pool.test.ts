@@ -8,6 +8,7 @@ import { classify, exitStatus } from "../../src/sandbox/result.ts";
 import type { Ending } from "../../src/sandbox/result.ts";
 import { DEFAULT_LIMITS, resolveLimits } from "../../src/sandbox/limits.ts";
 import { interpreterOptions } from "../helpers/interpreter.ts";
+import { FUEL_PER_HOST_CALL } from "../../src/wasi/cost.ts";
 
 // ---- pure parts ---------------------------------------------------------------------------------
 
@@ -111,7 +112,8 @@ describe("sandbox with small modules", () => {
 
   it("metered shape: imported memory capped by memoryMiB, fuel global read after the run", async () => {
     // Writes "hi\n" to stdout, grows memory by a page per call argument, spends 1000 fuel, exits 7.
-    // The host charges the write (src/wasi/cost.ts): 1 for its iovec, 1 for its 3 bytes.
+    // The host charges (src/wasi/cost.ts) each of its two calls FUEL_PER_HOST_CALL, and the write
+    // 1 for its iovec, 1 for its 3 bytes.
     const wasm = await wat(`(module
       (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
       (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
@@ -128,9 +130,14 @@ describe("sandbox with small modules", () => {
     const sb = await Sandbox.create({ wasm, stdlib: EMPTY_TAR, driver: "", workers: 1 });
     try {
       assert.equal(sb.metered, true);
-      const r = await sb.run("", { fuel: 5000, memoryMiB: 16 });
-      assert.deepEqual([r.outcome, r.exitCode, r.stdout, r.fuelUsed], ["error", 7, "hi\n", 1002]);
-      const small = await sb.run("", { fuel: 5000, memoryMiB: 1 });
+      const r = await sb.run("", { fuel: 50_000, memoryMiB: 16 });
+      assert.deepEqual([r.outcome, r.exitCode, r.stdout, r.fuelUsed], [
+        "error",
+        7,
+        "hi\n",
+        1002 + 2 * FUEL_PER_HOST_CALL,
+      ]);
+      const small = await sb.run("", { fuel: 50_000, memoryMiB: 1 });
       assert.equal(small.outcome, "fuel_exhausted", "memory.grow refused at 1 MiB; the module then drains its fuel");
       await assert.rejects(sb.run("", { memoryMiB: 0 }), LimitError);
       await assert.rejects(sb.run("print(1)\0"), LimitError);
@@ -186,6 +193,22 @@ describe("sandbox with CPython", () => {
     assert.equal(r.outcome, "timeout");
     assert.equal(r.stdout, "started\n");
     assert.ok(r.wallMs >= 1400 && r.wallMs < 15_000, `took ${r.wallMs} ms`);
+    assert.equal(r.fuelUsedIsLowerBound, true, "stopped by the pool's timer: fuel sampled at the last host call");
+  });
+
+  it("says which fuel counts are exact: a run the worker saw end is exact, one stopped from outside a lower bound", async () => {
+    const done = await sb.run("print(1)");
+    assert.equal(done.fuelUsedIsLowerBound, false);
+    // Ends at the deadline inside a sleep: the worker itself ends it and reads the counter.
+    const slept = await sb.run("import time\ntime.sleep(60)", { fuel: Infinity, timeoutMs: 500 });
+    assert.equal(slept.outcome, "timeout");
+    assert.equal(slept.fuelUsedIsLowerBound, false);
+    const fuel = await sb.run("while True: pass", { fuel: 3_000_000 });
+    assert.deepEqual([fuel.outcome, fuel.fuelUsed, fuel.fuelUsedIsLowerBound], ["fuel_exhausted", 3_000_000, false]);
+    const aborter = new AbortController();
+    setTimeout(() => aborter.abort(), 300);
+    const aborted = await sb.run("while True: pass", { fuel: Infinity, signal: aborter.signal });
+    assert.equal(aborted.fuelUsedIsLowerBound, true);
   });
 
   it("time.sleep works and is cut by the deadline", async () => {
@@ -237,7 +260,7 @@ describe("sandbox with CPython", () => {
     assert.equal(r.outcome, "error");
     assert.match(lastLine(r.stderr), /^FileNotFoundError/);
     const ls = await sb.run("import os\nprint(sorted(os.listdir('/')), os.environ.get('PATH'), os.getcwd())");
-    assert.equal(ls.stdout, "['tmp', 'usr'] None /\n");
+    assert.equal(ls.stdout, "['home', 'tmp', 'usr'] None /home\n");
   });
 
   it("refuses every write into the stdlib", async () => {

@@ -74,7 +74,8 @@ describe("run extras", () => {
     }
     const r = await sb.run("print(input(), input())", { stdin: endless() });
     assert.equal(r.stdout, "y y\n");
-    assert.ok(pulls <= 2, `${pulls} pulls`);
+    // CPython's first read asks for 8 KiB, which a read fills (so fuel does not depend on chunking).
+    assert.ok(pulls <= Math.ceil(8192 / 2000) + 1, `${pulls} pulls`);
   });
 
   it("reading past 64 MiB fails in the program (EFBIG); exactly 64 MiB is fine", async () => {
@@ -122,14 +123,14 @@ describe("run extras", () => {
     assert.throws(() => encodeArgs(new Array(5000).fill("a")), LimitError);
   });
 
-  it("an abort ends a running program like Ctrl-C: exit 130, output kept; the sandbox goes on", async () => {
+  it("an abort ends a running program like Ctrl-C: outcome aborted, exit 130, output kept; the sandbox goes on", async () => {
     const ac = new AbortController();
     const r = await sb.run("print('first', flush=True)\nwhile True: pass", {
       ...GENEROUS,
       signal: ac.signal,
       onOutput: () => ac.abort(),
     });
-    assert.deepEqual([r.exitCode, r.outcome, r.stdout], [130, "error", "first\n"]);
+    assert.deepEqual([r.exitCode, r.outcome, r.stdout], [130, "aborted", "first\n"]);
     assert.equal((await sb.run("print(2)")).stdout, "2\n");
   });
 

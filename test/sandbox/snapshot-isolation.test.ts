@@ -24,7 +24,7 @@ print(len('abc'), hasattr(builtins, 'leaked'), builtins.print is print)
 print('evil' in sys.modules, sys.modules.get('json') is json, json.dumps([1]))
 print(re.compile('a+').pattern, collections.Counter('aab').most_common(1))
 print(sys.getrecursionlimit(), sys.path, sys.argv, sys.flags.optimize)
-print(sorted(os.listdir('/tmp')), os.environ.get('LEAK'), os.getcwd())
+print(sorted(os.listdir('/tmp')), sorted(os.listdir('/home')), os.environ.get('LEAK'), os.environ['HOME'], os.getcwd())
 print(gc.isenabled(), gc.get_threshold(), len(warnings.filters))
 print(type(sys.stdout).__name__, sys.stdout.encoding, sys.stdout.line_buffering)
 `;
@@ -42,6 +42,10 @@ const MUTATIONS: [string, string][] = [
   [
     "files and environment",
     "import os\nopen('/tmp/left-behind', 'w').write('x')\nos.mkdir('/tmp/dir')\nos.environ['LEAK'] = '1'\nos.chdir('/tmp')",
+  ],
+  [
+    "the home folder",
+    "import os\nopen('left.txt', 'w').write('x')\nos.mkdir('/home/d')\nos.environ['HOME'] = '/tmp'\nos.chdir('/')",
   ],
   ["standard streams", "import sys, io\nsys.stdout = io.StringIO()\nsys.stderr = None"],
   ["a crash at the recursion limit", "import sys\nsys.setrecursionlimit(10**6)\ndef f(): f()\nf()"],

@@ -112,6 +112,7 @@ function checkMessages(result: RunResult, options: IrcFormatOptions & { maxBytes
   );
   const inputHasReplacement = (result.stdout + result.stderr + (result.detail ?? "")).includes("\ufffd");
   for (const line of lines) {
+    assert.ok(line.length > 0, "no empty message");
     const bytes = encoder.encode(line);
     assert.ok(bytes.length <= options.maxBytes, `${bytes.length} bytes > ${options.maxBytes}: ${JSON.stringify(line)}`);
     assert.equal(utf8Length(line), bytes.length);

@@ -9,6 +9,7 @@ import { buildImageTree, MemFs } from "../../src/wasi/memfs.ts";
 import type { DirNode, FileNode } from "../../src/wasi/memfs.ts";
 import { Errno } from "../../src/wasi/constants.ts";
 import { errno } from "../helpers/fs-errno.ts";
+import { PAGE_WORK_PER_BYTE, PAGE_WORK_PER_CALL } from "../../src/wasi/file-bytes.ts";
 
 const IMAGE = buildImageTree([
   { path: "usr/lib/os.py", type: "file", data: new Uint8Array(3), linkTarget: "", mode: 0o644, mtime: 0 },
@@ -234,10 +235,24 @@ describe("MemFs: the quota counts bytes held", () => {
     const work: number[] = [];
     fs.onWork = (bytes) => work.push(bytes);
     const f = fs.createFile(fs.resolve(fs.root, "tmp/a"));
+    const alloc = (bytes: number) => PAGE_WORK_PER_CALL + bytes * PAGE_WORK_PER_BYTE;
     fs.setSize(f, 1000); // allocate 1000
     fs.setSize(f, 900); // zero 100
     fs.setSize(f, 10); // reallocate to 10, copy 10
-    assert.deepEqual(work, [1000, 100, 20]);
+    fs.setSize(f, 20); // reallocate to 64 (the smallest capacity), copy 10
+    fs.setSize(f, 30); // grow within the buffer: its bytes past the end are zero already
+    fs.setSize(f, 100_000); // a resizable buffer of 100,000 bytes, 30 copied
+    fs.setSize(f, 100_008); // resized in place by 8 bytes
+    fs.setSize(f, 10); // a plain buffer of 10 bytes, 10 copied; the resizable one's pages released
+    assert.deepEqual(work, [
+      alloc(1000),
+      100,
+      alloc(10) + 10,
+      alloc(64) + 10,
+      alloc(100_000) + 30,
+      alloc(8),
+      alloc(10) + 10 + alloc(100_008),
+    ]);
     fs.onWork = () => {
       throw new Error("refused");
     };

@@ -33,9 +33,9 @@ function fresh(quota = 1000, files = 10): MemFs {
 const text = (f: FileNode) => new TextDecoder().decode(f.data.subarray(0, f.size));
 
 describe("MemFs: the image", () => {
-  it("shows the image's top level plus /tmp, and nothing else", () => {
+  it("shows the image's top level plus /tmp and /home (writable), and nothing else", () => {
     const fs = fresh();
-    assert.deepEqual([...fs.root.entries.keys()].sort(), ["tmp", "usr"]);
+    assert.deepEqual([...fs.root.entries.keys()].sort(), ["home", "tmp", "usr"]);
     assert.equal(fs.resolve(fs.root, "etc").node, undefined);
     assert.equal(errno(() => fs.resolve(fs.root, "etc/passwd")), Errno.NOENT);
     assert.equal(errno(() => fs.resolve(fs.root, "usr/local/lib/python3.13/os.py/x")), Errno.NOTDIR);

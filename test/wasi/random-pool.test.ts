@@ -20,8 +20,10 @@ describe("random pool", () => {
   const cases: [number[], number[], number][] = [
     [[16, 16, 16], [], 16],
     [[100], [100], 64],
-    [[64, 1], [1], 0],
-    [[10, 60], [60], 54],
+    // A spent pool draws a fresh one (one source call per pool, not one per small request).
+    [[64, 1], [64], 63],
+    [[10, 60], [64], 4],
+    [[40, 40, 40], [64, 64], 24],
     [[0, 64], [], 0],
   ];
   for (const [requests, fallbackCalls, left] of cases) {

@@ -3,7 +3,7 @@
  * proc_exit. Nothing here touches a descriptor.
  */
 import type { HostContext, SyscallTable } from "./context.ts";
-import { fuelForBytes } from "../cost.ts";
+import { FUEL_PER_RANDOM_BYTE, fuelForBytes } from "../cost.ts";
 
 /** Thrown by proc_exit to unwind the guest; the runner catches it and reads `code`. */
 export class ExitSignal {
@@ -55,7 +55,7 @@ export const argsClockSyscalls: SyscallTable = {
 
   random_get: (h: HostContext, ptr: number, len: number) => {
     const buf = h.m.bytes(ptr, len);
-    h.charge(fuelForBytes(buf.length)); // before the work: refused when the fuel is gone
+    h.charge(buf.length * FUEL_PER_RANDOM_BYTE); // before the work: refused when the fuel is gone
     h.randomFill(buf);
   },
 

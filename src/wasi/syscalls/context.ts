@@ -8,17 +8,20 @@ import { ALL_RIGHTS, Clockid, Errno, Filetype, Fstflags } from "../constants.ts"
 import { FsError, type MemFs } from "../memfs.ts";
 import type { DirNode, FileNode, FsNode } from "../memfs.ts";
 import { Fault, GuestMemory } from "../memory.ts";
-import { fuelForBytes } from "../cost.ts";
+import { FUEL_PER_PATH, fuelForBytes } from "../cost.ts";
 import { RandomPool } from "../random-pool.ts";
 
 /**
- * A stdin read as the guest consumes it (the sandbox's lazy stdin): `read` blocks until some bytes
- * are there, copies at most `into.length` of them and returns how many (0 at the end); it may throw
- * FsError (e.g. EFBIG past the stdin cap). `available` says how many bytes a read would return now.
+ * A stdin read as the guest consumes it (the sandbox's lazy stdin). `read` fills `into` and returns
+ * how many bytes it copied: fewer than asked only at the end of stdin (0 once there), or when the
+ * source paused with some bytes delivered; it may throw FsError (e.g. EFBIG past the stdin cap).
+ * `available` says how many bytes are there now; `readable` waits up to `timeoutMs` (Infinity: no
+ * limit but the run's) until a read would not block, i.e. bytes are there or stdin ended.
  */
 export interface StdinSource {
   read(into: Uint8Array): number;
   available(): number;
+  readable(timeoutMs: number): boolean;
 }
 
 /** Bytes a read of stdin would return without waiting (poll_oneoff's nbytes). */
@@ -188,7 +191,7 @@ export class HostContext {
 
   path(ptr: number, len: number): string {
     if (len >>> 0 > MAX_PATH_BYTES) fail(Errno.NAMETOOLONG);
-    this.charge(fuelForBytes(len >>> 0));
+    this.charge(FUEL_PER_PATH + fuelForBytes(len >>> 0));
     try {
       return pathDecoder.decode(this.m.bytes(ptr, len).slice());
     } catch (e) {

@@ -50,12 +50,23 @@ function iovecs(h: HostContext, ptr: number, count: number): Uint8Array[] {
 function readInto(h: HostContext, fd: Fd, iovs: Uint8Array[], at: number | undefined): number {
   if (fd.kind === "stdin") {
     const stdin = h.opts.stdin;
-    if (!(stdin instanceof Uint8Array)) {
-      // A lazy stdin: one blocking read into the first non-empty buffer, as a pipe answers.
-      const first = iovs.find((iov) => iov.length > 0);
-      return first === undefined ? 0 : stdin.read(first);
-    }
     let total = 0;
+    if (!(stdin instanceof Uint8Array)) {
+      // A lazy stdin fills the buffers as a bytes stdin does (see StdinSource), so the program's
+      // reads, and its fuel, do not depend on how the source's chunks arrived.
+      for (const iov of iovs) {
+        let n: number;
+        try {
+          n = iov.length === 0 ? 0 : stdin.read(iov);
+        } catch (e) {
+          if (total > 0 && e instanceof FsError) break; // a short read now; the error comes next time
+          throw e;
+        }
+        total += n;
+        if (n < iov.length) break;
+      }
+      return total;
+    }
     for (const iov of iovs) {
       const n = Math.min(iov.length, stdin.length - fd.pos);
       if (n <= 0) break;

@@ -1,12 +1,15 @@
 /**
  * poll_oneoff (clock and fd-readiness subscriptions; clocks sleep through the host's `sleep`) and
- * the socket calls, which answer NOTSUP: the guest has no sockets.
+ * the socket calls, which answer NOTSUP: the guest has no sockets. Regular files and the output
+ * streams are always ready; stdin is ready when it holds bytes or has ended, so `select` on an
+ * empty open pipe waits (for its timeout, for input, or until the run's deadline).
  */
 import { Errno, Eventtype, SUBCLOCKFLAGS_ABSTIME } from "../constants.ts";
 import { fail } from "./context.ts";
 import { FUEL_PER_RECORD } from "../cost.ts";
 import type { HostContext, SyscallTable } from "./context.ts";
 import { stdinAvailable } from "./context.ts";
+import type { StdinSource } from "./context.ts";
 
 /** Most subscriptions one poll_oneoff may pass (EINVAL beyond). */
 const MAX_SUBSCRIPTIONS = 1024;
@@ -27,8 +30,17 @@ interface ClockWait {
   clock: number;
 }
 
-/** Reads one subscription: an fd event is ready at once, a clock joins `clocks`. */
-function subscribe(h: HostContext, s: number, ready: PollEvent[], clocks: ClockWait[]): void {
+/** What one poll_oneoff is waiting for: clocks, and reads of a lazy stdin that has nothing yet. */
+interface Waits {
+  clocks: ClockWait[];
+  stdin: bigint[];
+}
+
+/**
+ * Reads one subscription: an fd event is ready at once (files, stdout, stderr, a bytes stdin, a
+ * lazy stdin with bytes or at its end), a clock or a lazy stdin with nothing yet joins `waits`.
+ */
+function subscribe(h: HostContext, s: number, ready: PollEvent[], waits: Waits): void {
   const m = h.m;
   const userdata = m.u64At(s);
   const tag = m.u8At(s + 8);
@@ -43,9 +55,13 @@ function subscribe(h: HostContext, s: number, ready: PollEvent[], clocks: ClockW
       ready.push({ userdata, error: Errno.INVAL, type: tag, nbytes: 0n });
       return;
     }
-    clocks.push({ userdata, clock, deadline: flags & SUBCLOCKFLAGS_ABSTIME ? timeout : now + timeout });
+    waits.clocks.push({ userdata, clock, deadline: flags & SUBCLOCKFLAGS_ABSTIME ? timeout : now + timeout });
   } else if (tag === Eventtype.FD_READ || tag === Eventtype.FD_WRITE) {
     const fd = h.fds.get(m.u32At(s + 16));
+    if (fd?.kind === "stdin" && tag === Eventtype.FD_READ && !stdinReadable(h.opts.stdin, 0)) {
+      waits.stdin.push(userdata);
+      return;
+    }
     let nbytes = 0n;
     if (fd?.kind === "stdin") nbytes = BigInt(stdinAvailable(h.opts.stdin, fd.pos));
     else if (fd?.kind === "file" && tag === Eventtype.FD_READ) {
@@ -57,14 +73,31 @@ function subscribe(h: HostContext, s: number, ready: PollEvent[], clocks: ClockW
   }
 }
 
-/** Sleeps until the earliest clock fires, then adds every clock that has fired (at least that one). */
-function waitForClocks(h: HostContext, clocks: ClockWait[], ready: PollEvent[]): void {
-  // The worker's deadline bounds the whole run anyway.
-  const waits = clocks.map((c) => c.deadline - h.clockNow(c.clock));
-  const shortest = waits.reduce((a, b) => (b < a ? b : a));
-  if (shortest > 0n) h.opts.sleep(Number(shortest) / 1e6);
+/** A lazy stdin that is readable within `timeoutMs` (a bytes stdin always is: data or its end). */
+function stdinReadable(stdin: Uint8Array | StdinSource, timeoutMs: number): boolean {
+  return stdin instanceof Uint8Array || stdin.readable(timeoutMs);
+}
+
+/**
+ * Waits until stdin (if subscribed) is readable or the earliest clock fires, then adds stdin's
+ * events, or every clock that has fired (at least the earliest). The run's deadline bounds it all.
+ */
+function waitForEvents(h: HostContext, waits: Waits, ready: PollEvent[]): void {
+  const { clocks } = waits;
+  const lefts = clocks.map((c) => c.deadline - h.clockNow(c.clock));
+  const shortest = lefts.length === 0 ? undefined : lefts.reduce((a, b) => (b < a ? b : a));
+  const waitMs = shortest === undefined ? Infinity : Math.max(0, Number(shortest) / 1e6);
+  if (waits.stdin.length > 0) {
+    if (stdinReadable(h.opts.stdin, waitMs)) {
+      const nbytes = BigInt(stdinAvailable(h.opts.stdin, 0));
+      for (const userdata of waits.stdin) ready.push({ userdata, error: 0, type: Eventtype.FD_READ, nbytes });
+      return;
+    }
+  } else if (waitMs > 0) {
+    h.opts.sleep(waitMs);
+  }
   for (const c of clocks) {
-    if (h.clockNow(c.clock) >= c.deadline || c === clocks[waits.indexOf(shortest)]) {
+    if (h.clockNow(c.clock) >= c.deadline || c === clocks[lefts.indexOf(shortest!)]) {
       ready.push({ userdata: c.userdata, error: 0, type: Eventtype.CLOCK, nbytes: 0n });
     }
   }
@@ -79,9 +112,9 @@ function pollOneoff(h: HostContext, inPtr: number, outPtr: number, nsubs: number
   m.check(neventsPtr, 4);
   h.charge(count * FUEL_PER_RECORD);
   const ready: PollEvent[] = [];
-  const clocks: ClockWait[] = [];
-  for (let i = 0; i < count; i++) subscribe(h, inPtr + i * SUBSCRIPTION_BYTES, ready, clocks);
-  if (ready.length === 0 && clocks.length > 0) waitForClocks(h, clocks, ready);
+  const waits: Waits = { clocks: [], stdin: [] };
+  for (let i = 0; i < count; i++) subscribe(h, inPtr + i * SUBSCRIPTION_BYTES, ready, waits);
+  if (ready.length === 0) waitForEvents(h, waits, ready);
   ready.forEach((ev, i) => {
     const e = outPtr + i * EVENT_BYTES;
     m.bytes(e, EVENT_BYTES).fill(0);

@@ -1,17 +1,27 @@
 /**
- * The IRC bot's numeric settings: one spec per setting (flag, config key, unit, default, bounds,
- * help), so `wasi-py --irc` flags, the JSON config file, `--irc --help` and the messages come
- * from one place. The per-evaluation limits are the run-limit specs (limits.ts) with the bot's own
- * defaults; admin and ceiling variants share their parser and bounds.
+ * The IRC bot's numeric settings, the number half of its one settings schema (settings.ts): one
+ * spec per setting (flag, config key, unit, default, bounds, help). The per-evaluation limits are
+ * the run-limit specs (options/limits.ts) with the bot's own defaults; admin and ceiling variants
+ * share their parser and bounds. A config key is its flag's word, with the unit the flag takes
+ * (`--ceiling-timeout` → `ceilingTimeoutSeconds`); a key renamed to follow that rule stays
+ * readable under its old spelling (`oldConfigKey`, one warning line).
  */
-import { COUNT, DECIMAL } from "./spec.ts";
-import type { OptionSpec } from "./spec.ts";
-import { RUN_LIMITS } from "./limits.ts";
-import { FORMAT_LIMITS } from "./format.ts";
+import { COUNT, DECIMAL } from "../options/spec.ts";
+import type { OptionSpec } from "../options/spec.ts";
+import { RUN_LIMITS } from "../options/limits.ts";
+import { FORMAT_LIMITS } from "../options/format.ts";
+
+/** A numeric bot setting: an option spec, and the config key it had before it took its flag's word. */
+export interface BotNumberSpec extends OptionSpec {
+  /** Former config-file key, still read with a warning (`maxFuel` for `ceilingFuel`). */
+  oldConfigKey?: string;
+}
 
 /** A spec whose key is known to the type system (so the resolved config has typed fields). */
-type Keyed<K extends string> = OptionSpec & { key: K };
-type Override<K extends string> = Pick<OptionSpec, "configKey" | "flag" | "default" | "help"> & { key: K };
+type Keyed<K extends string> = BotNumberSpec & { key: K };
+type Override<K extends string> =
+  & Pick<BotNumberSpec, "configKey" | "flag" | "default" | "help" | "oldConfigKey">
+  & { key: K };
 
 /** A run limit as a bot setting: same kind, unit and bounds, the bot's name, default and help. */
 function botLimit<K extends string>(base: OptionSpec, over: Override<K>): Keyed<K> {
@@ -108,28 +118,32 @@ const EVAL_SETTINGS = [
   }),
   botLimit(L.fuel, {
     key: "maxFuel",
-    configKey: "maxFuel",
+    configKey: "ceilingFuel",
+    oldConfigKey: "maxFuel",
     flag: "ceiling-fuel",
     default: 100_000_000_000,
     help: "ceiling on fuel, admins included",
   }),
   botLimit(L.timeoutMs, {
     key: "maxTimeoutMs",
-    configKey: "maxTimeoutSeconds",
+    configKey: "ceilingTimeoutSeconds",
+    oldConfigKey: "maxTimeoutSeconds",
     flag: "ceiling-timeout",
     default: 60_000,
     help: "ceiling on the wall-clock limit, admins included, seconds",
   }),
   botLimit(L.memoryMiB, {
     key: "maxMemoryMiB",
-    configKey: "maxMemoryMiB",
+    configKey: "ceilingMemoryMiB",
+    oldConfigKey: "maxMemoryMiB",
     flag: "ceiling-memory",
     default: 1024,
     help: "ceiling on memory, admins included, MiB",
   }),
   botLimit(L.maxOutputBytes, {
     key: "maxMaxOutputBytes",
-    configKey: "maxMaxOutputBytes",
+    configKey: "ceilingMaxOutputBytes",
+    oldConfigKey: "maxMaxOutputBytes",
     flag: "ceiling-max-output",
     default: 1_048_576,
     help: "ceiling on output kept per stream, bytes",
@@ -213,15 +227,19 @@ const BOT_SETTINGS = [
     100,
     "sustained lines per second on the connection",
   ),
-  count(
-    "maxQueuedPerRequester",
-    "max-queued-lines",
-    12,
-    1,
-    1000,
-    "lines",
-    "reply lines one requester may have waiting per target; more are dropped (and logged)",
-  ),
+  {
+    ...count(
+      "maxQueuedPerRequester",
+      "max-queued-lines",
+      12,
+      1,
+      1000,
+      "lines",
+      "reply lines one requester may have waiting per target; a request whose reply would not fit is refused ('busy') before it is evaluated",
+    ),
+    configKey: "maxQueuedLines",
+    oldConfigKey: "maxQueuedPerRequester",
+  },
   count(
     "staleReplyMs",
     "stale-reply-ms",
@@ -325,6 +343,60 @@ const BOT_SETTINGS = [
     "ms",
     "on an alternate nick, retry the main one every, ms",
   ),
+  count(
+    "nickRetryMinMs",
+    "nick-retry-min-ms",
+    1_000,
+    100,
+    3_600_000,
+    "ms",
+    "when the server refuses nicks before registration: pause before the third try, ms (doubles)",
+  ),
+  count(
+    "nickRefusalLimit",
+    "nick-refusal-limit",
+    10,
+    1,
+    1000,
+    "refusals",
+    "stop (exit status 1) after this many nick refusals in a row before registration",
+  ),
+  count(
+    "rejoinAfterKickMs",
+    "rejoin-after-kick-ms",
+    5_000,
+    0,
+    3_600_000,
+    "ms",
+    "rejoin a configured channel this long after a kick (0 = never); kicks soon after back off, ms",
+  ),
+  count(
+    "moreExpiryMs",
+    "more-expiry-ms",
+    300_000,
+    1_000,
+    86_400_000,
+    "ms",
+    "the rest of a cut reply is kept for !more this long, ms",
+  ),
+  count(
+    "moreMaxBytes",
+    "more-max-bytes",
+    65_536,
+    1_024,
+    16_777_216,
+    "bytes",
+    "output kept for !more per requester, bytes (the rest is counted, not kept)",
+  ),
+  count(
+    "moreTotalBytes",
+    "more-total-bytes",
+    4_194_304,
+    1_024,
+    1_073_741_824,
+    "bytes",
+    "output kept for !more over all requesters, bytes (the oldest goes first)",
+  ),
   count("quitTimeoutMs", "quit-timeout-ms", 3_000, 0, 60_000, "ms", "wait this long for the server after QUIT, ms"),
 ] as const;
 
@@ -332,22 +404,4 @@ const BOT_SETTINGS = [
 export type IrcNumericKey = (typeof BOT_SETTINGS)[number]["key"];
 
 /** Every numeric bot setting, in help order. */
-export const IRC_NUMERIC_SETTINGS: readonly OptionSpec[] = BOT_SETTINGS;
-
-/** The same, by key (the name in the resolved config). */
-export const IRC_NUMERIC_BY_KEY: ReadonlyMap<IrcNumericKey, OptionSpec> = new Map(
-  BOT_SETTINGS.map((s) => [s.key, s]),
-);
-
-/** Config-file keys of numeric settings, to the spec. */
-export const IRC_NUMERIC_BY_CONFIG_KEY: ReadonlyMap<string, OptionSpec> = new Map(
-  BOT_SETTINGS.map((s) => [s.configKey, s]),
-);
-
-/**
- * Config-file keys that were renamed when keys took the unit of their flag: the old key, to
- * the spec whose `configKey` replaces it (`timeoutMs` → `timeoutSeconds`).
- */
-export const IRC_RENAMED_CONFIG_KEYS: ReadonlyMap<string, OptionSpec> = new Map(
-  BOT_SETTINGS.filter((s) => s.key !== s.configKey).map((s) => [s.key, s]),
-);
+export const IRC_NUMERIC_SETTINGS: readonly BotNumberSpec[] = BOT_SETTINGS;

@@ -1,0 +1,54 @@
+/**
+ * Where mounted packages live in the guest and what may be mounted there: the site-packages
+ * folder every mount is merged into, the rule that refuses compiled extensions, and the driver
+ * line that puts the folder on sys.path. The pre-initialised interpreter's sys.path was fixed
+ * when its snapshot was made, with no site-packages (the stdlib image has none), so a sandbox
+ * with packages runs a variant of the driver that adds it, the way `site` would at start-up.
+ */
+
+/** A package path that cannot be mounted; the message is one line naming the file. */
+export class PackageError extends Error {
+  override name = "PackageError";
+}
+
+/** The guest folder holding every mounted package (a path of the stdlib image, without "/"). */
+export const SITE_PACKAGES = "usr/local/lib/python3.13/site-packages";
+
+/**
+ * Most bytes all mounted packages may hold together (host memory shared by the workers): far above
+ * any real set of pure-Python packages (sympy with its tests is ~60 MB), and a bound on a wheel whose
+ * entries declare absurd sizes.
+ */
+export const MAX_PACKAGE_BYTES = 1024 * 1024 * 1024;
+
+/** Files that are native code: a pure-Python mount must hold none. */
+const COMPILED = /\.(?:so|pyd|dylib|dll)(?:\.\d+)*$/i;
+
+/**
+ * Why a file of a package cannot be mounted, or undefined when it can.
+ *
+ * @example
+ * compiledReason("numpy/core/_umath.cpython-313-x86_64-linux-gnu.so"); // "... is a compiled extension ..."
+ * compiledReason("six.py"); // undefined
+ */
+export function compiledReason(path: string): string | undefined {
+  return COMPILED.test(path) ? `${path} is a compiled extension (only pure-Python packages can be mounted)` : undefined;
+}
+
+/** The driver line the site-packages variant runs before the program (see driverWithSitePackages). */
+const SITE_LINE = `import site; site.addsitedir('/${SITE_PACKAGES}')\n`;
+/** Where it goes: just before sys.argv is set (the same anchor program-args.ts uses). */
+const ANCHOR = "sys.argv[:] = ['-c']\n";
+
+/**
+ * The driver that also puts site-packages on sys.path, after the stdlib (`site.addsitedir`, so
+ * `.pth` files there are honoured as natively). Throws PackageError for a driver without the
+ * standard `sys.argv` line (a custom driver given to Sandbox.create).
+ *
+ * @example
+ * driverWithSitePackages(DRIVER_PY).includes("addsitedir"); // true
+ */
+export function driverWithSitePackages(driver: string): string {
+  if (!driver.includes(ANCHOR)) throw new PackageError("packages: this sandbox's driver cannot add site-packages");
+  return driver.replace(ANCHOR, SITE_LINE + ANCHOR);
+}

@@ -1,0 +1,71 @@
+/**
+ * The bound on a sandbox's queue (issue 22): how many runs may wait for a worker (`maxQueue`) and
+ * for how long (`queueTimeoutMs`), and the two rejections a caller tells apart by type, so that a
+ * service answers 429 (full: try later) or 503 (waited too long: overloaded) with Retry-After
+ * instead of letting memory and latency grow without end. The pool applies them; this file holds
+ * the option checks and the error classes.
+ */
+import { LimitError } from "./limits.ts";
+
+/** Most runs a sandbox may hold waiting (SandboxOptions.maxQueue's upper bound). */
+export const MAX_QUEUE = 1_000_000;
+/** Longest queue timeout, ms (a day, as the run timeout). */
+export const MAX_QUEUE_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Raised (as a rejection) by `Sandbox.run` when `maxQueue` runs are already waiting for a worker:
+ * the run was not queued. A service answers it 429 with Retry-After.
+ *
+ * @example
+ * ```ts
+ * import { QueueFullError, Sandbox } from "./mod.ts";
+ *
+ * const sb = await Sandbox.create({ workers: 1, maxQueue: 0 });
+ * const first = sb.run("pass");
+ * await sb.run("pass").catch((e) => console.log(e instanceof QueueFullError)); // true
+ * await first;
+ * await sb.close();
+ * ```
+ */
+export class QueueFullError extends Error {
+  override name = "QueueFullError";
+  constructor(readonly maxQueue: number) {
+    super(`the queue is full (${maxQueue} runs waiting)`);
+  }
+}
+
+/**
+ * Raised (as a rejection) by `Sandbox.run` for a run that waited `queueTimeoutMs` without a worker
+ * taking it: it never started. A service answers it 503 with Retry-After.
+ */
+export class QueueTimeoutError extends Error {
+  override name = "QueueTimeoutError";
+  constructor(readonly queueTimeoutMs: number) {
+    super(`no worker took the run within ${queueTimeoutMs} ms`);
+  }
+}
+
+/** The queue's bounds, checked. */
+export interface QueueBounds {
+  maxQueue: number;
+  queueTimeoutMs: number;
+}
+
+/**
+ * Checks the queue options (LimitError for a bad one); both default to unbounded (Infinity).
+ *
+ * @example
+ * queueBounds({ maxQueue: 10 }); // { maxQueue: 10, queueTimeoutMs: Infinity }
+ */
+export function queueBounds(options: { maxQueue?: number; queueTimeoutMs?: number }): QueueBounds {
+  const bounds = { maxQueue: options.maxQueue ?? Infinity, queueTimeoutMs: options.queueTimeoutMs ?? Infinity };
+  const check = (key: keyof QueueBounds, min: number, max: number) => {
+    const v = bounds[key];
+    if (v !== Infinity && !(Number.isSafeInteger(v) && v >= min && v <= max)) {
+      throw new LimitError(`${key} must be an integer from ${min} to ${max} (or Infinity), got ${String(v)}`);
+    }
+  };
+  check("maxQueue", 0, MAX_QUEUE);
+  check("queueTimeoutMs", 1, MAX_QUEUE_TIMEOUT_MS);
+  return bounds;
+}

@@ -1,0 +1,74 @@
+/**
+ * Ctrl-C before the run starts (issue 26, item 9): the command prints exactly the one result a
+ * run stopped at once would (the JSON line with -fjson, the status line in irc format, the note in
+ * raw format) and exits 130. The command is held at that point by its test hook
+ * (WASI_PY_TEST_HOLD_FILE: it writes the file when ready, then waits for the signal), so the
+ * signal is sent after the file appears, never on a guess of the clock.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { EXIT } from "../../src/options/exit-codes.ts";
+import { cliCommand } from "../helpers/cli-command.ts";
+
+interface Ended {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `wasi-py args`, sends SIGINT once it is held before its run, and returns how it ended. */
+function interruptBeforeStart(args: string[]): Promise<Ended> {
+  const dir = mkdtempSync(join(tmpdir(), "wasi-py-hold-"));
+  const hold = join(dir, "ready");
+  const [cmd, argv] = cliCommand(args);
+  const child = spawn(cmd, argv, {
+    env: { ...process.env, WASI_PY_TEST_HOLD_FILE: hold, NO_COLOR: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d) => (stdout += d));
+  child.stderr!.on("data", (d) => (stderr += d));
+  const poll = setInterval(() => {
+    if (existsSync(hold)) {
+      clearInterval(poll);
+      process.kill(child.pid!, "SIGINT"); // not child.kill: Deno's reports the signal it sent as the exit cause
+    }
+  }, 20);
+  return new Promise((resolve) => {
+    child.on("close", (status) => {
+      clearInterval(poll);
+      rmSync(dir, { recursive: true, force: true });
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+describe("Ctrl-C before the run starts", () => {
+  it("-fjson: the one JSON line, exit 130", { timeout: 120_000 }, async () => {
+    const r = await interruptBeforeStart(["-fjson", "print(1)"]);
+    assert.equal(r.status, EXIT.interrupted, r.stderr);
+    assert.equal(r.stderr, "");
+    assert.equal(r.stdout.split("\n").length, 2, r.stdout);
+    const result = JSON.parse(r.stdout);
+    assert.deepEqual([result.outcome, result.exitCode, result.stdout, result.fuelUsed], ["error", 130, "", 0]);
+  });
+
+  it("irc format: one status line, exit 130", { timeout: 120_000 }, async () => {
+    const r = await interruptBeforeStart(["print(1)"]);
+    assert.equal(r.status, EXIT.interrupted, r.stderr);
+    assert.equal(r.stdout + r.stderr, "Exited with code 130\n");
+  });
+
+  it("raw format: nothing on stdout, the one note on stderr, exit 130", { timeout: 120_000 }, async () => {
+    const r = await interruptBeforeStart(["-fraw", "print(1)"]);
+    assert.equal(r.status, EXIT.interrupted);
+    assert.equal(r.stdout, "");
+    assert.equal(r.stderr, "wasi-py: interrupted (Ctrl-C)\n");
+  });
+});
