@@ -11,7 +11,7 @@
 #   --driver   the Python driver source (default: DRIVER_PY exported by build/src/sandbox/driver.js,
 #              so run `npx tsc -p tsconfig.json` first)
 #   --driver-args  the same driver taking program arguments (default: driverWithArgs(DRIVER_PY) of
-#              build/src/sandbox/program-args.js), so runs with arguments keep the compiled driver
+#              build/src/sandbox/_program-args.js), so runs with arguments keep the compiled driver
 #   --preload  modules to import during initialisation (default scripts/snapshot/preload.txt);
 #              they stay hidden from sys.modules until imported (scripts/snapshot/hidden_modules.py)
 #   --keep     keep intermediate files (linked module, staging folders) in this folder
@@ -103,13 +103,15 @@ else
 fi
 if [ -n "$DRIVER_ARGS" ]; then
   cp "$DRIVER_ARGS" "$T/buildin/driver-args.py"
-elif [ -f "$REPO/build/src/sandbox/program-args.js" ]; then
+elif [ -f "$REPO/build/src/sandbox/_program-args.js" ]; then
   node --input-type=module -e '
     const { pathToFileURL } = await import("node:url");
     const { readFileSync } = await import("node:fs");
     const m = await import(pathToFileURL(process.argv[1]).href);
     process.stdout.write(m.driverWithArgs(readFileSync(process.argv[2], "utf8")));' \
-    "$REPO/build/src/sandbox/program-args.js" "$T/buildin/driver.py" > "$T/buildin/driver-args.py"
+    "$REPO/build/src/sandbox/_program-args.js" "$T/buildin/driver.py" > "$T/buildin/driver-args.py"
+else
+  die "build/src/sandbox/_program-args.js missing: runs with program arguments would compile the driver every time"
 fi
 cp "$PRELOAD" "$T/buildin/preload.txt"
 cp "$REPO/scripts/snapshot/hidden_modules.py" "$T/buildin/hidden_modules.py"

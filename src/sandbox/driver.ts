@@ -54,6 +54,9 @@ export const DRIVER_PY = String.raw`_i = dict(globals())
 import sys, _ast, linecache, os
 os.chdir('/home')
 os.environ['HOME'] = '/home'
+if os.path.isdir('/usr/local/lib/python3.13/site-packages'):
+    import site
+    site.addsitedir('/usr/local/lib/python3.13/site-packages')
 sys.stdout.reconfigure(line_buffering=True)
 _f = sys._getframe()
 _m = type(sys)('__main__')

@@ -49,7 +49,6 @@ import { committedImageIndex, imageIndexOf } from "./image-index.ts";
 import { readTar } from "../wasi/tar.ts";
 import { DRIVER_PY } from "./driver.ts";
 import { mountPackages } from "../packages/mount.ts";
-import { driverWithSitePackages } from "../packages/site.ts";
 import { armTimeout, RunClock, RunState } from "./_run-clock.ts";
 import { PRIME_PROGRAM, primeCompiledCode } from "./_prime.ts";
 import { checkFiles, returnCaps } from "./run-files.ts";
@@ -335,7 +334,7 @@ export class Sandbox {
       };
       sandbox = new Sandbox(
         init,
-        packages === undefined ? driver : driverWithSitePackages(driver),
+        driver,
         workers,
         shape.metered,
         recycleBytes(options),
