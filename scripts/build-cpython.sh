@@ -56,8 +56,8 @@ SOURCE_DATE_EPOCH=1763942400                     # 2025-11-24T00:00:00Z: the rec
 # Every recursion CPython guards must reach RecursionError inside that budget: the heaviest
 # measured, `__getattr__` calling getattr, takes ~1,025 estimated bytes per unit (2.15 M at 2100),
 # so 1600 units need ~1.64 M. The price: native CPython (limit 10000 on Linux) stops that
-# recursion at Python's limit of 1000 levels (2004 units), we stop it at 797 levels, so its
-# traceback says "[Previous line repeated 794 more times]" instead of 996 (same exception, same
+# recursion at Python's limit of 1000 levels (2004 units), we stop it at 799 levels, so its
+# traceback says "[Previous line repeated 796 more times]" instead of 996 (same exception, same
 # message). A limit of 2100 kept the native count, but needed 2.15 M of a budget that must stay
 # below 2.26 M, the overflow of nested map/zip iterators on Deno: no margin for either.
 WASI_C_RECURSION_LIMIT=1600
@@ -208,10 +208,20 @@ unpack_python() {
   [ -d "$PYSRC" ] || die "unexpected layout of ${PY_SRC_PKG}_${PY_UPSTREAM}.orig.tar.xz"
 }
 
-# The one source patch: Py_C_RECURSION_LIMIT for __wasi__ (see WASI_C_RECURSION_LIMIT above).
-# Idempotent, and leaves the file (and its mtime) alone when it already has the value.
+# The source patches: Py_C_RECURSION_LIMIT for __wasi__ (see WASI_C_RECURSION_LIMIT above), and
+# the patches in scripts/cpython/ (each says why at its top-of-hunk comments):
+#   linux-errno.patch   Python sees Linux's errno numbers and glibc's messages (C side; the table
+#                       is made from the native build-Python by linux_errno_header below)
+#   asyncio-wasi.patch  asyncio's event loop without a self-pipe, selectors waiting on nothing
+# Idempotent, and leaves the files (and their mtimes) alone when they are already patched.
 patch_python() {
-  step "patch CPython: Py_C_RECURSION_LIMIT $WASI_C_RECURSION_LIMIT for __wasi__"
+  step "patch CPython: Py_C_RECURSION_LIMIT $WASI_C_RECURSION_LIMIT for __wasi__, scripts/cpython/*.patch"
+  local p
+  for p in linux-errno asyncio-wasi; do
+    if ! patch -d "$PYSRC" -p1 -R -s -f --dry-run < "$REPO/scripts/cpython/$p.patch" > /dev/null 2>&1; then
+      patch -d "$PYSRC" -p1 -s -f --no-backup-if-mismatch < "$REPO/scripts/cpython/$p.patch" || die "patch $p.patch does not apply"
+    fi
+  done
   local h="$PYSRC/Include/cpython/pystate.h"
   local re="^#elif defined(__wasi__)"
   if ! grep -A2 "$re" "$h" | grep -q "define Py_C_RECURSION_LIMIT $WASI_C_RECURSION_LIMIT\$"; then
@@ -219,6 +229,15 @@ patch_python() {
   fi
   grep -A2 "$re" "$h" | grep -q "define Py_C_RECURSION_LIMIT $WASI_C_RECURSION_LIMIT\$" \
     || die "could not set Py_C_RECURSION_LIMIT for __wasi__ in $h"
+}
+
+# The errno table of linux-errno.patch, from the native build-Python (Linux's numbers, glibc's
+# messages); rewritten only when its content changes, so make does not rebuild for nothing.
+linux_errno_header() {
+  step "errno table: Linux numbers and messages from the native build-Python"
+  local h="$PYSRC/Include/internal/pycore_linux_errno.h"
+  env -u PYTHONPATH -u PYTHONHOME "$NATIVE/python" "$REPO/scripts/cpython/gen-linux-errno.py" "$h.new"
+  if cmp -s "$h.new" "$h"; then rm "$h.new"; else mv "$h.new" "$h"; fi
 }
 
 build_native_python() {
@@ -352,10 +371,20 @@ build_sqlite() {
     || echo "SQLite is in the public domain (https://sqlite.org/copyright.html)." > "$DEPS/licenses/sqlite3.txt"
 }
 
+# Fixes in front of wasi-libc, linked with --wrap (scripts/cpython/fma-zero-sign.c says why).
+build_libc_fixes() {
+  step "wasi-libc fixes: fma keeps the sign of a zero result"
+  mkdir -p "$DEPS/lib" "$WORK/libc-fixes"
+  "$SDK/bin/clang" $WASM_CFLAGS -c "$REPO/scripts/cpython/fma-zero-sign.c" -o "$WORK/libc-fixes/fma-zero-sign.o"
+  rm -f "$DEPS/lib/libwasi-py-fixes.a"
+  "$SDK/bin/llvm-ar" rcsD "$DEPS/lib/libwasi-py-fixes.a" "$WORK/libc-fixes/fma-zero-sign.o"
+}
+
 build_full_wasi() {
   step "CPython for $HOST_TRIPLE linked with zlib, libbz2, liblzma, sqlite3"
   local I="-I$DEPS/include" L="-L$DEPS/lib"
   configure_wasi "$WORK/wasi-full" \
+    LDFLAGS="-Wl,--wrap=fma" LIBS="$L -lwasi-py-fixes" \
     ZLIB_CFLAGS="$I" ZLIB_LIBS="$L -lz" \
     BZIP2_CFLAGS="$I" BZIP2_LIBS="$L -lbz2" \
     LIBLZMA_CFLAGS="$I" LIBLZMA_LIBS="$L -llzma" \
@@ -564,11 +593,14 @@ main() {
     unpack_python
     patch_python
     build_native_python
+    linux_errno_header
     build_plain_wasi
     publish_plain
   fi
   if [ "$STAGE" != plain ]; then
     patch_python
+    linux_errno_header
+    build_libc_fixes
     build_zlib
     build_bzip2
     build_xz

@@ -2,17 +2,21 @@
 # Builds the pre-initialised (Wizer-snapshotted) CPython module for wasi-py, UNMETERED.
 #
 # Usage: scripts/build-snapshot.sh --pybuild <dir> --stdlib <image.tar | guest root dir> -o <out.wasm>
-#                                  [--driver <driver.py>] [--preload <list>] [--keep <dir>]
+#                                  [--driver <driver.py>] [--driver-args <driver-args.py>]
+#                                  [--preload <list>] [--keep <dir>]
 #   --pybuild  a configured and built CPython wasm32-wasi tree (has Makefile, libpython3.13.a)
 #   --stdlib   the stdlib image tar (paths usr/local/lib/python3.13/..., as the sandbox serves
 #              them), or a folder laid out the same way; the snapshot must see exactly the files
 #              (and mtimes) the sandbox will present, because importlib caches directory listings
 #   --driver   the Python driver source (default: DRIVER_PY exported by build/src/sandbox/driver.js,
 #              so run `npx tsc -p tsconfig.json` first)
-#   --preload  modules to import during initialisation (default scripts/snapshot/preload.txt)
+#   --driver-args  the same driver taking program arguments (default: driverWithArgs(DRIVER_PY) of
+#              build/src/sandbox/_program-args.js), so runs with arguments keep the compiled driver
+#   --preload  modules to import during initialisation (default scripts/snapshot/preload.txt);
+#              they stay hidden from sys.modules until imported (scripts/snapshot/hidden_modules.py)
 #   --keep     keep intermediate files (linked module, staging folders) in this folder
 #
-# Steps: compile scripts/snapshot/wasi_py_main.c with the tree's flags; link it against
+# Steps: compile scripts/snapshot/*.c with the tree's flags; link it against
 # libpython3.13.a with the same libraries and linker flags as the tree's python.wasm (no crt1,
 # no debug info); run Wizer (npm @bytecodealliance/wizer) with the stdlib mapped at / and
 # nothing from the host environment. The result exports `_start` (our run entry) and `memory`.
@@ -24,16 +28,17 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 die() { echo "build-snapshot: $*" >&2; exit 1; }
 trap 'echo "build-snapshot: failed at line $LINENO (see the messages above)" >&2' ERR
 
-PYBUILD="" STDLIB="" OUT="" DRIVER="" PRELOAD="$REPO/scripts/snapshot/preload.txt" KEEP=""
+PYBUILD="" STDLIB="" OUT="" DRIVER="" DRIVER_ARGS="" PRELOAD="$REPO/scripts/snapshot/preload.txt" KEEP=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --pybuild) PYBUILD="${2:?}"; shift 2;;
     --stdlib) STDLIB="${2:?}"; shift 2;;
     -o|--out) OUT="${2:?}"; shift 2;;
     --driver) DRIVER="${2:?}"; shift 2;;
+    --driver-args) DRIVER_ARGS="${2:?}"; shift 2;;
     --preload) PRELOAD="${2:?}"; shift 2;;
     --keep) KEEP="${2:?}"; shift 2;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0;;
     *) die "unknown argument '$1' (see --help)";;
   esac
 done
@@ -44,6 +49,7 @@ PYBUILD="$(cd "$PYBUILD" && pwd)"
 [ -e "$STDLIB" ] || die "no such stdlib image: $STDLIB"
 [ -f "$PRELOAD" ] || die "no such preload list: $PRELOAD"
 [ -z "$DRIVER" ] || [ -f "$DRIVER" ] || die "no such driver file: $DRIVER"
+[ -z "$DRIVER_ARGS" ] || [ -f "$DRIVER_ARGS" ] || die "no such driver file: $DRIVER_ARGS"
 WIZER="$REPO/node_modules/@bytecodealliance/wizer-linux-x64/wizer"
 [ -x "$WIZER" ] || die "wizer not found at $WIZER (npm install)"
 
@@ -63,14 +69,18 @@ LDFLAGS="$(mkvar PY_CORE_LDFLAGS) $(mkvar LINKFORSHARED)"
 LIBS="$(mkvar LIBRARY) $(mkvar LIBS) $(mkvar MODLIBS) $(mkvar SYSLIBS)"
 
 echo "build-snapshot: compile and link the entry point against $PYBUILD/libpython3.13.a"
-( cd "$PYBUILD" && $CC $CFLAGS -g0 -c "$REPO/scripts/snapshot/wasi_py_main.c" -o "$T/wasi_py_main.o" )
+OBJS=()
+for c in wasi_py_main build_determinism hidden_modules run_part; do
+  ( cd "$PYBUILD" && $CC $CFLAGS -g0 -c "$REPO/scripts/snapshot/$c.c" -o "$T/$c.o" )
+  OBJS+=("$T/$c.o")
+done
 # -nostartfiles: no crt1 (no _start/_initialize); our wizer.initialize runs the constructors once.
 # --wrap: clock/random reads during initialisation are made deterministic (see wasi_py_main.c).
 ( cd "$PYBUILD" && $CC $LDFLAGS -nostartfiles -Wl,--no-entry -Wl,--strip-debug \
     -Wl,--wrap=__wasi_clock_time_get -Wl,--wrap=__wasi_random_get -Wl,--wrap=__wasi_fd_filestat_get \
     -Wl,--wrap=__wasi_fd_fdstat_get \
     -Wl,--wrap=__wasi_path_filestat_get -Wl,--wrap=__wasi_fd_readdir \
-    -o "$T/linked.wasm" "$T/wasi_py_main.o" $LIBS )
+    -o "$T/linked.wasm" "${OBJS[@]}" $LIBS )
 
 echo "build-snapshot: stage the guest files"
 mkdir -p "$T/root/tmp" "$T/buildin"
@@ -91,8 +101,21 @@ else
     if (typeof m.DRIVER_PY !== "string") throw new Error("driver.js exports no DRIVER_PY string");
     process.stdout.write(m.DRIVER_PY);' "$REPO/build/src/sandbox/driver.js" > "$T/buildin/driver.py"
 fi
+if [ -n "$DRIVER_ARGS" ]; then
+  cp "$DRIVER_ARGS" "$T/buildin/driver-args.py"
+elif [ -f "$REPO/build/src/sandbox/_program-args.js" ]; then
+  node --input-type=module -e '
+    const { pathToFileURL } = await import("node:url");
+    const { readFileSync } = await import("node:fs");
+    const m = await import(pathToFileURL(process.argv[1]).href);
+    process.stdout.write(m.driverWithArgs(readFileSync(process.argv[2], "utf8")));' \
+    "$REPO/build/src/sandbox/_program-args.js" "$T/buildin/driver.py" > "$T/buildin/driver-args.py"
+else
+  die "build/src/sandbox/_program-args.js missing: runs with program arguments would compile the driver every time"
+fi
 cp "$PRELOAD" "$T/buildin/preload.txt"
-touch -d @0 "$T/buildin/driver.py" "$T/buildin/preload.txt" "$T/buildin"
+cp "$REPO/scripts/snapshot/hidden_modules.py" "$T/buildin/hidden_modules.py"
+touch -d @0 "$T/buildin"/* "$T/buildin"
 
 echo "build-snapshot: pre-initialise with wizer"
 # stdio are pipes (never a terminal, never seekable), as in the sandbox; no host environment;

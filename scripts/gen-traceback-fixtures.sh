@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Writes the GOLDEN files for test/tracebacks.test.ts: for each program NAME.py in
-# test/fixtures/tracebacks/, what a REAL native CPython 3.13 prints for `python3.13 -c "<program>"`:
+# Writes the GOLDEN files for test/sandbox/tracebacks.test.ts and test/sandbox/fidelity.test.ts: for
+# each program NAME.py in test/fixtures/tracebacks/ and test/fixtures/fidelity/ (the latter made
+# from CPython's own doctests and Doc/library examples by scripts/gen-fidelity-programs.py), what a
+# REAL native CPython 3.13 prints for `python3.13 -c "<program>"`:
 # NAME.stdout, NAME.stderr and NAME.exit (the exit status as a shell sees it, so an uncaught
 # KeyboardInterrupt, which makes CPython kill itself with SIGINT, records 130).
 # Also writes STDLIB_PREFIX: the native interpreter's stdlib folder, which the test maps to the
@@ -37,15 +39,16 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$work" # an empty cwd: `-c` puts it first on sys.path
 count=0
-for py in "$dir"/*.py; do
-  name="$(basename "$py" .py)"
+for py in "$dir"/*.py "$here/test/fixtures/fidelity"/*.py; do
+  [ -f "$py" ] || continue
+  name="${py%.py}"
   # $(...) drops trailing newlines; the test strips them from the program the same way.
   code="$(cat "$py")"
   set +e
-  "${run_env[@]}" "$native" -c "$code" > "$dir/$name.stdout" 2> "$dir/$name.stderr" < /dev/null
+  "${run_env[@]}" "$native" -c "$code" > "$name.stdout" 2> "$name.stderr" < /dev/null
   status=$?
   set -e
-  echo "$status" > "$dir/$name.exit"
+  echo "$status" > "$name.exit"
   count=$((count + 1))
 done
 echo "gen-traceback-fixtures: $count programs run under $native ($("$native" -V 2>&1))"

@@ -22,6 +22,9 @@
 #include <wasi/api.h>
 #include <wasi/libc.h>
 
+#include "hidden_modules.h"
+#include "run_part.h"
+
 /* The guest environment the sandbox has always used; os.environ is fixed at build time to it. */
 static const char *const GUEST_ENV[][2] = {
     {"PYTHONHOME", "/usr/local"},
@@ -34,8 +37,12 @@ static const char *const GUEST_ENV[][2] = {
 
 /* Where the build script maps the driver source during initialisation only. */
 #define DRIVER_PATH "/wasi-py-snapshot-inputs/driver.py"
+/* The same driver with program arguments (src/sandbox/program-args.ts; optional file). */
+#define DRIVER_ARGS_PATH "/wasi-py-snapshot-inputs/driver-args.py"
 /* Modules imported during initialisation, one per line (optional file). */
 #define PRELOAD_PATH "/wasi-py-snapshot-inputs/preload.txt"
+/* Keeps them out of sys.modules until imported (hidden_modules.c). */
+#define HIDDEN_MODULES_PATH "/wasi-py-snapshot-inputs/hidden_modules.py"
 
 void __wasm_call_ctors(void);
 /* In wasi-libc's libc.a (preopens.c) but not in this release's <wasi/libc.h>. */
@@ -49,6 +56,9 @@ void _PyAtExit_Call(PyInterpreterState *interp);
 
 static PyObject *driver_source; /* str: the driver text compiled below */
 static PyObject *driver_code;   /* code object, filename "<string>" like `python -c` */
+static PyObject *driver_prologue;      /* its prologue (run_part.c), or None */
+static PyObject *driver_args_source;   /* str: the variant taking program arguments, or NULL */
+static PyObject *driver_args_prologue; /* its prologue, or None */
 static int initialised;
 
 /* ---- process clock ------------------------------------------------------------------------
@@ -66,104 +76,8 @@ static __wasi_timestamp_t monotonic_now(void) {
 clock_t __clock(void) { return (clock_t)(monotonic_now() - process_clock_start); }
 clock_t clock(void) { return __clock(); }
 
-/* ---- build-time determinism -----------------------------------------------------------------
- * While wizer.initialize runs, clock and random reads (mimalloc seeds itself from them; `random`
- * seeds at import) get fixed answers, so two builds give the same bytes. The link wraps the libc
- * entry points (-Wl,--wrap=...); at run time the wrappers pass straight through to the host. */
-static int in_initialize;
-static __wasi_timestamp_t fake_ns;
-static uint64_t fake_random_state = 0x9E3779B97F4A7C15ull;
-
-__wasi_errno_t __real___wasi_clock_time_get(__wasi_clockid_t id, __wasi_timestamp_t precision,
-                                            __wasi_timestamp_t *time);
-__wasi_errno_t __real___wasi_random_get(uint8_t *buf, __wasi_size_t buf_len);
-
-__wasi_errno_t __wrap___wasi_clock_time_get(__wasi_clockid_t id, __wasi_timestamp_t precision,
-                                            __wasi_timestamp_t *time) {
-    if (!in_initialize) return __real___wasi_clock_time_get(id, precision, time);
-    fake_ns += 1000; /* 1 us per reading: time moves forward, identically every build */
-    *time = (id == __WASI_CLOCKID_REALTIME ? (__wasi_timestamp_t)1763942400 * 1000000000u : 0) + fake_ns;
-    return 0;
-}
-
-__wasi_errno_t __wrap___wasi_random_get(uint8_t *buf, __wasi_size_t buf_len) {
-    if (!in_initialize) return __real___wasi_random_get(buf, buf_len);
-    for (__wasi_size_t i = 0; i < buf_len; i++) { /* xorshift64: build-time bytes, not secrets */
-        fake_random_state ^= fake_random_state << 13;
-        fake_random_state ^= fake_random_state >> 7;
-        fake_random_state ^= fake_random_state << 17;
-        buf[i] = (uint8_t)fake_random_state;
-    }
-    return 0;
-}
-
-/* File metadata read during initialisation ends up in freed heap memory, which the snapshot
- * stores: device, inode and access/change times are the build machine's, so they are blanked,
- * and so are padding bytes and unused buffer tails (Wizer's WASI leaves host garbage there). */
-__wasi_errno_t __real___wasi_fd_filestat_get(__wasi_fd_t fd, __wasi_filestat_t *st);
-__wasi_errno_t __real___wasi_path_filestat_get(__wasi_fd_t fd, __wasi_lookupflags_t flags,
-                                               const char *path, __wasi_filestat_t *st);
-__wasi_errno_t __real___wasi_fd_readdir(__wasi_fd_t fd, uint8_t *buf, __wasi_size_t buf_len,
-                                        __wasi_dircookie_t cookie, __wasi_size_t *used);
-
-static void blank_filestat(__wasi_filestat_t *st) {
-    __wasi_filestat_t clean;
-    memset(&clean, 0, sizeof clean);
-    clean.filetype = st->filetype;
-    clean.nlink = st->nlink;
-    clean.size = st->size;
-    clean.atim = clean.mtim = clean.ctim = st->mtim;
-    memcpy(st, &clean, sizeof clean);
-}
-
-__wasi_errno_t __real___wasi_fd_fdstat_get(__wasi_fd_t fd, __wasi_fdstat_t *st);
-
-__wasi_errno_t __wrap___wasi_fd_fdstat_get(__wasi_fd_t fd, __wasi_fdstat_t *st) {
-    __wasi_errno_t e = __real___wasi_fd_fdstat_get(fd, st);
-    if (in_initialize && e == 0) {
-        __wasi_fdstat_t clean;
-        memset(&clean, 0, sizeof clean);
-        clean.fs_filetype = st->fs_filetype;
-        clean.fs_flags = st->fs_flags;
-        clean.fs_rights_base = st->fs_rights_base;
-        clean.fs_rights_inheriting = st->fs_rights_inheriting;
-        memcpy(st, &clean, sizeof clean);
-    }
-    return e;
-}
-
-__wasi_errno_t __wrap___wasi_fd_filestat_get(__wasi_fd_t fd, __wasi_filestat_t *st) {
-    __wasi_errno_t e = __real___wasi_fd_filestat_get(fd, st);
-    if (in_initialize && e == 0) blank_filestat(st);
-    return e;
-}
-
-__wasi_errno_t __wrap___wasi_path_filestat_get(__wasi_fd_t fd, __wasi_lookupflags_t flags,
-                                               const char *path, __wasi_filestat_t *st) {
-    __wasi_errno_t e = __real___wasi_path_filestat_get(fd, flags, path, st);
-    if (in_initialize && e == 0) blank_filestat(st);
-    return e;
-}
-
-__wasi_errno_t __wrap___wasi_fd_readdir(__wasi_fd_t fd, uint8_t *buf, __wasi_size_t buf_len,
-                                        __wasi_dircookie_t cookie, __wasi_size_t *used) {
-    __wasi_errno_t e = __real___wasi_fd_readdir(fd, buf, buf_len, cookie, used);
-    if (!in_initialize || e != 0) return e;
-    /* Entries: a 24-byte __wasi_dirent_t then the name; the last one may be cut short. */
-    size_t pos = 0;
-    while (pos + sizeof(__wasi_dirent_t) <= *used) {
-        __wasi_dirent_t d, clean;
-        memcpy(&d, buf + pos, sizeof d);
-        memset(&clean, 0, sizeof clean);
-        clean.d_next = d.d_next;
-        clean.d_namlen = d.d_namlen;
-        clean.d_type = d.d_type;
-        memcpy(buf + pos, &clean, sizeof clean);
-        pos += sizeof d + d.d_namlen;
-    }
-    if (*used < buf_len) memset(buf + *used, 0, buf_len - *used);
-    return e;
-}
+/* Build-time determinism (clock, random and file metadata reads): build_determinism.c. */
+extern int wasi_py_in_initialize;
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
@@ -308,7 +222,7 @@ __attribute__((export_name("wizer.initialize")))
 void wasi_py_initialize(void) {
     if (initialised) return;
     initialised = 1;
-    in_initialize = 1;
+    wasi_py_in_initialize = 1;
     __wasm_call_ctors();
     process_clock_start = monotonic_now();
 
@@ -330,20 +244,38 @@ void wasi_py_initialize(void) {
     if (PyStatus_Exception(status)) goto config_error;
     PyConfig_Clear(&config);
 
-    PyObject *raw = read_file(DRIVER_PATH);
+    PyObject *raw = read_file(HIDDEN_MODULES_PATH);
+    if (raw == NULL) fatal("no " HIDDEN_MODULES_PATH);
+    PyObject *hider = PyUnicode_DecodeUTF8(PyBytes_AS_STRING(raw), PyBytes_GET_SIZE(raw), "strict");
+    Py_DECREF(raw);
+    if (hider == NULL) fatal("hidden_modules.py is not UTF-8");
+    hidden_modules_start(hider);
+    Py_DECREF(hider);
+
+    raw = read_file(DRIVER_PATH);
     if (raw == NULL) fatal("no driver at " DRIVER_PATH);
     driver_source = PyUnicode_DecodeUTF8(PyBytes_AS_STRING(raw), PyBytes_GET_SIZE(raw), "strict");
     Py_DECREF(raw);
     if (driver_source == NULL) fatal("driver is not UTF-8");
     driver_code = compile_driver(driver_source);
     if (driver_code == NULL) fatal("driver does not compile");
+    driver_prologue = run_part_prologue(driver_source);
+    if (driver_prologue == NULL) fatal("driver prologue does not compile");
+    raw = read_file(DRIVER_ARGS_PATH);
+    if (raw != NULL) {
+        driver_args_source = PyUnicode_DecodeUTF8(PyBytes_AS_STRING(raw), PyBytes_GET_SIZE(raw), "strict");
+        Py_DECREF(raw);
+        if (driver_args_source == NULL) fatal("driver-args.py is not UTF-8");
+        driver_args_prologue = run_part_prologue(driver_args_source);
+        if (driver_args_prologue == NULL) fatal("driver-args.py prologue does not compile");
+    }
 
     preload_driver_imports(driver_source);
     preload_listed_modules();
     warm_up_tracebacks();
 
     /* Same bytes from every build: nothing random or clock-derived stays in memory (random is
-     * reseeded from os.urandom at the start of every run anyway). */
+     * reseeded from os.urandom when a program imports it: hidden_modules.py). */
     PyObject *random_name = PyUnicode_FromString("random");
     PyObject *random = random_name ? PyImport_GetModule(random_name) : NULL;
     Py_XDECREF(random_name);
@@ -360,6 +292,7 @@ void wasi_py_initialize(void) {
      * user programs do not pay (in fuel) for scanning it in full collections. */
     PyObject *gc = PyImport_ImportModule("gc");
     if (gc == NULL) fatal("no gc module");
+    hidden_modules_finish();
     PyObject *r = PyObject_CallMethod(gc, "collect", NULL);
     if (r == NULL) fatal("gc.collect failed");
     Py_DECREF(r);
@@ -368,7 +301,7 @@ void wasi_py_initialize(void) {
     Py_DECREF(r);
     Py_DECREF(gc);
     process_clock_start = 0;
-    in_initialize = 0;
+    wasi_py_in_initialize = 0;
     zero_unused_stack();
     return;
 
@@ -455,18 +388,14 @@ static void finish(int exitcode) {
     if (exitcode != 0) __wasi_proc_exit((__wasi_exitcode_t)exitcode);
 }
 
-/* A pre-imported `random` was seeded at build time; give each run its own seed as a fresh
- * interpreter would. */
-static void reseed_random(void) {
-    PyObject *name = PyUnicode_FromString("random");
-    if (name == NULL) fatal("out of memory");
-    PyObject *mod = PyImport_GetModule(name);
-    Py_DECREF(name);
-    if (mod == NULL) { PyErr_Clear(); return; }
-    PyObject *r = PyObject_CallMethod(mod, "seed", NULL);
-    if (r == NULL) fatal("random.seed() failed");
-    Py_DECREF(r);
-    Py_DECREF(mod);
+/* The compiled prologue for the driver a run was given: the snapshot's own (or its variant with
+ * program arguments), else compiled now; None when the driver has no run part. */
+static PyObject *prologue_for(PyObject *given) {
+    if (PyUnicode_Compare(given, driver_source) == 0) return Py_NewRef(driver_prologue);
+    if (driver_args_source != NULL && PyUnicode_Compare(given, driver_args_source) == 0) {
+        return Py_NewRef(driver_args_prologue);
+    }
+    return run_part_prologue(given);
 }
 
 __attribute__((export_name("wasi_py_run")))
@@ -484,18 +413,18 @@ void wasi_py_run(void) {
         fflush(stderr);
         __wasi_proc_exit(2);
     }
-    PyObject *code_obj = Py_NewRef(driver_code);
-    if (n == 4) {
-        PyObject *given = PyList_GET_ITEM(args, 2);
-        int same = PyUnicode_Compare(given, driver_source);
-        if (same != 0) {
-            /* A driver newer than the snapshot: honour it, at the cost of compiling it now. */
-            Py_SETREF(code_obj, compile_driver(given));
-            if (code_obj == NULL) {
-                PyErr_Print();
-                finish(1);
-            }
-        }
+    PyObject *given = n == 4 ? PyList_GET_ITEM(args, 2) : driver_source;
+    /* The prologue, then the run part in C (run_part.c); a driver without one runs whole. A driver
+     * other than the snapshot's is honoured, at the cost of compiling it now. */
+    PyObject *code_obj = prologue_for(given);
+    int frameless = code_obj != NULL && code_obj != Py_None;
+    if (code_obj == Py_None) {
+        Py_SETREF(code_obj, PyUnicode_Compare(given, driver_source) == 0 ? Py_NewRef(driver_code)
+                                                                         : compile_driver(given));
+    }
+    if (code_obj == NULL) {
+        PyErr_Print();
+        finish(1);
     }
     PyObject *user_code = PyList_GET_ITEM(args, n - 1);
 
@@ -507,12 +436,18 @@ void wasi_py_run(void) {
                             : Py_BuildValue("[OsOO]", PyList_GET_ITEM(args, 0), "-c", driver_source, user_code);
     if (orig == NULL || PySys_SetObject("orig_argv", orig) < 0) fatal("cannot set sys.orig_argv");
     Py_DECREF(orig);
-    reseed_random();
 
     PyObject *main_module = PyImport_AddModuleRef("__main__");
     if (main_module == NULL) fatal("no __main__");
     PyObject *globals = PyModule_GetDict(main_module);
+    PyObject *before = hidden_modules_names();
+    if (before == NULL) fatal("out of memory");
     PyObject *res = PyEval_EvalCode(code_obj, globals, globals);
+    if (res != NULL && frameless) {
+        Py_DECREF(res);
+        res = run_part(globals, before);
+    }
+    Py_DECREF(before);
     Py_DECREF(code_obj);
     Py_DECREF(args);
     int exitcode = 0;

@@ -1,9 +1,10 @@
 /**
  * Where mounted packages live in the guest and what may be mounted there: the site-packages
- * folder every mount is merged into, the rule that refuses compiled extensions, and the driver
- * line that puts the folder on sys.path. The pre-initialised interpreter's sys.path was fixed
- * when its snapshot was made, with no site-packages (the stdlib image has none), so a sandbox
- * with packages runs a variant of the driver that adds it, the way `site` would at start-up.
+ * folder every mount is merged into and the rule that refuses compiled extensions. The
+ * pre-initialised interpreter's sys.path was fixed when its snapshot was made, with no
+ * site-packages (the stdlib image has none); the driver (src/sandbox/driver.ts) adds the folder
+ * with `site.addsitedir` when it exists, as `site` would at start-up, so runs with packages keep
+ * the snapshot's compiled driver.
  */
 
 /** A package path that cannot be mounted; the message is one line naming the file. */
@@ -34,22 +35,4 @@ const COMPILED = /\.(?:so|pyd|dylib|dll)(?:\.\d+)*$/i;
  */
 export function compiledReason(path: string): string | undefined {
   return COMPILED.test(path) ? `${path} is a compiled extension (only pure-Python packages can be mounted)` : undefined;
-}
-
-/** The driver line the site-packages variant runs before the program (see driverWithSitePackages). */
-const SITE_LINE = `import site; site.addsitedir('/${SITE_PACKAGES}')\n`;
-/** Where it goes: just before sys.argv is set (the same anchor _program-args.ts uses). */
-const ANCHOR = "sys.argv[:] = ['-c']\n";
-
-/**
- * The driver that also puts site-packages on sys.path, after the stdlib (`site.addsitedir`, so
- * `.pth` files there are honoured as natively). Throws PackageError for a driver without the
- * standard `sys.argv` line (a custom driver given to Sandbox.create).
- *
- * @example
- * driverWithSitePackages(DRIVER_PY).includes("addsitedir"); // true
- */
-export function driverWithSitePackages(driver: string): string {
-  if (!driver.includes(ANCHOR)) throw new PackageError("packages: this sandbox's driver cannot add site-packages");
-  return driver.replace(ANCHOR, SITE_LINE + ANCHOR);
 }

@@ -67,7 +67,7 @@ export function createStdinRing(): SharedArrayBuffer {
 
 /**
  * The worker's side: a blocking StdinSource over the ring, for the WASI host's fd_read and
- * poll_oneoff. Reading past the cap fails with EFBIG (Python: `OSError: [Errno 22] File too
+ * poll_oneoff. Reading past the cap fails with EFBIG (Python: `OSError: [Errno 27] File too
  * large`), a failed source with EIO: the program learns its input was cut, nothing is dropped
  * silently.
  *

@@ -28,8 +28,14 @@
  *   budget, so a runaway recursion often ended "Out of fuel" instead of RecursionError. The
  *   driver memoises format_frame_summary per (file, position, name, code) for the one traceback
  *   it prints: the same text, a fraction of the fuel.
- * - The recursion limit is raised by one to pay for the driver's frame, so RecursionError
- *   happens at the same depth as under `-c` (visible only as sys.getrecursionlimit() + 1).
+ * - Two parts, split by the line `#:run`: the prologue (everything above: argv, the fresh
+ *   `__main__`, compiling, linecache) and the run part (exec, the last expression, `_fail` for an
+ *   uncaught exception). The snapshot (scripts/snapshot/run_part.c) runs the prologue, then does
+ *   the run part itself in C with the prologue's `_c`, `_e`, `_g` and `_fail`: no frame of the
+ *   driver is under the program, the recursion limit stays 1000, and the modules the prologue
+ *   imported are hidden again (scripts/snapshot/hidden_modules.py), so `sys.modules` at start is
+ *   `-c`'s. The plain interpreter runs both parts in Python; its run part raises the recursion
+ *   limit by one to pay for the driver's frame.
  *
  * - The program starts in its writable home, `/home` (cwd and HOME, as under snekbox; the
  *   snapshot's os.environ was frozen with HOME=/tmp): the two `os.` lines after the imports.
@@ -37,8 +43,9 @@
  * - stdout is line-buffered (as on a terminal), so what a program printed before it runs out
  *   of fuel or time is not lost in CPython's buffer when the sandbox stops it mid-run.
  *
- * Known differences: `sys._getframe().f_back` / `traceback.print_stack()` from top-level
- * code see the driver's frame; `ast`-free programs still find `_ast` in sys.modules.
+ * Known differences, on the plain (non-snapshot) interpreter only: `sys._getframe().f_back` /
+ * `traceback.print_stack()` from top-level code see the driver's frame, and programs find
+ * `_ast` in sys.modules.
  *
  * Keep it small: it is parsed and compiled on every run (and that costs fuel). No backticks
  * or `${` in the Python source below (it is a template literal).
@@ -47,6 +54,9 @@ export const DRIVER_PY = String.raw`_i = dict(globals())
 import sys, _ast, linecache, os
 os.chdir('/home')
 os.environ['HOME'] = '/home'
+if os.path.isdir('/usr/local/lib/python3.13/site-packages'):
+    import site
+    site.addsitedir('/usr/local/lib/python3.13/site-packages')
 sys.stdout.reconfigure(line_buffering=True)
 _f = sys._getframe()
 _m = type(sys)('__main__')
@@ -56,6 +66,27 @@ _g = _m.__dict__
 _s = sys.argv[1]
 sys.argv[:] = ['-c']
 sys.orig_argv[1:] = ['-c', _s]
+def _fail(_z):
+    _b = _z.__traceback__
+    while _b is not None and _b.tb_frame is _f:
+        _b = _b.tb_next
+    _z.__traceback__ = _b
+    sys.last_exc = sys.last_value = _z
+    sys.last_type = type(_z)
+    sys.last_traceback = _b
+    import traceback
+    _o = traceback.StackSummary.format_frame_summary
+    _d = {}
+    def _h(self, s, **k):
+        if s.locals is not None:
+            return _o(self, s, **k)
+        _y = (s.filename, s.lineno, s.end_lineno, s.colno, s.end_colno, s.name, id(s._code), tuple(k.items()))
+        if _y not in _d:
+            _d[_y] = _o(self, s, **k)
+        return _d[_y]
+    traceback.StackSummary.format_frame_summary = _h
+    sys.excepthook(type(_z), _z, _b)
+    raise SystemExit(130 if type(_z) is KeyboardInterrupt else 1)
 try:
     _t = compile(_s, '<string>', 'exec', _ast.PyCF_ONLY_AST, True)
     _x = None
@@ -84,8 +115,12 @@ try:
             _r(_e, _s, '<string>')
     else:
         linecache.cache['<string>'] = (len(_s), None, [_l + '\n' for _l in _s.splitlines()], '<string>')
-    sys.modules['__main__'] = _m
-    sys.setrecursionlimit(sys.getrecursionlimit() + 1)
+except BaseException as _y:
+    _fail(_y)
+sys.modules['__main__'] = _m
+#:run
+sys.setrecursionlimit(sys.getrecursionlimit() + 1)
+try:
     exec(_c, _g)
     if _e:
         _v = eval(_e, _g)
@@ -93,25 +128,6 @@ try:
         del _v
 except SystemExit:
     raise
-except BaseException as _z:
-    _b = _z.__traceback__
-    while _b is not None and _b.tb_frame is _f:
-        _b = _b.tb_next
-    _z.__traceback__ = _b
-    sys.last_exc = sys.last_value = _z
-    sys.last_type = type(_z)
-    sys.last_traceback = _b
-    import traceback
-    _o = traceback.StackSummary.format_frame_summary
-    _d = {}
-    def _h(self, s, **k):
-        if s.locals is not None:
-            return _o(self, s, **k)
-        _y = (s.filename, s.lineno, s.end_lineno, s.colno, s.end_colno, s.name, id(s._code), tuple(k.items()))
-        if _y not in _d:
-            _d[_y] = _o(self, s, **k)
-        return _d[_y]
-    traceback.StackSummary.format_frame_summary = _h
-    sys.excepthook(type(_z), _z, _b)
-    raise SystemExit(130 if type(_z) is KeyboardInterrupt else 1)
+except BaseException as _y:
+    _fail(_y)
 `;

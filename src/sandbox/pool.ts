@@ -29,7 +29,6 @@ import type { DoneMessage, InitMessage } from "./protocol.ts";
 import { loadInterpreter } from "./_interpreter-init.ts";
 import { DRIVER_PY } from "./driver.ts";
 import { mountPackages } from "../packages/mount.ts";
-import { driverWithSitePackages } from "../packages/site.ts";
 import { armTimeout, RunState } from "./_run-clock.ts";
 import { PRIME_PROGRAM, primeCompiledCode } from "./_prime.ts";
 import { checkFiles, returnCaps } from "./run-files.ts";
@@ -169,7 +168,7 @@ export class Sandbox {
       fill = loaded.fill;
       sandbox = new Sandbox(
         loaded.init,
-        packages === undefined ? driver : driverWithSitePackages(driver),
+        driver,
         workers,
         loaded.metered,
         recycleBytes(options),

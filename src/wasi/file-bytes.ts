@@ -29,14 +29,17 @@ const SHRINK_FACTOR = 16;
  * buffer or taking them back, per byte: allocating a buffer, or resizing a resizable one, makes the
  * kernel map, zero and later unmap pages (measured on Node 20/24 and Deno: ~30 ms of CPU to grow a
  * resizable buffer by 8 MiB and shrink it back, ~4 ns a byte, against ~0.1 ns a byte for a copy),
- * and the engine collect what was dropped. So it is priced at 1 fuel unit a byte.
+ * and the engine collect what was dropped. At 4 fuel units a byte an 8 MiB ftruncate loop still cost
+ * the host ~1 ns of CPU per unit, 5-6x a Python loop (bench hostcost, Node, load 8): 8 units a byte.
  */
-export const PAGE_WORK_PER_BYTE = 32;
+export const PAGE_WORK_PER_BYTE = 64;
 /**
- * Fixed work of each allocation or resize, in bytes copied (8,192 fuel units): the calls into the
- * kernel and the engine's bookkeeping (~20 µs per resize of a resizable buffer, however small).
+ * Fixed work of each allocation or resize, in bytes copied (131,072 fuel units): the calls into the
+ * kernel and the engine's bookkeeping (~20 µs per resize of a resizable buffer, however small): at
+ * 0.12-0.18 ns of host CPU per unit of a Python loop, ~130,000 units. (It was 32,768: a loop of 1-byte
+ * appends to a file past SMALL_FILE_BYTES, one resize each, bought 4-5x a loop's host CPU per unit.)
  */
-export const PAGE_WORK_PER_CALL = 256 * 1024;
+export const PAGE_WORK_PER_CALL = 1024 * 1024;
 
 /** The work of allocating, committing or releasing `bytes` of buffer pages in one call. */
 function pageWork(bytes: number): number {
