@@ -230,3 +230,16 @@ export function resolveStdin(stdin: Uint8Array | string | AsyncIterable<Uint8Arr
 export function fuelCounterStart(fuel: number): bigint {
   return fuel === Infinity ? UNLIMITED_FUEL : BigInt(fuel);
 }
+
+/**
+ * The fuel a run spent, from the counter's start (fuelCounterStart) and what it holds now: the one
+ * formula for the worker's exact count and the pool's sample. A counter below zero (the trap that
+ * ends a run out of fuel overshoots by a block's cost) counts as the whole budget.
+ *
+ * @example
+ * spentFuel(1000n, 400n); // 600
+ * spentFuel(1000n, -7n); // 1000
+ */
+export function spentFuel(fuelStart: bigint, remaining: bigint): number {
+  return Number(fuelStart - (remaining < 0n ? 0n : remaining));
+}

@@ -3,7 +3,6 @@
  * result from what the worker reported. Kept free of effects so the classification can be tested
  * with a table of cases.
  */
-import type { RunLimits } from "./limits.ts";
 import type { ReturnedFile } from "./run-files.ts";
 
 /**
@@ -173,7 +172,6 @@ export interface StreamText {
  */
 export function buildResult(
   streams: { stdout: StreamText; stderr: StreamText },
-  limits: Pick<RunLimits, "fuel">,
   ending: Ending,
   fuelUsed: number,
   wallMs: number,
@@ -187,8 +185,7 @@ export function buildResult(
     stderr: stderr.text,
     exitCode: ending.kind === "exit" ? exitStatus(ending.code) : ending.kind === "aborted" ? ABORTED_EXIT_CODE : -1,
     outcome,
-    // The whole budget when the counter went below zero (the trap overshoots by a block's cost).
-    fuelUsed: ending.kind === "trap" && ending.fuelSpent && limits.fuel !== Infinity ? limits.fuel : fuelUsed,
+    fuelUsed,
     fuelUsedIsLowerBound,
     wallMs: Math.round(wallMs * 10) / 10,
     truncated,

@@ -12,7 +12,7 @@ import { ExitSignal } from "../wasi/host.ts";
 import { newGuest } from "./guest-instance.ts";
 import type { GuestInstance } from "./guest-instance.ts";
 import type { Ending } from "./result.ts";
-import { DEFAULT_LIMITS } from "./limits.ts";
+import { DEFAULT_LIMITS, spentFuel } from "./limits.ts";
 import type { RunLimits } from "./limits.ts";
 import type { MemoryImage } from "../wasm/data-image.ts";
 import {
@@ -187,31 +187,12 @@ function runOnce(msg: RunMessage): DoneMessage {
     const maxBytes = maxPages * 65536;
     return memory !== undefined && guestMemory.buffer.byteLength + Math.max(1 << 20, maxBytes / 20) >= maxBytes;
   };
-  let ending: Ending;
-  try {
-    (exported[START_EXPORT] as () => void)();
-    ending = { kind: "exit", code: 0, memoryAtMax: memoryAtMax() };
-  } catch (e) {
-    if (e instanceof ExitSignal) {
-      ending = { kind: "exit", code: e.code, memoryAtMax: memoryAtMax() };
-    } else if (e instanceof DeadlineReached) {
-      ending = { kind: "timeout" };
-    } else {
-      ending = {
-        kind: "trap",
-        message: stackExhausted(exported) ? STACK_EXHAUSTED_DETAIL : describe(e),
-        fuelSpent: fuel !== undefined && (fuel.value as bigint) < 0n,
-        memoryAtMax: memoryAtMax(),
-      };
-    }
-  }
-  const remaining = fuel === undefined ? msg.fuelStart : (fuel.value as bigint);
-  const used = msg.fuelStart - remaining;
+  const ending = runGuest(exported, fuel, memoryAtMax);
   const done: DoneMessage = {
     type: "done",
     id: msg.id,
     ending,
-    fuelUsed: fuel === undefined ? 0 : Number(used),
+    fuelUsed: fuel === undefined ? 0 : spentFuel(msg.fuelStart, fuel.value as bigint),
     memoryBytes: guestMemory.buffer.byteLength, // linear memory never shrinks: this is the peak
   };
   if (msg.returnFiles !== undefined) {
@@ -219,6 +200,27 @@ function runOnce(msg: RunMessage): DoneMessage {
     done.files = { files: postableFiles(files.map((f) => ({ path: f.path, bytes: f.content }))), truncated };
   }
   return done;
+}
+
+/** Calls the guest's entry and says how the run ended: its exit, the deadline, or a trap. */
+function runGuest(
+  exported: WebAssembly.Exports,
+  fuel: WebAssembly.Global | undefined,
+  memoryAtMax: () => boolean,
+): Ending {
+  try {
+    (exported[START_EXPORT] as () => void)();
+    return { kind: "exit", code: 0, memoryAtMax: memoryAtMax() };
+  } catch (e) {
+    if (e instanceof ExitSignal) return { kind: "exit", code: e.code, memoryAtMax: memoryAtMax() };
+    if (e instanceof DeadlineReached) return { kind: "timeout" };
+    return {
+      kind: "trap",
+      message: stackExhausted(exported) ? STACK_EXHAUSTED_DETAIL : describe(e),
+      fuelSpent: fuel !== undefined && (fuel.value as bigint) < 0n,
+      memoryAtMax: memoryAtMax(),
+    };
+  }
 }
 
 /**

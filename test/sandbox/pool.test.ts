@@ -6,7 +6,7 @@ import { LimitError, ModuleShapeError, Sandbox, SandboxClosedError } from "../..
 import type { Outcome } from "../../src/sandbox/mod.ts";
 import { classify, exitStatus } from "../../src/sandbox/result.ts";
 import type { Ending } from "../../src/sandbox/result.ts";
-import { DEFAULT_LIMITS, resolveLimits } from "../../src/sandbox/limits.ts";
+import { DEFAULT_LIMITS, fuelCounterStart, resolveLimits, spentFuel } from "../../src/sandbox/limits.ts";
 import { interpreterOptions } from "../helpers/interpreter.ts";
 import { FUEL_PER_HOST_CALL } from "../../src/wasi/cost.ts";
 
@@ -57,6 +57,16 @@ describe("limits", () => {
   ];
   for (const [name, opts] of bad) {
     it(`rejects ${name}`, () => assert.throws(() => resolveLimits(opts), LimitError));
+  }
+  const spent: [string, bigint, bigint, number][] = [
+    ["nothing spent", 1000n, 1000n, 0],
+    ["part of the budget", 1000n, 400n, 600],
+    ["counter at zero: the whole budget", 1000n, 0n, 1000],
+    ["counter below zero (the trap overshoots): the whole budget, not more", 1000n, -37n, 1000],
+    ["unlimited budget", fuelCounterStart(Infinity), fuelCounterStart(Infinity) - 5n, 5],
+  ];
+  for (const [name, start, remaining, expected] of spent) {
+    it(`spentFuel: ${name}`, () => assert.equal(spentFuel(start, remaining), expected));
   }
   it("rejects a string output cap with TypeError", () => {
     assert.throws(() => resolveLimits({ maxOutputBytes: "1" } as object), TypeError);

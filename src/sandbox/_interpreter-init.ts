@@ -1,0 +1,96 @@
+/// <reference path="../platform/webassembly.d.ts" />
+/**
+ * What every worker of a sandbox starts from (the InitMessage): the compiled interpreter, its
+ * memory image and the stdlib image with its index. The committed assets are compiled and read
+ * once per process and cached here; a caller's own interpreter or image is checked here, once,
+ * rather than inside every worker. Kept apart from the pool (pool.ts), which only posts the result.
+ */
+import { readAssetShared } from "./assets.ts";
+import { committedInterpreter, compileInterpreter } from "./interpreter-module.ts";
+import { pendingStdlib, readyState } from "./_image-fill.ts";
+import type { StdlibImage } from "./_image-fill.ts";
+import { committedImageIndex, imageIndexOf } from "./image-index.ts";
+import { moduleShape } from "./module-shape.ts";
+import { postedImage } from "./protocol.ts";
+import type { InitMessage } from "./protocol.ts";
+import { readTar } from "../wasi/tar.ts";
+import type { SandboxOptions } from "./sandbox-options.ts";
+
+/** A sandbox's start: the message each worker gets first, and how to finish filling the image. */
+export interface InterpreterInit {
+  init: InitMessage;
+  /** Whether the module counts fuel and honours memoryMiB. */
+  metered: boolean;
+  /** Reads the committed image into shared memory (_image-fill.ts); undefined when it is ready. */
+  fill: (() => void) | undefined;
+}
+
+/**
+ * Compiles the interpreter (`options.wasm`, else the committed one, cached) and gets the stdlib
+ * image ready. `whileCompiling` runs once the compile is under way (the pool starts its first
+ * thread there, so the two overlap); `split` moves the data segments into a memory image, for a
+ * sandbox that instantiates more than once (interpreter-module.ts). Rejects with AssetError or
+ * ModuleShapeError.
+ */
+export async function loadInterpreter(
+  options: Pick<SandboxOptions, "wasm" | "stdlib">,
+  packages: InitMessage["packages"],
+  split: boolean,
+  whileCompiling: () => void,
+): Promise<InterpreterInit> {
+  const wasm = options.wasm ?? committedInterpreter();
+  const compiling = compileInterpreter(wasm, split);
+  compiling.catch(() => {}); // awaited below; a read error must not leave it unhandled
+  whileCompiling();
+  const image = options.stdlib !== undefined ? givenImage(options.stdlib) : committedImage();
+  const { module, memoryImage } = await compiling;
+  const shape = moduleShape(wasm, module);
+  const init: InitMessage = {
+    type: "init",
+    module,
+    memoryInitialPages: shape.memoryInitialPages,
+    ...(memoryImage === undefined ? {} : { memoryImage: postedImage(memoryImage) }),
+    image: image.image,
+    imageIndex: image.index,
+    imageState: image.state,
+    ...(packages === undefined ? {} : { packages }),
+  };
+  return { init, metered: shape.metered, fill: image.fill };
+}
+
+/** The stdlib image in shared memory (the default asset already is: then no copy is made). */
+function sharedImage(stdlib: Uint8Array): SharedArrayBuffer {
+  if (
+    stdlib.buffer instanceof SharedArrayBuffer && stdlib.byteOffset === 0 &&
+    stdlib.byteLength === stdlib.buffer.byteLength
+  ) {
+    return stdlib.buffer;
+  }
+  const image = new SharedArrayBuffer(stdlib.length);
+  new Uint8Array(image).set(stdlib);
+  return image;
+}
+
+let committed: StdlibImage | undefined;
+
+/**
+ * The committed image, once per process: pending (filled after the first run is posted) when its
+ * index is cached, else read now (which caches the index for the next start).
+ */
+function committedImage(): StdlibImage {
+  committed ??= pendingStdlib() ?? readyImage(readAssetShared("stdlib.tar"), committedImageIndex);
+  return committed;
+}
+
+/**
+ * A caller's own image: a broken one fails here, with its offset, rather than inside every worker.
+ * (The committed one was checked against its sha256 when it was expanded.)
+ */
+function givenImage(stdlib: Uint8Array): StdlibImage {
+  return readyImage(stdlib, (bytes) => imageIndexOf(bytes, readTar(bytes)));
+}
+
+/** An image whose bytes are all here, in shared memory, with the index `indexOf` gives for them. */
+function readyImage(bytes: Uint8Array, indexOf: (bytes: Uint8Array) => string): StdlibImage {
+  return { image: sharedImage(bytes), index: indexOf(bytes), state: readyState() };
+}
