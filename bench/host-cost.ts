@@ -143,5 +143,5 @@ if (process.argv[2] === "--child") {
   const fuel = Number(option(argv, "--fuel") ?? 1e8);
   const only = option(argv, "--only")?.split(",");
   const result = await measureHostCost(reps, fuel, only);
-  console.log(JSON.stringify(result));
+  process.stdout.write(JSON.stringify(result) + "\n");
 }
