@@ -32,6 +32,14 @@ export const FUEL_PER_HOST_CALL = 8000;
 export const FUEL_PER_PATH = 12000; // at 8,000: rename 3.0x, truncate by path 3.3x (bench hostcost)
 
 /**
+ * Fuel a write into a file (`/tmp`, `/home`) pays on top of the call's: its bookkeeping (size,
+ * quota, times) made a loop of 1-byte `os.write` calls cost the host 3.4x (Node) and 5.2x (Deno) a
+ * Python loop's CPU per unit with the call's fee alone (bench hostcost, load 5-8), about 2-3 µs more
+ * than a write to stdout.
+ */
+export const FUEL_PER_FILE_WRITE = 12000;
+
+/**
  * Fuel per directory entry a fd_readdir call walks (encoding its name, building its record); at
  * 1,024 a listing of the stdlib's folders cost 3.7x a Python loop's host CPU per unit.
  */

@@ -7,7 +7,7 @@ import { Errno, Fdflags, Filetype, Rights, Whence } from "../constants.ts";
 import { FsError, MemFs } from "../memfs.ts";
 import type { FsNode } from "../memfs.ts";
 import { encoder, fail, offset } from "./context.ts";
-import { FUEL_PER_DIRENT, FUEL_PER_RECORD, fuelForBytes } from "../cost.ts";
+import { FUEL_PER_DIRENT, FUEL_PER_FILE_WRITE, FUEL_PER_RECORD, fuelForBytes } from "../cost.ts";
 import type { Fd, HostContext, SyscallTable } from "./context.ts";
 
 /** Most iovecs one read or write may pass (EINVAL beyond). */
@@ -212,7 +212,9 @@ function transfer(
   h.m.check(countPtr, 4);
   const moved = how(h, fd, bufs, at === undefined ? undefined : offset(at));
   h.m.setU32(countPtr, moved);
-  h.charge(fuelForBytes(moved)); // the copy is done; a guest out of fuel stops right here
+  // The copy is done; a guest out of fuel stops right here. A write into a /tmp or /home file also
+  // pays its file bookkeeping (sizes, quota, times): more host work than a write to stdout.
+  h.charge(fuelForBytes(moved) + (how === writeFrom && fd.kind === "file" ? FUEL_PER_FILE_WRITE : 0));
 }
 
 export const fdSyscalls: SyscallTable = {
