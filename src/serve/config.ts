@@ -9,6 +9,7 @@ import type { RunLimitKey } from "../options/limits.ts";
 import { cutShort, OptionError, quoteShort, readOptionNumber, readOptionText } from "../options/spec.ts";
 import type { OptionSpec } from "../options/spec.ts";
 import { DEFAULT_LISTEN, SERVE_SETTINGS } from "../options/serve.ts";
+import { PACKAGES_OPTION, packagesFrom, readPackagesConfig } from "../options/packages.ts";
 import type { ServeNumericKey } from "../options/serve.ts";
 
 /** A flag, setting or file the service cannot use; `message` is one line. */
@@ -29,6 +30,8 @@ export interface ServeConfig extends Record<ServeNumericKey, number> {
   corsOrigin: string | undefined;
   /** Each run limit: the default of a request and the most it may ask for. */
   limits: Record<RunLimitKey, number>;
+  /** Pure-Python packages mounted for every run (SandboxOptions.packages), in order. */
+  packages: string[];
 }
 
 /** The string settings, by flag. */
@@ -39,10 +42,11 @@ const BY_FLAG = new Map(NUMERIC.map((s) => [s.flag, s]));
 const BY_CONFIG_KEY = new Map(NUMERIC.map((s) => [s.configKey, s]));
 const STRING_CONFIG_KEYS: Record<string, StringFlag> = { listen: "listen", tokenFile: "token-file", cors: "cors" };
 
-/** Flags as given: numbers already in the program's units. */
+/** Flags as given: numbers already in the program's units; `packages` only when given. */
 interface Given {
   strings: Partial<Record<StringFlag, string>>;
   numbers: Record<string, number>;
+  packages?: string[];
 }
 
 /**
@@ -63,6 +67,12 @@ export function parseServeFlags(argv: readonly string[]): Given {
     const name = arg.slice(2, eq < 0 ? undefined : eq);
     const spec = BY_FLAG.get(name);
     const isString = (STRING_FLAGS as readonly string[]).includes(name);
+    if (name === PACKAGES_OPTION.flag) {
+      const path = eq < 0 ? argv[++i] : arg.slice(eq + 1);
+      if (path === undefined || path === "") throw new ServeConfigError(`--${name} needs a path`);
+      (given.packages ??= []).push(path); // repeatable, in order
+      continue;
+    }
     if (spec === undefined && !isString) {
       const hint = name === "token" ? ` (give it in a file with --token-file, or in ${TOKEN_ENV})` : "";
       throw new ServeConfigError(`unknown option --${cutShort(name)}${hint}`);
@@ -82,7 +92,7 @@ export function parseServeFlags(argv: readonly string[]): Given {
 
 /**
  * Reads the JSON config file's object (keys as in SERVE_SETTINGS' configKey, plus `listen`,
- * `tokenFile`, `cors`); throws ServeConfigError naming the file.
+ * `tokenFile`, `cors`, `packages`); throws ServeConfigError naming the file.
  */
 export function readServeConfigFile(text: string, where: string): Given {
   let json: unknown;
@@ -99,7 +109,14 @@ export function readServeConfigFile(text: string, where: string): Given {
     const spec = BY_CONFIG_KEY.get(key);
     const flag = STRING_CONFIG_KEYS[key];
     const as = `${where}: ${key}`;
-    if (flag !== undefined) {
+    if (key === PACKAGES_OPTION.configKey) {
+      try {
+        given.packages = readPackagesConfig(value, where);
+      } catch (e) {
+        if (e instanceof OptionError) throw new ServeConfigError(e.message);
+        throw e;
+      }
+    } else if (flag !== undefined) {
       if (typeof value !== "string") throw new ServeConfigError(`${as} must be a string`);
       given.strings[flag] = value;
     } else if (spec !== undefined) {
@@ -152,11 +169,14 @@ export interface ServeInputs {
   argv: readonly string[];
   env: (name: string) => string | undefined;
   readText: (path: string) => string;
+  /** What separates the paths of WASI_PY_PACKAGES (the platform's, like PATH's); default ":". */
+  pathListDelimiter?: string;
 }
 
 /**
  * Flags over the config file over defaults; the token from `--token-file` (or the file's
- * `tokenFile`) or WASI_PY_TOKEN; a token is required beyond loopback. Throws ServeConfigError.
+ * `tokenFile`) or WASI_PY_TOKEN; a token is required beyond loopback; packages from the flags (or else
+ * the file), then WASI_PY_PACKAGES, as the command does. Throws ServeConfigError.
  */
 export function resolveServeConfig(inputs: ServeInputs): ServeConfig {
   const flags = parseServeFlags(inputs.argv);
@@ -187,6 +207,11 @@ export function resolveServeConfig(inputs: ServeInputs): ServeConfig {
     tokens,
     corsOrigin: strings.cors,
     limits,
+    packages: packagesFrom(
+      flags.packages ?? file.packages ?? [],
+      inputs.env(PACKAGES_OPTION.env),
+      inputs.pathListDelimiter ?? ":",
+    ),
   };
 }
 

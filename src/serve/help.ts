@@ -4,6 +4,7 @@
 import { RUN_LIMITS } from "../options/limits.ts";
 import { DEFAULT_LISTEN, SERVE_SETTINGS } from "../options/serve.ts";
 import { helpLine } from "../options/spec.ts";
+import { PACKAGES_OPTION } from "../options/packages.ts";
 import { TOKEN_ENV } from "./config.ts";
 
 /** The help page. */
@@ -13,6 +14,7 @@ export function serveHelpText(): string {
     ["--token-file FILE", `bearer tokens, one per line (one per client); or ${TOKEN_ENV}`],
     ["--cors ORIGIN", "allow browsers from ORIGIN (no CORS headers without it)"],
     ["--config FILE", "JSON settings (keys as below in camelCase; flags win)"],
+    [`--${PACKAGES_OPTION.flag} ${PACKAGES_OPTION.valueName}`, PACKAGES_OPTION.help],
     ...[...SERVE_SETTINGS, ...Object.values(RUN_LIMITS)].map((s): [string, string] => [
       `--${s.flag} ${s.valueName}`,
       helpLine({ ...s, help: s.help.replace(" (library API only)", "") }), // the service takes them all

@@ -5,10 +5,11 @@
  * within the grace period, then abort what is left, close the sandbox and return 0.
  */
 import { Sandbox } from "../sandbox/mod.ts";
+import { PackageError } from "../packages/site.ts";
 import { readManifest } from "../sandbox/assets.ts";
 import { listen } from "../platform/http.ts";
 import { allowAbortListeners, envVar, onShutdownSignal, writeStderr, writeStdout } from "../platform/process.ts";
-import { readText } from "../platform/fs.ts";
+import { pathListDelimiter, readText } from "../platform/fs.ts";
 import { EXIT } from "../options/exit-codes.ts";
 import { resolveServeConfig, ServeConfigError } from "./config.ts";
 import type { ServeConfig } from "./config.ts";
@@ -38,18 +39,26 @@ export async function runServer(argv: readonly string[], hooks: ServeHooks = {})
   }
   let config: ServeConfig;
   try {
-    config = resolveServeConfig({ argv, env: envVar, readText });
+    config = resolveServeConfig({ argv, env: envVar, readText, pathListDelimiter });
   } catch (e) {
     if (!(e instanceof ServeConfigError)) throw e;
     await writeStderr(`wasi-py: ${e.message} (see wasi-py --serve --help)\n`);
     return EXIT.usage;
   }
-  const sandbox = await Sandbox.create({
-    workers: config.workers === 0 ? undefined : config.workers,
-    warm: true,
-    maxQueue: config.maxQueue,
-    queueTimeoutMs: config.queueTimeoutMs,
-  });
+  let sandbox: Sandbox;
+  try {
+    sandbox = await Sandbox.create({
+      workers: config.workers === 0 ? undefined : config.workers,
+      warm: true,
+      maxQueue: config.maxQueue,
+      queueTimeoutMs: config.queueTimeoutMs,
+      ...(config.packages.length === 0 ? {} : { packages: config.packages }),
+    });
+  } catch (e) {
+    if (!(e instanceof PackageError)) throw e;
+    await writeStderr(`wasi-py: ${e.message}\n`);
+    return EXIT.usage;
+  }
   const metrics = new Metrics();
   const runner = new Runner(sandbox, config, metrics);
   allowAbortListeners(runner.shutdown.signal, 0);

@@ -36,6 +36,31 @@ const result = (over: Partial<ServedResult> = {}): ServedResult => ({
 });
 
 describe("serve config", () => {
+  const packageCases: Array<[string, string[], Record<string, string>, Record<string, string>, string[]]> = [
+    ["none", [], {}, {}, []],
+    ["repeatable flag, in order", ["--packages", "/a.whl", "--packages=/b"], {}, {}, ["/a.whl", "/b"]],
+    ["the config file's list", ["--config", "s.json"], {}, { "s.json": '{"packages": ["/c.tar.br"]}' }, ["/c.tar.br"]],
+    ["flags win over the file", ["--config", "s.json", "--packages", "/a"], {}, { "s.json": '{"packages": ["/c"]}' }, [
+      "/a",
+    ]],
+    ["then WASI_PY_PACKAGES, split like PATH", ["--packages", "/a"], { WASI_PY_PACKAGES: "/x::/y" }, {}, [
+      "/a",
+      "/x",
+      "/y",
+    ]],
+  ];
+  for (const [name, argv, env, files, want] of packageCases) {
+    it(`packages: ${name}`, () => assert.deepEqual(config(argv, env, files).packages, want));
+  }
+  it("packages: a bad config value or a flag without a path is one line", () => {
+    assert.throws(() => config(["--config", "s.json"], {}, { "s.json": '{"packages": "/a"}' }), (e: unknown) => {
+      assert.ok(e instanceof ServeConfigError);
+      assert.match(e.message, /^s\.json: packages must be a list of paths/);
+      return true;
+    });
+    assert.throws(() => config(["--packages"]), /--packages needs a path/);
+  });
+
   it("defaults, flags over the config file, tokens from a file", () => {
     const c = config();
     assert.deepEqual([c.hostname, c.port, c.maxQueue, c.tokens, c.corsOrigin], ["127.0.0.1", 8060, 64, [], undefined]);
