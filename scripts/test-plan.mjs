@@ -112,6 +112,21 @@ export function listsPlan(state) {
 }
 
 /**
+ * The tests a file skipped, one line each, so that the runner shows why (a passing file's output is
+ * not printed): Node's TAP `ok N - name # SKIP reason`, Deno's `name ... ignored` (colour codes removed).
+ *
+ * @param {"node" | "deno"} runtime
+ * @param {string} output the file's stdout and stderr
+ * @returns {string[]}
+ * @example skipNotes("node", "ok 2 - b # SKIP no ngircd\n"); // ["b: no ngircd"]
+ */
+export function skipNotes(runtime, output) {
+  const plain = output.replace(/\x1b\[[0-9;]*m/g, "");
+  const re = runtime === "node" ? /^\s*ok \d+ - (.*?) # SKIP ?(.*)$/gm : /^\s*(.*?) \.\.\. ignored\b.*$/gm;
+  return [...plain.matchAll(re)].map((m) => (m[2] ? `${m[1]}: ${m[2]}` : m[1]));
+}
+
+/**
  * Counts from a test file's output: Node's TAP summary (`# pass 3`) or Deno's last result line
  * (`ok | 3 passed (5 steps) | 0 failed | 1 ignored`). Missing numbers are 0; `found` says whether
  * a summary was there at all (a file that crashed before it has none).

@@ -35,6 +35,7 @@ import {
   parseCounts,
   peerPlan,
   shellLine,
+  skipNotes,
   SYSTEM_BIN_DIRS,
 } from "./test-plan.mjs";
 
@@ -239,7 +240,8 @@ async function runAll(runtime, files, jobs, deno, env, lastTimes) {
         `${counts.failed ? `, ${counts.failed} failed` : ""}${counts.skipped ? `, ${counts.skipped} skipped` : ""}` +
         ` (${r.wallSeconds.toFixed(1)} s${cpu})\n`;
       if (!ok) process.stdout.write(`\n---- ${runtime} ${file} ----\n${r.output}\n`);
-      process.stdout.write(line);
+      const skips = counts.skipped ? skipNotes(runtime, r.output).map((n) => `       skipped: ${n}\n`).join("") : "";
+      process.stdout.write(line + skips);
     }
   };
   await Promise.all(Array.from({ length: Math.min(jobs, files.length) }, worker));

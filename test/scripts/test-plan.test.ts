@@ -38,6 +38,7 @@ interface TestPlan {
     },
   ): string[][];
   parseCounts(runtime: "node" | "deno", output: string): Counts;
+  skipNotes(runtime: "node" | "deno", output: string): string[];
   childCpuSeconds(text: string): number | undefined;
   longestFirst(files: readonly string[], lastSeconds: Record<string, number>): string[];
   shellLine(argv: readonly string[]): string;
@@ -135,6 +136,20 @@ describe("npm test: apt's package lists for the package-image test", () => {
   ];
   for (const [name, over, want] of rows) {
     it(name, () => assert.deepEqual(plan.listsPlan({ ...base, ...over }), want));
+  }
+});
+
+describe("npm test: skipped tests say why", () => {
+  const rows: Array<[string, "node" | "deno", string, string[]]> = [
+    ["node: reasons", "node", "ok 1 - a\nok 2 - b # SKIP no ngircd here\n    ok 3 - c # SKIP\n", [
+      "b: no ngircd here",
+      "c",
+    ]],
+    ["node: none", "node", "ok 1 - a\n# skipped 0\n", []],
+    ["deno: ignored, colours removed", "deno", "a ... \x1b[32mok\x1b[0m\nb ... \x1b[33mignored\x1b[0m (0ms)\n", ["b"]],
+  ];
+  for (const [name, runtime, output, want] of rows) {
+    it(name, () => assert.deepEqual(plan.skipNotes(runtime, output), want));
   }
 });
 
