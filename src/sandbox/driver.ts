@@ -38,7 +38,9 @@
  *   limit by one to pay for the driver's frame.
  *
  * - The program starts in its writable home, `/home` (cwd and HOME, as under snekbox; the
- *   snapshot's os.environ was frozen with HOME=/tmp): the two `os.` lines after the imports.
+ *   snapshot's os.environ was frozen with HOME=/tmp): the two `os.` lines after the imports. As
+ *   under `python3 -c`, `sys.path[0]` is `''` (the working folder), so a module the program writes
+ *   there can be imported.
  *
  * - stdout is line-buffered (as on a terminal), so what a program printed before it runs out
  *   of fuel or time is not lost in CPython's buffer when the sandbox stops it mid-run.
@@ -54,6 +56,7 @@ export const DRIVER_PY = String.raw`_i = dict(globals())
 import sys, _ast, linecache, os
 os.chdir('/home')
 os.environ['HOME'] = '/home'
+sys.path.insert(0, '')
 if os.path.isdir('/usr/local/lib/python3.13/site-packages'):
     import site
     site.addsitedir('/usr/local/lib/python3.13/site-packages')
