@@ -51,5 +51,10 @@ find "$work/tree" -name __pycache__ -type d -prune -exec rm -rf {} +
 (cd "$work/debs" && ls -- *.deb | sed 's/\.deb$//' | sort) >"$work/tree/WASI-PY-IMAGE"
 
 echo "build-packages: byte-compiling with the guest interpreter, then packing"
-npx tsc -p tsconfig.json
-node build/scripts/compile-packages.js "$work/tree" "$out"
+# Compile only when build/ is missing or older than a source: tsc rewrites every file of build/, and
+# `npm test` (which has just built it) may be running other tests on those files at this moment.
+compiled=build/scripts/compile-packages.js
+if [ ! -f "$compiled" ] || [ -n "$(find cli.ts src scripts -name '*.ts' -newer "$compiled" -print -quit)" ]; then
+  npx tsc -p tsconfig.json
+fi
+node "$compiled" "$work/tree" "$out"

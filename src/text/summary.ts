@@ -1,7 +1,7 @@
 /**
  * One-line summaries of how a run ended, shared by the CLI (stderr notes, --verbose) and the
  * IRC bot (the first reply line): `Timed out after 10 s`, `Out of fuel after 1,000,000,000
- * units`, `Used 761,589 fuel units (<0.1%) in 2 ms`. Pure.
+ * units`, `Used 763,689 fuel units (<0.1%) in 2 ms`. Pure.
  */
 
 import type { RunResult } from "../sandbox/result.ts";

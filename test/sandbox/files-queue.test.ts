@@ -83,6 +83,14 @@ describe("files and the home folder", () => {
     assert.equal(r.stdout, "/home /home /home ['out.txt']\n", r.stderr);
   });
 
+  it("sys.path[0] is '' as under python3 -c: a module written to /home, or given as a file, imports", async () => {
+    const r = await sb.run(
+      "import sys\nopen('mine.py', 'w').write('X = 5')\nimport mine, given\nprint(repr(sys.path[0]), mine.X, given.Y)",
+      { ...GENEROUS, files: [{ path: "given.py", content: "Y = 6\n" }] },
+    );
+    assert.equal(r.stdout, "'' 5 6\n", r.stderr);
+  });
+
   it("files land in /home before the program starts; returnFiles brings back new and changed ones", async () => {
     const r = await sb.run(
       "import os\nd = open('data/in.txt').read()\nopen('data/out.txt', 'w').write(d.upper())\n" +
