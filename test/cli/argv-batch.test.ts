@@ -12,6 +12,7 @@ import { KNOWN_OPTIONS } from "../../src/cli/args.ts";
 import { parseBatchLine, splitLines } from "../../src/cli/batch.ts";
 import { EXIT } from "../../src/options/exit-codes.ts";
 import { cliCommand } from "../helpers/cli-command.ts";
+import { JSON_RESULT_KEYS } from "../helpers/run-result.ts";
 
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
 
@@ -163,17 +164,7 @@ describe(`wasi-py --batch end to end on ${isDeno ? "Deno" : "Node"}`, () => {
     assert.equal(r.lines[4]!.outcome, "fuel_exhausted");
     assert.match(String(r.lines[5]!.error), /memory/);
     assert.equal(r.lines[6]!.outcome, "error");
-    assert.deepEqual(Object.keys(r.lines[1]!), [
-      "id",
-      "stdout",
-      "stderr",
-      "exitCode",
-      "outcome",
-      "fuelUsed",
-      "fuelUsedIsLowerBound",
-      "wallMs",
-      "truncated",
-    ]);
+    assert.deepEqual(Object.keys(r.lines[1]!), ["id", ...JSON_RESULT_KEYS]);
   });
   it("every program in a fresh instance; all good lines exit 0; flags are the defaults", () => {
     const input = [

@@ -14,6 +14,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { EXIT } from "../../src/options/exit-codes.ts";
 import { cliCommand } from "../helpers/cli-command.ts";
+import { JSON_RESULT_KEYS } from "../helpers/run-result.ts";
 
 const MARKER_NAME = "WASI_PY_HOSTILE_CLI_MARKER";
 const MARKER_VALUE = `cli-secret-${Math.random().toString(36).slice(2)}`;
@@ -167,16 +168,7 @@ const CASES: Case[] = [
       const lines = strict.decode(r.stdout).trimEnd().split("\n");
       assert.equal(lines.length, 1);
       const o = JSON.parse(lines[0]!) as { stdout: string; stderr: string; outcome: string; exitCode: number };
-      assert.deepEqual(Object.keys(o), [
-        "stdout",
-        "stderr",
-        "exitCode",
-        "outcome",
-        "fuelUsed",
-        "fuelUsedIsLowerBound",
-        "wallMs",
-        "truncated",
-      ]);
+      assert.deepEqual(Object.keys(o), [...JSON_RESULT_KEYS]);
       assert.ok(o.stdout.startsWith('\ufffd\u0000\r\n}"'));
       assert.equal(o.stderr, "\u2028\n");
     },

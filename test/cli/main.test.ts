@@ -14,6 +14,7 @@ import type { RunResult } from "../../src/sandbox/result.ts";
 import { VERSION } from "../../src/version.ts";
 import { CLI_FUEL_DEFAULT } from "../../src/options/limits.ts";
 import { cliCommand } from "../helpers/cli-command.ts";
+import { JSON_RESULT_KEYS } from "../helpers/run-result.ts";
 
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
 
@@ -176,26 +177,8 @@ describe("exit codes and rendering", () => {
   it("json has exactly the documented keys", () => {
     const text = renderResult(result({ stdout: "x" }), { ...shown, format: "json" }).stdout;
     assert.ok(text.endsWith("\n") && !text.slice(0, -1).includes("\n"));
-    assert.deepEqual(Object.keys(JSON.parse(text)), [
-      "stdout",
-      "stderr",
-      "exitCode",
-      "outcome",
-      "fuelUsed",
-      "fuelUsedIsLowerBound",
-      "wallMs",
-      "truncated",
-    ]);
-    assert.deepEqual(Object.keys(jsonView(result())), [
-      "stdout",
-      "stderr",
-      "exitCode",
-      "outcome",
-      "fuelUsed",
-      "fuelUsedIsLowerBound",
-      "wallMs",
-      "truncated",
-    ]);
+    assert.deepEqual(Object.keys(JSON.parse(text)), [...JSON_RESULT_KEYS]);
+    assert.deepEqual(Object.keys(jsonView(result())), [...JSON_RESULT_KEYS]);
   });
   it("raw passes output through and adds notes for limits only", () => {
     assert.deepEqual(renderResult(result({ stdout: "a\r\n\0", stderr: "e" }), shown), {
@@ -317,16 +300,7 @@ describe(`wasi-py end to end on ${isDeno ? "Deno" : "Node"}`, () => {
     const r = wasiPy(["--format", "json", 'print("x"); 1/0']);
     assert.equal(r.status, 1);
     const j = JSON.parse(r.stdout);
-    assert.deepEqual(Object.keys(j), [
-      "stdout",
-      "stderr",
-      "exitCode",
-      "outcome",
-      "fuelUsed",
-      "fuelUsedIsLowerBound",
-      "wallMs",
-      "truncated",
-    ]);
+    assert.deepEqual(Object.keys(j), [...JSON_RESULT_KEYS]);
     assert.equal(j.stdout, "x\n");
     assert.match(j.stderr, /ZeroDivisionError: division by zero\n$/);
     assert.equal(j.exitCode, 1);

@@ -17,3 +17,18 @@ export function result(over: Partial<RunResult> = {}): RunResult {
     ...over,
   };
 }
+
+/**
+ * The keys of a result on the command's JSON output (`-fjson`, a batch line after its `id`), in
+ * order, as the README documents them: one list for every test that checks them.
+ */
+export const JSON_RESULT_KEYS: readonly string[] = [
+  "stdout",
+  "stderr",
+  "exitCode",
+  "outcome",
+  "fuelUsed",
+  "fuelUsedIsLowerBound",
+  "wallMs",
+  "truncated",
+];

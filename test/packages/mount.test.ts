@@ -7,19 +7,16 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { existsSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
-import process from "node:process";
 import { PackageError, Sandbox } from "../../src/sandbox/mod.ts";
-import { repoRoot } from "../../src/sandbox/assets.ts";
 import { interpreterOptions } from "../helpers/interpreter.ts";
 import { makePackageFixtures } from "../helpers/package-fixtures.ts";
 import type { PackageFixtures } from "../helpers/package-fixtures.ts";
 import { PACKAGE_PROBE_PROGRAMS, packageProbe } from "../helpers/packages-probe.ts";
 import { otherHalfRuns, THIS_RUNTIME } from "../helpers/halves.ts";
+import { otherRuntimeProbe } from "../helpers/other-runtime.ts";
 
-const IS_DENO = "Deno" in globalThis;
 const SITE = "/usr/local/lib/python3.13/site-packages";
 const RUN = { fuel: 5_000_000_000, timeoutMs: 120_000 };
 
@@ -134,24 +131,7 @@ describe("mounting refuses, in one line naming the file", () => {
 
 /** The probe's rows from the other runtime, run as a child process. */
 function otherRuntime(): Promise<[string, number][]> {
-  const root = repoRoot();
-  const [cmd, args] = IS_DENO
-    ? ["node", [join(root, "build/test/helpers/packages-probe.js")]]
-    : [join(root, "node_modules/.bin/deno"), ["run", "-A", join(root, "test/helpers/packages-probe.ts")]];
-  if (IS_DENO && !existsSync(args[0]!)) {
-    return Promise.reject(new Error(`${args[0]} is missing: run \`npx tsc -p tsconfig.json\` first`));
-  }
-  return new Promise((resolve, reject) => {
-    execFile(
-      cmd,
-      args,
-      { cwd: root, env: { ...process.env, WASI_PY_PACKAGES_PROBE: "1" }, timeout: 300_000, maxBuffer: 1 << 20 },
-      (err, stdout, stderr) => {
-        if (err) reject(new Error(`${cmd} probe failed: ${err.message}\n${stderr}`));
-        else resolve(JSON.parse(stdout) as [string, number][]);
-      },
-    );
-  });
+  return otherRuntimeProbe("packages-probe", { WASI_PY_PACKAGES_PROBE: "1" }, 300_000);
 }
 
 /** In an `npm test` running both halves, the Node half starts Deno for this; the Deno half leaves it. */

@@ -17,15 +17,12 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import process from "node:process";
-import { repoRoot } from "../../src/sandbox/assets.ts";
 import { probe, PROBE_PROGRAMS } from "../helpers/cross-runtime-probe.ts";
 import type { ProbeRow } from "../helpers/cross-runtime-probe.ts";
 import { STACK_EXHAUSTED_DETAIL } from "../../src/sandbox/module-shape.ts";
 import { otherHalfRuns } from "../helpers/halves.ts";
+import { otherRuntimeProbe } from "../helpers/other-runtime.ts";
 
 const IS_DENO = "Deno" in globalThis;
 /** Rows of recursion CPython does not guard: they must end by the module's stack budget. */
@@ -40,31 +37,10 @@ const UNGUARDED = new Set([
  * threads (on Deno, web Workers), else the library's (node:worker_threads).
  */
 function otherRuntime(disposable: boolean): Promise<ProbeRow[]> {
-  const root = repoRoot();
-  const [cmd, args] = IS_DENO
-    ? ["node", [join(root, "build/test/helpers/cross-runtime-probe.js")]]
-    : [join(root, "node_modules/.bin/deno"), ["run", "-A", join(root, "test/helpers/cross-runtime-probe.ts")]];
-  if (IS_DENO && !existsSync(args[0]!)) {
-    return Promise.reject(new Error(`${args[0]} is missing: run \`npx tsc -p tsconfig.json\` first`));
-  }
-  return new Promise((resolve, reject) => {
-    execFile(
-      cmd,
-      args,
-      // Deno as a child runs the CLI's kind of threads (web Workers), Deno running this test the
-      // library's (node:worker_threads): both must agree with Node.
-      {
-        cwd: root,
-        env: { ...process.env, WASI_PY_PROBE: "1", WASI_PY_PROBE_DISPOSABLE: disposable ? "1" : "0" },
-        timeout: 900_000,
-        maxBuffer: 1 << 20,
-      },
-      (err, stdout, stderr) => {
-        if (err) reject(new Error(`${cmd} probe failed: ${err.message}\n${stderr}`));
-        else resolve(JSON.parse(stdout) as ProbeRow[]);
-      },
-    );
-  });
+  // Deno as a child runs the CLI's kind of threads (web Workers), Deno running this test the
+  // library's (node:worker_threads): both must agree with Node.
+  const env = { WASI_PY_PROBE: "1", WASI_PY_PROBE_DISPOSABLE: disposable ? "1" : "0" };
+  return otherRuntimeProbe("cross-runtime-probe", env, 900_000);
 }
 
 /** The other runtime's runs to compare with, by label: both Deno thread kinds from Node when Deno's half does not run. */
