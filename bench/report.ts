@@ -21,6 +21,7 @@ import { pyperfReport } from "./pyperformance.ts";
 import type { PyperfReport } from "./pyperformance.ts";
 import type { BatchBench } from "./batch.ts";
 import type { PackageBenchRow } from "./packages.ts";
+import type { MountRow } from "./package-mount.ts";
 import { serveReport } from "./serve.ts";
 import type { ServeBench } from "./serve.ts";
 import { ircHardeningReport } from "./irc.ts";
@@ -71,6 +72,8 @@ export interface Results {
   memory?: (MemoryRow | { concurrent: number; error: string })[];
   /** `import NAME` of the Debian package image against native (bench/packages.ts). */
   packages?: PackageBenchRow[] | { error: string };
+  /** Mounting the Debian package image: create time and RSS against none (bench/package-mount.ts). */
+  packageMount?: MountRow[] | { error: string };
   /** The HTTP service under autocannon, a flood against a full queue, the CLI through it (bench/serve.ts). */
   serve?: ServeBench | { error: string };
   /** The IRC bot under three abuses, on the fake clock (bench/irc-hardening.ts). */

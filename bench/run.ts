@@ -38,6 +38,7 @@ import { runBatchBench } from "./batch.ts";
 import { runPyperformance } from "./pyperformance.ts";
 import type { ShimResult } from "./pyperformance.ts";
 import { packagesTable, runPackagesBench } from "./packages.ts";
+import { packageMountTable, runPackageMountBench } from "./package-mount.ts";
 import { runServeBench } from "./serve.ts";
 import { runIrcHardeningBench } from "./irc.ts";
 import { isError, markdown, print, summarise } from "./report.ts";
@@ -328,6 +329,8 @@ async function main(): Promise<void> {
   if (has("packages")) {
     r.packages = await section("packages", errors, () => runPackagesBench(python, cfg.quick ? 2 : 5, log));
     if (!isError(r.packages)) log(`packages: import time and fuel\n${packagesTable(r.packages)}`);
+    r.packageMount = await section("packages", errors, () => runPackageMountBench(cfg.quick ? 1 : 3, log));
+    if (!isError(r.packageMount)) log(`packages: mounting the image\n${packageMountTable(r.packageMount)}`);
   }
   if (has("serve")) {
     const seconds = cfg.quick ? 5 : 20;

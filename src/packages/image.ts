@@ -2,26 +2,17 @@
  * Package images: one file holding many packages, made by scripts/build-packages.sh. The format
  * is the stdlib image's: a USTAR tar (src/wasi/tar.ts), here with paths relative to site-packages
  * and `.pyc` compiled by the guest interpreter, compressed with brotli (`NAME.tar.br`; a plain
- * `.tar` is read as is). Like the stdlib image, a compressed one is expanded once into the asset
- * cache, keyed by its sha256, with its index beside it (src/wasi/tar-index.ts), so later starts
- * neither decompress nor parse the tar: they read the index and view the expanded bytes. Only the
- * user's own cache folders are used (never the shared temp dir, where anyone could plant one).
+ * `.tar` is read as is, whole). A compressed image is expanded once into the user's cache with its
+ * index (_image-cache.ts); a mount then reads only that index, and each file's bytes are read
+ * from the expansion when the guest first opens the file (lazy.ts), checked against the sha256
+ * the sealed index recorded.
  */
-import {
-  brotliDecompress,
-  join,
-  readBytes,
-  readBytesShared,
-  readTextIfAny,
-  sha256Hex,
-  tempDir,
-  userId,
-  writeFileAtomic,
-} from "../platform/fs.ts";
-import { entriesFromIndex, indexTar } from "../wasi/tar-index.ts";
+import { readBytesShared } from "../platform/fs.ts";
+import { entriesFromIndex } from "../wasi/tar-index.ts";
 import { readTar, TarError } from "../wasi/tar.ts";
 import type { TarEntry } from "../wasi/tar.ts";
-import { cacheDirs } from "../sandbox/assets.ts";
+import { expandImage } from "./_image-cache.ts";
+import type { Expansion } from "./_image-cache.ts";
 import { compiledReason, PackageError } from "./site.ts";
 import type { PackageFile } from "./wheel.ts";
 
@@ -40,7 +31,8 @@ export function isImagePath(path: string): boolean {
 
 /**
  * The files of the package image at `path`; throws PackageError for a corrupt image or one with a
- * compiled extension.
+ * compiled extension. A cached expansion's files view zeroed shared memory and carry where their
+ * bytes are (PackageFile.lazy); the others' bytes are there.
  *
  * @example
  * ```ts
@@ -49,78 +41,41 @@ export function isImagePath(path: string): boolean {
  */
 export function imageFiles(path: string): PackageFile[] {
   const fail = (why: string) => new PackageError(`${path}: ${why}`);
-  let raw: Uint8Array;
+  let files: PackageFile[];
   try {
-    raw = readBytes(path);
-  } catch (e) {
-    throw fail(`cannot read (${e instanceof Error ? e.message : String(e)})`);
-  }
-  let entries: TarEntry[];
-  try {
-    entries = path.endsWith(".br") ? expandedEntries(raw) : readTar(toShared(raw));
+    files = path.endsWith(".br") ? expansionFiles(expandImage(path)) : eagerFiles(readTar(readBytesShared(path)));
   } catch (e) {
     if (e instanceof TarError) throw fail(`not a package image: ${e.message}`);
-    throw e;
+    if (e instanceof PackageError) throw fail(e.message);
+    throw fail(`cannot read (${e instanceof Error ? e.message : String(e)})`);
   }
-  if (entries.length === 0) throw fail("not a package image: it holds no files");
-  const files: PackageFile[] = [];
-  for (const e of entries) {
-    const compiled = compiledReason(e.path);
-    if (compiled) throw fail(compiled);
-    if (e.type === "file") files.push({ path: e.path, data: e.data });
-  }
+  if (files.length === 0) throw fail("not a package image: it holds no files");
   return files;
 }
 
-/**
- * `bytes` in shared memory: the workers then view the image's files in place (mount.ts copies only
- * files whose bytes are not shared already).
- */
-function toShared(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(new SharedArrayBuffer(bytes.length));
-  out.set(bytes);
-  return out;
+/** The files of `entries`; PackageError (without the image's name) for a compiled extension. */
+function eagerFiles(entries: readonly TarEntry[]): PackageFile[] {
+  refuseCompiled(entries);
+  return entries.filter((e) => e.type === "file").map((e) => ({ path: e.path, data: e.data }));
 }
 
-/**
- * The user's own cache folder for expanded images, or undefined: the shared temp dir is never used,
- * since an expansion found there is not checked (anyone could have planted it), unlike the assets'.
- */
-function ownCacheDir(): string | undefined {
-  const shared = join(tempDir(), `wasi-py-${userId()}`);
-  return cacheDirs().find((d) => d !== shared);
+function refuseCompiled(entries: readonly TarEntry[]): void {
+  for (const e of entries) {
+    const compiled = compiledReason(e.path);
+    if (compiled) throw new PackageError(compiled);
+  }
 }
 
-/** A compressed image's entries, from the cache when an earlier start expanded it. */
-function expandedEntries(compressed: Uint8Array): TarEntry[] {
-  const cache = ownCacheDir();
-  const dir = join(cache ?? "", "packages", sha256Hex(compressed));
-  const tarPath = join(dir, "image.tar");
-  const indexPath = `${tarPath}.index.json`;
-  const index = cache === undefined ? undefined : readTextIfAny(indexPath);
-  if (index !== undefined) {
-    try {
-      return entriesFromIndex(readBytesShared(tarPath), JSON.parse(index));
-    } catch {
-      // damaged or foreign cache entry: expand again below
+/** The files of an expansion: a cached one's are read later, into memory allocated (untouched) here. */
+function expansionFiles(x: Expansion): PackageFile[] {
+  if (x.kind === "memory") return eagerFiles(x.entries);
+  const entries = entriesFromIndex(new Uint8Array(new SharedArrayBuffer(x.index.archiveBytes)), x.index);
+  refuseCompiled(entries);
+  const files: PackageFile[] = [];
+  for (const [i, e] of entries.entries()) {
+    if (e.type === "file") {
+      files.push({ path: e.path, data: e.data, lazy: { file: x.tarPath, sha256: x.index.sha256[i]! } });
     }
   }
-  let tar: Uint8Array;
-  try {
-    tar = brotliDecompress(compressed);
-  } catch {
-    tar = new Uint8Array(0);
-  }
-  // Deno's brotli returns nothing for corrupt data where Node throws: both mean the same here.
-  if (tar.length === 0) throw new TarError("not valid brotli data");
-  tar = toShared(tar);
-  const entries = readTar(tar);
-  if (cache === undefined) return entries;
-  try {
-    writeFileAtomic(tarPath, tar);
-    writeFileAtomic(indexPath, new TextEncoder().encode(JSON.stringify(indexTar(tar, entries))));
-  } catch {
-    // no writable cache: the next start expands again
-  }
-  return entries;
+  return files;
 }

@@ -14,15 +14,9 @@ import { imageFiles, isImagePath } from "./image.ts";
 import { MAX_PACKAGE_BYTES, PackageError, SITE_PACKAGES } from "./site.ts";
 import { wheelFiles } from "./wheel.ts";
 import type { PackageFile } from "./wheel.ts";
+import type { PackagePart } from "./lazy.ts";
 
-/**
- * One shared buffer of mounted files and its index (a TarIndex as JSON, paths relative to the
- * guest's `/`): InitMessage.packages is a list of these.
- */
-export interface PackagePart {
-  bytes: SharedArrayBuffer;
-  index: string;
-}
+export type { PackagePart };
 
 /** Mounted packages as workers get them: parts viewing images in place, plus one of copied files. */
 export type PackageMount = PackagePart[];
@@ -69,28 +63,28 @@ export function packageFiles(path: string): PackageFile[] {
  * ```
  */
 export function packMount(lists: readonly (readonly PackageFile[])[]): PackageMount {
-  const chosen = new Map<string, Uint8Array>();
+  const chosen = new Map<string, PackageFile>();
   const dirs = new Set<string>();
   for (const files of lists) {
-    for (const f of files) if (fits(f.path, chosen, dirs)) chosen.set(f.path, f.data);
+    for (const f of files) if (fits(f.path, chosen, dirs)) chosen.set(f.path, f);
   }
-  const shared = new Map<SharedArrayBuffer, TarIndexRow[]>();
+  const shared = new Map<SharedArrayBuffer, PackageFile[]>();
   const loose: [string, Uint8Array][] = [];
   let total = 0;
-  for (const [path, data] of chosen) {
-    total += data.length;
-    if (data.buffer instanceof SharedArrayBuffer) {
-      const rows = shared.get(data.buffer) ?? [];
-      rows.push(row(path, data.byteOffset, data.length));
-      shared.set(data.buffer, rows);
+  for (const f of chosen.values()) {
+    total += f.data.length;
+    if (f.data.buffer instanceof SharedArrayBuffer) {
+      const same = shared.get(f.data.buffer) ?? [];
+      same.push(f);
+      shared.set(f.data.buffer, same);
     } else {
-      loose.push([path, data]);
+      loose.push([f.path, f.data]);
     }
   }
   if (total > MAX_PACKAGE_BYTES) {
     throw new PackageError(`packages: ${total} bytes in all, more than ${MAX_PACKAGE_BYTES} (MAX_PACKAGE_BYTES)`);
   }
-  const parts = [...shared].map(([bytes, rows]) => part(bytes, rows));
+  const parts = [...shared].map(([bytes, files]) => inPlace(bytes, files));
   if (loose.length > 0 || parts.length === 0) parts.push(copied(loose));
   return parts;
 }
@@ -102,6 +96,15 @@ function row(path: string, offset: number, size: number): TarIndexRow {
 function part(bytes: SharedArrayBuffer, rows: TarIndexRow[]): PackagePart {
   const index: TarIndex = { version: TAR_INDEX_VERSION, archiveBytes: bytes.byteLength, rows };
   return { bytes, index: JSON.stringify(index) };
+}
+
+/** Files of one shared buffer (one package image), indexed where they are; read lazily if they are. */
+function inPlace(bytes: SharedArrayBuffer, files: readonly PackageFile[]): PackagePart {
+  const p = part(bytes, files.map((f) => row(f.path, f.data.byteOffset, f.data.length)));
+  const source = files[0]?.lazy?.file;
+  if (source === undefined) return p;
+  const sha256 = files.map((f) => f.lazy?.sha256 ?? "");
+  return { ...p, lazy: { file: source, sha256, loaded: new SharedArrayBuffer(4 * files.length) } };
 }
 
 /** The files copied one after the other into a new shared buffer. */
@@ -122,7 +125,7 @@ function copied(files: readonly [string, Uint8Array][]): PackagePart {
  * Whether `path` can be added: not taken by a file or a folder already, and no folder of it is a
  * file already (a wheel could hold both `a` and `a/b.py`). Records its folders when it can.
  */
-function fits(path: string, files: ReadonlyMap<string, Uint8Array>, dirs: Set<string>): boolean {
+function fits(path: string, files: ReadonlyMap<string, PackageFile>, dirs: Set<string>): boolean {
   if (files.has(path) || dirs.has(path)) return false;
   const parts = path.split("/");
   const ancestors = parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join("/"));

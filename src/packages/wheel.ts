@@ -13,7 +13,10 @@ import { normalizeTarPath, TarError } from "../wasi/tar.ts";
 /** One file a mount contributes: its path under site-packages and its bytes. */
 export interface PackageFile {
   path: string;
+  /** The bytes, or (with `lazy`) the zeroed shared memory they are read into when first opened. */
   data: Uint8Array;
+  /** Set for a package image's file read lazily: the file `data.byteOffset` is an offset of, and the bytes' sha256. */
+  lazy?: { file: string; sha256: string };
 }
 
 /** `{python}-{abi}-{platform}` triples a wheel may carry here (after expanding dotted tags). */

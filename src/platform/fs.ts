@@ -25,6 +25,7 @@ import { fileURLToPath } from "node:url";
 import { delimiter as pathListDelimiter, dirname, isAbsolute, join } from "node:path";
 
 export { dirname, isAbsolute, join, pathListDelimiter };
+export { sha256Hex } from "./file-range.ts";
 
 export function readBytes(path: string): Uint8Array {
   return readFileSync(path);
@@ -235,8 +236,27 @@ export function stderrLine(text: string): void {
   }
 }
 
-export function sha256Hex(data: Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
+/**
+ * The sha256 of the file at `path`, in hex, read 1 MiB at a time (a large file is never held
+ * whole); undefined when it cannot be read.
+ */
+export function sha256OfFile(path: string): string | undefined {
+  const hash = createHash("sha256");
+  const chunk = new Uint8Array(1 << 20);
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch {
+    return undefined;
+  }
+  try {
+    for (let n; (n = readSync(fd, chunk, 0, chunk.length, null)) > 0;) hash.update(chunk.subarray(0, n));
+    return hash.digest("hex");
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

@@ -13,6 +13,7 @@ import type { Ending } from "./result.ts";
 import { trimPartialUtf8 } from "../text/utf8.ts";
 import type { FileBytes, ReturnCaps } from "./run-files.ts";
 import type { MemoryImage } from "../wasm/data-image.ts";
+import type { PackagePart } from "../packages/lazy.ts";
 
 /** Pool → worker, once per thread: what every run instantiates. */
 export interface InitMessage {
@@ -35,8 +36,11 @@ export interface InitMessage {
    * reading a stdlib file's contents.
    */
   imageState: SharedArrayBuffer;
-  /** Mounted packages (src/packages/mount.ts): more read-only entries, under site-packages. */
-  packages?: { bytes: SharedArrayBuffer; index: string }[];
+  /**
+   * Mounted packages (src/packages/mount.ts): more read-only entries, under site-packages, some
+   * read from the user's cache when first opened (src/packages/lazy.ts).
+   */
+  packages?: PackagePart[];
 }
 
 /** InitMessage.imageState: the pool is still reading the image. */

@@ -6,7 +6,8 @@
  */
 import { parentChannel } from "../platform/worker.ts";
 import { buildImageTree } from "../wasi/memfs.ts";
-import type { DirNode } from "../wasi/memfs.ts";
+import type { DirNode, ImageEntry } from "../wasi/memfs.ts";
+import { partEntries } from "../packages/lazy.ts";
 import { entriesFromIndex } from "../wasi/tar-index.ts";
 import { ExitSignal } from "../wasi/host.ts";
 import { newGuest } from "./guest-instance.ts";
@@ -77,11 +78,9 @@ channel.onMessage((raw) => {
     memoryInitialPages = msg.memoryInitialPages;
     memoryImage = msg.memoryImage === undefined ? undefined : receivedImage(msg.memoryImage);
     const imageState = new Int32Array(msg.imageState);
-    const entries = entriesFromIndex(new Uint8Array(msg.image), JSON.parse(msg.imageIndex));
-    // Package files join the same read-only tree (their bytes are there from the start).
-    for (const part of msg.packages ?? []) {
-      for (const e of entriesFromIndex(new Uint8Array(part.bytes), JSON.parse(part.index))) entries.push(e);
-    }
+    const entries: ImageEntry[] = entriesFromIndex(new Uint8Array(msg.image), JSON.parse(msg.imageIndex));
+    // Package files join the same read-only tree (an image's are read from the cache when opened).
+    for (const part of msg.packages ?? []) for (const e of partEntries(part)) entries.push(e);
     image = buildImageTree(entries, () => awaitImage(imageState));
     prepareSoon(DEFAULT_LIMITS);
     return;

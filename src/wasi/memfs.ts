@@ -121,11 +121,19 @@ function dirNode(writable: boolean, ino: bigint, timeNs: bigint, parent: DirNode
 const EMPTY = new Uint8Array(0);
 
 /**
- * Builds the read-only tree of an image. Symlinks and hard links inside the image become aliases of
- * their targets; links that point outside the image or nowhere are left out. `beforeRead`, if
- * given, becomes every file's FileNode.beforeRead.
+ * An entry of an image, with its own FileNode.beforeRead if it needs one (a package image's file
+ * that is read from disk when first opened, src/packages/lazy.ts).
  */
-export function buildImageTree(entries: readonly TarEntry[], beforeRead?: () => void): DirNode {
+export interface ImageEntry extends TarEntry {
+  beforeRead?: () => void;
+}
+
+/**
+ * Builds the read-only tree of an image. Symlinks and hard links inside the image become aliases of
+ * their targets; links that point outside the image or nowhere are left out. A file's
+ * FileNode.beforeRead is its entry's own, else `beforeRead` if given.
+ */
+export function buildImageTree(entries: readonly ImageEntry[], beforeRead?: () => void): DirNode {
   const root = dirNode(false, nextImageIno++, 0n, undefined);
   const ensureDir = (parts: string[]): DirNode => {
     let dir = root;
@@ -149,6 +157,7 @@ export function buildImageTree(entries: readonly TarEntry[], beforeRead?: () => 
       const d = ensureDir([...parts, name]);
       d.mtimNs = d.atimNs = d.ctimNs = timeNs;
     } else if (e.type === "file") {
+      const before = e.beforeRead ?? beforeRead;
       ensureDir(parts).entries.set(name, {
         kind: "file",
         ino: nextImageIno++,
@@ -160,7 +169,7 @@ export function buildImageTree(entries: readonly TarEntry[], beforeRead?: () => 
         atimNs: timeNs,
         mtimNs: timeNs,
         ctimNs: timeNs,
-        ...(beforeRead === undefined ? {} : { beforeRead }),
+        ...(before === undefined ? {} : { beforeRead: before }),
       });
     } else {
       links.push(e);

@@ -1,12 +1,14 @@
 /**
  * Packages the tests make and mount (issue 25): a small pure wheel, a folder laid out like
- * site-packages, and broken ones (a compiled extension in each kind, a platform-tagged wheel), in
+ * site-packages, a small package image, and broken ones (a compiled extension in each kind, a platform-tagged wheel), in
  * a fresh temporary folder. The same bytes every time, so runs that import them spend the same
  * fuel wherever they are made (test/helpers/packages-probe.ts compares Node with Deno).
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { brotliCompressSync } from "node:zlib";
+import { writeUstar } from "../../scripts/ustar.ts";
 import { makeZip, wheelInfo } from "./zip-writer.ts";
 
 export interface PackageFixtures {
@@ -23,7 +25,20 @@ export interface PackageFixtures {
   soWheel: string;
   /** A folder with a `.so` below it. */
   soFolder: string;
+  /** lazyimg.tar.br, a package image: `lazyimg`, whose DATA is its 64 KiB `data.bin`, read at import. */
+  image: string;
 }
+
+/** The files of `FIXTURES.image`, as paths under site-packages. */
+export const LAZY_IMAGE_FILES: ReadonlyMap<string, Uint8Array> = new Map([
+  [
+    "lazyimg/__init__.py",
+    new TextEncoder().encode(
+      "import os\nDATA = open(os.path.join(os.path.dirname(__file__), 'data.bin'), 'rb').read()\n",
+    ),
+  ],
+  ["lazyimg/data.bin", new Uint8Array(64 * 1024).map((_, i) => i % 251)],
+]);
 
 const TINYWHEEL = "calls = []\n\ndef remember(x):\n    calls.append(x)\n    return len(calls)\n";
 
@@ -53,6 +68,7 @@ export function makePackageFixtures(): PackageFixtures {
   write("later/shadow.py", "WHO = 'later'\n");
   write("sofolder/ok.py", "X = 1\n");
   write("sofolder/native/_impl.cpython-313-wasm32-wasi.so", "\0asm");
+  write("lazyimg.tar.br", brotliCompressSync(writeUstar(new Map(LAZY_IMAGE_FILES))));
   return {
     root,
     wheel: join(root, "tinywheel-1.0-py3-none-any.whl"),
@@ -61,5 +77,6 @@ export function makePackageFixtures(): PackageFixtures {
     platformWheel: join(root, "tinywheel-1.0-cp313-cp313-linux_x86_64.whl"),
     soWheel: join(root, "sowheel-1.0-py3-none-any.whl"),
     soFolder: join(root, "sofolder"),
+    image: join(root, "lazyimg.tar.br"),
   };
 }

@@ -16,12 +16,19 @@ export const PACKAGE_PROBE_PROGRAMS: readonly string[] = [
   "import importlib.metadata as m; print(m.version('tinywheel'))",
   "import shadow; print(shadow.WHO)",
   "import missing_module",
+  // The image's files are read from the cache by the first run, found loaded by the second: same fuel.
+  "import lazyimg; print(len(lazyimg.DATA))",
+  "import lazyimg; print(len(lazyimg.DATA))",
 ];
 
 /** [stdout, fuelUsed] of each program, in a sandbox with the fixtures mounted. */
 export async function packageProbe(): Promise<[string, number][]> {
   const fx = makePackageFixtures();
-  const sb = await Sandbox.create({ ...interpreterOptions(), workers: 1, packages: [fx.wheel, fx.folder, fx.later] });
+  const sb = await Sandbox.create({
+    ...interpreterOptions(),
+    workers: 1,
+    packages: [fx.wheel, fx.folder, fx.later, fx.image],
+  });
   try {
     const rows: [string, number][] = [];
     for (const code of PACKAGE_PROBE_PROGRAMS) {

@@ -1,12 +1,14 @@
 /**
  * Package images (issue 25): the writer scripts/build-packages.sh packs with reads back through
- * the stdlib image's reader; a `.tar.br` is expanded once into the cache with its index (a second
- * mount reads those); a corrupt image or one with a compiled extension is refused in one line; and
- * an image made here mounts and imports, `.pyc` included, without apt or Debian.
+ * the stdlib image's reader; a `.tar.br` is expanded once into the cache with a sealed index, and a
+ * mount reads no file's bytes (the workers read them when the guest opens the file); a cache file
+ * that was changed is never used: a changed index or tar is replaced at the next mount, a file
+ * changed after the mount fails to read; a corrupt image or one with a compiled extension is
+ * refused in one line; and an image made here mounts and imports, without apt or Debian.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -64,13 +66,40 @@ describe("package images", () => {
   it("a plain .tar is read as is", () => {
     assert.deepEqual(imageFiles(join(dir, "img.tar")).map((f) => f.path), [...files.keys()]);
   });
-  it("a .tar.br is expanded once into the cache, with its index", () => {
-    const first = imageFiles(join(dir, "img.tar.br"));
-    const hashes = readdirSync(join(dir, "cache", "packages"));
+  const cached = () => {
+    const hashes = readdirSync(join(dir, "cache", "packages")).filter((h) => h !== "stamps");
     assert.equal(hashes.length, 1);
-    assert.ok(existsSync(join(dir, "cache", "packages", hashes[0]!, "image.tar.index.json")));
-    const second = imageFiles(join(dir, "img.tar.br"));
-    assert.deepEqual(second.map((f) => [f.path, dec.decode(f.data)]), first.map((f) => [f.path, dec.decode(f.data)]));
+    return join(dir, "cache", "packages", hashes[0]!);
+  };
+  /** Overwrites bytes of a file in place (same size), as a stray writer would. */
+  const scribble = (path: string, at: number, text: string) => {
+    const fd = openSync(path, "r+");
+    writeSync(fd, enc.encode(text), 0, text.length, at);
+    closeSync(fd);
+  };
+  const coreOffset = (tar: Uint8Array) => dec.decode(tar).indexOf("def answer");
+
+  it("a .tar.br is expanded once into the cache; a mount reads no file's bytes", () => {
+    const first = imageFiles(join(dir, "img.tar.br"));
+    assert.deepEqual(readdirSync(cached()).sort(), ["image.index.txt", "image.tar", "image.tar.verified"]);
+    for (const f of [...first, ...imageFiles(join(dir, "img.tar.br"))]) {
+      assert.equal(f.lazy?.file, join(cached(), "image.tar"));
+      assert.equal(f.data.length, files.get(f.path)!.length);
+      assert.ok(f.data.every((b) => b === 0), `${f.path} was read at mount`);
+    }
+  });
+  it("a changed index or tar in the cache is not used: the next mount expands again", () => {
+    imageFiles(join(dir, "img.tar.br"));
+    const tarPath = join(cached(), "image.tar");
+    const good = readFileSync(tarPath);
+    scribble(tarPath, coreOffset(good), "def ANSWER");
+    imageFiles(join(dir, "img.tar.br"));
+    assert.deepEqual(readFileSync(tarPath), good);
+    const indexPath = join(cached(), "image.index.txt");
+    const index = readFileSync(indexPath, "utf8");
+    writeFileSync(indexPath, index.replace(/"archiveBytes":\d+/, '"archiveBytes":1'));
+    imageFiles(join(dir, "img.tar.br"));
+    assert.equal(readFileSync(indexPath, "utf8"), index);
   });
   it("refuses a corrupt image, in one line", () => {
     assert.throws(() => imageFiles(join(dir, "bad.tar.br")), (e: Error) => {
@@ -82,13 +111,27 @@ describe("package images", () => {
   it("refuses an image with a compiled extension, naming it", () => {
     assert.throws(() => imageFiles(join(dir, "so.tar")), /so\.tar: imgpkg\/_fast\.so is a compiled extension/);
   });
-  it("mounts and imports", async () => {
+  it("mounts and imports; a file changed after the mount fails to read, and is not run", async () => {
     const sb = await Sandbox.create({ ...interpreterOptions(), workers: 1, packages: [join(dir, "img.tar.br")] });
     try {
+      const tarPath = join(cached(), "image.tar");
       const r = await sb.run("import imgpkg; print(imgpkg.answer())");
       assert.equal(r.stdout, "42\n", r.stderr);
+      scribble(tarPath, coreOffset(readFileSync(tarPath)), "def ANSWER");
+      // core.py is loaded already, in memory the workers share: the change does not reach it.
+      assert.equal((await sb.run("import imgpkg; print(imgpkg.answer())")).stdout, "42\n");
     } finally {
       await sb.close();
+    }
+    const sb2 = await Sandbox.create({ ...interpreterOptions(), workers: 1, packages: [join(dir, "img.tar.br")] });
+    try {
+      const tarPath = join(cached(), "image.tar");
+      scribble(tarPath, coreOffset(readFileSync(tarPath)), "def ANSWER");
+      const r = await sb2.run("import imgpkg; print(imgpkg.answer())");
+      assert.equal(r.stdout, "");
+      assert.match(r.stderr, /^OSError: \[Errno 5\] Input\/output error$/m);
+    } finally {
+      await sb2.close();
     }
   });
 });

@@ -144,10 +144,16 @@ describe("with packages mounted, the same fuel on Node and Deno", { skip: CROSS_
   const rows = packageProbe().then(async (mine) => ({ mine, theirs: await otherRuntime() }));
   rows.catch(() => {}); // reported by each test
   for (const [i, code] of PACKAGE_PROBE_PROGRAMS.entries()) {
-    it(code, async () => {
+    it(`${i}: ${code}`, async () => {
       const { mine, theirs } = await rows;
       assert.deepEqual(theirs[i], mine[i]);
       assert.ok(mine[i]![1] > 0);
     });
   }
+  it("an image's file costs the same read by the first run (from the cache) as by the next (loaded)", async () => {
+    const { mine } = await rows;
+    const [first, second] = mine.slice(-2);
+    assert.equal(first![0], "65536\n");
+    assert.deepEqual(second, first);
+  });
 });
