@@ -35,15 +35,16 @@ export const FUEL_PER_PATH = 12000; // at 8,000: rename 3.0x, truncate by path 3
  * Fuel a write into a file (`/tmp`, `/home`) pays on top of the call's: its bookkeeping (size,
  * quota, times) made a loop of 1-byte `os.write` calls cost the host 3.4x (Node) and 5.2x (Deno) a
  * Python loop's CPU per unit with the call's fee alone (bench hostcost, load 5-8), about 2-3 µs more
- * than a write to stdout.
+ * than a write to stdout. At 12,000 it was still 3.2x on Node 24 on an idle machine (2026-12-06).
  */
-export const FUEL_PER_FILE_WRITE = 12000;
+export const FUEL_PER_FILE_WRITE = 18000;
 
 /**
  * Fuel per directory entry a fd_readdir call walks (encoding its name, building its record); at
- * 1,024 a listing of the stdlib's folders cost 3.7x a Python loop's host CPU per unit.
+ * 1,024 a listing of the stdlib's folders cost 3.7x a Python loop's host CPU per unit, at 2,048
+ * 3.2x (Node 24, idle machine).
  */
-export const FUEL_PER_DIRENT = 2048;
+export const FUEL_PER_DIRENT = 3072;
 
 /**
  * Fuel per random byte (random_get): Web Crypto makes about 0.3 bytes a nanosecond, some 30 times
