@@ -7,6 +7,9 @@
 import process from "node:process";
 import { Sandbox } from "../src/sandbox/mod.ts";
 import { interpreter } from "./interpreter.ts";
+import { freshMemory, restoreMemory } from "../src/sandbox/guest-memory.ts";
+import { WASM_PAGE_BYTES } from "../src/wasm/data-image.ts";
+import type { MemoryImage } from "../src/wasm/data-image.ts";
 
 /** What one process measured. */
 export interface MountSample {
@@ -20,6 +23,36 @@ export interface MountSample {
   rssImportedBytes: number;
   /** Fuel of that run. */
   fuel: number;
+  /**
+   * The guest's memory at the end of that run, bytes: what a snapshot taken after the import
+   * would have to restore for every run (issue 25 item 5).
+   */
+  memoryBytes: number;
+  /** Restoring a reused memory of memoryBytes to an image that fills it (restoreMemory), median ms. */
+  restoreMs: number;
+  /** A fresh memory of memoryBytes holding that image (freshMemory: every page first touched), median ms. */
+  freshMs: number;
+}
+
+/** What restoring a snapshot whose image fills `bytes` of memory costs, as the worker does it. */
+function restoreCost(bytes: number): { restoreMs: number; freshMs: number } {
+  const pages = Math.ceil(bytes / WASM_PAGE_BYTES);
+  const size = pages * WASM_PAGE_BYTES;
+  const image: MemoryImage = { bytes: new Uint8Array(size).fill(7), runs: Int32Array.of(0, size, 0), top: size };
+  const median = (f: () => void) => {
+    const ms: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      f();
+      ms.push(performance.now() - t);
+    }
+    return ms.sort((a, b) => a - b)[2]!;
+  };
+  const reused = freshMemory(image, pages, pages);
+  return {
+    restoreMs: median(() => restoreMemory(reused, image)),
+    freshMs: median(() => freshMemory(image, pages, pages)),
+  };
 }
 
 const image = process.argv[2];
@@ -37,6 +70,8 @@ const sample: MountSample = {
   importMs: Number(r.stdout),
   rssImportedBytes: process.memoryUsage().rss,
   fuel: r.fuelUsed,
+  memoryBytes: r.memoryBytes ?? 0,
+  ...restoreCost(r.memoryBytes ?? 0),
 };
 await sb.close();
 process.stdout.write(JSON.stringify(sample) + "\n");

@@ -5,6 +5,10 @@
  * interleaved; and the first `import sympy` after the mount, with the RSS after it. The image's
  * expansion is cached by an untimed first mount. Medians of REPS processes per runtime.
  *
+ * It also prices a snapshot variant with sympy imported (issue 25 item 5): every run would start
+ * from the guest memory `import sympy` leaves, so it shows that memory's size against today's and
+ * the time to restore it as the worker restores its snapshot (guest-memory.ts).
+ *
  *   node build/bench/package-mount.js [REPS]     alone; also part of the `packages` section
  */
 import { spawnSync } from "node:child_process";
@@ -31,6 +35,19 @@ export interface MountRow {
   /** The first `import sympy`, ms, and the RSS after it, bytes. */
   importMs: number;
   rssImportedBytes: number;
+  /** Fuel of the run importing sympy. */
+  importFuel: number;
+  /**
+   * What a snapshot variant with sympy imported would restore per run, against today's snapshot:
+   * the guest memory after the import (after `pass`), and the time to restore a reused memory of
+   * that size, or to make a fresh one (MountSample).
+   */
+  memoryBytes: number;
+  memoryBaseBytes: number;
+  restoreMs: number;
+  restoreBaseMs: number;
+  freshMs: number;
+  freshBaseMs: number;
 }
 
 function sample(rt: Runtime, root: string, image: string | undefined): MountSample {
@@ -74,14 +91,39 @@ export async function runPackageMountBench(reps: number, log: (s: string) => voi
       rssBytes: median(mounted.map((s) => s.rssCreatedBytes)),
       importMs: round(median(mounted.map((s) => s.importMs)), 1),
       rssImportedBytes: median(mounted.map((s) => s.rssImportedBytes)),
+      importFuel: median(mounted.map((s) => s.fuel)),
+      memoryBytes: median(mounted.map((s) => s.memoryBytes)),
+      memoryBaseBytes: median(base.map((s) => s.memoryBytes)),
+      restoreMs: round(median(mounted.map((s) => s.restoreMs)), 2),
+      restoreBaseMs: round(median(base.map((s) => s.restoreMs)), 2),
+      freshMs: round(median(mounted.map((s) => s.freshMs)), 2),
+      freshBaseMs: round(median(base.map((s) => s.freshMs)), 2),
     });
     log(`packages: mount on ${rt.name}: create ${round(createMs, 1)} ms against ${round(createBaseMs, 1)} ms`);
   }
   return rows;
 }
 
-/** The rows as a text table. */
+/** The rows as text: the mount's cost, then what a snapshot variant with sympy imported would cost. */
 export function packageMountTable(rows: readonly MountRow[]): string {
+  const variant = table([
+    ["runtime", "import sympy", "fuel", "guest memory", "now", "restore", "now", "fresh memory", "now"],
+    ...rows.map((r) => [
+      r.runtime,
+      fmtMs(r.importMs),
+      r.importFuel.toLocaleString("en"),
+      fmtMiB(r.memoryBytes),
+      fmtMiB(r.memoryBaseBytes),
+      fmtMs(r.restoreMs),
+      fmtMs(r.restoreBaseMs),
+      fmtMs(r.freshMs),
+      fmtMs(r.freshBaseMs),
+    ]),
+  ]);
+  return `${mountTable(rows)}\n\nA snapshot with sympy imported, per run:\n${variant}`;
+}
+
+function mountTable(rows: readonly MountRow[]): string {
   return table([
     ["runtime", "create", "create, no packages", "ratio", "RSS", "RSS, no packages", "import sympy", "RSS after"],
     ...rows.map((r) => [

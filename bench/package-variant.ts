@@ -1,0 +1,80 @@
+/**
+ * Whether a snapshot variant with a package pre-imported pays (issue 25 item 5): two interpreters
+ * built the same way from the same guest tree (the stdlib image plus the Debian test image under
+ * site-packages), one with the default preload list and one with `sympy` added to it, each run
+ * warm in a library sandbox (one worker, the image mounted): `pass`, `print('sympy' in
+ * sys.modules)` (it must stay hidden until imported), and `import sympy`; wall time per run
+ * (pool round trip) and fuel, medians of REPS, the two interpreters alternated, plus the host
+ * RSS with each. How to build the two (about 20 s of CPU each, with a CPython tree built by
+ * scripts/build-cpython.sh):
+ *
+ *   scripts/build-snapshot.sh --pybuild WASI_FULL --stdlib COMBINED.tar --preload LIST -o X-unmetered.wasm
+ *   node build/scripts/meter-wasm.js X-unmetered.wasm X.wasm
+ *
+ *   node build/bench/package-variant.js BASE.wasm VARIANT.wasm [REPS]
+ */
+import { readFileSync } from "node:fs";
+import process from "node:process";
+import { Sandbox } from "../src/sandbox/mod.ts";
+import { DEBIAN_IMAGE } from "../test/helpers/debian-image.ts";
+import { fmtMiB, fmtMs, round, summarize, table } from "./stats.ts";
+
+const PROGRAMS = ["pass", "import sys; print('sympy' in sys.modules)", "import sympy"] as const;
+const LIMITS = { fuel: Infinity, timeoutMs: 600_000, memoryMiB: 512 };
+
+interface Cell {
+  ms: number[];
+  fuel: number[];
+  stdout: string;
+}
+
+async function measure(wasm: Uint8Array, reps: number, cells: Map<string, Cell>, label: string): Promise<number> {
+  const sb = await Sandbox.create({ wasm, workers: 1, packages: [DEBIAN_IMAGE] });
+  try {
+    for (const code of PROGRAMS) await sb.run(code, LIMITS); // warm: loads the files, compiles
+    for (let i = 0; i < reps; i++) {
+      for (const code of PROGRAMS) {
+        const t = performance.now();
+        const r = await sb.run(code, LIMITS);
+        const ms = performance.now() - t;
+        if (r.outcome !== "ok") throw new Error(`${label} ${code}: ${r.outcome} ${r.stderr.slice(-300)}`);
+        const key = `${label}\t${code}`;
+        const cell = cells.get(key) ?? { ms: [], fuel: [], stdout: r.stdout };
+        cell.ms.push(ms);
+        cell.fuel.push(r.fuelUsed);
+        cells.set(key, cell);
+      }
+    }
+    return process.memoryUsage().rss;
+  } finally {
+    await sb.close();
+  }
+}
+
+const [basePath, variantPath, repsText] = process.argv.slice(2);
+if (basePath === undefined || variantPath === undefined) {
+  throw new Error("usage: package-variant BASE.wasm VARIANT.wasm [REPS]");
+}
+const reps = Number(repsText ?? 5);
+const wasms = { base: new Uint8Array(readFileSync(basePath)), variant: new Uint8Array(readFileSync(variantPath)) };
+const cells = new Map<string, Cell>();
+const rss: Record<string, number[]> = { base: [], variant: [] };
+for (let round = 0; round < 2; round++) {
+  for (const label of ["base", "variant"] as const) {
+    rss[label]!.push(await measure(wasms[label], Math.ceil(reps / 2), cells, label));
+  }
+}
+const rows = [...cells].map(([key, c]) => {
+  const [label, code] = key.split("\t");
+  return [
+    label!,
+    code!,
+    JSON.stringify(c.stdout.trim()),
+    fmtMs(round(summarize(c.ms).median, 2)),
+    summarize(c.fuel).median.toLocaleString("en"),
+  ];
+});
+process.stdout.write(table([["interpreter", "program", "stdout", "run (wall)", "fuel"], ...rows]) + "\n");
+for (const label of ["base", "variant"]) {
+  process.stdout.write(`${label}: host RSS after its runs ${fmtMiB(Math.max(...rss[label]!))}\n`);
+}
