@@ -82,6 +82,10 @@ describe("package images", () => {
   it("a .tar.br is expanded once into the cache; a mount reads no file's bytes", () => {
     const first = imageFiles(join(dir, "img.tar.br"));
     assert.deepEqual(readdirSync(cached()).sort(), ["image.index.txt", "image.tar", "image.tar.verified"]);
+    // The image's sha256 is remembered under its path and stamp: the next mount need not hash it.
+    const stamps = join(dir, "cache", "packages", "stamps");
+    const remembered = readdirSync(stamps).map((f) => readFileSync(join(stamps, f), "utf8"));
+    assert.deepEqual(remembered, [cached().split(/[\\/]/).pop()]);
     for (const f of [...first, ...imageFiles(join(dir, "img.tar.br"))]) {
       assert.equal(f.lazy?.file, join(cached(), "image.tar"));
       assert.equal(f.data.length, files.get(f.path)!.length);
