@@ -4,8 +4,8 @@
  * site-packages), one with the default preload list and one with `sympy` added to it, each run
  * warm in a library sandbox (one worker, the image mounted): `pass`, `print('sympy' in
  * sys.modules)` (it must stay hidden until imported), and `import sympy`; wall time per run
- * (pool round trip) and fuel, medians of REPS, the two interpreters alternated, plus the host
- * RSS with each. How to build the two (about 20 s of CPU each, with a CPython tree built by
+ * (pool round trip) and fuel, medians of REPS, the two interpreters alternated; and the host RSS
+ * with each, in a fresh process (this file with `--rss WASM`) after five `pass` runs, median of 3. How to build the two (about 20 s of CPU each, with a CPython tree built by
  * scripts/build-cpython.sh):
  *
  *   scripts/build-snapshot.sh --pybuild WASI_FULL --stdlib COMBINED.tar --preload LIST -o X-unmetered.wasm
@@ -13,6 +13,7 @@
  *
  *   node build/bench/package-variant.js BASE.wasm VARIANT.wasm [REPS]
  */
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import process from "node:process";
 import { Sandbox } from "../src/sandbox/mod.ts";
@@ -28,7 +29,7 @@ interface Cell {
   stdout: string;
 }
 
-async function measure(wasm: Uint8Array, reps: number, cells: Map<string, Cell>, label: string): Promise<number> {
+async function measure(wasm: Uint8Array, reps: number, cells: Map<string, Cell>, label: string): Promise<void> {
   const sb = await Sandbox.create({ wasm, workers: 1, packages: [DEBIAN_IMAGE] });
   try {
     for (const code of PROGRAMS) await sb.run(code, LIMITS); // warm: loads the files, compiles
@@ -45,12 +46,31 @@ async function measure(wasm: Uint8Array, reps: number, cells: Map<string, Cell>,
         cells.set(key, cell);
       }
     }
-    return process.memoryUsage().rss;
   } finally {
     await sb.close();
   }
 }
 
+/** Host RSS of a fresh process after five `pass` runs with the interpreter at `path`, bytes. */
+async function rssAfterRuns(path: string): Promise<number> {
+  const sb = await Sandbox.create({ wasm: new Uint8Array(readFileSync(path)), workers: 1, packages: [DEBIAN_IMAGE] });
+  for (let i = 0; i < 5; i++) await sb.run("pass", LIMITS);
+  const rss = process.memoryUsage().rss;
+  await sb.close();
+  return rss;
+}
+
+/** rssAfterRuns in a child process (this file, `--rss`): its RSS is that interpreter's alone. */
+function childRss(path: string): number {
+  const r = spawnSync(process.execPath, [process.argv[1]!, "--rss", path], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`--rss ${path}: ${r.stderr.trim().split("\n").pop()}`);
+  return Number(r.stdout);
+}
+
+if (process.argv[2] === "--rss") {
+  process.stdout.write(`${await rssAfterRuns(process.argv[3]!)}\n`);
+  process.exit(0);
+}
 const [basePath, variantPath, repsText] = process.argv.slice(2);
 if (basePath === undefined || variantPath === undefined) {
   throw new Error("usage: package-variant BASE.wasm VARIANT.wasm [REPS]");
@@ -58,12 +78,12 @@ if (basePath === undefined || variantPath === undefined) {
 const reps = Number(repsText ?? 5);
 const wasms = { base: new Uint8Array(readFileSync(basePath)), variant: new Uint8Array(readFileSync(variantPath)) };
 const cells = new Map<string, Cell>();
-const rss: Record<string, number[]> = { base: [], variant: [] };
 for (let round = 0; round < 2; round++) {
-  for (const label of ["base", "variant"] as const) {
-    rss[label]!.push(await measure(wasms[label], Math.ceil(reps / 2), cells, label));
-  }
+  for (const label of ["base", "variant"] as const) await measure(wasms[label], Math.ceil(reps / 2), cells, label);
 }
+const paths = { base: basePath, variant: variantPath };
+const rss: Record<string, number[]> = { base: [], variant: [] };
+for (let i = 0; i < 3; i++) for (const label of ["base", "variant"] as const) rss[label]!.push(childRss(paths[label]));
 const rows = [...cells].map(([key, c]) => {
   const [label, code] = key.split("\t");
   return [
@@ -76,5 +96,5 @@ const rows = [...cells].map(([key, c]) => {
 });
 process.stdout.write(table([["interpreter", "program", "stdout", "run (wall)", "fuel"], ...rows]) + "\n");
 for (const label of ["base", "variant"]) {
-  process.stdout.write(`${label}: host RSS after its runs ${fmtMiB(Math.max(...rss[label]!))}\n`);
+  process.stdout.write(`${label}: host RSS after five runs, fresh process ${fmtMiB(summarize(rss[label]!).median)}\n`);
 }
