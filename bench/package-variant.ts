@@ -1,17 +1,14 @@
 /**
- * Whether a snapshot variant with a package pre-imported pays (issue 25 item 5): two interpreters
- * built the same way from the same guest tree (the stdlib image plus the Debian test image under
- * site-packages), one with the default preload list and one with `sympy` added to it, each run
- * warm in a library sandbox (one worker, the image mounted): `pass`, `print('sympy' in
- * sys.modules)` (it must stay hidden until imported), and `import sympy`; wall time per run
- * (pool round trip) and fuel, medians of REPS, the two interpreters alternated; and the host RSS
- * with each, in a fresh process (this file with `--rss WASM`) after five `pass` runs, median of 3. How to build the two (about 20 s of CPU each, with a CPython tree built by
- * scripts/build-cpython.sh):
+ * Whether a snapshot variant with a package pre-imported pays (issue 25 item 5): the committed
+ * interpreter (BASE `-`, or another build) against a variant with `sympy` pre-imported for the
+ * Debian test image (scripts/build-package-snapshot.sh), each run warm in a library sandbox (one
+ * worker, the image mounted): `pass`, `print('sympy' in sys.modules)` (it must stay hidden until
+ * imported), and `import sympy`; wall time per run (pool round trip) and fuel, medians of REPS,
+ * the two interpreters alternated; and the host RSS with each, in a fresh process (this file with
+ * `--rss WASM`) after five `pass` runs, median of 3.
  *
- *   scripts/build-snapshot.sh --pybuild WASI_FULL --stdlib COMBINED.tar --preload LIST -o X-unmetered.wasm
- *   node build/scripts/meter-wasm.js X-unmetered.wasm X.wasm
- *
- *   node build/bench/package-variant.js BASE.wasm VARIANT.wasm [REPS]
+ *   scripts/build-package-snapshot.sh --pybuild WASI_FULL --image IMAGE -o VARIANT.wasm sympy
+ *   node build/bench/package-variant.js - VARIANT.wasm [REPS]
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -29,8 +26,8 @@ interface Cell {
   stdout: string;
 }
 
-async function measure(wasm: Uint8Array, reps: number, cells: Map<string, Cell>, label: string): Promise<void> {
-  const sb = await Sandbox.create({ wasm, workers: 1, packages: [DEBIAN_IMAGE] });
+async function measure(path: string, reps: number, cells: Map<string, Cell>, label: string): Promise<void> {
+  const sb = await Sandbox.create({ ...wasmOption(path), workers: 1, packages: [DEBIAN_IMAGE] });
   try {
     for (const code of PROGRAMS) await sb.run(code, LIMITS); // warm: loads the files, compiles
     for (let i = 0; i < reps; i++) {
@@ -51,9 +48,14 @@ async function measure(wasm: Uint8Array, reps: number, cells: Map<string, Cell>,
   }
 }
 
+/** Sandbox.create's `wasm` for the interpreter at `path` (`-`: the committed one). */
+function wasmOption(path: string): { wasm?: Uint8Array } {
+  return path === "-" ? {} : { wasm: new Uint8Array(readFileSync(path)) };
+}
+
 /** Host RSS of a fresh process after five `pass` runs with the interpreter at `path`, bytes. */
 async function rssAfterRuns(path: string): Promise<number> {
-  const sb = await Sandbox.create({ wasm: new Uint8Array(readFileSync(path)), workers: 1, packages: [DEBIAN_IMAGE] });
+  const sb = await Sandbox.create({ ...wasmOption(path), workers: 1, packages: [DEBIAN_IMAGE] });
   for (let i = 0; i < 5; i++) await sb.run("pass", LIMITS);
   const rss = process.memoryUsage().rss;
   await sb.close();
@@ -76,12 +78,11 @@ if (basePath === undefined || variantPath === undefined) {
   throw new Error("usage: package-variant BASE.wasm VARIANT.wasm [REPS]");
 }
 const reps = Number(repsText ?? 5);
-const wasms = { base: new Uint8Array(readFileSync(basePath)), variant: new Uint8Array(readFileSync(variantPath)) };
+const paths = { base: basePath, variant: variantPath };
 const cells = new Map<string, Cell>();
 for (let round = 0; round < 2; round++) {
-  for (const label of ["base", "variant"] as const) await measure(wasms[label], Math.ceil(reps / 2), cells, label);
+  for (const label of ["base", "variant"] as const) await measure(paths[label], Math.ceil(reps / 2), cells, label);
 }
-const paths = { base: basePath, variant: variantPath };
 const rss: Record<string, number[]> = { base: [], variant: [] };
 for (let i = 0; i < 3; i++) for (const label of ["base", "variant"] as const) rss[label]!.push(childRss(paths[label]));
 const rows = [...cells].map(([key, c]) => {
