@@ -112,7 +112,8 @@ export interface Settled {
 export function settledResult(job: Job, output: SharedArrayBuffer, ending: Ending, run: Settled): RunResult {
   const cap = job.limits.maxOutputBytes;
   const streams = { stdout: readOutput(output, STDOUT, cap), stderr: readOutput(output, STDERR, cap) };
-  const result = buildResult(streams, ending, run.spent, run.wallMs, run.lowerBound);
+  const spent = { fuelUsed: run.spent, fuelUsedIsLowerBound: run.lowerBound, wallMs: run.wallMs, limits: job.limits };
+  const result = buildResult(streams, ending, spent);
   // A timeout is noticed by the pool's thread or by the worker, whichever comes first (it varies by
   // runtime and load): it never carries memoryBytes, so the result does not depend on that race.
   if (run.memoryBytes !== undefined && ending.kind !== "timeout") result.memoryBytes = run.memoryBytes;

@@ -4,18 +4,14 @@
  * units`, `Used 763,689 fuel units (<0.1%) in 2 ms`. Pure.
  */
 
+import { DEFAULT_LIMITS } from "../sandbox/limits.ts";
+import type { RunLimitKey, RunLimits } from "../sandbox/limits.ts";
 import type { RunResult } from "../sandbox/result.ts";
 
-/** The limits a summary mentions; all optional (a summary without them says less). */
+/** What a summary says besides how the run ended (the limits it names are the run's own, RunResult.limits). */
 export interface SummaryOptions {
-  /** Add the fuel/time line. */
+  /** Add the fuel/time line; a crash says the interpreter's message. */
   verbose?: boolean;
-  /** The run's fuel budget, for the verbose percentage (Infinity or absent: no percentage). */
-  fuelLimit?: number;
-  /** The run's time limit in ms, for the timeout line. */
-  timeoutMs?: number;
-  /** The run's memory limit in MiB, for the out-of-memory line. */
-  memoryMiB?: number;
 }
 
 /** 1234567 → "1,234,567". */
@@ -30,21 +26,19 @@ export function formatSeconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(3))} s`;
 }
 
-/** The status line for how the run ended, or undefined when it just finished with exit code 0. */
+/**
+ * The status line for how the run ended, naming the limit it hit as the run had it
+ * (`Timed out after 2 s`), or undefined when it just finished with exit code 0.
+ */
 export function statusLine(result: RunResult, options: SummaryOptions = {}): string | undefined {
+  const { limits } = result;
   switch (result.outcome) {
     case "timeout":
-      return options.timeoutMs === undefined ? "Timed out" : `Timed out after ${formatSeconds(options.timeoutMs)}`;
-    case "fuel_exhausted": {
-      const budget = options.fuelLimit !== undefined && Number.isFinite(options.fuelLimit)
-        ? options.fuelLimit
-        : result.fuelUsed;
-      return `Out of fuel after ${groupDigits(budget)} units`;
-    }
+      return `Timed out after ${formatSeconds(limits.timeoutMs)}`;
+    case "fuel_exhausted":
+      return `Out of fuel after ${groupDigits(Number.isFinite(limits.fuel) ? limits.fuel : result.fuelUsed)} units`;
     case "memory_exhausted":
-      return options.memoryMiB === undefined
-        ? "Out of memory"
-        : `Out of memory (limit ${groupDigits(options.memoryMiB)} MiB)`;
+      return `Out of memory (limit ${groupDigits(limits.memoryMiB)} MiB)`;
     case "aborted":
       return "Interrupted";
     case "crashed":
@@ -58,19 +52,36 @@ export function statusLine(result: RunResult, options: SummaryOptions = {}): str
 }
 
 /**
- * `Used 12,345,678 fuel units (1.2%) in 34 ms`; `Used at least …` when the count is a lower bound
- * (a run stopped from outside while it computed, see RunResult.fuelUsedIsLowerBound).
+ * `Used 12,345,678 fuel units (1.2%) in 34 ms`, the share of the run's own fuel budget (none when
+ * unlimited); `Used at least …` when the count is a lower bound (a run stopped from outside while
+ * it computed, see RunResult.fuelUsedIsLowerBound).
  */
-export function usageLine(result: RunResult, fuelLimit?: number): string {
+export function usageLine(result: RunResult): string {
+  const budget = result.limits.fuel;
   let pct = "";
-  if (fuelLimit !== undefined && Number.isFinite(fuelLimit) && fuelLimit > 0) {
-    const p = (result.fuelUsed / fuelLimit) * 100;
+  if (Number.isFinite(budget) && budget > 0) {
+    const p = (result.fuelUsed / budget) * 100;
     pct = p > 0 && p < 0.1 ? " (<0.1%)" : ` (${p.toFixed(1)}%)`;
   }
   const atLeast = result.fuelUsedIsLowerBound ? "at least " : "";
   return `Used ${atLeast}${groupDigits(result.fuelUsed)} fuel units${pct} in ${
     groupDigits(Math.round(result.wallMs))
   } ms`;
+}
+
+/** A run's limits as JSON carries them: unlimited fuel (Infinity, which JSON lacks) is null. */
+export type LimitsJson = Record<RunLimitKey, number | null>;
+
+/**
+ * RunResult.limits for a JSON answer (`-f json`, `--batch`, the service's /v1/run): every limit,
+ * in the order of RunLimits, unlimited fuel as null.
+ *
+ * @example
+ * limitsJson({ ...DEFAULT_LIMITS, fuel: Infinity }).fuel; // null
+ */
+export function limitsJson(limits: RunLimits): LimitsJson {
+  const keys = Object.keys(DEFAULT_LIMITS) as RunLimitKey[];
+  return Object.fromEntries(keys.map((k) => [k, Number.isFinite(limits[k]) ? limits[k] : null])) as LimitsJson;
 }
 
 function firstLine(s: string): string {

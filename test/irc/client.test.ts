@@ -18,6 +18,7 @@ import { fakeNet, welcoming } from "./fake-net.ts";
 import type { ScriptTools } from "./fake-net.ts";
 import { IrcSerialiseError } from "../../src/irc/message.ts";
 import type { IrcMessage } from "../../src/irc/message.ts";
+import { DEFAULT_LIMITS } from "../../src/sandbox/mod.ts";
 
 function result(stdout: string, extra: Partial<RunResult> = {}): RunResult {
   return {
@@ -28,6 +29,7 @@ function result(stdout: string, extra: Partial<RunResult> = {}): RunResult {
     fuelUsed: 1,
     wallMs: 1,
     truncated: { stdout: false, stderr: false },
+    limits: { ...DEFAULT_LIMITS },
     ...extra,
   };
 }

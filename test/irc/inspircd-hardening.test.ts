@@ -16,6 +16,7 @@ import type { RunResult } from "../../src/sandbox/result.ts";
 import { startInspircd } from "../helpers/inspircd.ts";
 import type { InspircdServer } from "../helpers/inspircd.ts";
 import { TestIrcUser } from "../helpers/ngircd.ts";
+import { DEFAULT_LIMITS } from "../../src/sandbox/mod.ts";
 
 const cleanups: (() => Promise<unknown>)[] = [];
 async function cleanUp(): Promise<void> {
@@ -34,6 +35,7 @@ const standIn: Evaluator = (code) => {
     fuelUsed: 1,
     wallMs: 50,
     truncated: { stdout: false, stderr: false },
+    limits: { ...DEFAULT_LIMITS },
   };
   return new Promise((resolve) => setTimeout(() => resolve(r), 50));
 };
