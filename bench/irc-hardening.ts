@@ -13,7 +13,7 @@ import { resolveIrcConfig } from "../src/irc/config.ts";
 import { startBot } from "../src/irc/start.ts";
 import type { Evaluator } from "../src/irc/bot.ts";
 import type { IrcMessage } from "../src/irc/message.ts";
-import { formatIrcReply } from "../src/text/messages.ts";
+import { formatIrcReply } from "../src/format/messages.ts";
 import type { RunResult } from "../src/sandbox/result.ts";
 import { DEFAULT_LIMITS } from "../src/sandbox/mod.ts";
 import { FakeClock } from "../test/irc/fake-clock.ts";

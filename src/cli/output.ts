@@ -4,8 +4,8 @@
  */
 import type { RunResult } from "../sandbox/mod.ts";
 import type { CliOptions } from "./args.ts";
-import { formatIrc } from "../text/messages.ts";
-import { groupDigits, limitsJson, statusLine, usageLine } from "../text/summary.ts";
+import { formatIrc } from "../format/messages.ts";
+import { groupDigits, limitsJson, statusLine, usageLine } from "../format/summary.ts";
 
 /** Colour functions (identity when colour is off). */
 export interface Paint {

@@ -3,8 +3,8 @@
  * result reports them: one place that maps CliOptions to RunLimits for a run, a batch's defaults,
  * a run stopped before it started and a service's answer that lacks them.
  */
-import { DEFAULT_LIMITS } from "../sandbox/limits.ts";
-import type { RunLimits } from "../sandbox/limits.ts";
+import { DEFAULT_LIMITS } from "../limits/mod.ts";
+import type { RunLimits } from "../limits/mod.ts";
 import { CLI_RUN_LIMITS } from "../options/limits.ts";
 import type { CliOptions } from "./args.ts";
 

@@ -10,7 +10,7 @@ import type { CliOptions } from "./args.ts";
 import type { RunOptions, Sandbox } from "../sandbox/mod.ts";
 import type { RunLimits, RunResult } from "../sandbox/mod.ts";
 import { cliRunLimits } from "./run-limits.ts";
-import { BOUNDS } from "../sandbox/limits.ts";
+import { BOUNDS } from "../limits/mod.ts";
 import { EXIT } from "../options/exit-codes.ts";
 import { exitCodeFor } from "./exit-status.ts";
 import { rawNotes, renderResult } from "./output.ts";

@@ -14,14 +14,12 @@ import {
   readBytesShared,
   readTextIfAny,
   sha256Hex,
-  tempDir,
-  userId,
   writeFileAtomic,
 } from "../platform/fs.ts";
 import { entriesFromIndex, indexTar } from "../wasi/tar-index.ts";
 import { readTar, TarError } from "../wasi/tar.ts";
 import type { TarEntry } from "../wasi/tar.ts";
-import { cacheDirs } from "../sandbox/assets.ts";
+import { cacheDirs, sharedCacheDir } from "../platform/cache-dirs.ts";
 import { compiledReason, PackageError } from "./site.ts";
 import type { PackageFile } from "./wheel.ts";
 
@@ -87,7 +85,7 @@ function toShared(bytes: Uint8Array): Uint8Array {
  * since an expansion found there is not checked (anyone could have planted it), unlike the assets'.
  */
 function ownCacheDir(): string | undefined {
-  const shared = join(tempDir(), `wasi-py-${userId()}`);
+  const shared = sharedCacheDir();
   return cacheDirs().find((d) => d !== shared);
 }
 

@@ -19,7 +19,7 @@
  */
 import { buildImageTree } from "../wasi/memfs.ts";
 import { ExitSignal } from "../wasi/host.ts";
-import { DEFAULT_LIMITS } from "./limits.ts";
+import { DEFAULT_LIMITS } from "../limits/mod.ts";
 import { newGuest } from "./guest-instance.ts";
 import type { GuestTemplate } from "./guest-instance.ts";
 import { FUEL_EXPORT, START_EXPORT } from "./module-shape.ts";

@@ -4,8 +4,8 @@
  * (`checkExtras`) and wires them up when a worker takes it (`attachRunIo`); this file keeps that
  * logic out of the pool's queueing code.
  */
-import type { RunOptions } from "./limits.ts";
-import { BOUNDS } from "./limits.ts";
+import type { RunOptions } from "./run-options.ts";
+import { BOUNDS } from "../limits/mod.ts";
 import { OutputTap } from "./_output-tap.ts";
 import { createStdinRing, StdinPump } from "./_stdin-ring.ts";
 import { driverWithArgs, encodeArgs } from "./_program-args.ts";

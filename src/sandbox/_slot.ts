@@ -5,7 +5,7 @@
  * the lifecycle of runs, and the shape of one run's state is read in one place.
  */
 import type { WorkerHandle } from "../platform/worker.ts";
-import type { RunLimits } from "./limits.ts";
+import type { RunLimits } from "../limits/mod.ts";
 import { buildResult } from "./result.ts";
 import type { Ending, RunResult } from "./result.ts";
 import type { RunExtras } from "./_run-io.ts";

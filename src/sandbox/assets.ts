@@ -25,8 +25,6 @@ import {
   dirname,
   fileSize,
   fileStamp,
-  hostEnv,
-  isAbsolute,
   join,
   moduleDir,
   ownership,
@@ -38,9 +36,9 @@ import {
   sha256Hex,
   stderrLine,
   tempDir,
-  userId,
   writeFileAtomic,
 } from "../platform/fs.ts";
+import { CACHE_RULE, cacheDirs, defaultCacheDir, sharedCacheDir } from "../platform/cache-dirs.ts";
 
 /** The expanded assets by their uncompressed names. */
 export type AssetName = "python.wasm" | "python-unmetered.wasm" | "stdlib.tar";
@@ -122,34 +120,6 @@ export function defaultAssetsDir(): string {
   return join(repoRoot(), "assets");
 }
 
-/**
- * Where the cache may live, in order of preference (only absolute paths: a relative or empty
- * variable is skipped, so nothing is ever written into the current folder).
- *
- * @example
- * cacheDirs(); // ["/home/me/.cache/wasi-py", "/tmp/wasi-py-1000"] with HOME=/home/me and no variables set
- */
-export function cacheDirs(): string[] {
-  const dirs: string[] = [];
-  const add = (base: string | undefined, ...rest: string[]) => {
-    if (base !== undefined && isAbsolute(base)) dirs.push(join(base, ...rest));
-  };
-  add(hostEnv("WASI_PY_CACHE"));
-  add(hostEnv("XDG_CACHE_HOME"), "wasi-py");
-  add(hostEnv("HOME"), ".cache", "wasi-py");
-  add(tempDir(), `wasi-py-${userId()}`);
-  return dirs;
-}
-
-/** The preferred cache folder (it may turn out unusable; see cacheDirs). */
-export function defaultCacheDir(): string {
-  return cacheDirs()[0] ?? join(tempDir(), `wasi-py-${userId()}`);
-}
-
-/** The cache's rule in one line, for --help and messages. */
-export const CACHE_RULE =
-  "$WASI_PY_CACHE, else $XDG_CACHE_HOME/wasi-py, else ~/.cache/wasi-py, else <temp dir>/wasi-py-<uid>, else memory";
-
 const manifests = new Map<string, Manifest>();
 
 export function readManifest(options: AssetOptions = {}): Manifest {
@@ -223,15 +193,10 @@ function untrusted(path: string): string | undefined {
   }
 }
 
-/** The shared temp dir's cache folder, which another user may have made first. */
-function sharedTempFolder(): string {
-  return join(tempDir(), `wasi-py-${userId()}`);
-}
-
 /** Why a cache root must not be used, or undefined. */
 function folderProblem(dir: string): string | undefined {
   const why = untrusted(dir);
-  if (why !== undefined || dir !== sharedTempFolder() || currentUid() !== undefined) return why;
+  if (why !== undefined || dir !== sharedCacheDir() || currentUid() !== undefined) return why;
   try {
     // Owners exist (not Windows) but ours cannot be asked: anyone could have made this folder.
     return ownership(tempDir()) === null ? undefined : "in the shared temp dir, and the user's id cannot be asked";
@@ -362,7 +327,7 @@ function readerInto(target: Uint8Array): Reader {
 function loadAsset(name: AssetName, options: AssetOptions, read: Reader): { bytes: Uint8Array; path?: string } {
   const entry = manifestEntry(name, options);
   let data: Uint8Array | undefined;
-  const sharedTemp = sharedTempFolder();
+  const sharedTemp = sharedCacheDir();
   for (const dir of privateFolders(options)) {
     const folder = join(dir, entry.expanded.sha256);
     if (untrusted(folder) !== undefined) continue;

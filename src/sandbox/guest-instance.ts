@@ -9,7 +9,7 @@
 import { MemFs } from "../wasi/memfs.ts";
 import type { DirNode } from "../wasi/memfs.ts";
 import { WASI_MODULE, WasiHost } from "../wasi/host.ts";
-import type { RunLimits } from "./limits.ts";
+import type { RunLimits } from "../limits/mod.ts";
 import { ENV_MODULE, MEMORY_NAME } from "./module-shape.ts";
 import type { MemoryImage } from "../wasm/data-image.ts";
 import { freshMemory, restorable, restoreMemory } from "./guest-memory.ts";

@@ -19,8 +19,11 @@
  */
 import { startWorker, WORKER_START_BLOCKS } from "../platform/worker.ts";
 import type { WorkerHandle, WorkerOptions } from "../platform/worker.ts";
-import { fuelCounterStart, LimitError, resolveLimits, resolveStdin, spentFuel } from "./limits.ts";
-import type { RunLimits, RunOptions } from "./limits.ts";
+import { fuelCounterStart, spentFuel } from "./_fuel.ts";
+import { LimitError, resolveLimits } from "../limits/mod.ts";
+import { resolveStdin } from "./run-options.ts";
+import type { RunLimits } from "../limits/mod.ts";
+import type { RunOptions } from "./run-options.ts";
 import type { Ending, RunResult } from "./result.ts";
 import { attachRunIo, checkExtras, guestStart, isStdinStream } from "./_run-io.ts";
 import type { RunExtras } from "./_run-io.ts";
@@ -39,12 +42,6 @@ import { recycleBytes, workerCount } from "./sandbox-options.ts";
 import type { OneShotOptions, SandboxOptions } from "./sandbox-options.ts";
 import { runBuffers, runMessage, settledResult, WORKER_STACK_MB, WORKER_URL } from "./_slot.ts";
 import type { Job, Settle, Slot } from "./_slot.ts";
-
-// Kept until src/cli and src/irc import from mod.ts (the lead switches them when merging).
-export type { Outcome, RunResult } from "./result.ts";
-export type { RunLimits, RunOptions } from "./limits.ts";
-export { DEFAULT_RECYCLE_MEMORY_MIB } from "./sandbox-options.ts";
-export type { OneShotOptions, SandboxOptions } from "./sandbox-options.ts";
 
 /**
  * The guest's whole environment: nothing comes from the host's. Every run sees exactly these

@@ -3,7 +3,7 @@
  * result from what the worker reported. Kept free of effects so the classification can be tested
  * with a table of cases.
  */
-import type { RunLimits } from "./limits.ts";
+import type { RunLimits } from "../limits/mod.ts";
 import type { ReturnedFile } from "./run-files.ts";
 
 /**

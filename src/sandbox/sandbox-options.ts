@@ -4,7 +4,7 @@
  * options' documentation and bounds are in one place.
  */
 import { defaultWorkerCount } from "../platform/worker.ts";
-import { LimitError, mustBeNumber } from "./limits.ts";
+import { LimitError, mustBeNumber } from "../limits/mod.ts";
 
 /** Most worker threads one sandbox may start. */
 export const MAX_WORKERS = 256;

@@ -12,8 +12,9 @@ import { ExitSignal } from "../wasi/host.ts";
 import { newGuest } from "./guest-instance.ts";
 import type { GuestInstance } from "./guest-instance.ts";
 import type { Ending } from "./result.ts";
-import { DEFAULT_LIMITS, spentFuel } from "./limits.ts";
-import type { RunLimits } from "./limits.ts";
+import { DEFAULT_LIMITS } from "../limits/mod.ts";
+import { spentFuel } from "./_fuel.ts";
+import type { RunLimits } from "../limits/mod.ts";
 import type { MemoryImage } from "../wasm/data-image.ts";
 import {
   awaitImage,

@@ -6,9 +6,9 @@
 import type { Hono } from "hono";
 import type { RunOptions } from "../sandbox/mod.ts";
 import { RUN_LIMITS } from "../options/limits.ts";
-import type { RunLimitKey } from "../options/limits.ts";
+import type { RunLimitKey } from "../limits/mod.ts";
 import { VERSION } from "../version.ts";
-import { limitsJson } from "../text/summary.ts";
+import { limitsJson } from "../format/summary.ts";
 import { readBody, readJson } from "./body.ts";
 import { badRequest, HttpError } from "./errors.ts";
 import { decodeContent, toBase64 } from "./encoding.ts";

@@ -10,7 +10,7 @@
 import type { Hono } from "hono";
 import type { RunOptions } from "../sandbox/mod.ts";
 import { FUEL_PER_CPU_MS } from "../options/serve.ts";
-import { statusLine } from "../text/summary.ts";
+import { statusLine } from "../format/summary.ts";
 import { readJson } from "./body.ts";
 import { badRequest } from "./errors.ts";
 import { decodeContent, programText } from "./encoding.ts";

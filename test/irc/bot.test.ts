@@ -14,7 +14,7 @@ import { cutToBytes } from "../../src/text/utf8.ts";
 import { resolveIrcConfig } from "../../src/irc/config.ts";
 import { startBot } from "../../src/irc/start.ts";
 import { Sandbox } from "../../src/sandbox/pool.ts";
-import { formatIrc } from "../../src/text/messages.ts";
+import { formatIrc } from "../../src/format/messages.ts";
 import type { RunResult } from "../../src/sandbox/result.ts";
 import { startNgircd, TestIrcUser } from "../helpers/ngircd.ts";
 import type { NgircdServer } from "../helpers/ngircd.ts";

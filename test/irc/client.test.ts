@@ -11,7 +11,7 @@ import { startBot } from "../../src/irc/start.ts";
 import type { BotParts } from "../../src/irc/start.ts";
 import { IrcAuthError, IrcNickError, IrcSaslError } from "../../src/irc/client.ts";
 import type { Evaluator } from "../../src/irc/bot.ts";
-import { formatIrcReply } from "../../src/text/messages.ts";
+import { formatIrcReply } from "../../src/format/messages.ts";
 import type { RunResult } from "../../src/sandbox/result.ts";
 import { FakeClock, settle } from "./fake-clock.ts";
 import { fakeNet, welcoming } from "./fake-net.ts";

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { resolveIrcConfig } from "../../src/irc/config.ts";
 import { startBot } from "../../src/irc/start.ts";
 import type { Evaluator } from "../../src/irc/bot.ts";
-import { formatIrcReply } from "../../src/text/messages.ts";
+import { formatIrcReply } from "../../src/format/messages.ts";
 import type { RunResult } from "../../src/sandbox/result.ts";
 import { startInspircd } from "../helpers/inspircd.ts";
 import type { InspircdServer } from "../helpers/inspircd.ts";

@@ -12,7 +12,7 @@ import { shortenException } from "../../src/irc/exception-line.ts";
 import { Members } from "../../src/irc/members.ts";
 import { FairQueue } from "../../src/irc/fair-queue.ts";
 import { moreWord, parseCommand } from "../../src/irc/command.ts";
-import { formatIrcReply } from "../../src/text/messages.ts";
+import { formatIrcReply } from "../../src/format/messages.ts";
 import { utf8Length } from "../../src/text/utf8.ts";
 import { DEFAULT_LIMITS } from "../../src/sandbox/mod.ts";
 

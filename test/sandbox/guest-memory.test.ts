@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { Sandbox } from "../../src/sandbox/mod.ts";
 import { newGuest } from "../../src/sandbox/guest-instance.ts";
 import type { GuestTemplate } from "../../src/sandbox/guest-instance.ts";
-import { DEFAULT_LIMITS } from "../../src/sandbox/limits.ts";
+import { DEFAULT_LIMITS } from "../../src/limits/mod.ts";
 import { moduleShape } from "../../src/sandbox/module-shape.ts";
 import { committedInterpreter, compileInterpreter } from "../../src/sandbox/interpreter-module.ts";
 import { buildImageTree } from "../../src/wasi/memfs.ts";

@@ -6,9 +6,10 @@ import { LimitError, ModuleShapeError, Sandbox, SandboxClosedError } from "../..
 import type { Outcome } from "../../src/sandbox/mod.ts";
 import { classify, exitStatus } from "../../src/sandbox/result.ts";
 import type { Ending } from "../../src/sandbox/result.ts";
-import { DEFAULT_LIMITS, fuelCounterStart, resolveLimits, spentFuel } from "../../src/sandbox/limits.ts";
+import { DEFAULT_LIMITS, resolveLimits } from "../../src/limits/mod.ts";
+import { fuelCounterStart, spentFuel } from "../../src/sandbox/_fuel.ts";
 import { interpreterOptions } from "../helpers/interpreter.ts";
-import { statusLine } from "../../src/text/summary.ts";
+import { statusLine } from "../../src/format/summary.ts";
 import { FUEL_PER_HOST_CALL } from "../../src/wasi/cost.ts";
 
 // ---- pure parts ---------------------------------------------------------------------------------

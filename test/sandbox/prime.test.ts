@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Sandbox } from "../../src/sandbox/mod.ts";
 import { GUEST_ENV } from "../../src/sandbox/pool.ts";
-import type { OneShotOptions } from "../../src/sandbox/pool.ts";
+import type { OneShotOptions } from "../../src/sandbox/sandbox-options.ts";
 import { PRIME_PROGRAM, primeCompiledCode } from "../../src/sandbox/_prime.ts";
 import { DRIVER_PY } from "../../src/sandbox/driver.ts";
 import { readAsset } from "../../src/sandbox/assets.ts";

@@ -1,12 +1,14 @@
 /**
- * One-line summaries of how a run ended, shared by the CLI (stderr notes, --verbose) and the
- * IRC bot (the first reply line): `Timed out after 10 s`, `Out of fuel after 1,000,000,000
- * units`, `Used 763,689 fuel units (<0.1%) in 2 ms`. Pure.
+ * One-line summaries of how a run ended, shared by the CLI (stderr notes, --verbose), the IRC bot
+ * (the first reply line) and the service (Piston's message): `Timed out after 10 s`, `Out of
+ * fuel after 1,000,000,000 units`, `Used 763,689 fuel units (<0.1%) in 2 ms`, each naming the
+ * run's own limits (RunResult.limits); and those limits as JSON answers carry them. Pure; it
+ * sits above the sandbox (it reads its results), beside messages.ts.
  */
 
-import { DEFAULT_LIMITS } from "../sandbox/limits.ts";
-import type { RunLimitKey, RunLimits } from "../sandbox/limits.ts";
-import type { RunResult } from "../sandbox/result.ts";
+import { LIMIT_KEYS } from "../limits/mod.ts";
+import type { RunLimitKey, RunLimits } from "../limits/mod.ts";
+import type { RunResult } from "../sandbox/mod.ts";
 
 /** What a summary says besides how the run ended (the limits it names are the run's own, RunResult.limits). */
 export interface SummaryOptions {
@@ -77,11 +79,10 @@ export type LimitsJson = Record<RunLimitKey, number | null>;
  * in the order of RunLimits, unlimited fuel as null.
  *
  * @example
- * limitsJson({ ...DEFAULT_LIMITS, fuel: Infinity }).fuel; // null
+ * limitsJson({ ...DEFAULT_LIMITS, fuel: Infinity }).fuel; // null (DEFAULT_LIMITS: src/limits/mod.ts)
  */
 export function limitsJson(limits: RunLimits): LimitsJson {
-  const keys = Object.keys(DEFAULT_LIMITS) as RunLimitKey[];
-  return Object.fromEntries(keys.map((k) => [k, Number.isFinite(limits[k]) ? limits[k] : null])) as LimitsJson;
+  return Object.fromEntries(LIMIT_KEYS.map((k) => [k, Number.isFinite(limits[k]) ? limits[k] : null])) as LimitsJson;
 }
 
 function firstLine(s: string): string {

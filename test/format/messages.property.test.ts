@@ -7,8 +7,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { formatIrc } from "../../src/text/messages.ts";
-import type { IrcFormatOptions } from "../../src/text/messages.ts";
+import { formatIrc } from "../../src/format/messages.ts";
+import type { IrcFormatOptions } from "../../src/format/messages.ts";
 import { utf8Length } from "../../src/text/utf8.ts";
 import type { Outcome, RunResult } from "../../src/sandbox/result.ts";
 import { DEFAULT_LIMITS } from "../../src/sandbox/mod.ts";
