@@ -62,7 +62,8 @@ export const PATTERNS: readonly Pattern[] = [
   { name: "urandom 1 byte", setup: "import os", body: "os.urandom(1)" },
   { name: "monotonic clock", setup: "import time", body: "time.monotonic()" },
   { name: "select timeout 0", setup: "import select, sys", body: "select.select([sys.stdin], [], [], 0)" },
-  { name: "memory grow 64 MiB", setup: "", body: "b = bytearray(64 << 20); del b" },
+  { name: "memory reuse 4 MiB", setup: "", body: "b = bytearray(4 << 20); del b" },
+  { name: "memory grow 1 MiB at a time", setup: "keep = []", body: "keep.append(bytearray(1 << 20))" },
   { name: "print 1 line", setup: "", body: "print(1)" },
 ];
 

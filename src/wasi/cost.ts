@@ -21,29 +21,31 @@ export const BYTES_PER_FUEL = 8;
  * Fuel of every host call, before its own work: crossing into the host and back, the deadline
  * check, the argument checks (about 0.4 µs on Node 20, what ~1,000 units of a Python loop take).
  * At 5,000 a loop of 1-byte writes still cost 3.3x a Python loop's host CPU per unit (bench
- * hostcost, Node, load 8): 8,000 leaves room under the 3x goal on a noisy machine.
+ * hostcost, Node, load 8); at 8,000 `select` with a zero timeout was 2.6x (Node 24, idle) and up
+ * to 3.2x at load 3: 10,000 leaves room under the 3x goal on a noisy machine.
  */
-export const FUEL_PER_HOST_CALL = 8000;
+export const FUEL_PER_HOST_CALL = 10000;
 
 /**
  * Fuel per path a call resolves (besides its bytes): decoding, walking the tree, the name checks
  * (an open/close or a rename took 3-9 µs of host time per path).
  */
-export const FUEL_PER_PATH = 12000; // at 8,000: rename 3.0x, truncate by path 3.3x (bench hostcost)
+export const FUEL_PER_PATH = 16000; // at 8,000: rename 3.0x, truncate by path 3.3x; at 12,000 create/unlink 2.3-3.9x
 
 /**
  * Fuel a write into a file (`/tmp`, `/home`) pays on top of the call's: its bookkeeping (size,
  * quota, times) made a loop of 1-byte `os.write` calls cost the host 3.4x (Node) and 5.2x (Deno) a
  * Python loop's CPU per unit with the call's fee alone (bench hostcost, load 5-8), about 2-3 µs more
- * than a write to stdout.
+ * than a write to stdout. At 12,000 it was still 3.2x on Node 24 on an idle machine (2026-12-06).
  */
-export const FUEL_PER_FILE_WRITE = 12000;
+export const FUEL_PER_FILE_WRITE = 18000;
 
 /**
  * Fuel per directory entry a fd_readdir call walks (encoding its name, building its record); at
- * 1,024 a listing of the stdlib's folders cost 3.7x a Python loop's host CPU per unit.
+ * 1,024 a listing of the stdlib's folders cost 3.7x a Python loop's host CPU per unit, at 2,048
+ * 3.2x (Node 24, idle machine).
  */
-export const FUEL_PER_DIRENT = 2048;
+export const FUEL_PER_DIRENT = 3072;
 
 /**
  * Fuel per random byte (random_get): Web Crypto makes about 0.3 bytes a nanosecond, some 30 times

@@ -62,6 +62,7 @@ export const Op = {
   /** First plain numeric operator (0x45..0xc4, sign extension included). */
   I32Eqz: 0x45,
   I32Eq: 0x46,
+  I32Ne: 0x47,
   I32LtS: 0x48,
   I64LtS: 0x53,
   I32Add: 0x6a,

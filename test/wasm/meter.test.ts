@@ -6,6 +6,7 @@ import { brotliDecompressSync } from "node:zlib";
 import process from "node:process";
 import wabtInit from "wabt";
 import {
+  DEFAULT_FUEL_PER_PAGE,
   DEFAULT_STACK_BUDGET_BYTES,
   frameWeight,
   fuelCost,
@@ -502,11 +503,17 @@ describe("fuel metering: bulk memory and memory growth", () => {
     assert.equal(off.call("fill", [800]).used, 4n);
   });
 
-  it("memory.grow costs 1 more per page requested", async () => {
-    const m = await meterAndInstantiate(BULK, {}, {}, { initial: 1, maximum: 3 });
+  it("memory.grow costs fuelPerPage more per page it added, and nothing more when refused", async () => {
+    const m = await meterAndInstantiate(BULK, {}, { fuelPerPage: 1 }, { initial: 1, maximum: 3 });
     assert.deepEqual(m.call("grow", [2]), { result: 1, used: 4n });
     const heavy = await meterAndInstantiate(BULK, {}, { fuelPerPage: 10 }, { initial: 1, maximum: 3 });
     assert.deepEqual(heavy.call("grow", [2]), { result: 1, used: 22n });
+    // Refused (past the maximum): the operator's cost only, whatever the price per page.
+    assert.deepEqual(heavy.call("grow", [5]), { result: -1, used: 2n });
+    // Grown by 0 pages: memory.size is returned, nothing added.
+    assert.deepEqual(heavy.call("grow", [0]), { result: 3, used: 2n });
+    const byDefault = await meterAndInstantiate(BULK, {}, {}, { initial: 1, maximum: 3 });
+    assert.deepEqual(byDefault.call("grow", [1]), { result: 1, used: 2n + BigInt(DEFAULT_FUEL_PER_PAGE) });
   });
 });
 
@@ -595,12 +602,12 @@ describe("refused memory.grow calls are counted for the host", () => {
 
   for (const mode of MODES) {
     it(`counts each -1 from memory.grow, keeps the result and the fuel (${mode.name})`, async () => {
-      const m = await meterAndInstantiate(GROW, {}, mode.options, { initial: 1, maximum: 4 });
+      const m = await meterAndInstantiate(GROW, {}, { ...mode.options, fuelPerPage: 1 }, { initial: 1, maximum: 4 });
       const refused = m.exports.wasi_py_grow_refused as WasmGlobal;
       assert.equal(refused.value, 0);
       assert.deepEqual(m.call("grow", [2]), { result: 1, used: 4n }, "granted: old size, 2 + 2 pages");
       assert.equal(refused.value, 0, "a granted grow is not counted");
-      assert.deepEqual(m.call("grow", [5]), { result: -1, used: 7n }, "refused: -1, still charged per page");
+      assert.deepEqual(m.call("grow", [5]), { result: -1, used: 2n }, "refused: -1, no charge per page");
       assert.equal(refused.value, 1);
       m.call("growTwiceDropped", [100]);
       assert.equal(refused.value, 3);
@@ -690,7 +697,7 @@ describe("whole modules", () => {
     // Pinned, so a change of output (or a runtime difference) is noticed; update deliberately.
     assert.equal(
       createHash("sha256").update(a).digest("hex"),
-      "043619739638bd5bb46d87157306fddd9f2f0324c04b4b21bfb0f61dc15255f9",
+      "747eaaf73f64c079e6318ba92c08674b46aea9f0571b07c7b925046d298c2faa",
     );
   });
 

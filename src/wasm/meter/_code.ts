@@ -149,7 +149,7 @@ function writeInsertions(job: CodeJob, f: number, from: number, count: number): 
     if (kind === Ins.None || (kind === Ins.Charge && insCost[i] === 0)) continue;
     if (insCost[i]! > 0) stats.blocksCharged++;
     if (kind === Ins.Entry || kind === Ins.LoopCheck) stats.checks++;
-    if (kind === Ins.BulkBytes || kind === Ins.GrowPages) stats.bulkCharges++;
+    if (kind === Ins.BulkBytes) stats.bulkCharges++;
     const pos = insPos[i]!;
     if (pos < copied) throw new Error(`internal error: insertions out of order in function ${f}`);
     body.bytes(bytes, copied, pos);

@@ -151,21 +151,15 @@ export class Emitter {
     this.trapIfNegative(w);
   }
 
-  /** With an i32 byte count or page count on top of the stack: charge f(count), count kept. */
-  lengthCharge(w: ByteWriter, pages: boolean): void {
+  /** With an i32 byte count on top of the stack: charge count >> bulkShift, count kept. */
+  lengthCharge(w: ByteWriter): void {
     w.u8(Op.LocalTee);
     w.u32(this.scratchLocal);
     this.getFuel(w);
     w.u8(Op.LocalGet);
     w.u32(this.scratchLocal);
     w.u8(Op.I64ExtendI32U);
-    if (pages) {
-      if (this.fuelPerPage !== 1) {
-        w.u8(Op.I64Const);
-        w.sLeb(this.fuelPerPage);
-        w.u8(Op.I64Mul);
-      }
-    } else if (this.bulkShift > 0) {
+    if (this.bulkShift > 0) {
       w.u8(Op.I64Const);
       w.sLeb(this.bulkShift);
       w.u8(Op.I64ShrU);
@@ -195,8 +189,12 @@ export class Emitter {
     w.bytes(this.setStack);
   }
 
-  /** With memory.grow's result on the stack: refused += (result == -1), result kept. Uncharged. */
-  countRefusal(w: ByteWriter): void {
+  /**
+   * With memory.grow's result on the stack: refused += (result == -1); and, when it grew, fuel -=
+   * (pages now - result) * fuelPerPage: pages are charged only once they exist (a grow refused by
+   * the memory limit costs nothing, so the limit, not the fuel, reports it). Result kept.
+   */
+  afterGrow(w: ByteWriter): void {
     w.u8(Op.LocalTee);
     w.u32(this.scratchLocal);
     w.u8(Op.I32Const);
@@ -205,6 +203,30 @@ export class Emitter {
     w.bytes(this.getRefused);
     w.u8(Op.I32Add);
     w.bytes(this.setRefused);
+    if (this.fuelPerPage > 0) {
+      this.getFuel(w);
+      w.u8(Op.MemorySize);
+      w.u32(0);
+      w.u8(Op.LocalGet);
+      w.u32(this.scratchLocal);
+      w.u8(Op.I32Sub); // pages grown, if it grew
+      w.u8(Op.I32Const);
+      w.sLeb(0);
+      w.u8(Op.LocalGet);
+      w.u32(this.scratchLocal);
+      w.u8(Op.I32Const);
+      w.sLeb(-1);
+      w.u8(Op.I32Ne);
+      w.u8(Op.Select);
+      w.u8(Op.I64ExtendI32U);
+      if (this.fuelPerPage !== 1) {
+        w.u8(Op.I64Const);
+        w.sLeb(this.fuelPerPage);
+        w.u8(Op.I64Mul);
+      }
+      w.u8(Op.I64Sub);
+      this.setFuel(w);
+    }
     w.u8(Op.LocalGet);
     w.u32(this.scratchLocal);
   }
@@ -233,9 +255,8 @@ export const EMIT: Readonly<Record<number, EmitInsertion>> = {
   [Ins.Flush]: (e, w) => e.flush(w),
   [Ins.Sync]: (e, w) => e.sync(w),
   [Ins.Reload]: (e, w) => e.reload(w),
-  [Ins.BulkBytes]: (e, w) => e.lengthCharge(w, false),
-  [Ins.GrowPages]: (e, w) => e.lengthCharge(w, true),
-  [Ins.AfterGrow]: (e, w) => e.countRefusal(w),
+  [Ins.BulkBytes]: (e, w) => e.lengthCharge(w),
+  [Ins.AfterGrow]: (e, w) => e.afterGrow(w),
   [Ins.StackEnter]: (e, w) => e.stackEnter(w),
   [Ins.StackRestore]: (e, w) => e.stackRestore(w),
 };

@@ -24,9 +24,7 @@ export const Ins = {
   Reload: 10,
   /** Before memory.copy/fill/init: charge by the byte count on the stack. */
   BulkBytes: 6,
-  /** Before memory.grow: charge by the page count on the stack. */
-  GrowPages: 7,
-  /** After memory.grow: count a refusal (result -1) in the grow-refused global, result kept. */
+  /** After memory.grow: count a refusal (result -1) in the grow-refused global, else charge the pages grown; result kept. */
   AfterGrow: 11,
   /** Function entry of a function that calls: take its frame from the stack budget, trap below 0. */
   StackEnter: 12,

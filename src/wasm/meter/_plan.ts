@@ -250,7 +250,6 @@ export class BodyPlanner {
         if (this.cfg.bulkShift >= 0) this.lengthCharge(Ins.BulkBytes);
         break;
       case Op.MemoryGrow:
-        if (this.cfg.fuelPerPage > 0) this.lengthCharge(Ins.GrowPages);
         this.add(this.r.pos, Ins.AfterGrow);
         this.needsScratchLocal = true;
         break;

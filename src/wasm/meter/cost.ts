@@ -55,11 +55,16 @@ export function fuelCost(op: number): number {
 export const DEFAULT_BULK_MEMORY_SHIFT = 3;
 
 /**
- * Default extra charge of memory.grow, in units per requested 64 KiB page.
+ * Default extra charge of a memory.grow that grew, in units per 64 KiB page added: 10 units per
+ * byte. A new page costs the host far more than a Python loop's work of the same fuel: its first
+ * touch is a page fault and the kernel zeroing it (~13 µs per 4 KiB page in the Firecracker VM
+ * the bench runs in, ~210 µs per wasm page), and freeing it again when the instance goes. At one
+ * unit per page, a program growing its memory made the host spend ~200x the CPU per fuel unit
+ * of a plain loop (bench/host-cost.ts); at this price about 3x at worst (issue 21, item 16).
  *
  * @example
  * ```ts
- * const extra = pages * DEFAULT_FUEL_PER_PAGE;
+ * const extra = pagesAdded * DEFAULT_FUEL_PER_PAGE; // 16 pages (1 MiB): 10,485,760 units
  * ```
  */
-export const DEFAULT_FUEL_PER_PAGE = 1;
+export const DEFAULT_FUEL_PER_PAGE = 655_360;

@@ -66,7 +66,10 @@ export interface MeterOptions {
    * Default 3: one unit per 8 bytes. -1 disables the extra charge.
    */
   bulkMemoryShift?: number;
-  /** memory.grow is charged this many units per requested page on top of its cost. Default 1. */
+  /**
+   * A memory.grow that grew is charged this many units per page it added, on top of its cost (a
+   * refused grow costs only the operator). Default DEFAULT_FUEL_PER_PAGE.
+   */
   fuelPerPage?: number;
   /**
    * Insert the charges and checks. Default true. With false only the module-level changes
