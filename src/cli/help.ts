@@ -6,7 +6,8 @@
 import { PACKAGES_OPTION } from "../options/packages.ts";
 import { EXIT_CODE_TABLE } from "../options/exit-codes.ts";
 import { flagColumn, helpLine } from "../options/spec.ts";
-import { CLI_NUMERIC_OPTIONS, FORMAT_OPTION, FORMATS } from "./args.ts";
+import { FORMATS } from "./args.ts";
+import { CLI_NUMERIC_OPTIONS, FORMAT_OPTION } from "./known.ts";
 import { CLI_SWITCHES } from "./known.ts";
 import { CACHE_RULE, defaultCacheDir } from "../platform/cache-dirs.ts";
 

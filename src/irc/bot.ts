@@ -34,7 +34,7 @@ import { bytesLeftOut, lastBytes, MoreStore } from "./more.ts";
 import { shortenException } from "./exception-line.ts";
 import type { BotClient, BotEffects, BotOptions, Evaluator, Formatter } from "./bot-options.ts";
 
-export type { BotClient, BotEffects, BotOptions, EvalLimits, Evaluator, Formatter, Paster } from "./bot-options.ts";
+export type { BotClient, BotOptions, EvalLimits, Evaluator, Formatter, Paster } from "./bot-options.ts";
 
 /** Default `!more` memory: 5 minutes, 64 KiB per requester, 4 MiB in all. */
 const MORE_DEFAULTS = { expiryMs: 300_000, maxBytesPerRequester: 65_536, maxBytesTotal: 4_194_304 };

@@ -65,18 +65,21 @@ export type RunLimitKey = keyof RunLimits;
 
 /** One limit in numbers: its default, least and most value (whole numbers), and whether Infinity is allowed. */
 export interface LimitRange {
+  /** The value a run gets when the caller gives none. */
   default: number;
+  /** The least value allowed. */
   min: number;
+  /** The most value allowed (besides Infinity, where `unlimited`). */
   max: number;
   /** Infinity (no limit) is a valid value. */
   unlimited: boolean;
 }
 
 /** Largest finite fuel budget: the metered module's counter is an i64, but results are JS numbers. */
-export const MAX_FINITE_FUEL = Number.MAX_SAFE_INTEGER;
+export const MAX_FINITE_FUEL: number = Number.MAX_SAFE_INTEGER;
 
 /** Largest stdin a run accepts, bytes (not an option: a bound on host memory). */
-export const MAX_STDIN_BYTES = 64 * 1024 * 1024;
+export const MAX_STDIN_BYTES: number = 64 * 1024 * 1024;
 
 /**
  * Every run limit's default and bounds, in the API's units: the one place these numbers are

@@ -6,7 +6,7 @@
  */
 import type { RunOptions } from "./run-options.ts";
 import { BOUNDS } from "../limits/mod.ts";
-import { OutputTap } from "./_output-tap.ts";
+import { OutputTap } from "./output-tap.ts";
 import { createStdinRing, StdinPump } from "./_stdin-ring.ts";
 import { driverWithArgs, encodeArgs } from "./_program-args.ts";
 

@@ -13,7 +13,7 @@
  * - every read is checked against the manifest's sha256, so a truncated or corrupt entry is never
  *   used: it is expanded again. In the user's own folders a `.verified` stamp (size, inode, mtime,
  *   ctime of the hashed file) spares the ~20 ms hash while the file is untouched; any write to it
- *   changes the stamp. Side files (the stdlib index, image-index.ts) carry their own digest.
+ *   changes the stamp. Side files (the stdlib index, _image-index.ts) carry their own digest.
  * - files are written to a unique temporary name and renamed into place, so a process that
  *   expands at the same time never sees a half-written file.
  * - folders are made one level at a time (Node's recursive mkdir could spin on odd filesystems,

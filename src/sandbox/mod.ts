@@ -57,7 +57,7 @@ export { HOME_DIR } from "./run-files.ts";
 export type { ReturnedFile, ReturnFilesOptions, RunFile } from "./run-files.ts";
 export type { RunLimitKey, RunLimits } from "../limits/mod.ts";
 export type { RunOptions } from "./run-options.ts";
-export type { OutputListener, StreamName } from "./_output-tap.ts";
+export type { OutputListener, StreamName } from "./output-tap.ts";
 export { AssetError } from "./assets.ts";
 export { ModuleShapeError, STACK_EXHAUSTED_DETAIL } from "./module-shape.ts";
 export { PackageError } from "../packages/site.ts";

@@ -1,7 +1,7 @@
 /**
  * UTF-8 byte arithmetic on JS strings: the one home for byte lengths and cutting to a byte
  * budget, for IRC (which counts lines in bytes) and the formatters. Pure. (The sandbox trims a
- * sequence its output cap cut in half itself: protocol.ts's trimPartialUtf8.)
+ * sequence its output cap cut in half itself: _protocol.ts's trimPartialUtf8.)
  */
 
 /** UTF-8 length of a string (lone surrogates count as U+FFFD, as TextEncoder writes them). */

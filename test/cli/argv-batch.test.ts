@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import process from "node:process";
 import { editDistance, normaliseArgv, suggestOption } from "../../src/cli/argv.ts";
-import { KNOWN_OPTIONS } from "../../src/cli/args.ts";
+import { KNOWN_OPTIONS } from "../../src/cli/known.ts";
 import { parseBatchLine, splitLines } from "../../src/cli/batch.ts";
 import { EXIT } from "../../src/options/exit-codes.ts";
 import { cliCommand } from "../helpers/cli-command.ts";

@@ -115,6 +115,26 @@ describe("import arrows in src/", () => {
     assert.ok(all.some(([, to]) => to === "sandbox/_run-io.ts"), "the sandbox's internal files are seen");
   });
 
+  it("the sandbox's files: `_` exactly when private (not re-exported by mod.ts nor imported from another folder)", () => {
+    const edges = sourceFiles(SRC).flatMap((path) => {
+      const from = relative(SRC, path).replaceAll("\\", "/");
+      return importSpecifiers(readFileSync(path, "utf8")).map((spec) => {
+        const to = relative(SRC, normalize(join(dirname(path), spec))).replaceAll("\\", "/");
+        return [from, to] as const;
+      });
+    });
+    const files = sourceFiles(join(SRC, "sandbox")).map((p) => `sandbox/${relative(join(SRC, "sandbox"), p)}`);
+    const wrong = files.filter((file) => {
+      if (file === "sandbox/mod.ts") return false;
+      const shown = edges.some(([from, to]) =>
+        to === file && (from === "sandbox/mod.ts" || !from.startsWith("sandbox/"))
+      );
+      return /\/_[^/]*$/.test(file) === shown;
+    });
+    assert.deepEqual(wrong, [], "rename: `_` for a private file, none for a public one");
+    assert.ok(files.includes("sandbox/_worker.ts") && files.includes("sandbox/pool.ts"));
+  });
+
   it("sees the whole tree (a layer missing from the rules is an error)", () => {
     const layers = new Set(sourceFiles(SRC).map((p) => layerOf(relative(SRC, p).replaceAll("\\", "/"))));
     for (const layer of layers) assert.ok(layer in ALLOWED, `no rule for ${layer}`);

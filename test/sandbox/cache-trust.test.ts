@@ -36,7 +36,7 @@ import {
   INDEX_SUFFIX,
   openIndex,
   sealIndex,
-} from "../../src/sandbox/image-index.ts";
+} from "../../src/sandbox/_image-index.ts";
 import { cliCommand } from "../helpers/cli-command.ts";
 
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";

@@ -8,7 +8,7 @@ import { Sandbox } from "../../src/sandbox/mod.ts";
 import { GUEST_ENV } from "../../src/sandbox/pool.ts";
 import type { OneShotOptions } from "../../src/sandbox/sandbox-options.ts";
 import { PRIME_PROGRAM, primeCompiledCode } from "../../src/sandbox/_prime.ts";
-import { DRIVER_PY } from "../../src/sandbox/driver.ts";
+import { DRIVER_PY } from "../../src/sandbox/_driver.ts";
 import { readAsset } from "../../src/sandbox/assets.ts";
 import { moduleShape } from "../../src/sandbox/module-shape.ts";
 import { interpreterOptions } from "../helpers/interpreter.ts";
