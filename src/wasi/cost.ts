@@ -30,7 +30,7 @@ export const FUEL_PER_HOST_CALL = 10000;
  * Fuel per path a call resolves (besides its bytes): decoding, walking the tree, the name checks
  * (an open/close or a rename took 3-9 µs of host time per path).
  */
-export const FUEL_PER_PATH = 16000; // at 8,000: rename 3.0x, truncate by path 3.3x; at 12,000 create/unlink 2.3-3.9x
+export const FUEL_PER_PATH = 24000; // at 8,000: rename 3.0x, truncate by path 3.3x; at 16,000 create/unlink 3.1x (Deno)
 
 /**
  * Fuel a write into a file (`/tmp`, `/home`) pays on top of the call's: its bookkeeping (size,
@@ -41,11 +41,18 @@ export const FUEL_PER_PATH = 16000; // at 8,000: rename 3.0x, truncate by path 3
 export const FUEL_PER_FILE_WRITE = 18000;
 
 /**
+ * Fuel a write to stdout or stderr pays on top of the call's: the output sink (the run's buffer,
+ * the stream to the caller, its cap). A loop of `print(1)` cost the host 3.05x a Python loop's CPU
+ * per unit without it (Node 24, load 8).
+ */
+export const FUEL_PER_STREAM_WRITE = 4000;
+
+/**
  * Fuel per directory entry a fd_readdir call walks (encoding its name, building its record); at
  * 1,024 a listing of the stdlib's folders cost 3.7x a Python loop's host CPU per unit, at 2,048
- * 3.2x (Node 24, idle machine).
+ * 3.2x (Node 24, idle machine), at 3,072 3.25x (load 8): each entry written allocates its record.
  */
-export const FUEL_PER_DIRENT = 3072;
+export const FUEL_PER_DIRENT = 6144;
 
 /**
  * Fuel per random byte (random_get): Web Crypto makes about 0.3 bytes a nanosecond, some 30 times
@@ -53,8 +60,14 @@ export const FUEL_PER_DIRENT = 3072;
  */
 export const FUEL_PER_RANDOM_BYTE = 8;
 
-/** Fuel per iovec a read or write passes, and per poll_oneoff subscription (their records). */
+/** Fuel per iovec a read or write passes (its record). */
 export const FUEL_PER_RECORD = 1;
+
+/**
+ * Fuel per poll_oneoff subscription (`select`, `poll`, `time.sleep`): decoding it and finding
+ * whether stdin is ready; `select([stdin], [], [], 0)` in a loop cost 2.9x (Deno, load 4) at 1.
+ */
+export const FUEL_PER_SUBSCRIPTION = 4000;
 
 /**
  * The fuel for `bytes` bytes of host work (allocating, zero-filling, copying, hashing).

@@ -7,7 +7,7 @@ import { Errno, Fdflags, Filetype, Rights, Whence } from "../constants.ts";
 import { FsError, MemFs } from "../memfs.ts";
 import type { FsNode } from "../memfs.ts";
 import { encoder, fail, offset } from "./context.ts";
-import { FUEL_PER_DIRENT, FUEL_PER_FILE_WRITE, FUEL_PER_RECORD, fuelForBytes } from "../cost.ts";
+import { FUEL_PER_DIRENT, FUEL_PER_FILE_WRITE, FUEL_PER_RECORD, FUEL_PER_STREAM_WRITE, fuelForBytes } from "../cost.ts";
 import type { Fd, HostContext, SyscallTable } from "./context.ts";
 
 /** Most iovecs one read or write may pass (EINVAL beyond). */
@@ -197,6 +197,13 @@ function readdir(h: HostContext, n: number, buf: number, len: number, cookie: bi
 }
 
 /** Reads or writes through iovecs, at the descriptor's position or at `at`, and stores the count. */
+/** What a write pays on top of its bytes, by where it goes. */
+const WRITE_FEE: Readonly<Partial<Record<Fd["kind"], number>>> = {
+  file: FUEL_PER_FILE_WRITE,
+  stdout: FUEL_PER_STREAM_WRITE,
+  stderr: FUEL_PER_STREAM_WRITE,
+};
+
 function transfer(
   h: HostContext,
   how: typeof readInto,
@@ -212,9 +219,9 @@ function transfer(
   h.m.check(countPtr, 4);
   const moved = how(h, fd, bufs, at === undefined ? undefined : offset(at));
   h.m.setU32(countPtr, moved);
-  // The copy is done; a guest out of fuel stops right here. A write into a /tmp or /home file also
-  // pays its file bookkeeping (sizes, quota, times): more host work than a write to stdout.
-  h.charge(fuelForBytes(moved) + (how === writeFrom && fd.kind === "file" ? FUEL_PER_FILE_WRITE : 0));
+  // The copy is done; a guest out of fuel stops right here. A write also pays where it goes: a
+  // /tmp or /home file its bookkeeping (sizes, quota, times), stdout and stderr their sink.
+  h.charge(fuelForBytes(moved) + (how === writeFrom ? WRITE_FEE[fd.kind] ?? 0 : 0));
 }
 
 export const fdSyscalls: SyscallTable = {

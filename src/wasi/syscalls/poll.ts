@@ -6,7 +6,7 @@
  */
 import { Errno, Eventtype, SUBCLOCKFLAGS_ABSTIME } from "../constants.ts";
 import { fail } from "./context.ts";
-import { FUEL_PER_RECORD } from "../cost.ts";
+import { FUEL_PER_SUBSCRIPTION } from "../cost.ts";
 import type { HostContext, SyscallTable } from "./context.ts";
 import { stdinAvailable } from "./context.ts";
 import type { StdinSource } from "./context.ts";
@@ -110,7 +110,7 @@ function pollOneoff(h: HostContext, inPtr: number, outPtr: number, nsubs: number
   m.check(inPtr, count * SUBSCRIPTION_BYTES);
   m.check(outPtr, count * EVENT_BYTES);
   m.check(neventsPtr, 4);
-  h.charge(count * FUEL_PER_RECORD);
+  h.charge(count * FUEL_PER_SUBSCRIPTION);
   const ready: PollEvent[] = [];
   const waits: Waits = { clocks: [], stdin: [] };
   for (let i = 0; i < count; i++) subscribe(h, inPtr + i * SUBSCRIPTION_BYTES, ready, waits);
