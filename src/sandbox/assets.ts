@@ -32,13 +32,19 @@ import {
   readBytesInto,
   readBytesShared,
   readText,
-  readTextIfAny,
   sha256Hex,
   stderrLine,
   tempDir,
   writeFileAtomic,
 } from "../platform/fs.ts";
-import { CACHE_RULE, cacheDirs, defaultCacheDir, sharedCacheDir } from "../platform/cache-dirs.ts";
+import {
+  CACHE_RULE,
+  cacheDirs,
+  cacheTrustProblem,
+  defaultCacheDir,
+  readCacheText,
+  sharedCacheDir,
+} from "../platform/cache-dirs.ts";
 
 /** The expanded assets by their uncompressed names. */
 export type AssetName = "python.wasm" | "python-unmetered.wasm" | "stdlib.tar";
@@ -169,33 +175,9 @@ function noticeOnce(message: string): void {
   cacheNotice.say(message);
 }
 
-/**
- * Why a cache folder or file with this owner and mode must not be read, or undefined when it may:
- * it must be the user's (`uid`; undefined: unknown, not checked) and not writable by group or others.
- *
- * @example
- * ownershipProblem({ uid: 1001, mode: 0o700 }, 1000); // "owned by uid 1001, not by uid 1000"
- * ownershipProblem({ uid: 1000, mode: 0o777 }, 1000); // "writable by others (mode 777)"
- */
-export function ownershipProblem(info: { uid: number; mode: number }, uid: number | undefined): string | undefined {
-  if (uid !== undefined && info.uid !== uid) return `owned by uid ${info.uid}, not by uid ${uid}`;
-  if ((info.mode & 0o022) !== 0) return `writable by others (mode ${(info.mode & 0o777).toString(8)})`;
-  return undefined;
-}
-
-/** Why the cache path must not be read, or undefined (also when nothing is there yet: it will be made ours). */
-function untrusted(path: string): string | undefined {
-  try {
-    const info = ownership(path);
-    return info === undefined || info === null ? undefined : ownershipProblem(info, currentUid());
-  } catch (e) {
-    return `cannot be checked (${(e as { code?: string }).code ?? (e as Error).message})`;
-  }
-}
-
 /** Why a cache root must not be used, or undefined. */
 function folderProblem(dir: string): string | undefined {
-  const why = untrusted(dir);
+  const why = cacheTrustProblem(dir);
   if (why !== undefined || dir !== sharedCacheDir() || currentUid() !== undefined) return why;
   try {
     // Owners exist (not Windows) but ours cannot be asked: anyone could have made this folder.
@@ -233,13 +215,8 @@ function* privateFolders(options: AssetOptions): Generator<string> {
 export function sideFilePath(name: AssetName, suffix: string, options: AssetOptions = {}): string | undefined {
   const sha = manifestEntry(name, options).expanded.sha256;
   const first = privateFolders(options).next();
-  if (first.done || untrusted(join(first.value, sha)) !== undefined) return undefined;
+  if (first.done || cacheTrustProblem(join(first.value, sha)) !== undefined) return undefined;
   return join(first.value, sha, name + suffix);
-}
-
-/** A cache file's text if it is there and the user's alone (see untrusted), else undefined. */
-export function readCacheText(path: string): string | undefined {
-  return untrusted(path) === undefined ? readTextIfAny(path) : undefined;
 }
 
 /** The manifest's sha256 of the expanded asset `name`. */
@@ -255,7 +232,7 @@ export function assetSha256(name: AssetName, options: AssetOptions = {}): string
  * (`trustStamps`), never in the shared temp dir, where anyone could write both.
  */
 function readVerified(path: string, expanded: ManifestFile, read: Reader, trustStamps: boolean) {
-  if (untrusted(path) !== undefined) return undefined; // replaced by a fresh copy of ours
+  if (cacheTrustProblem(path) !== undefined) return undefined; // replaced by a fresh copy of ours
   const before = fileStamp(path);
   if (before === undefined || !before.startsWith(`${expanded.size}:`)) return undefined;
   let bytes: Uint8Array;
@@ -330,7 +307,7 @@ function loadAsset(name: AssetName, options: AssetOptions, read: Reader): { byte
   const sharedTemp = sharedCacheDir();
   for (const dir of privateFolders(options)) {
     const folder = join(dir, entry.expanded.sha256);
-    if (untrusted(folder) !== undefined) continue;
+    if (cacheTrustProblem(folder) !== undefined) continue;
     const path = join(folder, name);
     const trustStamps = dir !== sharedTemp;
     const cached = readVerified(path, entry.expanded, read, trustStamps);
@@ -340,7 +317,7 @@ function loadAsset(name: AssetName, options: AssetOptions, read: Reader): { byte
       writeFileAtomic(path, data);
       if (trustStamps) writeStamp(path, entry.expanded);
       // A folder someone else made between the check and the write is not ours: not used.
-      if (folderProblem(dir) !== undefined || untrusted(folder) !== undefined) continue;
+      if (folderProblem(dir) !== undefined || cacheTrustProblem(folder) !== undefined) continue;
       return { bytes: read.expanded(data), path };
     } catch {
       // read-only, missing, odd or full: try the next folder

@@ -25,18 +25,13 @@ import process from "node:process";
 import {
   assetSha256,
   cacheNotice,
-  ownershipProblem,
   readAssetShared,
   readManifest,
   sideFilePath,
 } from "../../src/sandbox/assets.ts";
-import {
-  cachedImageIndex,
-  committedImageIndex,
-  INDEX_SUFFIX,
-  openIndex,
-  sealIndex,
-} from "../../src/sandbox/_image-index.ts";
+import { cachedImageIndex, committedImageIndex, INDEX_SUFFIX } from "../../src/sandbox/_image-index.ts";
+import { openIndex, sealIndex } from "../../src/wasi/sealed-index.ts";
+import { ownershipProblem } from "../../src/platform/cache-dirs.ts";
 import { cliCommand } from "../helpers/cli-command.ts";
 
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
