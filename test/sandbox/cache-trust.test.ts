@@ -22,13 +22,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import {
-  assetSha256,
-  cacheNotice,
-  readAssetShared,
-  readManifest,
-  sideFilePath,
-} from "../../src/sandbox/assets.ts";
+import { assetSha256, cacheNotice, readAssetShared, readManifest, sideFilePath } from "../../src/sandbox/assets.ts";
 import { cachedImageIndex, committedImageIndex, INDEX_SUFFIX } from "../../src/sandbox/_image-index.ts";
 import { openIndex, sealIndex } from "../../src/wasi/sealed-index.ts";
 import { ownershipProblem } from "../../src/platform/cache-dirs.ts";
