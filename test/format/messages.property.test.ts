@@ -13,7 +13,7 @@ import { utf8Length } from "../../src/text/utf8.ts";
 import type { Outcome, RunResult } from "../../src/sandbox/result.ts";
 import { DEFAULT_LIMITS } from "../../src/sandbox/mod.ts";
 
-/** As src/sandbox.ts decodes guest output. */
+/** As src/sandbox/_protocol.ts (readOutput) decodes guest output. */
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();

@@ -12,6 +12,7 @@ import { Sandbox } from "../../src/sandbox/mod.ts";
 import type { Outcome, RunOptions, RunResult } from "../../src/sandbox/mod.ts";
 import { LimitError } from "../../src/limits/mod.ts";
 import { fuelForBytes } from "../../src/wasi/cost.ts";
+import { DEFAULT_FUEL_PER_PAGE } from "../../src/wasm/meter/mod.ts";
 import { PAGE_WORK_PER_BYTE, PAGE_WORK_PER_CALL } from "../../src/wasi/file-bytes.ts";
 import { interpreterOptions } from "../helpers/interpreter.ts";
 import wabtInit from "wabt";
@@ -232,6 +233,25 @@ describe("hostile programs against the host", () => {
     const charge = fuelForBytes(PAGE_WORK_PER_CALL + 8 * MiB * PAGE_WORK_PER_BYTE);
     // The guest's own work differs by a few hundred units (parsing a different number).
     assert.ok(Math.abs(extra - charge) < 2000, `extra ${extra} for a ${charge} charge`);
+  });
+
+  it("memory growth is charged per page added (issue 21, item 16); a grow refused by the limit is not", async () => {
+    const [none, big] = await Promise.all([sb.run("b = None"), sb.run("b = bytearray(32 << 20)")]);
+    assert.deepEqual([none.outcome, big.outcome], ["ok", "ok"]);
+    const pages = (big.memoryBytes! - none.memoryBytes!) / 65536;
+    assert.ok(pages >= 400, `grew ${pages} pages`);
+    const extra = big.fuelUsed - none.fuelUsed;
+    // The pages, then zero-filling 32 MiB (1 unit per 8 bytes) and the guest's own work (< 1 M).
+    const pagesCharge = pages * DEFAULT_FUEL_PER_PAGE;
+    assert.ok(
+      extra >= pagesCharge && extra < pagesCharge + fuelForBytes(32 * MiB) + 1_000_000,
+      `extra ${extra}, pages ${pages}`,
+    );
+    // 300 MiB at once is past a 64 MiB limit: refused, so MemoryError and memory_exhausted, with
+    // little fuel spent (before the price was per page added, per page asked: here 300 M).
+    const refused = await sb.run("b = bytearray(300 << 20)", { memoryMiB: 64, fuel: 50_000_000 });
+    assert.equal(refused.outcome, "memory_exhausted");
+    assert.ok(refused.fuelUsed < 10_000_000, `fuel ${refused.fuelUsed}`);
   });
 
   it("host charges are deterministic: the same host-heavy program spends the same fuel twice", async () => {

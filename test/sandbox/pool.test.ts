@@ -10,7 +10,7 @@ import { DEFAULT_LIMITS, resolveLimits } from "../../src/limits/mod.ts";
 import { fuelCounterStart, spentFuel } from "../../src/sandbox/_fuel.ts";
 import { interpreterOptions } from "../helpers/interpreter.ts";
 import { statusLine } from "../../src/format/summary.ts";
-import { FUEL_PER_HOST_CALL } from "../../src/wasi/cost.ts";
+import { FUEL_PER_HOST_CALL, FUEL_PER_STREAM_WRITE } from "../../src/wasi/cost.ts";
 
 // ---- pure parts ---------------------------------------------------------------------------------
 
@@ -127,7 +127,7 @@ describe("sandbox with small modules", () => {
   it("metered shape: imported memory capped by memoryMiB, fuel global read after the run", async () => {
     // Writes "hi\n" to stdout, grows memory by a page per call argument, spends 1000 fuel, exits 7.
     // The host charges (src/wasi/cost.ts) each of its two calls FUEL_PER_HOST_CALL, and the write
-    // 1 for its iovec, 1 for its 3 bytes.
+    // 1 for its iovec, 1 for its 3 bytes, FUEL_PER_STREAM_WRITE for going to stdout.
     const wasm = await wat(`(module
       (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
       (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
@@ -149,7 +149,7 @@ describe("sandbox with small modules", () => {
         "error",
         7,
         "hi\n",
-        1002 + 2 * FUEL_PER_HOST_CALL,
+        1002 + 2 * FUEL_PER_HOST_CALL + FUEL_PER_STREAM_WRITE,
       ]);
       const small = await sb.run("", { fuel: 50_000, memoryMiB: 1 });
       assert.equal(small.outcome, "fuel_exhausted", "memory.grow refused at 1 MiB; the module then drains its fuel");
