@@ -83,60 +83,30 @@ function readPemFile(what: keyof typeof PEM_LABELS, path: string | undefined): s
 /** The client's options (named by the constructor, so a rename of the options type does not matter here). */
 type ClientOptions = ConstructorParameters<typeof IrcClient>[0];
 
-/** The client's options from the config (reads the PEM files; IrcConfigError if one is unreadable). */
+/**
+ * The client's options from the config (reads the PEM files; IrcConfigError if one is unreadable).
+ * The config's fields go over as they are, by name (the settings schema, settings.ts, names both);
+ * only the PEM paths become their contents and the grouped options take their shape here.
+ */
 function clientOptions(cfg: IrcConfig): ClientOptions {
   return {
-    host: cfg.host,
-    port: cfg.port,
-    tls: cfg.tls,
+    ...cfg,
     tlsCa: readPemFile("CA file", cfg.tlsCa),
-    tlsInsecure: cfg.tlsInsecure,
     tlsCert: readPemFile("client certificate", cfg.tlsCert),
     tlsKey: readPemFile("client key", cfg.tlsKey),
-    nick: cfg.nick,
-    altNicks: cfg.altNicks,
-    username: cfg.username,
-    realname: cfg.realname,
-    password: cfg.password,
-    sasl: cfg.sasl,
-    channels: cfg.channels,
-    connectTimeoutMs: cfg.connectTimeoutMs,
-    pingIntervalMs: cfg.pingIntervalMs,
-    pingTimeoutMs: cfg.pingTimeoutMs,
-    regainNickIntervalMs: cfg.regainNickIntervalMs,
-    nickRetryMinMs: cfg.nickRetryMinMs,
-    nickRefusalLimit: cfg.nickRefusalLimit,
-    rejoinAfterKickMs: cfg.rejoinAfterKickMs,
     reconnect: { minDelayMs: cfg.reconnectMinMs, maxDelayMs: cfg.reconnectMaxMs, jitter: cfg.reconnectJitter },
     flood: {
       perTarget: { burst: cfg.floodBurst, ratePerSec: cfg.floodRatePerSec },
       global: { burst: cfg.floodGlobalBurst, ratePerSec: cfg.floodGlobalRatePerSec },
       maxQueuedPerRequester: cfg.maxQueuedPerRequester,
     },
-    staleReplyMs: cfg.staleReplyMs,
-    lagThresholdMs: cfg.lagThresholdMs,
-    lagProbeIntervalMs: cfg.lagProbeIntervalMs,
-    joinRetryMinMs: cfg.joinRetryMinMs,
-    cannotSendPauseMs: cfg.cannotSendPauseMs,
-    stableConnectionMs: cfg.stableConnectionMs,
-    authFailureLimit: cfg.authFailureLimit,
-    saslOptional: cfg.saslOptional,
-    quitTimeoutMs: cfg.quitTimeoutMs,
   };
 }
 
-/** The bot's options from the config. */
+/** The bot's options from the config: its fields by name, the paste client and the grouped options. */
 function botOptions(cfg: IrcConfig): BotOptions {
   return {
-    prefix: cfg.prefix,
-    nickAddressing: cfg.nickAddressing,
-    privateBareCode: cfg.privateBareCode,
-    maxLines: cfg.maxLines,
-    queueSize: cfg.queueSize,
-    workers: cfg.workers,
-    perUserConcurrency: cfg.perUserConcurrency,
-    userLimits: cfg.userLimits,
-    adminLimits: cfg.adminLimits,
+    ...cfg,
     paste: cfg.pasteUrl === undefined ? undefined : pasteClient(cfg.pasteUrl, cfg.pasteTimeoutMs),
     version: BOT_VERSION,
     more: { expiryMs: cfg.moreExpiryMs, maxBytesPerRequester: cfg.moreMaxBytes, maxBytesTotal: cfg.moreTotalBytes },
