@@ -15,7 +15,7 @@ import type { Runtime } from "./runtimes.ts";
 export interface Breakdown {
   /** Node running, this script's imports resolved. */
   scriptStart: number;
-  /** src/sandbox.ts and its dependencies imported. */
+  /** src/sandbox/mod.ts and its dependencies imported. */
   imported: number;
   /** Sandbox.create done: assets read, module compiled. */
   created: number;

@@ -13,8 +13,9 @@ import { resolveIrcConfig } from "../src/irc/config.ts";
 import { startBot } from "../src/irc/start.ts";
 import type { Evaluator } from "../src/irc/bot.ts";
 import type { IrcMessage } from "../src/irc/message.ts";
-import { formatIrcReply } from "../src/text/messages.ts";
+import { formatIrcReply } from "../src/format/messages.ts";
 import type { RunResult } from "../src/sandbox/result.ts";
+import { DEFAULT_LIMITS } from "../src/sandbox/mod.ts";
 import { FakeClock } from "../test/irc/fake-clock.ts";
 import { fakeNet, welcoming } from "../test/irc/fake-net.ts";
 import type { ScriptTools, SentLine } from "../test/irc/fake-net.ts";
@@ -68,7 +69,7 @@ async function setup(
   const clock = newTime();
   const real = REAL ? await realNet(script) : undefined;
   const net = real ?? fakeNet(clock.now, script);
-  const evaluate: Evaluator = (code) =>
+  const evaluate: Evaluator = (code, limits) =>
     new Promise((resolve) => {
       const r: RunResult = {
         stdout: `${code.slice(0, 40)}\n${"second line ".repeat(30)}\n`,
@@ -78,6 +79,7 @@ async function setup(
         fuelUsed: 1,
         wallMs: EVAL_MS,
         truncated: { stdout: false, stderr: false },
+        limits: { ...DEFAULT_LIMITS, ...limits },
       };
       clock.setTimeout(() => resolve(code === "6*7" ? { ...r, stdout: "42\n" } : r), EVAL_MS);
     });

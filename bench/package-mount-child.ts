@@ -7,7 +7,7 @@
 import process from "node:process";
 import { Sandbox } from "../src/sandbox/mod.ts";
 import { interpreter } from "./interpreter.ts";
-import { freshMemory, restoreMemory } from "../src/sandbox/guest-memory.ts";
+import { freshMemory, restoreMemory } from "../src/sandbox/_guest-memory.ts";
 import { WASM_PAGE_BYTES } from "../src/wasm/data-image.ts";
 import type { MemoryImage } from "../src/wasm/data-image.ts";
 

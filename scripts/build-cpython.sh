@@ -469,19 +469,19 @@ committed_tree() {
 
 # By default (WASI_PY_SNAPSHOT=0 turns it off) the shipped interpreter is the Wizer-pre-initialised snapshot
 # made by scripts/build-snapshot.sh (snapshot engineer's script) from the same CPython tree and
-# stdlib image; it bakes in DRIVER_PY of src/sandbox/driver.ts, so rebuild when the driver changes.
+# stdlib image; it bakes in DRIVER_PY of src/sandbox/_driver.ts, so rebuild when the driver changes.
 snapshot_wasm() {
   rm -f "$OUT/snapshot-driver.py"
   [ "${WASI_PY_SNAPSHOT:-1}" != 0 ] || return 0
   step "pre-initialised snapshot (scripts/build-snapshot.sh)"
   committed_tree
   [ -f "$TS_TREE/scripts/build-snapshot.sh" ] || die "scripts/build-snapshot.sh is missing"
-  [ -f "$TS_TREE/build/src/sandbox/driver.js" ] || die "tsc did not emit build/src/sandbox/driver.js"
+  [ -f "$TS_TREE/build/src/sandbox/_driver.js" ] || die "tsc did not emit build/src/sandbox/_driver.js"
   node --input-type=module -e '
     const { pathToFileURL } = await import("node:url");
     const m = await import(pathToFileURL(process.argv[1]).href);
     if (typeof m.DRIVER_PY !== "string") throw new Error("driver.js exports no DRIVER_PY");
-    process.stdout.write(m.DRIVER_PY);' "$TS_TREE/build/src/sandbox/driver.js" > "$OUT/snapshot-driver.py"
+    process.stdout.write(m.DRIVER_PY);' "$TS_TREE/build/src/sandbox/_driver.js" > "$OUT/snapshot-driver.py"
   bash "$TS_TREE/scripts/build-snapshot.sh" --pybuild "$WORK/wasi-full" --stdlib "$OUT/stdlib.tar" \
     --driver "$OUT/snapshot-driver.py" -o "$OUT/python-snapshot.wasm"
   cp "$OUT/python-snapshot.wasm" "$OUT/python-unmetered.wasm"

@@ -8,7 +8,7 @@
 #   --stdlib   the stdlib image tar (paths usr/local/lib/python3.13/..., as the sandbox serves
 #              them), or a folder laid out the same way; the snapshot must see exactly the files
 #              (and mtimes) the sandbox will present, because importlib caches directory listings
-#   --driver   the Python driver source (default: DRIVER_PY exported by build/src/sandbox/driver.js,
+#   --driver   the Python driver source (default: DRIVER_PY exported by build/src/sandbox/_driver.js,
 #              so run `npx tsc -p tsconfig.json` first)
 #   --driver-args  the same driver taking program arguments (default: driverWithArgs(DRIVER_PY) of
 #              build/src/sandbox/_program-args.js), so runs with arguments keep the compiled driver
@@ -94,12 +94,12 @@ touch -d @0 "$T/root/tmp" "$T/root"   # as in the image: every mtime 0
 if [ -n "$DRIVER" ]; then
   cp "$DRIVER" "$T/buildin/driver.py"
 else
-  [ -f "$REPO/build/src/sandbox/driver.js" ] || die "build/src/sandbox/driver.js missing: run npx tsc -p tsconfig.json, or pass --driver"
+  [ -f "$REPO/build/src/sandbox/_driver.js" ] || die "build/src/sandbox/_driver.js missing: run npx tsc -p tsconfig.json, or pass --driver"
   node --input-type=module -e '
     const { pathToFileURL } = await import("node:url");
     const m = await import(pathToFileURL(process.argv[1]).href);
     if (typeof m.DRIVER_PY !== "string") throw new Error("driver.js exports no DRIVER_PY string");
-    process.stdout.write(m.DRIVER_PY);' "$REPO/build/src/sandbox/driver.js" > "$T/buildin/driver.py"
+    process.stdout.write(m.DRIVER_PY);' "$REPO/build/src/sandbox/_driver.js" > "$T/buildin/driver.py"
 fi
 if [ -n "$DRIVER_ARGS" ]; then
   cp "$DRIVER_ARGS" "$T/buildin/driver-args.py"

@@ -17,7 +17,7 @@
  * instead: consumers with or without the DOM lib check cleanly.
  *
  * Then, where esbuild is installed (a dev dependency), bundle() writes build/bundle/cli.js and
- * build/bundle/worker.js, which bin/wasi-py.js runs (see bundle()).
+ * build/bundle/_worker.js, which bin/wasi-py.js runs (see bundle()).
  *
  * build/src is emptied first, so that a source deleted since the last build is not packed.
  *
@@ -113,11 +113,11 @@ function esbuildApi() {
 /**
  * Bundles the command (build/cli.js and all it imports, npm packages included), the library's
  * exports (`.`: build/src/sandbox/mod.js; `./cli`: build/src/cli/main.js) and the sandbox's worker
- * thread (build/src/sandbox/worker.js) into build/bundle/, which bin/wasi-py.js and package.json
+ * thread (build/src/sandbox/_worker.js) into build/bundle/, which bin/wasi-py.js and package.json
  * `exports` point at: a cold start then loads a few files instead of ~70 modules (issue 14). What
  * the command imports on demand (the argument parser, --help, the bot) goes into chunks of its own,
  * loaded only when imported; the three entries share their common chunks. The pool finds the
- * worker beside itself (src/sandbox/pool.ts), so in the bundle it starts build/bundle/worker.js.
+ * worker beside itself (src/sandbox/pool.ts), so in the bundle it starts build/bundle/_worker.js.
  * Without esbuild (dev dependencies omitted) there is no bundle and bin/wasi-py.js runs
  * build/cli.js (`required`: that is an error). Returns 0, or 1 with esbuild's messages printed.
  */
@@ -141,7 +141,7 @@ function bundle(required) {
     esbuild.buildSync({ ...common, entryPoints, splitting: true, logLevel: "error" });
     esbuild.buildSync({
       ...common,
-      entryPoints: { worker: join(OUT, "src", "sandbox", "worker.js") },
+      entryPoints: { _worker: join(OUT, "src", "sandbox", "_worker.js") },
       logLevel: "error",
     });
     return 0;

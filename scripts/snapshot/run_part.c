@@ -2,7 +2,7 @@
  * The driver's run part, done in C so that no frame of ours is under the program (issue 24:
  * traceback.print_stack() shows the program's frames only, sys.getrecursionlimit() is 1000).
  *
- * The driver (src/sandbox/driver.ts) has two parts split by the line `#:run`: the prologue
+ * The driver (src/sandbox/_driver.ts) has two parts split by the line `#:run`: the prologue
  * (argv, the fresh __main__, compiling the program, the last-expression rule, linecache) and the
  * run part (exec the program, print the last expression's repr, report an uncaught exception
  * through its `_fail`). The plain interpreter runs both in Python; the snapshot runs the

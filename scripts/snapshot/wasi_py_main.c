@@ -37,7 +37,7 @@ static const char *const GUEST_ENV[][2] = {
 
 /* Where the build script maps the driver source during initialisation only. */
 #define DRIVER_PATH "/wasi-py-snapshot-inputs/driver.py"
-/* The same driver with program arguments (src/sandbox/program-args.ts; optional file). */
+/* The same driver with program arguments (src/sandbox/_program-args.ts; optional file). */
 #define DRIVER_ARGS_PATH "/wasi-py-snapshot-inputs/driver-args.py"
 /* Modules imported during initialisation, one per line (optional file). */
 #define PRELOAD_PATH "/wasi-py-snapshot-inputs/preload.txt"

@@ -12,8 +12,6 @@ import { normaliseArgv, optionPart } from "./argv.ts";
 import { CLI_NUMERIC_OPTIONS, CLI_SWITCHES, FORMAT_OPTION, KNOWN_OPTIONS } from "./known.ts";
 import type { CliSwitch } from "./known.ts";
 
-export { CLI_NUMERIC_OPTIONS, FORMAT_OPTION, KNOWN_OPTIONS };
-
 export type Format = "irc" | "raw" | "json";
 export const FORMATS: readonly Format[] = ["irc", "raw", "json"];
 

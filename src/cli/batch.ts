@@ -16,6 +16,7 @@
  */
 import type { CliOptions } from "./args.ts";
 import { jsonView } from "./output.ts";
+import { cliRunLimits } from "./run-limits.ts";
 import type { Paint } from "./output.ts";
 import type { RunOptions, Sandbox } from "../sandbox/mod.ts";
 import { BATCH_LIMITS } from "../options/batch.ts";
@@ -211,11 +212,7 @@ export async function runBatch(options: CliOptions, sandbox: Promise<Sandbox | E
   const window = Math.max(2, 2 * defaultWorkerCount());
   allowAbortListeners(controller.signal, 2 * window);
   const defaults: RunOptions = {
-    fuel: options.fuel,
-    timeoutMs: options.timeoutMs,
-    memoryMiB: options.memoryMiB,
-    maxOutputBytes: options.maxOutputBytes,
-    tmpQuotaBytes: options.tmpQuotaBytes,
+    ...cliRunLimits(options),
     signal: controller.signal,
   };
   const inFlight: Pending[] = [];

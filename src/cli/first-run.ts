@@ -4,7 +4,8 @@
  * stderr, so that the pause is not taken for a hang. Not when stderr is a pipe or a file (scripts
  * and tests read exact output), and not on later runs (the cache then holds the expanded files).
  */
-import { assetsLookExpanded, defaultCacheDir } from "../sandbox/assets.ts";
+import { assetsLookExpanded } from "../sandbox/assets.ts";
+import { defaultCacheDir } from "../platform/cache-dirs.ts";
 import type { AssetName } from "../sandbox/assets.ts";
 import { isTerminal, writeStderr } from "../platform/process.ts";
 

@@ -6,9 +6,10 @@
 import { PACKAGES_OPTION } from "../options/packages.ts";
 import { EXIT_CODE_TABLE } from "../options/exit-codes.ts";
 import { flagColumn, helpLine } from "../options/spec.ts";
-import { CLI_NUMERIC_OPTIONS, FORMAT_OPTION, FORMATS } from "./args.ts";
+import { FORMATS } from "./args.ts";
+import { CLI_NUMERIC_OPTIONS, FORMAT_OPTION } from "./known.ts";
 import { CLI_SWITCHES } from "./known.ts";
-import { CACHE_RULE, defaultCacheDir } from "../sandbox/assets.ts";
+import { CACHE_RULE, defaultCacheDir } from "../platform/cache-dirs.ts";
 
 /** Rows before and after the numeric options: flags without a table entry. */
 const LEADING_ROWS: ReadonlyArray<readonly [string, string]> = [

@@ -11,12 +11,12 @@
 import type { CliOptions, ParsedArgs } from "./args.ts";
 import { plainRun } from "./plain-args.ts";
 import type { Sandbox } from "../sandbox/mod.ts";
-import type { OneShotOptions } from "../sandbox/pool.ts";
+import type { OneShotOptions } from "../sandbox/sandbox-options.ts";
 import { createColors } from "picocolors";
 import { EXIT } from "../options/exit-codes.ts";
 import { NO_PAINT } from "./output.ts";
 import type { Paint } from "./output.ts";
-import { LimitError } from "../sandbox/limits.ts";
+import { LimitError } from "../limits/mod.ts";
 import { RUN_LIMITS } from "../options/limits.ts";
 import { SECONDS } from "../options/spec.ts";
 import { AssetError } from "../sandbox/assets.ts";

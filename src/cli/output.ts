@@ -4,8 +4,8 @@
  */
 import type { RunResult } from "../sandbox/mod.ts";
 import type { CliOptions } from "./args.ts";
-import { formatIrc } from "../text/messages.ts";
-import { groupDigits, statusLine, usageLine } from "../text/summary.ts";
+import { formatIrc } from "../format/messages.ts";
+import { groupDigits, limitsJson, statusLine, usageLine } from "../format/summary.ts";
 
 /** Colour functions (identity when colour is off). */
 export interface Paint {
@@ -21,10 +21,7 @@ export interface Rendered {
   stderr: string;
 }
 
-type Shown = Pick<
-  CliOptions,
-  "format" | "fuel" | "timeoutMs" | "memoryMiB" | "maxOutputBytes" | "maxLines" | "maxBytes" | "verbose"
->;
+type Shown = Pick<CliOptions, "format" | "maxLines" | "maxBytes" | "verbose">;
 
 /** The JSON object of --format json: exactly these keys, in this order. */
 export function jsonView(r: RunResult): Record<string, unknown> {
@@ -37,6 +34,7 @@ export function jsonView(r: RunResult): Record<string, unknown> {
     fuelUsedIsLowerBound: r.fuelUsedIsLowerBound === true,
     wallMs: r.wallMs,
     truncated: { stdout: r.truncated.stdout, stderr: r.truncated.stderr },
+    limits: limitsJson(r.limits),
   };
 }
 
@@ -46,15 +44,15 @@ export function rawNotes(r: RunResult, o: Shown): string[] {
   const quiet = ["ok", "error", "output_truncated", "aborted"]; // Ctrl-C needs no note
   if (!quiet.includes(r.outcome)) {
     notes.push(
-      statusLine(r, { fuelLimit: o.fuel, timeoutMs: o.timeoutMs, memoryMiB: o.memoryMiB, verbose: o.verbose })!,
+      statusLine(r, { verbose: o.verbose })!,
     );
   }
   for (const stream of ["stdout", "stderr"] as const) {
     if (r.truncated[stream]) {
-      notes.push(`${stream} truncated after ${groupDigits(o.maxOutputBytes)} bytes (--max-output)`);
+      notes.push(`${stream} truncated after ${groupDigits(r.limits.maxOutputBytes)} bytes (--max-output)`);
     }
   }
-  if (o.verbose) notes.push(usageLine(r, o.fuel));
+  if (o.verbose) notes.push(usageLine(r));
   return notes;
 }
 
@@ -72,14 +70,7 @@ export function renderResult(r: RunResult, o: Shown, paint: Paint = NO_PAINT): R
       };
     }
     case "irc": {
-      const lines = formatIrc(r, {
-        maxBytes: o.maxBytes,
-        maxLines: o.maxLines,
-        verbose: o.verbose,
-        fuelLimit: o.fuel,
-        timeoutMs: o.timeoutMs,
-        memoryMiB: o.memoryMiB,
-      });
+      const lines = formatIrc(r, { maxBytes: o.maxBytes, maxLines: o.maxLines, verbose: o.verbose });
       return { stdout: lines.join("\n") + "\n", stderr: "" };
     }
   }

@@ -6,7 +6,7 @@
  * "<string>").
  */
 import { fileSize, readBytes } from "../platform/fs.ts";
-import { BOUNDS } from "../sandbox/limits.ts";
+import { BOUNDS } from "../limits/mod.ts";
 import { UsageError } from "./run.ts";
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });

@@ -10,7 +10,8 @@
  * the command's defaults are the service's defaults instead.
  */
 import type { CliOptions } from "./args.ts";
-import type { RunResult } from "../sandbox/mod.ts";
+import type { RunLimits, RunResult } from "../sandbox/mod.ts";
+import { cliRunLimits } from "./run-limits.ts";
 import { plainRun } from "./plain-args.ts";
 import { rawNotes, renderResult } from "./output.ts";
 import type { Paint } from "./output.ts";
@@ -68,6 +69,27 @@ export function remoteBody(options: CliOptions, code: string, stdin: string): Re
     if (v !== spec.default) body[spec.key] = v === Infinity ? "unlimited" : v;
   }
   return body;
+}
+
+/** A result as /v1/run sends it: RunResult with unlimited fuel as null in `limits`, which an older service leaves out. */
+type RemoteResult = Omit<RunResult, "limits"> & { limits?: Partial<Record<keyof RunLimits, number | null>> };
+
+/**
+ * The service's result with its limits as numbers (null fuel is unlimited); a service that sends
+ * no limits gets the ones the command's options name, as the formatters used before results
+ * carried them.
+ *
+ * @example
+ * remoteResult({ ...result, limits: { ...limits, fuel: null } }, options).limits.fuel; // Infinity
+ */
+export function remoteResult(sent: RemoteResult, options: CliOptions): RunResult {
+  const limits = cliRunLimits(options);
+  for (const key of Object.keys(limits) as (keyof RunLimits)[]) {
+    const v = sent.limits?.[key];
+    if (v === null) limits[key] = Infinity;
+    else if (typeof v === "number") limits[key] = v;
+  }
+  return { ...sent, limits };
 }
 
 class RemoteFailure extends Error {
@@ -177,7 +199,7 @@ async function stream(
           if (event.stderr !== undefined && bytes.length > 0) stderrAtLineStart = bytes[bytes.length - 1] === 0x0a;
           await (event.stdout !== undefined ? writeStdout(bytes) : writeStderr(bytes));
         } else if (event.result !== undefined) {
-          result = event.result as RunResult;
+          result = remoteResult(event.result as RemoteResult, options);
         } else if (event.error !== undefined) {
           const status = Number(event.status) === 400 ? EXIT.usage : EXIT.internal;
           throw new RemoteFailure(`the service said ${event.status}: ${event.error}`, status);

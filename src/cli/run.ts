@@ -8,8 +8,9 @@
  */
 import type { CliOptions } from "./args.ts";
 import type { RunOptions, Sandbox } from "../sandbox/mod.ts";
-import type { RunResult } from "../sandbox/mod.ts";
-import { BOUNDS } from "../sandbox/limits.ts";
+import type { RunLimits, RunResult } from "../sandbox/mod.ts";
+import { cliRunLimits } from "./run-limits.ts";
+import { BOUNDS } from "../limits/mod.ts";
 import { EXIT } from "../options/exit-codes.ts";
 import { exitCodeFor } from "./exit-status.ts";
 import { rawNotes, renderResult } from "./output.ts";
@@ -134,8 +135,11 @@ export async function runOnce(options: CliOptions, sandbox: Promise<Sandbox | Er
   }
 }
 
-/** The result of a run interrupted before it started: what one stopped at once reports (exit status 130, nothing run). */
-export function interruptedBeforeStart(): RunResult {
+/**
+ * The result of a run interrupted before it started: what one stopped at once reports (exit
+ * status 130, nothing run), with the limits it would have had.
+ */
+export function interruptedBeforeStart(limits: RunLimits): RunResult {
   return {
     stdout: "",
     stderr: "",
@@ -144,13 +148,14 @@ export function interruptedBeforeStart(): RunResult {
     fuelUsed: 0,
     wallMs: 0,
     truncated: { stdout: false, stderr: false },
+    limits: { ...limits },
   };
 }
 
 /** Writes what a run interrupted at once would (one result; in raw format, the note); returns 130. */
 async function reportInterruptedBeforeStart(options: CliOptions, paint: Paint): Promise<number> {
   const sink = options.format === "raw" ? new RawSink(() => {}) : undefined;
-  await writeResult(interruptedBeforeStart(), options, paint, sink);
+  await writeResult(interruptedBeforeStart(cliRunLimits(options)), options, paint, sink);
   if (sink !== undefined) await writeStderr(paint.note("wasi-py: interrupted (Ctrl-C)") + "\n");
   return EXIT.interrupted;
 }
@@ -186,11 +191,7 @@ async function runStarted(
 ): Promise<number> {
   const sink = options.format === "raw" ? new RawSink(() => controller.abort()) : undefined;
   const runOptions: RunOptions = {
-    fuel: options.fuel,
-    timeoutMs: options.timeoutMs,
-    memoryMiB: options.memoryMiB,
-    maxOutputBytes: options.maxOutputBytes,
-    tmpQuotaBytes: options.tmpQuotaBytes,
+    ...cliRunLimits(options),
     args: options.args,
     stdin: options.noStdin || fromStdin ? new Uint8Array(0) : stdinChunks(),
     signal: controller.signal,

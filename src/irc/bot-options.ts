@@ -2,7 +2,7 @@
  * The bot's contracts: the evaluation limits, the evaluator, formatter and paster it is given,
  * what it needs of the IRC client, and its options and effects (the bot itself is bot.ts).
  */
-import type { RunResult } from "../sandbox/mod.ts";
+import type { RunLimits, RunResult } from "../sandbox/mod.ts";
 import type { RateLimitOptions } from "./access.ts";
 import type { SayMeta } from "./output.ts";
 import type { MoreOptions } from "./more.ts";
@@ -15,12 +15,7 @@ import type { MoreOptions } from "./more.ts";
  * const limits: EvalLimits = { fuel: 1e9, timeoutMs: 4000, memoryMiB: 64, maxOutputBytes: 4096 };
  * ```
  */
-export interface EvalLimits {
-  fuel: number;
-  timeoutMs: number;
-  memoryMiB: number;
-  maxOutputBytes: number;
-}
+export type EvalLimits = Pick<RunLimits, "fuel" | "timeoutMs" | "memoryMiB" | "maxOutputBytes">;
 
 /**
  * Runs one program under the given limits (the sandbox's worker pool in production).
@@ -32,7 +27,7 @@ export interface EvalLimits {
  */
 export type Evaluator = (code: string, limits: EvalLimits) => Promise<RunResult>;
 /**
- * RunResult → reply texts (formatIrc); the limits let it say which one was hit.
+ * RunResult → reply texts (formatIrc); the result's own limits say which one was hit.
  *
  * @example
  * ```ts
@@ -45,9 +40,6 @@ export type Formatter = (
     maxBytes: number;
     maxLines: number;
     verbose: boolean;
-    fuelLimit: number;
-    timeoutMs: number;
-    memoryMiB: number;
     /** A link to the whole output, when it was pasted. */
     cutLink?: string;
   },

@@ -26,14 +26,15 @@ import type { Command } from "./command.ts";
 import { fullMask, RateLimiter, userKey } from "./access.ts";
 import type { Decision, Identity } from "./access.ts";
 import { isChatter } from "./chatter.ts";
+import { DEFAULT_LIMITS } from "../sandbox/mod.ts";
 import type { RunResult } from "../sandbox/mod.ts";
 import type { SayMeta } from "./output.ts";
 import { FairQueue } from "./fair-queue.ts";
 import { bytesLeftOut, lastBytes, MoreStore } from "./more.ts";
 import { shortenException } from "./exception-line.ts";
-import type { BotClient, BotEffects, BotOptions, EvalLimits, Evaluator, Formatter } from "./bot-options.ts";
+import type { BotClient, BotEffects, BotOptions, Evaluator, Formatter } from "./bot-options.ts";
 
-export type { BotClient, BotEffects, BotOptions, EvalLimits, Evaluator, Formatter, Paster } from "./bot-options.ts";
+export type { BotClient, BotOptions, EvalLimits, Evaluator, Formatter, Paster } from "./bot-options.ts";
 
 /** Default `!more` memory: 5 minutes, 64 KiB per requester, 4 MiB in all. */
 const MORE_DEFAULTS = { expiryMs: 300_000, maxBytesPerRequester: 65_536, maxBytesTotal: 4_194_304 };
@@ -352,7 +353,7 @@ export class IrcBot {
       return;
     }
     if (job.gone) return; // they left where the reply would go
-    const lines = (await this.#formatReply(result, cmd, limits, job.key)).slice(0, this.#opts.maxLines);
+    const lines = (await this.#formatReply(result, cmd, job.key)).slice(0, this.#opts.maxLines);
     const sent = { n: 0, first: -1, last: 0 };
     const onSent = (delayMs: number) => {
       if (sent.first < 0) sent.first = delayMs;
@@ -369,14 +370,11 @@ export class IrcBot {
     for (const line of lines) this.#reply(cmd, line, job, onSent);
   }
 
-  #formatOptions(cmd: Command, limits: EvalLimits): FormatOptions {
+  #formatOptions(cmd: Command): FormatOptions {
     return {
       maxBytes: this.#budget(cmd),
       maxLines: this.#opts.maxLines,
       verbose: cmd.verbose,
-      fuelLimit: limits.fuel,
-      timeoutMs: limits.timeoutMs,
-      memoryMiB: limits.memoryMiB,
     };
   }
 
@@ -394,8 +392,8 @@ export class IrcBot {
    * Formats (a very long exception shortened to keep its type); when cut, links the whole output
    * on the paste target, else keeps the rest for `!more` and says so in the cut mark.
    */
-  async #formatReply(result: RunResult, cmd: EvalCommand, limits: EvalLimits, key: string): Promise<string[]> {
-    const opts = this.#formatOptions(cmd, limits);
+  async #formatReply(result: RunResult, cmd: EvalCommand, key: string): Promise<string[]> {
+    const opts = this.#formatOptions(cmd);
     const shown = {
       ...result,
       stderr: shortenException(result.stderr, Math.floor(opts.maxBytes * opts.maxLines * 0.6)),
@@ -442,8 +440,9 @@ export class IrcBot {
       fuelUsed: 0,
       wallMs: 0,
       truncated: { stdout: e.lostBytes > 0, stderr: false },
+      limits: { ...DEFAULT_LIMITS, ...this.#opts.userLimits },
     };
-    const opts = this.#formatOptions({ ...cmd, verbose: false }, this.#opts.userLimits);
+    const opts = this.#formatOptions({ ...cmd, verbose: false });
     const reply = this.#runFormat(page, opts, moreWord(this.#opts.prefix));
     const lines = reply.lines.slice(0, this.#opts.maxLines);
     const left = reply.cut ? bytesLeftOut(lines) : 0;

@@ -31,13 +31,10 @@ import type { ClientEffects, IrcClientOptions } from "./client-options.ts";
 import type { HandlerContext, SessionState } from "./handlers.ts";
 
 export { backoffDelay } from "./connection.ts";
-export type { BackoffOptions } from "./connection.ts";
-export type { SayMeta } from "./output.ts";
-export { fitNick } from "./nicks.ts";
 export { authenticateChunks, IrcSaslError } from "./sasl.ts";
 export type { SaslOptions } from "./sasl.ts";
 export { IrcAuthError, IrcNickError } from "./client-options.ts";
-export type { ClientEffects, IrcClientOptions } from "./client-options.ts";
+export type { ClientEffects } from "./client-options.ts";
 
 type Listener<A extends unknown[]> = (...args: A) => void;
 interface Events {

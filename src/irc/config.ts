@@ -23,7 +23,6 @@ import type { OptionSpec } from "../options/spec.ts";
 import type { SaslOptions } from "./client.ts";
 import type { EvalLimits } from "./bot.ts";
 
-export type { IrcNumericKey } from "./settings.ts";
 export { SECRET_ENV } from "./settings.ts";
 
 /**

@@ -6,7 +6,7 @@
  * shows them (a control character is shown as a 3-byte picture or an 8-byte `<U+XXXX>`). Pure.
  */
 
-import { groupDigits } from "../text/summary.ts";
+import { groupDigits } from "../format/summary.ts";
 
 const TRACEBACK_HEADER = "Traceback (most recent call last):";
 /** A frame line of a traceback (`  File "<string>", line 1, in <module>`). */

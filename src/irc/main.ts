@@ -4,7 +4,7 @@
  * the table the command uses (options/exit-codes.ts): 0 after a clean shutdown, 1 for a fatal IRC
  * error, 2 for a bad option or setting, 120 when the sandbox cannot start (assets missing).
  */
-import { formatIrcReply } from "../text/messages.ts";
+import { formatIrcReply } from "../format/messages.ts";
 import { EXIT } from "../options/exit-codes.ts";
 import { envVar, onShutdownSignal, writeStderr, writeStdout } from "../platform/process.ts";
 import { defaultWorkerCount } from "../platform/worker.ts";

@@ -13,7 +13,7 @@ import { IRC_NUMERIC_SETTINGS } from "./settings-numbers.ts";
 import type { BotNumberSpec, IrcNumericKey } from "./settings-numbers.ts";
 
 export { IRC_NUMERIC_SETTINGS } from "./settings-numbers.ts";
-export type { BotNumberSpec, IrcNumericKey } from "./settings-numbers.ts";
+export type { IrcNumericKey } from "./settings-numbers.ts";
 
 /** Environment variables read for secrets (kept off the command line, where `ps` shows them). */
 export const SECRET_ENV = {

@@ -1,8 +1,8 @@
 /**
  * The `irc` output format's limits (--max-lines, --max-bytes): options of the command and, for
  * --max-lines, of the bot, but not run limits, so kept apart from limits.ts. Declared here, with
- * their defaults, and read by the formatter (src/text/messages.ts): options/ imports nothing from
- * text/ or sandbox/ (test/arch/arrows.test.ts).
+ * their defaults, and read by the formatter (src/format/messages.ts): options/ imports nothing from
+ * text/ or sandbox/ (test/layout/arrows.test.ts).
  */
 import { COUNT } from "./spec.ts";
 import type { OptionSpec } from "./spec.ts";

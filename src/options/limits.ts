@@ -1,22 +1,25 @@
 /**
- * The table of run limits: one spec per limit a caller can set, shared by the library API
- * (sandbox/limits.ts), the command line, the IRC bot (flags and config file) and the help.
- * Where the bot's default differs on purpose it says so in irc.ts, next to the bot's settings;
+ * The run limits as options: what the command line, the IRC bot (flags and config file), the
+ * service and the help say about each limit (flag, config key, unit, parser, help line), on top
+ * of its numbers (default and bounds), which come from src/limits/mod.ts, below both this and the
+ * sandbox. Where the bot's default differs on purpose it says so in irc.ts, next to the bot's settings;
  * the `irc` format's own limits are in format.ts.
  *
- * Bounds were unified here (they disagreed in four places before): the timeout is 1 ms to 24 h
+ * Bounds were unified (they disagreed in four places before): the timeout is 1 ms to 24 h
  * everywhere (the bot allowed 600 s; its ceiling option is the policy knob), output up to 64 MiB
  * (the bot allowed 16 MiB), fuel from 0 (the bot required 1) or unlimited, and --max-lines up to
  * 100 (the bot allowed 20). The wider bound won each time, so no setting that worked is refused.
  */
 import { BYTES, COUNT, FUEL, SECONDS } from "./spec.ts";
 import type { OptionSpec } from "./spec.ts";
+import { LIMIT_RANGES } from "../limits/mod.ts";
+import type { RunLimitKey } from "../limits/mod.ts";
 
-/** Largest finite fuel budget: the metered module's counter is an i64, but results are JS numbers. */
-export const MAX_FINITE_FUEL = Number.MAX_SAFE_INTEGER;
-
-/** Largest stdin a run accepts, bytes (not an option: a bound on host memory). */
-export const MAX_STDIN_BYTES = 64 * 1024 * 1024;
+/** A limit's default and bounds, from the one table of numbers. */
+function numbers(key: RunLimitKey): Pick<OptionSpec, "default" | "min" | "max"> {
+  const { default: value, min, max } = LIMIT_RANGES[key];
+  return { default: value, min, max };
+}
 
 /** The limits of one evaluation, by their API name. */
 export const RUN_LIMITS = {
@@ -27,9 +30,7 @@ export const RUN_LIMITS = {
     kind: FUEL,
     valueName: "N|unlimited",
     unit: "fuel units",
-    default: 1_000_000_000,
-    min: 0,
-    max: MAX_FINITE_FUEL,
+    ...numbers("fuel"),
     help: "fuel budget in units (1e9, 1_000_000 allowed)",
   },
   timeoutMs: {
@@ -40,9 +41,7 @@ export const RUN_LIMITS = {
     kind: SECONDS,
     valueName: "SECONDS",
     unit: "seconds",
-    default: 10_000,
-    min: 1,
-    max: 24 * 60 * 60 * 1000,
+    ...numbers("timeoutMs"),
     help: "wall-clock limit in seconds, fractions allowed",
   },
   memoryMiB: {
@@ -53,9 +52,7 @@ export const RUN_LIMITS = {
     kind: COUNT,
     valueName: "MiB",
     unit: "MiB",
-    default: 256,
-    min: 1,
-    max: 4096, // wasm32: 65536 pages of 64 KiB
+    ...numbers("memoryMiB"),
     help: "memory limit of the interpreter, MiB",
   },
   maxOutputBytes: {
@@ -65,9 +62,7 @@ export const RUN_LIMITS = {
     kind: BYTES,
     valueName: "BYTES",
     unit: "bytes",
-    default: 65_536,
-    min: 0,
-    max: 64 * 1024 * 1024,
+    ...numbers("maxOutputBytes"),
     help: "output kept per stream, k/M suffixes ok",
   },
   tmpQuotaBytes: {
@@ -77,9 +72,7 @@ export const RUN_LIMITS = {
     kind: BYTES,
     valueName: "BYTES",
     unit: "bytes",
-    default: 8 * 1024 * 1024,
-    min: 0,
-    max: 1024 * 1024 * 1024,
+    ...numbers("tmpQuotaBytes"),
     help: "bytes the program may keep in /tmp and /home, k/M suffixes ok",
   },
   tmpMaxFiles: {
@@ -89,15 +82,10 @@ export const RUN_LIMITS = {
     kind: COUNT,
     valueName: "N",
     unit: "files",
-    default: 1000,
-    min: 0,
-    max: 1_000_000,
+    ...numbers("tmpMaxFiles"),
     help: "files and directories the program may create in /tmp and /home (library API only)",
   },
-} as const satisfies Record<string, OptionSpec>;
-
-/** API name of a run limit. */
-export type RunLimitKey = keyof typeof RUN_LIMITS;
+} as const satisfies Record<RunLimitKey, OptionSpec>;
 
 /**
  * The command line's fuel budget. The table's 1e9 is what the IRC bot gives strangers; on your own

@@ -5,7 +5,7 @@
  *
  * - `image.tar`, the expanded image, whose files the workers read;
  * - `image.index.txt`, its index (src/wasi/tar-index.ts) with each file's sha256, sealed as the
- *   stdlib's index is (src/sandbox/image-index.ts: a first line digesting the compressed image's
+ *   stdlib's index is (src/wasi/sealed-index.ts: a first line digesting the compressed image's
  *   sha256 and the JSON), so a truncated, corrupt, planted or swapped index is never used;
  * - `image.tar.verified`, the tar's stamp (size, inode, mtime, ctime) and the index's seal, a line
  *   for each runtime (Deno's stat rounds the times Node gives in full): while the stamp holds, the
@@ -26,12 +26,10 @@ import {
   sha256Hex,
   sha256HexOfText,
   sha256OfFile,
-  tempDir,
-  userId,
   writeFileAtomic,
 } from "../platform/fs.ts";
-import { cacheDirs, readCacheText } from "../sandbox/assets.ts";
-import { openIndex, sealIndex } from "../sandbox/image-index.ts";
+import { cacheDirs, readCacheText, sharedCacheDir } from "../platform/cache-dirs.ts";
+import { openIndex, SEAL_CHARS, sealIndex } from "../wasi/sealed-index.ts";
 import { indexTar } from "../wasi/tar-index.ts";
 import type { TarIndex } from "../wasi/tar-index.ts";
 import { readTar, TarError } from "../wasi/tar.ts";
@@ -50,8 +48,6 @@ export type Expansion =
 
 const TAR = "image.tar";
 const INDEX = "image.index.txt";
-/** Length of a seal (a sha256 in hex). */
-const SEAL_CHARS = 64;
 const HEX64 = /^[0-9a-f]{64}$/;
 
 /**
@@ -59,7 +55,7 @@ const HEX64 = /^[0-9a-f]{64}$/;
  * since an expansion found there could have been planted by anyone.
  */
 function ownCacheDir(): string | undefined {
-  const shared = join(tempDir(), `wasi-py-${userId()}`);
+  const shared = sharedCacheDir();
   return cacheDirs().find((d) => d !== shared);
 }
 

@@ -2,7 +2,7 @@
  * Where mounted packages live in the guest and what may be mounted there: the site-packages
  * folder every mount is merged into and the rule that refuses compiled extensions. The
  * pre-initialised interpreter's sys.path was fixed when its snapshot was made, with no
- * site-packages (the stdlib image has none); the driver (src/sandbox/driver.ts) adds the folder
+ * site-packages (the stdlib image has none); the driver (src/sandbox/_driver.ts) adds the folder
  * with `site.addsitedir` when it exists, as `site` would at start-up, so runs with packages keep
  * the snapshot's compiled driver.
  */

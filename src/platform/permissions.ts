@@ -41,7 +41,7 @@ export function packageRoot(moduleUrl: string): string {
 }
 
 /**
- * The preferred asset cache as src/sandbox/assets.ts's cacheDirs() finds it (a test keeps the two
+ * The preferred asset cache as src/platform/cache-dirs.ts's cacheDirs() finds it (a test keeps the two
  * in step): the first absolute one of $WASI_PY_CACHE, $XDG_CACHE_HOME/wasi-py, $HOME/.cache/wasi-py;
  * undefined when none is set (the sandbox then uses the temp dir, or memory, and asks nothing).
  *

@@ -4,15 +4,15 @@
  * a worker needs the image's bytes only when a program opens a stdlib file (the snapshot has the
  * common modules imported), and its tree only needs the index, which is cached. So the pool hands
  * the workers zeroed shared memory and the index at once, posts the first run, then fills the
- * memory; a worker that reads a file first waits for it (memfs.ts `beforeRead`, protocol.ts
+ * memory; a worker that reads a file first waits for it (memfs.ts `beforeRead`, _protocol.ts
  * `awaitImage`). The bytes are
  * checked exactly as before (assets.ts: manifest sha256, or the `.verified` stamp).
  *
  * The first start of a new image (no cached index yet), and a caller's own image, are read up front.
  */
 import { assetSize, readAssetInto } from "./assets.ts";
-import { cachedImageIndex } from "./image-index.ts";
-import { IMAGE_FAILED, IMAGE_READY } from "./protocol.ts";
+import { cachedImageIndex } from "./_image-index.ts";
+import { IMAGE_FAILED, IMAGE_READY } from "./_protocol.ts";
 
 /** A stdlib image as the workers get it: shared bytes, its index, the flag saying whether it is filled. */
 export interface StdlibImage {

@@ -6,13 +6,13 @@
  * rather than inside every worker. Kept apart from the pool (pool.ts), which only posts the result.
  */
 import { readAssetShared } from "./assets.ts";
-import { committedInterpreter, compileInterpreter } from "./interpreter-module.ts";
+import { committedInterpreter, compileInterpreter } from "./_interpreter-module.ts";
 import { pendingStdlib, readyState } from "./_image-fill.ts";
 import type { StdlibImage } from "./_image-fill.ts";
-import { committedImageIndex, imageIndexOf } from "./image-index.ts";
+import { committedImageIndex, imageIndexOf } from "./_image-index.ts";
 import { moduleShape } from "./module-shape.ts";
-import { postedImage } from "./protocol.ts";
-import type { InitMessage } from "./protocol.ts";
+import { postedImage } from "./_protocol.ts";
+import type { InitMessage } from "./_protocol.ts";
 import { readTar } from "../wasi/tar.ts";
 import type { SandboxOptions } from "./sandbox-options.ts";
 
@@ -29,7 +29,7 @@ export interface InterpreterInit {
  * Compiles the interpreter (`options.wasm`, else the committed one, cached) and gets the stdlib
  * image ready. `whileCompiling` runs once the compile is under way (the pool starts its first
  * thread there, so the two overlap); `split` moves the data segments into a memory image, for a
- * sandbox that instantiates more than once (interpreter-module.ts). Rejects with AssetError or
+ * sandbox that instantiates more than once (_interpreter-module.ts). Rejects with AssetError or
  * ModuleShapeError.
  */
 export async function loadInterpreter(

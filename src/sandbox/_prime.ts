@@ -19,9 +19,9 @@
  */
 import { buildImageTree } from "../wasi/memfs.ts";
 import { ExitSignal } from "../wasi/host.ts";
-import { DEFAULT_LIMITS } from "./limits.ts";
-import { newGuest } from "./guest-instance.ts";
-import type { GuestTemplate } from "./guest-instance.ts";
+import { DEFAULT_LIMITS } from "../limits/mod.ts";
+import { newGuest } from "./_guest-instance.ts";
+import type { GuestTemplate } from "./_guest-instance.ts";
 import { FUEL_EXPORT, START_EXPORT } from "./module-shape.ts";
 
 /** What the primer runs: the path of a typical short program (parse, compile, run, print). */

@@ -7,7 +7,7 @@
  * so the program, its tracebacks and sys.orig_argv see the code alone. Runs without arguments use
  * the driver unchanged, so they keep the snapshot's pre-compiled driver and their exact fuel counts.
  */
-import { LimitError } from "./limits.ts";
+import { LimitError } from "../limits/mod.ts";
 
 /** Most program arguments one run takes. */
 export const MAX_PROGRAM_ARGS = 4096;

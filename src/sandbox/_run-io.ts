@@ -4,9 +4,9 @@
  * (`checkExtras`) and wires them up when a worker takes it (`attachRunIo`); this file keeps that
  * logic out of the pool's queueing code.
  */
-import type { RunOptions } from "./limits.ts";
-import { BOUNDS } from "./limits.ts";
-import { OutputTap } from "./_output-tap.ts";
+import type { RunOptions } from "./run-options.ts";
+import { BOUNDS } from "../limits/mod.ts";
+import { OutputTap } from "./output-tap.ts";
 import { createStdinRing, StdinPump } from "./_stdin-ring.ts";
 import { driverWithArgs, encodeArgs } from "./_program-args.ts";
 

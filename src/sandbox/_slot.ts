@@ -5,7 +5,7 @@
  * the lifecycle of runs, and the shape of one run's state is read in one place.
  */
 import type { WorkerHandle } from "../platform/worker.ts";
-import type { RunLimits } from "./limits.ts";
+import type { RunLimits } from "../limits/mod.ts";
 import { buildResult } from "./result.ts";
 import type { Ending, RunResult } from "./result.ts";
 import type { RunExtras } from "./_run-io.ts";
@@ -20,8 +20,8 @@ import {
   resetOutput,
   STDERR,
   STDOUT,
-} from "./protocol.ts";
-import type { DoneMessage, RunMessage } from "./protocol.ts";
+} from "./_protocol.ts";
+import type { DoneMessage, RunMessage } from "./_protocol.ts";
 import { RunClock } from "./_run-clock.ts";
 
 /** One run as the pool holds it, from Sandbox.run until it settles. */
@@ -55,7 +55,7 @@ export type Settle = (
   files?: DoneMessage["files"],
 ) => void;
 
-/** A run's shared buffers: its output (protocol.ts) and its clock (_run-clock.ts). */
+/** A run's shared buffers: its output (_protocol.ts) and its clock (_run-clock.ts). */
 export interface RunBuffers {
   output: SharedArrayBuffer;
   clock: RunClock;
@@ -78,8 +78,8 @@ export interface Slot {
 /** Module extension of this build: ".ts" when Deno runs the sources, ".js" under build/. */
 const OWN_URL = (import.meta as unknown as { url: string }).url; // typed: Deno checks with lib ES2023
 const OWN_EXT = OWN_URL.endsWith(".ts") ? ".ts" : ".js";
-/** The worker's entry module (worker.ts), next to this file. */
-export const WORKER_URL: URL = new URL(`./worker${OWN_EXT}`, OWN_URL);
+/** The worker's entry module (_worker.ts), next to this file. */
+export const WORKER_URL: URL = new URL(`./_worker${OWN_EXT}`, OWN_URL);
 /**
  * Larger than Node's default 4 MB: CPython's C recursion runs on the worker's native stack. The
  * metered module ends recursion by its own stack budget (1.9 M estimated frame bytes, sized for
@@ -112,7 +112,8 @@ export interface Settled {
 export function settledResult(job: Job, output: SharedArrayBuffer, ending: Ending, run: Settled): RunResult {
   const cap = job.limits.maxOutputBytes;
   const streams = { stdout: readOutput(output, STDOUT, cap), stderr: readOutput(output, STDERR, cap) };
-  const result = buildResult(streams, ending, run.spent, run.wallMs, run.lowerBound);
+  const spent = { fuelUsed: run.spent, fuelUsedIsLowerBound: run.lowerBound, wallMs: run.wallMs, limits: job.limits };
+  const result = buildResult(streams, ending, spent);
   // A timeout is noticed by the pool's thread or by the worker, whichever comes first (it varies by
   // runtime and load): it never carries memoryBytes, so the result does not depend on that race.
   if (run.memoryBytes !== undefined && ending.kind !== "timeout") result.memoryBytes = run.memoryBytes;
@@ -131,7 +132,7 @@ export interface RunStart extends RunBuffers {
   stdinRing: RunMessage["stdinRing"];
 }
 
-/** The message that starts `job` on a worker (protocol.ts). */
+/** The message that starts `job` on a worker (_protocol.ts). */
 export function runMessage(job: Job, start: RunStart): RunMessage {
   const msg: RunMessage = {
     type: "run",

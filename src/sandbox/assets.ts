@@ -13,7 +13,7 @@
  * - every read is checked against the manifest's sha256, so a truncated or corrupt entry is never
  *   used: it is expanded again. In the user's own folders a `.verified` stamp (size, inode, mtime,
  *   ctime of the hashed file) spares the ~20 ms hash while the file is untouched; any write to it
- *   changes the stamp. Side files (the stdlib index, image-index.ts) carry their own digest.
+ *   changes the stamp. Side files (the stdlib index, _image-index.ts) carry their own digest.
  * - files are written to a unique temporary name and renamed into place, so a process that
  *   expands at the same time never sees a half-written file.
  * - folders are made one level at a time (Node's recursive mkdir could spin on odd filesystems,
@@ -25,8 +25,6 @@ import {
   dirname,
   fileSize,
   fileStamp,
-  hostEnv,
-  isAbsolute,
   join,
   moduleDir,
   ownership,
@@ -34,13 +32,19 @@ import {
   readBytesInto,
   readBytesShared,
   readText,
-  readTextIfAny,
   sha256Hex,
   stderrLine,
   tempDir,
-  userId,
   writeFileAtomic,
 } from "../platform/fs.ts";
+import {
+  CACHE_RULE,
+  cacheDirs,
+  cacheTrustProblem,
+  defaultCacheDir,
+  readCacheText,
+  sharedCacheDir,
+} from "../platform/cache-dirs.ts";
 
 /** The expanded assets by their uncompressed names. */
 export type AssetName = "python.wasm" | "python-unmetered.wasm" | "stdlib.tar";
@@ -122,34 +126,6 @@ export function defaultAssetsDir(): string {
   return join(repoRoot(), "assets");
 }
 
-/**
- * Where the cache may live, in order of preference (only absolute paths: a relative or empty
- * variable is skipped, so nothing is ever written into the current folder).
- *
- * @example
- * cacheDirs(); // ["/home/me/.cache/wasi-py", "/tmp/wasi-py-1000"] with HOME=/home/me and no variables set
- */
-export function cacheDirs(): string[] {
-  const dirs: string[] = [];
-  const add = (base: string | undefined, ...rest: string[]) => {
-    if (base !== undefined && isAbsolute(base)) dirs.push(join(base, ...rest));
-  };
-  add(hostEnv("WASI_PY_CACHE"));
-  add(hostEnv("XDG_CACHE_HOME"), "wasi-py");
-  add(hostEnv("HOME"), ".cache", "wasi-py");
-  add(tempDir(), `wasi-py-${userId()}`);
-  return dirs;
-}
-
-/** The preferred cache folder (it may turn out unusable; see cacheDirs). */
-export function defaultCacheDir(): string {
-  return cacheDirs()[0] ?? join(tempDir(), `wasi-py-${userId()}`);
-}
-
-/** The cache's rule in one line, for --help and messages. */
-export const CACHE_RULE =
-  "$WASI_PY_CACHE, else $XDG_CACHE_HOME/wasi-py, else ~/.cache/wasi-py, else <temp dir>/wasi-py-<uid>, else memory";
-
 const manifests = new Map<string, Manifest>();
 
 export function readManifest(options: AssetOptions = {}): Manifest {
@@ -199,39 +175,10 @@ function noticeOnce(message: string): void {
   cacheNotice.say(message);
 }
 
-/**
- * Why a cache folder or file with this owner and mode must not be read, or undefined when it may:
- * it must be the user's (`uid`; undefined: unknown, not checked) and not writable by group or others.
- *
- * @example
- * ownershipProblem({ uid: 1001, mode: 0o700 }, 1000); // "owned by uid 1001, not by uid 1000"
- * ownershipProblem({ uid: 1000, mode: 0o777 }, 1000); // "writable by others (mode 777)"
- */
-export function ownershipProblem(info: { uid: number; mode: number }, uid: number | undefined): string | undefined {
-  if (uid !== undefined && info.uid !== uid) return `owned by uid ${info.uid}, not by uid ${uid}`;
-  if ((info.mode & 0o022) !== 0) return `writable by others (mode ${(info.mode & 0o777).toString(8)})`;
-  return undefined;
-}
-
-/** Why the cache path must not be read, or undefined (also when nothing is there yet: it will be made ours). */
-function untrusted(path: string): string | undefined {
-  try {
-    const info = ownership(path);
-    return info === undefined || info === null ? undefined : ownershipProblem(info, currentUid());
-  } catch (e) {
-    return `cannot be checked (${(e as { code?: string }).code ?? (e as Error).message})`;
-  }
-}
-
-/** The shared temp dir's cache folder, which another user may have made first. */
-function sharedTempFolder(): string {
-  return join(tempDir(), `wasi-py-${userId()}`);
-}
-
 /** Why a cache root must not be used, or undefined. */
 function folderProblem(dir: string): string | undefined {
-  const why = untrusted(dir);
-  if (why !== undefined || dir !== sharedTempFolder() || currentUid() !== undefined) return why;
+  const why = cacheTrustProblem(dir);
+  if (why !== undefined || dir !== sharedCacheDir() || currentUid() !== undefined) return why;
   try {
     // Owners exist (not Windows) but ours cannot be asked: anyone could have made this folder.
     return ownership(tempDir()) === null ? undefined : "in the shared temp dir, and the user's id cannot be asked";
@@ -268,13 +215,8 @@ function* privateFolders(options: AssetOptions): Generator<string> {
 export function sideFilePath(name: AssetName, suffix: string, options: AssetOptions = {}): string | undefined {
   const sha = manifestEntry(name, options).expanded.sha256;
   const first = privateFolders(options).next();
-  if (first.done || untrusted(join(first.value, sha)) !== undefined) return undefined;
+  if (first.done || cacheTrustProblem(join(first.value, sha)) !== undefined) return undefined;
   return join(first.value, sha, name + suffix);
-}
-
-/** A cache file's text if it is there and the user's alone (see untrusted), else undefined. */
-export function readCacheText(path: string): string | undefined {
-  return untrusted(path) === undefined ? readTextIfAny(path) : undefined;
 }
 
 /** The manifest's sha256 of the expanded asset `name`. */
@@ -290,7 +232,7 @@ export function assetSha256(name: AssetName, options: AssetOptions = {}): string
  * (`trustStamps`), never in the shared temp dir, where anyone could write both.
  */
 function readVerified(path: string, expanded: ManifestFile, read: Reader, trustStamps: boolean) {
-  if (untrusted(path) !== undefined) return undefined; // replaced by a fresh copy of ours
+  if (cacheTrustProblem(path) !== undefined) return undefined; // replaced by a fresh copy of ours
   const before = fileStamp(path);
   if (before === undefined || !before.startsWith(`${expanded.size}:`)) return undefined;
   let bytes: Uint8Array;
@@ -362,10 +304,10 @@ function readerInto(target: Uint8Array): Reader {
 function loadAsset(name: AssetName, options: AssetOptions, read: Reader): { bytes: Uint8Array; path?: string } {
   const entry = manifestEntry(name, options);
   let data: Uint8Array | undefined;
-  const sharedTemp = sharedTempFolder();
+  const sharedTemp = sharedCacheDir();
   for (const dir of privateFolders(options)) {
     const folder = join(dir, entry.expanded.sha256);
-    if (untrusted(folder) !== undefined) continue;
+    if (cacheTrustProblem(folder) !== undefined) continue;
     const path = join(folder, name);
     const trustStamps = dir !== sharedTemp;
     const cached = readVerified(path, entry.expanded, read, trustStamps);
@@ -375,7 +317,7 @@ function loadAsset(name: AssetName, options: AssetOptions, read: Reader): { byte
       writeFileAtomic(path, data);
       if (trustStamps) writeStamp(path, entry.expanded);
       // A folder someone else made between the check and the write is not ours: not used.
-      if (folderProblem(dir) !== undefined || untrusted(folder) !== undefined) continue;
+      if (folderProblem(dir) !== undefined || cacheTrustProblem(folder) !== undefined) continue;
       return { bytes: read.expanded(data), path };
     } catch {
       // read-only, missing, odd or full: try the next folder

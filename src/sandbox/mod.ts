@@ -49,14 +49,15 @@
  * @module
  */
 export { GUEST_ENV, run, Sandbox, SandboxClosedError } from "./pool.ts";
-export type { SandboxOptions } from "./pool.ts";
+export type { SandboxOptions } from "./sandbox-options.ts";
 export type { Outcome, RunResult } from "./result.ts";
-export { BOUNDS, DEFAULT_LIMITS, LimitError } from "./limits.ts";
+export { BOUNDS, DEFAULT_LIMITS, LimitError } from "../limits/mod.ts";
 export { QueueFullError, QueueTimeoutError } from "./queue.ts";
 export { HOME_DIR } from "./run-files.ts";
 export type { ReturnedFile, ReturnFilesOptions, RunFile } from "./run-files.ts";
-export type { RunLimitKey, RunLimits, RunOptions } from "./limits.ts";
-export type { OutputListener, StreamName } from "./_output-tap.ts";
+export type { RunLimitKey, RunLimits } from "../limits/mod.ts";
+export type { RunOptions } from "./run-options.ts";
+export type { OutputListener, StreamName } from "./output-tap.ts";
 export { AssetError } from "./assets.ts";
 export { ModuleShapeError, STACK_EXHAUSTED_DETAIL } from "./module-shape.ts";
 export { PackageError } from "../packages/site.ts";

@@ -19,7 +19,7 @@ export const START_EXPORT = "_start";
 /**
  * An exported i32 global a module may count refused memory.grow calls in (a metering pass can add
  * it). When present, "memory reached its limit" is that exact fact; otherwise it is approximated
- * from the memory's size at the end (see memoryAtMax in worker.ts).
+ * from the memory's size at the end (see memoryAtMax in _worker.ts).
  */
 export const GROW_REFUSED_EXPORT = "wasi_py_grow_refused";
 

@@ -7,7 +7,7 @@
  * Each run gets a fresh instance and memory. At the deadline (measured on the run's own clock,
  * _run-clock.ts) the worker ends the run at its next host call or sleep, and a run making no host
  * calls has its worker terminated and replaced; what the program printed so far is kept because output is written
- * into a SharedArrayBuffer as it happens (protocol.ts). Output past maxOutputBytes is dropped while
+ * into a SharedArrayBuffer as it happens (_protocol.ts). Output past maxOutputBytes is dropped while
  * the program keeps running; the run then says `truncated` and, if it otherwise succeeded,
  * `output_truncated`. A run waits for a free worker first; its timeoutMs counts from when a worker
  * takes it.
@@ -19,15 +19,18 @@
  */
 import { startWorker, WORKER_START_BLOCKS } from "../platform/worker.ts";
 import type { WorkerHandle, WorkerOptions } from "../platform/worker.ts";
-import { fuelCounterStart, LimitError, resolveLimits, resolveStdin, spentFuel } from "./limits.ts";
-import type { RunLimits, RunOptions } from "./limits.ts";
+import { fuelCounterStart, spentFuel } from "./_fuel.ts";
+import { LimitError, resolveLimits } from "../limits/mod.ts";
+import { resolveStdin } from "./run-options.ts";
+import type { RunLimits } from "../limits/mod.ts";
+import type { RunOptions } from "./run-options.ts";
 import type { Ending, RunResult } from "./result.ts";
 import { attachRunIo, checkExtras, guestStart, isStdinStream } from "./_run-io.ts";
 import type { RunExtras } from "./_run-io.ts";
-import { fuelCell, receivedImage } from "./protocol.ts";
-import type { DoneMessage, InitMessage } from "./protocol.ts";
+import { fuelCell, receivedImage } from "./_protocol.ts";
+import type { DoneMessage, InitMessage } from "./_protocol.ts";
 import { loadInterpreter } from "./_interpreter-init.ts";
-import { DRIVER_PY } from "./driver.ts";
+import { DRIVER_PY } from "./_driver.ts";
 import { mountPackages } from "../packages/mount.ts";
 import { armTimeout, RunState } from "./_run-clock.ts";
 import { PRIME_PROGRAM, primeCompiledCode } from "./_prime.ts";
@@ -39,12 +42,6 @@ import { recycleBytes, workerCount } from "./sandbox-options.ts";
 import type { OneShotOptions, SandboxOptions } from "./sandbox-options.ts";
 import { runBuffers, runMessage, settledResult, WORKER_STACK_MB, WORKER_URL } from "./_slot.ts";
 import type { Job, Settle, Slot } from "./_slot.ts";
-
-// Kept until src/cli and src/irc import from mod.ts (the lead switches them when merging).
-export type { Outcome, RunResult } from "./result.ts";
-export type { RunLimits, RunOptions } from "./limits.ts";
-export { DEFAULT_RECYCLE_MEMORY_MIB } from "./sandbox-options.ts";
-export type { OneShotOptions, SandboxOptions } from "./sandbox-options.ts";
 
 /**
  * The guest's whole environment: nothing comes from the host's. Every run sees exactly these
@@ -161,7 +158,7 @@ export class Sandbox {
     let sandbox: Sandbox;
     let fill: (() => void) | undefined;
     try {
-      // A one-shot sandbox (prime) instantiates once: it keeps the data segments (interpreter-module.ts).
+      // A one-shot sandbox (prime) instantiates once: it keeps the data segments (_interpreter-module.ts).
       const loaded = await loadInterpreter(options, packages, oneShot.prime !== true, () => {
         first ??= startWorker(WORKER_URL, threads);
       });

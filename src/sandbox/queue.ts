@@ -5,7 +5,7 @@
  * instead of letting memory and latency grow without end. The pool applies them; this file holds
  * the option checks and the error classes.
  */
-import { LimitError, mustBeNumber } from "./limits.ts";
+import { LimitError, mustBeNumber } from "../limits/mod.ts";
 
 /** Most runs a sandbox may hold waiting (SandboxOptions.maxQueue's upper bound). */
 export const MAX_QUEUE = 1_000_000;

@@ -3,6 +3,7 @@
  * result from what the worker reported. Kept free of effects so the classification can be tested
  * with a table of cases.
  */
+import type { RunLimits } from "../limits/mod.ts";
 import type { ReturnedFile } from "./run-files.ts";
 
 /**
@@ -50,6 +51,7 @@ export type Outcome =
  * const r = await run("print(6 * 7)");
  * assert.deepEqual([r.outcome, r.exitCode, r.stdout], ["ok", 0, "42\n"]);
  * assert.ok(r.fuelUsed > 0 && r.wallMs > 0);
+ * assert.equal(r.limits.timeoutMs, 10_000); // the default, as the run had it
  * ```
  */
 export interface RunResult {
@@ -79,6 +81,11 @@ export interface RunResult {
   wallMs: number;
   /** Which streams lost output beyond maxOutputBytes. */
   truncated: { stdout: boolean; stderr: boolean };
+  /**
+   * The limits the run had: the ones given in RunOptions, defaults for the rest (a copy, so
+   * formatters and logs can say which limit was hit and what it was).
+   */
+  limits: RunLimits;
   /**
    * Peak size of the guest's linear memory in bytes (how close the run came to memoryMiB).
    * Absent when the run was stopped from outside (timeout, abort, lost worker).
@@ -166,17 +173,22 @@ export interface StreamText {
   truncated: boolean;
 }
 
-/**
- * Assembles the RunResult from what the worker reported and what the output buffer holds;
- * `fuelUsedIsLowerBound` when the fuel was sampled at a host call rather than read at the end.
- */
+/** What the pool knows of a run's spending when it settles (see RunResult for each). */
+export interface Spent {
+  fuelUsed: number;
+  /** The fuel was sampled at a host call rather than read at the end. */
+  fuelUsedIsLowerBound: boolean;
+  wallMs: number;
+  limits: RunLimits;
+}
+
+/** Assembles the RunResult from what the worker reported and what the output buffer holds. */
 export function buildResult(
   streams: { stdout: StreamText; stderr: StreamText },
   ending: Ending,
-  fuelUsed: number,
-  wallMs: number,
-  fuelUsedIsLowerBound = false,
+  spent: Spent,
 ): RunResult {
+  const { fuelUsed, fuelUsedIsLowerBound, wallMs } = spent;
   const { stdout, stderr } = streams;
   const truncated = { stdout: stdout.truncated, stderr: stderr.truncated };
   const outcome = classify(ending, truncated);
@@ -189,6 +201,7 @@ export function buildResult(
     fuelUsedIsLowerBound,
     wallMs: Math.round(wallMs * 10) / 10,
     truncated,
+    limits: { ...spent.limits },
   };
   if (ending.kind === "trap" && outcome === "crashed") result.detail = ending.message;
   return result;

@@ -7,8 +7,8 @@
  */
 import { HOME_NAME, MAX_NAME_BYTES, MAX_PATH_BYTES } from "../wasi/memfs.ts";
 import type { DirNode, MemFs } from "../wasi/memfs.ts";
-import { LimitError, mustBeNumber, typeWords } from "./limits.ts";
-import type { RunLimits } from "./limits.ts";
+import { LimitError, mustBeNumber, typeWords } from "../limits/mod.ts";
+import type { RunLimits } from "../limits/mod.ts";
 
 /** The folder programs start in (their cwd and HOME), where `files` land. */
 export const HOME_DIR = `/${HOME_NAME}`;

@@ -4,7 +4,7 @@
  * options' documentation and bounds are in one place.
  */
 import { defaultWorkerCount } from "../platform/worker.ts";
-import { LimitError, mustBeNumber } from "./limits.ts";
+import { LimitError, mustBeNumber } from "../limits/mod.ts";
 
 /** Most worker threads one sandbox may start. */
 export const MAX_WORKERS = 256;
@@ -31,7 +31,7 @@ export interface SandboxOptions {
   wasm?: Uint8Array;
   /** The stdlib image (uncompressed USTAR). Default: assets/stdlib.tar. */
   stdlib?: Uint8Array;
-  /** Python source run with -c; it receives the user's code as sys.argv[1]. Default: driver.ts. */
+  /** Python source run with -c; it receives the user's code as sys.argv[1]. Default: _driver.ts. */
   driver?: string;
   /**
    * Pure-Python packages, mounted read-only in the guest's site-packages (on sys.path after the

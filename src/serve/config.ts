@@ -5,7 +5,7 @@
  * caller passes in as `readText`.
  */
 import { RUN_LIMITS } from "../options/limits.ts";
-import type { RunLimitKey } from "../options/limits.ts";
+import type { RunLimitKey } from "../limits/mod.ts";
 import { cutShort, OptionError, quoteShort, readOptionNumber, readOptionText } from "../options/spec.ts";
 import type { OptionSpec } from "../options/spec.ts";
 import { DEFAULT_LISTEN, SERVE_SETTINGS } from "../options/serve.ts";

@@ -6,8 +6,9 @@
 import type { Hono } from "hono";
 import type { RunOptions } from "../sandbox/mod.ts";
 import { RUN_LIMITS } from "../options/limits.ts";
-import type { RunLimitKey } from "../options/limits.ts";
+import type { RunLimitKey } from "../limits/mod.ts";
 import { VERSION } from "../version.ts";
+import { limitsJson } from "../format/summary.ts";
 import { readBody, readJson } from "./body.ts";
 import { badRequest, HttpError } from "./errors.ts";
 import { decodeContent, toBase64 } from "./encoding.ts";
@@ -80,7 +81,7 @@ function fileList(files: unknown): { path: string; content: string | Uint8Array 
  */
 export function nativeResponse(r: ServedResult): Record<string, unknown> {
   const { files, merged: _merged, ...rest } = r;
-  const out: Record<string, unknown> = { ...rest };
+  const out: Record<string, unknown> = { ...rest, limits: limitsJson(rest.limits) };
   if (rest.fuelUsed === Infinity) out.fuelUsed = null;
   if (files !== undefined) {
     out.files = files.map((f) => ({ path: f.path, size: f.content.length, content: toBase64(f.content) }));

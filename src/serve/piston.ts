@@ -10,7 +10,7 @@
 import type { Hono } from "hono";
 import type { RunOptions } from "../sandbox/mod.ts";
 import { FUEL_PER_CPU_MS } from "../options/serve.ts";
-import { statusLine } from "../text/summary.ts";
+import { statusLine } from "../format/summary.ts";
 import { readJson } from "./body.ts";
 import { badRequest } from "./errors.ts";
 import { decodeContent, programText } from "./encoding.ts";
@@ -157,7 +157,7 @@ export interface PistonRun {
  * output as OL/EL, a crash as XX, a non-zero exit as RE (memory exhaustion too); `cpu_time` is the
  * fuel spent at FUEL_PER_CPU_MS. Pure.
  */
-export function pistonRun(r: ServedResult, limits: { memoryMiB: number; timeoutMs: number }): PistonRun {
+export function pistonRun(r: ServedResult): PistonRun {
   const killed = r.outcome === "timeout" || r.outcome === "fuel_exhausted" || r.outcome === "aborted";
   const status = r.outcome === "timeout" || r.outcome === "fuel_exhausted"
     ? PISTON_STATUS.timeout
@@ -174,7 +174,7 @@ export function pistonRun(r: ServedResult, limits: { memoryMiB: number; timeoutM
     ? null
     : status === PISTON_STATUS.stdoutLimit || status === PISTON_STATUS.stderrLimit
     ? `${status === PISTON_STATUS.stdoutLimit ? "stdout" : "stderr"} length exceeded`
-    : statusLine(r, { memoryMiB: limits.memoryMiB, timeoutMs: limits.timeoutMs }) ?? null;
+    : statusLine(r) ?? null;
   return {
     stdout: r.stdout,
     stderr: r.stderr,
@@ -199,7 +199,6 @@ export function pistonRoutes(app: Hono<AppEnv>, runner: Runner, config: ServeCon
     const req = pistonRequest(await readJson(c.req.raw, config), config, version);
     const r = await runner.run(req.code, req.options, c.req.raw.signal, true);
     c.set("outcome", r.outcome);
-    const limits = { memoryMiB: req.options.memoryMiB!, timeoutMs: req.options.timeoutMs! };
-    return c.json({ language: PISTON_LANGUAGE, version, run: pistonRun(r, limits) });
+    return c.json({ language: PISTON_LANGUAGE, version, run: pistonRun(r) });
   });
 }

@@ -7,7 +7,7 @@
  */
 import type { RunOptions, RunResult, Sandbox } from "../sandbox/mod.ts";
 import { RUN_LIMITS } from "../options/limits.ts";
-import type { RunLimitKey } from "../options/limits.ts";
+import type { RunLimitKey } from "../limits/mod.ts";
 import { badRequest, fromRunError, HttpError } from "./errors.ts";
 import type { Metrics } from "./metrics.ts";
 import type { ServeConfig } from "./config.ts";

@@ -2,7 +2,7 @@
  * Making program output safe to show on one IRC line (and in `--format irc`): newlines as
  * ` ⏎ `, tabs as spaces, C0 controls and DEL as their Unicode control pictures, line- or
  * order-breaking code points as `<U+XXXX>`, lone surrogates as U+FFFD. The rules are listed in
- * src/text/messages.ts, which builds whole messages from these pieces. Pure.
+ * src/format/messages.ts, which builds whole messages from these pieces. Pure.
  */
 
 /** How a newline of the program's output is shown inside one line. */

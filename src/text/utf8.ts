@@ -1,7 +1,7 @@
 /**
- * UTF-8 byte arithmetic on JS strings and byte arrays: the one home for byte lengths,
- * cutting to a byte budget and trimming a sequence cut in half. IRC counts lines in bytes,
- * the sandbox caps output in bytes; both meet here. Pure.
+ * UTF-8 byte arithmetic on JS strings: the one home for byte lengths and cutting to a byte
+ * budget, for IRC (which counts lines in bytes) and the formatters. Pure. (The sandbox trims a
+ * sequence its output cap cut in half itself: _protocol.ts's trimPartialUtf8.)
  */
 
 /** UTF-8 length of a string (lone surrogates count as U+FFFD, as TextEncoder writes them). */
@@ -33,18 +33,4 @@ export function cutToBytes(s: string, max: number): string {
     out += ch;
   }
   return out;
-}
-
-/** Drops an incomplete UTF-8 sequence cut by truncation, so the text does not end in U+FFFD. */
-export function trimPartialUtf8(bytes: Uint8Array): Uint8Array {
-  let i = bytes.length - 1;
-  let back = 0;
-  while (i >= 0 && back < 3 && (bytes[i]! & 0xc0) === 0x80) {
-    i--;
-    back++;
-  }
-  if (i < 0) return bytes;
-  const lead = bytes[i]!;
-  const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
-  return need > back + 1 ? bytes.subarray(0, i) : bytes;
 }

@@ -21,7 +21,6 @@ import { pollSyscalls } from "./syscalls/poll.ts";
 
 export { ExitSignal } from "./syscalls/args-clock.ts";
 export { MONOTONIC_EPOCH_NS } from "./syscalls/context.ts";
-export type { WasiHostOptions } from "./syscalls/context.ts";
 
 /** The import module name of WASI preview1. */
 export const WASI_MODULE = "wasi_snapshot_preview1";

@@ -4,7 +4,7 @@
  * them one by one at every instantiation, and that was most of a back-to-back run. Without them
  * the module instantiates in under a millisecond, and the host writes the image into the memory
  * it imports before instantiating: a fresh memory gets only the pages that hold data (the pages
- * the segments touched), a reused one is restored whole (src/sandbox/guest-memory.ts).
+ * the segments touched), a reused one is restored whole (src/sandbox/_guest-memory.ts).
  *
  * The result is exactly what instantiation would have written, or the split is refused (the
  * module is then used as it is): every segment active in memory 0 at an `i32.const` offset,

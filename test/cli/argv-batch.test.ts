@@ -8,11 +8,13 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import process from "node:process";
 import { editDistance, normaliseArgv, suggestOption } from "../../src/cli/argv.ts";
-import { KNOWN_OPTIONS } from "../../src/cli/args.ts";
+import { KNOWN_OPTIONS } from "../../src/cli/known.ts";
 import { parseBatchLine, splitLines } from "../../src/cli/batch.ts";
 import { EXIT } from "../../src/options/exit-codes.ts";
 import { cliCommand } from "../helpers/cli-command.ts";
 import { JSON_RESULT_KEYS } from "../helpers/run-result.ts";
+import { DEFAULT_LIMITS } from "../../src/sandbox/mod.ts";
+import { CLI_FUEL_DEFAULT } from "../../src/options/limits.ts";
 
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
 
@@ -149,7 +151,7 @@ describe(`wasi-py --batch end to end on ${isDeno ? "Deno" : "Node"}`, () => {
       "{oops",
       JSON.stringify({ id: 4, code: "import sys; print(sys.argv, input())", stdin: "hi\n", args: ["a", "b c"] }),
       "",
-      JSON.stringify({ id: 5, code: "while True: pass", fuel: 1e7 }),
+      JSON.stringify({ id: 5, code: "while True: pass", fuel: 1e7, timeout: 20 }),
       JSON.stringify({ id: 6, code: "x", memory: 1 }),
       JSON.stringify({ id: 7, code: "1/0" }),
     ].join("\n") + "\n";
@@ -162,6 +164,8 @@ describe(`wasi-py --batch end to end on ${isDeno ? "Deno" : "Node"}`, () => {
     assert.equal(r.lines[2]!.line, 3);
     assert.equal(r.lines[3]!.stdout, "['-c', 'a', 'b c'] hi\n");
     assert.equal(r.lines[4]!.outcome, "fuel_exhausted");
+    assert.deepEqual(r.lines[4]!.limits, { ...DEFAULT_LIMITS, fuel: 1e7, timeoutMs: 20_000 }, "the line's limits");
+    assert.deepEqual(r.lines[1]!.limits, { ...DEFAULT_LIMITS, fuel: CLI_FUEL_DEFAULT }, "the command's defaults");
     assert.match(String(r.lines[5]!.error), /memory/);
     assert.equal(r.lines[6]!.outcome, "error");
     assert.deepEqual(Object.keys(r.lines[1]!), ["id", ...JSON_RESULT_KEYS]);
@@ -179,6 +183,7 @@ describe(`wasi-py --batch end to end on ${isDeno ? "Deno" : "Node"}`, () => {
       ["False False\n", "ok"],
       ["", "fuel_exhausted"],
     ]);
+    for (const l of r.lines) assert.deepEqual(l.limits, { ...DEFAULT_LIMITS, fuel: 1e7 }, "the flags' limits");
   });
   it("an empty batch: no output, exit 0", () => {
     const r = batch("");

@@ -15,6 +15,7 @@ import { VERSION } from "../../src/version.ts";
 import { CLI_FUEL_DEFAULT } from "../../src/options/limits.ts";
 import { cliCommand } from "../helpers/cli-command.ts";
 import { JSON_RESULT_KEYS } from "../helpers/run-result.ts";
+import { DEFAULT_LIMITS } from "../../src/sandbox/mod.ts";
 
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
 
@@ -27,6 +28,7 @@ function result(over: Partial<RunResult> = {}): RunResult {
     fuelUsed: 1000,
     wallMs: 5,
     truncated: { stdout: false, stderr: false },
+    limits: { ...DEFAULT_LIMITS },
     ...over,
   };
 }
@@ -164,16 +166,9 @@ describe("exit codes and rendering", () => {
     const codes = Object.values(EXIT);
     assert.equal(new Set(codes).size, codes.length);
   });
-  const shown = {
-    format: "raw" as const,
-    fuel: 1_000_000,
-    timeoutMs: 2000,
-    memoryMiB: 64,
-    maxOutputBytes: 100,
-    maxLines: 2,
-    maxBytes: 400,
-    verbose: false,
-  };
+  const shown = { format: "raw" as const, maxLines: 2, maxBytes: 400, verbose: false };
+  /** The limits the results below ran under: the notes name these, not the command's options. */
+  const ran = { limits: { ...DEFAULT_LIMITS, fuel: 1_000_000, timeoutMs: 2000, memoryMiB: 64, maxOutputBytes: 100 } };
   it("json has exactly the documented keys", () => {
     const text = renderResult(result({ stdout: "x" }), { ...shown, format: "json" }).stdout;
     assert.ok(text.endsWith("\n") && !text.slice(0, -1).includes("\n"));
@@ -189,17 +184,17 @@ describe("exit codes and rendering", () => {
       stdout: "",
       stderr: "e",
     });
-    assert.deepEqual(renderResult(result({ stderr: "e", exitCode: -1, outcome: "timeout" }), shown), {
+    assert.deepEqual(renderResult(result({ stderr: "e", exitCode: -1, outcome: "timeout", ...ran }), shown), {
       stdout: "",
       stderr: "e\nwasi-py: Timed out after 2 s\n",
     });
     assert.deepEqual(
-      rawNotes(result({ outcome: "output_truncated", truncated: { stdout: true, stderr: false } }), shown),
+      rawNotes(result({ outcome: "output_truncated", truncated: { stdout: true, stderr: false }, ...ran }), shown),
       [
         "stdout truncated after 100 bytes (--max-output)",
       ],
     );
-    assert.deepEqual(rawNotes(result({ fuelUsed: 500_000 }), { ...shown, verbose: true }), [
+    assert.deepEqual(rawNotes(result({ fuelUsed: 500_000, ...ran }), { ...shown, verbose: true }), [
       "Used 500,000 fuel units (50.0%) in 5 ms",
     ]);
   });
@@ -307,6 +302,22 @@ describe(`wasi-py end to end on ${isDeno ? "Deno" : "Node"}`, () => {
     assert.equal(j.outcome, "error");
     assert.ok(j.fuelUsed > 0);
     assert.deepEqual(j.truncated, { stdout: false, stderr: false });
+    assert.deepEqual(j.limits, { ...DEFAULT_LIMITS, fuel: CLI_FUEL_DEFAULT }, "the command's defaults");
+  });
+  it("json format: the limits given, and unlimited fuel as null", () => {
+    const given = ["--fuel", "5e8", "--timeout", "2.5", "--memory", "100", "--max-output", "1k", "--tmp-quota", "2M"];
+    const j = JSON.parse(wasiPy([...given, "-f", "json", "print(1)"]).stdout);
+    const limits = { fuel: 5e8, timeoutMs: 2500, memoryMiB: 100, maxOutputBytes: 1024, tmpQuotaBytes: 2 * 1024 * 1024 };
+    assert.deepEqual(j.limits, { ...limits, tmpMaxFiles: DEFAULT_LIMITS.tmpMaxFiles });
+    assert.equal(JSON.parse(wasiPy(["--fuel", "unlimited", "-fjson", "1"]).stdout).limits.fuel, null);
+  });
+  it("a limit given shows in the summary text (irc, raw and --verbose)", () => {
+    assert.equal(wasiPy(["--fuel", "123456789", "while True: pass"]).stdout, "Out of fuel after 123,456,789 units\n");
+    const raw = wasiPy(["-f", "raw", "-V", "--fuel", "1e8", "print(1)"]);
+    const m = /^wasi-py: Used ([\d,]+) fuel units \((\d+\.\d)%\) in [\d,]+ ms\n$/.exec(raw.stderr);
+    assert.ok(m, raw.stderr);
+    const fuel = Number(m[1]!.replaceAll(",", ""));
+    assert.equal(m[2], ((fuel / 1e8) * 100).toFixed(1), "the share of the budget given");
   });
   it("--fuel: out of fuel has its own line and exit status", () => {
     const r = wasiPy(["--fuel", "300000000", "while True: pass"]);

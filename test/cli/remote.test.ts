@@ -7,7 +7,10 @@ import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import process from "node:process";
-import { remoteBody, remoteTarget } from "../../src/cli/remote.ts";
+import { remoteBody, remoteResult, remoteTarget } from "../../src/cli/remote.ts";
+import { DEFAULT_LIMITS } from "../../src/sandbox/mod.ts";
+import { CLI_FUEL_DEFAULT } from "../../src/options/limits.ts";
+import { result } from "../helpers/run-result.ts";
 import { plainRun } from "../../src/cli/plain-args.ts";
 import { repoRoot } from "../../src/sandbox/assets.ts";
 import { cliCommand } from "../helpers/cli-command.ts";
@@ -36,7 +39,14 @@ describe("remoteTarget and remoteBody", () => {
     assert.deepEqual(remoteBody(o, "1", "in"), { code: "1", stdin: "in", args: ["a"], timeoutMs: 500 });
     assert.equal(remoteBody({ ...o, fuel: Infinity }, "1", "").fuel, "unlimited");
   });
-  it("loads no interpreter code: nothing of src/sandbox but limits.ts beyond types", () => {
+  it("reads the service's limits back (null fuel is unlimited); without them, the options'", () => {
+    const o = { ...plainRun(["1"])!, timeoutMs: 500 };
+    const { limits: _, ...sent } = result();
+    const served = { ...sent, limits: { ...DEFAULT_LIMITS, fuel: null, memoryMiB: 64 } };
+    assert.deepEqual(remoteResult(served, o).limits, { ...DEFAULT_LIMITS, fuel: Infinity, memoryMiB: 64 });
+    assert.deepEqual(remoteResult(sent, o).limits, { ...DEFAULT_LIMITS, fuel: CLI_FUEL_DEFAULT, timeoutMs: 500 });
+  });
+  it("loads no interpreter code: nothing of src/sandbox beyond types (the limits' numbers are src/limits)", () => {
     const seen = new Set<string>();
     const visit = (file: string) => {
       if (seen.has(file)) return;
@@ -48,7 +58,8 @@ describe("remoteTarget and remoteBody", () => {
     };
     visit(join(repoRoot(), "src", "cli", "remote.ts"));
     const sandbox = [...seen].filter((f) => f.includes(`${join("src", "sandbox")}`)).map((f) => f.split(/[\\/]/).pop());
-    assert.deepEqual(sandbox, ["limits.ts"]);
+    assert.deepEqual(sandbox, []);
+    assert.ok([...seen].some((f) => f.endsWith(join("src", "limits", "mod.ts"))), "the walk follows imports");
     assert.ok(![...seen].some((f) => /src[\\/](wasi|wasm|serve)[\\/]/.test(f)), [...seen].join("\n"));
   });
 });
@@ -77,6 +88,7 @@ describe("wasi-py through a service", () => {
     assert.deepEqual([raw.stdout, raw.stderr, raw.status], ["out\n", "err\n", 3]);
     const json = run(["-fjson", "int(input()) * 2"], "5\n");
     assert.equal(JSON.parse(json.stdout).stdout, "10\n");
+    assert.deepEqual(JSON.parse(json.stdout).limits, DEFAULT_LIMITS, "the limits the service ran it under");
     const fuel = run(["--fuel", "1e6", "while True: pass"]);
     assert.deepEqual([fuel.stdout, fuel.status], ["Out of fuel after 1,000,000 units\n", 123]);
     const args = run(["-fraw", "-c", "import sys; print(sys.argv[1:])", "a", "b c"]);

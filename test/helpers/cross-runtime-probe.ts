@@ -10,7 +10,7 @@ import process from "node:process";
 import { Sandbox } from "../../src/sandbox/mod.ts";
 import type { RunOptions, SandboxOptions } from "../../src/sandbox/mod.ts";
 import { interpreterOptions } from "./interpreter.ts";
-import type { OneShotOptions } from "../../src/sandbox/pool.ts";
+import type { OneShotOptions } from "../../src/sandbox/sandbox-options.ts";
 
 /** Fuel enough for any of them to end by itself (deep recursion is expensive), and time to spend it. */
 const DEEP: RunOptions = { fuel: 20_000_000_000, timeoutMs: 300_000 };

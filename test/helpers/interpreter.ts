@@ -1,6 +1,6 @@
 /**
  * The interpreter the tests run: $WASI_PY_WASM / $WASI_PY_STDLIB if set (to try a candidate
- * build), else undefined, so Sandbox.create takes the committed assets via src/assets.ts.
+ * build), else undefined, so Sandbox.create takes the committed assets via src/sandbox/assets.ts.
  */
 import { readFileSync } from "node:fs";
 import process from "node:process";

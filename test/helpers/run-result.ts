@@ -3,8 +3,9 @@
  * with the fields a case cares about overridden.
  */
 import type { RunResult } from "../../src/sandbox/result.ts";
+import { DEFAULT_LIMITS } from "../../src/sandbox/mod.ts";
 
-/** A finished run (exit 0, no output, 1 fuel unit, 1 ms) with `over` applied. */
+/** A finished run (exit 0, no output, 1 fuel unit, 1 ms, the default limits) with `over` applied. */
 export function result(over: Partial<RunResult> = {}): RunResult {
   return {
     stdout: "",
@@ -14,6 +15,7 @@ export function result(over: Partial<RunResult> = {}): RunResult {
     fuelUsed: 1,
     wallMs: 1,
     truncated: { stdout: false, stderr: false },
+    limits: { ...DEFAULT_LIMITS },
     ...over,
   };
 }
@@ -31,4 +33,5 @@ export const JSON_RESULT_KEYS: readonly string[] = [
   "fuelUsedIsLowerBound",
   "wallMs",
   "truncated",
+  "limits",
 ];

@@ -19,7 +19,7 @@ import type { SayMeta } from "../../src/irc/output.ts";
 import { pasteClient } from "../../src/irc/paste.ts";
 import { IrcConfigError, redactChannel, resolveIrcConfig } from "../../src/irc/config.ts";
 import { startBot } from "../../src/irc/start.ts";
-import { formatIrcReply } from "../../src/text/messages.ts";
+import { formatIrcReply } from "../../src/format/messages.ts";
 import type { RunResult } from "../../src/sandbox/result.ts";
 import { result } from "../helpers/run-result.ts";
 import { scriptedServer } from "../helpers/scripted-server.ts";

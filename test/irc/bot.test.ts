@@ -14,10 +14,11 @@ import { cutToBytes } from "../../src/text/utf8.ts";
 import { resolveIrcConfig } from "../../src/irc/config.ts";
 import { startBot } from "../../src/irc/start.ts";
 import { Sandbox } from "../../src/sandbox/pool.ts";
-import { formatIrc } from "../../src/text/messages.ts";
+import { formatIrc } from "../../src/format/messages.ts";
 import type { RunResult } from "../../src/sandbox/result.ts";
 import { startNgircd, TestIrcUser } from "../helpers/ngircd.ts";
 import type { NgircdServer } from "../helpers/ngircd.ts";
+import { DEFAULT_LIMITS } from "../../src/sandbox/mod.ts";
 
 // ---------- fakes ----------
 
@@ -44,6 +45,7 @@ function result(stdout: string, extra: Partial<RunResult> = {}): RunResult {
     fuelUsed: 1234,
     wallMs: 5,
     truncated: { stdout: false, stderr: false },
+    limits: { ...DEFAULT_LIMITS },
     ...extra,
   };
 }
@@ -106,7 +108,10 @@ function harness(over: Partial<BotOptions> = {}, auto = true, format: Formatter 
   const evaluate: Evaluator = (code, l) => {
     calls.push({ code, limits: l });
     if (code === "boom") return Promise.reject(new Error("worker died"));
-    if (auto) return Promise.resolve(result(code === "1+1" ? "2\n" : `ran ${code}\n`));
+    // As the sandbox does, the result carries the limits it ran under.
+    if (auto) {
+      return Promise.resolve(result(code === "1+1" ? "2\n" : `ran ${code}\n`, { limits: { ...DEFAULT_LIMITS, ...l } }));
+    }
     return new Promise((r) => pending.set(code, r));
   };
   const bot = new IrcBot(client, evaluate, format, botOptions(over), {
@@ -154,9 +159,10 @@ describe("IrcBot (fake connection)", () => {
     assert.match(h.client.sent[0].text, /^alice: usage: !py <python code>/);
   });
 
-  it("passes the per-line byte budget after `nick: ` and the line limit to the formatter", async () => {
+  it("passes the per-line byte budget after `nick: ` and the line limit to the formatter, the limits in the result", async () => {
     let seen: Parameters<Formatter>[1] | undefined;
-    const h = harness({ maxLines: 4 }, true, (_r, o) => ((seen = o), ["x"]));
+    let seenResult: RunResult | undefined;
+    const h = harness({ maxLines: 4 }, true, (r, o) => ((seen = o), (seenResult = r), ["x"]));
     h.bot.handle(privmsg("alice", "#py", "!py:v 1"));
     await h.bot.whenIdle();
     const expected = 512 - 2 - ":PyBot!~wasipy@host.example ".length - "PRIVMSG #py :".length - "alice: ".length;
@@ -164,11 +170,9 @@ describe("IrcBot (fake connection)", () => {
       maxBytes: expected,
       maxLines: 4,
       verbose: true,
-      fuelLimit: 1000,
-      timeoutMs: 1000,
-      memoryMiB: 64,
       cutLink: "!more",
     });
+    assert.deepEqual(seenResult?.limits, { ...DEFAULT_LIMITS, ...limits });
   });
 
   it("neutralises CR/LF/NUL/CTCP that a formatter let through instead of sending them", async () => {

@@ -11,13 +11,14 @@ import { startBot } from "../../src/irc/start.ts";
 import type { BotParts } from "../../src/irc/start.ts";
 import { IrcAuthError, IrcNickError, IrcSaslError } from "../../src/irc/client.ts";
 import type { Evaluator } from "../../src/irc/bot.ts";
-import { formatIrcReply } from "../../src/text/messages.ts";
+import { formatIrcReply } from "../../src/format/messages.ts";
 import type { RunResult } from "../../src/sandbox/result.ts";
 import { FakeClock, settle } from "./fake-clock.ts";
 import { fakeNet, welcoming } from "./fake-net.ts";
 import type { ScriptTools } from "./fake-net.ts";
 import { IrcSerialiseError } from "../../src/irc/message.ts";
 import type { IrcMessage } from "../../src/irc/message.ts";
+import { DEFAULT_LIMITS } from "../../src/sandbox/mod.ts";
 
 function result(stdout: string, extra: Partial<RunResult> = {}): RunResult {
   return {
@@ -28,6 +29,7 @@ function result(stdout: string, extra: Partial<RunResult> = {}): RunResult {
     fuelUsed: 1,
     wallMs: 1,
     truncated: { stdout: false, stderr: false },
+    limits: { ...DEFAULT_LIMITS },
     ...extra,
   };
 }

@@ -9,7 +9,7 @@ import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { Sandbox } from "../../src/sandbox/pool.ts";
-import { formatIrc } from "../../src/text/messages.ts";
+import { formatIrc } from "../../src/format/messages.ts";
 import { resolveIrcConfig } from "../../src/irc/config.ts";
 import { startBot } from "../../src/irc/start.ts";
 import { startNgircd, TestIrcUser } from "../helpers/ngircd.ts";

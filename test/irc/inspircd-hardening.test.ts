@@ -11,11 +11,12 @@ import assert from "node:assert/strict";
 import { resolveIrcConfig } from "../../src/irc/config.ts";
 import { startBot } from "../../src/irc/start.ts";
 import type { Evaluator } from "../../src/irc/bot.ts";
-import { formatIrcReply } from "../../src/text/messages.ts";
+import { formatIrcReply } from "../../src/format/messages.ts";
 import type { RunResult } from "../../src/sandbox/result.ts";
 import { startInspircd } from "../helpers/inspircd.ts";
 import type { InspircdServer } from "../helpers/inspircd.ts";
 import { TestIrcUser } from "../helpers/ngircd.ts";
+import { DEFAULT_LIMITS } from "../../src/sandbox/mod.ts";
 
 const cleanups: (() => Promise<unknown>)[] = [];
 async function cleanUp(): Promise<void> {
@@ -34,6 +35,7 @@ const standIn: Evaluator = (code) => {
     fuelUsed: 1,
     wallMs: 50,
     truncated: { stdout: false, stderr: false },
+    limits: { ...DEFAULT_LIMITS },
   };
   return new Promise((resolve) => setTimeout(() => resolve(r), 50));
 };

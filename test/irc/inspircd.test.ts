@@ -18,7 +18,7 @@ import { stdout } from "node:process";
 import { resolveIrcConfig } from "../../src/irc/config.ts";
 import { startBot } from "../../src/irc/start.ts";
 import { Sandbox } from "../../src/sandbox/pool.ts";
-import { formatIrcReply } from "../../src/text/messages.ts";
+import { formatIrcReply } from "../../src/format/messages.ts";
 import { registerAccount, startInspircd } from "../helpers/inspircd.ts";
 import type { InspircdServer } from "../helpers/inspircd.ts";
 import { TestIrcUser } from "../helpers/ngircd.ts";

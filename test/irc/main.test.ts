@@ -10,6 +10,7 @@ import { AssetError } from "../../src/sandbox/assets.ts";
 import { startNgircd, TestIrcUser } from "../helpers/ngircd.ts";
 import { scriptedServer } from "../helpers/scripted-server.ts";
 import type { NgircdServer } from "../helpers/ngircd.ts";
+import { DEFAULT_LIMITS } from "../../src/sandbox/mod.ts";
 
 const okRun = {
   stdout: "",
@@ -19,6 +20,7 @@ const okRun = {
   fuelUsed: 1,
   wallMs: 1,
   truncated: { stdout: false, stderr: false },
+  limits: { ...DEFAULT_LIMITS },
 };
 
 describe("runIrcBot", () => {

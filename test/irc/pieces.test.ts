@@ -12,8 +12,9 @@ import { shortenException } from "../../src/irc/exception-line.ts";
 import { Members } from "../../src/irc/members.ts";
 import { FairQueue } from "../../src/irc/fair-queue.ts";
 import { moreWord, parseCommand } from "../../src/irc/command.ts";
-import { formatIrcReply } from "../../src/text/messages.ts";
+import { formatIrcReply } from "../../src/format/messages.ts";
 import { utf8Length } from "../../src/text/utf8.ts";
+import { DEFAULT_LIMITS } from "../../src/sandbox/mod.ts";
 
 describe("nick arithmetic", () => {
   it("fallbacks are shortened before their digits; the limit shrinks after each erroneous refusal", () => {
@@ -58,6 +59,7 @@ describe("!more arithmetic and store", () => {
       fuelUsed: 1,
       wallMs: 1,
       truncated: { stdout: false, stderr: false },
+      limits: { ...DEFAULT_LIMITS },
     };
     const reply = formatIrcReply(r, { maxBytes: 200, maxLines: 2, cutLink: "!more" });
     const left = bytesLeftOut(reply.lines)!;

@@ -1,10 +1,11 @@
 /**
  * The arrows between src/'s layers, read from the import statements of every source file, so
  * they stay the way the layout promises (issue 26, item 5): the ground floor (text/'s UTF-8 and
- * escaping, platform/) imports nothing above it; the sandbox knows nothing of the command's
- * vocabulary (options/), of formatting or of the front ends; options/ imports nothing from
- * text/ or sandbox/; the front ends (cli/, irc/, serve/) do not import each other, except that
- * the command dispatches to the bot and the service.
+ * escaping, platform/, limits/'s numbers) imports nothing above it; the sandbox knows nothing of
+ * text/, of the command's vocabulary (options/), of formatting or of the front ends; options/
+ * imports nothing from text/ or sandbox/; format/ (messages and summaries of results) sits above
+ * the sandbox; the front ends (cli/, irc/, serve/) do not import each other, except that the
+ * command dispatches to the bot and the service. No exceptions.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -14,40 +15,27 @@ import { repoRoot } from "../../src/sandbox/assets.ts";
 
 const SRC = join(repoRoot(), "src");
 
-/** The formatting layer that still lives in text/ (to move to src/format/). */
-const FORMAT_FILES = new Set(["text/messages.ts", "text/summary.ts"]);
-
-/** A file's layer: its folder under src/, or "format" for the formatting files. */
+/** A file's layer: its folder under src/ (or the file itself at the top). */
 function layerOf(file: string): string {
-  if (FORMAT_FILES.has(file)) return "format";
   return file.includes("/") ? file.slice(0, file.indexOf("/")) : file;
 }
 
 /** What each layer may import, besides itself. */
-const ALLOWED: Readonly<Record<string, readonly string[]>> = {
+export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   text: [],
   platform: [],
-  wasm: ["platform", "text"],
-  wasi: ["wasm", "platform", "text"],
-  packages: ["wasi", "wasm", "platform", "text"],
-  sandbox: ["packages", "wasi", "wasm", "platform", "text"],
-  options: [],
-  format: ["text", "options", "sandbox"],
-  irc: ["format", "text", "options", "sandbox", "packages", "platform"],
-  serve: ["format", "text", "options", "sandbox", "packages", "platform", "version.ts"],
-  cli: ["irc", "serve", "format", "text", "options", "sandbox", "packages", "platform", "version.ts"],
+  limits: [],
+  wasm: ["platform"],
+  wasi: ["wasm", "platform"],
+  packages: ["wasi", "wasm", "platform"],
+  sandbox: ["limits", "packages", "wasi", "wasm", "platform"],
+  options: ["limits"],
+  format: ["text", "options", "limits", "sandbox"],
+  irc: ["format", "text", "options", "limits", "sandbox", "packages", "platform"],
+  serve: ["format", "text", "options", "limits", "sandbox", "packages", "platform", "version.ts"],
+  cli: ["irc", "serve", "format", "text", "options", "limits", "sandbox", "packages", "platform", "version.ts"],
   "version.ts": [],
 };
-
-/**
- * Arrows still the wrong way, each with why it is left; the test fails when one is gone (remove it
- * here) or a new one appears.
- */
-const KNOWN_WRONG: ReadonlyArray<readonly [string, string, string]> = [
-  ["sandbox/limits.ts", "options/limits.ts", "the limits table (numbers and flags) is split with the settings schema"],
-  ["sandbox/limits.ts", "options/spec.ts", "the same: isValidValue goes with the table"],
-  ["packages/image.ts", "sandbox/assets.ts", "the cache folder rule (cacheDirs) is to move below both"],
-];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -95,19 +83,23 @@ describe("import arrows in src/", () => {
   it("every layer imports only the layers below it", () => {
     const wrong = cross
       .filter(([from, to]) => !(ALLOWED[layerOf(from)] ?? []).includes(layerOf(to)))
-      .filter(([from, to]) => !KNOWN_WRONG.some(([f, t]) => f === from && t === to))
       .map(([from, to]) => `${from} -> ${to}`);
     assert.deepEqual(wrong, [], "imports against the arrows");
   });
 
-  it("the arrows still wrong are listed with why, and each is still there", () => {
-    for (const [from, to, why] of KNOWN_WRONG) {
-      assert.ok(why.length > 0);
-      assert.ok(
-        cross.some(([f, t]) => f === from && t === to),
-        `${from} -> ${to} is fixed: remove it from KNOWN_WRONG`,
-      );
-    }
+  /** Every layer `layer` may reach, directly or through the layers it may import. */
+  const reach = (layer: string, seen: Set<string> = new Set()): Set<string> => {
+    for (const l of ALLOWED[layer] ?? []) if (!seen.has(l)) reach(l, seen.add(l));
+    return seen;
+  };
+
+  it("the rules have no cycle (no layer reaches itself)", () => {
+    for (const layer of Object.keys(ALLOWED)) assert.ok(!reach(layer).has(layer), `${layer} reaches itself`);
+  });
+
+  it("the sandbox reaches no text/, options/ or format/, options/ no text/ or sandbox/, even indirectly", () => {
+    assert.deepEqual([...reach("sandbox")].sort(), ["limits", "packages", "platform", "wasi", "wasm"]);
+    assert.deepEqual([...reach("options")], ["limits"]);
   });
 
   it("a `_` file is imported only from its own folder", () => {
@@ -121,6 +113,26 @@ describe("import arrows in src/", () => {
     const wrong = all.filter(([from, to]) => /(^|\/)_[^/]*$/.test(to) && dirname(from) !== dirname(to));
     assert.deepEqual(wrong.map(([f, t]) => `${f} -> ${t}`), []);
     assert.ok(all.some(([, to]) => to === "sandbox/_run-io.ts"), "the sandbox's internal files are seen");
+  });
+
+  it("the sandbox's files: `_` exactly when private (not re-exported by mod.ts nor imported from another folder)", () => {
+    const edges = sourceFiles(SRC).flatMap((path) => {
+      const from = relative(SRC, path).replaceAll("\\", "/");
+      return importSpecifiers(readFileSync(path, "utf8")).map((spec) => {
+        const to = relative(SRC, normalize(join(dirname(path), spec))).replaceAll("\\", "/");
+        return [from, to] as const;
+      });
+    });
+    const files = sourceFiles(join(SRC, "sandbox")).map((p) => `sandbox/${relative(join(SRC, "sandbox"), p)}`);
+    const wrong = files.filter((file) => {
+      if (file === "sandbox/mod.ts") return false;
+      const shown = edges.some(([from, to]) =>
+        to === file && (from === "sandbox/mod.ts" || !from.startsWith("sandbox/"))
+      );
+      return /\/_[^/]*$/.test(file) === shown;
+    });
+    assert.deepEqual(wrong, [], "rename: `_` for a private file, none for a public one");
+    assert.ok(files.includes("sandbox/_worker.ts") && files.includes("sandbox/pool.ts"));
   });
 
   it("sees the whole tree (a layer missing from the rules is an error)", () => {

@@ -20,7 +20,14 @@ import {
 } from "../../src/options/parse.ts";
 import { optionRows } from "../../src/cli/help.ts";
 import { ircHelpText } from "../../src/irc/args.ts";
-import { DEFAULT_LIMITS, LimitError, resolveLimits } from "../../src/sandbox/limits.ts";
+import {
+  DEFAULT_LIMITS,
+  isAllowedLimit,
+  LIMIT_KEYS,
+  LIMIT_RANGES,
+  LimitError,
+  resolveLimits,
+} from "../../src/limits/mod.ts";
 
 const ALL: [string, readonly OptionSpec[]][] = [
   ["run limits", Object.values(RUN_LIMITS)],
@@ -109,6 +116,27 @@ describe("library limits from the table", () => {
       );
     }
     assert.equal(resolveLimits({ fuel: Infinity }).fuel, Infinity);
+  });
+  it("the options' limits are src/limits' numbers, with the same keys, and agree on which may be unlimited", () => {
+    assert.deepEqual(Object.keys(RUN_LIMITS), [...LIMIT_KEYS]);
+    for (const k of LIMIT_KEYS) {
+      const { default: value, min, max, unlimited } = LIMIT_RANGES[k];
+      const s = RUN_LIMITS[k];
+      assert.deepEqual(
+        [s.default, s.min, s.max, s.kind.unlimited, s.kind.integer],
+        [value, min, max, unlimited, true],
+        k,
+      );
+    }
+  });
+  it("the library and the options agree on every value (isAllowedLimit and isValidValue)", () => {
+    const probes = [-1, 0, 0.5, 1, 19, 20, 4096, 4097, 10_000, 2 ** 53, Infinity, -Infinity, NaN];
+    for (const k of LIMIT_KEYS) {
+      const s = RUN_LIMITS[k];
+      for (const v of [...probes, s.min, s.max, s.max + 1, s.min - 1]) {
+        assert.equal(isAllowedLimit(k, v), isValidValue(s, v), `${k} ${v}`);
+      }
+    }
   });
   it("LimitError knows its limit only when told (never parsed from the message)", () => {
     const given = new LimitError("must be at least 8", { limit: "memoryMiB" });

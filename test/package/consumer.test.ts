@@ -162,7 +162,7 @@ describe(`the npm package, on Node ${process.versions.node}`, { skip }, () => {
       "build/bundle/cli.js",
       "build/bundle/mod.js",
       "build/bundle/main.js",
-      "build/bundle/worker.js",
+      "build/bundle/_worker.js",
       "build/types/src/sandbox/mod.d.ts",
       "build/types/src/cli/main.d.ts",
     ];
@@ -223,7 +223,7 @@ describe(`the npm package, on Node ${process.versions.node}`, { skip }, () => {
       return seen;
     };
     const js = reach(
-      ["build/bundle/cli.js", "build/bundle/mod.js", "build/bundle/main.js", "build/bundle/worker.js"],
+      ["build/bundle/cli.js", "build/bundle/mod.js", "build/bundle/main.js", "build/bundle/_worker.js"],
       (s) => s,
     );
     const dts = reach(

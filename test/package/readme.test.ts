@@ -13,7 +13,7 @@ import { helpLine } from "../../src/options/spec.ts";
 import { readAsset, readManifest, repoRoot } from "../../src/sandbox/assets.ts";
 import { ExternKind, readImportSection, readSections, SectionId } from "../../src/wasm/binary.ts";
 import { Sandbox } from "../../src/sandbox/mod.ts";
-import { LimitError } from "../../src/sandbox/limits.ts";
+import { LimitError } from "../../src/limits/mod.ts";
 
 const readme = readFileSync(join(repoRoot(), "README.md"), "utf8");
 const MIB_PAGES = 16; // 64-KiB wasm pages in a MiB

@@ -12,7 +12,7 @@ import { compiledReason, PackageError, SITE_PACKAGES } from "../../src/packages/
 import { packMount } from "../../src/packages/mount.ts";
 import { packagesFrom, readPackagesConfig, splitPathList } from "../../src/options/packages.ts";
 import { OptionError } from "../../src/options/spec.ts";
-import { DRIVER_PY } from "../../src/sandbox/driver.ts";
+import { DRIVER_PY } from "../../src/sandbox/_driver.ts";
 import { driverWithArgs } from "../../src/sandbox/_program-args.ts";
 import { inflateRaw } from "../../src/platform/inflate.ts";
 import { checkConfigFile, IrcConfigError, resolveIrcConfig } from "../../src/irc/config.ts";

@@ -16,7 +16,8 @@ import process from "node:process";
 import { cacheDirFor, commandNeeds, packageRoot, permissionMessage } from "../../src/platform/permissions.ts";
 import { optionPart } from "../../src/cli/argv.ts";
 import { KNOWN_OPTIONS } from "../../src/cli/known.ts";
-import { cacheDirs, repoRoot } from "../../src/sandbox/assets.ts";
+import { repoRoot } from "../../src/sandbox/assets.ts";
+import { cacheDirs } from "../../src/platform/cache-dirs.ts";
 import { otherHalfRuns } from "../helpers/halves.ts";
 
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
@@ -79,7 +80,7 @@ describe("cacheDirFor", () => {
   for (const [env, want] of table) {
     it(JSON.stringify(env), () => assert.equal(cacheDirFor((n) => env[n]), want));
   }
-  it("agrees with the sandbox's cacheDirs", () => {
+  it("agrees with platform/cache-dirs.ts's cacheDirs", () => {
     const env = (n: string) => (process.env[n] === "" ? undefined : process.env[n]);
     assert.equal(cacheDirFor(env), cacheDirs()[0]);
   });

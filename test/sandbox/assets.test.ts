@@ -8,7 +8,6 @@ import { brotliCompressSync } from "node:zlib";
 import {
   AssetError,
   type AssetName,
-  cacheDirs,
   cachedPath,
   defaultAssetsDir,
   ensureAsset,
@@ -17,6 +16,7 @@ import {
   readAssetShared,
   readManifest,
 } from "../../src/sandbox/assets.ts";
+import { cacheDirs } from "../../src/platform/cache-dirs.ts";
 import process from "node:process";
 import { readTar } from "../../src/wasi/tar.ts";
 

@@ -22,21 +22,10 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import {
-  assetSha256,
-  cacheNotice,
-  ownershipProblem,
-  readAssetShared,
-  readManifest,
-  sideFilePath,
-} from "../../src/sandbox/assets.ts";
-import {
-  cachedImageIndex,
-  committedImageIndex,
-  INDEX_SUFFIX,
-  openIndex,
-  sealIndex,
-} from "../../src/sandbox/image-index.ts";
+import { assetSha256, cacheNotice, readAssetShared, readManifest, sideFilePath } from "../../src/sandbox/assets.ts";
+import { cachedImageIndex, committedImageIndex, INDEX_SUFFIX } from "../../src/sandbox/_image-index.ts";
+import { openIndex, sealIndex } from "../../src/wasi/sealed-index.ts";
+import { ownershipProblem } from "../../src/platform/cache-dirs.ts";
 import { cliCommand } from "../helpers/cli-command.ts";
 
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";

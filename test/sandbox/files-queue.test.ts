@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { LimitError, QueueFullError, QueueTimeoutError, Sandbox } from "../../src/sandbox/mod.ts";
 import { checkFiles, returnCaps } from "../../src/sandbox/run-files.ts";
 import { queueBounds } from "../../src/sandbox/queue.ts";
-import { DEFAULT_LIMITS } from "../../src/sandbox/limits.ts";
+import { DEFAULT_LIMITS } from "../../src/limits/mod.ts";
 import { interpreterOptions } from "../helpers/interpreter.ts";
 
 const GENEROUS = { fuel: Infinity, timeoutMs: 120_000 };

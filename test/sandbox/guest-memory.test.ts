@@ -1,17 +1,17 @@
 /**
  * The interpreter's data segments are split into an image at load (src/wasm/data-image.ts) and a
- * worker restores its last run's memory instead of making a new one (src/sandbox/guest-memory.ts).
+ * worker restores its last run's memory instead of making a new one (src/sandbox/_guest-memory.ts).
  * Both must give the guest exactly the memory instantiating the unsplit module gives, and a run
  * must see nothing of the one before, whether that one grew its memory or not.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Sandbox } from "../../src/sandbox/mod.ts";
-import { newGuest } from "../../src/sandbox/guest-instance.ts";
-import type { GuestTemplate } from "../../src/sandbox/guest-instance.ts";
-import { DEFAULT_LIMITS } from "../../src/sandbox/limits.ts";
+import { newGuest } from "../../src/sandbox/_guest-instance.ts";
+import type { GuestTemplate } from "../../src/sandbox/_guest-instance.ts";
+import { DEFAULT_LIMITS } from "../../src/limits/mod.ts";
 import { moduleShape } from "../../src/sandbox/module-shape.ts";
-import { committedInterpreter, compileInterpreter } from "../../src/sandbox/interpreter-module.ts";
+import { committedInterpreter, compileInterpreter } from "../../src/sandbox/_interpreter-module.ts";
 import { buildImageTree } from "../../src/wasi/memfs.ts";
 import { interpreterOptions } from "../helpers/interpreter.ts";
 

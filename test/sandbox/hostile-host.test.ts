@@ -10,7 +10,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Sandbox } from "../../src/sandbox/mod.ts";
 import type { Outcome, RunOptions, RunResult } from "../../src/sandbox/mod.ts";
-import { LimitError } from "../../src/sandbox/limits.ts";
+import { LimitError } from "../../src/limits/mod.ts";
 import { fuelForBytes } from "../../src/wasi/cost.ts";
 import { DEFAULT_FUEL_PER_PAGE } from "../../src/wasm/meter/mod.ts";
 import { PAGE_WORK_PER_BYTE, PAGE_WORK_PER_CALL } from "../../src/wasi/file-bytes.ts";

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { GUEST_ENV, Sandbox, STACK_EXHAUSTED_DETAIL } from "../../src/sandbox/mod.ts";
 import type { Outcome, RunOptions, RunResult } from "../../src/sandbox/mod.ts";
-import { DEFAULT_LIMITS } from "../../src/sandbox/limits.ts";
+import { DEFAULT_LIMITS } from "../../src/limits/mod.ts";
 import { repoRoot } from "../../src/sandbox/assets.ts";
 import { interpreterOptions } from "../helpers/interpreter.ts";
 

@@ -1,14 +1,14 @@
 /**
  * The stdlib image filled after the first run is posted (src/sandbox/_image-fill.ts): the worker's
- * gate (protocol.ts awaitImage, memfs.ts beforeRead) and the filling itself.
+ * gate (_protocol.ts awaitImage, memfs.ts beforeRead) and the filling itself.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Worker } from "node:worker_threads";
-import { awaitImage, IMAGE_FAILED, IMAGE_FILLING, IMAGE_READY } from "../../src/sandbox/protocol.ts";
+import { awaitImage, IMAGE_FAILED, IMAGE_FILLING, IMAGE_READY } from "../../src/sandbox/_protocol.ts";
 import { pendingStdlib, readyState } from "../../src/sandbox/_image-fill.ts";
 import { readAsset, readAssetShared } from "../../src/sandbox/assets.ts";
-import { committedImageIndex } from "../../src/sandbox/image-index.ts";
+import { committedImageIndex } from "../../src/sandbox/_image-index.ts";
 import { buildImageTree, MemFs } from "../../src/wasi/memfs.ts";
 import type { FileNode } from "../../src/wasi/memfs.ts";
 import { Errno } from "../../src/wasi/constants.ts";

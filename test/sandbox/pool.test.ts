@@ -6,8 +6,10 @@ import { LimitError, ModuleShapeError, Sandbox, SandboxClosedError } from "../..
 import type { Outcome } from "../../src/sandbox/mod.ts";
 import { classify, exitStatus } from "../../src/sandbox/result.ts";
 import type { Ending } from "../../src/sandbox/result.ts";
-import { DEFAULT_LIMITS, fuelCounterStart, resolveLimits, spentFuel } from "../../src/sandbox/limits.ts";
+import { DEFAULT_LIMITS, resolveLimits } from "../../src/limits/mod.ts";
+import { fuelCounterStart, spentFuel } from "../../src/sandbox/_fuel.ts";
 import { interpreterOptions } from "../helpers/interpreter.ts";
+import { statusLine } from "../../src/format/summary.ts";
 import { FUEL_PER_HOST_CALL, FUEL_PER_STREAM_WRITE } from "../../src/wasi/cost.ts";
 
 // ---- pure parts ---------------------------------------------------------------------------------
@@ -181,6 +183,16 @@ describe("sandbox with CPython", () => {
     assert.equal(sb.metered, true, "the product path is the metered interpreter");
     assert.ok(r.fuelUsed > 0);
     assert.ok(r.memoryBytes !== undefined && r.memoryBytes > 0 && r.memoryBytes <= DEFAULT_LIMITS.memoryMiB * 2 ** 20);
+    assert.deepEqual(r.limits, { ...DEFAULT_LIMITS }, "no limits given: the defaults");
+  });
+
+  it("a result carries the limits it ran under: those given, defaults for the rest", async () => {
+    const given = { fuel: 123_456_789, timeoutMs: 7000, memoryMiB: 99, maxOutputBytes: 4321, tmpQuotaBytes: 12_345 };
+    const r = await sb.run("pass", given);
+    assert.equal(r.outcome, "ok");
+    assert.deepEqual(r.limits, { ...given, tmpMaxFiles: DEFAULT_LIMITS.tmpMaxFiles });
+    const all = { ...given, fuel: Infinity, tmpMaxFiles: 7 };
+    assert.deepEqual((await sb.run("pass", all)).limits, all);
   });
 
   it("spends exactly the same fuel on the same program", async () => {
@@ -198,6 +210,7 @@ describe("sandbox with CPython", () => {
     const r = await sb.run("while True: pass", { timeoutMs: 300_000 });
     assert.equal(r.outcome, "fuel_exhausted");
     assert.equal(r.fuelUsed, DEFAULT_LIMITS.fuel);
+    assert.equal(statusLine(r), "Out of fuel after 1,000,000,000 units", "the summary names the run's budget");
   });
 
   it("with unlimited fuel a busy loop ends as timeout, keeping what was printed", async () => {
@@ -206,6 +219,7 @@ describe("sandbox with CPython", () => {
     assert.equal(r.stdout, "started\n");
     assert.ok(r.wallMs >= 1400 && r.wallMs < 15_000, `took ${r.wallMs} ms`);
     assert.equal(r.fuelUsedIsLowerBound, true, "stopped by the pool's timer: fuel sampled at the last host call");
+    assert.equal(statusLine(r), "Timed out after 1.5 s", "the summary names the limit given to run()");
   });
 
   it("says which fuel counts are exact: a run the worker saw end is exact, one stopped from outside a lower bound", async () => {

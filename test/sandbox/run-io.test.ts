@@ -7,7 +7,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { LimitError, Sandbox } from "../../src/sandbox/mod.ts";
-import { MAX_STDIN_BYTES } from "../../src/options/limits.ts";
+import { MAX_STDIN_BYTES } from "../../src/limits/mod.ts";
 import { encodeArgs } from "../../src/sandbox/_program-args.ts";
 
 const GENEROUS = { timeoutMs: 60_000, fuel: Infinity };

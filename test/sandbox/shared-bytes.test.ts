@@ -1,6 +1,6 @@
 /**
  * Long stdin and files cross between the pool and its workers in a bare SharedArrayBuffer
- * (src/sandbox/protocol.ts, `postable`), because Deno's worker_threads walks a posted typed array
+ * (src/sandbox/_protocol.ts, `postable`), because Deno's worker_threads walks a posted typed array
  * byte by byte: the rule as a table, and runs that check long stdin, given and returned files
  * arrive byte for byte, leave the caller's buffers alone and come back in ordinary memory.
  */
@@ -16,7 +16,7 @@ import {
   receivedFiles,
   receivedImage,
   SHARED_FROM_BYTES,
-} from "../../src/sandbox/protocol.ts";
+} from "../../src/sandbox/_protocol.ts";
 import { interpreterOptions } from "../helpers/interpreter.ts";
 
 const GENEROUS = { fuel: Infinity, timeoutMs: 120_000 };

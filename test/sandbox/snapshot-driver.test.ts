@@ -1,5 +1,5 @@
 /**
- * The snapshot (scripts/build-snapshot.sh) keeps the driver (src/sandbox/driver.ts) compiled, and
+ * The snapshot (scripts/build-snapshot.sh) keeps the driver (src/sandbox/_driver.ts) compiled, and
  * its variant taking program arguments (src/sandbox/_program-args.ts). When the driver changes and
  * the interpreter is not rebuilt, or the build misses the variant, every run (or every run with
  * arguments) silently compiles the driver again: `print(1)` then costs ~9 M fuel instead of
@@ -40,7 +40,7 @@ describe("the snapshot holds the committed driver", () => {
     assert.equal(r.stdout, "1\n");
     assert.ok(
       r.fuelUsed < PRINT1_FUEL_CEILING,
-      `print(1) used ${r.fuelUsed} fuel: the snapshot was built with another driver text than src/sandbox/driver.ts; ${REBUILD}`,
+      `print(1) used ${r.fuelUsed} fuel: the snapshot was built with another driver text than src/sandbox/_driver.ts; ${REBUILD}`,
     );
   });
 

@@ -34,7 +34,7 @@ describe("guest driver: -c semantics, last-expression rule, tracebacks as native
     assert.ok(programs.length >= 12, `only ${programs.length} programs in ${dir}`);
   });
 
-  // The driver's own behaviour (src/sandbox/driver.ts): `-c` semantics plus the last-expression rule.
+  // The driver's own behaviour (src/sandbox/_driver.ts): `-c` semantics plus the last-expression rule.
   const semantics: Array<[string, string, string]> = [
     ["a value is printed with repr", "'a' + 'b'", "'ab'\n"],
     ["None too", "None", "None\n"],

@@ -8,6 +8,7 @@ import { connect } from "node:net";
 import piston from "piston-client";
 import { startServe } from "../helpers/serve-process.ts";
 import type { ServedProcess } from "../helpers/serve-process.ts";
+import { DEFAULT_LIMITS } from "../../src/sandbox/mod.ts";
 
 const b64 = (s: string) => btoa(s);
 const IS_DENO = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
@@ -70,6 +71,7 @@ describe("wasi-py --serve: the three APIs", () => {
       run_timeout: 300,
     });
     assert.deepEqual([to.status, (to.json.run as Record<string, unknown>).status], [200, "TO"]);
+    assert.equal((to.json.run as Record<string, unknown>).message, "Timed out after 0.3 s", "the run's own limit");
     const cpu = await post(exec, {
       language: "python",
       version: "*",
@@ -144,6 +146,11 @@ describe("wasi-py --serve: the three APIs", () => {
     assert.equal(r.json.stdout, "hi ['a'] s\n");
     assert.deepEqual(r.json.files, [{ path: "o.txt", size: 1, content: b64("z") }]);
     assert.equal(r.json.outcome, "ok");
+    assert.deepEqual(
+      r.json.limits,
+      { ...DEFAULT_LIMITS, timeoutMs: 5000 },
+      "the request's, the service's for the rest",
+    );
     const limit = await post(`${s.url}/v1/run`, { code: "1", timeoutMs: 10 ** 8 });
     assert.deepEqual([limit.status, limit.json], [400, { error: "timeoutMs must be at most 20000 on this service" }]);
     const unknown = await post(`${s.url}/v1/run`, { code: "1", color: true });
@@ -155,6 +162,7 @@ describe("wasi-py --serve: the three APIs", () => {
     assert.equal(res.headers.get("content-type"), "application/x-ndjson; charset=utf-8");
     const lines = (await res.text()).trim().split("\n").map((l) => JSON.parse(l));
     assert.deepEqual(lines.map((l) => [l.id, l.stdout ?? l.status]), [[1, "1\n"], ["b", "2\n"], [3, 400]]);
+    assert.deepEqual(lines[1].limits, { ...DEFAULT_LIMITS, timeoutMs: 20_000 }, "the service's --timeout");
     const info = await (await fetch(`${s.url}/v1/info`)).json() as { limits: { timeoutMs: number }; python: string };
     assert.equal(info.limits.timeoutMs, 20000);
     assert.match(info.python, /^3\.13\./);

@@ -13,6 +13,7 @@ import { HttpError } from "../../src/serve/errors.ts";
 import { nativeRequest } from "../../src/serve/native.ts";
 import type { ServedResult } from "../../src/serve/runner.ts";
 import { FUEL_PER_CPU_MS } from "../../src/options/serve.ts";
+import { DEFAULT_LIMITS } from "../../src/sandbox/mod.ts";
 
 const config = (argv: string[] = [], env: Record<string, string> = {}, files: Record<string, string> = {}) =>
   resolveServeConfig({
@@ -32,6 +33,7 @@ const result = (over: Partial<ServedResult> = {}): ServedResult => ({
   fuelUsed: 0,
   wallMs: 1,
   truncated: { stdout: false, stderr: false },
+  limits: { ...DEFAULT_LIMITS },
   ...over,
 });
 
@@ -164,7 +166,7 @@ describe("Piston mapping", () => {
   ];
   for (const [name, over, [status, code, signal]] of runs) {
     it(`status for ${name}`, () => {
-      const run = pistonRun(result(over), { memoryMiB: 256, timeoutMs: 3000 });
+      const run = pistonRun(result(over));
       assert.deepEqual([run.status, run.code, run.signal], [status, code, signal]);
       assert.equal(run.message === null, status === null);
     });

@@ -1,7 +1,8 @@
 /** UTF-8 byte arithmetic: lengths, cuts and trims never split a character. */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { cutToBytes, trimPartialUtf8, utf8Length } from "../../src/text/utf8.ts";
+import { cutToBytes, utf8Length } from "../../src/text/utf8.ts";
+import { trimPartialUtf8 } from "../../src/sandbox/_protocol.ts";
 
 describe("utf8Length", () => {
   const cases: [string, number][] = [["", 0], ["a", 1], ["é", 2], ["€", 3], ["🐍", 4], ["\ud800", 3], ["a\udc00b", 5]];

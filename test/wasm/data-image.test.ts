@@ -1,6 +1,6 @@
 /**
  * splitDataSegments (src/wasm/data-image.ts) and the memories built from its image
- * (src/sandbox/guest-memory.ts): a module split and instantiated over a fresh or a restored memory
+ * (src/sandbox/_guest-memory.ts): a module split and instantiated over a fresh or a restored memory
  * must leave exactly the memory the original's instantiation leaves, and a module whose segments
  * cannot be split exactly must be refused.
  */
@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import wabtInit from "wabt";
 import { splitDataSegments, WASM_PAGE_BYTES, withSplitModule } from "../../src/wasm/data-image.ts";
-import { freshMemory, restorable, restoreMemory } from "../../src/sandbox/guest-memory.ts";
+import { freshMemory, restorable, restoreMemory } from "../../src/sandbox/_guest-memory.ts";
 import { readSections, SectionId } from "../../src/wasm/binary.ts";
 
 interface WasmMemory {

@@ -1,6 +1,6 @@
 /**
  * RunResult → the messages an IRC bot sends (and what `wasi-py --format irc` prints). Pure.
- * Pieces: src/text/summary.ts (status lines), src/text/escape.ts (one code point at a time),
+ * Pieces: src/format/summary.ts (status lines), src/text/escape.ts (one code point at a time),
  * src/text/utf8.ts (byte counting).
  *
  * Rules (the README documents them for users):
@@ -32,14 +32,14 @@
  *   `…[stderr truncated]`.
  */
 
-import type { RunResult } from "../sandbox/result.ts";
-import { escapeCodePoint, NEWLINE } from "./escape.ts";
+import type { RunResult } from "../sandbox/mod.ts";
+import { escapeCodePoint, NEWLINE } from "../text/escape.ts";
 import { groupDigits, statusLine, usageLine } from "./summary.ts";
 import type { SummaryOptions } from "./summary.ts";
-import { utf8Length } from "./utf8.ts";
+import { utf8Length } from "../text/utf8.ts";
 import { FORMAT_LIMITS, MIN_MAX_BYTES } from "../options/format.ts";
 
-/** How to cut a result into messages; the summary options say which limits the status line names. */
+/** How to cut a result into messages (the status line names the limits of RunResult.limits). */
 export interface IrcFormatOptions extends SummaryOptions {
   /** Largest message in bytes of UTF-8 (without the bot's own prefix). Default 400. */
   maxBytes?: number;
@@ -211,7 +211,7 @@ function prefixTokens(result: RunResult, options: IrcFormatOptions): Token[] {
   const lines: string[] = [];
   const status = statusLine(result, options);
   if (status !== undefined) lines.push(status);
-  if (options.verbose) lines.push(usageLine(result, options.fuelLimit));
+  if (options.verbose) lines.push(usageLine(result));
   const out: Token[] = [];
   lines.forEach((l, i) => {
     if (i > 0) out.push(newlineToken(0));

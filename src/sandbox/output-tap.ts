@@ -1,11 +1,11 @@
 /**
  * Streaming output: while a run goes on, the pool reads what the worker appended to the shared
- * output buffer (protocol.ts) and hands the new bytes, untouched, to the caller's `onOutput`.
+ * output buffer (_protocol.ts) and hands the new bytes, untouched, to the caller's `onOutput`.
  * The worker only ever appends and publishes each stream's length with Atomics.store, so reading
  * up to the published length is always safe. Polling (every POLL_MS) keeps the worker free of any
  * extra work; a final read at the end of the run delivers the rest, so nothing is missed.
  */
-import { OUTPUT_LAYOUT, STDERR, STDOUT } from "./protocol.ts";
+import { OUTPUT_LAYOUT, STDERR, STDOUT } from "./_protocol.ts";
 
 /** How often a running program's new output is looked for, ms. */
 export const POLL_MS = 10;

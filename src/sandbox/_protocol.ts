@@ -8,9 +8,8 @@
  * terminates its worker at the deadline. Large stdin and files cross in shared memory too
  * (`postable`): Deno's worker_threads takes seconds to clone a megabytes-long Uint8Array.
  */
-import type { RunLimits } from "./limits.ts";
+import type { RunLimits } from "../limits/mod.ts";
 import type { Ending } from "./result.ts";
-import { trimPartialUtf8 } from "../text/utf8.ts";
 import type { FileBytes, ReturnCaps } from "./run-files.ts";
 import type { MemoryImage } from "../wasm/data-image.ts";
 import type { PackagePart } from "../packages/lazy.ts";
@@ -274,4 +273,23 @@ export function readOutput(
   const copy: Uint8Array = new Uint8Array(output, OUTPUT_LAYOUT.headerBytes + stream * cap, len).slice();
   const bytes = truncated ? trimPartialUtf8(copy) : copy;
   return { text: decoder.decode(bytes as Uint8Array<ArrayBuffer>), truncated };
+}
+
+/**
+ * Drops an incomplete UTF-8 sequence cut by truncation, so the text does not end in U+FFFD.
+ *
+ * @example
+ * trimPartialUtf8(new Uint8Array([0x61, 0xe2, 0x82])); // Uint8Array [0x61]
+ */
+export function trimPartialUtf8(bytes: Uint8Array): Uint8Array {
+  let i = bytes.length - 1;
+  let back = 0;
+  while (i >= 0 && back < 3 && (bytes[i]! & 0xc0) === 0x80) {
+    i--;
+    back++;
+  }
+  if (i < 0) return bytes;
+  const lead = bytes[i]!;
+  const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+  return need > back + 1 ? bytes.subarray(0, i) : bytes;
 }

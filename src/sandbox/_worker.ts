@@ -10,11 +10,12 @@ import type { DirNode, ImageEntry } from "../wasi/memfs.ts";
 import { partEntries } from "../packages/lazy.ts";
 import { entriesFromIndex } from "../wasi/tar-index.ts";
 import { ExitSignal } from "../wasi/host.ts";
-import { newGuest } from "./guest-instance.ts";
-import type { GuestInstance } from "./guest-instance.ts";
+import { newGuest } from "./_guest-instance.ts";
+import type { GuestInstance } from "./_guest-instance.ts";
 import type { Ending } from "./result.ts";
-import { DEFAULT_LIMITS, spentFuel } from "./limits.ts";
-import type { RunLimits } from "./limits.ts";
+import { DEFAULT_LIMITS } from "../limits/mod.ts";
+import { spentFuel } from "./_fuel.ts";
+import type { RunLimits } from "../limits/mod.ts";
 import type { MemoryImage } from "../wasm/data-image.ts";
 import {
   awaitImage,
@@ -26,8 +27,8 @@ import {
   receivedImage,
   STDERR,
   STDOUT,
-} from "./protocol.ts";
-import type { DoneMessage, InitMessage, RunMessage } from "./protocol.ts";
+} from "./_protocol.ts";
+import type { DoneMessage, InitMessage, RunMessage } from "./_protocol.ts";
 import { ringReader } from "./_stdin-ring.ts";
 import type { HostWait } from "./_stdin-ring.ts";
 import {
@@ -64,7 +65,7 @@ interface Prepared extends GuestInstance {
 let prepared: Prepared | undefined;
 /**
  * The memory of the last run, with its limits' key: the next guest of the same limits restores and
- * reuses it if the run did not grow it (guest-memory.ts), instead of paying a new memory's first touch.
+ * reuses it if the run did not grow it (_guest-memory.ts), instead of paying a new memory's first touch.
  */
 let spare: { key: string; memory: WebAssembly.Memory } | undefined;
 /** A private cell to block on for sleeps; nobody ever notifies it. */

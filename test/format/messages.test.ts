@@ -2,10 +2,12 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { escapeForIrc } from "../../src/text/escape.ts";
-import { formatIrc, graphemes, type IrcFormatOptions } from "../../src/text/messages.ts";
-import { formatSeconds, groupDigits, statusLine, usageLine } from "../../src/text/summary.ts";
+import { formatIrc, graphemes, type IrcFormatOptions } from "../../src/format/messages.ts";
+import { formatSeconds, groupDigits, limitsJson, statusLine, usageLine } from "../../src/format/summary.ts";
 import { utf8Length } from "../../src/text/utf8.ts";
 import type { RunResult } from "../../src/sandbox/result.ts";
+import type { RunLimits } from "../../src/sandbox/mod.ts";
+import { DEFAULT_LIMITS } from "../../src/sandbox/mod.ts";
 
 function result(over: Partial<RunResult> = {}): RunResult {
   return {
@@ -16,8 +18,14 @@ function result(over: Partial<RunResult> = {}): RunResult {
     fuelUsed: 12_345_678,
     wallMs: 34,
     truncated: { stdout: false, stderr: false },
+    limits: { ...DEFAULT_LIMITS },
     ...over,
   };
+}
+
+/** A result's `limits`: the defaults with `over` applied. */
+function limits(over: Partial<RunLimits>): Pick<RunResult, "limits"> {
+  return { limits: { ...DEFAULT_LIMITS, ...over } };
 }
 
 const bytes = (s: string) => new TextEncoder().encode(s).length;
@@ -36,27 +44,60 @@ describe("formatIrc: basic shapes", () => {
     ["exit code line first", { stderr: "boom\n", exitCode: 1, outcome: "error" }, {}, ["Exited with code 1 ⏎ boom"]],
     ["exit code without output", { exitCode: 3, outcome: "error" }, {}, ["Exited with code 3"]],
     ["exit 0 with output", { stdout: "hi\n" }, {}, ["hi"]],
-    ["verbose", { stdout: "2\n" }, { verbose: true, fuelLimit: 1_000_000_000 }, [
+    ["verbose", { stdout: "2\n", ...limits({ fuel: 1_000_000_000 }) }, { verbose: true }, [
       "Used 12,345,678 fuel units (1.2%) in 34 ms ⏎ 2",
     ]],
-    ["verbose empty", {}, { verbose: true }, ["Used 12,345,678 fuel units in 34 ms ⏎ (no output)"]],
-    ["verbose after exit line", { exitCode: 2, outcome: "error" }, { verbose: true, fuelLimit: Infinity }, [
+    ["verbose, the run's own budget", { stdout: "2\n", ...limits({ fuel: 24_691_356 }) }, { verbose: true }, [
+      "Used 12,345,678 fuel units (50.0%) in 34 ms ⏎ 2",
+    ]],
+    ["verbose unlimited", limits({ fuel: Infinity }), { verbose: true }, [
+      "Used 12,345,678 fuel units in 34 ms ⏎ (no output)",
+    ]],
+    ["verbose after exit line", { exitCode: 2, outcome: "error", ...limits({ fuel: Infinity }) }, { verbose: true }, [
       "Exited with code 2 ⏎ Used 12,345,678 fuel units in 34 ms",
     ]],
-    ["timeout", { exitCode: -1, outcome: "timeout", stdout: "tick\n" }, { timeoutMs: 10_000 }, [
+    ["timeout", { exitCode: -1, outcome: "timeout", stdout: "tick\n", ...limits({ timeoutMs: 10_000 }) }, {}, [
       "Timed out after 10 s ⏎ tick",
     ]],
-    ["timeout fractional", { exitCode: -1, outcome: "timeout" }, { timeoutMs: 1500 }, ["Timed out after 1.5 s"]],
-    ["fuel", { exitCode: -1, outcome: "fuel_exhausted", fuelUsed: 1_000_000_000 }, { fuelLimit: 1_000_000_000 }, [
+    ["timeout fractional", { exitCode: -1, outcome: "timeout", ...limits({ timeoutMs: 1500 }) }, {}, [
+      "Timed out after 1.5 s",
+    ]],
+    ["fuel", { exitCode: -1, outcome: "fuel_exhausted", fuelUsed: 1_000_000_000, ...limits({ fuel: 1e9 }) }, {}, [
       "Out of fuel after 1,000,000,000 units",
     ]],
-    ["fuel without limit given uses fuelUsed", { exitCode: -1, outcome: "fuel_exhausted", fuelUsed: 5000 }, {}, [
-      "Out of fuel after 5,000 units",
+    [
+      "fuel budget, not the overshoot",
+      { exitCode: -1, outcome: "fuel_exhausted", fuelUsed: 7777, ...limits({ fuel: 5000 }) },
+      {},
+      [
+        "Out of fuel after 5,000 units",
+      ],
+    ],
+    [
+      "fuel unlimited uses fuelUsed",
+      {
+        exitCode: -1,
+        outcome: "fuel_exhausted",
+        fuelUsed: 5000,
+        ...limits({ fuel: Infinity }),
+      },
+      {},
+      ["Out of fuel after 5,000 units"],
+    ],
+    [
+      "memory (MemoryError exit)",
+      {
+        exitCode: 1,
+        outcome: "memory_exhausted",
+        stderr: "MemoryError\n",
+        ...limits({ memoryMiB: 256 }),
+      },
+      {},
+      ["Out of memory (limit 256 MiB) ⏎ MemoryError"],
+    ],
+    ["memory (trap)", { exitCode: -1, outcome: "memory_exhausted", ...limits({ memoryMiB: 64 }) }, {}, [
+      "Out of memory (limit 64 MiB)",
     ]],
-    ["memory (MemoryError exit)", { exitCode: 1, outcome: "memory_exhausted", stderr: "MemoryError\n" }, {
-      memoryMiB: 256,
-    }, ["Out of memory (limit 256 MiB) ⏎ MemoryError"]],
-    ["memory (trap)", { exitCode: -1, outcome: "memory_exhausted" }, {}, ["Out of memory"]],
     ["crash hides detail", { exitCode: -1, outcome: "crashed", detail: "RuntimeError: unreachable\n at x" }, {}, [
       "Crashed (interpreter error)",
     ]],
@@ -64,7 +105,7 @@ describe("formatIrc: basic shapes", () => {
       "crash detail when verbose",
       { exitCode: -1, outcome: "crashed", detail: "RuntimeError: unreachable\n at x", fuelUsed: 10, wallMs: 1 },
       { verbose: true },
-      ["Crashed (interpreter error: RuntimeError: unreachable) ⏎ Used 10 fuel units in 1 ms"],
+      ["Crashed (interpreter error: RuntimeError: unreachable) ⏎ Used 10 fuel units (<0.1%) in 1 ms"],
     ],
     [
       "sandbox truncated stdout",
@@ -211,14 +252,19 @@ describe("formatIrc: byte limits and cutting", () => {
     assert.equal(CUT.exec(msgs[1]!)![2], "+");
   });
   it("the status line survives any cut", () => {
-    const msgs = formatIrc(result({ stdout: "x".repeat(5000), exitCode: -1, outcome: "timeout" }), { timeoutMs: 2000 });
+    const timedOut = {
+      stdout: "x".repeat(5000),
+      exitCode: -1,
+      outcome: "timeout" as const,
+      ...limits({ timeoutMs: 2000 }),
+    };
+    const msgs = formatIrc(result(timedOut));
     assert.ok(msgs[0]!.startsWith("Timed out after 2 s ⏎ xxx"));
   });
   it("tiny maxBytes still yields messages within the limit", () => {
     const msgs = formatIrc(result({ stdout: "hello world, this is long", exitCode: -1, outcome: "fuel_exhausted" }), {
       maxBytes: 16,
       maxLines: 2,
-      fuelLimit: 1_000_000_000,
     });
     for (const m of msgs) assert.ok(bytes(m) <= 16, m);
     assert.equal(msgs.length, 2);
@@ -263,15 +309,30 @@ describe("helpers", () => {
   });
   it("usageLine percentages", () => {
     assert.equal(
-      usageLine(result({ fuelUsed: 500_000_000, wallMs: 1234.4 }), 1_000_000_000),
+      usageLine(result({ fuelUsed: 500_000_000, wallMs: 1234.4 })),
       "Used 500,000,000 fuel units (50.0%) in 1,234 ms",
     );
-    assert.equal(usageLine(result({ fuelUsed: 10 }), 1_000_000_000), "Used 10 fuel units (<0.1%) in 34 ms");
-    assert.equal(usageLine(result({ fuelUsed: 0 }), 1_000_000_000), "Used 0 fuel units (0.0%) in 34 ms");
+    assert.equal(usageLine(result({ fuelUsed: 10 })), "Used 10 fuel units (<0.1%) in 34 ms");
+    assert.equal(usageLine(result({ fuelUsed: 0 })), "Used 0 fuel units (0.0%) in 34 ms");
     assert.equal(
-      usageLine(result({ fuelUsed: 93_678, fuelUsedIsLowerBound: true }), 1_000_000_000),
+      usageLine(result({ fuelUsed: 93_678, fuelUsedIsLowerBound: true })),
       "Used at least 93,678 fuel units (<0.1%) in 34 ms",
     );
+  });
+  it("limitsJson: every limit in RunLimits order, unlimited fuel as null", () => {
+    const given = { ...limits({ fuel: Infinity, timeoutMs: 500 }).limits };
+    const reversed = Object.fromEntries(Object.entries(given).reverse()) as unknown as RunLimits;
+    const j = limitsJson(reversed);
+    assert.deepEqual(Object.keys(j), [
+      "fuel",
+      "timeoutMs",
+      "memoryMiB",
+      "maxOutputBytes",
+      "tmpQuotaBytes",
+      "tmpMaxFiles",
+    ]);
+    assert.deepEqual(j, { ...given, fuel: null });
+    assert.deepEqual(limitsJson(DEFAULT_LIMITS), { ...DEFAULT_LIMITS });
   });
   it("statusLine is undefined for a clean exit", () => {
     assert.equal(statusLine(result()), undefined);

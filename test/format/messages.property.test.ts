@@ -7,12 +7,13 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { formatIrc } from "../../src/text/messages.ts";
-import type { IrcFormatOptions } from "../../src/text/messages.ts";
+import { formatIrc } from "../../src/format/messages.ts";
+import type { IrcFormatOptions } from "../../src/format/messages.ts";
 import { utf8Length } from "../../src/text/utf8.ts";
 import type { Outcome, RunResult } from "../../src/sandbox/result.ts";
+import { DEFAULT_LIMITS } from "../../src/sandbox/mod.ts";
 
-/** As src/sandbox.ts decodes guest output. */
+/** As src/sandbox/_protocol.ts (readOutput) decodes guest output. */
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
@@ -86,6 +87,11 @@ const resultArb = fc.record({
   wallMs: fc.double({ min: 0, max: 1e7, noNaN: true }),
   truncated: fc.record({ stdout: fc.boolean(), stderr: fc.boolean() }),
   detail: fc.option(anyText, { nil: undefined }),
+  limits: fc.record({
+    fuel: fc.oneof(fc.nat(), fc.constant(Infinity)),
+    timeoutMs: fc.integer({ min: 1, max: 86_400_000 }),
+    memoryMiB: fc.integer({ min: 1, max: 4096 }),
+  }).map((l) => ({ ...DEFAULT_LIMITS, ...l })),
 }).map((r) => {
   const out: RunResult = { ...r };
   if (out.detail === undefined) delete out.detail;
@@ -96,9 +102,6 @@ const optionsArb = fc.record({
   maxBytes: fc.integer({ min: 16, max: 512 }),
   maxLines: fc.integer({ min: 1, max: 6 }),
   verbose: fc.boolean(),
-  fuelLimit: fc.option(fc.oneof(fc.nat(), fc.constant(Infinity)), { nil: undefined }),
-  timeoutMs: fc.option(fc.integer({ min: 1, max: 86_400_000 }), { nil: undefined }),
-  memoryMiB: fc.option(fc.integer({ min: 1, max: 4096 }), { nil: undefined }),
 });
 
 /** C0 controls, DEL, C1 controls, and the characters that break or reorder a line. */
@@ -142,6 +145,7 @@ describe("formatIrc properties", () => {
           fuelUsed: 0,
           wallMs: 0,
           truncated: { stdout: false, stderr: false },
+          limits: { ...DEFAULT_LIMITS },
         };
         for (const line of formatIrc(r, o)) {
           const bytes = encoder.encode(line);
@@ -168,6 +172,7 @@ describe("formatIrc properties", () => {
             fuelUsed: 0,
             wallMs: 0,
             truncated: { stdout: false, stderr: false },
+            limits: { ...DEFAULT_LIMITS },
           };
           for (const line of formatIrc(r, { maxBytes, maxLines: 2 })) {
             const bytes = encoder.encode(line);

@@ -4,7 +4,7 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { formatIrc, formatIrcReply } from "../../src/text/messages.ts";
+import { formatIrc, formatIrcReply } from "../../src/format/messages.ts";
 import { result } from "../helpers/run-result.ts";
 import { utf8Length } from "../../src/text/utf8.ts";
 

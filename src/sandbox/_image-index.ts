@@ -8,25 +8,19 @@
  * that follows, written with it in one atomic rename. A truncated, corrupt, planted or swapped
  * index (one of another image) fails the seal and is rebuilt from the verified image; it is
  * never used, so it can neither crash a run nor map a module to another's bytes. It is read only
- * from a cache folder that is the user's alone (assets.ts sideFilePath, readCacheText), where a
+ * from a cache folder that is the user's alone (assets.ts sideFilePath, platform/cache-dirs.ts readCacheText), where a
  * `.verified` stamp (the file's size, inode, mtime, ctime and seal) spares the hash (0.4 ms warm,
  * several ms cold) while the file is untouched, as for the assets.
  */
-import { fileStamp, sha256HexOfText, writeFileAtomic } from "../platform/fs.ts";
+import { fileStamp, writeFileAtomic } from "../platform/fs.ts";
 import { indexTar, TAR_INDEX_VERSION } from "../wasi/tar-index.ts";
+import { indexPrefix, openIndex, SEAL_CHARS, sealIndex } from "../wasi/sealed-index.ts";
 import type { TarEntry } from "../wasi/tar.ts";
-import { assetSha256, readCacheText, sideFilePath } from "./assets.ts";
+import { assetSha256, sideFilePath } from "./assets.ts";
+import { readCacheText } from "../platform/cache-dirs.ts";
 
 /** File name suffix of the cached index, beside the expanded stdlib.tar (`.txt`: a digest line, then JSON). */
 export const INDEX_SUFFIX = `.index-v${TAR_INDEX_VERSION}.txt`;
-
-/** How JSON.stringify(indexTar(...)) begins for an archive of `bytes` bytes. */
-function indexPrefix(bytes: number): string {
-  return `{"version":${TAR_INDEX_VERSION},"archiveBytes":${bytes},`;
-}
-
-/** Length of the seal line, without its newline (a sha256 in hex). */
-const SEAL_CHARS = 64;
 
 /** Records that the index file with this stamp was checked and has this seal (best effort). */
 function writeStamp(path: string, stamp: string | undefined, seal: string): void {
@@ -36,37 +30,6 @@ function writeStamp(path: string, stamp: string | undefined, seal: string): void
   } catch {
     // without a stamp the next start hashes again
   }
-}
-
-/** The digest that seals `json` as the index of the image whose sha256 is `imageSha256`. */
-function sealOf(imageSha256: string, json: string): string {
-  return sha256HexOfText(`${imageSha256}\n`, json);
-}
-
-/**
- * The cache file's text for index `json` of the image `imageSha256`.
- *
- * @example
- * sealIndex(sha, json); // "<64 hex digits>\n{...}"
- */
-export function sealIndex(imageSha256: string, json: string): string {
-  return `${sealOf(imageSha256, json)}\n${json}`;
-}
-
-/**
- * The index JSON in a cache file's text if its seal holds for image `imageSha256` and it is of
- * this version and an archive of `bytes` bytes, else undefined.
- *
- * @example
- * openIndex(sealIndex(sha, json), sha, size); // json
- * openIndex(sealIndex(sha, json).slice(0, -1), sha, size); // undefined (truncated)
- */
-export function openIndex(file: string, imageSha256: string, bytes: number): string | undefined {
-  const nl = file.indexOf("\n");
-  if (nl !== SEAL_CHARS) return undefined;
-  const json = file.slice(nl + 1);
-  if (!json.startsWith(indexPrefix(bytes)) || file.slice(0, nl) !== sealOf(imageSha256, json)) return undefined;
-  return json;
 }
 
 /**

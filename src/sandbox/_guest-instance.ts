@@ -2,17 +2,17 @@
 /**
  * Makes one fresh guest: a WASI host over a fresh file system (the shared stdlib tree plus an
  * empty /tmp), a memory sized by the run's limits in the state instantiation leaves it (new, or
- * the worker's last one restored byte for byte: guest-memory.ts), and the interpreter
+ * the worker's last one restored byte for byte: _guest-memory.ts), and the interpreter
  * instantiated against them. The worker makes one per run (ahead of time, while idle); _prime.ts makes one on
  * the caller's thread to get V8 compiling. One place, so both build the guest the same way.
  */
 import { MemFs } from "../wasi/memfs.ts";
 import type { DirNode } from "../wasi/memfs.ts";
 import { WASI_MODULE, WasiHost } from "../wasi/host.ts";
-import type { RunLimits } from "./limits.ts";
+import type { RunLimits } from "../limits/mod.ts";
 import { ENV_MODULE, MEMORY_NAME } from "./module-shape.ts";
 import type { MemoryImage } from "../wasm/data-image.ts";
-import { freshMemory, restorable, restoreMemory } from "./guest-memory.ts";
+import { freshMemory, restorable, restoreMemory } from "./_guest-memory.ts";
 
 /** A fresh, never-run instance and what it was built from. */
 export interface GuestInstance {
