@@ -16,6 +16,7 @@ export const PEERS = [
   { deb: "atheme-services", bin: "atheme-services", why: "SASL accounts for InspIRCd" },
   { deb: "openssl", bin: "openssl", why: "the test CA and certificates for IRC over TLS" },
   { deb: "haproxy", bin: "haproxy", why: "the HTTP service's tests behind a proxy" },
+  { deb: "python3-pip", bin: "pip3", why: "the PyPI recipe's own `pip download` step (test/packages/pypi-recipe)" },
 ];
 
 /** Folders searched for a peer's program besides PATH. */

@@ -50,14 +50,23 @@ const IS_DENO = "Deno" in globalThis;
 
 describe("npm test: real peers", () => {
   it("lists the Debian packages the tests start", () => {
-    assert.deepEqual(plan.PEERS.map((p) => p.deb), ["ngircd", "inspircd", "atheme-services", "openssl", "haproxy"]);
+    assert.deepEqual(plan.PEERS.map((p) => p.deb), [
+      "ngircd",
+      "inspircd",
+      "atheme-services",
+      "openssl",
+      "haproxy",
+      "python3-pip",
+    ]);
   });
 
   const presence: Array<[string, string[], string[]]> = [
-    ["all present", ["ngircd", "inspircd", "atheme-services", "openssl", "haproxy"], []],
-    ["none present", [], ["ngircd", "inspircd", "atheme-services", "openssl", "haproxy"]],
-    ["only the IRC servers missing", ["openssl", "haproxy"], ["ngircd", "inspircd", "atheme-services"]],
-    ["only haproxy missing", ["ngircd", "inspircd", "atheme-services", "openssl"], ["haproxy"]],
+    // Programs are looked for by name: pip3 for python3-pip.
+    ["all present", ["ngircd", "inspircd", "atheme-services", "openssl", "haproxy", "pip3"], []],
+    ["none present", [], ["ngircd", "inspircd", "atheme-services", "openssl", "haproxy", "python3-pip"]],
+    ["only the IRC servers missing", ["openssl", "haproxy", "pip3"], ["ngircd", "inspircd", "atheme-services"]],
+    ["only haproxy missing", ["ngircd", "inspircd", "atheme-services", "openssl", "pip3"], ["haproxy"]],
+    ["only pip missing", ["ngircd", "inspircd", "atheme-services", "openssl", "haproxy"], ["python3-pip"]],
   ];
   for (const [name, present, missing] of presence) {
     it(`missing peers: ${name}`, () => {
