@@ -28,7 +28,7 @@ const TRAILING_ROWS: ReadonlyArray<readonly [string, string]> = [
  * The option rows of the help, `[flags, meaning]`, in order.
  *
  * @example
- * optionRows().find(([f]) => f.includes("--memory")); // ["-m, --memory MiB", "memory limit ... (default 256; 1-4096)"]
+ * optionRows().find(([f]) => f.includes("--memory")); // ["-m, --memory MiB", "memory limit ... (default 256; 20-4096)"]
  */
 export function optionRows(): Array<readonly [string, string]> {
   return [...LEADING_ROWS, ...CLI_NUMERIC_OPTIONS.map((s) => [flagColumn(s), helpLine(s)] as const), ...TRAILING_ROWS];

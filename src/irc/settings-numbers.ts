@@ -8,7 +8,7 @@
  */
 import { COUNT, DECIMAL } from "../options/spec.ts";
 import type { OptionSpec } from "../options/spec.ts";
-import { RUN_LIMITS } from "../options/limits.ts";
+import { BUNDLED_RUN_LIMITS } from "../options/limits.ts";
 import { FORMAT_LIMITS } from "../options/format.ts";
 
 /** A numeric bot setting: an option spec, and the config key it had before it took its flag's word. */
@@ -52,7 +52,7 @@ function decimal<K extends string>(
   return { key, configKey: key, flag, kind: DECIMAL, valueName: "X", unit: "a number", default: def, min, max, help };
 }
 
-const L = RUN_LIMITS;
+const L = BUNDLED_RUN_LIMITS;
 
 /**
  * Per-evaluation limits for users, admins, and the ceilings above both. The bot's defaults

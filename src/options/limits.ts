@@ -99,13 +99,24 @@ export const CLI_FUEL_DEFAULT = 50_000_000_000;
  * The least memory the bundled interpreter starts with, MiB: its imported memory's initial pages
  * / 16, rounded up (test/package/readme.test.ts checks it against assets/python.wasm). The
  * library keeps the table's 1 (a caller's own module may need less; Sandbox.run refuses less than
- * its module needs); the command line and its batch mode always run the bundled interpreter, so
- * their --memory starts here and the help, the validation and the README say the same range.
+ * its module needs); the command line, its batch mode, the bot and the service always run the bundled
+ * interpreter, so their memory options start here (BUNDLED_RUN_LIMITS) and the help, the
+ * validation and the README say the same range.
  */
 export const BUNDLED_MEMORY_MIN_MIB = 20;
 
+/**
+ * The run limits as the front ends that always run the bundled interpreter offer them: the command
+ * line, its batch mode, the IRC bot (per evaluation, admin and ceiling) and the service; the same
+ * specs as RUN_LIMITS, with memory from BUNDLED_MEMORY_MIN_MIB (less could never run).
+ */
+export const BUNDLED_RUN_LIMITS: { readonly [K in RunLimitKey]: OptionSpec & { key: K } } = {
+  ...RUN_LIMITS,
+  memoryMiB: { ...RUN_LIMITS.memoryMiB, min: BUNDLED_MEMORY_MIN_MIB },
+};
+
 /** The command line's --memory (and a batch line's `memory`): the table's, from BUNDLED_MEMORY_MIN_MIB. */
-export const CLI_MEMORY_LIMIT: OptionSpec = { ...RUN_LIMITS.memoryMiB, min: BUNDLED_MEMORY_MIN_MIB };
+export const CLI_MEMORY_LIMIT: OptionSpec = BUNDLED_RUN_LIMITS.memoryMiB;
 
 /** The run limits the command line offers (tmpMaxFiles is the library's only), with its own fuel default. */
 export const CLI_RUN_LIMITS: readonly OptionSpec[] = [

@@ -6,7 +6,7 @@
  */
 import { BYTES, COUNT, SECONDS } from "./spec.ts";
 import type { OptionSpec } from "./spec.ts";
-import { RUN_LIMITS } from "./limits.ts";
+import { BUNDLED_RUN_LIMITS } from "./limits.ts";
 
 type Keyed<K extends string> = OptionSpec & { key: K };
 
@@ -66,7 +66,7 @@ export const SERVE_SETTINGS = [
 export type ServeNumericKey = (typeof SERVE_SETTINGS)[number]["key"];
 
 /** The run limits a request may set, as service settings (defaults and ceilings). */
-export const SERVE_RUN_LIMITS: readonly OptionSpec[] = Object.values(RUN_LIMITS);
+export const SERVE_RUN_LIMITS: readonly OptionSpec[] = Object.values(BUNDLED_RUN_LIMITS);
 
 /** Fuel per millisecond of Piston's `run_cpu_time` (a 2024 server core spends about this much in 1 ms). */
 export const FUEL_PER_CPU_MS = 5_000_000;

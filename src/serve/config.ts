@@ -4,7 +4,7 @@
  * into a ServeConfig with one-line errors. Pure except for reading the two files, which the
  * caller passes in as `readText`.
  */
-import { RUN_LIMITS } from "../options/limits.ts";
+import { BUNDLED_RUN_LIMITS } from "../options/limits.ts";
 import type { RunLimitKey } from "../limits/mod.ts";
 import { cutShort, OptionError, quoteShort, readOptionNumber, readOptionText } from "../options/spec.ts";
 import type { OptionSpec } from "../options/spec.ts";
@@ -37,7 +37,7 @@ export interface ServeConfig extends Record<ServeNumericKey, number> {
 /** The string settings, by flag. */
 const STRING_FLAGS = ["listen", "config", "token-file", "cors"] as const;
 type StringFlag = (typeof STRING_FLAGS)[number];
-const NUMERIC: readonly OptionSpec[] = [...SERVE_SETTINGS, ...Object.values(RUN_LIMITS)];
+const NUMERIC: readonly OptionSpec[] = [...SERVE_SETTINGS, ...Object.values(BUNDLED_RUN_LIMITS)];
 const BY_FLAG = new Map(NUMERIC.map((s) => [s.flag, s]));
 const BY_CONFIG_KEY = new Map(NUMERIC.map((s) => [s.configKey, s]));
 const STRING_CONFIG_KEYS: Record<string, StringFlag> = { listen: "listen", tokenFile: "token-file", cors: "cors" };
@@ -198,7 +198,7 @@ export function resolveServeConfig(inputs: ServeInputs): ServeConfig {
   }
   const settings = Object.fromEntries(SERVE_SETTINGS.map((s) => [s.key, numbers[s.key] ?? s.default]));
   const limits = Object.fromEntries(
-    Object.values(RUN_LIMITS).map((s) => [s.key, numbers[s.key] ?? s.default]),
+    Object.values(BUNDLED_RUN_LIMITS).map((s) => [s.key, numbers[s.key] ?? s.default]),
   ) as Record<RunLimitKey, number>;
   return {
     ...(settings as Record<ServeNumericKey, number>),

@@ -1,7 +1,7 @@
 /**
  * `wasi-py --serve --help`: the service's options, derived from the settings tables.
  */
-import { RUN_LIMITS } from "../options/limits.ts";
+import { BUNDLED_RUN_LIMITS } from "../options/limits.ts";
 import { DEFAULT_LISTEN, SERVE_SETTINGS } from "../options/serve.ts";
 import { helpLine } from "../options/spec.ts";
 import { PACKAGES_OPTION } from "../options/packages.ts";
@@ -15,7 +15,7 @@ export function serveHelpText(): string {
     ["--cors ORIGIN", "allow browsers from ORIGIN (no CORS headers without it)"],
     ["--config FILE", "JSON settings (keys as below in camelCase; flags win)"],
     [`--${PACKAGES_OPTION.flag} ${PACKAGES_OPTION.valueName}`, PACKAGES_OPTION.help],
-    ...[...SERVE_SETTINGS, ...Object.values(RUN_LIMITS)].map((s): [string, string] => [
+    ...[...SERVE_SETTINGS, ...Object.values(BUNDLED_RUN_LIMITS)].map((s): [string, string] => [
       `--${s.flag} ${s.valueName}`,
       helpLine({ ...s, help: s.help.replace(" (library API only)", "") }), // the service takes them all
     ]),

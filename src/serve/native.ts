@@ -5,7 +5,7 @@
  */
 import type { Hono } from "hono";
 import type { RunOptions } from "../sandbox/mod.ts";
-import { RUN_LIMITS } from "../options/limits.ts";
+import { BUNDLED_RUN_LIMITS } from "../options/limits.ts";
 import type { RunLimitKey } from "../limits/mod.ts";
 import { VERSION } from "../version.ts";
 import { limitsJson } from "../format/summary.ts";
@@ -23,7 +23,7 @@ export interface NativeRequest {
   options: RunOptions;
 }
 
-const LIMIT_KEYS = Object.keys(RUN_LIMITS) as RunLimitKey[];
+const LIMIT_KEYS = Object.keys(BUNDLED_RUN_LIMITS) as RunLimitKey[];
 const KNOWN = new Set(["id", "code", "stdin", "args", "files", "returnFiles", ...LIMIT_KEYS]);
 
 /**
@@ -114,7 +114,7 @@ export function nativeRoutes(app: Hono<AppEnv>, runner: Runner, config: ServeCon
       wasiPy: VERSION,
       python: cpython,
       limits: config.limits,
-      bounds: Object.fromEntries(LIMIT_KEYS.map((k) => [k, { min: RUN_LIMITS[k].min, max: config.limits[k] }])),
+      bounds: Object.fromEntries(LIMIT_KEYS.map((k) => [k, { min: BUNDLED_RUN_LIMITS[k].min, max: config.limits[k] }])),
       workers: runner.sandbox.load.workers,
       maxQueue: config.maxQueue,
       maxBodyBytes: config.maxBodyBytes,

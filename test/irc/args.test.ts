@@ -62,7 +62,8 @@ describe("IRC flags", () => {
     [{ port: "0" }, /^--port wants a port number from 1 to 65535, got "0"$/],
     [{ maxLines: "101" }, /^--max-lines wants a number of messages from 1 to 100/],
     [{ reconnectJitter: "2" }, /^--reconnect-jitter wants a number from 0 to 1, got "2"$/],
-    [{ memoryMiB: "lots" }, /^--memory wants MiB from 1 to 4096/],
+    [{ memoryMiB: "lots" }, /^--memory wants MiB from 20 to 4096/],
+    [{ adminMemoryMiB: "19" }, /^--admin-memory wants MiB from 20 to 4096, got "19"$/],
   ];
   for (const [flags, re] of bad) {
     it(`refuses ${JSON.stringify(flags)} naming the flag`, () => {

@@ -53,7 +53,15 @@ describe("IRC config", () => {
     ["bad port", { ...base, server: "h:70000" }, /^port wants a port number from 1 to 65535, got "70000"$/],
     ["bad number", { ...base, fuel: "lots" }, /^fuel must be an integer from 0 to \d+, got lots$/],
     ["negative", { ...base, evalsPerWindow: -1 }, /evalsPerWindow must be an integer from 1/],
-    ["fraction", { ...base, memoryMiB: 1.5 }, /memoryMiB must be an integer from 1 to 4096, got 1.5/],
+    ["fraction", { ...base, memoryMiB: 1.5 }, /memoryMiB must be an integer from 20 to 4096, got 1.5/],
+    // The bot always runs the bundled interpreter, which starts with 20 MiB: less could never run.
+    [
+      "memory below the interpreter",
+      { ...base, memoryMiB: 19 },
+      /memoryMiB must be an integer from 20 to 4096, got 19/,
+    ],
+    ["admin memory below", { ...base, adminMemoryMiB: 19 }, /adminMemoryMiB must be an integer from 20 to 4096/],
+    ["ceiling memory below", { ...base, maxMemoryMiB: 19 }, /maxMemoryMiB must be an integer from 20 to 4096/],
     ["bad channel", { ...base, channels: ["nochan"] }, /is not a channel name/],
     [
       "admin above ceiling",
@@ -121,7 +129,9 @@ describe("IRC config file keys", () => {
   const bad: [Record<string, unknown>, RegExp][] = [
     [{ timeoutSeconds: 0 }, /^bot\.json: timeoutSeconds wants seconds from 0\.001 to 86400, got 0$/],
     [{ timeoutSeconds: "soon" }, /^bot\.json: timeoutSeconds wants seconds from 0\.001 to 86400, got "soon"$/],
-    [{ memoryMiB: 5000 }, /^bot\.json: memoryMiB wants MiB from 1 to 4096, got 5000$/],
+    [{ memoryMiB: 5000 }, /^bot\.json: memoryMiB wants MiB from 20 to 4096, got 5000$/],
+    [{ memoryMiB: 19 }, /^bot\.json: memoryMiB wants MiB from 20 to 4096, got 19$/],
+    [{ ceilingMemoryMiB: 1 }, /^bot\.json: ceilingMemoryMiB wants MiB from 20 to 4096, got 1$/],
     [{ fuel: 1.5 }, /^bot\.json: fuel wants fuel units from 0 to \d+ or "unlimited", got 1\.5$/],
     [{ maxOutputBytes: "1G" }, /^bot\.json: maxOutputBytes wants bytes from 0 to 67108864 \(k and M/],
   ];

@@ -4,7 +4,7 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { CLI_RUN_LIMITS, RUN_LIMITS } from "../../src/options/limits.ts";
+import { BUNDLED_MEMORY_MIN_MIB, BUNDLED_RUN_LIMITS, CLI_RUN_LIMITS, RUN_LIMITS } from "../../src/options/limits.ts";
 import { FORMAT_LIMITS } from "../../src/options/format.ts";
 import { IRC_NUMERIC_SETTINGS } from "../../src/irc/settings.ts";
 import { isValidValue, OptionError, rangeText, readOptionNumber, readOptionText } from "../../src/options/spec.ts";
@@ -75,6 +75,10 @@ describe("option tables", () => {
     }
   });
   it("the bot's run limits share the command's parser and bounds", () => {
+    // Every front end runs the bundled interpreter: memory from its floor, the rest as the library's table.
+    const cliMemory = CLI_RUN_LIMITS.find((s) => s.key === "memoryMiB")!;
+    assert.equal(cliMemory, BUNDLED_RUN_LIMITS.memoryMiB);
+    assert.deepEqual([cliMemory.min, RUN_LIMITS.memoryMiB.min], [BUNDLED_MEMORY_MIN_MIB, 1]);
     const same = (a: OptionSpec, b: OptionSpec) =>
       [a.kind, a.min, a.max, a.unit].every((v, i) => v === [b.kind, b.min, b.max, b.unit][i]);
     const byKey = new Map(IRC_NUMERIC_SETTINGS.map((s) => [s.key, s]));
@@ -86,7 +90,7 @@ describe("option tables", () => {
         ["maxOutputBytes", ["maxOutputBytes", "adminMaxOutputBytes", "maxMaxOutputBytes"]],
       ] as const
     ) {
-      for (const v of variants) assert.ok(same(byKey.get(v)!, RUN_LIMITS[k]), v);
+      for (const v of variants) assert.ok(same(byKey.get(v)!, BUNDLED_RUN_LIMITS[k]), v);
     }
     assert.deepEqual([byKey.get("maxLines")!.min, byKey.get("maxLines")!.max], [
       FORMAT_LIMITS.maxLines.min,

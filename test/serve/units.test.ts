@@ -89,6 +89,9 @@ describe("serve config", () => {
     ["missing config", ["--config", "nope"], {}, {}, /nope: cannot be read/],
     ["token with a space", [], { WASI_PY_TOKEN: "aaaaaaaa aaaaaaaa" }, {}, /without spaces/],
     ["beyond loopback", ["--listen", "[::]:80"], {}, {}, /needs a token/],
+    // The service runs the bundled interpreter, which starts with 20 MiB: less could never run.
+    ["memory below the interpreter", ["--memory", "19"], {}, {}, /^--memory wants MiB from 20 to 4096, got "19"$/],
+    ["config memory below", ["--config", "c"], {}, { c: '{"memoryMiB": 1}' }, /memoryMiB wants MiB from 20 to 4096/],
   ];
   for (const [name, argv, env, files, message] of bad) {
     it(`refuses: ${name}`, () => {
