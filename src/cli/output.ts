@@ -2,10 +2,11 @@
  * What the CLI writes for a result, per --format. Pure: returns the text for stdout and stderr;
  * cli-main writes it.
  */
-import type { RunResult } from "../sandbox/mod.ts";
+import type { RunLimits, RunResult } from "../sandbox/mod.ts";
 import type { CliOptions } from "./args.ts";
 import { formatIrc } from "../format/messages.ts";
 import { groupDigits, limitsJson, statusLine, usageLine } from "../format/summary.ts";
+import { EXIT } from "../options/exit-codes.ts";
 
 /** Colour functions (identity when colour is off). */
 export interface Paint {
@@ -74,4 +75,33 @@ export function renderResult(r: RunResult, o: Shown, paint: Paint = NO_PAINT): R
       return { stdout: lines.join("\n") + "\n", stderr: "" };
     }
   }
+}
+
+/**
+ * The result of a run Ctrl-C stopped before the command saw it run: before it started (nothing
+ * ran, so no fuel was spent) or a remote one whose result never came (what the service spent is
+ * unknown: `fuelUsed` 0 is then a lower bound). It is what a run aborted at once reports: outcome
+ * `aborted`, exit status 130, no output.
+ */
+export function interruptedResult(limits: RunLimits, fuelUsedIsLowerBound: boolean): RunResult {
+  return {
+    stdout: "",
+    stderr: "",
+    exitCode: EXIT.interrupted,
+    outcome: "aborted",
+    fuelUsed: 0,
+    fuelUsedIsLowerBound,
+    wallMs: 0,
+    truncated: { stdout: false, stderr: false },
+    limits: { ...limits },
+  };
+}
+
+/**
+ * What the command writes for an interrupted run it has no result of (interruptedResult): the one
+ * result line in `irc` and `json`, the one note on stderr in `raw`, so a Ctrl-C always says so.
+ */
+export function renderInterrupted(result: RunResult, o: Shown, paint: Paint = NO_PAINT): Rendered {
+  if (o.format === "raw") return { stdout: "", stderr: paint.note("wasi-py: interrupted (Ctrl-C)") + "\n" };
+  return renderResult(result, o, paint);
 }

@@ -13,7 +13,7 @@ import type { CliOptions } from "./args.ts";
 import type { RunLimits, RunResult } from "../sandbox/mod.ts";
 import { cliRunLimits } from "./run-limits.ts";
 import { plainRun } from "./plain-args.ts";
-import { rawNotes, renderResult } from "./output.ts";
+import { interruptedResult, rawNotes, renderInterrupted, renderResult } from "./output.ts";
 import type { Paint } from "./output.ts";
 import { NO_PAINT } from "./output.ts";
 import { EXIT } from "../options/exit-codes.ts";
@@ -176,7 +176,7 @@ async function stream(
     try {
       res = await postRequest(url, JSON.stringify(body), headers, stop.signal);
     } catch (e) {
-      if (interrupted) return EXIT.interrupted;
+      if (interrupted) return await reportInterrupted(options, paint);
       if (!(e instanceof HttpRequestError)) throw e;
       throw new RemoteFailure(`cannot reach the service at ${base}: ${e.message}`, EXIT.internal);
     }
@@ -213,8 +213,7 @@ async function stream(
   }
   if (interrupted || result === undefined) {
     if (!interrupted) throw new RemoteFailure("the service closed the connection before the result", EXIT.internal);
-    if (raw) await writeStderr(paint.note("wasi-py: interrupted (Ctrl-C)") + "\n");
-    return EXIT.interrupted;
+    return await reportInterrupted(options, paint, stderrAtLineStart);
   }
   if (raw) {
     const notes = rawNotes(result, options);
@@ -227,6 +226,17 @@ async function stream(
     await writeStderr(out.stderr);
   }
   return exitCodeFor(result);
+}
+
+/**
+ * A Ctrl-C before the service's result came: the one line a run aborted at once gives (the service
+ * aborts the run when the request closes; what it spent is not known here); returns 130.
+ */
+async function reportInterrupted(options: CliOptions, paint: Paint, stderrAtLineStart = true): Promise<number> {
+  const out = renderInterrupted(interruptedResult(cliRunLimits(options), true), options, paint);
+  await writeStdout(out.stdout);
+  await writeStderr((stderrAtLineStart || out.stderr === "" ? "" : "\n") + out.stderr);
+  return EXIT.interrupted;
 }
 
 /** The response's JSON lines, one object at a time. */

@@ -8,12 +8,12 @@
  */
 import type { CliOptions } from "./args.ts";
 import type { RunOptions, Sandbox } from "../sandbox/mod.ts";
-import type { RunLimits, RunResult } from "../sandbox/mod.ts";
+import type { RunResult } from "../sandbox/mod.ts";
 import { cliRunLimits } from "./run-limits.ts";
 import { BOUNDS } from "../limits/mod.ts";
 import { EXIT } from "../options/exit-codes.ts";
 import { exitCodeFor } from "./exit-status.ts";
-import { rawNotes, renderResult } from "./output.ts";
+import { interruptedResult, rawNotes, renderInterrupted, renderResult } from "./output.ts";
 import type { Paint } from "./output.ts";
 import { writeFileAtomic } from "../platform/fs.ts";
 import {
@@ -135,28 +135,11 @@ export async function runOnce(options: CliOptions, sandbox: Promise<Sandbox | Er
   }
 }
 
-/**
- * The result of a run interrupted before it started: what one stopped at once reports (exit
- * status 130, nothing run), with the limits it would have had.
- */
-export function interruptedBeforeStart(limits: RunLimits): RunResult {
-  return {
-    stdout: "",
-    stderr: "",
-    exitCode: EXIT.interrupted,
-    outcome: "error",
-    fuelUsed: 0,
-    wallMs: 0,
-    truncated: { stdout: false, stderr: false },
-    limits: { ...limits },
-  };
-}
-
-/** Writes what a run interrupted at once would (one result; in raw format, the note); returns 130. */
+/** Writes what a run interrupted at once reports (one result; in raw format, the note); returns 130. */
 async function reportInterruptedBeforeStart(options: CliOptions, paint: Paint): Promise<number> {
-  const sink = options.format === "raw" ? new RawSink(() => {}) : undefined;
-  await writeResult(interruptedBeforeStart(cliRunLimits(options)), options, paint, sink);
-  if (sink !== undefined) await writeStderr(paint.note("wasi-py: interrupted (Ctrl-C)") + "\n");
+  const out = renderInterrupted(interruptedResult(cliRunLimits(options), false), options, paint);
+  await writeStdout(out.stdout);
+  await writeStderr(out.stderr);
   return EXIT.interrupted;
 }
 

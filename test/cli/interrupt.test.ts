@@ -56,13 +56,14 @@ describe("Ctrl-C before the run starts", () => {
     assert.equal(r.stderr, "");
     assert.equal(r.stdout.split("\n").length, 2, r.stdout);
     const result = JSON.parse(r.stdout);
-    assert.deepEqual([result.outcome, result.exitCode, result.stdout, result.fuelUsed], ["error", 130, "", 0]);
+    assert.deepEqual([result.outcome, result.exitCode, result.stdout, result.fuelUsed], ["aborted", 130, "", 0]);
+    assert.equal(result.fuelUsedIsLowerBound, false, "nothing ran: 0 is exact");
   });
 
-  it("irc format: one status line, exit 130", { timeout: 120_000 }, async () => {
+  it("irc format: one status line (as a run aborted at once), exit 130", { timeout: 120_000 }, async () => {
     const r = await interruptBeforeStart(["print(1)"]);
     assert.equal(r.status, EXIT.interrupted, r.stderr);
-    assert.equal(r.stdout + r.stderr, "Exited with code 130\n");
+    assert.equal(r.stdout + r.stderr, "Interrupted\n");
   });
 
   it("raw format: nothing on stdout, the one note on stderr, exit 130", { timeout: 120_000 }, async () => {

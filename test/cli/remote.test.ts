@@ -129,4 +129,32 @@ describe("wasi-py through a service", () => {
     const metrics = await (await fetch(`${s.url}/metrics`)).text();
     assert.match(metrics, /wasi_py_runs_total\{outcome="aborted"\} 1/);
   });
+
+  for (const [format, want] of [["irc", /^Interrupted\n$/], ["json", /^\{.*"outcome":"aborted".*\}\n$/]] as const) {
+    it(`-f ${format}: Ctrl-C during the run prints the one result a run aborted at once gives, exit 130`, async () => {
+      const [cmd, argv] = cliCommand([`-f${format}`, "import time\nwhile True: time.sleep(0.05)"]);
+      const child = spawn(cmd, argv, {
+        env: { ...process.env, WASI_PY_SERVER: s.url },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      let err = "";
+      child.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
+      child.stderr!.setEncoding("utf8").on("data", (d: string) => (err += d));
+      const code = new Promise<number | null>((res) => child.once("close", (c) => res(c)));
+      // Interrupt once the service runs it (no output streams in these formats).
+      while (!/wasi_py_running_runs 1\b/.test(await (await fetch(`${s.url}/metrics`)).text())) {
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      process.kill(child.pid!, "SIGINT");
+      const status = await code;
+      assert.match(out, want, err);
+      assert.equal(err, "");
+      if (format === "json") {
+        const r = JSON.parse(out);
+        assert.deepEqual([r.exitCode, r.fuelUsed, r.fuelUsedIsLowerBound], [130, 0, true]);
+      }
+      assert.ok(status === 130 || (typeof (globalThis as { Deno?: unknown }).Deno !== "undefined" && status === null));
+    });
+  }
 });
