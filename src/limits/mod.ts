@@ -195,6 +195,18 @@ export function mustBeNumber(name: string, value: unknown): asserts value is num
   if (typeof value !== "number") throw new TypeError(`${name} must be a number, got ${typeWords(value)}`);
 }
 
+/**
+ * Throws a TypeError unless `value` is an options object (not null, not an array).
+ *
+ * @example
+ * mustBeObject("options", "fast"); // throws TypeError: options must be an object, got a string
+ */
+export function mustBeObject(name: string, value: unknown): asserts value is object {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new TypeError(`${name} must be an object, got ${typeWords(value)}`);
+  }
+}
+
 function checked(key: RunLimitKey, value: unknown): number {
   mustBeNumber(key, value);
   if (!isAllowedLimit(key, value)) {

@@ -5,7 +5,7 @@
  * logic out of the pool's queueing code.
  */
 import type { RunOptions } from "./run-options.ts";
-import { BOUNDS } from "../limits/mod.ts";
+import { BOUNDS, typeWords } from "../limits/mod.ts";
 import { OutputTap } from "./output-tap.ts";
 import { createStdinRing, StdinPump } from "./_stdin-ring.ts";
 import { driverWithArgs, encodeArgs } from "./_program-args.ts";
@@ -35,6 +35,9 @@ export function isStdinStream(stdin: RunOptions["stdin"]): stdin is AsyncIterabl
 export function checkExtras(options: RunOptions): RunExtras {
   if (options.onOutput !== undefined && typeof options.onOutput !== "function") {
     throw new TypeError("onOutput must be a function");
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new TypeError(`signal must be an AbortSignal, got ${typeWords(options.signal)}`);
   }
   const args = options.args ?? [];
   return {

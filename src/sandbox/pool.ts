@@ -20,7 +20,7 @@
 import { startWorker, WORKER_START_BLOCKS } from "../platform/worker.ts";
 import type { WorkerHandle, WorkerOptions } from "../platform/worker.ts";
 import { fuelCounterStart, spentFuel } from "./_fuel.ts";
-import { LimitError, resolveLimits } from "../limits/mod.ts";
+import { LimitError, mustBeObject, resolveLimits } from "../limits/mod.ts";
 import { resolveStdin } from "./run-options.ts";
 import type { RunLimits } from "../limits/mod.ts";
 import type { RunOptions } from "./run-options.ts";
@@ -38,7 +38,7 @@ import { checkFiles, returnCaps } from "./run-files.ts";
 import type { FileBytes, ReturnCaps } from "./run-files.ts";
 import { queueBounds, QueueFullError, QueueTimeoutError } from "./queue.ts";
 import type { QueueBounds } from "./queue.ts";
-import { recycleBytes, workerCount } from "./sandbox-options.ts";
+import { checkSandboxShapes, recycleBytes, workerCount } from "./sandbox-options.ts";
 import type { OneShotOptions, SandboxOptions } from "./sandbox-options.ts";
 import { runBuffers, runMessage, settledResult, WORKER_STACK_MB, WORKER_URL } from "./_slot.ts";
 import type { Job, Settle, Slot } from "./_slot.ts";
@@ -145,6 +145,7 @@ export class Sandbox {
    * ModuleShapeError for an interpreter the sandbox cannot run.
    */
   static async create(options: SandboxOptions = {}): Promise<Sandbox> {
+    checkSandboxShapes(options);
     const oneShot: OneShotOptions = options; // the command's own tuning, when it passes it
     const workers = workerCount(options);
     const packages = options.packages?.length ? mountPackages(options.packages) : undefined;
@@ -205,6 +206,7 @@ export class Sandbox {
       // argv strings are NUL-terminated for the guest: a NUL would silently cut the program.
       if (typeof code !== "string") throw new TypeError("code must be a string");
       if (code.includes("\0")) throw new LimitError("code must not contain NUL characters");
+      mustBeObject("options", options);
       limits = resolveLimits(options);
       stdin = isStdinStream(options.stdin) ? new Uint8Array(0) : resolveStdin(options.stdin);
       extras = checkExtras(options);

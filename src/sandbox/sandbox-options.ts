@@ -4,7 +4,7 @@
  * options' documentation and bounds are in one place.
  */
 import { defaultWorkerCount } from "../platform/worker.ts";
-import { LimitError, mustBeNumber } from "../limits/mod.ts";
+import { LimitError, mustBeNumber, mustBeObject, typeWords } from "../limits/mod.ts";
 
 /** Most worker threads one sandbox may start. */
 export const MAX_WORKERS = 256;
@@ -81,6 +81,32 @@ export interface OneShotOptions extends SandboxOptions {
    * thread busy until the process exits, and an idle pool keeps the process alive. Default false.
    */
   exitsWhenDone?: boolean;
+}
+
+/** What each SandboxOptions field that is not a number must be (numbers are checked where they are read). */
+const SHAPES: Record<string, [(v: unknown) => boolean, string]> = {
+  warm: [(v) => typeof v === "boolean", "a boolean"],
+  prime: [(v) => typeof v === "boolean", "a boolean"],
+  exitsWhenDone: [(v) => typeof v === "boolean", "a boolean"],
+  driver: [(v) => typeof v === "string", "a string"],
+  wasm: [(v) => v instanceof Uint8Array, "a Uint8Array"],
+  stdlib: [(v) => v instanceof Uint8Array, "a Uint8Array"],
+  packages: [(v) => Array.isArray(v) && v.every((p) => typeof p === "string"), "an array of paths (strings)"],
+};
+
+/**
+ * Checks what a caller without the type checker can get wrong in SandboxOptions: the object
+ * itself and its fields that are not numbers (TypeError naming the field).
+ *
+ * @example
+ * checkSandboxShapes({ warm: "yes" }); // throws TypeError: warm must be a boolean, got a string
+ */
+export function checkSandboxShapes(options: unknown): asserts options is SandboxOptions {
+  mustBeObject("options", options);
+  for (const [key, [ok, what]] of Object.entries(SHAPES)) {
+    const v = (options as Record<string, unknown>)[key];
+    if (v !== undefined && !ok(v)) throw new TypeError(`${key} must be ${what}, got ${typeWords(v)}`);
+  }
 }
 
 /** SandboxOptions.workers, checked (TypeError for a non-number, LimitError for one out of range). */

@@ -47,6 +47,15 @@ describe("wrong types are TypeErrors, values out of range LimitErrors", () => {
     ["a file's path a number", loose({ files: [{ path: 1, content: "" }] }), TypeError, /path must be a string/],
     ["returnFiles a string", loose({ returnFiles: "yes" }), TypeError, /^returnFiles must be/],
     ["returnFiles.maxFiles text", loose({ returnFiles: { maxFiles: "1" } }), TypeError, /maxFiles must be a number/],
+    [
+      "signal not an AbortSignal",
+      loose({ signal: "stop" }),
+      TypeError,
+      /^signal must be an AbortSignal, got a string$/,
+    ],
+    ["signal a look-alike", loose({ signal: { aborted: false } }), TypeError, /^signal must be an AbortSignal/],
+    ["options null", null as unknown as RunOptions, TypeError, /^options must be an object, got null$/],
+    ["options a string", "fast" as unknown as RunOptions, TypeError, /^options must be an object, got a string$/],
     ["fuel negative", { fuel: -1 }, LimitError, /^fuel must be/],
     ["memoryMiB past 4096", { memoryMiB: 4097 }, LimitError, /^memoryMiB must be/],
     ["a fractional timeout", { timeoutMs: 1.5 }, LimitError, /^timeoutMs must be/],
@@ -70,10 +79,24 @@ describe("wrong types are TypeErrors, values out of range LimitErrors", () => {
     ["maxQueue negative", { maxQueue: -1 }, LimitError],
     ["recycleMemoryMiB as text", { recycleMemoryMiB: "64" }, TypeError],
     ["recycleMemoryMiB zero", { recycleMemoryMiB: 0 }, LimitError],
+    ["warm as text", { warm: "yes" }, TypeError],
+    ["packages a path, not a list", { packages: "/pkgs/a.tar.br" }, TypeError],
+    ["packages not paths", { packages: [1] }, TypeError],
+    ["driver a number", { driver: 1 }, TypeError],
+    ["wasm as text", { wasm: "python.wasm" }, TypeError],
   ];
   for (const [name, options, kind] of creates) {
     it(`create: ${name}`, async () => {
       await assert.rejects(Sandbox.create({ ...interpreterOptions(), ...options } as SandboxOptions), kind);
     });
   }
+  it("create: options that are not an object", async () => {
+    for (const options of [null, "fast", [1]]) {
+      await assert.rejects(Sandbox.create(options as unknown as SandboxOptions), (e: unknown) => {
+        assert.ok(e instanceof TypeError && !(e instanceof RangeError), String(e));
+        assert.match(e.message, /^options must be an object, got /);
+        return true;
+      });
+    }
+  });
 });
