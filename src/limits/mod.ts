@@ -19,7 +19,20 @@
  * @module
  */
 
-/** Limits for one evaluation. */
+/**
+ * Limits for one evaluation.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_LIMITS, Sandbox } from "wasi-py";
+ * import type { RunLimits } from "wasi-py";
+ *
+ * const strict: RunLimits = { ...DEFAULT_LIMITS, fuel: 10_000_000, timeoutMs: 1_000 };
+ * const sb = await Sandbox.create({ workers: 1 });
+ * const r = await sb.run("print(1)", strict);
+ * await sb.close();
+ * ```
+ */
 export interface RunLimits {
   /**
    * Fuel units (wasmtime cost model) the program may spend; `Infinity` = unlimited (2^63-1).
@@ -60,7 +73,19 @@ export interface RunLimits {
   tmpMaxFiles: number;
 }
 
-/** The name of a run limit: a key of RunLimits. */
+/**
+ * The name of a run limit: a key of RunLimits.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { BOUNDS, DEFAULT_LIMITS } from "wasi-py";
+ * import type { RunLimitKey } from "wasi-py";
+ *
+ * const key: RunLimitKey = "memoryMiB";
+ * assert.ok(DEFAULT_LIMITS[key] <= BOUNDS[key]);
+ * ```
+ */
 export type RunLimitKey = keyof RunLimits;
 
 /** One limit in numbers: its default, least and most value (whole numbers), and whether Infinity is allowed. */
@@ -105,7 +130,12 @@ function fromTable(pick: (key: RunLimitKey) => number): RunLimits {
  * The defaults of every limit (the table's).
  *
  * @example
- * DEFAULT_LIMITS.timeoutMs; // 10000
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_LIMITS } from "wasi-py";
+ *
+ * assert.equal(DEFAULT_LIMITS.timeoutMs, 10_000); // what a run gets when it names no timeout
+ * ```
  */
 export const DEFAULT_LIMITS: Readonly<RunLimits> = Object.freeze(fromTable((k) => LIMIT_RANGES[k].default));
 
@@ -114,7 +144,12 @@ export const DEFAULT_LIMITS: Readonly<RunLimits> = Object.freeze(fromTable((k) =
  * table's maxima, and stdin's).
  *
  * @example
- * BOUNDS.memoryMiB; // 4096
+ * ```ts
+ * import { BOUNDS } from "wasi-py";
+ *
+ * const asked = 8192; // MiB, from a user
+ * const memoryMiB = Math.min(asked, BOUNDS.memoryMiB); // 4096: a larger value would be a LimitError
+ * ```
  */
 export const BOUNDS: Readonly<RunLimits & { stdinBytes: number }> = Object.freeze({
   ...fromTable((k) => LIMIT_RANGES[k].max),

@@ -7,7 +7,22 @@
  * the snapshot's compiled driver.
  */
 
-/** A package path that cannot be mounted; the message is one line naming the file. */
+/**
+ * A package path that cannot be mounted; the message is one line naming the file.
+ *
+ * @example
+ * ```ts
+ * import { PackageError, Sandbox } from "wasi-py";
+ *
+ * try {
+ *   const sb = await Sandbox.create({ packages: ["/no/such/package.tar.br"] });
+ *   await sb.close();
+ * } catch (e) {
+ *   if (!(e instanceof PackageError)) throw e;
+ *   // e.message names the path and why it cannot be mounted
+ * }
+ * ```
+ */
 export class PackageError extends Error {
   /** Always "PackageError". */
   override name = "PackageError";

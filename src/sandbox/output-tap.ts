@@ -10,10 +10,33 @@ import { OUTPUT_LAYOUT, STDERR, STDOUT } from "./_protocol.ts";
 /** How often a running program's new output is looked for, ms. */
 export const POLL_MS = 10;
 
-/** Where a chunk of output came from. */
+/**
+ * Where a chunk of output came from.
+ *
+ * @example
+ * ```ts
+ * import { run } from "wasi-py";
+ * import type { StreamName } from "wasi-py";
+ *
+ * const seen: StreamName[] = [];
+ * await run("import sys; print(1); print(2, file=sys.stderr)", { onOutput: (stream) => seen.push(stream) });
+ * ```
+ */
 export type StreamName = "stdout" | "stderr";
 
-/** Receives the program's output as it is written: exact bytes, in order within each stream. */
+/**
+ * Receives the program's output as it is written: exact bytes, in order within each stream.
+ *
+ * @example
+ * ```ts
+ * import { run } from "wasi-py";
+ * import type { OutputListener } from "wasi-py";
+ *
+ * let bytes = 0;
+ * const count: OutputListener = (_stream, chunk) => (bytes += chunk.length);
+ * await run("print('x' * 100)", { onOutput: count }); // bytes: 101
+ * ```
+ */
 export type OutputListener = (stream: StreamName, bytes: Uint8Array) => void;
 
 const NAMES: readonly StreamName[] = ["stdout", "stderr"];

@@ -44,6 +44,21 @@ export class QueueFullError extends Error {
 /**
  * Raised (as a rejection) by `Sandbox.run` for a run that waited `queueTimeoutMs` without a worker
  * taking it: it never started. A service answers it 503 with Retry-After.
+ *
+ * @example
+ * ```ts
+ * import { QueueTimeoutError, Sandbox } from "wasi-py";
+ *
+ * const sb = await Sandbox.create({ workers: 1, queueTimeoutMs: 5_000 });
+ * try {
+ *   await sb.run("print(1)");
+ * } catch (e) {
+ *   if (!(e instanceof QueueTimeoutError)) throw e;
+ *   // busy for 5 s: the run never started; try again later
+ * } finally {
+ *   await sb.close();
+ * }
+ * ```
  */
 export class QueueTimeoutError extends Error {
   /** Always "QueueTimeoutError". */

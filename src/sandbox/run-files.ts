@@ -10,10 +10,34 @@ import type { DirNode, MemFs } from "../wasi/memfs.ts";
 import { LimitError, mustBeNumber, typeWords } from "../limits/mod.ts";
 import type { RunLimits } from "../limits/mod.ts";
 
-/** The folder programs start in (their cwd and HOME), where `files` land. */
+/**
+ * The folder programs start in (their cwd and HOME), where `files` land.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { HOME_DIR, run } from "wasi-py";
+ *
+ * const r = await run("import os; print(os.getcwd())");
+ * assert.equal(r.stdout, `${HOME_DIR}\n`);
+ * ```
+ */
 export const HOME_DIR = `/${HOME_NAME}`;
 
-/** A file given to a program: its path relative to /home and its contents (text is written as UTF-8). */
+/**
+ * A file given to a program: its path relative to /home and its contents (text is written as UTF-8).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { run } from "wasi-py";
+ * import type { RunFile } from "wasi-py";
+ *
+ * const files: RunFile[] = [{ path: "data/in.txt", content: "3 4" }];
+ * const r = await run("print(sum(map(int, open('data/in.txt').read().split())))", { files });
+ * assert.equal(r.stdout, "7\n");
+ * ```
+ */
 export interface RunFile {
   /** Relative to /home, `/`-separated, without empty, `.` or `..` parts: `data/in.txt`. */
   path: string;
@@ -21,7 +45,19 @@ export interface RunFile {
   content: string | Uint8Array;
 }
 
-/** A file the program left in /home: its path relative to /home and its bytes. */
+/**
+ * A file the program left in /home: its path relative to /home and its bytes.
+ *
+ * @example
+ * ```ts
+ * import { run } from "wasi-py";
+ * import type { ReturnedFile } from "wasi-py";
+ *
+ * const r = await run("open('out.txt', 'w').write('hi')", { returnFiles: true });
+ * const out: ReturnedFile | undefined = r.files?.find((f) => f.path === "out.txt");
+ * const text = out === undefined ? "" : new TextDecoder().decode(out.content); // "hi"
+ * ```
+ */
 export interface ReturnedFile {
   /** Relative to /home, `/`-separated: `data/out.txt`. */
   path: string;
@@ -29,7 +65,19 @@ export interface ReturnedFile {
   content: Uint8Array;
 }
 
-/** Caps on what `returnFiles` brings back. */
+/**
+ * Caps on what `returnFiles` brings back.
+ *
+ * @example
+ * ```ts
+ * import { run } from "wasi-py";
+ * import type { ReturnFilesOptions } from "wasi-py";
+ *
+ * const caps: ReturnFilesOptions = { maxFiles: 10, maxBytes: 1 << 20 };
+ * const r = await run("for i in range(20): open(f'{i}.txt', 'w').write('x')", { returnFiles: caps });
+ * r.filesTruncated; // true: 10 of the 20 files came back
+ * ```
+ */
 export interface ReturnFilesOptions {
   /** Most files returned (default 100, as snekbox). */
   maxFiles?: number;

@@ -7,7 +7,20 @@ import { BOUNDS, LimitError, typeWords } from "../limits/mod.ts";
 import type { RunLimits } from "../limits/mod.ts";
 import type { ReturnFilesOptions, RunFile } from "./run-files.ts";
 
-/** What `run` accepts: any subset of the limits, plus the program's stdin, arguments and listeners. */
+/**
+ * What `run` accepts: any subset of the limits, plus the program's stdin, arguments and listeners.
+ *
+ * @example
+ * ```ts
+ * import { Sandbox } from "wasi-py";
+ * import type { RunOptions } from "wasi-py";
+ *
+ * const options: RunOptions = { timeoutMs: 2_000, stdin: "Ada\n", args: ["--greet"] };
+ * const sb = await Sandbox.create({ workers: 1 });
+ * const r = await sb.run("import sys\nprint(sys.argv[1:], input())", options);
+ * await sb.close();
+ * ```
+ */
 export interface RunOptions extends Partial<RunLimits> {
   /**
    * The program's stdin; empty by default. Bytes (or text, encoded as UTF-8) up to 64 MiB, or an
