@@ -5,10 +5,12 @@
  * command loads, so a missing one is one line rather than a NotCapable trace.
  */
 import { exitUnlessDenoPermissions } from "./src/platform/permissions.ts";
-import { cliArgs, envVar, exitProcess } from "./src/platform/process.ts";
+import { cliArgs, envVar, exitProcess, noteEarlyInterrupts } from "./src/platform/process.ts";
 import { optionPart } from "./src/cli/argv.ts";
 import { KNOWN_OPTIONS } from "./src/cli/known.ts";
 
+// A Ctrl-C while the command loads is noted and reported by it, not the runtime's silent exit.
+noteEarlyInterrupts();
 // Only our options (before the code) ask for permissions: `CODE --irc --server h` needs no network.
 exitUnlessDenoPermissions(optionPart(cliArgs(), KNOWN_OPTIONS));
 // Through a service (--server URL or WASI_PY_SERVER): a small client, no interpreter code loaded.

@@ -158,12 +158,37 @@ export function stdinChunks(): AsyncIterable<Uint8Array> {
   };
 }
 
+/** A Ctrl-C noted before the command installed its handler (noteEarlyInterrupts). */
+const early = { listener: undefined as (() => void) | undefined, seen: false };
+
 /**
- * Calls `handler` on SIGINT (Ctrl-C) instead of dying at once; returns the function that restores
- * the default.
+ * From the entry point on, a Ctrl-C is noted instead of ending the process at once, until the
+ * command's own handler (onInterrupt, onShutdownSignal) takes over and gets it: so a Ctrl-C while
+ * the command loads still gets its one line. Modes that install no handler end soon by themselves.
+ */
+export function noteEarlyInterrupts(): void {
+  if (early.listener !== undefined) return;
+  early.listener = () => {
+    early.seen = true;
+  };
+  process.on("SIGINT", early.listener);
+}
+
+/** Hands a noted early Ctrl-C to the handler now installed (once), and stops noting. */
+function takeEarlyInterrupt(handler: () => void): void {
+  if (early.listener === undefined) return;
+  process.off("SIGINT", early.listener);
+  early.listener = undefined;
+  if (early.seen) queueMicrotask(handler);
+}
+
+/**
+ * Calls `handler` on SIGINT (Ctrl-C) instead of dying at once (and at once for a Ctrl-C noted
+ * since the entry point); returns the function that restores the default.
  */
 export function onInterrupt(handler: () => void): () => void {
   process.on("SIGINT", handler);
+  takeEarlyInterrupt(handler);
   return () => {
     process.off("SIGINT", handler);
   };
@@ -214,6 +239,7 @@ export function onShutdownSignal(handler: (signal: string) => void): () => void 
     process.on(signal, listener);
     return [signal, listener] as const;
   });
+  takeEarlyInterrupt(() => handler("SIGINT"));
   return () => {
     for (const [signal, listener] of subscribed) process.off(signal, listener);
   };

@@ -7,13 +7,15 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import process from "node:process";
 import { EXIT } from "../../src/options/exit-codes.ts";
 import { cliCommand } from "../helpers/cli-command.ts";
+import { repoRoot } from "../../src/sandbox/assets.ts";
 
 interface Ended {
   status: number | null;
@@ -71,5 +73,31 @@ describe("Ctrl-C before the run starts", () => {
     assert.equal(r.status, EXIT.interrupted);
     assert.equal(r.stdout, "");
     assert.equal(r.stderr, "wasi-py: interrupted (Ctrl-C)\n");
+  });
+});
+
+describe("Ctrl-C while the command loads (noteEarlyInterrupts, called first thing by cli.ts)", () => {
+  it("is noted, not fatal, and handed to the handler installed later", { timeout: 60_000 }, () => {
+    const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
+    const module = isDeno
+      ? join(repoRoot(), "src", "platform", "process.ts")
+      : join(repoRoot(), "build", "src", "platform", "process.js");
+    // A second plain listener shows when the signal has arrived (both listeners get it), so the
+    // probe installs the handler after the Ctrl-C without guessing a delay.
+    const probe = `
+      import process from "node:process";
+      const { noteEarlyInterrupts, onInterrupt } = await import(${JSON.stringify(pathToFileURL(module).href)});
+      noteEarlyInterrupts();
+      const keepAlive = setInterval(() => {}, 1000); // signal listeners alone do not keep the process up
+      await new Promise((arrived) => {
+        const seen = () => { process.off("SIGINT", seen); arrived(); };
+        process.on("SIGINT", seen);
+        process.kill(process.pid, "SIGINT");
+      });
+      onInterrupt(() => { process.stdout.write("handled\\n"); clearInterval(keepAlive); process.exit(0); });
+    `;
+    const argv = isDeno ? ["eval", probe] : ["--input-type=module", "-e", probe];
+    const r = spawnSync(process.execPath, argv, { encoding: "utf8", timeout: 30_000 });
+    assert.deepEqual([r.status, r.stdout], [0, "handled\n"], r.stderr);
   });
 });
