@@ -12,8 +12,9 @@ import type { CliOptions, ParsedArgs } from "./args.ts";
 import { plainRun } from "./plain-args.ts";
 import type { Sandbox } from "../sandbox/mod.ts";
 import type { OneShotOptions } from "../sandbox/sandbox-options.ts";
+import { createColors } from "picocolors";
 import { EXIT } from "../options/exit-codes.ts";
-import { ANSI_PAINT, NO_PAINT } from "./output.ts";
+import { NO_PAINT } from "./output.ts";
 import type { Paint } from "./output.ts";
 import { LimitError } from "../limits/mod.ts";
 import { RUN_LIMITS } from "../options/limits.ts";
@@ -41,7 +42,8 @@ import { pathListDelimiter } from "../platform/fs.ts";
 /** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
 function paintFor(fd: 1 | 2): Paint {
   if (!isTerminal(fd) || envVar("NO_COLOR") !== undefined) return NO_PAINT;
-  return ANSI_PAINT;
+  const c = createColors(true);
+  return { note: c.yellow, error: (s) => c.red(c.bold(s)), bold: c.bold };
 }
 
 async function fail(message: string, status: number): Promise<number> {

@@ -15,26 +15,7 @@ export interface Paint {
   bold(s: string): string;
 }
 
-/** No colour: every style is the identity. */
 export const NO_PAINT: Paint = { note: (s) => s, error: (s) => s, bold: (s) => s };
-
-/** SGR sequences that turn a style on and off; each off ends only its own style, so styles nest. */
-const SGR = { bold: ["\x1b[1m", "\x1b[22m"], red: ["\x1b[31m", "\x1b[39m"], yellow: ["\x1b[33m", "\x1b[39m"] };
-
-/** Wraps text in one style's on and off sequences. */
-function sgr(style: keyof typeof SGR): (s: string) => string {
-  const [on, off] = SGR[style];
-  return (s) => on + s + off;
-}
-
-/**
- * The command's colours on a terminal (three styles need no colour library): yellow notes, bold
- * red errors, bold headings.
- *
- * @example
- * ANSI_PAINT.error("wasi-py:"); // "\x1b[31m\x1b[1mwasi-py:\x1b[22m\x1b[39m"
- */
-export const ANSI_PAINT: Paint = { note: sgr("yellow"), error: (s) => sgr("red")(sgr("bold")(s)), bold: sgr("bold") };
 
 export interface Rendered {
   stdout: string;

@@ -9,7 +9,7 @@ import process from "node:process";
 import { parseCliArgs } from "../../src/cli/args.ts";
 import { EXIT } from "../../src/options/exit-codes.ts";
 import { exitCodeFor } from "../../src/cli/exit-status.ts";
-import { ANSI_PAINT, jsonView, NO_PAINT, rawNotes, renderResult } from "../../src/cli/output.ts";
+import { jsonView, rawNotes, renderResult } from "../../src/cli/output.ts";
 import type { RunResult } from "../../src/sandbox/result.ts";
 import { VERSION } from "../../src/version.ts";
 import { CLI_FUEL_DEFAULT } from "../../src/options/limits.ts";
@@ -197,17 +197,6 @@ describe("exit codes and rendering", () => {
     assert.deepEqual(rawNotes(result({ fuelUsed: 500_000, ...ran }), { ...shown, verbose: true }), [
       "Used 500,000 fuel units (50.0%) in 5 ms",
     ]);
-  });
-  it("paints: SGR styles that end only themselves, identity without colour", () => {
-    const cases: [keyof typeof ANSI_PAINT, string][] = [
-      ["note", "\x1b[33mn\x1b[39m"],
-      ["error", "\x1b[31m\x1b[1mn\x1b[22m\x1b[39m"],
-      ["bold", "\x1b[1mn\x1b[22m"],
-    ];
-    for (const [style, want] of cases) {
-      assert.equal(ANSI_PAINT[style]("n"), want, style);
-      assert.equal(NO_PAINT[style]("n"), "n", style);
-    }
   });
   it("irc is one message per line", () => {
     assert.equal(

@@ -201,7 +201,7 @@ describe(`the npm package, on Node ${process.versions.node}`, { skip }, () => {
     assert.ok(!existsSync(join(project, "node_modules", "typescript")), "a dev dependency was installed");
     // The runtime dependencies are the ones the README names (the bundles inline them; npm installs them for
     // programs that import them themselves).
-    for (const dep of ["cmd-ts", "hono"]) {
+    for (const dep of ["cmd-ts", "picocolors", "hono"]) {
       assert.ok(existsSync(join(project, "node_modules", dep)), `${dep} was not installed`);
     }
   });
