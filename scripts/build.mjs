@@ -129,7 +129,16 @@ function bundle(required) {
     process.stderr.write("wasi-py build: esbuild is not installed (a dev dependency): run `npm install`\n");
     return 1;
   }
-  const common = { outdir: BUNDLE_DIR, bundle: true, format: "esm", platform: "node", banner: { js: REQUIRE_SHIM } };
+  // cmd-ts's chalk becomes our picocolors-made stand-in (src/cli/_chalk.ts): one colour library ships.
+  const alias = { chalk: join(OUT, "src", "cli", "_chalk.js") };
+  const common = {
+    outdir: BUNDLE_DIR,
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    banner: { js: REQUIRE_SHIM },
+    alias,
+  };
   try {
     // The command is split at its dynamic imports (argument parser, --help, the bot, the sandbox)
     // so that `--version` does not parse them; the worker is one file.
