@@ -151,6 +151,25 @@ export async function settled(
 }
 
 /**
+ * For a sacrificial user whose hostile line the server may drop, cut or choke on (ngIRCd stops
+ * reading a connection at a NUL): ends `gone`'s connection, waits until `observer` sees its QUIT
+ * (received after line `from`; the server has then relayed all it ever will from `gone`), then
+ * for everything the bot made of it to reach `observer` (`settled`).
+ */
+export async function settledAfterLeaving(
+  b: Parameters<typeof settled>[0],
+  observer: TestIrcUser,
+  gone: TestIrcUser,
+  from: number,
+  channels: string[] = ["#py"],
+): Promise<void> {
+  gone.disconnect();
+  const quit = new RegExp(`^:${gone.nick}!\\S+ QUIT`, "i");
+  await observer.waitFor((l) => quit.test(l), MARKER_BOUND_MS, from);
+  await settled(b, observer, [observer], channels);
+}
+
+/**
  * The runtime's timers, counting the callbacks still scheduled, so a test can wait until a
  * client has nothing left to do (no reconnect scheduled) instead of sleeping to see none come.
  */
