@@ -15,9 +15,9 @@ import {
   IRC_OLD_CONFIG_KEYS,
   IRC_RENAMED_CONFIG_KEYS,
   SECRET_ENV,
-  WORD_SETTINGS,
+  withWordDefaults,
 } from "./settings.ts";
-import type { IrcNumericKey, IrcWordSettings, WordType } from "./settings.ts";
+import type { IrcNumericKey, IrcWordSettings, IrcWordValues, WordType } from "./settings.ts";
 import { isValidValue, OptionError, quoteShort, readOptionNumber, readOptionText } from "../options/spec.ts";
 import type { OptionSpec } from "../options/spec.ts";
 import type { SaslOptions } from "./client.ts";
@@ -41,42 +41,26 @@ export class IrcConfigError extends Error {
  */
 export interface IrcSettingsInput extends Partial<Record<IrcNumericKey, number>>, IrcWordSettings {}
 
-/** Everything the bot runs with (numbers in the program's units: ms, bytes, MiB). */
-export interface IrcConfig extends Record<IrcNumericKey, number> {
-  host: string;
-  tls: boolean;
-  /** Path of a PEM file of trusted CAs. */
-  tlsCa?: string;
-  tlsInsecure: boolean;
-  tlsCert?: string;
-  tlsKey?: string;
-  nick: string;
-  altNicks: string[];
-  username: string;
-  realname: string;
-  password?: string;
-  sasl?: SaslOptions;
-  channels: string[];
-  prefix: string;
-  nickAddressing: boolean;
-  privateBareCode: boolean;
-  admins: string[];
-  ignore: string[];
-  /** Package paths mounted in the sandbox, in order (SandboxOptions.packages). */
-  packages: string[];
-  quitMessage: string;
-  /** Register without SASL on a server with no CAP at all (default false: refuse). */
-  saslOptional: boolean;
-  /** Where cut output is uploaded (see the README's paste contract). */
-  pasteUrl?: string;
-  userLimits: EvalLimits;
-  adminLimits: EvalLimits;
-}
+/**
+ * Everything the bot runs with (numbers in the program's units: ms, bytes, MiB): every setting of
+ * the schema (settings.ts) by its name, defaults filled, except the few that become something else
+ * here: `server` becomes `host` and `port`, the three SASL settings one `sasl`, and the run limits
+ * the user's and the admin's `EvalLimits`.
+ */
+export type IrcConfig =
+  & Record<IrcNumericKey, number>
+  & Omit<IrcWordValues, "server" | "saslMechanism" | "saslAccount" | "saslPassword">
+  & {
+    host: string;
+    /** Required, so always there once the config is resolved. */
+    nick: string;
+    sasl?: SaslOptions;
+    userLimits: EvalLimits;
+    adminLimits: EvalLimits;
+  };
 
 /** Settings whose values are secrets: never shown, and a file holding them must not be readable by others. */
 const SECRET_KEYS = ["password", "saslPassword"] as const;
-
-const W = WORD_SETTINGS;
 
 const NICK_RE = /^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]{0,29}$/;
 
@@ -319,14 +303,14 @@ function noControls(name: string, v: string): string {
 }
 
 /** Nick, alternates, user name, real name, server password. */
-function resolveIdentity(s: IrcSettingsInput) {
+function resolveIdentity(s: IrcWordValues) {
   if (!s.nick) throw new IrcConfigError("--nick is required");
   if (!NICK_RE.test(s.nick)) throw new IrcConfigError(`--nick ${JSON.stringify(s.nick)} is not a valid IRC nick`);
   const altNicks = s.altNicks && s.altNicks.length ? s.altNicks : [`${s.nick}_`, `${s.nick}__`];
   for (const a of altNicks) {
     if (!NICK_RE.test(a)) throw new IrcConfigError(`alternate nick ${JSON.stringify(a)} is not a valid IRC nick`);
   }
-  const username = noControls("username", s.username ?? W.username.default);
+  const username = noControls("username", s.username);
   if (!/^[^\s@!]{1,20}$/.test(username)) {
     throw new IrcConfigError(`username ${JSON.stringify(username)} must be 1-20 characters without spaces, '@' or '!'`);
   }
@@ -334,29 +318,29 @@ function resolveIdentity(s: IrcSettingsInput) {
     nick: s.nick,
     altNicks,
     username,
-    realname: noControls("realname", s.realname ?? W.realname.default),
+    realname: noControls("realname", s.realname),
     password: s.password === undefined ? undefined : noControls("password", s.password),
   };
 }
 
 /** Channels, prefix and the admin/ignore masks. */
-function resolveAudience(s: IrcSettingsInput) {
-  const channels = s.channels ?? [];
+function resolveAudience(s: IrcWordValues) {
+  const channels = s.channels;
   for (const c of channels) {
     if (!/^[#&+!][^\s,\x07\0-\x1f]{1,49}( \S+)?$/.test(c)) {
       throw new IrcConfigError(`--channel ${JSON.stringify(c)} is not a channel name (e.g. '#python', or '#chan key')`);
     }
   }
-  const prefix = noControls("prefix", s.prefix ?? W.prefix.default);
+  const prefix = noControls("prefix", s.prefix);
   if (/\s/.test(prefix)) throw new IrcConfigError("prefix must not contain spaces");
-  for (const e of [...(s.admins ?? []), ...(s.ignore ?? [])]) {
+  for (const e of [...s.admins, ...s.ignore]) {
     if (!e.startsWith("$a:") && !/^[^\s!@]+![^\s!@]+@[^\s]+$/.test(e)) {
       throw new IrcConfigError(
         `${JSON.stringify(e)} is neither a hostmask (nick!user@host, * and ? allowed) nor an account ($a:name)`,
       );
     }
   }
-  return { channels, prefix, admins: s.admins ?? [], ignore: s.ignore ?? [] };
+  return { channels, prefix, admins: s.admins, ignore: s.ignore };
 }
 
 /** SASL settings, and the TLS settings that must come with --tls. */
@@ -438,31 +422,21 @@ export function resolveIrcConfig(
   env: Record<string, string | undefined>,
   cores: number,
 ): IrcConfig {
-  const s = mergeSettings(file, flags, env);
-  s.channels = channelsWithKeys(s, flags, env);
+  const given = mergeSettings(file, flags, env);
+  given.channels = channelsWithKeys(given, flags, env);
+  const s = withWordDefaults(given);
   const { host, port } = parseServer(s.server);
-  const tls = s.tls ?? W.tls.default;
-  const nums = resolveNumbers(s, port, tls, cores);
-  const identity = resolveIdentity(s);
-  const audience = resolveAudience(s);
-  const sasl = resolveSasl(s, tls);
+  const nums = resolveNumbers(given, port, s.tls, cores);
+  const { server: _server, saslMechanism: _mechanism, saslAccount: _account, saslPassword: _secret, ...words } = s;
   return {
     ...nums,
+    ...words,
     host,
-    tls,
-    tlsCa: s.tlsCa,
-    tlsInsecure: s.tlsInsecure ?? W.tlsInsecure.default,
-    tlsCert: s.tlsCert,
-    tlsKey: s.tlsKey,
-    ...identity,
-    sasl,
-    ...audience,
-    saslOptional: s.saslOptional ?? W.saslOptional.default,
+    ...resolveIdentity(s),
+    sasl: resolveSasl(s, s.tls),
+    ...resolveAudience(s),
     pasteUrl: s.pasteUrl === undefined ? undefined : checkPasteUrl(s.pasteUrl),
-    nickAddressing: s.nickAddressing ?? W.nickAddressing.default,
-    privateBareCode: s.privateBareCode ?? W.privateBareCode.default,
-    quitMessage: noControls("quitMessage", s.quitMessage ?? W.quitMessage.default),
-    packages: s.packages ?? [],
+    quitMessage: noControls("quitMessage", s.quitMessage),
     ...resolveEvalLimits(nums),
   };
 }

@@ -121,6 +121,34 @@ export type IrcWordSettings = {
   [K in IrcWordKey]?: WordValue<(typeof WORD_SETTINGS)[K]["type"]>;
 };
 
+/** The settings that always have a value once defaults are filled: those with a constant default, and lists. */
+type Defaulted = {
+  [K in IrcWordKey]: (typeof WORD_SETTINGS)[K] extends { default: string | boolean } | { type: "list" } ? K : never;
+}[IrcWordKey];
+
+/**
+ * Values of the text, boolean and list settings with their defaults filled (withWordDefaults):
+ * a setting with a constant default, or a list, always has a value; the others may be absent.
+ */
+export type IrcWordValues =
+  & { [K in Defaulted]: WordValue<(typeof WORD_SETTINGS)[K]["type"]> }
+  & { [K in Exclude<IrcWordKey, Defaulted>]?: WordValue<(typeof WORD_SETTINGS)[K]["type"]> };
+
+/**
+ * The text, boolean and list settings given, each absent one replaced by its schema default (a
+ * list by []), so that no caller writes `?? default` for a setting.
+ *
+ * @example
+ * withWordDefaults({ nick: "pybot" }).prefix; // "!py"
+ */
+export function withWordDefaults(given: IrcWordSettings): IrcWordValues {
+  const out: Record<string, unknown> = {};
+  for (const [name, w] of Object.entries(WORD_SETTINGS) as [IrcWordKey, WordSetting][]) {
+    out[name] = given[name] ?? w.default ?? (w.type === "list" ? [] : undefined);
+  }
+  return out as IrcWordValues;
+}
+
 /** One setting of either half of the schema, by name. */
 export type IrcSetting =
   | { name: IrcNumericKey; number: BotNumberSpec }

@@ -67,7 +67,7 @@ describe("wasi-py --serve: the three APIs", () => {
     const to = await post(exec, {
       language: "python",
       version: "3",
-      files: [{ content: "while True: pass" }],
+      files: [{ content: "import time\ntime.sleep(600)" }], // cannot finish, spends no fuel: only the timer ends it
       run_timeout: 300,
     });
     assert.deepEqual([to.status, (to.json.run as Record<string, unknown>).status], [200, "TO"]);
