@@ -559,8 +559,12 @@ describe("bot against a real ngIRCd", () => {
       // the bot has taken the bomb (no PING from the bot here: it would cost a flood-control token and delay bob's reply)
       await waitUntil(() => b.bot.pending === 1, "the bot to take the bomb");
       const busy = await roundTrip();
-      assert.ok(!bob.lines.slice(mark).some((l) => / PRIVMSG #py :eve: /.test(l)), "the bomb is still running");
-      assert.ok(busy - idle < 500, `!py 1 took ${busy} ms during the bomb vs ${idle} ms idle`);
+      // Bob's answer came while the bomb still ran (its 4 s are not over): not queued behind it. No bound on
+      // the time itself, which a loaded machine would move; the times are in the message.
+      assert.ok(
+        !bob.lines.slice(mark).some((l) => / PRIVMSG #py :eve: /.test(l)),
+        `the bomb is still running (!py 1 took ${busy} ms during it, ${idle} ms idle)`,
+      );
       // the bomb ends at its time limit and says so
       assert.match(await bob.waitFor((l) => / PRIVMSG #py :eve: /.test(l), 20_000, mark), /eve: Timed out after 4 s/);
     } finally {
