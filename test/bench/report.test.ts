@@ -59,10 +59,21 @@ function withoutRuntimes(): Results {
   return r;
 }
 
+/**
+ * latest.json with the IRC section (no committed run holds it): test/fixtures/bench/irc-hardening.json
+ * is the output of `node build/bench/irc-hardening.js`, its goldens checked equal to the unsplit code's.
+ */
+function withIrc(): Results {
+  const r = loadResults("latest.json");
+  r.irc = JSON.parse(readFixtureText("bench", "irc-hardening.json")) as Results["irc"];
+  return r;
+}
+
 const CASES: Array<[string, () => Results]> = [
   ...RESULT_FILES.map((f): [string, () => Results] => [f.replace(/\.json$/, ""), () => loadResults(f)]),
   ["latest-failures", withFailures],
   ["latest-no-runtimes", withoutRuntimes],
+  ["latest-irc", withIrc],
 ];
 
 /** What print() writes to stdout. */
