@@ -19,6 +19,7 @@ import type { RunResult } from "../../src/sandbox/result.ts";
 import { startNgircd, TestIrcUser } from "../helpers/ngircd.ts";
 import type { NgircdServer } from "../helpers/ngircd.ts";
 import { DEFAULT_LIMITS } from "../../src/sandbox/mod.ts";
+import { botHasRead, BotTap, CountingTimers, settled, waitUntil } from "./markers.ts";
 
 // ---------- fakes ----------
 
@@ -344,9 +345,11 @@ async function cleanUp(): Promise<void> {
 async function launch(port: number, over: Record<string, unknown> = {}) {
   const e = await engine();
   const log: BotLog = [];
-  const parts = startBot(testConfig(port, over), e.evaluate, e.format, (lvl, t) => log.push(`${lvl} ${t}`));
+  const [timers, tap] = [new CountingTimers(), new BotTap()];
+  const fx = { timers, connect: tap.connect };
+  const parts = startBot(testConfig(port, over), e.evaluate, e.format, (lvl, t) => log.push(`${lvl} ${t}`), fx);
   cleanups.push(() => parts.stop());
-  return { ...parts, log };
+  return { ...parts, log, timers, tap };
 }
 
 async function user(port: number, nick: string, channels: string[] = ["#py"]): Promise<TestIrcUser> {
@@ -453,7 +456,7 @@ describe("bot against a real ngIRCd", () => {
         const mark = alice.lines.length;
         alice.say("#py", `!py ${code}`);
         await alice.waitFor((l) => /^:pybot!/.test(l), 20_000, mark);
-        await new Promise((r) => setTimeout(r, 300)); // anything else the bot might have sent
+        await settled(b, alice); // anything else the bot might have sent
         const fromBot = alice.lines.slice(mark).filter((l) => l.startsWith(":pybot!"));
         assert.equal(fromBot.length, 1, fromBot.join("\n"));
         assert.match(fromBot[0], /^:pybot!\S+ PRIVMSG #py :alice: /);
@@ -481,7 +484,7 @@ describe("bot against a real ngIRCd", () => {
       const mark = u.lines.length;
       u.say("#py", `!py print("é🐍" * 400); print("x" * 2000)`);
       await u.waitFor((l) => l.startsWith(":pybot!"), 20_000, mark);
-      await new Promise((r) => setTimeout(r, 3000));
+      await settled(b, u); // every line of the reply
       const fromBot = u.lines.slice(mark).filter((l) => l.startsWith(":pybot!"));
       assert.ok(fromBot.length >= 1);
       for (const l of fromBot) {
@@ -496,7 +499,7 @@ describe("bot against a real ngIRCd", () => {
     }
   });
 
-  it("30 requests from 3 users in 5 s: answered or refused per the limits, no disconnection", async () => {
+  it("30 requests from 3 users in 10 rounds: answered or refused per the limits, no disconnection", async () => {
     const users = await Promise.all(["u1", "u2", "u3"].map((n) => user(server.port, n)));
     const b = await launch(server.port, { evalsPerWindow: 5, rateWindowMs: 60_000 });
     try {
@@ -504,7 +507,9 @@ describe("bot against a real ngIRCd", () => {
       const marks = users.map((u) => u.lines.length);
       for (let i = 0; i < 10; i++) {
         users.forEach((u, k) => u.say("#py", `!py ${k * 100 + i}`));
-        await new Promise((r) => setTimeout(r, 500));
+        // the round is in: each user's lines relayed, the bot has read them and run what it took
+        for (const u of users) await botHasRead(b.client, u);
+        await waitUntil(() => b.bot.pending === 0, `round ${i} evaluated`);
       }
       // 5 answers each (15 lines) + one notice each, paced by the flood control
       await until(
@@ -512,7 +517,7 @@ describe("bot against a real ngIRCd", () => {
         40_000,
         "15 answers",
       );
-      await new Promise((r) => setTimeout(r, 1500));
+      await settled(b, users[0], users); // anything more the bot might have sent
       const seen = users[0].messagesFrom("pybot", marks[0]).filter((m) => m.command === "PRIVMSG").map((m) => m.text);
       assert.equal(seen.length, 15, seen.join("\n"));
       users.forEach((u, k) => {
@@ -551,10 +556,15 @@ describe("bot against a real ngIRCd", () => {
       const idle = Math.min(await roundTrip(), await roundTrip());
       const mark = bob.lines.length;
       eve.say("#py", "!py while True: pass");
-      await new Promise((r) => setTimeout(r, 500));
+      // the bot has taken the bomb (no PING from the bot here: it would cost a flood-control token and delay bob's reply)
+      await waitUntil(() => b.bot.pending === 1, "the bot to take the bomb");
       const busy = await roundTrip();
-      assert.ok(!bob.lines.slice(mark).some((l) => / PRIVMSG #py :eve: /.test(l)), "the bomb is still running");
-      assert.ok(busy - idle < 500, `!py 1 took ${busy} ms during the bomb vs ${idle} ms idle`);
+      // Bob's answer came while the bomb still ran (its 4 s are not over): not queued behind it. No bound on
+      // the time itself, which a loaded machine would move; the times are in the message.
+      assert.ok(
+        !bob.lines.slice(mark).some((l) => / PRIVMSG #py :eve: /.test(l)),
+        `the bomb is still running (!py 1 took ${busy} ms during it, ${idle} ms idle)`,
+      );
       // the bomb ends at its time limit and says so
       assert.match(await bob.waitFor((l) => / PRIVMSG #py :eve: /.test(l), 20_000, mark), /eve: Timed out after 4 s/);
     } finally {
@@ -651,7 +661,8 @@ describe("bot against a real ngIRCd", () => {
         "SASL refusal",
       );
       await until(() => !b.client.connected, 5000, "disconnect");
-      await new Promise((r) => setTimeout(r, 600));
+      // a reconnect loop would keep a timer scheduled: wait for the client to have none left
+      await waitUntil(() => b.timers.pending === 0, "no timer left (a reconnect is scheduled)");
       assert.equal(b.client.connected, false, "no reconnect loop");
       assert.equal(b.client.registered, false);
     } finally {
