@@ -1,0 +1,108 @@
+/**
+ * The rig of the client tests (client.test.ts, client-protocol.test.ts): the bot started with
+ * startBot on an in-memory server (fake-net.ts) and a fake clock (fake-clock.ts), with a quick
+ * evaluator, so each test drives a whole bot without a socket or a sleep. Not a test file itself.
+ */
+import { resolveIrcConfig } from "../../src/irc/config.ts";
+import { startBot } from "../../src/irc/start.ts";
+import type { BotParts } from "../../src/irc/start.ts";
+import type { Evaluator } from "../../src/irc/bot.ts";
+import { formatIrcReply } from "../../src/format/messages.ts";
+import type { RunResult } from "../../src/sandbox/result.ts";
+import { FakeClock } from "./fake-clock.ts";
+import { fakeNet, welcoming } from "./fake-net.ts";
+import type { ScriptTools } from "./fake-net.ts";
+import type { IrcMessage } from "../../src/irc/message.ts";
+import { DEFAULT_LIMITS } from "../../src/sandbox/mod.ts";
+
+/** A successful RunResult printing `stdout`, with `extra` fields replaced. */
+export function result(stdout: string, extra: Partial<RunResult> = {}): RunResult {
+  return {
+    stdout,
+    stderr: "",
+    exitCode: 0,
+    outcome: "ok",
+    fuelUsed: 1,
+    wallMs: 1,
+    truncated: { stdout: false, stderr: false },
+    limits: { ...DEFAULT_LIMITS },
+    ...extra,
+  };
+}
+
+/** Evaluates `6*7` and `print('x'*N)` like Python would; anything else prints "ran CODE". */
+export const quickEval: Evaluator = (code) => {
+  if (code === "6*7") return Promise.resolve(result("42\n"));
+  const m = /^print\('(.)' \* (\d+)\)$/.exec(code);
+  if (m) return Promise.resolve(result(m[1]!.repeat(Number(m[2])) + "\n"));
+  return Promise.resolve(result(`ran ${code}\n`));
+};
+
+/** A bot on the fake server and clock, with what it logged, evaluated and sent. */
+export interface Rig {
+  clock: FakeClock;
+  net: ReturnType<typeof fakeNet>;
+  parts: BotParts;
+  log: string[];
+  evals: string[];
+  /** What the client's "fatal" event delivered. */
+  fatals: Error[];
+  /** A line from a user, as the server relays it. */
+  from(nick: string, line: string, host?: string): void;
+  /** Lines the bot sent to `target` with this command, after index `since`. */
+  to(target: string, command?: string, since?: number): IrcMessage[];
+}
+
+/** Starts a bot with config `over` on a fake server answering by `script`; lets it connect. */
+export async function rig(
+  over: Record<string, unknown> = {},
+  script: (m: IrcMessage, t: ScriptTools) => void = welcoming({ members: ["alice", "spammer", "bob"] }),
+  evaluate: Evaluator = quickEval,
+): Promise<Rig> {
+  const clock = new FakeClock();
+  const net = fakeNet(clock.now, script);
+  const cfg = resolveIrcConfig(
+    {},
+    {
+      server: "irc.test:6667",
+      nick: "pybot",
+      channels: ["#py"],
+      workers: 2,
+      reconnectMinMs: 1000,
+      reconnectMaxMs: 60_000,
+      ...over,
+    } as never,
+    {},
+    2,
+  );
+  const log: string[] = [];
+  const evals: string[] = [];
+  const parts = startBot(
+    cfg,
+    (code, l) => (evals.push(code), evaluate(code, l)),
+    formatIrcReply,
+    (lvl, t) => log.push(`${clock.now()} ${lvl} ${t}`),
+    { connect: net.connect, now: clock.now, timers: clock, random: () => 0.5 },
+  );
+  const fatals: Error[] = [];
+  parts.client.on("fatal", (e) => fatals.push(e));
+  await clock.tick(10);
+  return {
+    fatals,
+    clock,
+    net,
+    parts,
+    log,
+    evals,
+    from: (nick, line, host = `${nick}.example`) => net.send(`:${nick}!~${nick}@${host} ${line}`),
+    to: (target, command = "PRIVMSG", since = 0) =>
+      net.sent.slice(since).map((s) => s.msg).filter((m) => m.command === command && m.params[0] === target),
+  };
+}
+
+/** Stops the bot, letting the fake clock run through its goodbye. */
+export async function stop(r: Rig): Promise<void> {
+  const q = r.parts.stop();
+  await r.clock.tick(5000);
+  await q;
+}
