@@ -22,44 +22,16 @@ import { basename, dirname, join } from "node:path";
 import process from "node:process";
 import { repoRoot } from "../src/sandbox/assets.ts";
 import { describeMachine } from "./machine.ts";
-import { runCold } from "./cold-cli.ts";
-import { runBreakdown } from "./cold-breakdown.ts";
-import { runWarm, WARM_GAP_MS } from "./warm.ts";
-import type { ThroughputRow, WarmRow } from "./warm.ts";
-import type { FuelOverhead } from "./fuel-overhead.ts";
-import type { HostCost } from "./host-cost.ts";
-import { findRuntimes, scriptArgs } from "./runtimes.ts";
-import type { Runtime } from "./runtimes.ts";
-import { runPyodide } from "./pyodide.ts";
-import { runMemory } from "./memory.ts";
+import { WARM_GAP_MS } from "./warm.ts";
+import { findRuntimes } from "./runtimes.ts";
 import { round } from "./stats.ts";
 import { PROGRAMS } from "./programs.ts";
-import { runBatchBench } from "./batch.ts";
-import { runPyperformance } from "./pyperformance.ts";
-import type { ShimResult } from "./pyperformance.ts";
-import { packagesTable, runPackagesBench } from "./packages.ts";
-import { packageMountTable, runPackageMountBench } from "./package-mount.ts";
-import { runServeBench } from "./serve.ts";
-import { runIrcHardeningBench } from "./irc.ts";
-import { isError, markdown, print, summarise } from "./report.ts";
+import { log, RUN_ORDER, SECTIONS } from "./run-sections.ts";
+import type { BenchContext, Section } from "./run-sections.ts";
+import { markdown, print, summarise } from "./report.ts";
 import type { Results } from "./report.ts";
 
-const SECTIONS = [
-  "cold",
-  "warm",
-  "throughput",
-  "batch",
-  "fuel",
-  "hostcost",
-  "pyperformance",
-  "pyodide",
-  "memory",
-  "packages",
-  "serve",
-  "irc",
-] as const;
-type Section = (typeof SECTIONS)[number];
-
+/** The command line, parsed. */
 interface Config {
   quick: boolean;
   reps: number;
@@ -152,45 +124,33 @@ function resolvePython(): string {
   }
 }
 
-/** Runs bench/<base> as a child of `rt`; its last stdout line is JSON. */
-function child<T>(rt: Runtime, root: string, base: string, args: string[]): T {
-  const r = spawnSync(rt.exe, scriptArgs(rt, root, base, args), { cwd: root, encoding: "utf8", timeout: 900_000 });
-  if (r.status !== 0) {
-    throw new Error(
-      `${rt.name} ${base}: exit ${r.status ?? r.signal}: ${String(r.stderr).trim().split("\n").slice(-2).join(" | ")}`,
-    );
-  }
-  return JSON.parse(r.stdout.trim().split("\n").pop()!) as T;
+/** Whether parsed JSON has the parts of a saved run the report reads before any section. */
+function isSavedRun(x: unknown): x is Results {
+  if (typeof x !== "object" || x === null) return false;
+  const r = x as Partial<Results>;
+  return r.schema === 1 && typeof r.machine === "object" && r.machine !== null && Array.isArray(r.errors);
 }
 
-function log(s: string): void {
-  process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${s}\n`);
-}
-
-async function section<T>(name: string, errors: string[], f: () => Promise<T> | T): Promise<T | { error: string }> {
+/** Prints a saved result again; latest.json also gets its summary and latest.md rewritten. */
+function renderSaved(file: string): void {
+  let saved: Results;
   try {
-    return await f();
+    saved = JSON.parse(readFileSync(file, "utf8")) as Results;
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    errors.push(`${name}: ${msg}`);
-    log(`${name} FAILED: ${msg}`);
-    return { error: msg };
+    usage(`--render ${file}: ${(e instanceof Error ? e.message : String(e)).replace(/\s+/g, " ")}`);
+  }
+  if (!isSavedRun(saved)) usage(`--render ${file}: not a bench result (schema 1 with machine and errors)`);
+  saved.summary = summarise(saved);
+  print(saved);
+  if (basename(file) === "latest.json") {
+    writeFileSync(file, JSON.stringify(saved, null, 2) + "\n");
+    writeFileSync(join(dirname(file), "latest.md"), markdown(saved));
   }
 }
 
-async function main(): Promise<void> {
-  const cfg = parseArgs(process.argv.slice(2));
+/** The machine, its runtimes and an empty result for this run: what every section starts from. */
+function plan(cfg: Config): BenchContext {
   const root = repoRoot();
-  if (cfg.render !== undefined) {
-    const saved = JSON.parse(readFileSync(cfg.render, "utf8")) as Results;
-    saved.summary = summarise(saved);
-    print(saved);
-    if (basename(cfg.render) === "latest.json") {
-      writeFileSync(cfg.render, JSON.stringify(saved, null, 2) + "\n");
-      writeFileSync(join(dirname(cfg.render), "latest.md"), markdown(saved));
-    }
-    return;
-  }
   const python = cfg.python ?? resolvePython();
   const { runtimes, missing } = findRuntimes(root);
   const deno = runtimes.find((rt) => rt.kind === "deno")?.exe;
@@ -200,8 +160,8 @@ async function main(): Promise<void> {
       cfg.quick ? "quick" : "full"
     }, reps ${cfg.reps}/${cfg.repsHeavy}`,
   );
-  const errors: string[] = [];
-  const r: Results = {
+  const errors = missing.map((m) => `runtimes: ${m}`);
+  const results: Results = {
     schema: 1,
     date: new Date().toISOString(),
     mode: cfg.quick ? "quick" : "full",
@@ -217,143 +177,38 @@ async function main(): Promise<void> {
     programs: PROGRAMS.map((p) => ({ name: p.name, code: p.code })),
     summary: [],
     errors,
+    runtimes: runtimes.map((rt) => rt.name),
   };
-  r.runtimes = runtimes.map((rt) => rt.name);
-  for (const m of missing) errors.push(`runtimes: ${m}`);
-  const has = (s: Section) => cfg.sections.has(s);
-  // Child-process sections first, before this process grows (Pyodide is loaded last).
-  if (has("memory")) {
-    const m = await section("memory", errors, () => runMemory(cfg.memoryConcurrency, log));
-    r.memory = isError(m) ? [{ concurrent: 0, error: m.error }] : m;
+  return { ...cfg, root, python, runtimes, results, errors };
+}
+
+/** Writes bench/results/<timestamp>.json, and latest.json/latest.md for a full run of every section. */
+function save(ctx: BenchContext, cfg: Config): void {
+  const r = ctx.results;
+  const dir = join(ctx.root, "bench", "results");
+  mkdirSync(dir, { recursive: true });
+  const stamp = r.date.replace(/[:]/g, "-").replace(/\.\d+Z$/, "Z");
+  const json = JSON.stringify(r, null, 2) + "\n";
+  const file = join(dir, `${stamp}${cfg.quick ? "-quick" : ""}.json`);
+  writeFileSync(file, json);
+  const overrides = Object.keys(r.machine.interpreterOverrides).length;
+  if (!cfg.quick && cfg.sections.size === SECTIONS.length && overrides === 0) {
+    writeFileSync(join(dir, "latest.json"), json);
+    writeFileSync(join(dir, "latest.md"), markdown(r));
   }
-  if (has("cold")) {
-    const c = await section(
-      "cold",
-      errors,
-      () => runCold({ root, reps: cfg.reps, repsHeavy: cfg.repsHeavy, python, runtimes, log }),
-    );
-    if (!isError(c)) {
-      r.cold = c;
-      for (const row of c) if (row.error) errors.push(`cold ${row.program} ${row.runner}: ${row.error}`);
-    }
-  }
-  if (has("cold")) {
-    r.coldBreakdown = {};
-    for (const rt of runtimes) {
-      log(`cold breakdown: inside a fresh ${rt.name} process`);
-      r.coldBreakdown[rt.name] = await section(
-        `cold breakdown ${rt.name}`,
-        errors,
-        () => runBreakdown(rt, root, Math.max(3, Math.round(cfg.reps / 5))),
-      );
-    }
-  }
-  if (has("warm")) {
-    const w = await section("warm", errors, () => runWarm(cfg.reps * 2, cfg.repsHeavy, log));
-    if (!isError(w)) r.warm = w;
-    r.warmOther = {};
-    for (const rt of runtimes.slice(1)) {
-      log(`warm on ${rt.name}: child process`);
-      r.warmOther[rt.name] = await section(
-        `warm ${rt.name}`,
-        errors,
-        () => child<WarmRow[]>(rt, root, "warm-child", [String(cfg.reps * 2), String(cfg.repsHeavy)]),
-      );
-    }
-  }
-  if (has("throughput")) {
-    const rows: ThroughputRow[] = [];
-    for (const rt of runtimes) {
-      log(
-        `throughput on ${rt.name}: child process, back to back on 1 worker, then 2 workers; ${cfg.throughputSeconds} s each`,
-      );
-      const t = await section(
-        `throughput ${rt.name}`,
-        errors,
-        () => child<ThroughputRow[]>(rt, root, "throughput-child", [String(cfg.throughputSeconds)]),
-      );
-      if (!isError(t)) rows.push(...t.map((row) => ({ ...row, runtime: rt.name })));
-    }
-    r.throughput = rows;
-  }
-  if (has("batch")) {
-    r.batch = await section("batch", errors, () => runBatchBench(root, cfg.quick ? 50 : 300, cfg.quick ? 4 : 20, log));
-  }
-  if (has("fuel")) {
-    r.fuelOverhead = {};
-    const pairs = Math.max(3, Math.round(cfg.reps / 4));
-    for (const rt of runtimes) {
-      log(`fuel overhead on ${rt.name}: child process, ${pairs} pairs per program after warm-up`);
-      r.fuelOverhead[rt.name] = await section(
-        `fuel overhead ${rt.name}`,
-        errors,
-        () => child<FuelOverhead>(rt, root, "fuel-overhead", ["--child", rt.name, String(pairs)]),
-      );
-    }
-  }
-  if (has("pyperformance")) {
-    if (cfg.pyperformance === undefined) {
-      const why = "no --pyperformance DIR: a python/pyperformance checkout, which the bench cannot download";
-      log(`pyperformance: skipped (${why})`);
-      r.pyperformance = { skipped: why };
-    } else {
-      const dir = cfg.pyperformance;
-      const native = cfg.native ?? python;
-      const library = (rt: Runtime) => Promise.resolve(child<ShimResult[]>(rt, root, "pyperf-child", [dir]));
-      r.pyperformance = await section(
-        "pyperformance",
-        errors,
-        () => runPyperformance(dir, native, runtimes, root, library, log),
-      );
-    }
-  }
-  if (has("hostcost")) {
-    r.hostCost = {};
-    const reps = cfg.quick ? 1 : 3;
-    for (const rt of runtimes) {
-      log(`host cost on ${rt.name}: child process, ${reps} pairs per pattern`);
-      r.hostCost[rt.name] = await section(
-        `host cost ${rt.name}`,
-        errors,
-        () => child<HostCost>(rt, root, "host-cost", ["--child", "--reps", String(reps), "--fuel", "3e8"]),
-      );
-    }
-  }
-  if (has("pyodide")) {
-    r.pyodide = await section(
-      "pyodide",
-      errors,
-      () => runPyodide(cfg.reps * 2, cfg.repsHeavy, cfg.pyodideFreshReps, log),
-    );
-  }
-  if (has("packages")) {
-    r.packages = await section("packages", errors, () => runPackagesBench(python, cfg.quick ? 2 : 5, log));
-    if (!isError(r.packages)) log(`packages: import time and fuel\n${packagesTable(r.packages)}`);
-    r.packageMount = await section("packages", errors, () => runPackageMountBench(cfg.quick ? 1 : 3, log));
-    if (!isError(r.packageMount)) log(`packages: mounting the image\n${packageMountTable(r.packageMount)}`);
-  }
-  if (has("serve")) {
-    const seconds = cfg.quick ? 5 : 20;
-    r.serve = await section("serve", errors, () => runServeBench(root, python, seconds, cfg.quick ? 5 : 15, log));
-  }
-  if (has("irc")) r.irc = await section("irc", errors, () => runIrcHardeningBench(log));
-  machine.loadAverageEnd = loadavg().map((x) => round(x, 2));
-  r.summary = summarise(r);
-  print(r);
-  if (cfg.save) {
-    const dir = join(root, "bench", "results");
-    mkdirSync(dir, { recursive: true });
-    const stamp = r.date.replace(/[:]/g, "-").replace(/\.\d+Z$/, "Z");
-    const json = JSON.stringify(r, null, 2) + "\n";
-    const file = join(dir, `${stamp}${cfg.quick ? "-quick" : ""}.json`);
-    writeFileSync(file, json);
-    if (!cfg.quick && cfg.sections.size === SECTIONS.length && Object.keys(machine.interpreterOverrides).length === 0) {
-      writeFileSync(join(dir, "latest.json"), json);
-      writeFileSync(join(dir, "latest.md"), markdown(r));
-    }
-    log(`results: ${file}`);
-  }
-  process.exit(errors.length > 0 ? 1 : 0);
+  log(`results: ${file}`);
+}
+
+async function main(): Promise<void> {
+  const cfg = parseArgs(process.argv.slice(2));
+  if (cfg.render !== undefined) return renderSaved(cfg.render);
+  const ctx = plan(cfg);
+  for (const [name, measure] of RUN_ORDER) if (cfg.sections.has(name)) await measure(ctx);
+  ctx.results.machine.loadAverageEnd = loadavg().map((x) => round(x, 2));
+  ctx.results.summary = summarise(ctx.results);
+  print(ctx.results);
+  if (cfg.save) save(ctx, cfg);
+  process.exit(ctx.errors.length > 0 ? 1 : 0);
 }
 
 await main();

@@ -13,6 +13,8 @@
  * C0/C1 or bidi control can reach the channel through it.
  */
 import type { Paster } from "./bot.ts";
+import { systemTimers } from "./clock.ts";
+import type { Timers } from "./clock.ts";
 
 /**
  * The paste service did not give a link.
@@ -78,7 +80,8 @@ async function readHead(body: ReadableStream<Uint8Array> | null, maxBytes: numbe
 }
 
 /**
- * A Paster that POSTs to `url` under the contract above.
+ * A Paster that POSTs to `url` under the contract above. Its time limit is scheduled through
+ * `timers` (the client's injected timers; the runtime's by default), like the rest of src/irc.
  *
  * @example
  * ```ts
@@ -86,10 +89,10 @@ async function readHead(body: ReadableStream<Uint8Array> | null, maxBytes: numbe
  * const link = await paste("the whole output"); // "http://127.0.0.1:8080/p/1"
  * ```
  */
-export function pasteClient(url: string, timeoutMs: number): Paster {
+export function pasteClient(url: string, timeoutMs: number, timers: Timers = systemTimers): Paster {
   return async (text) => {
     const ac = new AbortController();
-    const timer = setTimeout(() => ac.abort(), timeoutMs);
+    const timer = timers.setTimeout(() => ac.abort(), timeoutMs);
     try {
       let res: Response;
       try {
@@ -120,7 +123,7 @@ export function pasteClient(url: string, timeoutMs: number): Paster {
       if (link === undefined) throw new PasteError(`${url} did not answer with a link`);
       return link;
     } finally {
-      clearTimeout(timer);
+      timers.clearTimeout(timer);
     }
   };
 }

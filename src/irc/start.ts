@@ -11,6 +11,8 @@ import { IrcConfigError } from "./config.ts";
 import type { IrcConfig } from "./config.ts";
 import { connect } from "../platform/net.ts";
 import { pasteClient } from "./paste.ts";
+import { systemTimers } from "./clock.ts";
+import type { Timers } from "./clock.ts";
 
 /** The answer to CTCP VERSION. */
 const BOT_VERSION = "wasi-py IRC bot: Python 3.13 in a WebAssembly sandbox";
@@ -104,10 +106,10 @@ function clientOptions(cfg: IrcConfig): ClientOptions {
 }
 
 /** The bot's options from the config: its fields by name, the paste client and the grouped options. */
-function botOptions(cfg: IrcConfig): BotOptions {
+function botOptions(cfg: IrcConfig, timers: Timers): BotOptions {
   return {
     ...cfg,
-    paste: cfg.pasteUrl === undefined ? undefined : pasteClient(cfg.pasteUrl, cfg.pasteTimeoutMs),
+    paste: cfg.pasteUrl === undefined ? undefined : pasteClient(cfg.pasteUrl, cfg.pasteTimeoutMs, timers),
     version: BOT_VERSION,
     more: { expiryMs: cfg.moreExpiryMs, maxBytesPerRequester: cfg.moreMaxBytes, maxBytesTotal: cfg.moreTotalBytes },
     rateLimit: {
@@ -145,7 +147,10 @@ export function startBot(
   fx: Partial<ClientEffects> = {},
 ): BotParts {
   const client = new IrcClient(clientOptions(cfg), { connect, now: Date.now, random: Math.random, log, ...fx });
-  const bot = new IrcBot(client, evaluate, format, botOptions(cfg), { now: fx.now ?? Date.now, log });
+  const bot = new IrcBot(client, evaluate, format, botOptions(cfg, fx.timers ?? systemTimers), {
+    now: fx.now ?? Date.now,
+    log,
+  });
   client.on("message", (m) => bot.handle(m));
   client.start();
   return {

@@ -322,6 +322,11 @@ export class TestIrcUser {
     return out;
   }
 
+  /** Ends the connection at once, sending nothing more (a stuck line cannot hold up a QUIT). */
+  disconnect(): void {
+    this.#sock.destroy();
+  }
+
   async quit(): Promise<void> {
     if (this.closed) return;
     this.raw("QUIT :done");

@@ -1,414 +1,296 @@
 /**
- * The IRC bot end to end: runs against a real ngIRCd with the real sandbox and formatter. (The bot
- * on a fake connection and the client's helpers are in bot-fake.test.ts; the client on a fake
- * clock, SASL and protocol details in client.test.ts and client-protocol.test.ts; the config,
- * flags and entry point in config.test.ts, args.test.ts, main.test.ts.)
+ * The IRC bot's unit tests: a fake connection and evaluator (answers, limits, rate limits, admins,
+ * parallel evaluations, the queue, logs), and the client's pure helpers (backoff, SASL payloads).
+ * The bot end to end against a real ngIRCd is in bot-ngircd.test.ts; the client on a fake clock,
+ * SASL and protocol details in client.test.ts; the config, flags and entry point in config.test.ts,
+ * args.test.ts, main.test.ts.
  */
-import { after, afterEach, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { Evaluator, Formatter } from "../../src/irc/bot.ts";
-import { resolveIrcConfig } from "../../src/irc/config.ts";
-import { startBot } from "../../src/irc/start.ts";
-import { Sandbox } from "../../src/sandbox/pool.ts";
-import { formatIrc } from "../../src/format/messages.ts";
-import { startNgircd, TestIrcUser } from "../helpers/ngircd.ts";
-import type { NgircdServer } from "../helpers/ngircd.ts";
+import { IrcBot } from "../../src/irc/bot.ts";
+import type { BotClient, BotOptions, EvalLimits, Evaluator, Formatter } from "../../src/irc/bot.ts";
+import { IrcSerialiseError, parseLine } from "../../src/irc/message.ts";
+import { authenticateChunks, backoffDelay } from "../../src/irc/client.ts";
+import { cutToBytes } from "../../src/text/utf8.ts";
+import type { RunResult } from "../../src/sandbox/result.ts";
+import { DEFAULT_LIMITS } from "../../src/sandbox/mod.ts";
 
-// ---------- end to end: a real ngIRCd ----------
+// ---------- fakes ----------
 
-interface Engine {
-  evaluate: Evaluator;
-  format: Formatter;
-  close(): Promise<void>;
-}
-
-let engineP: Promise<Engine> | undefined;
-/** One evaluator for all e2e tests (the worker pool is costly to start). */
-function engine(): Promise<Engine> {
-  engineP ??= makeEngine();
-  return engineP;
-}
-
-type BotLog = string[];
-
-function testConfig(port: number, over: Record<string, unknown> = {}) {
-  return resolveIrcConfig(
-    {},
-    {
-      server: `127.0.0.1:${port}`,
-      nick: "pybot",
-      channels: ["#py"],
-      workers: 2,
-      reconnectMinMs: 200,
-      reconnectMaxMs: 1000,
-      timeoutMs: 60_000, // the machine may be busy; the fuel bomb test sets its own
-      ...over,
-    } as never,
-    {},
-    2,
-  );
-}
-
-/** Bots and users a test started, stopped after it whatever happened (so a failure does not cascade). */
-const cleanups: (() => Promise<unknown>)[] = [];
-async function cleanUp(): Promise<void> {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
-}
-
-async function launch(port: number, over: Record<string, unknown> = {}) {
-  const e = await engine();
-  const log: BotLog = [];
-  const parts = startBot(testConfig(port, over), e.evaluate, e.format, (lvl, t) => log.push(`${lvl} ${t}`));
-  cleanups.push(() => parts.stop());
-  return { ...parts, log };
-}
-
-async function user(port: number, nick: string, channels: string[] = ["#py"]): Promise<TestIrcUser> {
-  const u = await TestIrcUser.connect(port, nick, channels);
-  cleanups.push(() => u.quit());
-  return u;
-}
-
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+class FakeClient implements BotClient {
+  nick = "PyBot";
+  chanTypes = "#&";
+  casemapping = "rfc1459";
+  sent: { target: string; text: string; command: string }[] = [];
+  maxTextBytes(command: string, target: string): number {
+    return 512 - 2 - ":PyBot!~wasipy@host.example ".length - `${command} ${target} :`.length;
+  }
+  say(target: string, text: string, command = "PRIVMSG"): void {
+    if (/[\r\n\0\x01]/.test(text)) throw new IrcSerialiseError("unsafe");
+    this.sent.push({ target, text, command });
   }
 }
 
-/** Waits until the bot is in `chan` as seen by `observer` (its JOIN, or the NAMES list on joining). */
-async function botJoined(observer: TestIrcUser, nick = "pybot", from = 0, chan = "#py"): Promise<void> {
-  const joined = new RegExp(`^:${nick}!\\S+ JOIN :?${chan}$`, "i");
-  const listed = new RegExp(` 353 \\S+ [=*@] ${chan} :(.* )?[~&@%+]?${nick}( |$)`, "i");
-  await observer.waitFor((l) => joined.test(l) || listed.test(l), 10_000, from);
+function result(stdout: string, extra: Partial<RunResult> = {}): RunResult {
+  return {
+    stdout,
+    stderr: "",
+    exitCode: 0,
+    outcome: "ok",
+    fuelUsed: 1234,
+    wallMs: 5,
+    truncated: { stdout: false, stderr: false },
+    limits: { ...DEFAULT_LIMITS },
+    ...extra,
+  };
 }
 
-describe("bot against a real ngIRCd", () => {
-  let server: NgircdServer;
-  before(async () => {
-    server = await startNgircd();
-  });
-  afterEach(cleanUp);
-  after(async () => {
-    await server?.close();
-    if (engineP) await (await engineP).close();
-  });
+const simpleFormat: Formatter = (r, o) => {
+  const text = (r.stdout + r.stderr).trimEnd();
+  const lines = text === "" ? [] : text.split("\n");
+  if (o.verbose) lines.push(`[${r.outcome}; fuel ${r.fuelUsed}; ${r.wallMs} ms]`);
+  return lines.slice(0, o.maxLines).map((l) => cutToBytes(l, o.maxBytes));
+};
 
-  it("round trip: !py 1+1 → 'nick: 2', multi-line output, verbose, usage", async () => {
-    const alice = await user(server.port, "alice");
-    const b = await launch(server.port, { evalsPerWindow: 20 });
-    try {
-      await botJoined(alice);
-      let mark = alice.lines.length;
-      alice.say("#py", "!py 1+1");
-      assert.equal(
-        await alice.waitFor((l) => / PRIVMSG #py :alice: /.test(l), 20_000, mark),
-        `:pybot!~wasipy@127.0.0.1 PRIVMSG #py :alice: 2`,
-      );
+const limits: EvalLimits = { fuel: 1000, timeoutMs: 1000, memoryMiB: 64, maxOutputBytes: 4096 };
+const adminLimits: EvalLimits = { fuel: 99_000, timeoutMs: 9000, memoryMiB: 256, maxOutputBytes: 65536 };
 
-      mark = alice.lines.length;
-      alice.say("#py", "!py for i in range(3): print('line', i)");
-      assert.match(
-        await alice.waitFor((l) => / PRIVMSG #py :alice: /.test(l), 10_000, mark),
-        / PRIVMSG #py :alice: line 0 ⏎ line 1 ⏎ line 2$/,
-      );
+function botOptions(over: Partial<BotOptions> = {}): BotOptions {
+  return {
+    prefix: "!py",
+    nickAddressing: true,
+    privateBareCode: true,
+    maxLines: 3,
+    queueSize: 10,
+    workers: 2,
+    perUserConcurrency: 1,
+    userLimits: limits,
+    adminLimits,
+    rateLimit: {
+      evalsPerWindow: 5,
+      windowMs: 60_000,
+      adminEvalsPerWindow: 20,
+      maxEvalsPerWindow: 50,
+      admins: ["boss!*@*"],
+      ignore: ["*!*@spam.example"],
+    },
+    ...over,
+  };
+}
 
-      mark = alice.lines.length;
-      alice.say("#py", String.raw`!py print("\n".join(str(i) * 60 for i in range(40)))`);
-      await alice.waitFor((l) => /\(output cut, [\d,]+ more bytes: !more\)$/.test(l), 15_000, mark);
-      const long = alice.messagesFrom("pybot", mark).map((m) => m.text);
-      assert.equal(long.length, 3, long.join("\n")); // maxLines
-      assert.ok(long.every((t) => t.startsWith("alice: ")));
-      assert.match(long[0], /^alice: 0{60} ⏎ 1{60} ⏎ /);
+function privmsg(from: string, target: string, text: string, tags = ""): ReturnType<typeof parseLine> & object {
+  return parseLine(
+    `${tags}:${from}!~${from.toLowerCase()}@${
+      from === "spammer" ? "spam.example" : `${from.toLowerCase()}.home.example`
+    } PRIVMSG ${target} :${text}`,
+  )!;
+}
 
-      mark = alice.lines.length;
-      alice.say("#py", "!py:v 6*7");
-      assert.match(
-        await alice.waitFor((l) => / PRIVMSG #py :alice: /.test(l), 10_000, mark),
-        /:alice: Used [\d,]+ fuel units \(<?[\d.]+%\) in \d+ ms ⏎ 42$/,
-      );
+interface Harness {
+  client: FakeClient;
+  bot: IrcBot;
+  logs: string[];
+  calls: { code: string; limits: EvalLimits }[];
+  release: (code: string, r?: RunResult) => void;
+}
 
-      mark = alice.lines.length;
-      alice.say("#py", "!py");
-      assert.match(
-        await alice.waitFor((l) => / PRIVMSG #py :/.test(l), 10_000, mark),
-        /alice: usage: !py <python code>/,
-      );
-
-      mark = alice.lines.length;
-      alice.say("pybot", "2**10"); // private query, answered in private
-      assert.match(await alice.waitFor((l) => / PRIVMSG alice :/.test(l), 10_000, mark), /PRIVMSG alice :1024$/);
-
-      mark = alice.lines.length;
-      alice.raw("NOTICE #py :!py 1+1"); // never answered
-      alice.say("#py", "pybot: 3+4");
-      await alice.waitFor((l) => / PRIVMSG #py :alice: 7$/.test(l), 10_000, mark);
-      assert.equal(alice.messagesFrom("pybot", mark).length, 1);
-      assert.ok(b.log.some((l) => /^info eval alice!~alice@127\.0\.0\.\d+ in #py: outcome=ok fuel=\d+ ms=\d+/.test(l)));
-    } finally {
-      await b.stop();
-      await alice.quit();
+/** A bot whose evaluations finish only when the test releases them (or at once with `auto`). */
+function harness(over: Partial<BotOptions> = {}, auto = true, format: Formatter = simpleFormat): Harness {
+  const client = new FakeClient();
+  const logs: string[] = [];
+  const calls: Harness["calls"] = [];
+  const pending = new Map<string, (r: RunResult) => void>();
+  const evaluate: Evaluator = (code, l) => {
+    calls.push({ code, limits: l });
+    if (code === "boom") return Promise.reject(new Error("worker died"));
+    // As the sandbox does, the result carries the limits it ran under.
+    if (auto) {
+      return Promise.resolve(result(code === "1+1" ? "2\n" : `ran ${code}\n`, { limits: { ...DEFAULT_LIMITS, ...l } }));
     }
+    return new Promise((r) => pending.set(code, r));
+  };
+  const bot = new IrcBot(client, evaluate, format, botOptions(over), {
+    now: () => Date.now(),
+    log: (lvl, t) => logs.push(`${lvl} ${t}`),
+  });
+  return { client, bot, logs, calls, release: (code, r = result(`done ${code}\n`)) => pending.get(code)!(r) };
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+// ---------- unit: the bot ----------
+
+describe("IrcBot (fake connection)", () => {
+  it("answers !py in the channel, prefixed with the requester's nick", async () => {
+    const h = harness();
+    h.bot.handle(privmsg("alice", "#py", "!py 1+1"));
+    await h.bot.whenIdle();
+    assert.deepEqual(h.client.sent, [{ target: "#py", text: "alice: 2", command: "PRIVMSG" }]);
   });
 
-  it("injection attempts arrive as one harmless PRIVMSG and the bot stays", async () => {
-    const alice = await user(server.port, "alice");
-    const b = await launch(server.port);
-    try {
-      await botJoined(alice);
-      for (
-        const code of [
-          String.raw`print("x\r\nQUIT :bye")`,
-          String.raw`print("\x01ACTION hi\x01")`,
-          String.raw`print("a\rPRIVMSG #py :pwned\n\0b")`,
-        ]
-      ) {
-        const mark = alice.lines.length;
-        alice.say("#py", `!py ${code}`);
-        await alice.waitFor((l) => /^:pybot!/.test(l), 20_000, mark);
-        await new Promise((r) => setTimeout(r, 300)); // anything else the bot might have sent
-        const fromBot = alice.lines.slice(mark).filter((l) => l.startsWith(":pybot!"));
-        assert.equal(fromBot.length, 1, fromBot.join("\n"));
-        assert.match(fromBot[0], /^:pybot!\S+ PRIVMSG #py :alice: /);
-        assert.ok(!fromBot[0].includes("\x01"), "no CTCP");
-        assert.ok(
-          !alice.lines.slice(mark).some((l) => /^:pybot!\S+ (QUIT|PART)/.test(l) || / PRIVMSG #py :pwned/.test(l)),
-        );
-      }
-      const mark = alice.lines.length;
-      alice.say("#py", "!py 1+1");
-      await alice.waitFor((l) => l.endsWith("PRIVMSG #py :alice: 2"), 10_000, mark);
-      assert.ok(b.client.registered);
-    } finally {
-      await b.stop();
-      await alice.quit();
-    }
+  it("answers a private query in private, without a nick prefix", async () => {
+    const h = harness();
+    h.bot.handle(privmsg("alice", "PyBot", "1+1"));
+    await h.bot.whenIdle();
+    assert.deepEqual(h.client.sent, [{ target: "alice", text: "2", command: "PRIVMSG" }]);
   });
 
-  it("every reply line fits 512 bytes as relayed, even for a long nick and wide characters", async () => {
-    const nick = "a_rather_long_nick_for_irc_xy";
-    const u = await user(server.port, nick);
-    const b = await launch(server.port, { maxLines: 5 });
-    try {
-      await botJoined(u);
-      const mark = u.lines.length;
-      u.say("#py", `!py print("é🐍" * 400); print("x" * 2000)`);
-      await u.waitFor((l) => l.startsWith(":pybot!"), 20_000, mark);
-      await new Promise((r) => setTimeout(r, 3000));
-      const fromBot = u.lines.slice(mark).filter((l) => l.startsWith(":pybot!"));
-      assert.ok(fromBot.length >= 1);
-      for (const l of fromBot) {
-        assert.ok(new TextEncoder().encode(l + "\r\n").length <= 512, `${new TextEncoder().encode(l).length}: ${l}`);
-      }
-      // used most of the budget (the budget is not wastefully small)
-      assert.ok(new TextEncoder().encode(fromBot[0] + "\r\n").length > 450);
-      assert.ok(b.client.registered);
-    } finally {
-      await b.stop();
-      await u.quit();
-    }
+  it("never answers a NOTICE, a CTCP, or itself", async () => {
+    const h = harness();
+    h.bot.handle(parseLine(":alice!~a@h NOTICE #py :!py 1+1")!);
+    h.bot.handle(parseLine(":alice!~a@h NOTICE PyBot :1+1")!);
+    h.bot.handle(privmsg("alice", "#py", "\x01ACTION !py 1\x01"));
+    h.bot.handle(parseLine(":irc.server PRIVMSG #py :!py 1")!); // no user part: a server
+    await h.bot.whenIdle();
+    assert.deepEqual(h.client.sent, []);
+    assert.equal(h.calls.length, 0);
   });
 
-  it("30 requests from 3 users in 5 s: answered or refused per the limits, no disconnection", async () => {
-    const users = await Promise.all(["u1", "u2", "u3"].map((n) => user(server.port, n)));
-    const b = await launch(server.port, { evalsPerWindow: 5, rateWindowMs: 60_000 });
-    try {
-      await botJoined(users[0]);
-      const marks = users.map((u) => u.lines.length);
-      for (let i = 0; i < 10; i++) {
-        users.forEach((u, k) => u.say("#py", `!py ${k * 100 + i}`));
-        await new Promise((r) => setTimeout(r, 500));
-      }
-      // 5 answers each (15 lines) + one notice each, paced by the flood control
-      await until(
-        () => users[0].messagesFrom("pybot", marks[0]).filter((m) => m.command === "PRIVMSG").length >= 15,
-        40_000,
-        "15 answers",
-      );
-      await new Promise((r) => setTimeout(r, 1500));
-      const seen = users[0].messagesFrom("pybot", marks[0]).filter((m) => m.command === "PRIVMSG").map((m) => m.text);
-      assert.equal(seen.length, 15, seen.join("\n"));
-      users.forEach((u, k) => {
-        const answers = seen.filter((t) => t.startsWith(`${u.nick}: `)).map((t) => Number(t.split(": ")[1]));
-        assert.deepEqual(answers.sort((x, y) => x - y), [0, 1, 2, 3, 4].map((i) => k * 100 + i));
-        const notices = u.messagesFrom("pybot", marks[k]).filter((m) => m.command === "NOTICE");
-        assert.equal(notices.length, 1, `${u.nick} notices`);
-        assert.match(notices[0].text, /slow down/);
-      });
-      assert.ok(b.client.registered, "still connected");
-      assert.ok(!b.log.some((l) => /disconnected/.test(l)), b.log.join("\n"));
-      const mark = users[0].lines.length;
-      const u4 = await user(server.port, "u4");
-      u4.say("#py", "!py 'still here'");
-      await users[0].waitFor((l) => l.endsWith("u4: 'still here'"), 15_000, mark);
-      await u4.quit();
-    } finally {
-      await b.stop();
-      await Promise.all(users.map((u) => u.quit()));
-    }
+  it("replies to an empty !py with the usage hint", async () => {
+    const h = harness();
+    h.bot.handle(privmsg("alice", "#py", "!py"));
+    await h.bot.whenIdle();
+    assert.equal(h.client.sent.length, 1);
+    assert.match(h.client.sent[0].text, /^alice: usage: !py <python code>/);
   });
 
-  it("a fuel bomb from one user does not delay another user's !py 1", async () => {
-    const [eve, bob] = await Promise.all([user(server.port, "eve"), user(server.port, "bob")]);
-    const b = await launch(server.port, { fuel: 1e11, timeoutMs: 4000, evalsPerWindow: 20 });
-    const roundTrip = async () => {
-      const mark = bob.lines.length;
-      const t0 = Date.now();
-      bob.say("#py", "!py 1");
-      await bob.waitFor((l) => / PRIVMSG #py :bob: 1$/.test(l), 15_000, mark);
-      return Date.now() - t0;
-    };
-    try {
-      await botJoined(bob);
-      await roundTrip(); // warm-up
-      const idle = Math.min(await roundTrip(), await roundTrip());
-      const mark = bob.lines.length;
-      eve.say("#py", "!py while True: pass");
-      await new Promise((r) => setTimeout(r, 500));
-      const busy = await roundTrip();
-      assert.ok(!bob.lines.slice(mark).some((l) => / PRIVMSG #py :eve: /.test(l)), "the bomb is still running");
-      assert.ok(busy - idle < 500, `!py 1 took ${busy} ms during the bomb vs ${idle} ms idle`);
-      // the bomb ends at its time limit and says so
-      assert.match(await bob.waitFor((l) => / PRIVMSG #py :eve: /.test(l), 20_000, mark), /eve: Timed out after 4 s/);
-    } finally {
-      await b.stop();
-      await Promise.all([eve.quit(), bob.quit()]);
-    }
-  });
-
-  it("takes an alternate nick on collision and regains the main one later", async () => {
-    const squatter = await user(server.port, "pybot");
-    const observer = await user(server.port, "watcher");
-    const b = await launch(server.port);
-    try {
-      await botJoined(observer, "pybot_");
-      assert.equal(b.client.nick, "pybot_");
-      const mark = observer.lines.length;
-      await squatter.quit();
-      await observer.waitFor((l) => /^:pybot_!\S+ NICK :?pybot$/.test(l), 10_000, mark);
-      await until(() => b.client.nick === "pybot", 2000, "nick regained");
-      observer.say("#py", "!py 1+1");
-      await observer.waitFor((l) => /^:pybot!\S+ PRIVMSG #py :watcher: 2$/.test(l), 10_000, mark);
-    } finally {
-      await b.stop();
-      await observer.quit();
-    }
-  });
-
-  it("reconnects after the server restarts, and QUITs cleanly on stop", async () => {
-    const b = await launch(server.port);
-    try {
-      await until(() => b.client.registered, 10_000, "registration");
-      await until(() => b.client.channels.has("#py"), 10_000, "joined");
-      await server.stop();
-      await until(() => !b.client.registered, 5000, "disconnect noticed");
-      await server.start();
-      const alice = await user(server.port, "alice");
-      try {
-        await botJoined(alice);
-        let mark = alice.lines.length;
-        alice.say("#py", "!py 1+1");
-        await alice.waitFor((l) => l.endsWith("PRIVMSG #py :alice: 2"), 15_000, mark);
-        mark = alice.lines.length;
-        await b.stop();
-        assert.match(
-          await alice.waitFor((l) => l.startsWith(":pybot!"), 5000, mark),
-          /^:pybot!\S+ QUIT :"?wasi-py signing off"?$/,
-        );
-      } finally {
-        await alice.quit();
-      }
-      assert.ok(b.log.some((l) => /reconnecting in \d+ ms/.test(l)));
-    } finally {
-      await b.stop();
-    }
-  });
-
-  it("TLS: connects with the test CA (--tls-ca), refuses an untrusted certificate by default", async () => {
-    const caFile = `${server.dir}/ca.pem`;
-    const alice = await user(server.port, "alice");
-    const good = await launch(server.tlsPort, { tls: true, tlsCa: caFile, server: `127.0.0.1:${server.tlsPort}` });
-    try {
-      await botJoined(alice);
-      const mark = alice.lines.length;
-      alice.say("#py", "!py 1+1");
-      await alice.waitFor((l) => l.endsWith("PRIVMSG #py :alice: 2"), 15_000, mark);
-    } finally {
-      await good.stop();
-    }
-    const bad = await launch(server.tlsPort, { tls: true, nick: "badbot", server: `127.0.0.1:${server.tlsPort}` });
-    try {
-      await until(() => bad.log.some((l) => /TLS certificate was not accepted/.test(l)), 10_000, "certificate refusal");
-      assert.ok(
-        bad.log.some((l) => /^error .*(certificate|self.signed|verify).*--tls-ca FILE.*attempt 1 of/i.test(l)),
-        bad.log.join("\n"),
-      );
-      assert.equal(bad.client.registered, false);
-    } finally {
-      await bad.stop();
-      await alice.quit();
-    }
-  });
-
-  it("ngIRCd offers no SASL: a bot configured for SASL stops instead of running unauthenticated", async () => {
-    const b = await launch(server.port, {
-      saslMechanism: "PLAIN",
-      saslAccount: "acc",
-      saslPassword: "pw",
-      nick: "saslbot",
+  it("passes the per-line byte budget after `nick: ` and the line limit to the formatter, the limits in the result", async () => {
+    let seen: Parameters<Formatter>[1] | undefined;
+    let seenResult: RunResult | undefined;
+    const h = harness({ maxLines: 4 }, true, (r, o) => ((seen = o), (seenResult = r), ["x"]));
+    h.bot.handle(privmsg("alice", "#py", "!py:v 1"));
+    await h.bot.whenIdle();
+    const expected = 512 - 2 - ":PyBot!~wasipy@host.example ".length - "PRIVMSG #py :".length - "alice: ".length;
+    assert.deepEqual(seen, {
+      maxBytes: expected,
+      maxLines: 4,
+      verbose: true,
+      cutLink: "!more",
     });
-    try {
-      await until(
-        () => b.log.some((l) => /SASL was configured but the server does not offer it/.test(l)),
-        10_000,
-        "SASL refusal",
-      );
-      await until(() => !b.client.connected, 5000, "disconnect");
-      await new Promise((r) => setTimeout(r, 600));
-      assert.equal(b.client.connected, false, "no reconnect loop");
-      assert.equal(b.client.registered, false);
-    } finally {
-      await b.stop();
+    assert.deepEqual(seenResult?.limits, { ...DEFAULT_LIMITS, ...limits });
+  });
+
+  it("neutralises CR/LF/NUL/CTCP that a formatter let through instead of sending them", async () => {
+    const h = harness({}, true, () => ["x\r\nQUIT :bye", "\x01ACTION hi\x01"]);
+    h.bot.handle(privmsg("alice", "#py", "!py 1"));
+    await h.bot.whenIdle();
+    assert.deepEqual(h.client.sent.map((s) => s.text), ["alice: x\\x0d\\x0aQUIT :bye", "alice: \\x01ACTION hi\\x01"]);
+  });
+
+  it("rate-limits a user with exactly one polite notice", async () => {
+    const h = harness();
+    for (let i = 0; i < 8; i++) h.bot.handle(privmsg("alice", "#py", `!py ${i}`));
+    await h.bot.whenIdle();
+    const notices = h.client.sent.filter((s) => s.command === "NOTICE");
+    assert.equal(h.calls.length, 5);
+    assert.equal(notices.length, 1);
+    assert.equal(notices[0].target, "alice");
+    assert.match(notices[0].text, /at most 5 requests per 60 s/);
+    assert.equal(h.bot.stats.refusedRate, 3);
+  });
+
+  it("ignores ignored users silently, and gives admins raised limits", async () => {
+    const h = harness();
+    h.bot.handle(privmsg("spammer", "#py", "!py 1"));
+    h.bot.handle(privmsg("boss", "#py", "!py 2"));
+    h.bot.handle(privmsg("alice", "#py", "!py 3"));
+    await h.bot.whenIdle();
+    assert.deepEqual(h.calls, [{ code: "2", limits: adminLimits }, { code: "3", limits }]);
+    assert.equal(h.bot.stats.ignored, 1);
+  });
+
+  it("recognises admins by services account (account-tag)", async () => {
+    const h = harness({ rateLimit: { ...botOptions().rateLimit, admins: ["$a:root"] } });
+    h.bot.handle(privmsg("anyone", "#py", "!py 1", "@account=Root "));
+    await h.bot.whenIdle();
+    assert.deepEqual(h.calls[0].limits, adminLimits);
+    assert.match(h.logs.join("\n"), /\[Root\].*admin/);
+  });
+
+  it("runs evaluations in parallel; a slow one does not block another user's", async () => {
+    const h = harness({}, false);
+    h.bot.handle(privmsg("alice", "#py", "!py slow"));
+    h.bot.handle(privmsg("bob", "#py", "!py quick"));
+    await tick();
+    assert.deepEqual(h.calls.map((c) => c.code), ["slow", "quick"]);
+    h.release("quick");
+    await tick();
+    await tick();
+    assert.deepEqual(h.client.sent.map((s) => s.text), ["bob: done quick"]);
+    h.release("slow");
+    await h.bot.whenIdle();
+    assert.equal(h.client.sent.length, 2);
+  });
+
+  // Fairness between requesters is behaviour.test.ts's (end to end) and pieces.test.ts's (FairQueue); this is the cap.
+  it("--per-user-concurrency 1: a user's second request waits even when a worker is free", async () => {
+    const h = harness({ workers: 2, perUserConcurrency: 1 }, false);
+    h.bot.handle(privmsg("alice", "#py", "!py a1"));
+    h.bot.handle(privmsg("alice", "#py", "!py a2"));
+    await tick();
+    assert.deepEqual(h.calls.map((c) => c.code), ["a1"]);
+    h.release("a1");
+    await tick();
+    await tick();
+    assert.deepEqual(h.calls.map((c) => c.code), ["a1", "a2"]);
+    h.release("a2");
+    await h.bot.whenIdle();
+  });
+
+  it("bounds the queue and tells the overflow it is busy", async () => {
+    const h = harness({ queueSize: 3, workers: 1, perUserConcurrency: 5 }, false);
+    for (const u of ["u1", "u2", "u3", "u4"]) h.bot.handle(privmsg(u, "#py", `!py ${u}`));
+    await tick();
+    assert.equal(h.bot.pending, 3);
+    assert.deepEqual(h.client.sent, [{
+      target: "u4",
+      text: "Busy right now, please try again in a little while.",
+      command: "NOTICE",
+    }]);
+    for (const u of ["u1", "u2", "u3"]) {
+      h.release(u);
+      await tick();
+      await tick();
     }
+    await h.bot.whenIdle();
+  });
+
+  it("logs one line per evaluation with who, where, outcome, fuel and ms, never the output", async () => {
+    const h = harness();
+    h.bot.handle(privmsg("alice", "#py", "!py 1+1"));
+    await h.bot.whenIdle();
+    const evals = h.logs.filter((l) => l.includes("eval "));
+    assert.equal(evals.length, 1);
+    assert.match(evals[0], /^info eval alice!~alice@alice\.home\.example in #py: outcome=ok fuel=1234 ms=5 /);
+    assert.ok(!evals[0].includes("2\n") && !/: 2$/.test(evals[0]));
+  });
+
+  it("answers an internal error politely and keeps going", async () => {
+    const h = harness();
+    h.bot.handle(privmsg("alice", "#py", "!py boom"));
+    h.bot.handle(privmsg("bob", "#py", "!py 1+1"));
+    await h.bot.whenIdle();
+    assert.deepEqual(h.client.sent.map((s) => s.text).sort(), [
+      "alice: internal error, sorry (the operator has the details in the log)",
+      "bob: 2",
+    ]);
   });
 });
 
-describe("server password against a real ngIRCd", () => {
-  let server: NgircdServer;
-  before(async () => {
-    server = await startNgircd({ password: "letmein" });
-  });
-  afterEach(cleanUp);
-  after(async () => {
-    await server?.close();
-  });
+// ---------- unit: client helpers ----------
 
-  it("registers with the right PASS; a wrong one is retried with backoff, with the hint, then given up", async () => {
-    const good = await launch(server.port, { password: "letmein", channels: [] });
-    await until(() => good.client.registered, 10_000, "registration with the password");
-    const bad = await launch(server.port, { password: "wrong", nick: "badbot", channels: [], authFailureLimit: 3 });
-    let fatal: Error | undefined;
-    bad.client.on("fatal", (e) => (fatal = e));
-    await until(() => fatal !== undefined, 20_000, "giving up");
-    assert.equal(bad.log.filter((l) => /reconnecting in \d+ ms/.test(l)).length, 2, bad.log.join("\n"));
-    assert.equal(bad.client.registered, false);
-    assert.ok(bad.log.some((l) => /server closed the link: .*(password|denied)/i.test(l)), bad.log.join("\n"));
-    assert.ok(
-      bad.log.some((l) => /^error the server refused the password .*WASI_PY_IRC_PASSWORD.*giving up after 3/.test(l)),
-    );
-    assert.ok(good.log.some((l) => /server password is sent without TLS/.test(l)));
+describe("IRC client helpers", () => {
+  const o = { minDelayMs: 1000, maxDelayMs: 60_000, jitter: 0.5 };
+  it("backoff doubles, caps, and jitters within bounds", () => {
+    assert.deepEqual([0, 1, 2, 3].map((a) => backoffDelay(a, o, 1)), [1000, 2000, 4000, 8000]);
+    assert.deepEqual([0, 1, 2].map((a) => backoffDelay(a, o, 0)), [500, 1000, 2000]);
+    assert.equal(backoffDelay(50, o, 1), 60_000);
+    assert.equal(backoffDelay(3, { ...o, jitter: 0 }, 0.7), 8000);
+  });
+  it("SASL payloads are base64 in 400-byte chunks with a + terminator", () => {
+    assert.deepEqual(authenticateChunks(new TextEncoder().encode("a\0a\0pw")), ["YQBhAHB3"]);
+    assert.deepEqual(authenticateChunks(new Uint8Array(0)), ["+"]);
+    const c = authenticateChunks(new Uint8Array(300)); // 400 base64 chars exactly
+    assert.deepEqual([c.length, c[0].length, c[1]], [2, 400, "+"]);
   });
 });
-
-// ---------- SASL against a scripted server (ngIRCd has no SASL) ----------
-
-/** A one-connection fake server that speaks just enough IRCv3 for SASL, scripted per test. */
-
-/** The real sandbox (two workers) and the real IRC formatter. */
-async function makeEngine(): Promise<Engine> {
-  const sb = await Sandbox.create({ workers: 2 });
-  // start both workers before any test measures anything
-  await Promise.all([sb.run("pass", { timeoutMs: 120_000 }), sb.run("pass", { timeoutMs: 120_000 })]);
-  return { evaluate: (code, l) => sb.run(code, l), format: formatIrc, close: () => sb.close() };
-}

@@ -1,7 +1,7 @@
 /**
- * The client's protocol on an in-memory server and a fake clock: failures that are loud and
- * bounded (nicks refused, auth failures, silent servers), SASL with and without CAP, and the
- * details of registration and serialisation. No sleeps: backoff passes on the fake clock.
+ * The IRC client's failures (loud and bounded), SASL (with and without CAP) and protocol details, on
+ * an in-memory server and a fake clock (moved from bot.test.ts and behaviour.test.ts). The bot's
+ * hardening cases on the same harness are in client.test.ts.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -14,7 +14,8 @@ import { fakeNet, welcoming } from "./fake-net.ts";
 import type { ScriptTools } from "./fake-net.ts";
 import { IrcSerialiseError } from "../../src/irc/message.ts";
 import type { IrcMessage } from "../../src/irc/message.ts";
-import { quickEval, type Rig, rig, stop } from "./client-rig.ts";
+import { quickEval, rig, stop } from "./_client-harness.ts";
+import type { Rig } from "./_client-harness.ts";
 
 describe("IrcClient failures are loud and bounded (moved from behaviour.test.ts, now on the fake clock)", () => {
   it("a nick refused as too long: the fallbacks fit the RFC length, then ISUPPORT NICKLEN is read", async () => {

@@ -8,11 +8,12 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { IrcNickError } from "../../src/irc/client.ts";
 import type { Evaluator } from "../../src/irc/bot.ts";
-import { type FakeClock, settle } from "./fake-clock.ts";
+import { settle } from "./fake-clock.ts";
+import type { FakeClock } from "./fake-clock.ts";
 import { welcoming } from "./fake-net.ts";
 import type { ScriptTools } from "./fake-net.ts";
 import type { IrcMessage } from "../../src/irc/message.ts";
-import { result, rig, stop } from "./client-rig.ts";
+import { result, rig, stop } from "./_client-harness.ts";
 
 describe("CTCP floods (issue 21 item 1)", () => {
   it("60 VERSIONs then a quit: rate-limited, no priority, dropped on quit; another user's !py is not delayed", async () => {

@@ -15,6 +15,7 @@ import { startBot } from "../../src/irc/start.ts";
 import { startNgircd, TestIrcUser } from "../helpers/ngircd.ts";
 import type { NgircdServer } from "../helpers/ngircd.ts";
 import { interpreterOptions } from "../helpers/interpreter.ts";
+import { BotTap, settled, settledAfterLeaving, userRoundTrip } from "./markers.ts";
 
 /** The bot's nick: a new one per test, so a bot still quitting from the last test cannot collide. */
 let BOT = "hostbot";
@@ -42,6 +43,7 @@ describe("hostile input to the IRC bot (real ngIRCd)", () => {
 
   function launch(over: Record<string, unknown> = {}) {
     const log: string[] = [];
+    const tap = new BotTap();
     BOT = `hostbot${++bots}`;
     const cfg = resolveIrcConfig(
       {},
@@ -62,9 +64,9 @@ describe("hostile input to the IRC bot (real ngIRCd)", () => {
     const parts = startBot(cfg, (code, l) => sb.run(code, l), formatIrc, (lvl, t) => {
       log.push(`${lvl} ${t}`);
       if (process.env["WASI_PY_HOSTILE_IRC_LOG"]) process.stderr.write(`[bot] ${lvl} ${t}\n`);
-    });
+    }, { connect: tap.connect });
     cleanups.push(() => parts.stop());
-    return { ...parts, log };
+    return { ...parts, log, tap };
   }
 
   async function user(nick: string): Promise<TestIrcUser> {
@@ -101,12 +103,15 @@ describe("hostile input to the IRC bot (real ngIRCd)", () => {
     await u.waitFor((l) => l.endsWith(`PRIVMSG #py :${u.nick}: 42`), 30_000, mark);
   }
 
-  /** Sends a raw line and waits for the bot's first reply line plus a moment for any more. */
-  async function ask(u: TestIrcUser, raw: string, settleMs = 1500, replaced = false): Promise<string[]> {
+  /** The bot a test launched, as the markers need it. */
+  type Bot = Parameters<typeof settled>[0];
+
+  /** Sends a raw line and waits for the bot's first reply line and every further line it sends for it. */
+  async function ask(b: Bot, u: TestIrcUser, raw: string, replaced = false): Promise<string[]> {
     const mark = u.lines.length;
     u.raw(raw);
     await u.waitFor((l) => l.startsWith(`:${BOT}!`), 30_000, mark);
-    await new Promise((r) => setTimeout(r, settleMs));
+    await settled(b, u);
     return assertHarmless(u, mark, replaced);
   }
 
@@ -124,7 +129,7 @@ describe("hostile input to the IRC bot (real ngIRCd)", () => {
     ];
     for (const code of payloads) {
       const mark = alice.lines.length;
-      const lines = await ask(alice, `PRIVMSG #py :!py ${code}`, 1500, code.includes("\\xfe"));
+      const lines = await ask(b, alice, `PRIVMSG #py :!py ${code}`, code.includes("\\xfe"));
       assert.equal(lines.length, 1, lines.join("\n"));
       assert.match(lines[0]!, new RegExp(`^:${BOT}!\\S+ PRIVMSG #py :alice: `));
       assert.ok(
@@ -142,11 +147,11 @@ describe("hostile input to the IRC bot (real ngIRCd)", () => {
     const b = await launch();
     await botJoined(bob);
     // A raw \x01 inside the code: it is evaluated, and the reply shows it escaped.
-    const ctcp = await ask(bob, "PRIVMSG #py :!py print('a\x01b')");
+    const ctcp = await ask(b, bob, "PRIVMSG #py :!py print('a\x01b')");
     assert.equal(ctcp.length, 1);
     assert.match(ctcp[0]!, /bob: a␁b$/);
     // Formatting codes, a tab and ESC inside the code.
-    const fmt = await ask(bob, "PRIVMSG #py :!py\tprint('\x02x\x0f', '\x1b[1m')");
+    const fmt = await ask(b, bob, "PRIVMSG #py :!py\tprint('\x02x\x0f', '\x1b[1m')");
     assert.equal(fmt.length, 1);
     // A NUL or a bare CR inside the line, from a sacrificial user (the server may drop it):
     // whatever reaches the bot, what it sends stays harmless and it stays.
@@ -154,7 +159,7 @@ describe("hostile input to the IRC bot (real ngIRCd)", () => {
       const mallory = await user(`mallory${raw.length}`);
       const mark = bob.lines.length;
       mallory.raw(raw);
-      await new Promise((r) => setTimeout(r, 2500));
+      await settledAfterLeaving(b, bob, mallory, mark); // whatever the bot made of it has reached bob
       assertHarmless(bob, mark);
       assert.ok(!bob.lines.slice(mark).some((l) => new RegExp(`^:${BOT}!\\S+ QUIT`).test(l)));
     }
@@ -163,7 +168,7 @@ describe("hostile input to the IRC bot (real ngIRCd)", () => {
     const mark = bob.lines.length;
     bob.raw(`PRIVMSG ${BOT} :\x01VERSION\x01`);
     bob.raw(`PRIVMSG #py :\x01ACTION !py 1\x01`);
-    await new Promise((r) => setTimeout(r, 1500));
+    await settled(b, bob); // the bot's answers to both, if any, have reached bob
     const fromBot = bob.lines.slice(mark).filter((l) => l.startsWith(`:${BOT}!`));
     assert.equal(fromBot.length, 1, fromBot.join("\n"));
     assert.match(fromBot[0]!, new RegExp(`^:${BOT}!\\S+ NOTICE bob :\x01VERSION wasi-py[^\x00-\x1f]*\x01$`));
@@ -179,12 +184,12 @@ describe("hostile input to the IRC bot (real ngIRCd)", () => {
     const mallory = await user("mallory");
     let mark = carol.lines.length;
     mallory.raw(`PRIVMSG #py :!py print(len('${"x".repeat(1000)}'))`);
-    await new Promise((r) => setTimeout(r, 2500));
+    await settledAfterLeaving(b, carol, mallory, mark); // whatever the bot made of it has reached carol
     const replies = assertHarmless(carol, mark);
     assert.ok(replies.length <= 1, replies.join("\n"));
     // Long but within the line: multi-byte characters in the command.
     mark = carol.lines.length;
-    const wide = await ask(carol, `PRIVMSG #py :!py len('${"é".repeat(200)}')`);
+    const wide = await ask(b, carol, `PRIVMSG #py :!py len('${"é".repeat(200)}')`);
     assert.match(wide[0]!, /carol: 200$/);
     assert.ok(b.client.registered);
     await stillAnswers(carol);
@@ -204,7 +209,7 @@ describe("hostile input to the IRC bot (real ngIRCd)", () => {
       String.raw`print("\ud800")`,
     ];
     for (const code of payloads) {
-      const lines = await ask(dave, `PRIVMSG #py :!py ${code}`, 2500);
+      const lines = await ask(b, dave, `PRIVMSG #py :!py ${code}`);
       assert.ok(lines.length >= 1 && lines.length <= 4, lines.join("\n"));
       for (const l of lines) {
         assert.ok(
@@ -241,10 +246,10 @@ describe("hostile input to the IRC bot (real ngIRCd)", () => {
     const mark = users[0]!.lines.length;
     for (let i = 0; i < 10; i++) {
       users.forEach((u, k) => u.say("#py", `!py ${bombs[(i + k) % bombs.length]}`));
-      await new Promise((r) => setTimeout(r, 150));
+      for (const u of users) await userRoundTrip(u); // the round is in before the next
     }
-    // Let the storm play out (replies are paced by the flood control).
-    await new Promise((r) => setTimeout(r, 15_000));
+    // Let the storm play out (replies are paced by the flood control): every reply has reached users[0].
+    await settled(b, users[0]!, users);
     assert.ok(b.client.registered, "still connected");
     assert.ok(!b.log.some((l) => /disconnected/.test(l)), b.log.join("\n"));
     assertHarmless(users[0]!, mark, true);

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { linkFromAnswer, MAX_ANSWER_BYTES, pasteClient, PasteError } from "../../src/irc/paste.ts";
+import { FakeClock } from "./fake-clock.ts";
 
 describe("linkFromAnswer: printable ASCII http(s) URL text only", () => {
   const good: Array<[string, string]> = [
@@ -129,6 +130,24 @@ describe("pasteClient against an untrusted service", () => {
     const s = await service((_req, res) => res.writeHead(201).end("https://127.0.0.1/\u202ep/4\n"));
     try {
       await assert.rejects(pasteClient(`${s.url}/paste`, 5000)("text"), /did not answer with a link/);
+    } finally {
+      await s.close();
+    }
+  });
+  it("a service that never answers: the time limit runs on the injected timers, not the wall clock", async () => {
+    const s = await service(() => {}); // holds every request open
+    const clock = new FakeClock();
+    try {
+      const pasted = pasteClient(`${s.url}/paste`, 5000, clock)("text");
+      const outcome = pasted.then(() => "a link", (e: unknown) => e);
+      assert.equal(clock.pendingTimers, 1, "the time limit is a timer of the injected clock");
+      await clock.tick(4999);
+      assert.equal(await Promise.race([outcome, Promise.resolve("pending")]), "pending");
+      await clock.tick(1);
+      const e = await outcome;
+      assert.ok(e instanceof PasteError, `expected a PasteError, got ${String(e)}`);
+      assert.match(e.message, /^no answer from http:\/\/127\.0\.0\.1:\d+\/paste within 5000 ms$/);
+      assert.equal(clock.pendingTimers, 0, "the timer is cleared once the paste is settled");
     } finally {
       await s.close();
     }

@@ -1,7 +1,6 @@
 /**
- * The rig of the client tests (client.test.ts, client-protocol.test.ts): the bot started with
- * startBot on an in-memory server (fake-net.ts) and a fake clock (fake-clock.ts), with a quick
- * evaluator, so each test drives a whole bot without a socket or a sleep. Not a test file itself.
+ * The harness of the client tests (client.test.ts, client-protocol.test.ts): the client and the bot
+ * on an in-memory server (fake-net.ts) and a fake clock (fake-clock.ts), with a quick evaluator.
  */
 import { resolveIrcConfig } from "../../src/irc/config.ts";
 import { startBot } from "../../src/irc/start.ts";
@@ -15,7 +14,6 @@ import type { ScriptTools } from "./fake-net.ts";
 import type { IrcMessage } from "../../src/irc/message.ts";
 import { DEFAULT_LIMITS } from "../../src/sandbox/mod.ts";
 
-/** A successful RunResult printing `stdout`, with `extra` fields replaced. */
 export function result(stdout: string, extra: Partial<RunResult> = {}): RunResult {
   return {
     stdout,
@@ -38,7 +36,6 @@ export const quickEval: Evaluator = (code) => {
   return Promise.resolve(result(`ran ${code}\n`));
 };
 
-/** A bot on the fake server and clock, with what it logged, evaluated and sent. */
 export interface Rig {
   clock: FakeClock;
   net: ReturnType<typeof fakeNet>;
@@ -53,7 +50,6 @@ export interface Rig {
   to(target: string, command?: string, since?: number): IrcMessage[];
 }
 
-/** Starts a bot with config `over` on a fake server answering by `script`; lets it connect. */
 export async function rig(
   over: Record<string, unknown> = {},
   script: (m: IrcMessage, t: ScriptTools) => void = welcoming({ members: ["alice", "spammer", "bob"] }),
@@ -100,7 +96,6 @@ export async function rig(
   };
 }
 
-/** Stops the bot, letting the fake clock run through its goodbye. */
 export async function stop(r: Rig): Promise<void> {
   const q = r.parts.stop();
   await r.clock.tick(5000);
