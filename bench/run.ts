@@ -31,23 +31,26 @@ import type { BenchContext, Section } from "./run-sections.ts";
 import { markdown, print, summarise } from "./report.ts";
 import type { Results } from "./report.ts";
 
-/** The command line, parsed. */
-interface Config {
-  quick: boolean;
-  reps: number;
-  repsHeavy: number;
-  throughputSeconds: number;
-  pyodideFreshReps: number;
-  memoryConcurrency: number[];
-  sections: Set<Section>;
-  save: boolean;
-  python: string | undefined;
-  /** A pyperformance checkout, and the native CPython its benchmarks are compared with. */
-  pyperformance: string | undefined;
-  native: string | undefined;
-  /** Re-print (and, for latest.json, re-write latest.md) a saved result without measuring. */
-  render: string | undefined;
-}
+/** The command line, parsed: the sections' options, and what only the command uses. */
+type Config =
+  & Pick<
+    BenchContext,
+    | "quick"
+    | "reps"
+    | "repsHeavy"
+    | "throughputSeconds"
+    | "pyodideFreshReps"
+    | "memoryConcurrency"
+    | "pyperformance"
+    | "native"
+  >
+  & {
+    sections: Set<Section>;
+    save: boolean;
+    python: string | undefined;
+    /** Re-print (and, for latest.json, re-write latest.md) a saved result without measuring. */
+    render: string | undefined;
+  };
 
 function usage(msg: string): never {
   process.stderr.write(

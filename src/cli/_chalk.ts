@@ -11,6 +11,10 @@ import pc from "picocolors";
 /** The styles cmd-ts 0.15 calls (grey as gray's other spelling). */
 const STYLES = ["bold", "dim", "italic", "underline", "red", "green", "yellow", "blue", "cyan", "gray"] as const;
 type Style = (typeof STYLES)[number] | "grey";
+/** Every name chalk answers to here. */
+const NAMES: readonly Style[] = [...STYLES, "grey"];
+/** picocolors' function for a style. */
+const styleOf = (name: Style) => pc[name === "grey" ? "gray" : name];
 
 /** One style: a function of the text, and every style again as a property (one level of chain). */
 export type Painter = ((...text: unknown[]) => string) & Record<Style, (...text: unknown[]) => string>;
@@ -20,8 +24,8 @@ const joined = (text: unknown[]) => text.map(String).join(" ");
 function painter(outer: (s: string) => string): Painter {
   const f = (...text: unknown[]) => outer(joined(text));
   const chained = Object.fromEntries(
-    [...STYLES, "grey" as const].map((name) => {
-      const inner = pc[name === "grey" ? "gray" : name];
+    NAMES.map((name) => {
+      const inner = styleOf(name);
       return [name, (...text: unknown[]) => outer(inner(joined(text)))];
     }),
   ) as Record<Style, (...text: unknown[]) => string>;
@@ -38,7 +42,7 @@ function painter(outer: (s: string) => string): Painter {
  * ```
  */
 const chalk: Record<Style, Painter> = Object.fromEntries(
-  [...STYLES, "grey" as const].map((name) => [name, painter(pc[name === "grey" ? "gray" : name])]),
+  NAMES.map((name) => [name, painter(styleOf(name))]),
 ) as Record<Style, Painter>;
 
 export default chalk;

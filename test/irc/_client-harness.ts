@@ -12,20 +12,11 @@ import { FakeClock } from "./fake-clock.ts";
 import { fakeNet, welcoming } from "./fake-net.ts";
 import type { ScriptTools } from "./fake-net.ts";
 import type { IrcMessage } from "../../src/irc/message.ts";
-import { DEFAULT_LIMITS } from "../../src/sandbox/mod.ts";
+import { result as finished } from "../helpers/run-result.ts";
 
+/** A finished run printing `stdout` (test/helpers/run-result.ts's, with its output first). */
 export function result(stdout: string, extra: Partial<RunResult> = {}): RunResult {
-  return {
-    stdout,
-    stderr: "",
-    exitCode: 0,
-    outcome: "ok",
-    fuelUsed: 1,
-    wallMs: 1,
-    truncated: { stdout: false, stderr: false },
-    limits: { ...DEFAULT_LIMITS },
-    ...extra,
-  };
+  return finished({ stdout, ...extra });
 }
 
 /** Evaluates `6*7` and `print('x'*N)` like Python would; anything else prints "ran CODE". */
