@@ -14,6 +14,7 @@ import { authenticateChunks, backoffDelay } from "../../src/irc/client.ts";
 import { cutToBytes } from "../../src/text/utf8.ts";
 import type { RunResult } from "../../src/sandbox/result.ts";
 import { DEFAULT_LIMITS } from "../../src/sandbox/mod.ts";
+import { result as finished } from "../helpers/run-result.ts";
 
 // ---------- fakes ----------
 
@@ -31,18 +32,9 @@ class FakeClient implements BotClient {
   }
 }
 
+/** A finished run printing `stdout`, 1,234 fuel units in 5 ms (test/helpers/run-result.ts's). */
 function result(stdout: string, extra: Partial<RunResult> = {}): RunResult {
-  return {
-    stdout,
-    stderr: "",
-    exitCode: 0,
-    outcome: "ok",
-    fuelUsed: 1234,
-    wallMs: 5,
-    truncated: { stdout: false, stderr: false },
-    limits: { ...DEFAULT_LIMITS },
-    ...extra,
-  };
+  return finished({ stdout, fuelUsed: 1234, wallMs: 5, ...extra });
 }
 
 const simpleFormat: Formatter = (r, o) => {
