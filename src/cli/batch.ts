@@ -187,9 +187,9 @@ function jobFor(line: string | Error, defaults: RunOptions): BatchJob {
   }
 }
 
-/** A result being made, and the size of the line it came from (what it holds in memory). */
+/** A line in flight: its size, and the promise that settles once its answer is written (never rejects). */
 interface Pending {
-  outcome: Promise<{ text: string; bad: boolean }>;
+  written: Promise<void>;
   lineBytes: number;
 }
 
@@ -218,12 +218,27 @@ export async function runBatch(options: CliOptions, sandbox: Promise<Sandbox | E
   const inFlight: Pending[] = [];
   let heldBytes = 0;
   let anyBad = false;
-  const writeOldest = async () => {
-    const oldest = inFlight.shift()!;
-    heldBytes -= oldest.lineBytes;
-    const { text, bad } = await oldest.outcome;
-    anyBad ||= bad;
-    await writeStdout(text + "\n");
+  let failure: { error: unknown } | undefined;
+  let tail: Promise<void> = Promise.resolve();
+  // Each answer is written as soon as it and every earlier one are done, while later lines are still
+  // being read: a producer that waits for an answer before sending the next line gets it at once.
+  const enqueue = (outcome: Promise<{ text: string; bad: boolean }>, lineBytes: number) => {
+    const written = tail.then(async () => {
+      try {
+        const { text, bad } = await outcome;
+        if (failure !== undefined) return; // our stdout failed: the rest is only waited for
+        anyBad ||= bad;
+        await writeStdout(text + "\n");
+      } catch (error) {
+        failure ??= { error };
+      } finally {
+        inFlight.shift();
+        heldBytes -= lineBytes;
+      }
+    });
+    tail = written;
+    inFlight.push({ written, lineBytes });
+    heldBytes += lineBytes;
   };
   // The lines in flight total at most the cap (a line that would pass it waits; alone it always runs).
   // String lengths stand for bytes: a string never has more UTF-16 units than UTF-8 bytes.
@@ -232,20 +247,20 @@ export async function runBatch(options: CliOptions, sandbox: Promise<Sandbox | E
     let n = 0;
     for await (const line of splitLines(stdinChunks(), options.maxLineBytes)) {
       n++;
-      if (controller.signal.aborted) break;
+      if (controller.signal.aborted || failure !== undefined) break;
       if (typeof line === "string" && line.trim() === "") continue;
       const lineBytes = typeof line === "string" ? line.length : 0;
       while (inFlight.length > 0 && (inFlight.length >= window || heldBytes + lineBytes > budgetBytes)) {
-        await writeOldest();
+        await inFlight[0]!.written;
       }
-      inFlight.push({ outcome: outcomeLine(sb, jobFor(line, defaults), n), lineBytes });
-      heldBytes += lineBytes;
+      enqueue(outcomeLine(sb, jobFor(line, defaults), n), lineBytes);
     }
-    while (inFlight.length > 0) await writeOldest();
+    await tail;
+    if (failure !== undefined) throw failure.error;
   } finally {
     restore();
     controller.abort(); // anything still running when our stdout failed
-    await Promise.allSettled(inFlight.map((p) => p.outcome));
+    await tail;
     await sb.close();
   }
   return interrupted ? EXIT.interrupted : anyBad ? EXIT.usage : 0;

@@ -1,5 +1,5 @@
 /**
- * The worker's side of a lazily read package image (issue 25): the pool hands it the image's index
+ * The worker's side of a lazily read image (issue 25, and the stdlib since issue 23): the pool hands it the image's index
  * and zeroed shared memory of the image's size (src/packages/mount.ts), and a file's bytes are read
  * from the expanded copy in the user's cache only when the guest first reads that file. They are
  * used only if their sha256 is the one the sealed index recorded when the image was expanded, so a
@@ -45,11 +45,27 @@ const LOADED = 1;
  * ```
  */
 export function partEntries(part: PackagePart): ImageEntry[] {
-  const entries: ImageEntry[] = entriesFromIndex(new Uint8Array(part.bytes), JSON.parse(part.index));
-  const lazy = part.lazy;
+  return lazyEntries(part.bytes, JSON.parse(part.index), part.lazy);
+}
+
+/**
+ * The entries a parsed index (src/wasi/tar-index.ts) describes in `bytes`; with `lazy`, each file
+ * reads its bytes from `lazy.file` when first opened (package images, and the committed stdlib
+ * image, whose cached index carries the digests: src/sandbox/_image-index.ts). `lazy.loaded` may
+ * hold more flags than there are rows (the stdlib's is sized before its index is parsed).
+ *
+ * @example
+ * ```ts
+ * const index = JSON.parse(init.imageIndex);
+ * const entries = lazyEntries(init.image, index, { ...init.imageLazy, sha256: index.sha256 });
+ * ```
+ */
+export function lazyEntries(bytes: SharedArrayBuffer, index: unknown, lazy?: LazySource): ImageEntry[] {
+  const entries: ImageEntry[] = entriesFromIndex(new Uint8Array(bytes), index);
   if (lazy === undefined) return entries;
-  if (lazy.sha256.length !== entries.length || lazy.loaded.byteLength !== 4 * entries.length) {
-    throw new Error(`package image ${lazy.file}: index and digests differ in length`);
+  const digests: unknown = lazy.sha256;
+  if (!Array.isArray(digests) || digests.length !== entries.length || lazy.loaded.byteLength < 4 * entries.length) {
+    throw new Error(`image ${lazy.file}: index and digests differ in length`);
   }
   const loaded = new Int32Array(lazy.loaded);
   for (const [i, e] of entries.entries()) {

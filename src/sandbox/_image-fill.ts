@@ -1,5 +1,16 @@
 /**
- * The committed stdlib image, filled in after the first run is posted (issue 14). Reading its 22 MB
+ * The committed stdlib image as the workers get it: read lazily, a file at a time, else filled in
+ * after the first run is posted.
+ *
+ * Lazily (issue 23): once the cached copy's `.verified` stamp holds and the cached index carries
+ * each file's sha256 (_image-index.ts), the workers get zeroed shared memory, the index and the
+ * cached file's path, and read each file's bytes from it when the guest first opens that file,
+ * checked against its sha256 (src/packages/lazy.ts, as for package images). Reading the whole
+ * 22 MB into fresh memory was ~90 ms of CPU of a cold `wasi-py 'print(1)'` (120 of 470 ms with
+ * the module's read on the 2-core test VM, where a first touch of memory costs ~3.3 ns a byte),
+ * and `print(1)` opens no stdlib file.
+ *
+ * Filled (issue 14), when the stamp does not hold (it is then checked by hashing). Reading its 22 MB
  * took 30-60 ms of the calling thread on a cold start, before the first run could be posted; but
  * a worker needs the image's bytes only when a program opens a stdlib file (the snapshot has the
  * common modules imported), and its tree only needs the index, which is cached. So the pool hands
@@ -10,9 +21,34 @@
  *
  * The first start of a new image (no cached index yet), and a caller's own image, are read up front.
  */
-import { assetSize, readAssetInto } from "./assets.ts";
+import { assetSize, readAssetInto, verifiedCopy } from "./assets.ts";
 import { cachedImageIndex } from "./_image-index.ts";
 import { IMAGE_FAILED, IMAGE_READY } from "./_protocol.ts";
+import type { LazyImage } from "./_protocol.ts";
+
+/** The size of a tar header: an image of n bytes has at most n / 512 rows (one flag each). */
+const TAR_BLOCK_BYTES = 512;
+
+/**
+ * The committed image, read lazily when its cached copy's stamp holds, else still to be filled;
+ * undefined when its index is not cached yet (then the caller reads it up front, which also caches
+ * the index and the stamp).
+ *
+ * @example
+ * ```ts
+ * const image = committedStdlib() ?? readNow();
+ * image.fill?.(); // once the first run is posted
+ * ```
+ */
+export function committedStdlib(): StdlibImage | undefined {
+  const size = assetSize("stdlib.tar");
+  const index = cachedImageIndex(size);
+  if (index === undefined) return undefined;
+  const file = verifiedCopy("stdlib.tar");
+  if (file === undefined) return pendingStdlib(size, index);
+  const loaded = new SharedArrayBuffer(4 * Math.ceil(size / TAR_BLOCK_BYTES));
+  return { image: new SharedArrayBuffer(size), index, state: readyState(), lazy: { file, loaded } };
+}
 
 /** A stdlib image as the workers get it: shared bytes, its index, the flag saying whether it is filled. */
 export interface StdlibImage {
@@ -20,25 +56,14 @@ export interface StdlibImage {
   index: string;
   /** InitMessage.imageState. */
   state: SharedArrayBuffer;
+  /** InitMessage.imageLazy: set when each file is read from the cached copy when first opened. */
+  lazy?: LazyImage;
   /** Set while the bytes are still to be read: reads them into `image` and sets the flag; once; never throws. */
   fill?: () => void;
 }
 
-/**
- * The committed image, still to be filled, or undefined when its index is not cached yet (then the
- * caller reads it up front, which also caches the index).
- *
- * @example
- * ```ts
- * const pending = pendingStdlib();
- * // post { image: pending.image, imageIndex: pending.index, imageState: pending.state } to workers, then:
- * pending?.fill();
- * ```
- */
-export function pendingStdlib(): StdlibImage & { fill: () => void } | undefined {
-  const size = assetSize("stdlib.tar");
-  const index = cachedImageIndex(size);
-  if (index === undefined) return undefined;
+/** The committed image of `size` bytes and this index, its bytes still to be read (by `fill`). */
+function pendingStdlib(size: number, index: string): StdlibImage & { fill: () => void } {
   const image = new SharedArrayBuffer(size);
   const state = new SharedArrayBuffer(4);
   let done = false;

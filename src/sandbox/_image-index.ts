@@ -12,15 +12,33 @@
  * `.verified` stamp (the file's size, inode, mtime, ctime and seal) spares the hash (0.4 ms warm,
  * several ms cold) while the file is untouched, as for the assets.
  */
-import { fileStamp, writeFileAtomic } from "../platform/fs.ts";
+import { fileStamp, sha256Hex, writeFileAtomic } from "../platform/fs.ts";
 import { indexTar, TAR_INDEX_VERSION } from "../wasi/tar-index.ts";
+import type { TarIndex } from "../wasi/tar-index.ts";
+import { readTar } from "../wasi/tar.ts";
 import { indexPrefix, openIndex, SEAL_CHARS, sealIndex } from "../wasi/sealed-index.ts";
 import type { TarEntry } from "../wasi/tar.ts";
 import { assetSha256, sideFilePath } from "./assets.ts";
 import { readCacheText } from "../platform/cache-dirs.ts";
 
-/** File name suffix of the cached index, beside the expanded stdlib.tar (`.txt`: a digest line, then JSON). */
-export const INDEX_SUFFIX = `.index-v${TAR_INDEX_VERSION}.txt`;
+/**
+ * File name suffix of the cached index, beside the expanded stdlib.tar (`.txt`: a digest line, then
+ * JSON). "digests": its JSON also lists each row's sha256 (DigestedIndex), so that a worker can read
+ * each file from the cached tar when the guest opens it (src/packages/lazy.ts); an index cached
+ * before it had them is not this file, and is never read.
+ */
+export const INDEX_SUFFIX = `.index-v${TAR_INDEX_VERSION}-digests.txt`;
+
+/** The stdlib's cached index: a TarIndex whose `sha256` gives each row's sha256 in hex ("" for a row that is not a file). */
+export interface DigestedIndex extends TarIndex {
+  sha256: string[];
+}
+
+/** The index of `image` with each file's sha256. */
+function digestedIndex(image: Uint8Array): DigestedIndex {
+  const entries = readTar(image);
+  return { ...indexTar(image, entries), sha256: entries.map((e) => (e.type === "file" ? sha256Hex(e.data) : "")) };
+}
 
 /** Records that the index file with this stamp was checked and has this seal (best effort). */
 function writeStamp(path: string, stamp: string | undefined, seal: string): void {
@@ -33,7 +51,7 @@ function writeStamp(path: string, stamp: string | undefined, seal: string): void
 }
 
 /**
- * The committed image's index as JSON: read from the cache, else made from `image` and cached
+ * The committed image's index (a DigestedIndex) as JSON: read from the cache, else made from `image` and cached
  * (a cache that cannot be written only costs the next start the parse again).
  *
  * @example
@@ -44,7 +62,7 @@ function writeStamp(path: string, stamp: string | undefined, seal: string): void
 export function committedImageIndex(image: Uint8Array): string {
   const cached = cachedImageIndex(image.length);
   if (cached !== undefined) return cached;
-  const text = JSON.stringify(indexTar(image));
+  const text = JSON.stringify(digestedIndex(image));
   const path = sideFilePath("stdlib.tar", INDEX_SUFFIX);
   try {
     if (path === undefined) return text;

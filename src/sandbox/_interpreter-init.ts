@@ -7,7 +7,7 @@
  */
 import { readAssetShared } from "./assets.ts";
 import { committedInterpreter, compileInterpreter } from "./_interpreter-module.ts";
-import { pendingStdlib, readyState } from "./_image-fill.ts";
+import { committedStdlib, readyState } from "./_image-fill.ts";
 import type { StdlibImage } from "./_image-fill.ts";
 import { committedImageIndex, imageIndexOf } from "./_image-index.ts";
 import { moduleShape } from "./module-shape.ts";
@@ -53,6 +53,7 @@ export async function loadInterpreter(
     image: image.image,
     imageIndex: image.index,
     imageState: image.state,
+    ...(image.lazy === undefined ? {} : { imageLazy: image.lazy }),
     ...(packages === undefined ? {} : { packages }),
   };
   return { init, metered: shape.metered, fill: image.fill };
@@ -74,11 +75,11 @@ function sharedImage(stdlib: Uint8Array): SharedArrayBuffer {
 let committed: StdlibImage | undefined;
 
 /**
- * The committed image, once per process: pending (filled after the first run is posted) when its
- * index is cached, else read now (which caches the index for the next start).
+ * The committed image, once per process: read lazily or filled after the first run is posted when
+ * its index is cached (_image-fill.ts), else read now (which caches the index for the next start).
  */
 function committedImage(): StdlibImage {
-  committed ??= pendingStdlib() ?? readyImage(readAssetShared("stdlib.tar"), committedImageIndex);
+  committed ??= committedStdlib() ?? readyImage(readAssetShared("stdlib.tar"), committedImageIndex);
   return committed;
 }
 

@@ -36,10 +36,23 @@ export interface InitMessage {
    */
   imageState: SharedArrayBuffer;
   /**
+   * Set when `image` starts zeroed and each file's bytes are read from the cached copy when the
+   * guest first opens it, checked against the sha256 `imageIndex` gives for it (_image-fill.ts).
+   */
+  imageLazy?: LazyImage;
+  /**
    * Mounted packages (src/packages/mount.ts): more read-only entries, under site-packages, some
    * read from the user's cache when first opened (src/packages/lazy.ts).
    */
   packages?: PackagePart[];
+}
+
+/** Where a lazily read stdlib image's files come from (InitMessage.imageLazy; src/packages/lazy.ts LazySource). */
+export interface LazyImage {
+  /** The verified copy of the image in the user's cache: the index's offsets are into this file. */
+  file: string;
+  /** One Int32 per index row (or more), LOADED once the row's bytes are in `image`. */
+  loaded: SharedArrayBuffer;
 }
 
 /** InitMessage.imageState: the pool is still reading the image. */

@@ -7,8 +7,7 @@
 import { parentChannel } from "../platform/worker.ts";
 import { buildImageTree } from "../wasi/memfs.ts";
 import type { DirNode, ImageEntry } from "../wasi/memfs.ts";
-import { partEntries } from "../packages/lazy.ts";
-import { entriesFromIndex } from "../wasi/tar-index.ts";
+import { lazyEntries, partEntries } from "../packages/lazy.ts";
 import { ExitSignal } from "../wasi/host.ts";
 import { newGuest } from "./_guest-instance.ts";
 import type { GuestInstance } from "./_guest-instance.ts";
@@ -79,7 +78,9 @@ channel.onMessage((raw) => {
     memoryInitialPages = msg.memoryInitialPages;
     memoryImage = msg.memoryImage === undefined ? undefined : receivedImage(msg.memoryImage);
     const imageState = new Int32Array(msg.imageState);
-    const entries: ImageEntry[] = entriesFromIndex(new Uint8Array(msg.image), JSON.parse(msg.imageIndex));
+    const index = JSON.parse(msg.imageIndex);
+    const lazy = msg.imageLazy === undefined ? undefined : { ...msg.imageLazy, sha256: index.sha256 };
+    const entries: ImageEntry[] = lazyEntries(msg.image, index, lazy);
     // Package files join the same read-only tree (an image's are read from the cache when opened).
     for (const part of msg.packages ?? []) for (const e of partEntries(part)) entries.push(e);
     image = buildImageTree(entries, () => awaitImage(imageState));

@@ -219,6 +219,27 @@ export function sideFilePath(name: AssetName, suffix: string, options: AssetOpti
   return join(first.value, sha, name + suffix);
 }
 
+/**
+ * The cached copy of asset `name` if its `.verified` stamp in the user's own cache folder (never
+ * the shared temp dir) says that the file, unchanged since, holds the manifest's bytes; else
+ * undefined. Reads neither the file nor its hash: for a reader that checks each part it reads
+ * against digests made from those verified bytes (the stdlib image, src/packages/lazy.ts).
+ *
+ * @example
+ * verifiedCopy("stdlib.tar"); // "/home/me/.cache/wasi-py/<sha256>/stdlib.tar", or undefined
+ */
+export function verifiedCopy(name: AssetName, options: AssetOptions = {}): string | undefined {
+  const { expanded } = manifestEntry(name, options);
+  const first = privateFolders(options).next();
+  if (first.done || first.value === sharedCacheDir()) return undefined;
+  const folder = join(first.value, expanded.sha256);
+  const path = join(folder, name);
+  if (cacheTrustProblem(folder) !== undefined || cacheTrustProblem(path) !== undefined) return undefined;
+  const stamp = fileStamp(path);
+  if (stamp === undefined || !stamp.startsWith(`${expanded.size}:`)) return undefined;
+  return readCacheText(`${path}.verified`) === `${stamp} ${expanded.sha256}` ? path : undefined;
+}
+
 /** The manifest's sha256 of the expanded asset `name`. */
 export function assetSha256(name: AssetName, options: AssetOptions = {}): string {
   return manifestEntry(name, options).expanded.sha256;

@@ -12,6 +12,7 @@ import { KNOWN_OPTIONS } from "../../src/cli/known.ts";
 import { parseBatchLine, splitLines } from "../../src/cli/batch.ts";
 import { EXIT } from "../../src/options/exit-codes.ts";
 import { cliCommand } from "../helpers/cli-command.ts";
+import { startBatch } from "../helpers/batch-process.ts";
 import { JSON_RESULT_KEYS } from "../helpers/run-result.ts";
 import { DEFAULT_LIMITS } from "../../src/sandbox/mod.ts";
 import { CLI_FUEL_DEFAULT } from "../../src/options/limits.ts";
@@ -184,6 +185,20 @@ describe(`wasi-py --batch end to end on ${isDeno ? "Deno" : "Node"}`, () => {
       ["", "fuel_exhausted"],
     ]);
     for (const l of r.lines) assert.deepEqual(l.limits, { ...DEFAULT_LIMITS, fuel: 1e7 }, "the flags' limits");
+  });
+  it("answers each line as soon as it is done, before stdin ends (a producer waiting for each answer)", {
+    timeout: 120_000,
+  }, async () => {
+    const b = startBatch();
+    try {
+      // Before, the answers were held until 2 x workers lines had come or stdin ended: this waited forever.
+      const first = await b.run("print(6 * 7)");
+      assert.deepEqual([first.stdout, first.outcome], ["42\n", "ok"]);
+      const second = await b.run("import sys; print(sys.version_info[:2])");
+      assert.equal(second.stdout, "(3, 13)\n");
+    } finally {
+      assert.equal(await b.end(), 0);
+    }
   });
   it("an empty batch: no output, exit 0", () => {
     const r = batch("");

@@ -27,26 +27,10 @@ import { cachedImageIndex, committedImageIndex, INDEX_SUFFIX } from "../../src/s
 import { openIndex, sealIndex } from "../../src/wasi/sealed-index.ts";
 import { ownershipProblem } from "../../src/platform/cache-dirs.ts";
 import { cliCommand } from "../helpers/cli-command.ts";
+import { withCacheEnv } from "../helpers/cache-env.ts";
 
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
 const uid = typeof process.getuid === "function" ? process.getuid() : undefined;
-const CACHE_VARS = ["WASI_PY_CACHE", "XDG_CACHE_HOME", "HOME", "TMPDIR"] as const;
-
-/** Runs `body` with the cache variables set as given (others of CACHE_VARS removed), then restores them. */
-function withEnv<T>(vars: Partial<Record<(typeof CACHE_VARS)[number], string>>, body: () => T): T {
-  const saved = Object.fromEntries(CACHE_VARS.map((k) => [k, process.env[k]]));
-  for (const k of CACHE_VARS) delete process.env[k];
-  Object.assign(process.env, vars);
-  try {
-    return body();
-  } finally {
-    for (const k of CACHE_VARS) {
-      if (saved[k] === undefined) delete process.env[k];
-      else process.env[k] = saved[k];
-    }
-  }
-}
-
 /** An index whose rows for statistics.py and fractions.py trade their data: `import statistics` would give fractions. */
 function swappedIndex(json: string): string {
   const ix = JSON.parse(json) as { rows: [string, string, number, number][] };
@@ -107,7 +91,7 @@ describe("the cached stdlib index against tampering", () => {
   it("a truncated, corrupt, planted or swapped index is rebuilt from the image, never used", () => {
     const cache = mkdtempSync(join(tmpdir(), "wasi-py-index-"));
     try {
-      withEnv({ WASI_PY_CACHE: cache, HOME: cache, TMPDIR: cache }, () => {
+      withCacheEnv({ WASI_PY_CACHE: cache, HOME: cache, TMPDIR: cache }, () => {
         const image = readAssetShared("stdlib.tar");
         const good = committedImageIndex(image);
         const path = sideFilePath("stdlib.tar", INDEX_SUFFIX);
@@ -141,7 +125,7 @@ describe("the cached stdlib index against tampering", () => {
     const say = cacheNotice.say;
     cacheNotice.say = (m) => said.push(m);
     try {
-      withEnv({ WASI_PY_CACHE: cache, TMPDIR: join(cache, "..", `${cache.split("/").pop()}-tmp`) }, () => {
+      withCacheEnv({ WASI_PY_CACHE: cache, TMPDIR: join(cache, "..", `${cache.split("/").pop()}-tmp`) }, () => {
         const image = readAssetShared("stdlib.tar");
         const good = committedImageIndex(image);
         const path = sideFilePath("stdlib.tar", INDEX_SUFFIX);
@@ -173,7 +157,7 @@ describe("the cached stdlib index against tampering", () => {
     const said: string[] = [];
     cacheNotice.say = (m) => said.push(m);
     try {
-      withEnv({ WASI_PY_CACHE: cache, TMPDIR: join(cache, "..", `${cache.split("/").pop()}-tmp`) }, () => {
+      withCacheEnv({ WASI_PY_CACHE: cache, TMPDIR: join(cache, "..", `${cache.split("/").pop()}-tmp`) }, () => {
         chownSync(cache, 12345, 12345);
         assert.ok(!sideFilePath("stdlib.tar", INDEX_SUFFIX)?.startsWith(`${cache}/`));
         assert.match(said.join("\n"), /owned by uid 12345, not by uid 0/);
@@ -295,7 +279,7 @@ describe(`the asset cache end to end on ${isDeno ? "Deno" : "Node"}`, () => {
         assert.deepEqual(readdirSync(dir).filter((f) => f.includes(".tmp-")), [], "no temporary file left");
         assert.equal(readFileSync(join(dir, name)).length, e.size, name);
       }
-      withEnv({ WASI_PY_CACHE: cache, HOME: cache, TMPDIR: cache }, () => {
+      withCacheEnv({ WASI_PY_CACHE: cache, HOME: cache, TMPDIR: cache }, () => {
         assert.notEqual(
           cachedImageIndex(m.files["stdlib.tar.br"]!.expanded!.size),
           undefined,

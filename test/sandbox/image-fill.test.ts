@@ -1,13 +1,19 @@
 /**
- * The stdlib image filled after the first run is posted (src/sandbox/_image-fill.ts): the worker's
- * gate (_protocol.ts awaitImage, memfs.ts beforeRead) and the filling itself.
+ * The committed stdlib image as the workers get it (src/sandbox/_image-fill.ts): read a file at a
+ * time from the verified cached copy, or filled after the first run is posted: the worker's gate
+ * (_protocol.ts awaitImage, memfs.ts beforeRead), the lazy reads and the filling.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Worker } from "node:worker_threads";
 import { awaitImage, IMAGE_FAILED, IMAGE_FILLING, IMAGE_READY } from "../../src/sandbox/_protocol.ts";
-import { pendingStdlib, readyState } from "../../src/sandbox/_image-fill.ts";
-import { readAsset, readAssetShared } from "../../src/sandbox/assets.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { committedStdlib, readyState } from "../../src/sandbox/_image-fill.ts";
+import { assetSha256, readAsset, readAssetShared } from "../../src/sandbox/assets.ts";
+import { lazyEntries } from "../../src/packages/lazy.ts";
+import { withCacheEnv } from "../helpers/cache-env.ts";
 import { committedImageIndex } from "../../src/sandbox/_image-index.ts";
 import { buildImageTree, MemFs } from "../../src/wasi/memfs.ts";
 import type { FileNode } from "../../src/wasi/memfs.ts";
@@ -69,20 +75,59 @@ describe("memfs beforeRead", () => {
   });
 });
 
-describe("pendingStdlib", () => {
-  it("hands out zeroed memory and the index, and fill() puts the committed image's bytes in", () => {
-    committedImageIndex(readAssetShared("stdlib.tar")); // the index is cached after any first start
-    const pending = pendingStdlib();
-    assert.ok(pending !== undefined, "the index is cached, so the image can be filled later");
-    const state = new Int32Array(pending.state);
-    assert.equal(state[0], IMAGE_FILLING);
-    const bytes = new Uint8Array(pending.image);
-    assert.ok(bytes.every((b) => b === 0));
-    assert.equal(pending.index, committedImageIndex(readAssetShared("stdlib.tar")));
-    pending.fill();
-    assert.equal(state[0], IMAGE_READY);
-    assert.deepEqual(bytes, new Uint8Array(readAsset("stdlib.tar")));
-    pending.fill(); // once only: a second call changes nothing
-    assert.equal(state[0], IMAGE_READY);
+describe("committedStdlib", () => {
+  /** Runs `body` against a private cache holding the expanded image, its stamp and its index. */
+  function withPrivateCache(body: (cache: string) => void): void {
+    const cache = mkdtempSync(join(tmpdir(), "wasi-py-lazy-"));
+    try {
+      withCacheEnv({ WASI_PY_CACHE: cache, HOME: cache, TMPDIR: cache }, () => {
+        committedImageIndex(readAssetShared("stdlib.tar")); // what any first start leaves
+        body(cache);
+      });
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  }
+
+  it("hands out zeroed memory, the index with each file's sha256, and the verified copy to read files from", () => {
+    withPrivateCache((cache) => {
+      const image = committedStdlib();
+      assert.ok(image !== undefined, "the index is cached");
+      assert.equal(image.fill, undefined, "nothing is read up front");
+      assert.equal(new Int32Array(image.state)[0], IMAGE_READY);
+      assert.equal(image.lazy?.file, join(cache, assetSha256("stdlib.tar"), "stdlib.tar"));
+      assert.ok(new Uint8Array(image.image).every((b) => b === 0));
+      const index = JSON.parse(image.index) as { rows: unknown[]; sha256: string[] };
+      assert.equal(index.sha256.length, index.rows.length);
+      assert.ok(image.lazy!.loaded.byteLength >= 4 * index.rows.length);
+      // A worker's tree from it: a file's bytes arrive when it is first read, and are the image's.
+      const whole = readAsset("stdlib.tar");
+      const entries = lazyEntries(image.image, index, { ...image.lazy!, sha256: index.sha256 });
+      const json = entries.find((e) => e.path === "usr/local/lib/python3.13/json/__init__.py")!;
+      assert.ok(json.data.every((b) => b === 0));
+      json.beforeRead!();
+      const at = json.data.byteOffset;
+      assert.deepEqual(json.data, new Uint8Array(whole.subarray(at, at + json.data.length)));
+    });
+  });
+
+  it("without the copy's stamp, hands out a pending image that fill() reads (checking its hash)", () => {
+    withPrivateCache((cache) => {
+      rmSync(join(cache, assetSha256("stdlib.tar"), "stdlib.tar.verified"));
+      const pending = committedStdlib();
+      assert.ok(pending?.fill !== undefined, "the bytes are to be filled");
+      assert.equal(pending.lazy, undefined);
+      const state = new Int32Array(pending.state);
+      assert.equal(state[0], IMAGE_FILLING);
+      const bytes = new Uint8Array(pending.image);
+      assert.ok(bytes.every((b) => b === 0));
+      assert.equal(pending.index, committedImageIndex(readAssetShared("stdlib.tar")));
+      pending.fill();
+      assert.equal(state[0], IMAGE_READY);
+      assert.deepEqual(bytes, new Uint8Array(readAsset("stdlib.tar")));
+      pending.fill(); // once only: a second call changes nothing
+      assert.equal(state[0], IMAGE_READY);
+      assert.ok(committedStdlib()?.lazy !== undefined, "the fill wrote the stamp: the next start reads lazily");
+    });
   });
 });
