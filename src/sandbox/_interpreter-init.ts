@@ -12,12 +12,13 @@ import type { StdlibImage } from "./_image-fill.ts";
 import { committedImageIndex, imageIndexOf } from "./_image-index.ts";
 import { moduleShape } from "./module-shape.ts";
 import { postedImage } from "./_protocol.ts";
-import type { InitMessage } from "./_protocol.ts";
+import type { ImageMessage, InitMessage } from "./_protocol.ts";
 import { readTar } from "../wasi/tar.ts";
 import type { SandboxOptions } from "./sandbox-options.ts";
 
-/** A sandbox's start: the message each worker gets first, and how to finish filling the image. */
+/** A sandbox's start: the two messages each worker gets first, and how to finish filling the image. */
 export interface InterpreterInit {
+  image: ImageMessage;
   init: InitMessage;
   /** Whether the module counts fuel and honours memoryMiB. */
   metered: boolean;
@@ -26,23 +27,32 @@ export interface InterpreterInit {
 }
 
 /**
- * Compiles the interpreter (`options.wasm`, else the committed one, cached) and gets the stdlib
- * image ready. `whileCompiling` runs once the compile is under way (the pool starts its first
- * thread there, so the two overlap); `split` moves the data segments into a memory image, for a
- * sandbox that instantiates more than once (_interpreter-module.ts). Rejects with AssetError or
- * ModuleShapeError.
+ * Gets the stdlib image ready, then compiles the interpreter (`options.wasm`, else the committed
+ * one, cached). `whileCompiling` gets the image's message once the compile is under way (the pool
+ * starts its first thread there if it has not yet, and posts the image, so that the thread builds
+ * its tree while this one compiles); `split` moves the data segments into a memory image, for a
+ * sandbox that instantiates more than once (_interpreter-module.ts); `prepareAhead` goes into the
+ * InitMessage. Rejects with AssetError or ModuleShapeError.
  */
 export async function loadInterpreter(
   options: Pick<SandboxOptions, "wasm" | "stdlib">,
-  packages: InitMessage["packages"],
-  split: boolean,
-  whileCompiling: () => void,
+  packages: ImageMessage["packages"],
+  how: { split: boolean; prepareAhead: boolean },
+  whileCompiling: (image: ImageMessage) => void,
 ): Promise<InterpreterInit> {
+  const stdlib = options.stdlib !== undefined ? givenImage(options.stdlib) : committedImage();
+  const image: ImageMessage = {
+    type: "image",
+    image: stdlib.image,
+    imageIndex: stdlib.index,
+    imageState: stdlib.state,
+    ...(stdlib.lazy === undefined ? {} : { imageLazy: stdlib.lazy }),
+    ...(packages === undefined ? {} : { packages }),
+  };
   const wasm = options.wasm ?? committedInterpreter();
-  const compiling = compileInterpreter(wasm, split);
+  const compiling = compileInterpreter(wasm, how.split);
   compiling.catch(() => {}); // awaited below; a read error must not leave it unhandled
-  whileCompiling();
-  const image = options.stdlib !== undefined ? givenImage(options.stdlib) : committedImage();
+  whileCompiling(image);
   const { module, memoryImage } = await compiling;
   const shape = moduleShape(wasm, module);
   const init: InitMessage = {
@@ -50,13 +60,9 @@ export async function loadInterpreter(
     module,
     memoryInitialPages: shape.memoryInitialPages,
     ...(memoryImage === undefined ? {} : { memoryImage: postedImage(memoryImage) }),
-    image: image.image,
-    imageIndex: image.index,
-    imageState: image.state,
-    ...(image.lazy === undefined ? {} : { imageLazy: image.lazy }),
-    ...(packages === undefined ? {} : { packages }),
+    prepareAhead: how.prepareAhead,
   };
-  return { init, metered: shape.metered, fill: image.fill };
+  return { image, init, metered: shape.metered, fill: stdlib.fill };
 }
 
 /** The stdlib image in shared memory (the default asset already is: then no copy is made). */

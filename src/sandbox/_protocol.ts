@@ -14,17 +14,13 @@ import type { FileBytes, ReturnCaps } from "./run-files.ts";
 import type { MemoryImage } from "../wasm/data-image.ts";
 import type { PackagePart } from "../packages/lazy.ts";
 
-/** Pool → worker, once per thread: what every run instantiates. */
-export interface InitMessage {
-  type: "init";
-  module: WebAssembly.Module;
-  /** Pages of the imported env.memory, or undefined for a module with its own memory. */
-  memoryInitialPages: number | undefined;
-  /**
-   * The data segments split out of `module`, if they were: their bytes as the bare SharedArrayBuffer
-   * all workers share (see postedImage: a posted view would be walked byte by byte on Deno).
-   */
-  memoryImage?: PostedMemoryImage;
+/**
+ * Pool → worker, once per thread and first: the read-only tree every run mounts. Posted as soon as
+ * it is known, before the interpreter is compiled, so that a new thread builds its tree (~30 ms of
+ * a cold `wasi-py 'print(1)'` on the 2-core test machine) while the pool still reads and compiles.
+ */
+export interface ImageMessage {
+  type: "image";
   /** The stdlib image (USTAR), shared by all workers. */
   image: SharedArrayBuffer;
   /** The image's index as JSON (src/wasi/tar-index.ts): the worker need not parse the tar. */
@@ -45,6 +41,25 @@ export interface InitMessage {
    * read from the user's cache when first opened (src/packages/lazy.ts).
    */
   packages?: PackagePart[];
+}
+
+/** Pool → worker, once per thread, after the ImageMessage: what every run instantiates. */
+export interface InitMessage {
+  type: "init";
+  module: WebAssembly.Module;
+  /** Pages of the imported env.memory, or undefined for a module with its own memory. */
+  memoryInitialPages: number | undefined;
+  /**
+   * The data segments split out of `module`, if they were: their bytes as the bare SharedArrayBuffer
+   * all workers share (see postedImage: a posted view would be walked byte by byte on Deno).
+   */
+  memoryImage?: PostedMemoryImage;
+  /**
+   * Whether the worker prepares the next run's instance while idle (after init and after each
+   * run). False for a sandbox whose process exits after its one run: a spare instance made then
+   * only delays the exit (~20 ms of a cold `wasi-py 'print(1)'`), as the thread must stop first.
+   */
+  prepareAhead: boolean;
 }
 
 /** Where a lazily read stdlib image's files come from (InitMessage.imageLazy; src/packages/lazy.ts LazySource). */

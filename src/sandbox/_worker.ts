@@ -27,7 +27,7 @@ import {
   STDERR,
   STDOUT,
 } from "./_protocol.ts";
-import type { DoneMessage, InitMessage, RunMessage } from "./_protocol.ts";
+import type { DoneMessage, ImageMessage, InitMessage, RunMessage } from "./_protocol.ts";
 import { ringReader } from "./_stdin-ring.ts";
 import type { HostWait } from "./_stdin-ring.ts";
 import {
@@ -70,13 +70,12 @@ let spare: { key: string; memory: WebAssembly.Memory } | undefined;
 /** A private cell to block on for sleeps; nobody ever notifies it. */
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
+/** InitMessage.prepareAhead. */
+let prepareAhead = true;
+
 channel.onMessage((raw) => {
-  const msg = raw as InitMessage | RunMessage;
-  if (msg.type === "init") {
-    module = msg.module;
-    moduleImports = WebAssembly.Module.imports(msg.module);
-    memoryInitialPages = msg.memoryInitialPages;
-    memoryImage = msg.memoryImage === undefined ? undefined : receivedImage(msg.memoryImage);
+  const msg = raw as ImageMessage | InitMessage | RunMessage;
+  if (msg.type === "image") {
     const imageState = new Int32Array(msg.imageState);
     const index = JSON.parse(msg.imageIndex);
     const lazy = msg.imageLazy === undefined ? undefined : { ...msg.imageLazy, sha256: index.sha256 };
@@ -84,6 +83,14 @@ channel.onMessage((raw) => {
     // Package files join the same read-only tree (an image's are read from the cache when opened).
     for (const part of msg.packages ?? []) for (const e of partEntries(part)) entries.push(e);
     image = buildImageTree(entries, () => awaitImage(imageState));
+    return;
+  }
+  if (msg.type === "init") {
+    module = msg.module;
+    moduleImports = WebAssembly.Module.imports(msg.module);
+    memoryInitialPages = msg.memoryInitialPages;
+    memoryImage = msg.memoryImage === undefined ? undefined : receivedImage(msg.memoryImage);
+    prepareAhead = msg.prepareAhead;
     prepareSoon(DEFAULT_LIMITS);
     return;
   }
@@ -112,8 +119,12 @@ function limitsKey(limits: RunLimits): string {
   return `${limits.memoryMiB}/${limits.tmpQuotaBytes}/${limits.tmpMaxFiles}`;
 }
 
-/** After the current message: a run that arrives meanwhile simply waits for it. */
+/**
+ * After the current message, unless the sandbox's process exits after its run (prepareAhead): a
+ * run that arrives meanwhile simply waits for it.
+ */
 function prepareSoon(limits: RunLimits): void {
+  if (!prepareAhead) return;
   setTimeout(() => {
     if (prepared === undefined && module !== undefined) prepared = prepare(limits);
   }, 0);

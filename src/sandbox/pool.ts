@@ -28,7 +28,7 @@ import type { Ending, RunResult } from "./result.ts";
 import { attachRunIo, checkExtras, guestStart, isStdinStream } from "./_run-io.ts";
 import type { RunExtras } from "./_run-io.ts";
 import { fuelCell, receivedImage } from "./_protocol.ts";
-import type { DoneMessage, InitMessage } from "./_protocol.ts";
+import type { DoneMessage, ImageMessage, InitMessage } from "./_protocol.ts";
 import { loadInterpreter } from "./_interpreter-init.ts";
 import { DRIVER_PY } from "./_driver.ts";
 import { mountPackages } from "../packages/mount.ts";
@@ -115,6 +115,7 @@ export class Sandbox {
   private fillAfterPost: (() => void) | undefined;
 
   private constructor(
+    private readonly image: ImageMessage,
     private readonly init: InitMessage,
     private readonly driver: string,
     private readonly workers: number,
@@ -158,13 +159,18 @@ export class Sandbox {
     let first = WORKER_START_BLOCKS ? undefined : startWorker(WORKER_URL, threads);
     let sandbox: Sandbox;
     let fill: (() => void) | undefined;
+    let imagePosted = false;
     try {
       // A one-shot sandbox (prime) instantiates once: it keeps the data segments (_interpreter-module.ts).
-      const loaded = await loadInterpreter(options, packages, oneShot.prime !== true, () => {
+      const how = { split: oneShot.prime !== true, prepareAhead: oneShot.exitsWhenDone !== true };
+      const loaded = await loadInterpreter(options, packages, how, (image) => {
         first ??= startWorker(WORKER_URL, threads);
+        first.post(image); // the thread builds its tree while this one compiles
+        imagePosted = true;
       });
       fill = loaded.fill;
       sandbox = new Sandbox(
+        loaded.image,
         loaded.init,
         driver,
         workers,
@@ -177,7 +183,7 @@ export class Sandbox {
       void first?.terminate().catch(() => {});
       throw e;
     }
-    sandbox.spawn(first);
+    sandbox.spawn(first, imagePosted);
     sandbox.primeAfterPost = oneShot.prime === true;
     // The committed image is read once the first run has been posted (_image-fill.ts), or on the next
     // turn of the event loop if none is posted by then.
@@ -280,8 +286,8 @@ export class Sandbox {
     }
   }
 
-  /** A new slot around a thread (`started`, or one started now). */
-  private spawn(started?: WorkerHandle): Slot {
+  /** A new slot around a thread (`started`, which may have been posted the image already, or one started now). */
+  private spawn(started?: WorkerHandle, imagePosted = false): Slot {
     const worker = started ?? startWorker(WORKER_URL, this.threads);
     const slot: Slot = { worker, job: undefined, settle: undefined, last: undefined };
     worker.onMessage((raw) => {
@@ -296,6 +302,7 @@ export class Sandbox {
     };
     worker.onError((e) => lost(`worker failed: ${e.message}`));
     worker.onExit((code) => lost(`worker exited with code ${code}`));
+    if (!imagePosted) worker.post(this.image);
     worker.post(this.init);
     worker.setKeepAlive(false);
     this.slots.push(slot);
