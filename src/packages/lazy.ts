@@ -33,7 +33,7 @@ export interface PackagePart {
 }
 
 /** LazySource.loaded: the row's bytes are in shared memory (0: not yet). */
-const LOADED = 1;
+export const LOADED = 1;
 
 /**
  * The entries of `part` for the worker's read-only tree; a lazy part's files read their bytes

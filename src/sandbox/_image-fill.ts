@@ -21,7 +21,8 @@
  *
  * The first start of a new image (no cached index yet), and a caller's own image, are read up front.
  */
-import { assetSize, readAssetInto, verifiedCopy } from "./assets.ts";
+import { assetSize, readAsset, readAssetInto, verifiedCopy } from "./assets.ts";
+import { LOADED } from "../packages/lazy.ts";
 import { cachedImageIndex } from "./_image-index.ts";
 import { IMAGE_FAILED, IMAGE_READY } from "./_protocol.ts";
 import type { LazyImage } from "./_protocol.ts";
@@ -30,7 +31,8 @@ import type { LazyImage } from "./_protocol.ts";
 const TAR_BLOCK_BYTES = 512;
 
 /**
- * The committed image, read lazily when its cached copy's stamp holds, else still to be filled;
+ * The committed image, read lazily when its cached copy's stamp holds (`fill` then pins it in
+ * memory: see pin), else still to be filled;
  * undefined when its index is not cached yet (then the caller reads it up front, which also caches
  * the index and the stamp).
  *
@@ -47,7 +49,32 @@ export function committedStdlib(): StdlibImage | undefined {
   const file = verifiedCopy("stdlib.tar");
   if (file === undefined) return pendingStdlib(size, index);
   const loaded = new SharedArrayBuffer(4 * Math.ceil(size / TAR_BLOCK_BYTES));
-  return { image: new SharedArrayBuffer(size), index, state: readyState(), lazy: { file, loaded } };
+  const image = new SharedArrayBuffer(size);
+  return { image, index, state: readyState(), lazy: { file, loaded }, fill: pin(image, loaded), fillIsPin: true };
+}
+
+/**
+ * For a lazily read image: reads the whole image (verified: stamp or hash, expanded again if the copy
+ * changed) and marks every file loaded, so that a sandbox that lives on (a bot, a service) stops
+ * depending on the cached copy, which a user or a temp cleaner may delete while it runs. The bytes
+ * go through a buffer of their own, checked, before they are copied over files the workers may
+ * already have loaded (the same bytes). A copy that cannot be read leaves the files read lazily.
+ */
+function pin(image: SharedArrayBuffer, loaded: SharedArrayBuffer): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    let bytes: Uint8Array;
+    try {
+      bytes = readAsset("stdlib.tar");
+    } catch {
+      return;
+    }
+    new Uint8Array(image).set(bytes);
+    const flags = new Int32Array(loaded);
+    for (let i = 0; i < flags.length; i++) Atomics.store(flags, i, LOADED);
+  };
 }
 
 /** A stdlib image as the workers get it: shared bytes, its index, the flag saying whether it is filled. */
@@ -60,6 +87,11 @@ export interface StdlibImage {
   lazy?: LazyImage;
   /** Set while the bytes are still to be read: reads them into `image` and sets the flag; once; never throws. */
   fill?: () => void;
+  /**
+   * Whether `fill` only pins a lazily read image (see pin): a sandbox whose process exits after
+   * its run skips it; otherwise the workers wait for `fill`.
+   */
+  fillIsPin?: boolean;
 }
 
 /** The committed image of `size` bytes and this index, its bytes still to be read (by `fill`). */

@@ -31,13 +31,14 @@ export interface InterpreterInit {
  * one, cached). `whileCompiling` gets the image's message once the compile is under way (the pool
  * starts its first thread there if it has not yet, and posts the image, so that the thread builds
  * its tree while this one compiles); `split` moves the data segments into a memory image, for a
- * sandbox that instantiates more than once (_interpreter-module.ts); `prepareAhead` goes into the
- * InitMessage. Rejects with AssetError or ModuleShapeError.
+ * sandbox that instantiates more than once (_interpreter-module.ts); `exitsWhenDone` (the process
+ * exits after the sandbox's one run) turns off InitMessage.prepareAhead and the pinning of a lazily
+ * read image. Rejects with AssetError or ModuleShapeError.
  */
 export async function loadInterpreter(
   options: Pick<SandboxOptions, "wasm" | "stdlib">,
   packages: ImageMessage["packages"],
-  how: { split: boolean; prepareAhead: boolean },
+  how: { split: boolean; exitsWhenDone: boolean },
   whileCompiling: (image: ImageMessage) => void,
 ): Promise<InterpreterInit> {
   const stdlib = options.stdlib !== undefined ? givenImage(options.stdlib) : committedImage();
@@ -60,9 +61,11 @@ export async function loadInterpreter(
     module,
     memoryInitialPages: shape.memoryInitialPages,
     ...(memoryImage === undefined ? {} : { memoryImage: postedImage(memoryImage) }),
-    prepareAhead: how.prepareAhead,
+    prepareAhead: !how.exitsWhenDone,
   };
-  return { image, init, metered: shape.metered, fill: stdlib.fill };
+  // A one-shot sandbox does not pin a lazily read image: its process is gone long before a cache cleaner.
+  const fill = stdlib.fillIsPin === true && how.exitsWhenDone ? undefined : stdlib.fill;
+  return { image, init, metered: shape.metered, fill };
 }
 
 /** The stdlib image in shared memory (the default asset already is: then no copy is made). */

@@ -162,7 +162,7 @@ export class Sandbox {
     let imagePosted = false;
     try {
       // A one-shot sandbox (prime) instantiates once: it keeps the data segments (_interpreter-module.ts).
-      const how = { split: oneShot.prime !== true, prepareAhead: oneShot.exitsWhenDone !== true };
+      const how = { split: oneShot.prime !== true, exitsWhenDone: oneShot.exitsWhenDone === true };
       const loaded = await loadInterpreter(options, packages, how, (image) => {
         first ??= startWorker(WORKER_URL, threads);
         first.post(image); // the thread builds its tree while this one compiles

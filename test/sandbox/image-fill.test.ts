@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { committedStdlib, readyState } from "../../src/sandbox/_image-fill.ts";
 import { assetSha256, readAsset, readAssetShared } from "../../src/sandbox/assets.ts";
-import { lazyEntries } from "../../src/packages/lazy.ts";
+import { lazyEntries, LOADED } from "../../src/packages/lazy.ts";
 import { withCacheEnv } from "../helpers/cache-env.ts";
 import { committedImageIndex } from "../../src/sandbox/_image-index.ts";
 import { buildImageTree, MemFs } from "../../src/wasi/memfs.ts";
@@ -93,7 +93,7 @@ describe("committedStdlib", () => {
     withPrivateCache((cache) => {
       const image = committedStdlib();
       assert.ok(image !== undefined, "the index is cached");
-      assert.equal(image.fill, undefined, "nothing is read up front");
+      assert.equal(image.fillIsPin, true, "nothing needs reading up front: fill() only pins");
       assert.equal(new Int32Array(image.state)[0], IMAGE_READY);
       assert.equal(image.lazy?.file, join(cache, assetSha256("stdlib.tar"), "stdlib.tar"));
       assert.ok(new Uint8Array(image.image).every((b) => b === 0));
@@ -108,6 +108,31 @@ describe("committedStdlib", () => {
       json.beforeRead!();
       const at = json.data.byteOffset;
       assert.deepEqual(json.data, new Uint8Array(whole.subarray(at, at + json.data.length)));
+    });
+  });
+
+  it("fill() pins a lazily read image: every byte in memory, every file marked loaded, the copy no longer read", () => {
+    withPrivateCache(() => {
+      const image = committedStdlib()!;
+      const index = JSON.parse(image.index) as { rows: unknown[]; sha256: string[] };
+      image.fill!();
+      assert.deepEqual(new Uint8Array(image.image), new Uint8Array(readAsset("stdlib.tar")));
+      const flags = new Int32Array(image.lazy!.loaded);
+      assert.ok(flags.every((f) => f === LOADED));
+      // A worker's read now needs no file: point the source at one that does not exist.
+      const entries = lazyEntries(image.image, index, { ...image.lazy!, file: "/nonexistent", sha256: index.sha256 });
+      const file = entries.find((e) => e.path.endsWith("python3.13/fractions.py"))!;
+      file.beforeRead!();
+      assert.ok(file.data.some((b) => b !== 0));
+    });
+  });
+
+  it("fill() with the cached copy gone expands the image again; pinning never throws", () => {
+    withPrivateCache((cache) => {
+      const image = committedStdlib()!;
+      rmSync(join(cache, assetSha256("stdlib.tar")), { recursive: true, force: true });
+      image.fill!();
+      assert.deepEqual(new Uint8Array(image.image), new Uint8Array(readAsset("stdlib.tar")));
     });
   });
 
