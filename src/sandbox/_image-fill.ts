@@ -21,8 +21,9 @@
  *
  * The first start of a new image (no cached index yet), and a caller's own image, are read up front.
  */
-import { assetSize, readAsset, readAssetInto, verifiedCopy } from "./assets.ts";
-import { LOADED } from "../packages/lazy.ts";
+import { assetSize, readAssetInto, verifiedCopy } from "./assets.ts";
+import { lazyEntries } from "../packages/lazy.ts";
+import { inBackground } from "../platform/timers.ts";
 import { cachedImageIndex } from "./_image-index.ts";
 import { IMAGE_FAILED, IMAGE_READY } from "./_protocol.ts";
 import type { LazyImage } from "./_protocol.ts";
@@ -31,8 +32,8 @@ import type { LazyImage } from "./_protocol.ts";
 const TAR_BLOCK_BYTES = 512;
 
 /**
- * The committed image, read lazily when its cached copy's stamp holds (`fill` then pins it in
- * memory: see pin), else still to be filled;
+ * The committed image, read lazily when its cached copy's stamp holds (`pin` then reads it in, in
+ * the background: pinAll), else still to be filled;
  * undefined when its index is not cached yet (then the caller reads it up front, which also caches
  * the index and the stamp).
  *
@@ -50,31 +51,41 @@ export function committedStdlib(): StdlibImage | undefined {
   if (file === undefined) return pendingStdlib(size, index);
   const loaded = new SharedArrayBuffer(4 * Math.ceil(size / TAR_BLOCK_BYTES));
   const image = new SharedArrayBuffer(size);
-  return { image, index, state: readyState(), lazy: { file, loaded }, fill: pin(image, loaded), fillIsPin: true };
+  const lazy = { file, loaded };
+  const out: StdlibImage = { image, index, state: readyState(), lazy };
+  out.pin = () => (out.pinned ??= pinAll(image, index, lazy));
+  return out;
 }
 
+/** Files a pinning step reads before it lets the event loop run (~1 MB, a few ms, in the stdlib image). */
+const PIN_FILES_PER_STEP = 64;
+
 /**
- * For a lazily read image: reads the whole image (verified: stamp or hash, expanded again if the copy
- * changed) and marks every file loaded, so that a sandbox that lives on (a bot, a service) stops
- * depending on the cached copy, which a user or a temp cleaner may delete while it runs. The bytes
- * go through a buffer of their own, checked, before they are copied over files the workers may
- * already have loaded (the same bytes). A copy that cannot be read leaves the files read lazily.
+ * For a lazily read image (StdlibImage.pin): reads every file not yet loaded from the cached copy (each checked
+ * against its sha256, as a worker would: src/packages/lazy.ts), so that a sandbox that lives on (a
+ * bot, a service) stops depending on the copy, which a user or a temp cleaner may delete while it
+ * runs. In steps of a few files between turns of the event loop, so that the first run's answer
+ * (and a bot's or a service's I/O) never waits for it, and without keeping the process alive. A
+ * copy that cannot be read, or a file that changed, stops it: the rest stay read lazily.
  */
-function pin(image: SharedArrayBuffer, loaded: SharedArrayBuffer): () => void {
-  let done = false;
-  return () => {
-    if (done) return;
-    done = true;
-    let bytes: Uint8Array;
-    try {
-      bytes = readAsset("stdlib.tar");
-    } catch {
-      return;
-    }
-    new Uint8Array(image).set(bytes);
-    const flags = new Int32Array(loaded);
-    for (let i = 0; i < flags.length; i++) Atomics.store(flags, i, LOADED);
-  };
+function pinAll(image: SharedArrayBuffer, index: string, lazy: LazyImage): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const parsed = JSON.parse(index) as { sha256: string[] };
+    const files = lazyEntries(image, parsed, { ...lazy, sha256: parsed.sha256 }).filter((e) => e.beforeRead);
+    let next = 0;
+    const step = () => {
+      try {
+        for (const end = next + PIN_FILES_PER_STEP; next < files.length && next < end; next++) {
+          files[next]!.beforeRead!();
+        }
+      } catch {
+        return resolve(false);
+      }
+      if (next < files.length) inBackground(step);
+      else resolve(true);
+    };
+    inBackground(step);
+  });
 }
 
 /** A stdlib image as the workers get it: shared bytes, its index, the flag saying whether it is filled. */
@@ -88,10 +99,12 @@ export interface StdlibImage {
   /** Set while the bytes are still to be read: reads them into `image` and sets the flag; once; never throws. */
   fill?: () => void;
   /**
-   * Whether `fill` only pins a lazily read image (see pin): a sandbox whose process exits after
-   * its run skips it; otherwise the workers wait for `fill`.
+   * Set for a lazily read image: reads every file in, in the background (see pin); resolves true
+   * once all are, false if the cached copy could not be read. Once; later calls give the same promise.
    */
-  fillIsPin?: boolean;
+  pin?: () => Promise<boolean>;
+  /** Set once `pin` has been called: its promise. */
+  pinned?: Promise<boolean>;
 }
 
 /** The committed image of `size` bytes and this index, its bytes still to be read (by `fill`). */

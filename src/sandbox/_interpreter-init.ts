@@ -24,6 +24,8 @@ export interface InterpreterInit {
   metered: boolean;
   /** Reads the committed image into shared memory (_image-fill.ts); undefined when it is ready. */
   fill: (() => void) | undefined;
+  /** Pins a lazily read image in memory, in the background (_image-fill.ts); for a sandbox that lives on. */
+  pin: (() => Promise<boolean>) | undefined;
 }
 
 /**
@@ -64,8 +66,8 @@ export async function loadInterpreter(
     prepareAhead: !how.exitsWhenDone,
   };
   // A one-shot sandbox does not pin a lazily read image: its process is gone long before a cache cleaner.
-  const fill = stdlib.fillIsPin === true && how.exitsWhenDone ? undefined : stdlib.fill;
-  return { image, init, metered: shape.metered, fill };
+  const pin = how.exitsWhenDone ? undefined : stdlib.pin;
+  return { image, init, metered: shape.metered, fill: stdlib.fill, pin };
 }
 
 /** The stdlib image in shared memory (the default asset already is: then no copy is made). */
@@ -82,6 +84,22 @@ function sharedImage(stdlib: Uint8Array): SharedArrayBuffer {
 }
 
 let committed: StdlibImage | undefined;
+
+/**
+ * The pinning of this process's committed stdlib image, if it has begun (a sandbox that lives on
+ * begins it once its first run has answered): the cached copy it reads, and a promise of true
+ * once every file is in memory. For tests.
+ *
+ * @example
+ * ```ts
+ * await sb.run("pass");
+ * await committedPin()?.pinned; // true: the cached copy is no longer needed
+ * ```
+ */
+export function committedPin(): { file: string; pinned: Promise<boolean> } | undefined {
+  const lazy = committed?.lazy, pinned = committed?.pinned;
+  return lazy === undefined || pinned === undefined ? undefined : { file: lazy.file, pinned };
+}
 
 /**
  * The committed image, once per process: read lazily or filled after the first run is posted when

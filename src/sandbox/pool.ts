@@ -113,6 +113,8 @@ export class Sandbox {
   private primeAfterPost = false;
   /** Fills the committed stdlib image (_image-fill.ts): right after the first run is posted. */
   private fillAfterPost: (() => void) | undefined;
+  /** Pins a lazily read stdlib image (_image-fill.ts): once the first run has answered. */
+  private pinAfterRun: (() => void) | undefined;
 
   private constructor(
     private readonly image: ImageMessage,
@@ -159,6 +161,7 @@ export class Sandbox {
     let first = WORKER_START_BLOCKS ? undefined : startWorker(WORKER_URL, threads);
     let sandbox: Sandbox;
     let fill: (() => void) | undefined;
+    let pin: (() => void) | undefined;
     let imagePosted = false;
     try {
       // A one-shot sandbox (prime) instantiates once: it keeps the data segments (_interpreter-module.ts).
@@ -169,6 +172,7 @@ export class Sandbox {
         imagePosted = true;
       });
       fill = loaded.fill;
+      pin = loaded.pin;
       sandbox = new Sandbox(
         loaded.image,
         loaded.init,
@@ -191,6 +195,7 @@ export class Sandbox {
       sandbox.fillAfterPost = fill;
       setTimeout(fill, 0);
     }
+    sandbox.pinAfterRun = pin;
     if (options.warm) {
       for (let i = 1; i < workers; i++) sandbox.spawn();
       await Promise.all(sandbox.slots.map(() => sandbox.run("pass", { fuel: Infinity, timeoutMs: 60_000 })));
@@ -373,6 +378,8 @@ export class Sandbox {
       const spent = fuelUsed ?? (this.metered ? spentFuel(fuelStart, fuelSeen[0]!) : 0);
       const result = settledResult(job, output, end, { spent, lowerBound, wallMs, memoryBytes, files });
       job.resolve(result);
+      this.pinAfterRun?.(); // its steps run in the background, after this answer is delivered
+      this.pinAfterRun = undefined;
       if (memoryBytes !== undefined && memoryBytes > this.recycleBytes) this.recycle(slot);
       queueMicrotask(() => this.dispatch());
     };

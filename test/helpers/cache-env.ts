@@ -1,6 +1,7 @@
 /**
  * Runs a body with the cache's environment variables set as a test wants them, so that the
- * asset cache (src/platform/cache-dirs.ts) looks only where the test says, then puts them back.
+ * asset cache (src/platform/cache-dirs.ts) looks only where the test says, then puts them back;
+ * and awaits the stdlib's background pinning, whose timers keep no process alive.
  */
 import process from "node:process";
 
@@ -26,5 +27,23 @@ export function withCacheEnv<T>(vars: Partial<Record<(typeof CACHE_VARS)[number]
       if (saved[k] === undefined) delete process.env[k];
       else process.env[k] = saved[k];
     }
+  }
+}
+
+/**
+ * `p`, awaited with a timer keeping the event loop alive: the stdlib's pinning runs on timers that
+ * do not (src/platform/timers.ts), and a test awaiting it would otherwise end with it pending.
+ *
+ * @example
+ * ```ts
+ * assert.equal(await alive(image.pin!()), true);
+ * ```
+ */
+export async function alive<T>(p: Promise<T>): Promise<T> {
+  const keep = setInterval(() => {}, 1000);
+  try {
+    return await p;
+  } finally {
+    clearInterval(keep);
   }
 }

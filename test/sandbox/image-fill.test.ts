@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { committedStdlib, readyState } from "../../src/sandbox/_image-fill.ts";
 import { assetSha256, readAsset, readAssetShared } from "../../src/sandbox/assets.ts";
 import { lazyEntries, LOADED } from "../../src/packages/lazy.ts";
-import { withCacheEnv } from "../helpers/cache-env.ts";
+import { alive, withCacheEnv } from "../helpers/cache-env.ts";
 import { committedImageIndex } from "../../src/sandbox/_image-index.ts";
 import { buildImageTree, MemFs } from "../../src/wasi/memfs.ts";
 import type { FileNode } from "../../src/wasi/memfs.ts";
@@ -93,7 +93,8 @@ describe("committedStdlib", () => {
     withPrivateCache((cache) => {
       const image = committedStdlib();
       assert.ok(image !== undefined, "the index is cached");
-      assert.equal(image.fillIsPin, true, "nothing needs reading up front: fill() only pins");
+      assert.equal(image.fill, undefined, "nothing needs reading up front");
+      assert.equal(typeof image.pin, "function");
       assert.equal(new Int32Array(image.state)[0], IMAGE_READY);
       assert.equal(image.lazy?.file, join(cache, assetSha256("stdlib.tar"), "stdlib.tar"));
       assert.ok(new Uint8Array(image.image).every((b) => b === 0));
@@ -111,29 +112,47 @@ describe("committedStdlib", () => {
     });
   });
 
-  it("fill() pins a lazily read image: every byte in memory, every file marked loaded, the copy no longer read", () => {
-    withPrivateCache(() => {
-      const image = committedStdlib()!;
-      const index = JSON.parse(image.index) as { rows: unknown[]; sha256: string[] };
-      image.fill!();
-      assert.deepEqual(new Uint8Array(image.image), new Uint8Array(readAsset("stdlib.tar")));
+  it("pin() reads a lazily read image in, in steps: every file checked and marked loaded; the copy then unneeded", async () => {
+    const cache = mkdtempSync(join(tmpdir(), "wasi-py-pin-"));
+    try {
+      const vars = { WASI_PY_CACHE: cache, HOME: cache, TMPDIR: cache };
+      const image = withCacheEnv(vars, () => {
+        committedImageIndex(readAssetShared("stdlib.tar"));
+        return committedStdlib()!;
+      });
+      const index = JSON.parse(image.index) as { rows: [string, string, number, number][]; sha256: string[] };
+      const files = index.rows.map((r, i) => ({ r, i })).filter(({ r }) => r[1] === "file" && r[3] > 0);
       const flags = new Int32Array(image.lazy!.loaded);
-      assert.ok(flags.every((f) => f === LOADED));
+      const pinned = image.pin!();
+      assert.equal(image.pin!(), pinned, "once");
+      assert.ok(files.some(({ i }) => flags[i] !== LOADED), "pin() returns before the work is done");
+      // It goes on between turns of the event loop (its timers do not keep a process alive; this test's do).
+      assert.equal(await alive(pinned), true);
+      assert.ok(files.every(({ i }) => flags[i] === LOADED));
+      const whole = new Uint8Array(readAsset("stdlib.tar"));
+      const bytes = new Uint8Array(image.image);
+      for (const { r } of files) assert.deepEqual(bytes.subarray(r[2], r[2] + r[3]), whole.subarray(r[2], r[2] + r[3]));
       // A worker's read now needs no file: point the source at one that does not exist.
       const entries = lazyEntries(image.image, index, { ...image.lazy!, file: "/nonexistent", sha256: index.sha256 });
-      const file = entries.find((e) => e.path.endsWith("python3.13/fractions.py"))!;
-      file.beforeRead!();
-      assert.ok(file.data.some((b) => b !== 0));
-    });
+      entries.find((e) => e.path.endsWith("python3.13/fractions.py"))!.beforeRead!();
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 
-  it("fill() with the cached copy gone expands the image again; pinning never throws", () => {
-    withPrivateCache((cache) => {
-      const image = committedStdlib()!;
+  it("pin() with the cached copy gone stops quietly: the files stay read lazily", async () => {
+    const cache = mkdtempSync(join(tmpdir(), "wasi-py-pin-gone-"));
+    try {
+      const image = withCacheEnv({ WASI_PY_CACHE: cache, HOME: cache, TMPDIR: cache }, () => {
+        committedImageIndex(readAssetShared("stdlib.tar"));
+        return committedStdlib()!;
+      });
       rmSync(join(cache, assetSha256("stdlib.tar")), { recursive: true, force: true });
-      image.fill!();
-      assert.deepEqual(new Uint8Array(image.image), new Uint8Array(readAsset("stdlib.tar")));
-    });
+      assert.equal(await alive(image.pin!()), false);
+      assert.ok(new Int32Array(image.lazy!.loaded).every((f) => f === 0));
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 
   it("without the copy's stamp, hands out a pending image that fill() reads (checking its hash)", () => {

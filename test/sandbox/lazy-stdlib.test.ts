@@ -4,8 +4,9 @@
  * front or a file at a time; a stdlib file whose bytes change in the cached copy under a one-shot
  * run fails that import with EIO (its bytes are checked against the sealed index's sha256, never
  * used), other modules still load, and the next start, whose stamp check fails, expands the image
- * again and runs right. A sandbox that lives on pins the image in memory after its first run, so
- * the cache deleted under it breaks nothing.
+ * again and runs right. A sandbox that lives on (a library sandbox: the bot, --batch and the
+ * service use one) pins the image in memory once its first run has answered, so the cache deleted
+ * under it breaks nothing.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -16,7 +17,9 @@ import { join } from "node:path";
 import { assetSha256 } from "../../src/sandbox/assets.ts";
 import { INDEX_SUFFIX } from "../../src/sandbox/_image-index.ts";
 import { cliCommand } from "../helpers/cli-command.ts";
-import { startBatch } from "../helpers/batch-process.ts";
+import { alive, withCacheEnv } from "../helpers/cache-env.ts";
+import { Sandbox } from "../../src/sandbox/mod.ts";
+import { committedPin } from "../../src/sandbox/_interpreter-init.ts";
 
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
 const LIB = "usr/local/lib/python3.13/";
@@ -113,22 +116,28 @@ describe(`the stdlib read a file at a time, on ${isDeno ? "Deno" : "Node"}`, () 
     }
   });
 
-  it("a sandbox that lives on (--batch) pins the image: the cache deleted under it, its imports still work", {
+  it("a sandbox that lives on pins the image once its first run answered: the cache deleted then breaks no import", {
     timeout: 300_000,
   }, async () => {
     const cache = mkdtempSync(join(tmpdir(), "wasi-py-lazy-pin-"));
+    const vars = { WASI_PY_CACHE: cache, HOME: cache, TMPDIR: cache };
     try {
-      runJson(cache, "print(1)"); // caches the index: the batch below reads lazily, then pins
-      const b = startBatch([], { WASI_PY_CACHE: cache, HOME: cache, TMPDIR: cache, XDG_CACHE_HOME: undefined });
+      runJson(cache, "print(1)"); // caches the index: the sandbox below reads the image lazily
+      // This process's committed image comes from its first sandbox, made here with the private cache.
+      const sb = await withCacheEnv(vars, () => Sandbox.create({ workers: 1 }));
       try {
-        assert.equal((await b.run("print(2)")).stdout, "2\n");
-        // The pin runs once the first run is posted; a second answer comes after it.
-        assert.equal((await b.run("print(3)")).stdout, "3\n");
+        const before = committedPin();
+        assert.equal(before, undefined, "no pinning before a run has answered");
+        assert.equal((await sb.run("print(2)")).stdout, "2\n");
+        const pin = committedPin();
+        assert.ok(pin !== undefined, "pinning began after the first answer");
+        assert.ok(pin.file.startsWith(`${cache}/`), pin.file);
+        assert.equal(await alive(pin.pinned), true);
         rmSync(join(cache, assetSha256("stdlib.tar")), { recursive: true, force: true });
-        const r = await b.run(PROBE);
+        const r = await sb.run(PROBE);
         assert.deepEqual([r.stdout, r.outcome], ["statistics fractions\n", "ok"], r.stderr);
       } finally {
-        await b.end();
+        await sb.close();
       }
     } finally {
       rmSync(cache, { recursive: true, force: true });
