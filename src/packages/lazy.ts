@@ -10,7 +10,7 @@
  * cost.ts) whether they were loaded by this read, an earlier one, or another worker.
  */
 import { readRange, sha256Hex } from "../platform/file-range.ts";
-import type { ImageEntry } from "../wasi/memfs.ts";
+import type { ImageEntry } from "../wasi/image-tree.ts";
 import { entriesFromIndex } from "../wasi/tar-index.ts";
 
 /** Where a lazily read part's bytes come from (PackagePart.lazy). */

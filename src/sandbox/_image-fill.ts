@@ -99,7 +99,7 @@ export interface StdlibImage {
   /** Set while the bytes are still to be read: reads them into `image` and sets the flag; once; never throws. */
   fill?: () => void;
   /**
-   * Set for a lazily read image: reads every file in, in the background (see pin); resolves true
+   * Set for a lazily read image: reads every file in, in the background (pinAll); resolves true
    * once all are, false if the cached copy could not be read. Once; later calls give the same promise.
    */
   pin?: () => Promise<boolean>;

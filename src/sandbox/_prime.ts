@@ -17,7 +17,7 @@
  * const status = primeCompiledCode(template, ["python", "-c", driver, PRIME_PROGRAM], env);
  * ```
  */
-import { buildImageTree } from "../wasi/memfs.ts";
+import { buildImageTree } from "../wasi/image-tree.ts";
 import { ExitSignal } from "../wasi/host.ts";
 import { DEFAULT_LIMITS } from "../limits/mod.ts";
 import { newGuest } from "./_guest-instance.ts";

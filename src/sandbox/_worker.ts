@@ -5,9 +5,10 @@
  * printed survives if the parent terminates this thread at the deadline.
  */
 import { parentChannel } from "../platform/worker.ts";
-import { buildImageTree } from "../wasi/memfs.ts";
-import type { DirNode, ImageEntry } from "../wasi/memfs.ts";
-import { lazyEntries, partEntries } from "../packages/lazy.ts";
+import { buildImageTree, deferredImageTree, topDirectories } from "../wasi/image-tree.ts";
+import type { ImageEntry } from "../wasi/image-tree.ts";
+import type { DirNode } from "../wasi/memfs.ts";
+import { lazyEntries } from "../packages/lazy.ts";
 import { ExitSignal } from "../wasi/host.ts";
 import { newGuest } from "./_guest-instance.ts";
 import type { GuestInstance } from "./_guest-instance.ts";
@@ -76,13 +77,7 @@ let prepareAhead = true;
 channel.onMessage((raw) => {
   const msg = raw as ImageMessage | InitMessage | RunMessage;
   if (msg.type === "image") {
-    const imageState = new Int32Array(msg.imageState);
-    const index = JSON.parse(msg.imageIndex);
-    const lazy = msg.imageLazy === undefined ? undefined : { ...msg.imageLazy, sha256: index.sha256 };
-    const entries: ImageEntry[] = lazyEntries(msg.image, index, lazy);
-    // Package files join the same read-only tree (an image's are read from the cache when opened).
-    for (const part of msg.packages ?? []) for (const e of partEntries(part)) entries.push(e);
-    image = buildImageTree(entries, () => awaitImage(imageState));
+    image = imageTree(msg);
     return;
   }
   if (msg.type === "init") {
@@ -114,6 +109,26 @@ channel.onMessage((raw) => {
   }
   prepareSoon(msg.limits);
 });
+
+/**
+ * The read-only tree of `msg`'s stdlib image and packages, its entries made when a run first looks
+ * inside it (src/wasi/image-tree.ts): a run that opens no file never pays for them.
+ */
+function imageTree(msg: ImageMessage): DirNode {
+  const imageState = new Int32Array(msg.imageState);
+  const index = JSON.parse(msg.imageIndex);
+  const parts = (msg.packages ?? []).map((part) => ({ part, index: JSON.parse(part.index) }));
+  const entries = () => {
+    const lazy = msg.imageLazy === undefined ? undefined : { ...msg.imageLazy, sha256: index.sha256 };
+    const all: ImageEntry[] = lazyEntries(msg.image, index, lazy);
+    // Package files join the same tree (an image's are read from the cache when opened).
+    for (const p of parts) for (const e of lazyEntries(p.part.bytes, p.index, p.part.lazy)) all.push(e);
+    return all;
+  };
+  const beforeRead = () => awaitImage(imageState);
+  const tops = topDirectories([index?.rows, ...parts.map((p) => p.index?.rows)]);
+  return tops === undefined ? buildImageTree(entries(), beforeRead) : deferredImageTree(tops, entries, beforeRead);
+}
 
 function limitsKey(limits: RunLimits): string {
   return `${limits.memoryMiB}/${limits.tmpQuotaBytes}/${limits.tmpMaxFiles}`;

@@ -39,7 +39,8 @@ type GuestFunction = (...args: never[]) => unknown;
  * @example
  * ```ts
  * import { ExitSignal, WASI_MODULE, WasiHost } from "./host.ts";
- * import { buildImageTree, MemFs } from "./memfs.ts";
+ * import { MemFs } from "./memfs.ts";
+ * import { buildImageTree } from "./image-tree.ts";
  *
  * const fs = new MemFs(buildImageTree([]), { tmpQuotaBytes: 1 << 20, tmpMaxFiles: 100, now: () => 0n });
  * const host = new WasiHost({

@@ -16,7 +16,6 @@
  * Errors are thrown as FsError carrying a WASI errno.
  */
 import { Errno } from "./constants.ts";
-import type { TarEntry } from "./tar.ts";
 import { growsInPlace, planSize } from "./file-bytes.ts";
 
 /** A filesystem operation the guest asked for failed; `errno` is what the syscall returns. */
@@ -102,9 +101,8 @@ export interface Resolved {
   node: FsNode | undefined;
 }
 
-let nextImageIno = 1n;
-
-function dirNode(writable: boolean, ino: bigint, timeNs: bigint, parent: DirNode | undefined): DirNode {
+/** A new, empty directory node. */
+export function dirNode(writable: boolean, ino: bigint, timeNs: bigint, parent: DirNode | undefined): DirNode {
   return {
     kind: "dir",
     ino,
@@ -119,96 +117,6 @@ function dirNode(writable: boolean, ino: bigint, timeNs: bigint, parent: DirNode
 }
 
 const EMPTY = new Uint8Array(0);
-
-/**
- * An entry of an image, with its own FileNode.beforeRead if it needs one (a package image's file
- * that is read from disk when first opened, src/packages/lazy.ts).
- */
-export interface ImageEntry extends TarEntry {
-  beforeRead?: () => void;
-}
-
-/**
- * Builds the read-only tree of an image. Symlinks and hard links inside the image become aliases of
- * their targets; links that point outside the image or nowhere are left out. A file's
- * FileNode.beforeRead is its entry's own, else `beforeRead` if given.
- */
-export function buildImageTree(entries: readonly ImageEntry[], beforeRead?: () => void): DirNode {
-  const root = dirNode(false, nextImageIno++, 0n, undefined);
-  const ensureDir = (parts: string[]): DirNode => {
-    let dir = root;
-    for (const part of parts) {
-      let child = dir.entries.get(part);
-      if (child === undefined) {
-        child = dirNode(false, nextImageIno++, 0n, dir);
-        dir.entries.set(part, child);
-      }
-      if (child.kind !== "dir") throw new FsError(Errno.NOTDIR, `image: ${parts.join("/")} is not a directory`);
-      dir = child;
-    }
-    return dir;
-  };
-  const links: TarEntry[] = [];
-  for (const e of entries) {
-    const parts = e.path.split("/");
-    const name = parts.pop()!;
-    const timeNs = BigInt(e.mtime) * 1_000_000_000n;
-    if (e.type === "dir") {
-      const d = ensureDir([...parts, name]);
-      d.mtimNs = d.atimNs = d.ctimNs = timeNs;
-    } else if (e.type === "file") {
-      const before = e.beforeRead ?? beforeRead;
-      ensureDir(parts).entries.set(name, {
-        kind: "file",
-        ino: nextImageIno++,
-        writable: false,
-        data: e.data,
-        size: e.data.length,
-        links: 1,
-        opens: 0,
-        atimNs: timeNs,
-        mtimNs: timeNs,
-        ctimNs: timeNs,
-        ...(before === undefined ? {} : { beforeRead: before }),
-      });
-    } else {
-      links.push(e);
-    }
-  }
-  // Links may point at other links: resolve until nothing changes (bounded by the number of links).
-  for (let round = 0; round <= links.length && links.length > 0; round++) {
-    const pending: TarEntry[] = [];
-    for (const e of links) {
-      const parts = e.path.split("/");
-      const name = parts.pop()!;
-      const base = e.type === "symlink" && !e.linkTarget.startsWith("/") ? parts : [];
-      const target = lexicalWalk(root, [...base, ...e.linkTarget.split("/")]);
-      if (target === undefined) pending.push(e);
-      else ensureDir(parts).entries.set(name, target);
-    }
-    if (pending.length === links.length) break;
-    links.splice(0, links.length, ...pending);
-  }
-  return root;
-}
-
-/** Walks components from the root, `..` applied lexically first; undefined if anything is missing. */
-function lexicalWalk(root: DirNode, parts: string[]): FsNode | undefined {
-  const clean: string[] = [];
-  for (const part of parts) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") clean.pop();
-    else clean.push(part);
-  }
-  let node: FsNode = root;
-  for (const part of clean) {
-    if (node.kind !== "dir") return undefined;
-    const child: FsNode | undefined = node.entries.get(part);
-    if (child === undefined) return undefined;
-    node = child;
-  }
-  return node;
-}
 
 /** What MemFs needs besides the image. */
 export interface MemFsOptions {

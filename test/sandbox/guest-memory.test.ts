@@ -12,7 +12,7 @@ import type { GuestTemplate } from "../../src/sandbox/_guest-instance.ts";
 import { DEFAULT_LIMITS } from "../../src/limits/mod.ts";
 import { moduleShape } from "../../src/sandbox/module-shape.ts";
 import { committedInterpreter, compileInterpreter } from "../../src/sandbox/_interpreter-module.ts";
-import { buildImageTree } from "../../src/wasi/memfs.ts";
+import { buildImageTree } from "../../src/wasi/image-tree.ts";
 import { interpreterOptions } from "../helpers/interpreter.ts";
 
 /** The WebAssembly global, typed here: tsconfig's lib has no WebAssembly types under Deno's check. */

@@ -15,7 +15,8 @@ import { assetSha256, readAsset, readAssetShared } from "../../src/sandbox/asset
 import { lazyEntries, LOADED } from "../../src/packages/lazy.ts";
 import { alive, withCacheEnv } from "../helpers/cache-env.ts";
 import { committedImageIndex } from "../../src/sandbox/_image-index.ts";
-import { buildImageTree, MemFs } from "../../src/wasi/memfs.ts";
+import { MemFs } from "../../src/wasi/memfs.ts";
+import { buildImageTree } from "../../src/wasi/image-tree.ts";
 import type { FileNode } from "../../src/wasi/memfs.ts";
 import { Errno } from "../../src/wasi/constants.ts";
 import { errno } from "../helpers/fs-errno.ts";

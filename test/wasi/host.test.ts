@@ -1,7 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { buildImageTree, MemFs } from "../../src/wasi/memfs.ts";
+import { MemFs } from "../../src/wasi/memfs.ts";
+import { buildImageTree } from "../../src/wasi/image-tree.ts";
 import type { TarEntry } from "../../src/wasi/tar.ts";
 import { ExitSignal, MONOTONIC_EPOCH_NS, WasiHost } from "../../src/wasi/host.ts";
 import { Errno, Filetype, Oflags, Rights } from "../../src/wasi/constants.ts";

@@ -5,7 +5,8 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { buildImageTree, MemFs } from "../../src/wasi/memfs.ts";
+import { MemFs } from "../../src/wasi/memfs.ts";
+import { buildImageTree } from "../../src/wasi/image-tree.ts";
 import type { DirNode, FileNode } from "../../src/wasi/memfs.ts";
 import { Errno } from "../../src/wasi/constants.ts";
 import { errno } from "../helpers/fs-errno.ts";
