@@ -36,19 +36,6 @@ export interface PackagePart {
 export const LOADED = 1;
 
 /**
- * The entries of `part` for the worker's read-only tree; a lazy part's files read their bytes
- * when first opened.
- *
- * @example
- * ```ts
- * const tree = buildImageTree([...stdlibEntries, ...init.packages.flatMap(partEntries)]);
- * ```
- */
-export function partEntries(part: PackagePart): ImageEntry[] {
-  return lazyEntries(part.bytes, JSON.parse(part.index), part.lazy);
-}
-
-/**
  * The entries a parsed index (src/wasi/tar-index.ts) describes in `bytes`; with `lazy`, each file
  * reads its bytes from `lazy.file` when first opened (package images, and the committed stdlib
  * image, whose cached index carries the digests: src/sandbox/_image-index.ts). `lazy.loaded` may

@@ -237,7 +237,7 @@ export function verifiedCopy(name: AssetName, options: AssetOptions = {}): strin
   if (cacheTrustProblem(folder) !== undefined || cacheTrustProblem(path) !== undefined) return undefined;
   const stamp = fileStamp(path);
   if (stamp === undefined || !stamp.startsWith(`${expanded.size}:`)) return undefined;
-  return readCacheText(`${path}.verified`) === `${stamp} ${expanded.sha256}` ? path : undefined;
+  return stampRecorded(path, stamp, expanded) ? path : undefined;
 }
 
 /** The manifest's sha256 of the expanded asset `name`. */
@@ -262,12 +262,21 @@ function readVerified(path: string, expanded: ManifestFile, read: Reader, trustS
   } catch {
     return undefined;
   }
-  const stampPath = `${path}.verified`;
   const unchanged = fileStamp(path) === before;
-  if (trustStamps && unchanged && readCacheText(stampPath) === `${before} ${expanded.sha256}`) return bytes;
+  if (trustStamps && unchanged && stampRecorded(path, before, expanded)) return bytes;
   if (bytes.length !== expanded.size || sha256Hex(bytes) !== expanded.sha256) return undefined;
   if (trustStamps && unchanged) writeStamp(path, expanded);
   return bytes;
+}
+
+/** The `.verified` line recording that the file with this stamp holds `expanded`'s bytes. */
+function stampLine(stamp: string, expanded: ManifestFile): string {
+  return `${stamp} ${expanded.sha256}`;
+}
+
+/** Whether the `.verified` file beside `path` records that the file with `stamp` holds `expanded`'s bytes. */
+function stampRecorded(path: string, stamp: string, expanded: ManifestFile): boolean {
+  return readCacheText(`${path}.verified`) === stampLine(stamp, expanded);
 }
 
 /** Records that the file at `path` now holds the manifest's bytes (best effort). */
@@ -275,7 +284,7 @@ function writeStamp(path: string, expanded: ManifestFile): void {
   const stamp = fileStamp(path);
   if (stamp === undefined) return;
   try {
-    writeFileAtomic(`${path}.verified`, new TextEncoder().encode(`${stamp} ${expanded.sha256}`));
+    writeFileAtomic(`${path}.verified`, new TextEncoder().encode(stampLine(stamp, expanded)));
   } catch {
     // without a stamp the next start hashes again
   }
