@@ -14,23 +14,14 @@ import type { RunResult } from "../../src/sandbox/result.ts";
 import { VERSION } from "../../src/version.ts";
 import { CLI_FUEL_DEFAULT } from "../../src/options/limits.ts";
 import { cliCommand } from "../helpers/cli-command.ts";
-import { JSON_RESULT_KEYS } from "../helpers/run-result.ts";
+import { JSON_RESULT_KEYS, result as finished } from "../helpers/run-result.ts";
 import { DEFAULT_LIMITS } from "../../src/sandbox/mod.ts";
 
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
 
+/** A finished run of 1,000 fuel units in 5 ms (test/helpers/run-result.ts's) with `over` applied. */
 function result(over: Partial<RunResult> = {}): RunResult {
-  return {
-    stdout: "",
-    stderr: "",
-    exitCode: 0,
-    outcome: "ok",
-    fuelUsed: 1000,
-    wallMs: 5,
-    truncated: { stdout: false, stderr: false },
-    limits: { ...DEFAULT_LIMITS },
-    ...over,
-  };
+  return finished({ fuelUsed: 1000, wallMs: 5, ...over });
 }
 
 describe("argument parsing", () => {

@@ -12,6 +12,7 @@ import type { IrcFormatOptions } from "../../src/format/messages.ts";
 import { utf8Length } from "../../src/text/utf8.ts";
 import type { Outcome, RunResult } from "../../src/sandbox/result.ts";
 import { DEFAULT_LIMITS } from "../../src/sandbox/mod.ts";
+import { result } from "../helpers/run-result.ts";
 
 /** As src/sandbox/_protocol.ts (readOutput) decodes guest output. */
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
@@ -137,16 +138,7 @@ describe("formatIrc properties", () => {
     );
     fc.assert(
       fc.property(surrogates, optionsArb, (s, o) => {
-        const r: RunResult = {
-          stdout: s,
-          stderr: "",
-          exitCode: 0,
-          outcome: "ok",
-          fuelUsed: 0,
-          wallMs: 0,
-          truncated: { stdout: false, stderr: false },
-          limits: { ...DEFAULT_LIMITS },
-        };
+        const r = result({ stdout: s, fuelUsed: 0, wallMs: 0 });
         for (const line of formatIrc(r, o)) {
           const bytes = encoder.encode(line);
           assert.ok(bytes.length <= o.maxBytes);
@@ -164,16 +156,7 @@ describe("formatIrc properties", () => {
         fc.constantFrom("😀", "👩‍👩‍👧‍👦", "e\u0301", "€", "🇫🇷"),
         fc.integer({ min: 16, max: 420 }),
         (pad, ch, maxBytes) => {
-          const r: RunResult = {
-            stdout: "x".repeat(pad) + ch.repeat(40),
-            stderr: "",
-            exitCode: 0,
-            outcome: "ok",
-            fuelUsed: 0,
-            wallMs: 0,
-            truncated: { stdout: false, stderr: false },
-            limits: { ...DEFAULT_LIMITS },
-          };
+          const r = result({ stdout: "x".repeat(pad) + ch.repeat(40), fuelUsed: 0, wallMs: 0 });
           for (const line of formatIrc(r, { maxBytes, maxLines: 2 })) {
             const bytes = encoder.encode(line);
             assert.ok(bytes.length <= maxBytes);

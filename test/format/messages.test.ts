@@ -6,21 +6,13 @@ import { formatIrc, graphemes, type IrcFormatOptions } from "../../src/format/me
 import { formatSeconds, groupDigits, limitsJson, statusLine, usageLine } from "../../src/format/summary.ts";
 import { utf8Length } from "../../src/text/utf8.ts";
 import type { RunResult } from "../../src/sandbox/result.ts";
+import { result as finished } from "../helpers/run-result.ts";
 import type { RunLimits } from "../../src/sandbox/mod.ts";
 import { DEFAULT_LIMITS } from "../../src/sandbox/mod.ts";
 
+/** A finished run of 12,345,678 fuel units in 34 ms (test/helpers/run-result.ts's) with `over` applied. */
 function result(over: Partial<RunResult> = {}): RunResult {
-  return {
-    stdout: "",
-    stderr: "",
-    exitCode: 0,
-    outcome: "ok",
-    fuelUsed: 12_345_678,
-    wallMs: 34,
-    truncated: { stdout: false, stderr: false },
-    limits: { ...DEFAULT_LIMITS },
-    ...over,
-  };
+  return finished({ fuelUsed: 12_345_678, wallMs: 34, ...over });
 }
 
 /** A result's `limits`: the defaults with `over` applied. */

@@ -2,7 +2,6 @@
  * The harness of the client tests (client.test.ts, client-protocol.test.ts): the client and the bot
  * on an in-memory server (fake-net.ts) and a fake clock (fake-clock.ts), with a quick evaluator.
  */
-import { resolveIrcConfig } from "../../src/irc/config.ts";
 import { startBot } from "../../src/irc/start.ts";
 import type { BotParts } from "../../src/irc/start.ts";
 import type { Evaluator } from "../../src/irc/bot.ts";
@@ -13,6 +12,7 @@ import { fakeNet, welcoming } from "./fake-net.ts";
 import type { ScriptTools } from "./fake-net.ts";
 import type { IrcMessage } from "../../src/irc/message.ts";
 import { result as finished } from "../helpers/run-result.ts";
+import { testIrcConfig } from "../helpers/irc-config.ts";
 
 /** A finished run printing `stdout` (test/helpers/run-result.ts's, with its output first). */
 export function result(stdout: string, extra: Partial<RunResult> = {}): RunResult {
@@ -48,20 +48,7 @@ export async function rig(
 ): Promise<Rig> {
   const clock = new FakeClock();
   const net = fakeNet(clock.now, script);
-  const cfg = resolveIrcConfig(
-    {},
-    {
-      server: "irc.test:6667",
-      nick: "pybot",
-      channels: ["#py"],
-      workers: 2,
-      reconnectMinMs: 1000,
-      reconnectMaxMs: 60_000,
-      ...over,
-    } as never,
-    {},
-    2,
-  );
+  const cfg = testIrcConfig("irc.test:6667", { workers: 2, reconnectMinMs: 1000, reconnectMaxMs: 60_000, ...over });
   const log: string[] = [];
   const evals: string[] = [];
   const parts = startBot(

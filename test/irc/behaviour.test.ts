@@ -17,12 +17,13 @@ import { isChatter } from "../../src/irc/chatter.ts";
 import { parseLine } from "../../src/irc/message.ts";
 import type { SayMeta } from "../../src/irc/output.ts";
 import { pasteClient } from "../../src/irc/paste.ts";
-import { IrcConfigError, redactChannel, resolveIrcConfig } from "../../src/irc/config.ts";
+import { IrcConfigError, redactChannel } from "../../src/irc/config.ts";
 import { startBot } from "../../src/irc/start.ts";
 import { formatIrcReply } from "../../src/format/messages.ts";
 import type { RunResult } from "../../src/sandbox/result.ts";
 import { result } from "../helpers/run-result.ts";
 import { scriptedServer } from "../helpers/scripted-server.ts";
+import { testIrcConfig } from "../helpers/irc-config.ts";
 
 const SYNTAX = (code: string) =>
   result({
@@ -278,21 +279,13 @@ describe("IrcBot: fairness, chatter, help, failures", () => {
 // ---------- the client against a scripted server ----------
 
 function config(port: number, over: Record<string, unknown> = {}) {
-  return resolveIrcConfig(
-    {},
-    {
-      server: `127.0.0.1:${port}`,
-      nick: "pybot",
-      channels: ["#py"],
-      workers: 1,
-      reconnectMinMs: 100,
-      reconnectMaxMs: 2000,
-      joinRetryMinMs: 1000,
-      ...over,
-    } as never,
-    {},
-    2,
-  );
+  return testIrcConfig(`127.0.0.1:${port}`, {
+    workers: 1,
+    reconnectMinMs: 100,
+    reconnectMaxMs: 2000,
+    joinRetryMinMs: 1000,
+    ...over,
+  });
 }
 
 const evaluate: Evaluator = () => Promise.resolve(result({ stdout: "ok\n" }));

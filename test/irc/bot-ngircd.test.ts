@@ -7,13 +7,13 @@
 import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Evaluator, Formatter } from "../../src/irc/bot.ts";
-import { resolveIrcConfig } from "../../src/irc/config.ts";
 import { startBot } from "../../src/irc/start.ts";
 import { Sandbox } from "../../src/sandbox/pool.ts";
 import { formatIrc } from "../../src/format/messages.ts";
 import { startNgircd, TestIrcUser } from "../helpers/ngircd.ts";
 import type { NgircdServer } from "../helpers/ngircd.ts";
 import { botHasRead, BotTap, CountingTimers, settled, waitUntil } from "./markers.ts";
+import { testIrcConfig } from "../helpers/irc-config.ts";
 
 // ---------- end to end: a real ngIRCd ----------
 
@@ -33,21 +33,13 @@ function engine(): Promise<Engine> {
 type BotLog = string[];
 
 function testConfig(port: number, over: Record<string, unknown> = {}) {
-  return resolveIrcConfig(
-    {},
-    {
-      server: `127.0.0.1:${port}`,
-      nick: "pybot",
-      channels: ["#py"],
-      workers: 2,
-      reconnectMinMs: 200,
-      reconnectMaxMs: 1000,
-      timeoutMs: 60_000, // the machine may be busy; the fuel bomb test sets its own
-      ...over,
-    } as never,
-    {},
-    2,
-  );
+  return testIrcConfig(`127.0.0.1:${port}`, {
+    workers: 2,
+    reconnectMinMs: 200,
+    reconnectMaxMs: 1000,
+    timeoutMs: 60_000, // the machine may be busy; the fuel bomb test sets its own
+    ...over,
+  });
 }
 
 /** Bots and users a test started, stopped after it whatever happened (so a failure does not cascade). */

@@ -10,12 +10,12 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { Sandbox } from "../../src/sandbox/pool.ts";
 import { formatIrc } from "../../src/format/messages.ts";
-import { resolveIrcConfig } from "../../src/irc/config.ts";
 import { startBot } from "../../src/irc/start.ts";
 import { startNgircd, TestIrcUser } from "../helpers/ngircd.ts";
 import type { NgircdServer } from "../helpers/ngircd.ts";
 import { interpreterOptions } from "../helpers/interpreter.ts";
 import { BotTap, settled, settledAfterLeaving, userRoundTrip } from "./markers.ts";
+import { testIrcConfig } from "../helpers/irc-config.ts";
 
 /** The bot's nick: a new one per test, so a bot still quitting from the last test cannot collide. */
 let BOT = "hostbot";
@@ -45,22 +45,15 @@ describe("hostile input to the IRC bot (real ngIRCd)", () => {
     const log: string[] = [];
     const tap = new BotTap();
     BOT = `hostbot${++bots}`;
-    const cfg = resolveIrcConfig(
-      {},
-      {
-        server: `127.0.0.1:${server.port}`,
-        nick: BOT,
-        channels: ["#py"],
-        workers: 2,
-        reconnectMinMs: 200,
-        reconnectMaxMs: 1000,
-        timeoutMs: 30_000,
-        evalsPerWindow: 50,
-        ...over,
-      } as never,
-      {},
-      2,
-    );
+    const cfg = testIrcConfig(`127.0.0.1:${server.port}`, {
+      nick: BOT,
+      workers: 2,
+      reconnectMinMs: 200,
+      reconnectMaxMs: 1000,
+      timeoutMs: 30_000,
+      evalsPerWindow: 50,
+      ...over,
+    });
     const parts = startBot(cfg, (code, l) => sb.run(code, l), formatIrc, (lvl, t) => {
       log.push(`${lvl} ${t}`);
       if (process.env["WASI_PY_HOSTILE_IRC_LOG"]) process.stderr.write(`[bot] ${lvl} ${t}\n`);

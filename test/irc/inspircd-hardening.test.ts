@@ -8,15 +8,14 @@
  */
 import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { resolveIrcConfig } from "../../src/irc/config.ts";
 import { startBot } from "../../src/irc/start.ts";
 import type { Evaluator } from "../../src/irc/bot.ts";
 import { formatIrcReply } from "../../src/format/messages.ts";
-import type { RunResult } from "../../src/sandbox/result.ts";
 import { startInspircd } from "../helpers/inspircd.ts";
 import type { InspircdServer } from "../helpers/inspircd.ts";
 import { TestIrcUser } from "../helpers/ngircd.ts";
-import { DEFAULT_LIMITS } from "../../src/sandbox/mod.ts";
+import { result } from "../helpers/run-result.ts";
+import { testIrcConfig } from "../helpers/irc-config.ts";
 
 const cleanups: (() => Promise<unknown>)[] = [];
 async function cleanUp(): Promise<void> {
@@ -27,34 +26,18 @@ async function cleanUp(): Promise<void> {
 const standIn: Evaluator = (code) => {
   const m = /^print\('(.)' \* (\d+)\)$/.exec(code);
   const stdout = code === "6*7" ? "42\n" : m ? m[1]!.repeat(Number(m[2])) + "\n" : `ran ${code}\n`;
-  const r: RunResult = {
-    stdout,
-    stderr: "",
-    exitCode: 0,
-    outcome: "ok",
-    fuelUsed: 1,
-    wallMs: 50,
-    truncated: { stdout: false, stderr: false },
-    limits: { ...DEFAULT_LIMITS },
-  };
+  const r = result({ stdout, wallMs: 50 });
   return new Promise((resolve) => setTimeout(() => resolve(r), 50));
 };
 
 function launch(port: number, over: Record<string, unknown> = {}) {
-  const cfg = resolveIrcConfig(
-    {},
-    {
-      server: `127.0.0.1:${port}`,
-      nick: "pybot",
-      channels: ["#h"],
-      workers: 2,
-      reconnectMinMs: 500,
-      reconnectMaxMs: 4000,
-      ...over,
-    } as never,
-    {},
-    2,
-  );
+  const cfg = testIrcConfig(`127.0.0.1:${port}`, {
+    channels: ["#h"],
+    workers: 2,
+    reconnectMinMs: 500,
+    reconnectMaxMs: 4000,
+    ...over,
+  });
   const log: string[] = [];
   const evals: string[] = [];
   const t0 = Date.now();

@@ -18,13 +18,13 @@ import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stdout } from "node:process";
-import { resolveIrcConfig } from "../../src/irc/config.ts";
 import { startBot } from "../../src/irc/start.ts";
 import { Sandbox } from "../../src/sandbox/pool.ts";
 import { formatIrcReply } from "../../src/format/messages.ts";
 import { registerAccount, startInspircd } from "../helpers/inspircd.ts";
 import type { InspircdServer } from "../helpers/inspircd.ts";
 import { TestIrcUser } from "../helpers/ngircd.ts";
+import { testIrcConfig } from "../helpers/irc-config.ts";
 
 const IS_DENO = "Deno" in globalThis;
 /** Requests each flooding user makes, one after another. */
@@ -48,24 +48,18 @@ async function cleanUp(): Promise<void> {
 }
 
 async function launch(port: number, over: Record<string, unknown> = {}) {
-  const cfg = resolveIrcConfig(
-    {},
-    {
-      server: `127.0.0.1:${port}`,
-      nick: BOT,
-      channels: ["#a", "#b"],
-      workers: 2,
-      reconnectMinMs: 500,
-      reconnectMaxMs: 4000,
-      timeoutMs: 60_000,
-      saslMechanism: "PLAIN",
-      saslAccount: BOT,
-      saslPassword: ACCOUNT_PASSWORD,
-      ...over,
-    } as never,
-    {},
-    2,
-  );
+  const cfg = testIrcConfig(`127.0.0.1:${port}`, {
+    nick: BOT,
+    channels: ["#a", "#b"],
+    workers: 2,
+    reconnectMinMs: 500,
+    reconnectMaxMs: 4000,
+    timeoutMs: 60_000,
+    saslMechanism: "PLAIN",
+    saslAccount: BOT,
+    saslPassword: ACCOUNT_PASSWORD,
+    ...over,
+  });
   const log: string[] = [];
   const t0 = Date.now();
   const parts = startBot(

@@ -13,7 +13,7 @@ import { HttpError } from "../../src/serve/errors.ts";
 import { nativeRequest } from "../../src/serve/native.ts";
 import type { ServedResult } from "../../src/serve/runner.ts";
 import { FUEL_PER_CPU_MS } from "../../src/options/serve.ts";
-import { DEFAULT_LIMITS } from "../../src/sandbox/mod.ts";
+import { result as finished } from "../helpers/run-result.ts";
 
 const config = (argv: string[] = [], env: Record<string, string> = {}, files: Record<string, string> = {}) =>
   resolveServeConfig({
@@ -25,17 +25,8 @@ const config = (argv: string[] = [], env: Record<string, string> = {}, files: Re
     },
   });
 
-const result = (over: Partial<ServedResult> = {}): ServedResult => ({
-  stdout: "",
-  stderr: "",
-  exitCode: 0,
-  outcome: "ok",
-  fuelUsed: 0,
-  wallMs: 1,
-  truncated: { stdout: false, stderr: false },
-  limits: { ...DEFAULT_LIMITS },
-  ...over,
-});
+/** A finished run of 0 fuel units (test/helpers/run-result.ts's) with `over` applied. */
+const result = (over: Partial<ServedResult> = {}): ServedResult => finished({ fuelUsed: 0, ...over });
 
 describe("serve config", () => {
   const packageCases: Array<[string, string[], Record<string, string>, Record<string, string>, string[]]> = [

@@ -93,6 +93,35 @@ export async function meterAndInstantiate(
   };
 }
 
+/** Thrown by exitImports' proc_exit: the guest's call never returns, as a real exit's does not. */
+export class Exit extends Error {}
+
+/**
+ * A `wasi_snapshot_preview1.proc_exit` import that throws Exit while `stub.exits` is true and
+ * returns otherwise, for the tests of code after a call that never returns.
+ *
+ * @example
+ * ```ts
+ * const stub = exitImports();
+ * const m = await meterAndInstantiate(wat, stub.imports);
+ * assert.throws(() => (m.exports.quit as () => void)(), Exit);
+ * stub.exits = false;
+ * ```
+ */
+export function exitImports(): { exits: boolean; imports: Record<string, Record<string, () => void>> } {
+  const stub = {
+    exits: true,
+    imports: {
+      wasi_snapshot_preview1: {
+        proc_exit: () => {
+          if (stub.exits) throw new Exit();
+        },
+      },
+    },
+  };
+  return stub;
+}
+
 /** Every way of keeping the fuel must count the same: each test runs under each of these. */
 export const MODES: { name: string; options: MeterOptions }[] = [
   { name: "fuel in a local (default)", options: {} },

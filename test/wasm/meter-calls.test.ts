@@ -6,7 +6,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { DEFAULT_STACK_BUDGET_BYTES, frameWeight, meterModule } from "../../src/wasm/meter/mod.ts";
-import { assemble, meterAndInstantiate, MODES, wasm, type WasmGlobal } from "./_meter-harness.ts";
+import { assemble, Exit, exitImports, meterAndInstantiate, MODES, wasm, type WasmGlobal } from "./_meter-harness.ts";
 
 describe("calls that may end the program", () => {
   const MODULE = `(module
@@ -56,26 +56,19 @@ describe("calls that may end the program", () => {
 
   for (const mode of MODES) {
     it(`end the block, so an exit deep down charges nothing after it (${mode.name})`, async () => {
-      class Exit extends Error {}
-      let exits = true;
-      const m = await meterAndInstantiate(MODULE, {
-        wasi_snapshot_preview1: {
-          proc_exit: () => {
-            if (exits) throw new Exit();
-          },
-        },
-      }, mode.options);
+      const stub = exitImports();
+      const m = await meterAndInstantiate(MODULE, stub.imports, mode.options);
       for (
         const [name, args, expected] of [
           ["direct", [1], 6n],
           ["indirect", [1, 1], 5n],
         ] as const
       ) {
-        exits = true;
+        stub.exits = true;
         m.fuel.value = 1000n;
         assert.throws(() => (m.exports[name] as (...a: number[]) => void)(...args), Exit);
         assert.equal(1000n - m.fuel.value, expected, name);
-        exits = false;
+        stub.exits = false;
         assert.equal(m.call(name, [...args]).used, expected + 3n, name);
       }
       assert.equal(m.call("indirect", [1, 0]).used, 6n); // $quiet costs 0

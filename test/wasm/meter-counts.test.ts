@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { fuelCost, meterModule, ZERO_COST_OPS } from "../../src/wasm/meter/mod.ts";
 import { Op } from "../../src/wasm/instr.ts";
-import { assemble, meterAndInstantiate, MODES, wasm, type WasmGlobal } from "./_meter-harness.ts";
+import { assemble, Exit, exitImports, meterAndInstantiate, MODES, wasm, type WasmGlobal } from "./_meter-harness.ts";
 
 // Expected costs below are counted by hand from the wat, with wasmtime's model: every
 // operator costs 1 except nop, drop, block, loop, unreachable, return, else, end (0).
@@ -147,27 +147,20 @@ for (const mode of MODES) {
     });
 
     it("a call that never returns (like proc_exit) is not charged for the code after it", async () => {
-      class Exit extends Error {}
-      let exits = true;
+      const stub = exitImports();
       const m = await meterAndInstantiate(
         `(module
         (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
         (func (export "quit")
           (call $exit (i32.const 3))                          ;; 2
           (drop (i32.add (i32.const 1) (i32.const 2)))))      ;; 3`,
-        {
-          wasi_snapshot_preview1: {
-            proc_exit: () => {
-              if (exits) throw new Exit();
-            },
-          },
-        },
+        stub.imports,
         mode.options,
       );
       m.fuel.value = 100n;
       assert.throws(() => (m.exports.quit as () => void)(), Exit);
       assert.equal(100n - m.fuel.value, 2n);
-      exits = false;
+      stub.exits = false;
       assert.equal(m.call("quit").used, 5n);
     });
 
@@ -212,28 +205,21 @@ for (const mode of MODES) {
     });
 
     it("code after an if whose arm calls a function that never returns is not charged", async () => {
-      class Exit extends Error {}
-      let exits = true;
+      const stub = exitImports();
       const m = await meterAndInstantiate(
         `(module
         (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
         (func (export "maybeQuit") (param $x i32)
           (if (local.get $x) (then (call $exit (i32.const 1))))     ;; 2, then 2
           (drop (i32.add (i32.const 1) (i32.const 2)))))            ;; 3`,
-        {
-          wasi_snapshot_preview1: {
-            proc_exit: () => {
-              if (exits) throw new Exit();
-            },
-          },
-        },
+        stub.imports,
         mode.options,
       );
       m.fuel.value = 100n;
       assert.throws(() => (m.exports.maybeQuit as (x: number) => void)(1), Exit);
       assert.equal(100n - m.fuel.value, 4n);
       assert.equal(m.call("maybeQuit", [0]).used, 5n);
-      exits = false;
+      stub.exits = false;
       assert.equal(m.call("maybeQuit", [1]).used, 7n);
     });
 
