@@ -1,12 +1,24 @@
 /**
  * The pyperformance section's library figures in a child process of one runtime (Deno runs this
- * file from source):
+ * file from source), kept alive so that its runs interleave with native ones:
  *   deno run -A bench/pyperf-child.ts PYPERFORMANCE_DIR
- * prints one JSON line: ShimResult[], in PYPERFORMANCE_BENCHMARKS order.
+ * reads benchmark names from stdin, a line each, runs each in one warm Sandbox, and answers each
+ * with one JSON line: the ShimResult, or {"error": "..."}. Exits when stdin ends.
  */
 import process from "node:process";
-import { readBenchSources, runLibrary } from "./pyperformance.ts";
+import { createInterface } from "node:readline";
+import { openLibrary, readBenchSources } from "./pyperformance.ts";
 
-const rows = await runLibrary(readBenchSources(process.argv[2] ?? "."));
-process.stdout.write(JSON.stringify(rows) + "\n");
+const sources = new Map(readBenchSources(process.argv[2] ?? ".").map((b) => [b.name, b]));
+const library = await openLibrary();
+for await (const name of createInterface({ input: process.stdin })) {
+  const b = sources.get(name.trim());
+  try {
+    if (b === undefined) throw new Error(`unknown benchmark ${JSON.stringify(name)}`);
+    process.stdout.write(JSON.stringify(await library.run(b)) + "\n");
+  } catch (e) {
+    process.stdout.write(JSON.stringify({ error: e instanceof Error ? e.message : String(e) }) + "\n");
+  }
+}
+await library.close();
 process.exit(0);

@@ -10,6 +10,11 @@
  *   the samples, against the same median natively;
  * - one-shot command: a whole `wasi-py` process running the benchmark for a fixed number of
  *   loops (enough for native to take ~1 s) against a whole native process.
+ * Both are interleaved: each round runs the native program and then each runtime's, benchmark by
+ * benchmark, and a figure is the median over the rounds of each round's ratio. A two-core machine's
+ * load drifts within minutes; measured minutes apart (all native runs first, as the section once
+ * did), a ratio mostly measured the drift (the native nbody took 241 ms an iteration at 13:20 on
+ * 2026-12-06 and 70 ms at 18:40).
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -20,7 +25,7 @@ import { repoRoot } from "../src/sandbox/assets.ts";
 import { cliArgs } from "./runtimes.ts";
 import type { Runtime } from "./runtimes.ts";
 import { interpreter } from "./interpreter.ts";
-import { round } from "./stats.ts";
+import { round, summarize } from "./stats.ts";
 
 /** The benchmarks, by their pyperformance names (bm_<name>/run_benchmark.py). */
 export const PYPERFORMANCE_BENCHMARKS = [
@@ -99,24 +104,27 @@ export function parseShim(stdout: string, stderr: string): ShimResult {
   return JSON.parse(line.slice("@@bench ".length)) as ShimResult;
 }
 
-/** Runs every benchmark once in one warm Sandbox (this runtime): the shim's results. */
-export async function runLibrary(sources: BenchSource[]): Promise<ShimResult[]> {
+/** One runtime's warm sandbox running benchmarks on request (bench/pyperf-child.ts, or in-process). */
+export interface LibraryRunner {
+  run(b: BenchSource): Promise<ShimResult>;
+  close(): Promise<void>;
+}
+
+/** A warm Sandbox (this runtime) that runs benchmarks one at a time, each as one run. */
+export async function openLibrary(): Promise<LibraryRunner> {
   const sb = await Sandbox.create({ ...interpreter(), workers: 1, warm: true });
-  try {
-    const out: ShimResult[] = [];
-    for (const b of sources) {
+  return {
+    async run(b) {
       const r = await sb.run(benchProgram(b, "samples"), {
         fuel: Infinity,
         timeoutMs: 900_000,
         maxOutputBytes: 1 << 20,
       });
       if (r.outcome !== "ok") throw new Error(`${b.name}: ${r.outcome}: ${r.stderr.trim().slice(-300)}`);
-      out.push(parseShim(r.stdout, r.stderr));
-    }
-    return out;
-  } finally {
-    await sb.close();
-  }
+      return parseShim(r.stdout, r.stderr);
+    },
+    close: () => sb.close(),
+  };
 }
 
 /** Runs a program through `python -` (stdin); its shim result and the whole process's wall time. */
@@ -142,18 +150,39 @@ export function geometricMean(values: readonly number[]): number | null {
   return round(Math.exp(ok.reduce((s, v) => s + Math.log(v), 0) / ok.length), 3);
 }
 
+/** Median of per-round ratios `a[i] / b[i]` (rounds where either side is missing are left out); null if none. */
+export function medianRatio(a: readonly (number | undefined)[], b: readonly (number | undefined)[]): number | null {
+  const ratios = a.flatMap((x, i) => {
+    const y = b[i];
+    return x !== undefined && y !== undefined && x > 0 && y > 0 ? [x / y] : [];
+  });
+  return ratios.length === 0 ? null : round(summarize(ratios).median, 3);
+}
+
 /** One benchmark's figures: native time per iteration, and wasi-py's ratios per runtime. */
 export interface PyperfRow {
   name: string;
   nativePerIterationMs: number;
-  /** Per runtime: library time per iteration / native. */
+  /** Per runtime: library time per iteration / native (median of the rounds' ratios). */
   library: Record<string, number | null>;
-  /** Per runtime: whole wasi-py process / whole native process, for `loops` loops (native ≥ ~1 s). */
+  /**
+   * Per runtime: whole wasi-py process / whole native process, for `loops` loops (native ≥ ~1 s);
+   * milliseconds are the medians of the rounds, the ratio the median of the rounds' ratios.
+   */
   oneShot: Record<string, { loops: number; nativeMs: number; wasiPyMs: number; ratio: number } | null>;
+  /** Each round's figures (absent in results from before rounds were interleaved). */
+  rounds?: {
+    nativePerIterationMs: number[];
+    library: Record<string, number[]>;
+    nativeMs: number[];
+    oneShotMs: Record<string, number[]>;
+  };
 }
 
 export interface PyperfReport {
   native: { exe: string; version: string };
+  /** Interleaved rounds per benchmark (absent: one pass, native first, from before 2026-12-06 19:00). */
+  rounds?: number;
   sourcesSha256: Record<string, string>;
   rows: PyperfRow[];
   geomean: { library: Record<string, number | null>; oneShot: Record<string, number | null> };
@@ -161,60 +190,104 @@ export interface PyperfReport {
 }
 
 /**
- * The section: native samples, then per runtime the library (a child process running
- * bench/pyperf-child.ts) and the one-shot command, benchmark by benchmark.
+ * The section. Per benchmark, `rounds` rounds of: the native samples, then the same program in
+ * each runtime's warm sandbox (`library(rt)`, started once per runtime and kept); then per
+ * benchmark `rounds` rounds of a whole native process and a whole `wasi-py` process per runtime.
  */
 export async function runPyperformance(
   dir: string,
   native: string,
   runtimes: readonly Runtime[],
   root: string,
-  library: (rt: Runtime) => Promise<ShimResult[]>,
+  rounds: number,
+  library: (rt: Runtime) => LibraryRunner,
   log: (s: string) => void,
 ): Promise<PyperfReport> {
   const sources = readBenchSources(dir);
   const version = spawnSync(native, ["-c", "import sys; print(sys.version.split()[0])"], { encoding: "utf8" });
   const errors: string[] = [];
-  log(`pyperformance: ${sources.length} benchmarks natively (${native})`);
-  const nativeResults = sources.map((b) => runNative(native, benchProgram(b, "samples")).result);
-  const rows: PyperfRow[] = sources.map((b, i) => ({
-    name: b.name,
-    nativePerIterationMs: round(nativeResults[i]!.perIterationS * 1000, 4),
-    library: {},
-    oneShot: {},
-  }));
+  const note = (what: string, e: unknown) => errors.push(`${what}: ${e instanceof Error ? e.message : String(e)}`);
+  const libraries = new Map<string, LibraryRunner>();
   for (const rt of runtimes) {
-    log(`pyperformance: library on ${rt.name}`);
     try {
-      const got = await library(rt);
-      got.forEach((g, i) => (rows[i]!.library[rt.name] = round(g.perIterationS / nativeResults[i]!.perIterationS, 3)));
+      libraries.set(rt.name, library(rt));
     } catch (e) {
-      errors.push(`library ${rt.name}: ${e instanceof Error ? e.message : String(e)}`);
+      note(`library ${rt.name}`, e);
     }
   }
+  const rows: PyperfRow[] = [];
+  const firstNative: ShimResult[] = [];
+  try {
+    for (const b of sources) {
+      log(`pyperformance: ${b.name}: ${rounds} round(s) of native, then the library on each runtime`);
+      const nat: ShimResult[] = [];
+      const lib: Record<string, (number | undefined)[]> = Object.fromEntries(runtimes.map((rt) => [rt.name, []]));
+      for (let r = 0; r < rounds; r++) {
+        nat.push(runNative(native, benchProgram(b, "samples")).result);
+        for (const [name, runner] of libraries) {
+          try {
+            lib[name]!.push((await runner.run(b)).perIterationS);
+          } catch (e) {
+            lib[name]!.push(undefined);
+            note(`library ${b.name} ${name}`, e);
+          }
+        }
+      }
+      firstNative.push(nat[0]!);
+      const natS = nat.map((n) => n.perIterationS);
+      rows.push({
+        name: b.name,
+        nativePerIterationMs: round(summarize(natS).median * 1000, 4),
+        library: Object.fromEntries(runtimes.map((rt) => [rt.name, medianRatio(lib[rt.name]!, natS)])),
+        oneShot: {},
+        rounds: {
+          nativePerIterationMs: natS.map((x) => round(x * 1000, 4)),
+          library: Object.fromEntries(
+            Object.entries(lib).map(([k, v]) => [k, v.flatMap((x) => (x === undefined ? [] : [round(x * 1000, 4)]))]),
+          ),
+          nativeMs: [],
+          oneShotMs: {},
+        },
+      });
+    }
+  } finally {
+    await Promise.all([...libraries.values()].map((l) => l.close().catch(() => {})));
+  }
   for (const [i, b] of sources.entries()) {
-    const loops = oneShotLoops(nativeResults[i]!);
+    const loops = oneShotLoops(firstNative[i]!);
     const program = benchProgram(b, { loops });
-    log(`pyperformance: one-shot ${b.name}, ${loops} loop(s)`);
-    const nativeMs = runNative(native, program).wallMs;
-    for (const rt of runtimes) {
-      try {
-        const wasiPyMs = runCli(rt, root, program);
-        rows[i]!.oneShot[rt.name] = {
-          loops,
-          nativeMs: round(nativeMs, 0),
-          wasiPyMs: round(wasiPyMs, 0),
-          ratio: round(wasiPyMs / nativeMs, 3),
-        };
-      } catch (e) {
-        rows[i]!.oneShot[rt.name] = null;
-        errors.push(`one-shot ${b.name} ${rt.name}: ${e instanceof Error ? e.message : String(e)}`);
+    const row = rows[i]!;
+    log(`pyperformance: one-shot ${b.name}, ${loops} loop(s), ${rounds} round(s)`);
+    const nativeMs: number[] = [];
+    const cli: Record<string, (number | undefined)[]> = Object.fromEntries(runtimes.map((rt) => [rt.name, []]));
+    for (let r = 0; r < rounds; r++) {
+      nativeMs.push(runNative(native, program).wallMs);
+      for (const rt of runtimes) {
+        try {
+          cli[rt.name]!.push(runCli(rt, root, program));
+        } catch (e) {
+          cli[rt.name]!.push(undefined);
+          note(`one-shot ${b.name} ${rt.name}`, e);
+        }
       }
     }
+    for (const rt of runtimes) {
+      const ms = cli[rt.name]!.flatMap((x) => (x === undefined ? [] : [x]));
+      const ratio = medianRatio(cli[rt.name]!, nativeMs);
+      row.oneShot[rt.name] = ratio === null ? null : {
+        loops,
+        nativeMs: round(summarize(nativeMs).median, 0),
+        wasiPyMs: round(summarize(ms).median, 0),
+        ratio,
+      };
+      row.rounds!.oneShotMs[rt.name] = ms.map((x) => round(x, 0));
+    }
+    row.rounds!.nativeMs = nativeMs.map((x) => round(x, 0));
   }
   const geo = (pick: (r: PyperfRow) => number | null | undefined) => geometricMean(rows.map((r) => pick(r) ?? NaN));
   return {
     native: { exe: native, version: version.stdout.trim() },
+    rounds,
     sourcesSha256: Object.fromEntries(sources.map((b) => [b.name, b.sha256])),
     rows,
     geomean: {
@@ -245,8 +318,9 @@ function runCli(rt: Runtime, root: string, program: string): number {
 /** The section's lines for the printed report. */
 export function pyperfReport(p: PyperfReport): string[] {
   const rts = Object.keys(p.geomean.library);
+  const how = p.rounds === undefined ? "" : `, median of ${p.rounds} interleaved round(s)`;
   const out = [
-    `pyperformance (15 benchmarks, their own parameters) against native ${p.native.version} (${p.native.exe})`,
+    `pyperformance (15 benchmarks, their own parameters) against native ${p.native.version} (${p.native.exe})${how}`,
   ];
   const head = ["benchmark", "native ms/iter", ...rts.map((r) => `library ${r}`), ...rts.map((r) => `one-shot ${r}`)];
   const cell = (x: number | null | undefined) => (x === null || x === undefined ? "-" : `${x.toFixed(2)}x`);

@@ -18,7 +18,8 @@ import { runPyodide } from "./pyodide.ts";
 import { runMemory } from "./memory.ts";
 import { runBatchBench } from "./batch.ts";
 import { runPyperformance } from "./pyperformance.ts";
-import type { ShimResult } from "./pyperformance.ts";
+import type { LibraryRunner, ShimResult } from "./pyperformance.ts";
+import { lineChild } from "./line-child.ts";
 import { packagesTable, runPackagesBench } from "./packages.ts";
 import { packageMountTable, runPackageMountBench } from "./package-mount.ts";
 import { runServeBench } from "./serve.ts";
@@ -169,11 +170,26 @@ async function pyperformance(ctx: BenchContext): Promise<void> {
     return;
   }
   const native = ctx.native ?? ctx.python;
-  const library = (rt: Runtime) => Promise.resolve(child<ShimResult[]>(rt, ctx.root, "pyperf-child", [dir]));
+  const library = (rt: Runtime): LibraryRunner => {
+    const c = lineChild<ShimResult | { error: string }>(
+      rt.exe,
+      scriptArgs(rt, ctx.root, "pyperf-child", [dir]),
+      ctx.root,
+    );
+    return {
+      async run(b) {
+        const r = await c.ask(b.name);
+        if ("error" in r) throw new Error(r.error);
+        return r;
+      },
+      close: () => c.close(),
+    };
+  };
+  const rounds = ctx.quick ? 1 : 3;
   ctx.results.pyperformance = await section(
     "pyperformance",
     ctx.errors,
-    () => runPyperformance(dir, native, ctx.runtimes, ctx.root, library, log),
+    () => runPyperformance(dir, native, ctx.runtimes, ctx.root, rounds, library, log),
   );
 }
 

@@ -6,7 +6,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { benchProgram, geometricMean, oneShotLoops, parseShim } from "../../bench/pyperformance.ts";
+import { benchProgram, geometricMean, medianRatio, oneShotLoops, parseShim } from "../../bench/pyperformance.ts";
 import type { ShimResult } from "../../bench/pyperformance.ts";
 
 const FAKE = `
@@ -79,4 +79,15 @@ describe("pyperformance harness", () => {
     assert.equal(geometricMean([2, 8, NaN, 0, -1]), 4);
     assert.equal(geometricMean([]), null);
   });
+
+  const medians: [string, (number | undefined)[], (number | undefined)[], number | null][] = [
+    ["one round", [3], [2], 1.5],
+    ["the median of the rounds' ratios, not the ratio of medians", [10, 2, 9], [5, 1, 1], 2],
+    ["a round missing on either side is left out", [4, undefined, 8], [2, 2, undefined], 2],
+    ["no complete round", [undefined], [1], null],
+    ["zero is not a time", [0, 6], [1, 2], 3],
+  ];
+  for (const [what, a, b, want] of medians) {
+    it(`medianRatio: ${what}`, () => assert.equal(medianRatio(a, b), want));
+  }
 });
