@@ -10,13 +10,15 @@
  *   the samples, against the same median natively;
  * - one-shot command: a whole `wasi-py` process running the benchmark for a fixed number of
  *   loops (enough for native to take ~1 s) against a whole native process.
- * Both are interleaved: each round runs the native program and then each runtime's, benchmark by
+ * Both are interleaved: each round runs the native program (after a pause that lets V8's background
+ * compiles finish) and then each runtime's, benchmark by
  * benchmark, and a figure is the median over the rounds of each round's ratio. A two-core machine's
  * load drifts within minutes; measured minutes apart (all native runs first, as the section once
  * did), a ratio mostly measured the drift (the native nbody took 241 ms an iteration at 13:20 on
  * 2026-12-06 and 70 ms at 18:40).
  */
 import { spawnSync } from "node:child_process";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -65,6 +67,14 @@ export interface ShimResult {
   samplesS: number[];
 }
 
+/**
+ * What each library sandbox runs before the first round (~1 s of CPU natively ~0.3 s): V8 tiers
+ * the interpreter's hot code up in its background threads now, not while a native round runs.
+ */
+const WARM_UP = "d = {}\nfor i in range(2 * 10**6):\n    d[i % 1000] = d.get(i % 1000, 0) + i * 3 // 2\nprint(len(d))";
+/** Pause before each native run, so that V8's background compiles started by the runs before it are done. */
+const SETTLE_MS = 1000;
+
 /** Samples per benchmark and the shortest sample (the shim doubles its loops until one takes this long). */
 const SAMPLES = { samples: 3, minSampleS: 0.2 };
 /** The whole-process runs last at least this long natively. */
@@ -106,6 +116,8 @@ export function parseShim(stdout: string, stderr: string): ShimResult {
 
 /** One runtime's warm sandbox running benchmarks on request (bench/pyperf-child.ts, or in-process). */
 export interface LibraryRunner {
+  /** Resolves once the sandbox is up (so that its start does not load the first native round). */
+  ready(): Promise<void>;
   run(b: BenchSource): Promise<ShimResult>;
   close(): Promise<void>;
 }
@@ -114,6 +126,10 @@ export interface LibraryRunner {
 export async function openLibrary(): Promise<LibraryRunner> {
   const sb = await Sandbox.create({ ...interpreter(), workers: 1, warm: true });
   return {
+    async ready() {
+      const r = await sb.run(WARM_UP, { fuel: Infinity, timeoutMs: 900_000 });
+      if (r.outcome !== "ok") throw new Error(`warm-up: ${r.outcome}: ${r.stderr.trim().slice(-300)}`);
+    },
     async run(b) {
       const r = await sb.run(benchProgram(b, "samples"), {
         fuel: Infinity,
@@ -215,14 +231,21 @@ export async function runPyperformance(
       note(`library ${rt.name}`, e);
     }
   }
+  for (const [name, runner] of libraries) {
+    await runner.ready().catch((e) => {
+      libraries.delete(name);
+      note(`library ${name}`, e);
+    });
+  }
   const rows: PyperfRow[] = [];
-  const firstNative: ShimResult[] = [];
+  const medianNative: ShimResult[] = [];
   try {
     for (const b of sources) {
       log(`pyperformance: ${b.name}: ${rounds} round(s) of native, then the library on each runtime`);
       const nat: ShimResult[] = [];
       const lib: Record<string, (number | undefined)[]> = Object.fromEntries(runtimes.map((rt) => [rt.name, []]));
       for (let r = 0; r < rounds; r++) {
+        await sleep(SETTLE_MS);
         nat.push(runNative(native, benchProgram(b, "samples")).result);
         for (const [name, runner] of libraries) {
           try {
@@ -233,8 +256,10 @@ export async function runPyperformance(
           }
         }
       }
-      firstNative.push(nat[0]!);
       const natS = nat.map((n) => n.perIterationS);
+      const med = summarize(natS).median;
+      const near = (n: ShimResult) => Math.abs(n.perIterationS - med);
+      medianNative.push(nat.reduce((best, n) => (near(n) < near(best) ? n : best)));
       rows.push({
         name: b.name,
         nativePerIterationMs: round(summarize(natS).median * 1000, 4),
@@ -254,13 +279,14 @@ export async function runPyperformance(
     await Promise.all([...libraries.values()].map((l) => l.close().catch(() => {})));
   }
   for (const [i, b] of sources.entries()) {
-    const loops = oneShotLoops(firstNative[i]!);
+    const loops = oneShotLoops(medianNative[i]!);
     const program = benchProgram(b, { loops });
     const row = rows[i]!;
     log(`pyperformance: one-shot ${b.name}, ${loops} loop(s), ${rounds} round(s)`);
     const nativeMs: number[] = [];
     const cli: Record<string, (number | undefined)[]> = Object.fromEntries(runtimes.map((rt) => [rt.name, []]));
     for (let r = 0; r < rounds; r++) {
+      await sleep(SETTLE_MS);
       nativeMs.push(runNative(native, program).wallMs);
       for (const rt of runtimes) {
         try {

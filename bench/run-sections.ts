@@ -177,6 +177,7 @@ async function pyperformance(ctx: BenchContext): Promise<void> {
       ctx.root,
     );
     return {
+      ready: async () => void (await c.ask("ready")),
       async run(b) {
         const r = await c.ask(b.name);
         if ("error" in r) throw new Error(r.error);

@@ -17,6 +17,7 @@
  * newline that was not flushed is lost when fuel runs out or the deadline passes
  * (print(..., flush=True) always arrives).
  */
+import { tuneWasmInlining } from "../platform/engine.ts";
 import { startWorker, WORKER_START_BLOCKS } from "../platform/worker.ts";
 import type { WorkerHandle, WorkerOptions } from "../platform/worker.ts";
 import { fuelCounterStart, spentFuel } from "./_fuel.ts";
@@ -149,6 +150,7 @@ export class Sandbox {
    */
   static async create(options: SandboxOptions = {}): Promise<Sandbox> {
     checkSandboxShapes(options);
+    await tuneWasmInlining(); // process-wide V8 flags, before the interpreter compiles (engine.ts)
     const oneShot: OneShotOptions = options; // the command's own tuning, when it passes it
     const workers = workerCount(options);
     const packages = options.packages?.length ? mountPackages(options.packages) : undefined;
