@@ -96,6 +96,3 @@ export function tuneWasmInlining(): Promise<void> {
   })();
   return inlining;
 }
-
-/** The `--v8-flags=` value that gives Deno the same inlining (README, bench). */
-export const DENO_V8_FLAGS = WASM_INLINING_V8_FLAGS.join(",");
