@@ -150,7 +150,9 @@ export class Sandbox {
    */
   static async create(options: SandboxOptions = {}): Promise<Sandbox> {
     checkSandboxShapes(options);
-    await tuneWasmInlining(); // process-wide V8 flags, before the interpreter compiles (engine.ts)
+    // Process-wide V8 flags (engine.ts), set before V8 optimises any of the interpreter. Not awaited
+    // here: everything create() reads from the environment it reads before its first await.
+    const tuned = tuneWasmInlining();
     const oneShot: OneShotOptions = options; // the command's own tuning, when it passes it
     const workers = workerCount(options);
     const packages = options.packages?.length ? mountPackages(options.packages) : undefined;
@@ -173,6 +175,7 @@ export class Sandbox {
         first.post(image); // the thread builds its tree while this one compiles
         imagePosted = true;
       });
+      await tuned;
       fill = loaded.fill;
       pin = loaded.pin;
       sandbox = new Sandbox(
