@@ -206,6 +206,36 @@ export interface PyperfReport {
 }
 
 /**
+ * `rounds` rounds of: a pause (SETTLE_MS), `native()`, then each side in turn. Every side gets an
+ * entry per round, undefined where it threw (the error goes to `note`, labelled `what` and the side).
+ */
+async function interleave(
+  rounds: number,
+  native: () => number,
+  sides: ReadonlyMap<string, () => number | Promise<number>>,
+  what: string,
+  note: (what: string, e: unknown) => void,
+): Promise<{ native: number[]; sides: Record<string, (number | undefined)[]> }> {
+  const out = {
+    native: [] as number[],
+    sides: Object.fromEntries([...sides.keys()].map((k) => [k, [] as (number | undefined)[]])),
+  };
+  for (let r = 0; r < rounds; r++) {
+    await sleep(SETTLE_MS);
+    out.native.push(native());
+    for (const [name, run] of sides) {
+      try {
+        out.sides[name]!.push(await run());
+      } catch (e) {
+        out.sides[name]!.push(undefined);
+        note(`${what} ${name}`, e);
+      }
+    }
+  }
+  return out;
+}
+
+/**
  * The section. Per benchmark, `rounds` rounds of: the native samples, then the same program in
  * each runtime's warm sandbox (`library(rt)`, started once per runtime and kept); then per
  * benchmark `rounds` rounds of a whole native process and a whole `wasi-py` process per runtime.
@@ -243,32 +273,34 @@ export async function runPyperformance(
     for (const b of sources) {
       log(`pyperformance: ${b.name}: ${rounds} round(s) of native, then the library on each runtime`);
       const nat: ShimResult[] = [];
-      const lib: Record<string, (number | undefined)[]> = Object.fromEntries(runtimes.map((rt) => [rt.name, []]));
-      for (let r = 0; r < rounds; r++) {
-        await sleep(SETTLE_MS);
-        nat.push(runNative(native, benchProgram(b, "samples")).result);
-        for (const [name, runner] of libraries) {
-          try {
-            lib[name]!.push((await runner.run(b)).perIterationS);
-          } catch (e) {
-            lib[name]!.push(undefined);
-            note(`library ${b.name} ${name}`, e);
-          }
-        }
-      }
-      const natS = nat.map((n) => n.perIterationS);
-      const med = summarize(natS).median;
+      const sides = new Map(
+        [...libraries].map(([name, runner]) => [name, async () => (await runner.run(b)).perIterationS]),
+      );
+      const got = await interleave(
+        rounds,
+        () => {
+          const r = runNative(native, benchProgram(b, "samples")).result;
+          nat.push(r);
+          return r.perIterationS;
+        },
+        sides,
+        `library ${b.name}`,
+        note,
+      );
+      const med = summarize(got.native).median;
       const near = (n: ShimResult) => Math.abs(n.perIterationS - med);
       medianNative.push(nat.reduce((best, n) => (near(n) < near(best) ? n : best)));
       rows.push({
         name: b.name,
-        nativePerIterationMs: round(summarize(natS).median * 1000, 4),
-        library: Object.fromEntries(runtimes.map((rt) => [rt.name, medianRatio(lib[rt.name]!, natS)])),
+        nativePerIterationMs: round(med * 1000, 4),
+        library: Object.fromEntries(runtimes.map((rt) => [rt.name, medianRatio(got.sides[rt.name] ?? [], got.native)])),
         oneShot: {},
         rounds: {
-          nativePerIterationMs: natS.map((x) => round(x * 1000, 4)),
+          nativePerIterationMs: got.native.map((x) => round(x * 1000, 4)),
           library: Object.fromEntries(
-            Object.entries(lib).map(([k, v]) => [k, v.flatMap((x) => (x === undefined ? [] : [round(x * 1000, 4)]))]),
+            Object.entries(got.sides).map((
+              [k, v],
+            ) => [k, v.flatMap((x) => (x === undefined ? [] : [round(x * 1000, 4)]))]),
           ),
           nativeMs: [],
           oneShotMs: {},
@@ -283,32 +315,20 @@ export async function runPyperformance(
     const program = benchProgram(b, { loops });
     const row = rows[i]!;
     log(`pyperformance: one-shot ${b.name}, ${loops} loop(s), ${rounds} round(s)`);
-    const nativeMs: number[] = [];
-    const cli: Record<string, (number | undefined)[]> = Object.fromEntries(runtimes.map((rt) => [rt.name, []]));
-    for (let r = 0; r < rounds; r++) {
-      await sleep(SETTLE_MS);
-      nativeMs.push(runNative(native, program).wallMs);
-      for (const rt of runtimes) {
-        try {
-          cli[rt.name]!.push(runCli(rt, root, program));
-        } catch (e) {
-          cli[rt.name]!.push(undefined);
-          note(`one-shot ${b.name} ${rt.name}`, e);
-        }
-      }
-    }
+    const sides = new Map(runtimes.map((rt) => [rt.name, () => runCli(rt, root, program)]));
+    const got = await interleave(rounds, () => runNative(native, program).wallMs, sides, `one-shot ${b.name}`, note);
     for (const rt of runtimes) {
-      const ms = cli[rt.name]!.flatMap((x) => (x === undefined ? [] : [x]));
-      const ratio = medianRatio(cli[rt.name]!, nativeMs);
+      const ms = got.sides[rt.name]!.flatMap((x) => (x === undefined ? [] : [x]));
+      const ratio = medianRatio(got.sides[rt.name]!, got.native);
       row.oneShot[rt.name] = ratio === null ? null : {
         loops,
-        nativeMs: round(summarize(nativeMs).median, 0),
+        nativeMs: round(summarize(got.native).median, 0),
         wasiPyMs: round(summarize(ms).median, 0),
         ratio,
       };
       row.rounds!.oneShotMs[rt.name] = ms.map((x) => round(x, 0));
     }
-    row.rounds!.nativeMs = nativeMs.map((x) => round(x, 0));
+    row.rounds!.nativeMs = got.native.map((x) => round(x, 0));
   }
   const geo = (pick: (r: PyperfRow) => number | null | undefined) => geometricMean(rows.map((r) => pick(r) ?? NaN));
   return {

@@ -34,11 +34,23 @@
 const ONE_SHOT_V8_FLAGS = ["--wasm-tiering-budget=2000000000", "--wasm-lazy-validation"] as const;
 
 /** Applies the one-shot settings where the runtime allows; never throws. */
-export async function tuneForOneShot(): Promise<void> {
+export function tuneForOneShot(): Promise<void> {
+  return setNodeV8Flags(ONE_SHOT_V8_FLAGS);
+}
+
+/**
+ * Sets V8 flags from the running program on Node, when `wanted` holds for its V8 version; on
+ * Deno (flags only on its command line), or where V8 refuses them, nothing. Never throws.
+ */
+async function setNodeV8Flags(
+  flags: readonly string[],
+  wanted: (v8Version: string) => boolean = () => true,
+): Promise<void> {
   if ("Deno" in globalThis) return;
   try {
-    const v8 = await import("node:v8");
-    for (const f of ONE_SHOT_V8_FLAGS) v8.setFlagsFromString(f);
+    const [v8, process] = await Promise.all([import("node:v8"), import("node:process")]);
+    if (!wanted(process.default.versions.v8 ?? "")) return;
+    for (const f of flags) v8.setFlagsFromString(f);
   } catch {
     // not settable here: run with the defaults
   }
@@ -84,15 +96,6 @@ let inlining: Promise<void> | undefined;
  * ```
  */
 export function tuneWasmInlining(): Promise<void> {
-  inlining ??= (async () => {
-    if ("Deno" in globalThis) return;
-    try {
-      const [v8, process] = await Promise.all([import("node:v8"), import("node:process")]);
-      if (!takesInliningFlags(process.default.versions.v8 ?? "")) return;
-      for (const f of WASM_INLINING_V8_FLAGS) v8.setFlagsFromString(f);
-    } catch {
-      // not settable here: run with the defaults
-    }
-  })();
+  inlining ??= setNodeV8Flags(WASM_INLINING_V8_FLAGS, takesInliningFlags);
   return inlining;
 }
